@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` and `make test`. Only python3 (>= 3.11) and make needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest openapi lock bench-search clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## Set up, migrate and serve on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set).
+run: $(STAMP)
+	$(BIN)/shushang serve
+
+## Set up and run everything CI runs: ruff, mypy (strict on app/), pytest.
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## Regenerate the committed OpenAPI document after an API change.
+openapi: $(STAMP)
+	$(BIN)/shushang openapi > openapi/openapi.json
+
+## Re-pin every dependency (needs network); commit requirements.lock afterwards.
+lock:
+	$(PYTHON) -m pip install --quiet uv
+	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

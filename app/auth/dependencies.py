@@ -1,0 +1,87 @@
+"""Who is calling: `OptionalPrincipal`, `CurrentPrincipal` and `require(...)` for roles."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import repository
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.auth.ratelimit import RateLimiter
+from app.auth.tokens import hash_token, looks_like_token
+from app.deps import Session
+from app.errors import Forbidden, RateLimited, Unauthorized
+from app.i18n import Text
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key: `Authorization: Bearer shs_…`. Operators create keys.",
+)
+
+_UNKNOWN_KEY = Text("The API key is unknown or has been revoked.", "API 密钥不存在或已被吊销。")
+
+
+async def optional_principal(
+    request: Request,
+    session: Session,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    """The caller's principal; None for anonymous calls; 401 for a key that does not work."""
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise Unauthorized(Text("Use the Bearer scheme.", "请使用 Bearer 认证方式。"))
+        return None
+    token = credentials.credentials
+    if not looks_like_token(token):
+        raise Unauthorized(_UNKNOWN_KEY)
+    key = await repository.by_hash(session, hash_token(token))
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized(_UNKNOWN_KEY)
+    principal = Principal(
+        key_id=key.id, role=Role(key.role), merchant_id=key.merchant_id, name=key.name
+    )
+    request.state.principal = principal
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.acquire(key.id)
+    if wait is not None:
+        raise RateLimited(wait)
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+async def current_principal(principal: OptionalPrincipal) -> Principal:
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting only the given roles (403 for the others, 401 for no key)."""
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(
+                Text(
+                    f"This needs one of the roles: {names}; your key is {principal.role.value}.",
+                    f"此操作需要以下角色之一:{names};您的密钥角色为 {principal.role.value}。",
+                )
+            )
+        return principal
+
+    return dependency
+
+
+OperatorOnly = Annotated[Principal, Depends(require(Role.operator))]
+Reader = Annotated[Principal, Depends(require(Role.operator, Role.auditor))]

@@ -1,0 +1,27 @@
+"""The caller behind a request, as the API key resolves it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from app.auth.models import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: UUID
+    role: Role
+    merchant_id: UUID | None
+    name: str
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role is Role.operator
+
+    def owns_merchant(self, merchant_id: UUID) -> bool:
+        return self.role is Role.merchant and self.merchant_id == merchant_id
+
+    def reads_everything(self) -> bool:
+        """Operators, auditors and assessors read every merchant's records."""
+        return self.role in (Role.operator, Role.auditor, Role.assessor)

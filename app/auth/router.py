@@ -1,0 +1,71 @@
+"""`/v1/api-keys`: operators create, list and revoke API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.auth import repository, service
+from app.auth.dependencies import OperatorOnly
+from app.auth.models import Role
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from app.deps import Session
+from app.openapi_docs import errors
+from app.pagination import Page, PageParams, cut, id_after, page_params
+
+router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
+
+
+@router.post(
+    "",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 422),
+)
+async def create_api_key(
+    data: ApiKeyCreate, session: Session, who: OperatorOnly, response: Response
+) -> ApiKeyCreated:
+    """Create a key. The response holds the token: store it now, it is never shown again."""
+    key, token = await service.create(session, who, data.role, data.name, data.merchant_id)
+    response.headers["Location"] = f"/v1/api-keys/{key.id}"
+    response.headers["Cache-Control"] = "no-store"
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyOut.model_validate(key).model_dump(), "token": token}
+    )
+
+
+@router.get("", response_model=Page[ApiKeyOut], responses=errors(400, 401, 403, 422))
+async def list_api_keys(
+    session: Session,
+    who: OperatorOnly,
+    page: Annotated[PageParams, Depends(page_params)],
+    role: Role | None = None,
+    merchant_id: UUID | None = None,
+    include_revoked: Annotated[bool, Query(description="Also list revoked keys.")] = False,
+) -> Page[ApiKeyOut]:
+    """Keys, oldest first, without their secrets."""
+    rows = await repository.list_page(
+        session,
+        role=role.value if role else None,
+        merchant_id=merchant_id,
+        include_revoked=include_revoked,
+        after=id_after(page),
+        limit=page.limit,
+    )
+    items, next_cursor = cut(rows, page.limit, lambda k: [str(k.id)])
+    return Page[ApiKeyOut](
+        items=[ApiKeyOut.model_validate(k) for k in items], next_cursor=next_cursor
+    )
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 404, 422),
+)
+async def revoke_api_key(key_id: UUID, session: Session, who: OperatorOnly) -> Response:
+    """Revoke a key: from now on it gets 401. The key's record stays for the audit trail."""
+    await service.revoke(session, who, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,149 @@
+"""The `shushang` command: serve, migrate, keys, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+from types import FrameType
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from app.auth.models import Role
+from app.config import Settings, get_settings
+
+cli = typer.Typer(
+    name="shushang",
+    help="Shushang (数商): the back end of a data exchange.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL when set; otherwise start (or join) the embedded server."""
+    if settings.database_url:
+        return settings.database_url
+    from app import embedded
+
+    return embedded.start(settings.data_dir)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """Migrate the database and serve the API (embedded PostgreSQL unless DATABASE_URL is set)."""
+    import uvicorn
+
+    from app import migrate
+    from app.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    url = database_url(settings)
+    migrate.upgrade(url)
+    workers = workers or settings.workers
+    # Worker processes read the resolved URL from the environment.
+    os.environ["SHUSHANG_DATABASE_URL"] = url
+    if workers > 1:
+        metrics_dir = settings.data_dir.resolve() / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    get_settings.cache_clear()
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; exit normally
+    # then, so that atexit stops the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    uvicorn.run(
+        "app.main:create_app_from_env",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every pending migration."""
+    from app import migrate as migrations
+
+    migrations.upgrade(database_url(get_settings()))
+    typer.echo("database is at the latest revision")
+
+
+@keys_cli.command("create")
+def create_key(
+    role: Annotated[str, typer.Option(help="operator, merchant, assessor or auditor.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    merchant_id: Annotated[str | None, typer.Option(help="The merchant of a merchant key.")] = None,
+) -> None:
+    """Create an API key; the token is printed alone on the last line."""
+    try:
+        parsed_role = Role(role)
+        parsed_merchant = UUID(merchant_id) if merchant_id else None
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if (parsed_role is Role.merchant) != (parsed_merchant is not None):
+        typer.echo("error: --merchant-id is required for, and only for, --role merchant", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    url = database_url(settings)
+    token = asyncio.run(_create_key(settings, url, parsed_role, name, parsed_merchant))
+    typer.echo(f"created {parsed_role.value} key {name!r}; store the token now, it is shown once:")
+    typer.echo(token)
+
+
+async def _create_key(
+    settings: Settings, url: str, role: Role, name: str, merchant_id: UUID | None
+) -> str:
+    from app.auth import service
+    from app.db import create_engine, create_sessionmaker
+    from app.errors import ShushangError
+
+    engine = create_engine(settings, url, pool_size=1, max_overflow=0)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            try:
+                _, token = await service.create(session, None, role, name, merchant_id)
+            except ShushangError as exc:
+                typer.echo(f"error: {exc.detail.en}", err=True)
+                raise typer.Exit(1) from exc
+            await session.commit()
+            return token
+    finally:
+        await engine.dispose()
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI document (what openapi/openapi.json holds)."""
+    from app.main import create_app
+
+    # The spec needs no database; the URL is never connected to.
+    app = create_app(get_settings(), database_url="postgresql+asyncpg://openapi@localhost/none")
+    json.dump(app.openapi(), sys.stdout, ensure_ascii=False, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+def main() -> None:
+    cli()

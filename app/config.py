@@ -1,0 +1,58 @@
+"""Settings: one `Settings` object read from the environment (`SHUSHANG_` prefix) and `.env`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    json = "json"
+    console = "console"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. The README's configuration table lists each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHUSHANG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SHUSHANG_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL URL; empty means the embedded server under data_dir.",
+    )
+    data_dir: Path = Field(default=Path(".shushang"), description="Embedded database and files.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_format: LogFormat = LogFormat.json
+    log_level: str = "INFO"
+    upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    rate_limit_per_minute: int = Field(default=600, ge=0, description="Per API key; 0 disables.")
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str | None) -> str | None:
+        """Accept the plain `postgres://` and `postgresql://` forms a PaaS hands out."""
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

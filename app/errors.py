@@ -1,0 +1,322 @@
+"""The error hierarchy and its rendering as RFC 9457 `application/problem+json`.
+
+    ShushangError                    500  any failure of ours, never shown in detail
+    ├── BadRequest                   400  malformed header, cursor or parameter
+    ├── ValidationFailed             422  a body or query that breaks a rule, with `errors[]`
+    ├── Unauthorized                 401  no key, unknown key, revoked key
+    ├── Forbidden                    403  the caller's role or merchant may not do this
+    ├── NotFound                     404  unknown, or not visible to the caller
+    ├── MethodNotAllowed             405
+    ├── Conflict                     409  state conflict or duplicate
+    ├── PreconditionFailed           412  stale `If-Match`
+    ├── PayloadTooLarge              413
+    ├── RateLimited                  429  with `Retry-After`
+    └── ServiceUnavailable           503  the database cannot be reached
+
+`title` and `detail` follow `Accept-Language` (Chinese for `zh*`, English otherwise);
+`type` and the extension members never change with the language.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import asyncpg
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.i18n import Text, prefers_chinese
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:shushang:problem:"
+
+logger = logging.getLogger("shushang.errors")
+
+
+class ShushangError(Exception):
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[Text] = Text("Internal server error", "服务器内部错误")
+    default_detail: ClassVar[Text] = Text(
+        "The server could not complete the request.", "服务器无法完成该请求。"
+    )
+
+    def __init__(
+        self,
+        detail: Text | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        self.detail = detail or self.default_detail
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+        super().__init__(self.detail.en)
+
+    @classmethod
+    def type_uri(cls) -> str:
+        return PROBLEM_TYPE_PREFIX + cls.slug
+
+    def to_problem(self, chinese: bool, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type_uri(),
+            "title": self.title.pick(chinese),
+            "status": self.status,
+            "detail": self.detail.pick(chinese),
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extensions)
+        return body
+
+
+class BadRequest(ShushangError):
+    status = 400
+    slug = "bad-request"
+    title = Text("Bad request", "请求有误")
+    default_detail = Text("The request is malformed.", "请求格式有误。")
+
+
+class ValidationFailed(ShushangError):
+    status = 422
+    slug = "validation-failed"
+    title = Text("Validation failed", "校验未通过")
+    default_detail = Text("Some fields are not valid.", "部分字段未通过校验。")
+
+    def __init__(self, detail: Text | None = None, *, errors: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__(detail, errors=[dict(e) for e in errors])
+
+    @classmethod
+    def field(cls, loc: Sequence[str | int], message: Text) -> ValidationFailed:
+        """One bad field: the detail names it in the caller's language, `errors[]` in English."""
+        where = ".".join(str(part) for part in loc)
+        return cls(
+            Text(f"{where}: {message.en}", f"{where}:{message.zh}"),
+            errors=[{"loc": list(loc), "msg": message.en}],
+        )
+
+
+class Unauthorized(ShushangError):
+    status = 401
+    slug = "unauthorized"
+    title = Text("Unauthorized", "未认证")
+    default_detail = Text(
+        "A valid API key is required: send `Authorization: Bearer <key>`.",
+        "需要有效的 API 密钥:请发送 `Authorization: Bearer <密钥>`。",
+    )
+
+    def __init__(self, detail: Text | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="shushang"'})
+
+
+class Forbidden(ShushangError):
+    status = 403
+    slug = "forbidden"
+    title = Text("Forbidden", "无权操作")
+    default_detail = Text(
+        "Your API key's role may not do this.", "您的 API 密钥所属角色无权执行此操作。"
+    )
+
+
+class NotFound(ShushangError):
+    status = 404
+    slug = "not-found"
+    title = Text("Not found", "未找到")
+    default_detail = Text("No such resource.", "资源不存在。")
+
+    @classmethod
+    def of(cls, kind: Text, key: object) -> NotFound:
+        return cls(Text(f"No {kind.en} {key}.", f"{kind.zh} {key} 不存在。"))
+
+
+class MethodNotAllowed(ShushangError):
+    status = 405
+    slug = "method-not-allowed"
+    title = Text("Method not allowed", "不支持该方法")
+    default_detail = Text(
+        "This resource does not support that method.", "该资源不支持此 HTTP 方法。"
+    )
+
+
+class Conflict(ShushangError):
+    status = 409
+    slug = "conflict"
+    title = Text("Conflict", "状态冲突")
+    default_detail = Text(
+        "The request conflicts with the resource's state.", "请求与资源的当前状态冲突。"
+    )
+
+
+class Duplicate(Conflict):
+    slug = "duplicate"
+    title = Text("Already exists", "已存在")
+
+
+class PreconditionFailed(ShushangError):
+    status = 412
+    slug = "precondition-failed"
+    title = Text("Precondition failed", "前置条件不满足")
+    default_detail = Text(
+        "The resource changed since you read it: fetch it again and retry with its new ETag.",
+        "资源在您读取后已被修改:请重新获取并使用新的 ETag 重试。",
+    )
+
+
+class PayloadTooLarge(ShushangError):
+    status = 413
+    slug = "payload-too-large"
+    title = Text("Payload too large", "请求体过大")
+
+
+class RateLimited(ShushangError):
+    status = 429
+    slug = "rate-limited"
+    title = Text("Too many requests", "请求过于频繁")
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            Text(
+                f"Rate limit reached; retry after {retry_after_seconds} s.",
+                f"已达到频率限制,请在 {retry_after_seconds} 秒后重试。",
+            ),
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+class ServiceUnavailable(ShushangError):
+    status = 503
+    slug = "service-unavailable"
+    title = Text("Service unavailable", "服务暂不可用")
+    default_detail = Text(
+        "The database cannot be reached; retry shortly.", "暂时无法连接数据库,请稍后重试。"
+    )
+
+    def __init__(self, detail: Text | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "2"})
+
+
+_DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    sa_exc.TimeoutError,  # pool exhausted past db_pool_timeout_seconds
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether an exception means "the database is not there", rather than a bug of ours."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _DATABASE_DOWN):
+            return True
+        # A refused or vanished socket (OSError) or a connect timeout counts only when the
+        # driver raised it; elsewhere the same exception is a bug of ours.
+        if isinstance(current, OSError | TimeoutError) and _raised_in_driver(current):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
+def problem_response(
+    request_headers: Mapping[str, str], error: ShushangError, instance: str | None = None
+) -> JSONResponse:
+    chinese = prefers_chinese(request_headers.get("accept-language"))
+    headers = dict(error.headers)
+    headers["Content-Language"] = "zh-CN" if chinese else "en"
+    return JSONResponse(
+        error.to_problem(chinese, instance),
+        status_code=error.status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _loc(raw: Sequence[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in raw]
+
+
+def _validation_errors(exc: RequestValidationError) -> ValidationFailed:
+    errors = [{"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+    return ValidationFailed(
+        Text(f"Invalid fields: {fields}.", f"以下字段未通过校验:{fields}。"), errors=errors
+    )
+
+
+async def handle_shushang_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ShushangError)
+    return problem_response(request.headers, exc, request.url.path)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(request.headers, _validation_errors(exc), request.url.path)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error: ShushangError
+    if exc.status_code == 404:
+        error = NotFound(Text("No such route.", "没有该路径。"))
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(headers=exc.headers)
+    elif exc.status_code == 413:
+        error = PayloadTooLarge(Text("The request body is too large.", "请求体过大。"))
+    elif exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        error = BadRequest(Text("The request body cannot be parsed.", "无法解析请求体。"))
+    elif exc.status_code < 500:
+        error = BadRequest(Text(str(exc.detail), str(exc.detail)), headers=exc.headers)
+    else:
+        error = ShushangError()
+    return problem_response(request.headers, error, request.url.path)
+
+
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """SQLAlchemy errors: the database being away is a 503; anything else is our bug (500)."""
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(request.headers, ServiceUnavailable(), request.url.path)
+    raise exc
+
+
+async def handle_integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    """A unique constraint that a concurrent request won first: the same 409 as a duplicate."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
+        getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None
+    )
+    if sqlstate == "23505":
+        return problem_response(
+            request.headers,
+            Duplicate(Text("That already exists.", "该资源已存在。")),
+            request.url.path,
+        )
+    raise exc
+
+
+async def handle_stale_data(request: Request, exc: Exception) -> JSONResponse:
+    """Another request changed the row between our read and our write."""
+    return problem_response(request.headers, PreconditionFailed(), request.url.path)

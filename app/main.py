@@ -1,0 +1,125 @@
+"""The application: `create_app()` wires routers, middleware, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import errors
+from app.audit.router import router as audit_router
+from app.auth.ratelimit import RateLimiter
+from app.auth.router import router as api_keys_router
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.merchants.router import router as merchants_router
+from app.middleware import RequestContextMiddleware
+from app.openapi_docs import COMMON_ERRORS, Problem
+from app.ops.router import router as ops_router
+from app.venues.router import router as venues_router
+
+API_DESCRIPTION = """
+Shushang (数商) is the back end of a data exchange: it registers data merchants, lists
+their data products on exchange venues, assesses and values them, registers their data
+intellectual property, and keeps a tamper-evident, per-venue ledger of every trade.
+
+Authenticate with an API key: `Authorization: Bearer shs_…`. Errors are RFC 9457
+`application/problem+json`; `title` and `detail` follow `Accept-Language` (`zh` or English).
+Lists are keyset-paged: `?limit=` (1–200) and `?cursor=` from `next_cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
+    """The ASGI app. `database_url` overrides the settings (the embedded server's URL)."""
+    settings = settings or get_settings()
+    url = database_url or settings.database_url
+    if not url:
+        raise RuntimeError(
+            "No database URL: set DATABASE_URL, or start through `shushang serve`, "
+            "which starts the embedded PostgreSQL."
+        )
+    engine = create_engine(settings, url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Shushang",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "venues", "description": "Exchange venues (交易场所)."},
+            {"name": "merchants", "description": "Data merchants (数商)."},
+            {"name": "api-keys", "description": "API keys and roles."},
+            {"name": "audit", "description": "The audit trail of every change."},
+            {"name": "operations", "description": "Health, readiness and metrics."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
+    app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
+    app.add_exception_handler(IntegrityError, errors.handle_integrity_error)
+    app.add_exception_handler(StaleDataError, errors.handle_stale_data)
+    app.add_exception_handler(SQLAlchemyError, errors.handle_database_error)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(ops_router)
+    for router in (venues_router, merchants_router, api_keys_router, audit_router):
+        app.include_router(router, responses=COMMON_ERRORS)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(problem_schema.pop("$defs", {}))
+            components["Problem"] = problem_schema
+            _problem_for_validation_errors(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _problem_for_validation_errors(schema: dict[str, Any]) -> None:
+    """FastAPI documents 422 as its own JSON shape; ours is a problem+json."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Validation failed; `errors` lists each field",
+                    "content": {
+                        errors.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    },
+                }
+    components = schema.get("components", {}).get("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and the worker processes of `shushang serve`."""
+    return create_app()

@@ -1,0 +1,93 @@
+"""Queries on merchants and their certifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.merchants.models import Certification, Merchant
+
+
+@dataclass(frozen=True)
+class MerchantFilter:
+    region_prefix: str | None = None
+    tier: str | None = None
+    category: str | None = None
+    third_party_role: str | None = None
+    dcmm_min: int | None = None
+    q: str | None = None
+    only_id: UUID | None = None  # a merchant key sees only its own merchant
+    today: date | None = None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(where: MerchantFilter) -> Select[Merchant]:
+    query = select(Merchant).options(selectinload(Merchant.certifications))
+    if where.only_id is not None:
+        query = query.where(Merchant.id == where.only_id)
+    if where.region_prefix:
+        query = query.where(Merchant.region_code.startswith(where.region_prefix, autoescape=True))
+    if where.tier:
+        query = query.where(Merchant.tier == where.tier)
+    if where.category:
+        query = query.where(Merchant.categories.contains([where.category]))
+    if where.third_party_role:
+        query = query.where(Merchant.third_party_roles.contains([where.third_party_role]))
+    if where.dcmm_min is not None:
+        query = query.where(
+            exists().where(
+                Certification.merchant_id == Merchant.id,
+                Certification.scheme == "DCMM",
+                Certification.level >= where.dcmm_min,
+                Certification.valid_until >= (where.today or func.current_date()),
+            )
+        )
+    if where.q:
+        pattern = f"%{_escape_like(where.q)}%"
+        query = query.where(
+            or_(
+                Merchant.name.ilike(pattern, escape="\\"),
+                Merchant.uscc == where.q.upper(),
+                Merchant.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+async def list_page(
+    session: AsyncSession, where: MerchantFilter, after: UUID | None, limit: int
+) -> list[Merchant]:
+    query = _filtered(where).order_by(Merchant.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(Merchant.id > after)
+    return list((await session.execute(query)).scalars())
+
+
+async def get(session: AsyncSession, merchant_id: UUID) -> Merchant | None:
+    query = (
+        select(Merchant)
+        .options(selectinload(Merchant.certifications))
+        .where(Merchant.id == merchant_id)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def uscc_taken(session: AsyncSession, uscc: str, other_than: UUID | None = None) -> bool:
+    query = select(Merchant.id).where(Merchant.uscc == uscc)
+    if other_than is not None:
+        query = query.where(Merchant.id != other_than)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def add(session: AsyncSession, merchant: Merchant) -> Merchant:
+    session.add(merchant)
+    await session.flush()
+    return merchant

@@ -1,0 +1,118 @@
+"""`/v1/merchants`: data merchants (数商). Operators register them; a merchant key sees its own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+
+from app.auth.dependencies import CurrentPrincipal, OperatorOnly, require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.deps import Session
+from app.etags import set_etag
+from app.merchants import service
+from app.merchants.repository import MerchantFilter
+from app.merchants.schemas import (
+    Category,
+    MerchantCreate,
+    MerchantOut,
+    MerchantUpdate,
+    ThirdPartyRole,
+    Tier,
+)
+from app.openapi_docs import errors
+from app.pagination import Page, PageParams, cut, id_after, page_params
+
+router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+
+MerchantEditor = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
+
+
+@router.post(
+    "",
+    response_model=MerchantOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 409, 422),
+)
+async def create_merchant(
+    data: MerchantCreate, session: Session, who: OperatorOnly, response: Response
+) -> MerchantOut:
+    """Register a merchant (operator). The USCC's check character is verified (422) and
+    must be unique (409)."""
+    merchant = await service.create(session, who, data)
+    set_etag(response, merchant.version)
+    response.headers["Location"] = f"/v1/merchants/{merchant.id}"
+    return MerchantOut.model_validate(merchant)
+
+
+@router.get("", response_model=Page[MerchantOut], responses=errors(400, 401, 422))
+async def list_merchants(
+    session: Session,
+    who: CurrentPrincipal,
+    page: Annotated[PageParams, Depends(page_params)],
+    region: Annotated[
+        str | None,
+        Query(pattern=r"^\d{2,6}$", description="Region code prefix, e.g. `3301` for 杭州."),
+    ] = None,
+    tier: Tier | None = None,
+    category: Category | None = None,
+    third_party_role: ThirdPartyRole | None = None,
+    dcmm_min: Annotated[
+        int | None,
+        Query(ge=1, le=5, description="A DCMM certificate in force at this level or higher."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=100, description="Part of the name or description, or a USCC."
+        ),
+    ] = None,
+) -> Page[MerchantOut]:
+    """Merchants, oldest first. A merchant key sees only its own merchant."""
+    where = MerchantFilter(
+        region_prefix=region,
+        tier=tier.value if tier else None,
+        category=category.value if category else None,
+        third_party_role=third_party_role.value if third_party_role else None,
+        dcmm_min=dcmm_min,
+        q=q,
+    )
+    rows = await service.list_page(session, who, where, id_after(page), page.limit)
+    items, next_cursor = cut(rows, page.limit, lambda m: [str(m.id)])
+    return Page[MerchantOut](
+        items=[MerchantOut.model_validate(m) for m in items], next_cursor=next_cursor
+    )
+
+
+@router.get("/{merchant_id}", response_model=MerchantOut, responses=errors(401, 404, 422))
+async def get_merchant(
+    merchant_id: UUID, session: Session, who: CurrentPrincipal, response: Response
+) -> MerchantOut:
+    """One merchant; its `ETag` is what `If-Match` of a PATCH names."""
+    merchant = await service.get_visible(session, who, merchant_id)
+    set_etag(response, merchant.version)
+    return MerchantOut.model_validate(merchant)
+
+
+@router.patch(
+    "/{merchant_id}",
+    response_model=MerchantOut,
+    responses=errors(401, 403, 404, 409, 412, 422),
+)
+async def update_merchant(
+    merchant_id: UUID,
+    data: MerchantUpdate,
+    session: Session,
+    who: MerchantEditor,
+    response: Response,
+    if_match: Annotated[
+        str | None, Header(description="The ETag last read; 412 if the merchant changed since.")
+    ] = None,
+) -> MerchantOut:
+    """Change a merchant. Operators change any field; a merchant only its own
+    `contact_email`, `website` and `description`."""
+    merchant = await service.update(session, who, merchant_id, data, if_match)
+    set_etag(response, merchant.version)
+    return MerchantOut.model_validate(merchant)

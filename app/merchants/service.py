@@ -1,0 +1,228 @@
+"""Merchant rules: USCC check character and uniqueness, who may change which field."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.clock import shanghai_today
+from app.db import utcnow
+from app.errors import Duplicate, Forbidden, NotFound, ValidationFailed
+from app.etags import check_if_match
+from app.i18n import Text
+from app.merchants import repository, uscc
+from app.merchants.models import Certification, Merchant
+from app.merchants.repository import MerchantFilter
+from app.merchants.schemas import (
+    NULLABLE_FIELDS,
+    SELF_SERVICE_FIELDS,
+    CertificationIn,
+    MerchantCreate,
+    MerchantUpdate,
+)
+
+MERCHANT = Text("merchant", "数商")
+
+_USCC_MESSAGES = {
+    uscc.UsccProblem.length: Text("a USCC has 18 characters", "统一社会信用代码应为 18 位"),
+    uscc.UsccProblem.malformed: Text(
+        "not a USCC: position 1 is 1-9, A, N or Y, positions 2-8 are digits, "
+        "the rest from 0-9 and A-Y without I, O, S, V, Z",
+        "格式不符合统一社会信用代码:第 1 位为 1-9、A、N 或 Y,第 2-8 位为数字,"
+        "其余为数字或除 I、O、S、V、Z 外的大写字母",
+    ),
+    uscc.UsccProblem.check_character: Text(
+        "the check character (position 18) is wrong",
+        "校验码(第 18 位)错误",
+    ),
+}
+
+
+def _check_uscc(code: str, override_reason: str | None, who: Principal) -> str | None:
+    """422 for an invalid USCC, unless an operator overrides a bad check character.
+
+    Returns the override reason to keep, or None when the code is valid as it is.
+    """
+    found = uscc.problem(code)
+    if found is None:
+        return None
+    if found is uscc.UsccProblem.check_character and override_reason and who.is_operator:
+        return override_reason
+    message = _USCC_MESSAGES[found]
+    if found is uscc.UsccProblem.check_character:
+        message = Text(
+            message.en + "; an operator may register it with `uscc_override_reason`",
+            message.zh + ";运营方可填写 `uscc_override_reason` 登记",
+        )
+    raise ValidationFailed.field(["body", "uscc"], message)
+
+
+async def _ensure_uscc_free(session: AsyncSession, code: str, other_than: UUID | None) -> None:
+    if await repository.uscc_taken(session, code, other_than):
+        raise Duplicate(
+            Text(
+                f"A merchant with USCC {code} is already registered.",
+                f"统一社会信用代码 {code} 已登记。",
+            ),
+            field="uscc",
+        )
+
+
+def _certification(data: CertificationIn) -> Certification:
+    return Certification(
+        scheme=data.scheme.value,
+        level=data.level,
+        valid_until=data.valid_until,
+        issued_on=data.issued_on,
+        certificate_number=data.certificate_number,
+    )
+
+
+def visible_filter(who: Principal, where: MerchantFilter) -> MerchantFilter:
+    """A merchant key lists only its own merchant; other roles see every merchant."""
+    if who.reads_everything():
+        return where
+    return MerchantFilter(**{**where.__dict__, "only_id": who.merchant_id})
+
+
+async def get_visible(session: AsyncSession, who: Principal, merchant_id: UUID) -> Merchant:
+    """The merchant, if the caller may read it; 404 otherwise (never another's data)."""
+    merchant = await repository.get(session, merchant_id)
+    if merchant is None or not (who.reads_everything() or who.owns_merchant(merchant.id)):
+        raise NotFound.of(MERCHANT, merchant_id)
+    return merchant
+
+
+async def list_page(
+    session: AsyncSession, who: Principal, where: MerchantFilter, after: UUID | None, limit: int
+) -> list[Merchant]:
+    where = visible_filter(who, MerchantFilter(**{**where.__dict__, "today": shanghai_today()}))
+    return await repository.list_page(session, where, after, limit)
+
+
+async def create(session: AsyncSession, who: Principal, data: MerchantCreate) -> Merchant:
+    override = _check_uscc(data.uscc, data.uscc_override_reason, who)
+    await _ensure_uscc_free(session, data.uscc, None)
+    merchant = Merchant(
+        name=data.name,
+        uscc=data.uscc,
+        uscc_override_reason=override,
+        region_code=data.region_code,
+        categories=[c.value for c in data.categories],
+        third_party_roles=[r.value for r in data.third_party_roles],
+        tier=data.tier.value if data.tier else None,
+        contact_email=str(data.contact_email),
+        website=str(data.website) if data.website else None,
+        description=data.description,
+        certifications=[_certification(c) for c in data.certifications],
+    )
+    await repository.add(session, merchant)
+    details: dict[str, Any] = {"name": merchant.name, "uscc": merchant.uscc}
+    if override:
+        details["uscc_override_reason"] = override
+    await audit.record(session, who, "merchant.create", "merchant", merchant.id, details)
+    return merchant
+
+
+def _stored(field: str, value: Any) -> Any:
+    """A validated PATCH value as the column stores it."""
+    if value is None:
+        return None
+    if field in ("categories", "third_party_roles"):
+        return [v.value for v in value]
+    if field in ("tier",):
+        return value.value
+    if field in ("contact_email", "website"):
+        return str(value)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
+
+
+async def update(
+    session: AsyncSession,
+    who: Principal,
+    merchant_id: UUID,
+    data: MerchantUpdate,
+    if_match: str | None,
+) -> Merchant:
+    merchant = await repository.get(session, merchant_id)
+    if merchant is None:
+        raise NotFound.of(MERCHANT, merchant_id)
+    sent = data.model_fields_set
+    if not who.is_operator:
+        if not who.owns_merchant(merchant.id):
+            raise Forbidden(
+                Text("You may change only your own merchant.", "您只能修改本数商的信息。")
+            )
+        refused = sorted(sent - SELF_SERVICE_FIELDS)
+        if refused:
+            raise Forbidden(
+                Text(
+                    f"Only an operator may change: {', '.join(refused)}.",
+                    f"以下字段仅运营方可修改:{', '.join(refused)}。",
+                ),
+                fields=refused,
+            )
+    check_if_match(if_match, merchant.version)
+
+    for field in sorted(sent):
+        if getattr(data, field) is None and field not in NULLABLE_FIELDS:
+            raise ValidationFailed.field(["body", field], Text("may not be null", "不能为 null"))
+
+    if "uscc_override_reason" in sent and "uscc" not in sent:
+        raise ValidationFailed.field(
+            ["body", "uscc_override_reason"],
+            Text("is sent together with a new uscc", "需与新的 uscc 一同提交"),
+        )
+
+    changes: dict[str, Any] = {}
+    if "uscc" in sent and data.uscc is not None and data.uscc != merchant.uscc:
+        reason = data.uscc_override_reason if "uscc_override_reason" in sent else None
+        override = _check_uscc(data.uscc, reason, who)
+        await _ensure_uscc_free(session, data.uscc, merchant.id)
+        changes["uscc"] = [merchant.uscc, data.uscc]
+        merchant.uscc = data.uscc
+        merchant.uscc_override_reason = override
+    for field in sorted(sent - {"uscc", "uscc_override_reason", "certifications"}):
+        new = _stored(field, getattr(data, field))
+        old = getattr(merchant, field)
+        if new != old:
+            changes[field] = [_jsonable(old), _jsonable(new)]
+            setattr(merchant, field, new)
+    if "certifications" in sent and data.certifications is not None:
+        before = [_jsonable(_cert_dict(c)) for c in merchant.certifications]
+        merchant.certifications = [_certification(c) for c in data.certifications]
+        after = [_jsonable(_cert_dict(c)) for c in merchant.certifications]
+        if before != after:
+            changes["certifications"] = [before, after]
+
+    if changes:
+        merchant.updated_at = utcnow()
+        await session.flush()
+        await audit.record(
+            session, who, "merchant.update", "merchant", merchant.id, {"changes": changes}
+        )
+    return merchant
+
+
+def _cert_dict(c: Certification) -> dict[str, Any]:
+    return {
+        "scheme": c.scheme,
+        "level": c.level,
+        "valid_until": c.valid_until,
+        "issued_on": c.issued_on,
+        "certificate_number": c.certificate_number,
+    }

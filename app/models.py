@@ -1,0 +1,9 @@
+"""Every table, imported in one place so Alembic and the metadata see them all."""
+
+from app.audit.models import AuditEvent
+from app.auth.models import ApiKey
+from app.db import Base
+from app.merchants.models import Certification, Merchant
+from app.venues.models import Venue
+
+__all__ = ["ApiKey", "AuditEvent", "Base", "Certification", "Merchant", "Venue"]

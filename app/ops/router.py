@@ -1,0 +1,50 @@
+"""Operations: `/healthz` (the process lives), `/readyz` (the database answers), `/metrics`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.errors import ServiceUnavailable
+from app.openapi_docs import errors
+from app.ops import metrics
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """Liveness: answers 200 while the process serves, whatever the database does."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses=errors(503))
+async def readyz(request: Request) -> Health:
+    """Readiness: 200 when the database answers within its timeout, 503 otherwise."""
+    engine: AsyncEngine = request.app.state.engine
+    timeout = request.app.state.settings.db_connect_timeout_seconds + 1
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ServiceUnavailable() from exc
+    return Health(status="ready")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def prometheus_metrics(request: Request) -> Response:
+    """Prometheus exposition: request counts and latency by route template, DB pool use."""
+    body, content_type = metrics.render(request.app.state.engine)
+    return Response(body, media_type=content_type)

@@ -1,0 +1,124 @@
+"""Test fixtures: one real PostgreSQL per session, migrated from empty, reset after each test.
+
+The database is the embedded `pgserver` one in a temporary directory, or the server named
+by `TEST_DATABASE_URL` (its database is wiped: give the tests a database of their own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import embedded, migrate
+from app.config import Settings
+from app.main import create_app
+
+SEED_SCHEMA = "test_seed"
+
+
+def _plain(url: str) -> str:
+    """The asyncpg form of a SQLAlchemy URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _prepare(url: str, embedded_server: bool) -> None:
+    connection = await asyncpg.connect(_plain(url))
+    try:
+        if embedded_server:
+            # Durability is the server's business, not the tests': make commits cheap.
+            for setting in ("fsync = off", "synchronous_commit = off", "full_page_writes = off"):
+                await connection.execute(f"ALTER SYSTEM SET {setting}")
+            await connection.execute("SELECT pg_reload_conf()")
+        await connection.execute(f"DROP SCHEMA IF EXISTS {SEED_SCHEMA} CASCADE")
+        await connection.execute(f"CREATE SCHEMA {SEED_SCHEMA}")
+        # Keep what the migrations seeded, to restore it after every test.
+        for table in await _tables(connection):
+            await connection.execute(
+                f'CREATE TABLE {SEED_SCHEMA}."{table}" AS SELECT * FROM public."{table}"'
+            )
+    finally:
+        await connection.close()
+
+
+async def _tables(connection: asyncpg.Connection) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename <> 'alembic_version' ORDER BY tablename"
+    )
+    return [row["tablename"] for row in rows]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        url = Settings(database_url=external).database_url
+        assert url
+    else:
+        data_dir: Path = tmp_path_factory.mktemp("pg")
+        url = embedded.start(data_dir, database="shushang_test", cleanup="delete")
+    migrate.upgrade(url)
+    asyncio.run(_prepare(url, embedded_server=not external))
+    return url
+
+
+@pytest.fixture(scope="session")
+async def reset_sql(database_url: str) -> str:
+    connection = await asyncpg.connect(_plain(database_url))
+    try:
+        tables = await _tables(connection)
+        seeded = [
+            t
+            for t in tables
+            if await connection.fetchval(f'SELECT count(*) FROM {SEED_SCHEMA}."{t}"')
+        ]
+    finally:
+        await connection.close()
+    statements = ["TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"]
+    statements += [f'INSERT INTO "{t}" SELECT * FROM {SEED_SCHEMA}."{t}"' for t in seeded]
+    return ";\n".join(statements)
+
+
+@pytest.fixture(autouse=True)
+async def _reset_database(database_url: str, reset_sql: str) -> AsyncIterator[None]:
+    yield
+    connection = await asyncpg.connect(_plain(database_url))
+    try:
+        await connection.execute(reset_sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, rate_limit_per_minute=0, log_format="console")
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shushang.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    """A session for building test data; factories commit what they make."""
+    factory: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with factory() as s:
+        yield s
