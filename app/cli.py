@@ -31,6 +31,13 @@ def database_url(settings: Settings) -> str:
     """DATABASE_URL when set; otherwise start (or join) the embedded server."""
     if settings.database_url:
         return settings.database_url
+    if not settings.embedded_database:
+        typer.echo(
+            "error: DATABASE_URL is not set and the embedded database is off "
+            "(SHUSHANG_EMBEDDED_DATABASE=false)",
+            err=True,
+        )
+        raise typer.Exit(2)
     from app import embedded
 
     return embedded.start(settings.data_dir)

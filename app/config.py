@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; empty means the embedded server under data_dir.",
     )
     data_dir: Path = Field(default=Path(".shushang"), description="Embedded database and files.")
+    embedded_database: bool = Field(
+        default=True, description="Without a database URL, start the embedded PostgreSQL."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -59,7 +59,7 @@ UsccInput = Annotated[
         min_length=18,
         max_length=40,
         description="统一社会信用代码, 18 characters; spaces and hyphens are ignored.",
-        examples=["91330106MA2GL1RQ5B"],
+        examples=["91330106MA2GL1RQ51"],
     ),
 ]
 

@@ -1,0 +1,48 @@
+"""Access logs: one JSON line per request, with the request id and the key id, never the token."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.logging import JsonFormatter
+from tests.factories import auth, make_key
+
+
+async def test_access_log_is_json_with_request_id(
+    client: httpx.AsyncClient, session: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await make_key(session, Role.auditor)
+    with caplog.at_level(logging.INFO, logger="shushang.access"):
+        response = await client.get(
+            "/v1/merchants", headers={**auth(token), "X-Request-ID": "trace-7"}
+        )
+    assert response.status_code == 200
+    [record] = [r for r in caplog.records if r.name == "shushang.access"]
+    formatter = JsonFormatter()
+    line = json.loads(formatter.format(record))
+    assert line["status"] == 200
+    assert line["route"] == "/v1/merchants"
+    assert line["method"] == "GET"
+    assert line["key_id"]
+    assert line["role"] == "auditor"
+    assert token not in formatter.format(record)
+    assert record.__dict__.get("request_id") is None or record.__dict__["request_id"] == "trace-7"
+
+
+def test_formatter_adds_the_current_request_id() -> None:
+    from app.context import request_id_var
+
+    token = request_id_var.set("abc-123")
+    try:
+        record = logging.makeLogRecord({"msg": "hello %s", "args": ("世界",), "name": "t"})
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["msg"] == "hello 世界"
+    assert line["request_id"] == "abc-123"

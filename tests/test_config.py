@@ -1,0 +1,48 @@
+"""Settings: the environment names a PaaS uses, the SHUSHANG_ prefix and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import LogFormat, Settings
+
+
+def test_database_url_from_paas_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.internal:5432/shushang")
+    assert Settings().database_url == "postgresql+asyncpg://u:p@db.internal:5432/shushang"
+
+
+def test_prefixed_variable_wins_and_drivers_are_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://paas/one")
+    monkeypatch.setenv("SHUSHANG_DATABASE_URL", "postgresql://mine/two")
+    assert Settings().database_url == "postgresql+asyncpg://mine/two"
+
+
+def test_no_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SHUSHANG_DATABASE_URL", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.database_url is None
+    assert settings.data_dir == Path(".shushang")
+    assert settings.upload_max_bytes == 50 * 1024 * 1024
+
+
+def test_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "SHUSHANG_DATABASE_URL", "SHUSHANG_PORT", "SHUSHANG_LOG_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    env = tmp_path / ".env"
+    env.write_text(
+        "SHUSHANG_PORT=9000\nSHUSHANG_LOG_FORMAT=console\nSHUSHANG_RATE_LIMIT_PER_MINUTE=5\n"
+    )
+    settings = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert settings.port == 9000
+    assert settings.log_format is LogFormat.console
+    assert settings.rate_limit_per_minute == 5
+
+
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHUSHANG_PORT", "70000")
+    with pytest.raises(ValueError, match="port"):
+        Settings()
