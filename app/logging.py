@@ -59,6 +59,7 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Our access log replaces uvicorn's, which would log without the request id.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it narrates every pg_ctl call
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
