@@ -1,0 +1,262 @@
+"""Product rules: who creates and changes which product, status steps, revisions, search text."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.context import current_request_id
+from app.db import utcnow
+from app.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from app.etags import check_if_match
+from app.i18n import Text
+from app.merchants import repository as merchants
+from app.pagination import cut, decode_cursor
+from app.products import repository, search
+from app.products.models import Product, ProductRevision
+from app.products.repository import ProductFilter
+from app.products.schemas import (
+    NULLABLE_FIELDS,
+    STATUS_STEPS,
+    ProductCreate,
+    ProductOut,
+    ProductStatus,
+    ProductUpdate,
+)
+
+PRODUCT = Text("product", "数据产品")
+_SEARCHED_FIELDS = frozenset({"name", "description", "tags"})
+
+
+def _stored(value: Any) -> Any:
+    """A validated value as the column stores it (enums as strings, models as dicts)."""
+    if isinstance(value, list):
+        return [_stored(v) for v in value]
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, str):  # StrEnum included
+        return str(value)
+    return value
+
+
+def _snapshot(product: Product) -> dict[str, Any]:
+    data = ProductOut.model_validate(product).model_dump(mode="json", by_alias=True)
+    for volatile in ("version", "created_at", "updated_at"):
+        data.pop(volatile)
+    return data
+
+
+def _index(product: Product) -> None:
+    product.search_vector = repository.search_vector(
+        search.document(product.name, product.description, product.tags)
+    )
+
+
+async def _record_revision(
+    session: AsyncSession, who: Principal, product: Product, changes: dict[str, Any]
+) -> None:
+    await repository.add_revision(
+        session,
+        ProductRevision(
+            product_id=product.id,
+            number=product.revision,
+            snapshot=_snapshot(product),
+            changes=changes,
+            actor_key_id=who.key_id,
+            actor_role=who.role.value,
+            request_id=current_request_id(),
+        ),
+    )
+
+
+async def create(session: AsyncSession, who: Principal, data: ProductCreate) -> Product:
+    if who.role is Role.merchant:
+        if data.merchant_id is not None and data.merchant_id != who.merchant_id:
+            raise Forbidden(
+                Text(
+                    "A merchant key creates products for its own merchant only.",
+                    "数商密钥只能为本数商创建数据产品。",
+                ),
+                fields=["merchant_id"],
+            )
+        merchant_id = who.merchant_id
+    else:
+        merchant_id = data.merchant_id
+        if merchant_id is None or await merchants.get(session, merchant_id) is None:
+            raise ValidationFailed.field(
+                ["body", "merchant_id"],
+                Text(
+                    "names no merchant; operators say whose product it is",
+                    "未指定有效的数商;运营方须指明产品所属数商",
+                ),
+            )
+    assert merchant_id is not None
+    fields = {
+        name: _stored(getattr(data, name))
+        for name in ProductCreate.model_fields
+        if name != "merchant_id"
+    }
+    product = Product(
+        merchant_id=merchant_id,
+        **fields,
+        status=ProductStatus.draft.value,
+    )
+    _index(product)
+    await repository.add(session, product)
+    snapshot_changes = {
+        name: [None, v] for name, v in _snapshot(product).items() if v not in (None, [], "")
+    }
+    await _record_revision(session, who, product, snapshot_changes)
+    await audit.record(
+        session,
+        who,
+        "product.create",
+        "product",
+        product.id,
+        {"name": product.name, "merchant_id": str(merchant_id), "revision": product.revision},
+    )
+    return product
+
+
+async def get_visible(session: AsyncSession, who: Principal | None, product_id: UUID) -> Product:
+    product = await repository.get_visible(session, product_id, who)
+    if product is None:
+        raise NotFound.of(PRODUCT, product_id)
+    return product
+
+
+async def get_for_change(session: AsyncSession, who: Principal, product_id: UUID) -> Product:
+    """The product if the caller may change it: 404 when unknown, 403 when another's."""
+    product = await repository.get(session, product_id)
+    if product is None:
+        raise NotFound.of(PRODUCT, product_id)
+    if not (who.is_operator or who.owns_merchant(product.merchant_id)):
+        raise Forbidden(
+            Text(
+                "You may change only your own merchant's products.", "您只能修改本数商的数据产品。"
+            )
+        )
+    return product
+
+
+async def update(
+    session: AsyncSession,
+    who: Principal,
+    product_id: UUID,
+    data: ProductUpdate,
+    if_match: str | None,
+) -> Product:
+    product = await get_for_change(session, who, product_id)
+    check_if_match(if_match, product.revision)
+    sent = data.model_fields_set
+    for field in sorted(sent):
+        if getattr(data, field) is None and field not in NULLABLE_FIELDS:
+            raise ValidationFailed.field(["body", field], Text("may not be null", "不能为 null"))
+
+    if "status" in sent and data.status is not None and data.status.value != product.status:
+        current = ProductStatus(product.status)
+        if data.status not in STATUS_STEPS[current]:
+            allowed = ", ".join(sorted(s.value for s in STATUS_STEPS[current]))
+            raise Conflict(
+                Text(
+                    f"A {current.value} product cannot become {data.status.value}; "
+                    f"it may become: {allowed}.",
+                    f"处于 {current.value} 状态的产品不能变为 {data.status.value};"
+                    f"可变为:{allowed}。",
+                ),
+                current_status=current.value,
+                allowed=sorted(s.value for s in STATUS_STEPS[current]),
+            )
+
+    before = _snapshot(product)
+    for field in sent:
+        setattr(product, field, _stored(getattr(data, field)))
+    _check_after_change(product)
+    after = _snapshot(product)
+    changes = {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+    if not changes:
+        session.expire(product)
+        return await get_for_change(session, who, product_id)
+    if sent & _SEARCHED_FIELDS:
+        _index(product)
+    product.updated_at = utcnow()
+    await session.flush()
+    await _record_revision(session, who, product, changes)
+    await audit.record(
+        session,
+        who,
+        "product.update",
+        "product",
+        product.id,
+        {"revision": product.revision, "changes": sorted(changes)},
+    )
+    return product
+
+
+def _check_after_change(product: Product) -> None:
+    if product.classification != "general" and product.classification_level is not None:
+        raise ValidationFailed.field(
+            ["body", "classification_level"],
+            Text("applies to general data only", "仅适用于一般数据"),
+        )
+    if (
+        product.coverage_start
+        and product.coverage_end
+        and product.coverage_start > product.coverage_end
+    ):
+        raise ValidationFailed.field(
+            ["body", "coverage_start"], Text("is after coverage_end", "晚于 coverage_end")
+        )
+
+
+def search_cursor(rank: float | None, product_id: UUID) -> list[Any]:
+    return [rank, str(product_id)] if rank is not None else [str(product_id)]
+
+
+def parse_cursor(cursor: str | None, searching: bool) -> tuple[float, UUID] | UUID | None:
+    if cursor is None:
+        return None
+    try:
+        if searching:
+            rank, product_id = decode_cursor(cursor, 2)
+            return float(rank), UUID(str(product_id))
+        (product_id,) = decode_cursor(cursor, 1)
+        return UUID(str(product_id))
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(
+            Text("The cursor is not valid for this search.", "cursor 与本次查询不符。")
+        ) from exc
+
+
+async def search_page(
+    session: AsyncSession,
+    who: Principal | None,
+    where: ProductFilter,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+    with_facets: bool,
+) -> tuple[list[Product], str | None, dict[str, dict[str, int]] | None]:
+    tsquery = search.query(q) if q else None
+    if q and tsquery is None:
+        return (
+            [],
+            None,
+            ({"product_type": {}, "domain": {}, "classification": {}} if with_facets else None),
+        )
+    where = ProductFilter(**{**where.__dict__, "tsquery": tsquery})
+    rows = await repository.search(
+        session, where, who, parse_cursor(cursor, tsquery is not None), limit
+    )
+    page, next_cursor = cut(rows, limit, lambda row: search_cursor(row[1], row[0].id))
+    counts = await repository.facets(session, where, who) if with_facets else None
+    return [product for product, _ in page], next_cursor, counts
