@@ -23,6 +23,8 @@ from app.merchants.router import router as merchants_router
 from app.middleware import RequestContextMiddleware
 from app.openapi_docs import COMMON_ERRORS, Problem
 from app.ops.router import router as ops_router
+from app.products.router import router as products_router
+from app.samples.router import router as samples_router
 from app.venues.router import router as venues_router
 
 API_DESCRIPTION = """
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         openapi_tags=[
             {"name": "venues", "description": "Exchange venues (交易场所)."},
             {"name": "merchants", "description": "Data merchants (数商)."},
+            {"name": "products", "description": "Data products (数据产品) and the catalog."},
+            {"name": "samples", "description": "Sample files of products, for assessment."},
             {"name": "api-keys", "description": "API keys and roles."},
             {"name": "audit", "description": "The audit trail of every change."},
             {"name": "operations", "description": "Health, readiness and metrics."},
@@ -79,7 +83,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(ops_router)
-    for router in (venues_router, merchants_router, api_keys_router, audit_router):
+    for router in (
+        venues_router,
+        merchants_router,
+        products_router,
+        samples_router,
+        api_keys_router,
+        audit_router,
+    ):
         app.include_router(router, responses=COMMON_ERRORS)
 
     def openapi() -> dict[str, Any]:

@@ -4,6 +4,19 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.db import Base
 from app.merchants.models import Certification, Merchant
+from app.products.models import Product, ProductRevision
+from app.samples.models import Sample, SampleChunk
 from app.venues.models import Venue
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "Certification", "Merchant", "Venue"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Certification",
+    "Merchant",
+    "Product",
+    "ProductRevision",
+    "Sample",
+    "SampleChunk",
+    "Venue",
+]

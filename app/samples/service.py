@@ -1,0 +1,114 @@
+"""Sample rules: who uploads to which product, streaming within the cap, profiling off the loop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.errors import NotFound, ValidationFailed
+from app.i18n import Text
+from app.products import service as products
+from app.samples import repository
+from app.samples.models import Sample
+from app.samples.profile import MalformedSample, SampleProfile, profile_file
+from app.samples.upload import receive_file
+
+SAMPLE = Text("sample", "样本")
+
+
+def _columns(profile: SampleProfile) -> list[dict[str, object]]:
+    return [
+        {
+            "name": c.name,
+            "type": c.type.value,
+            "nulls": c.nulls,
+            "non_null": c.non_null,
+            "type_counts": dict(c.type_counts),
+        }
+        for c in profile.columns
+    ]
+
+
+async def upload(
+    session: AsyncSession,
+    who: Principal,
+    product_id: UUID,
+    content_type: str | None,
+    content_length: str | None,
+    body: AsyncIterator[bytes],
+    limit: int,
+) -> Sample:
+    product = await products.get_for_change(session, who, product_id)
+    revision = product.revision
+    # Nothing is written yet: give the connection back while the client sends the file.
+    await session.rollback()
+    received = await receive_file(content_type, content_length, body, limit)
+    try:
+        try:
+            profile = await anyio.to_thread.run_sync(
+                profile_file, received.path, received.filename, received.media_type
+            )
+        except MalformedSample as exc:
+            raise ValidationFailed(
+                Text(f"Line {exc.line}: {exc.reason}.", f"第 {exc.line} 行:{exc.reason_zh}。"),
+                errors=[{"loc": ["body", "file"], "msg": f"line {exc.line}: {exc.reason}"}],
+            ) from exc
+        sample = Sample(
+            product_id=product_id,
+            product_revision=revision,
+            filename=received.filename,
+            media_type=received.media_type,
+            format=profile.format.value,
+            encoding=profile.encoding,
+            size_bytes=received.size,
+            sha256=received.sha256,
+            rows=profile.rows,
+            columns=_columns(profile),
+            uploaded_by_key_id=who.key_id,
+        )
+        await repository.add(session, sample, received.path)
+    finally:
+        received.path.unlink(missing_ok=True)
+    await audit.record(
+        session,
+        who,
+        "sample.upload",
+        "product_sample",
+        sample.id,
+        {
+            "product_id": str(product_id),
+            "sha256": sample.sha256,
+            "rows": sample.rows,
+            "size_bytes": sample.size_bytes,
+        },
+    )
+    return sample
+
+
+async def readable_product(session: AsyncSession, who: Principal, product_id: UUID) -> None:
+    """Samples are for the product's merchant and the roles that read everything."""
+    product = await products.get_visible(session, who, product_id)
+    if not (who.reads_everything() or who.owns_merchant(product.merchant_id)):
+        raise NotFound.of(products.PRODUCT, product_id)
+
+
+async def get(session: AsyncSession, who: Principal, product_id: UUID, sample_id: UUID) -> Sample:
+    await readable_product(session, who, product_id)
+    sample = await repository.get(session, product_id, sample_id)
+    if sample is None:
+        raise NotFound.of(SAMPLE, sample_id)
+    return sample
+
+
+async def content(
+    factory: async_sessionmaker[AsyncSession], sample_id: UUID
+) -> AsyncIterator[bytes]:
+    """The stored bytes, streamed on a session of its own (the response outlives the request's)."""
+    async with factory() as session:
+        async for chunk in repository.content(session, sample_id):
+            yield chunk
