@@ -113,8 +113,11 @@ def create_key(
     if (parsed_role is Role.merchant) != (parsed_merchant is not None):
         typer.echo("error: --merchant-id is required for, and only for, --role merchant", err=True)
         raise typer.Exit(2)
+    from app import migrate as migrations
+
     settings = get_settings()
     url = database_url(settings)
+    migrations.upgrade(url)  # a fresh data directory works before the first `serve`
     token = asyncio.run(_create_key(settings, url, parsed_role, name, parsed_merchant))
     typer.echo(f"created {parsed_role.value} key {name!r}; store the token now, it is shown once:")
     typer.echo(token)
@@ -139,6 +142,36 @@ async def _create_key(
             return token
     finally:
         await engine.dispose()
+
+
+@cli.command()
+def demo() -> None:
+    """Load demo data: merchants in the 11 cities of Zhejiang, 600 products, samples.
+
+    Safe to run again: what is already there is left as it is."""
+    from app import migrate as migrations
+    from app.demo import loader
+    from app.products import search
+
+    settings = get_settings()
+    url = database_url(settings)
+    migrations.upgrade(url)
+
+    async def run() -> loader.Loaded:
+        from app.db import create_engine, create_sessionmaker
+
+        engine = create_engine(settings, url, pool_size=1, max_overflow=0)
+        try:
+            return await loader.load(create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    search.warm_up()
+    loaded = asyncio.run(run())
+    typer.echo(
+        f"demo data loaded: {loaded.merchants} new merchants, {loaded.products} new products, "
+        f"{loaded.samples} new samples"
+    )
 
 
 @cli.command()

@@ -7,6 +7,9 @@ from uuid import UUID
 
 from app.auth.models import Role
 
+# Audit events and revisions made by `shushang` commands (demo data) carry this key id.
+COMMAND_LINE_KEY_ID = UUID(int=0)
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -25,3 +28,8 @@ class Principal:
     def reads_everything(self) -> bool:
         """Operators, auditors and assessors read every merchant's records."""
         return self.role in (Role.operator, Role.auditor, Role.assessor)
+
+
+def command_line(name: str) -> Principal:
+    """The operator principal of a `shushang` command run on the server itself."""
+    return Principal(key_id=COMMAND_LINE_KEY_ID, role=Role.operator, merchant_id=None, name=name)

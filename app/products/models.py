@@ -40,7 +40,9 @@ class Product(Base):
         CheckConstraint(
             "persons_count IS NULL OR persons_count >= 0", name="persons_count_positive"
         ),
-        Index("ix_product_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_product_search_name", "search_name", postgresql_using="gin"),
+        Index("ix_product_search_words", "search_words", postgresql_using="gin"),
+        Index("ix_product_search_pairs", "search_pairs", postgresql_using="gin"),
         Index("ix_product_domains", "domains", postgresql_using="gin"),
         Index("ix_product_merchant_id", "merchant_id", "id"),
         Index("ix_product_updated_at", "updated_at"),
@@ -70,7 +72,10 @@ class Product(Base):
     service_level: Mapped[str | None] = mapped_column(String(500))
     data_as_of: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    search_vector: Mapped[str] = mapped_column(TSVECTOR, deferred=True)
+    # The search text (app/products/search.py), never loaded with the product.
+    search_name: Mapped[str] = mapped_column(TSVECTOR, deferred=True)
+    search_words: Mapped[str] = mapped_column(TSVECTOR, deferred=True)
+    search_pairs: Mapped[str] = mapped_column(TSVECTOR, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The revision number is the optimistic-locking version: each change makes the next one.

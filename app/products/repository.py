@@ -1,4 +1,4 @@
-"""Queries on products: visibility, filters, ranked search, facets, revisions."""
+"""Queries on products: visibility, filters, tiered search, facets, revisions."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
-    Float,
+    and_,
     cast,
     false,
     func,
     literal,
+    not_,
     or_,
     select,
     true,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.products import search
 from app.products.models import Product, ProductRevision
 
 
@@ -36,7 +38,7 @@ class ProductFilter:
     status: str | None = None
     classification: str | None = None
     updated_since: datetime | None = None
-    tsquery: str | None = None
+    query: search.Query | None = None
 
 
 def publicly_listed() -> ColumnElement[bool]:
@@ -57,15 +59,31 @@ def visible_to(who: Principal | None) -> ColumnElement[bool]:
     return publicly_listed()
 
 
-def search_vector(literal_text: str) -> ColumnElement[Any]:
+def tsvector(literal_text: str) -> ColumnElement[Any]:
     return cast(literal(literal_text), TSVECTOR)
 
 
-def _tsquery(text: str) -> ColumnElement[Any]:
-    return cast(literal(text), TSQUERY)
+def _matches(column: Any, tsquery: str) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = column.op("@@", return_type=Boolean)(
+        cast(literal(tsquery), TSQUERY)
+    )
+    return result
 
 
-def _conditions(where: ProductFilter, who: Principal | None) -> list[ColumnElement[bool]]:
+def _in_tier(tier: search.Tier, q: search.Query) -> ColumnElement[bool]:
+    """Products in a relevance tier, none of them in a better one."""
+    in_name = _matches(Product.search_name, q.words)
+    in_words = _matches(Product.search_words, q.words)
+    if tier is search.Tier.in_name:
+        return in_name
+    if tier is search.Tier.in_text:
+        return and_(in_words, not_(in_name))
+    return and_(_matches(Product.search_pairs, q.pairs), not_(in_words))
+
+
+def _conditions(
+    where: ProductFilter, who: Principal | None, with_query: bool = True
+) -> list[ColumnElement[bool]]:
     conditions = [visible_to(who)]
     if where.product_type:
         conditions.append(Product.product_type == where.product_type)
@@ -79,39 +97,45 @@ def _conditions(where: ProductFilter, who: Principal | None) -> list[ColumnEleme
         conditions.append(Product.classification == where.classification)
     if where.updated_since:
         conditions.append(Product.updated_at >= where.updated_since)
-    if where.tsquery:
-        conditions.append(Product.search_vector.op("@@")(_tsquery(where.tsquery)))
+    if where.query and with_query:
+        q = where.query
+        conditions.append(
+            or_(_matches(Product.search_words, q.words), _matches(Product.search_pairs, q.pairs))
+        )
     return conditions
 
 
-def rank_of(tsquery: str) -> ColumnElement[float]:
-    # float8, so that a rank written into a cursor and read back compares equal.
-    return cast(func.ts_rank_cd(Product.search_vector, _tsquery(tsquery)), Float(53))
-
-
-async def search(
+async def search_page(
     session: AsyncSession,
     where: ProductFilter,
     who: Principal | None,
-    after: tuple[float, UUID] | UUID | None,
+    after: tuple[int, UUID] | None,
     limit: int,
-) -> list[tuple[Product, float | None]]:
-    """A page of products: by rank then id when searching, newest first otherwise."""
-    conditions = _conditions(where, who)
-    if where.tsquery:
-        rank = rank_of(where.tsquery)
-        ranked = select(Product, rank).where(*conditions).order_by(rank.desc(), Product.id.desc())
-        if isinstance(after, tuple):
-            ranked = ranked.where(
-                tuple_(rank, Product.id) < tuple_(literal(after[0]), literal(after[1]))
-            )
-        ranked_rows = (await session.execute(ranked.limit(limit + 1))).all()
-        return [(row[0], row[1]) for row in ranked_rows]
-    newest = select(Product).where(*conditions).order_by(Product.id.desc())
-    if isinstance(after, UUID):
-        newest = newest.where(Product.id < after)
-    products = (await session.execute(newest.limit(limit + 1))).scalars()
-    return [(product, None) for product in products]
+) -> list[tuple[Product, int]]:
+    """Up to `limit + 1` products after the keyset `after` = (tier, id): each tier newest
+    first, tier by tier. Without a query there is one tier (0): everything, newest first."""
+    conditions = _conditions(where, who, with_query=False)  # each tier implies a match
+    tiers: list[tuple[int, ColumnElement[bool] | None]] = (
+        [(tier.value, _in_tier(tier, where.query)) for tier in search.Tier]
+        if where.query
+        else [(0, None)]
+    )
+    found: list[tuple[Product, int]] = []
+    for tier, condition in tiers:
+        if after is not None and tier < after[0]:
+            continue
+        newer: list[ColumnElement[bool]] = []
+        if after is not None and tier == after[0]:
+            newer.append(Product.id < after[1])
+        query = select(Product).where(*conditions, *newer)
+        if condition is not None:
+            query = query.where(condition)
+        wanted = limit + 1 - len(found)
+        query = query.order_by(Product.id.desc()).limit(wanted)
+        found += [(p, tier) for p in (await session.execute(query)).scalars()]
+        if len(found) > limit:
+            break
+    return found
 
 
 async def facets(
@@ -124,11 +148,9 @@ async def facets(
         .cte("matching")
     )
     domains = select(func.unnest(matching.c.domains).label("domain")).subquery("domains")
-    by_type = select(
-        literal("product_type").label("facet"),
-        matching.c.product_type.label("value"),
-        func.count().label("n"),
-    ).group_by(matching.c.product_type)
+    by_type = select(literal("product_type"), matching.c.product_type, func.count()).group_by(
+        matching.c.product_type
+    )
     by_domain = select(literal("domain"), domains.c.domain, func.count()).group_by(domains.c.domain)
     by_class = select(literal("classification"), matching.c.classification, func.count()).group_by(
         matching.c.classification

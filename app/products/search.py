@@ -1,23 +1,33 @@
 """Chinese and English full-text search without contrib extensions.
 
-Text is segmented with jieba (plus a dictionary of the trade's own words) and written as a
-`tsvector` literal, so PostgreSQL's parser, which does not know Chinese, never splits it:
+Text is segmented with jieba (plus a dictionary of the trade's own words) and written as
+`tsvector` literals, so PostgreSQL's parser, which does not know Chinese, never splits it.
+A product carries three vectors, each with a GIN index:
 
-- weight A: words of the name and the tags; weight B: words of the description;
-- weight D: every two-character window of each Chinese run, so that any Chinese substring
-  of two or more characters is found (交易 finds 杭州数据交易指数, and so does 据交).
+- `search_name`:  the words of its name and tags;
+- `search_words`: the words of its name, tags and description;
+- `search_pairs`: every two-character window of each Chinese run (and the run's last
+  character), plus every Latin word and number, so that any Chinese substring of two or
+  more characters is found (交易 finds 杭州数据交易指数, and so does 据交).
 
-A query becomes a `tsquery` literal: a Chinese run matches when its jieba words all occur
-or all of its character pairs do; a single Chinese character, a Latin word or a number
-matches as a prefix. Every part of the query must match (AND).
+Relevance comes in three tiers: every query word in the name or tags; every query word in
+the text; every query substring in the text. Within a tier, newer products come first.
+Each tier is an index-backed `ORDER BY id DESC LIMIT n`, so a page costs the same whether
+a query matches 20 products or 30 000, where ranking every match by `ts_rank` would read
+them all.
+
+A query is a conjunction: every Chinese run must match (as jieba words for the first two
+tiers, as character pairs for the third); a single Chinese character, a Latin word or a
+number matches as a prefix.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
 
 import jieba
 
@@ -30,14 +40,38 @@ DOMAIN_WORDS = (
     "航运指数", "一网通办", "未来社区", "共同富裕", "数字孪生", "大模型", "语料库", "知识图谱",
 )  # fmt: skip
 
-_MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
+_MAX_LEXEMES = 4000
 _MAX_QUERY_PARTS = 16
 _WORD = re.compile(r"\w+")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 _ready = threading.Lock()
 _initialised = False
+
+
+class Tier(IntEnum):
+    """How well a product matches: the lower, the better."""
+
+    in_name = 1
+    in_text = 2
+    substring = 3
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """The three `tsvector` literals of a product."""
+
+    name: str
+    words: str
+    pairs: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """The `tsquery` literals of what a user typed: by words, and by character pairs."""
+
+    words: str
+    pairs: str
 
 
 def _tokenizer() -> jieba.Tokenizer:
@@ -58,15 +92,18 @@ def warm_up() -> None:
     _tokenizer()
 
 
-def _is_cjk(text: str) -> bool:
-    return bool(_CJK_CHAR.match(text))
-
-
 def words(text: str) -> list[str]:
     """Search words of a text: jieba's fine-grained cut, lower-cased, punctuation dropped."""
     tokenizer = _tokenizer()
     found: list[str] = []
     for token in tokenizer.cut_for_search(text.lower()):
+        found += _WORD.findall(token)
+    return found
+
+
+def _precise_words(text: str) -> list[str]:
+    found: list[str] = []
+    for token in _tokenizer().cut(text.lower()):
         found += _WORD.findall(token)
     return found
 
@@ -82,43 +119,50 @@ def pairs(text: str, with_tail: bool = True) -> list[str]:
     return found
 
 
+def _latin(text: str) -> list[str]:
+    """Latin words and numbers: what is left of the words once Chinese runs are cut out."""
+    return [w for chunk in _CJK_RUN.split(text.lower()) for w in _WORD.findall(chunk)]
+
+
 def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def document(name: str, description: str | None, tags: Sequence[str]) -> str:
-    """The `tsvector` literal of a product's searchable text."""
-    positions: dict[str, list[str]] = defaultdict(list)
-    position = 0
-
-    def add(lexemes: Iterable[str], weight: str) -> None:
-        nonlocal position
-        for lexeme in lexemes:
-            position = min(position + 1, _MAX_POSITION)
-            if len(positions[lexeme]) < 256:  # PostgreSQL keeps at most 256 per lexeme
-                positions[lexeme].append(f"{position}{weight}")
-
-    text_a = " ".join([name, *tags])
-    add(words(text_a), "A")
-    add(words(description or ""), "B")
-    add(pairs(text_a + " " + (description or "")), "D")
-    return " ".join(f"{_quote(lexeme)}:{','.join(at)}" for lexeme, at in positions.items())
+def _vector(lexemes: Iterable[str]) -> str:
+    unique = list(dict.fromkeys(lexemes))[:_MAX_LEXEMES]
+    return " ".join(_quote(lexeme) for lexeme in unique)
 
 
-def query(text: str) -> str | None:
-    """The `tsquery` literal for what a user typed; None when it holds nothing searchable."""
-    parts: list[str] = []
+def vectors(name: str, description: str | None, tags: Sequence[str]) -> Vectors:
+    heading = " ".join([name, *tags])
+    text = heading + " " + (description or "")
+    return Vectors(
+        name=_vector(words(heading)),
+        words=_vector(words(text)),
+        pairs=_vector([*pairs(text), *_latin(text)]),
+    )
+
+
+def query(text: str) -> Query | None:
+    """The query literals for what a user typed; None when it holds nothing searchable."""
+    by_words: list[str] = []
+    by_pairs: list[str] = []
     for chunk in _WORD.findall(text.lower()):
-        for run in _CJK_RUN.split(chunk):
-            if run:
-                parts += [f"{_quote(w)}:*" for w in _WORD.findall(run)]
+        for latin in _latin(chunk):
+            by_words.append(f"{_quote(latin)}:*")
+            by_pairs.append(f"{_quote(latin)}:*")
         for run in _CJK_RUN.findall(chunk):
             if len(run) == 1:
-                parts.append(f"{_quote(run)}:*")
+                by_words.append(f"{_quote(run)}:*")
+                by_pairs.append(f"{_quote(run)}:*")
                 continue
-            by_words = " & ".join(_quote(w) for w in dict.fromkeys(words(run)))
-            by_pairs = " & ".join(_quote(p) for p in dict.fromkeys(pairs(run, with_tail=False)))
-            parts.append(f"( ( {by_words} ) | ( {by_pairs} ) )")
-    if not parts:
+            # The precise cut: a document's fine-grained cut holds each of these words, and
+            # fewer, less correlated terms keep the planner's row estimates honest.
+            by_words += [_quote(w) for w in dict.fromkeys(_precise_words(run))]
+            by_pairs += [_quote(p) for p in dict.fromkeys(pairs(run, with_tail=False))]
+    if not by_words:
         return None
-    return " & ".join(parts[:_MAX_QUERY_PARTS])
+    return Query(
+        words=" & ".join(by_words[: _MAX_QUERY_PARTS * 4]),
+        pairs=" & ".join(by_pairs[: _MAX_QUERY_PARTS * 4]),
+    )

@@ -52,9 +52,10 @@ def _snapshot(product: Product) -> dict[str, Any]:
 
 
 def _index(product: Product) -> None:
-    product.search_vector = repository.search_vector(
-        search.document(product.name, product.description, product.tags)
-    )
+    found = search.vectors(product.name, product.description, product.tags)
+    product.search_name = repository.tsvector(found.name)
+    product.search_words = repository.tsvector(found.words)
+    product.search_pairs = repository.tsvector(found.pairs)
 
 
 async def _record_revision(
@@ -218,19 +219,12 @@ def _check_after_change(product: Product) -> None:
         )
 
 
-def search_cursor(rank: float | None, product_id: UUID) -> list[Any]:
-    return [rank, str(product_id)] if rank is not None else [str(product_id)]
-
-
-def parse_cursor(cursor: str | None, searching: bool) -> tuple[float, UUID] | UUID | None:
+def _parse_cursor(cursor: str | None) -> tuple[int, UUID] | None:
     if cursor is None:
         return None
     try:
-        if searching:
-            rank, product_id = decode_cursor(cursor, 2)
-            return float(rank), UUID(str(product_id))
-        (product_id,) = decode_cursor(cursor, 1)
-        return UUID(str(product_id))
+        tier, product_id = decode_cursor(cursor, 2)
+        return int(tier), UUID(str(product_id))
     except (TypeError, ValueError) as exc:
         raise BadRequest(
             Text("The cursor is not valid for this search.", "cursor 与本次查询不符。")
@@ -246,17 +240,13 @@ async def search_page(
     limit: int,
     with_facets: bool,
 ) -> tuple[list[Product], str | None, dict[str, dict[str, int]] | None]:
-    tsquery = search.query(q) if q else None
-    if q and tsquery is None:
-        return (
-            [],
-            None,
-            ({"product_type": {}, "domain": {}, "classification": {}} if with_facets else None),
-        )
-    where = ProductFilter(**{**where.__dict__, "tsquery": tsquery})
-    rows = await repository.search(
-        session, where, who, parse_cursor(cursor, tsquery is not None), limit
-    )
-    page, next_cursor = cut(rows, limit, lambda row: search_cursor(row[1], row[0].id))
+    """A page of the catalog, by relevance tier then newest first (app/products/search.py)."""
+    query = search.query(q) if q else None
+    if q and query is None:  # only punctuation: nothing can match
+        empty: dict[str, dict[str, int]] = {"product_type": {}, "domain": {}, "classification": {}}
+        return [], None, (empty if with_facets else None)
+    where = ProductFilter(**{**where.__dict__, "query": query})
+    rows = await repository.search_page(session, where, who, _parse_cursor(cursor), limit)
+    page, next_cursor = cut(rows, limit, lambda row: [row[1], str(row[0].id)])
     counts = await repository.facets(session, where, who) if with_facets else None
     return [product for product, _ in page], next_cursor, counts

@@ -16,7 +16,7 @@ from app.products import service as products
 from app.samples import repository
 from app.samples.models import Sample
 from app.samples.profile import MalformedSample, SampleProfile, profile_file
-from app.samples.upload import receive_file
+from app.samples.upload import ReceivedFile, receive_file
 
 SAMPLE = Text("sample", "样本")
 
@@ -49,31 +49,38 @@ async def upload(
     await session.rollback()
     received = await receive_file(content_type, content_length, body, limit)
     try:
-        try:
-            profile = await anyio.to_thread.run_sync(
-                profile_file, received.path, received.filename, received.media_type
-            )
-        except MalformedSample as exc:
-            raise ValidationFailed(
-                Text(f"Line {exc.line}: {exc.reason}.", f"第 {exc.line} 行:{exc.reason_zh}。"),
-                errors=[{"loc": ["body", "file"], "msg": f"line {exc.line}: {exc.reason}"}],
-            ) from exc
-        sample = Sample(
-            product_id=product_id,
-            product_revision=revision,
-            filename=received.filename,
-            media_type=received.media_type,
-            format=profile.format.value,
-            encoding=profile.encoding,
-            size_bytes=received.size,
-            sha256=received.sha256,
-            rows=profile.rows,
-            columns=_columns(profile),
-            uploaded_by_key_id=who.key_id,
-        )
-        await repository.add(session, sample, received.path)
+        return await store(session, who, product_id, revision, received)
     finally:
         received.path.unlink(missing_ok=True)
+
+
+async def store(
+    session: AsyncSession, who: Principal, product_id: UUID, revision: int, received: ReceivedFile
+) -> Sample:
+    """Profile a received file (in a worker thread) and keep it with its profile."""
+    try:
+        profile = await anyio.to_thread.run_sync(
+            profile_file, received.path, received.filename, received.media_type
+        )
+    except MalformedSample as exc:
+        raise ValidationFailed(
+            Text(f"Line {exc.line}: {exc.reason}.", f"第 {exc.line} 行:{exc.reason_zh}。"),
+            errors=[{"loc": ["body", "file"], "msg": f"line {exc.line}: {exc.reason}"}],
+        ) from exc
+    sample = Sample(
+        product_id=product_id,
+        product_revision=revision,
+        filename=received.filename,
+        media_type=received.media_type,
+        format=profile.format.value,
+        encoding=profile.encoding,
+        size_bytes=received.size,
+        sha256=received.sha256,
+        rows=profile.rows,
+        columns=_columns(profile),
+        uploaded_by_key_id=who.key_id,
+    )
+    await repository.add(session, sample, received.path)
     await audit.record(
         session,
         who,

@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.Column("service_level", sa.String(length=500), nullable=True),
         sa.Column("data_as_of", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("search_vector", postgresql.TSVECTOR(), nullable=False),
+        sa.Column("search_name", postgresql.TSVECTOR(), nullable=False),
+        sa.Column("search_words", postgresql.TSVECTOR(), nullable=False),
+        sa.Column("search_pairs", postgresql.TSVECTOR(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
@@ -75,13 +77,10 @@ def upgrade() -> None:
         "ix_product_domains", "product", ["domains"], unique=False, postgresql_using="gin"
     )
     op.create_index("ix_product_merchant_id", "product", ["merchant_id", "id"], unique=False)
-    op.create_index(
-        "ix_product_search_vector",
-        "product",
-        ["search_vector"],
-        unique=False,
-        postgresql_using="gin",
-    )
+    for column in ("search_name", "search_words", "search_pairs"):
+        op.create_index(f"ix_product_{column}", "product", [column], postgresql_using="gin")
+        # Many distinct lexemes: keep statistics on more of them, for honest row estimates.
+        op.execute(f"ALTER TABLE product ALTER COLUMN {column} SET STATISTICS 1000")
     op.create_index("ix_product_updated_at", "product", ["updated_at"], unique=False)
     op.create_table(
         "product_revision",
@@ -121,7 +120,8 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION product_revision_immutable()")
     op.drop_table("product_revision")
     op.drop_index("ix_product_updated_at", table_name="product")
-    op.drop_index("ix_product_search_vector", table_name="product", postgresql_using="gin")
+    for column in ("search_pairs", "search_words", "search_name"):
+        op.drop_index(f"ix_product_{column}", table_name="product", postgresql_using="gin")
     op.drop_index("ix_product_merchant_id", table_name="product")
     op.drop_index("ix_product_domains", table_name="product", postgresql_using="gin")
     op.drop_table("product")

@@ -1,0 +1,100 @@
+"""What the benchmarks share: a database to run on, a served API, and latency figures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(name: str) -> str:
+    """BENCH_DATABASE_URL, or a database `name` on an embedded server under .shushang/bench."""
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        from app.config import Settings
+
+        resolved = Settings(database_url=url).database_url
+        assert resolved
+        return resolved
+    from app import embedded
+
+    # The embedded server stops when this process exits; the data stays for the next run.
+    return embedded.start(ROOT / ".shushang" / "bench", database=name)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(samples_ms: list[float]) -> dict[str, float]:
+    return {
+        "p50": percentile(samples_ms, 50),
+        "p95": percentile(samples_ms, 95),
+        "p99": percentile(samples_ms, 99),
+        "mean": statistics.fmean(samples_ms),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def served(url: str, workers: int = 1) -> Iterator[str]:
+    """`shushang serve` on a free port against `url`; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SHUSHANG_DATABASE_URL": url,
+        "SHUSHANG_RATE_LIMIT_PER_MINUTE": "0",
+        "SHUSHANG_LOG_LEVEL": "WARNING",
+    }
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this block, closed below
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "shushang"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError("serve did not start:\n" + log.read().decode(errors="replace"))
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()

@@ -1,0 +1,50 @@
+"""`shushang demo`: a living catalog across Zhejiang, loaded once however often it runs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.demo import loader
+from app.products.schemas import Domain, ProductType
+from app.regions import ZHEJIANG_CITIES
+
+
+async def test_demo_covers_the_catalog_and_is_idempotent(
+    app: FastAPI, session: AsyncSession
+) -> None:
+    first = await loader.load(app.state.sessionmaker)
+    assert first.merchants >= 33
+    assert first.products >= 500
+    assert first.samples > 0
+
+    cities = (
+        await session.execute(text("SELECT DISTINCT left(region_code, 4) || '00' FROM merchant"))
+    ).scalars()
+    assert set(cities) == set(ZHEJIANG_CITIES)
+    tiers = set((await session.execute(text("SELECT DISTINCT tier FROM merchant"))).scalars())
+    assert {"leading", "growth"} <= tiers
+    certified = (
+        await session.execute(
+            text(
+                "SELECT count(DISTINCT merchant_id) FROM merchant_certification WHERE scheme = 'DCMM'"
+            )
+        )
+    ).scalar_one()
+    assert certified == first.merchants
+    pairs = set(
+        (
+            await session.execute(
+                text("SELECT DISTINCT product_type, unnest(domains) FROM product")
+            )
+        ).all()
+    )
+    assert {(t.value, d.value) for t in ProductType for d in Domain} <= pairs
+    revisions = (await session.execute(text("SELECT count(*) FROM product_revision"))).scalar_one()
+    assert revisions == first.products
+
+    again = await loader.load(app.state.sessionmaker)
+    assert (again.merchants, again.products, again.samples) == (0, 0, 0)
+    total = (await session.execute(text("SELECT count(*) FROM product"))).scalar_one()
+    assert total == first.products
