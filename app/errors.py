@@ -295,20 +295,45 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     return problem_response(request.headers, error, request.url.path)
 
 
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, however deeply the driver wrapped it."""
+    current: BaseException | None = exc
+    for _ in range(4):
+        if current is None:
+            return None
+        code = getattr(current, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return None
+
+
+# Text a client sent that PostgreSQL cannot store: NUL characters, invalid UTF-8.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
-    """SQLAlchemy errors: the database being away is a 503; anything else is our bug (500)."""
+    """SQLAlchemy errors: the database being away is a 503; text it cannot store is the
+    client's 422; anything else is our bug (500)."""
     if is_database_unavailable(exc):
         logger.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(request.headers, ServiceUnavailable(), request.url.path)
+    if sqlstate(exc) in _UNSTORABLE_TEXT:
+        error = ValidationFailed(
+            Text(
+                "The request holds characters that cannot be stored, such as NUL (\\u0000).",
+                "请求中包含无法保存的字符,例如 NUL(\\u0000)。",
+            ),
+            errors=[{"loc": ["body"], "msg": "contains a NUL character or invalid text"}],
+        )
+        return problem_response(request.headers, error, request.url.path)
     raise exc
 
 
 async def handle_integrity_error(request: Request, exc: Exception) -> JSONResponse:
     """A unique constraint that a concurrent request won first: the same 409 as a duplicate."""
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
-        getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None
-    )
-    if sqlstate == "23505":
+    if sqlstate(exc) == "23505":
         return problem_response(
             request.headers,
             Duplicate(Text("That already exists.", "该资源已存在。")),

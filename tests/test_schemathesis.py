@@ -7,6 +7,7 @@ equal to the app's) and go over HTTP to the app served by uvicorn in a backgroun
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -39,8 +40,9 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+# Bounded so CI stays fast; a release run sets SHUSHANG_FUZZ_EXAMPLES=500 or more.
 FUZZ = settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("SHUSHANG_FUZZ_EXAMPLES", "25")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )

@@ -28,7 +28,8 @@ async def test_demo_covers_the_catalog_and_is_idempotent(
     certified = (
         await session.execute(
             text(
-                "SELECT count(DISTINCT merchant_id) FROM merchant_certification WHERE scheme = 'DCMM'"
+                "SELECT count(DISTINCT merchant_id) FROM merchant_certification"
+                " WHERE scheme = 'DCMM'"
             )
         )
     ).scalar_one()

@@ -323,3 +323,17 @@ async def test_unknown_merchant_is_404(client: httpx.AsyncClient, session: Async
         await client.patch(f"/v1/merchants/{missing}", json={}, headers=headers)
     ).status_code == 404
     assert (await client.get("/v1/merchants/not-a-uuid", headers=headers)).status_code == 422
+
+
+async def test_nul_characters_are_422_not_500(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    headers = await operator(session)
+    stored = await client.post(
+        "/v1/merchants", json=merchant_body(name="杭州\u0000数据"), headers=headers
+    )
+    assert stored.status_code == 422
+    assert "NUL" in stored.json()["detail"]
+    searched = await client.get("/v1/merchants", params={"q": "a\u0000"}, headers=headers)
+    assert searched.status_code == 422
+    assert (await client.get("/v1/merchants", headers=headers)).json()["items"] == []
