@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import errors
+from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.ratelimit import RateLimiter
 from app.auth.router import router as api_keys_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             {"name": "merchants", "description": "Data merchants (数商)."},
             {"name": "products", "description": "Data products (数据产品) and the catalog."},
             {"name": "samples", "description": "Sample files of products, for assessment."},
+            {"name": "assessments", "description": "Quality, compliance and valuation results."},
             {"name": "api-keys", "description": "API keys and roles."},
             {"name": "audit", "description": "The audit trail of every change."},
             {"name": "operations", "description": "Health, readiness and metrics."},
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         merchants_router,
         products_router,
         samples_router,
+        assessments_router,
         api_keys_router,
         audit_router,
     ):

@@ -1,19 +1,22 @@
 """Every table, imported in one place so Alembic and the metadata see them all."""
 
+from app.assessments.models import Assessment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.db import Base
 from app.merchants.models import Certification, Merchant
 from app.products.models import Product, ProductRevision
 from app.samples.models import Sample, SampleChunk
-from app.venues.models import Venue
+from app.venues.models import NegativeListVersion, Venue
 
 __all__ = [
     "ApiKey",
+    "Assessment",
     "AuditEvent",
     "Base",
     "Certification",
     "Merchant",
+    "NegativeListVersion",
     "Product",
     "ProductRevision",
     "Sample",

@@ -13,6 +13,7 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -264,3 +265,53 @@ def _profile_jsonl(text: io.TextIOWrapper) -> tuple[int, list[ColumnProfile]]:
     if rows == 0:
         raise MalformedSample(1, "the file has no records", "文件没有记录")
     return rows, list(columns.values())
+
+
+def read_rows(
+    path: Path, sample_format: SampleFormat, encoding: str, columns: list[str] | None = None
+) -> tuple[list[str], Iterator[list[str | None]]]:
+    """The column names and a stream of rows of a sample already profiled (so well formed).
+
+    Each row has one text value per column; None for an empty CSV cell, or for a JSON null
+    or missing key. JSON numbers and booleans are given as JSON writes them.
+    """
+    if sample_format is SampleFormat.csv:
+        return _csv_rows(path, encoding)
+    if columns is None:  # the profile knows them; without it, read the file once for them
+        columns = [c.name for c in _profile_jsonl(_text(path, encoding))[1]]
+    return columns, _jsonl_rows(path, encoding, columns)
+
+
+def _text(path: Path, encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(path.open("rb"), encoding=encoding, errors="strict", newline="")
+
+
+def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[list[str | None]]]:
+    text = _text(path, encoding)
+    reader = csv.reader(text)
+    header = [h.strip() for h in next(reader)]
+
+    def rows() -> Iterator[list[str | None]]:
+        with text:
+            for record in reader:
+                if record:
+                    yield [cell.strip() or None for cell in record]
+
+    return header, rows()
+
+
+def _jsonl_rows(path: Path, encoding: str, columns: list[str]) -> Iterator[list[str | None]]:
+    with _text(path, encoding) as text:
+        for line in text:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            yield [_as_text(record.get(name)) for name in columns]
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    return json.dumps(value, ensure_ascii=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.venues.models import Venue
+from app.venues.models import NegativeListVersion, Venue
 
 
 async def get(session: AsyncSession, code: str) -> Venue | None:
@@ -23,3 +23,33 @@ async def add(session: AsyncSession, venue: Venue) -> Venue:
     session.add(venue)
     await session.flush()
     return venue
+
+
+async def all_venues(session: AsyncSession) -> list[Venue]:
+    return list((await session.execute(select(Venue).order_by(Venue.code))).scalars())
+
+
+async def add_negative_list(session: AsyncSession, entry: NegativeListVersion) -> None:
+    session.add(entry)
+    await session.flush()
+
+
+async def negative_list(
+    session: AsyncSession, code: str, version: int
+) -> NegativeListVersion | None:
+    return await session.get(NegativeListVersion, (code, version))
+
+
+async def negative_lists(
+    session: AsyncSession, code: str, before: int | None, limit: int
+) -> list[NegativeListVersion]:
+    """Newest version first."""
+    query = (
+        select(NegativeListVersion)
+        .where(NegativeListVersion.venue_code == code)
+        .order_by(NegativeListVersion.version.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(NegativeListVersion.version < before)
+    return list((await session.execute(query)).scalars())

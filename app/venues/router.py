@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Response, status
 
 from app.auth.dependencies import OperatorOnly
 from app.deps import Session
+from app.errors import NotFound
 from app.etags import set_etag
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, decode_cursor, page_params
 from app.venues import repository, service
-from app.venues.schemas import VenueCreate, VenueOut
+from app.venues.schemas import NegativeListIn, NegativeListOut, VenueCreate, VenueOut
 
 router = APIRouter(prefix="/v1/venues", tags=["venues"])
 
@@ -54,3 +55,56 @@ async def get_venue(code: VenueCode, session: Session, response: Response) -> Ve
     venue = await service.get(session, code)
     set_etag(response, venue.version)
     return VenueOut.model_validate(venue)
+
+
+@router.get("/{code}/negative-list", response_model=NegativeListOut, responses=errors(404, 422))
+async def get_negative_list(code: VenueCode, session: Session) -> NegativeListOut:
+    """The venue's negative list (负面清单) in force, with its version. Public."""
+    venue = await service.get(session, code)
+    entry = await repository.negative_list(session, code, venue.negative_list_version)
+    if entry is None:  # pragma: no cover - every venue has its versions from the migration on
+        raise NotFound.of(service.VENUE, code)
+    return NegativeListOut.model_validate(entry)
+
+
+@router.put(
+    "/{code}/negative-list",
+    response_model=NegativeListOut,
+    responses=errors(401, 403, 404, 412, 422),
+)
+async def replace_negative_list(
+    code: VenueCode,
+    data: NegativeListIn,
+    session: Session,
+    who: OperatorOnly,
+    response: Response,
+    if_match: Annotated[
+        str | None, Header(description="The venue's ETag; 412 if it changed since.")
+    ] = None,
+) -> NegativeListOut:
+    """Replace the venue's negative list (operator). The new list is the next version;
+    assessments keep naming the version they applied."""
+    entry = await service.replace_negative_list(
+        session, who, code, [rule.model_dump() for rule in data.rules], if_match
+    )
+    venue = await service.get(session, code)
+    set_etag(response, venue.version)
+    return NegativeListOut.model_validate(entry)
+
+
+@router.get(
+    "/{code}/negative-list/versions",
+    response_model=Page[NegativeListOut],
+    responses=errors(400, 404, 422),
+)
+async def list_negative_list_versions(
+    code: VenueCode, session: Session, page: Annotated[PageParams, Depends(page_params)]
+) -> Page[NegativeListOut]:
+    """Every version of the venue's negative list, newest first. Public."""
+    await service.get(session, code)
+    before = int(decode_cursor(page.cursor, 1)[0]) if page.cursor else None
+    rows = await repository.negative_lists(session, code, before, page.limit)
+    items, next_cursor = cut(rows, page.limit, lambda e: [e.version])
+    return Page[NegativeListOut](
+        items=[NegativeListOut.model_validate(e) for e in items], next_cursor=next_cursor
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
@@ -55,6 +56,7 @@ class VenueOut(BaseModel):
     region_code: str | None
     fee_rate: Annotated[Decimal, Field(description="Decimal string, e.g. `0.003`.")]
     negative_list: list[dict[str, Any]]
+    negative_list_version: int
     created_at: datetime
     updated_at: datetime
     version: int
@@ -68,3 +70,19 @@ class VenueOut(BaseModel):
     def id(self) -> str:
         """A venue's id is its code."""
         return self.code
+
+
+class NegativeListIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: Annotated[list[NegativeListRule], Field(max_length=200)]
+
+
+class NegativeListOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    venue_code: str
+    version: int
+    rules: list[dict[str, Any]]
+    created_by_key_id: UUID | None
+    created_at: datetime

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.db import utcnow
 from app.errors import Duplicate, NotFound
+from app.etags import check_if_match
 from app.i18n import Text
 from app.venues import repository
-from app.venues.models import Venue
+from app.venues.models import NegativeListVersion, Venue
 from app.venues.negative_list import default_negative_list
 from app.venues.schemas import VenueCreate
 
@@ -44,7 +47,43 @@ async def create(session: AsyncSession, who: Principal, data: VenueCreate) -> Ve
             region_code=data.region_code,
             fee_rate=Decimal(data.fee_rate),
             negative_list=rules,
+            negative_list_version=1,
+        ),
+    )
+    await repository.add_negative_list(
+        session,
+        NegativeListVersion(
+            venue_code=venue.code, version=1, rules=rules, created_by_key_id=who.key_id
         ),
     )
     await audit.record(session, who, "venue.create", "venue", venue.code, {"name": venue.name})
     return venue
+
+
+async def replace_negative_list(
+    session: AsyncSession,
+    who: Principal,
+    code: str,
+    rules: list[dict[str, Any]],
+    if_match: str | None,
+) -> NegativeListVersion:
+    """A new version of the venue's negative list; earlier versions stay as they were."""
+    venue = await get(session, code)
+    check_if_match(if_match, venue.version)
+    version = venue.negative_list_version + 1
+    venue.negative_list = rules
+    venue.negative_list_version = version
+    venue.updated_at = utcnow()
+    entry = NegativeListVersion(
+        venue_code=code, version=version, rules=rules, created_by_key_id=who.key_id
+    )
+    await repository.add_negative_list(session, entry)
+    await audit.record(
+        session,
+        who,
+        "venue.negative_list.replace",
+        "venue",
+        code,
+        {"version": version, "rules": [r.get("code") for r in rules]},
+    )
+    return entry

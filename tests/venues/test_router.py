@@ -107,3 +107,42 @@ async def test_only_operators_create_venues(
         response = await client.post("/v1/venues", json=body, headers=auth(token))
         assert response.status_code == 403, role
     assert (await client.get("/v1/venues/ABC")).status_code == 404
+
+
+async def test_negative_lists_are_versioned(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    current = await client.get("/v1/venues/NBSE/negative-list")
+    assert current.status_code == 200
+    assert current.json()["version"] == 1
+    etag = (await client.get("/v1/venues/NBSE")).headers["ETag"]
+    rules = [
+        {"code": "KEYWORDS", "kind": "keywords", "values": ["船员身份信息"], "description": "航运"}
+    ]
+    replaced = await client.put(
+        "/v1/venues/NBSE/negative-list", json={"rules": rules}, headers={**admin, "If-Match": etag}
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["version"] == 2
+    assert replaced.json()["rules"][0]["values"] == ["船员身份信息"]
+    venue = (await client.get("/v1/venues/NBSE")).json()
+    assert venue["negative_list_version"] == 2
+    stale = await client.put(
+        "/v1/venues/NBSE/negative-list", json={"rules": []}, headers={**admin, "If-Match": etag}
+    )
+    assert stale.status_code == 412
+    versions = (await client.get("/v1/venues/NBSE/negative-list/versions")).json()["items"]
+    assert [v["version"] for v in versions] == [2, 1]
+    assert {r["code"] for r in versions[1]["rules"]} >= {"CORE_DATA", "KEYWORDS"}
+    merchant = await make_merchant(session)
+    token = auth(await make_key(session, Role.merchant, merchant.id))
+    assert (
+        await client.put("/v1/venues/NBSE/negative-list", json={"rules": []}, headers=token)
+    ).status_code == 403
+    bad = await client.put(
+        "/v1/venues/NBSE/negative-list",
+        json={"rules": [{"code": "X1", "kind": "astrology"}]},
+        headers=admin,
+    )
+    assert bad.status_code == 422

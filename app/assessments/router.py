@@ -1,0 +1,243 @@
+"""`/v1/products/{id}/quality-assessments`, `…/compliance-assessments`, `…/valuations`.
+
+Results are immutable: there is no PUT, PATCH or DELETE on any of them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Response, status
+
+from app.assessments import repository, service
+from app.assessments.models import Assessment
+from app.assessments.schemas import (
+    Assessor,
+    ComplianceAssessmentOut,
+    ComplianceRequest,
+    QualityAssessmentOut,
+    QualityRequest,
+    ValuationOut,
+    ValuationRequest,
+)
+from app.auth.dependencies import CurrentPrincipal, require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.deps import Session
+from app.openapi_docs import errors
+from app.pagination import Page, PageParams, cut, id_after, page_params
+
+T = TypeVar("T")
+router = APIRouter(prefix="/v1/products/{product_id}", tags=["assessments"])
+
+Assessing = Annotated[Principal, Depends(require(Role.operator, Role.assessor, Role.merchant))]
+_RUN_ERRORS = errors(401, 403, 404, 409, 422)
+_READ_ERRORS = errors(401, 404, 422)
+
+
+def _common(a: Assessment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "product_id": a.product_id,
+        "product_revision": a.product_revision,
+        "self_check": a.self_check,
+        "assessed_by": Assessor(
+            key_id=a.actor_key_id, role=a.actor_role, merchant_id=a.actor_merchant_id
+        ),
+        "rules_version": a.rules_version,
+        "inputs": a.inputs,
+        "duration_ms": a.duration_ms,
+        "created_at": a.created_at,
+    }
+
+
+def _present(value: T | None) -> T:
+    assert value is not None, "quality and compliance assessments always name their sample"
+    return value
+
+
+def quality_out(a: Assessment) -> QualityAssessmentOut:
+    r = a.result
+    return QualityAssessmentOut(
+        **_common(a),
+        sample_id=_present(a.sample_id),
+        sample_sha256=_present(a.sample_sha256),
+        indicators={k: float(v) for k, v in r["indicators"].items()},
+        overall=float(r["overall"]),
+        grade=r["grade"],
+        quality_coefficient=float(r["quality_coefficient"]),
+        rows=r["rows"],
+        weights={k: float(v) for k, v in r["weights"].items()},
+        columns=r["columns"],
+        details=r["details"],
+    )
+
+
+def compliance_out(a: Assessment) -> ComplianceAssessmentOut:
+    r = a.result
+    return ComplianceAssessmentOut(
+        **_common(a),
+        sample_id=_present(a.sample_id),
+        sample_sha256=_present(a.sample_sha256),
+        result=r["result"],
+        findings=r["findings"],
+        venues=r["venues"],
+        personal_info_found=r["personal_info_found"],
+        rows_scanned=r["rows_scanned"],
+    )
+
+
+def valuation_out(a: Assessment) -> ValuationOut:
+    r = a.result
+    return ValuationOut(
+        **_common(a),
+        method=r["method"],
+        value=r["value"],
+        formula=r["formula"],
+        factors=r["factors"],
+        breakdown=r["breakdown"],
+    )
+
+
+def _located(response: Response, product_id: UUID, path: str, a: Assessment) -> None:
+    response.headers["Location"] = f"/v1/products/{product_id}/{path}/{a.id}"
+
+
+@router.post(
+    "/quality-assessments",
+    response_model=QualityAssessmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_RUN_ERRORS,
+)
+async def run_quality_assessment(
+    product_id: UUID,
+    session: Session,
+    who: Assessing,
+    response: Response,
+    data: Annotated[QualityRequest, Body()] = QualityRequest(),  # noqa: B008 - immutable default
+) -> QualityAssessmentOut:
+    """Assess the quality of a sample (GB/T 36344-2018): the six indicators, overall score,
+    grade and quality coefficient, with a per-column breakdown. 409 without a sample."""
+    a = await service.run_quality(session, who, product_id, data)
+    _located(response, product_id, "quality-assessments", a)
+    return quality_out(a)
+
+
+@router.post(
+    "/compliance-assessments",
+    response_model=ComplianceAssessmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_RUN_ERRORS,
+)
+async def run_compliance_assessment(
+    product_id: UUID,
+    session: Session,
+    who: Assessing,
+    response: Response,
+    data: Annotated[ComplianceRequest, Body()] = ComplianceRequest(),  # noqa: B008 - immutable default
+) -> ComplianceAssessmentOut:
+    """Assess compliance: personal information found in the sample against what is declared,
+    classification, lawful sources, cross-border rules and each venue's negative list.
+    `fail` with any blocker, `conditional` with any major finding, else `pass`."""
+    a = await service.run_compliance(session, who, product_id, data)
+    _located(response, product_id, "compliance-assessments", a)
+    return compliance_out(a)
+
+
+@router.post(
+    "/valuations",
+    response_model=ValuationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_RUN_ERRORS,
+)
+async def run_valuation(
+    product_id: UUID,
+    data: ValuationRequest,
+    session: Session,
+    who: Assessing,
+    response: Response,
+) -> ValuationOut:
+    """Value the data asset by the cost, income or market approach (中评协〔2023〕17号),
+    in Decimal arithmetic rounded half-up to 0.01 CNY once, at the end."""
+    a = await service.run_valuation(session, who, product_id, data)
+    _located(response, product_id, "valuations", a)
+    return valuation_out(a)
+
+
+async def _page(
+    session: Session, who: Principal, product_id: UUID, kind: str, page: PageParams
+) -> tuple[list[Assessment], str | None]:
+    await service.readable(session, who, product_id)
+    rows = await repository.list_page(session, product_id, kind, id_after(page), page.limit)
+    return cut(rows, page.limit, lambda a: [str(a.id)])
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+@router.get(
+    "/quality-assessments", response_model=Page[QualityAssessmentOut], responses=_READ_ERRORS
+)
+async def list_quality_assessments(
+    product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
+) -> Page[QualityAssessmentOut]:
+    """The product's quality assessments, newest first."""
+    items, next_cursor = await _page(session, who, product_id, "quality", page)
+    return Page[QualityAssessmentOut](
+        items=[quality_out(a) for a in items], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/quality-assessments/{assessment_id}",
+    response_model=QualityAssessmentOut,
+    responses=_READ_ERRORS,
+)
+async def get_quality_assessment(
+    product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
+) -> QualityAssessmentOut:
+    """One quality assessment."""
+    return quality_out(await service.get(session, who, product_id, "quality", assessment_id))
+
+
+@router.get(
+    "/compliance-assessments", response_model=Page[ComplianceAssessmentOut], responses=_READ_ERRORS
+)
+async def list_compliance_assessments(
+    product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
+) -> Page[ComplianceAssessmentOut]:
+    """The product's compliance assessments, newest first."""
+    items, next_cursor = await _page(session, who, product_id, "compliance", page)
+    return Page[ComplianceAssessmentOut](
+        items=[compliance_out(a) for a in items], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/compliance-assessments/{assessment_id}",
+    response_model=ComplianceAssessmentOut,
+    responses=_READ_ERRORS,
+)
+async def get_compliance_assessment(
+    product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
+) -> ComplianceAssessmentOut:
+    """One compliance assessment."""
+    return compliance_out(await service.get(session, who, product_id, "compliance", assessment_id))
+
+
+@router.get("/valuations", response_model=Page[ValuationOut], responses=_READ_ERRORS)
+async def list_valuations(
+    product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
+) -> Page[ValuationOut]:
+    """The product's valuations, newest first."""
+    items, next_cursor = await _page(session, who, product_id, "valuation", page)
+    return Page[ValuationOut](items=[valuation_out(a) for a in items], next_cursor=next_cursor)
+
+
+@router.get("/valuations/{assessment_id}", response_model=ValuationOut, responses=_READ_ERRORS)
+async def get_valuation(
+    product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
+) -> ValuationOut:
+    """One valuation."""
+    return valuation_out(await service.get(session, who, product_id, "valuation", assessment_id))

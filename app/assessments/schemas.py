@@ -1,0 +1,184 @@
+"""Assessment requests and results as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^-?\d{1,13}(\.\d{1,2})?$",
+        description="CNY as a decimal string, ≤ 2 places.",
+        examples=["100000.00"],
+    ),
+]
+Rate = Annotated[
+    str,
+    Field(
+        pattern=r"^-?\d{1,3}(\.\d{1,8})?$",
+        description="A decimal string, e.g. `0.1`.",
+        examples=["0.1"],
+    ),
+]
+Coefficient = Annotated[
+    str,
+    Field(
+        pattern=r"^\d(\.\d{1,8})?$",
+        description="A quality coefficient Q in [0, 1], e.g. `0.8`.",
+        examples=["0.8"],
+    ),
+]
+
+
+class CostKind(StrEnum):
+    """规划, 获取, 存储, 加工, 人工, 间接, 税费."""
+
+    planning = "planning"
+    acquisition = "acquisition"
+    storage = "storage"
+    processing = "processing"
+    labour = "labour"
+    indirect = "indirect"
+    taxes = "taxes"
+
+
+class QualityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sample_id: UUID | None = Field(default=None, description="Default: the latest sample.")
+
+
+class ComplianceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sample_id: UUID | None = Field(default=None, description="Default: the latest sample.")
+    venue_codes: Annotated[list[str], Field(max_length=50)] | None = Field(
+        default=None, description="Venues whose negative lists to apply. Default: every venue."
+    )
+
+
+class CostItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: CostKind
+    amount: Amount
+
+
+class CostValuation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["cost"]
+    cost_items: Annotated[list[CostItemIn], Field(min_length=1, max_length=100)]
+    return_rate: Rate
+    quality_coefficient: Coefficient | None = Field(
+        default=None, description="Default: from the product's latest quality assessment."
+    )
+
+
+class IncomeValuation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["income"]
+    cash_flows: Annotated[list[Amount], Field(min_length=1, max_length=50)]
+    discount_rate: Rate
+    share_rate: Rate = Field(default="1", description="K, the share attributable to the data.")
+
+
+class ComparableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    price: Amount
+    quality_coefficient: Coefficient
+    date_adjustment: Rate = "1"
+    volume_adjustment: Rate = "1"
+    other_adjustment: Rate = "1"
+    reference: Annotated[str | None, Field(max_length=200)] = None
+
+
+class MarketValuation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["market"]
+    comparables: Annotated[list[ComparableIn], Field(min_length=1, max_length=100)]
+    quality_coefficient: Coefficient | None = Field(
+        default=None, description="Default: from the product's latest quality assessment."
+    )
+
+
+ValuationRequest = Annotated[
+    CostValuation | IncomeValuation | MarketValuation, Field(discriminator="method")
+]
+
+
+class Assessor(BaseModel):
+    key_id: UUID | None
+    role: str
+    merchant_id: UUID | None
+
+
+class _AssessmentOut(BaseModel):
+    id: UUID
+    product_id: UUID
+    product_revision: int
+    self_check: bool = Field(description="Run by the product's own merchant, not an assessor.")
+    assessed_by: Assessor
+    rules_version: str
+    inputs: dict[str, Any]
+    duration_ms: int
+    created_at: datetime
+
+
+class QualityAssessmentOut(_AssessmentOut):
+    sample_id: UUID
+    sample_sha256: str
+    indicators: dict[str, float] = Field(
+        description="completeness, conformity, accuracy, consistency, timeliness, "
+        "accessibility: percentages 0–100 with 2 decimals."
+    )
+    overall: float
+    grade: Literal["A", "B", "C", "D"]
+    quality_coefficient: float = Field(description="Q = overall / 100.")
+    rows: int
+    weights: dict[str, float]
+    columns: list[dict[str, Any]]
+    details: dict[str, Any]
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: Literal["blocker", "major", "minor"]
+    evidence: dict[str, Any]
+    remediation: str
+    venue_code: str | None = None
+
+
+class VenueCompliance(BaseModel):
+    result: Literal["pass", "conditional", "fail"]
+    negative_list_version: int
+    findings: list[FindingOut]
+
+
+class ComplianceAssessmentOut(_AssessmentOut):
+    sample_id: UUID
+    sample_sha256: str
+    result: Literal["pass", "conditional", "fail"] = Field(
+        description="The worst over every venue assessed; see `venues` for each."
+    )
+    findings: list[FindingOut]
+    venues: dict[str, VenueCompliance]
+    personal_info_found: dict[str, Any]
+    rows_scanned: int
+
+
+class ValuationOut(_AssessmentOut):
+    method: Literal["cost", "income", "market"]
+    value: str = Field(description="CNY, a decimal string with 2 places.", examples=["154000.44"])
+    currency: Literal["CNY"] = "CNY"
+    formula: str
+    factors: dict[str, Any]
+    breakdown: list[dict[str, Any]]

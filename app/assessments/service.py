@@ -1,0 +1,383 @@
+"""Running assessments: who may, on which sample, off the event loop; results kept as records.
+
+Assessors (所商分离) and operators assess any product; a merchant may run them on its own
+products as self-checks, marked so. The engines are pure (quality.py, compliance.py,
+valuation.py); this module feeds them and keeps what they return.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assessments import compliance, pii, quality, repository, valuation
+from app.assessments.models import Assessment
+from app.assessments.schemas import (
+    ComplianceRequest,
+    CostValuation,
+    IncomeValuation,
+    MarketValuation,
+    QualityRequest,
+)
+from app.audit import service as audit
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.clock import shanghai_today
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.i18n import Text
+from app.products import repository as products_repository
+from app.products import service as products
+from app.products.models import Product
+from app.samples import repository as samples
+from app.samples.models import Sample
+from app.samples.profile import SampleFormat, read_rows
+from app.venues import repository as venues
+
+T = TypeVar("T")
+ASSESSMENT = Text("assessment", "评估")
+
+
+async def _assessable(
+    session: AsyncSession, who: Principal, product_id: UUID
+) -> tuple[Product, bool]:
+    """The product and whether this is a self-check; 404 unseen, 403 another's product."""
+    product = await products.get_visible(session, who, product_id)
+    if who.role in (Role.operator, Role.assessor):
+        return product, False
+    if who.owns_merchant(product.merchant_id):
+        return product, True
+    raise Forbidden(
+        Text(
+            "A merchant assesses only its own products; assessors assess any.",
+            "数商只能自评本数商的产品;第三方评估机构可评估任何产品。",
+        )
+    )
+
+
+async def _sample(session: AsyncSession, product_id: UUID, sample_id: UUID | None) -> Sample:
+    if sample_id is not None:
+        sample = await samples.get(session, product_id, sample_id)
+        if sample is None:
+            raise NotFound(
+                Text(f"The product has no sample {sample_id}.", f"该产品没有样本 {sample_id}。")
+            )
+        return sample
+    sample = await samples.latest(session, product_id)
+    if sample is None:
+        raise Conflict(
+            Text(
+                "The product has no sample to assess: upload one to "
+                f"/v1/products/{product_id}/samples first.",
+                f"该产品还没有可评估的样本:请先上传到 /v1/products/{product_id}/samples。",
+            ),
+            missing=["sample"],
+        )
+    return sample
+
+
+async def _export(session: AsyncSession, sample: Sample, folder: Path) -> Path:
+    path = folder / f"sample.{sample.format}"
+    with path.open("wb") as out:
+        async for chunk in samples.content(session, sample.id):
+            out.write(chunk)
+    return path
+
+
+async def _off_loop(work: Callable[[], T]) -> tuple[T, int]:
+    """Run CPU-bound work in a worker thread; the result and how long it took (ms)."""
+    started = time.perf_counter()
+    result = await anyio.to_thread.run_sync(work)
+    return result, round((time.perf_counter() - started) * 1000)
+
+
+def _record(
+    who: Principal,
+    product: Product,
+    kind: str,
+    self_check: bool,
+    inputs: dict[str, Any],
+    result: dict[str, Any],
+    duration_ms: int,
+    rules_version: str,
+    sample: Sample | None = None,
+    **summary: Any,
+) -> Assessment:
+    return Assessment(
+        kind=kind,
+        product_id=product.id,
+        product_revision=product.revision,
+        sample_id=sample.id if sample else None,
+        sample_sha256=sample.sha256 if sample else None,
+        rules_version=rules_version,
+        self_check=self_check,
+        actor_key_id=who.key_id,
+        actor_role=who.role.value,
+        actor_merchant_id=who.merchant_id,
+        inputs=inputs,
+        result=result,
+        duration_ms=duration_ms,
+        **summary,
+    )
+
+
+async def _keep(
+    session: AsyncSession, who: Principal, assessment: Assessment, summary: dict[str, Any]
+) -> Assessment:
+    await repository.add(session, assessment)
+    await audit.record(
+        session,
+        who,
+        f"assessment.{assessment.kind}",
+        "assessment",
+        assessment.id,
+        {"product_id": str(assessment.product_id), "self_check": assessment.self_check, **summary},
+    )
+    return assessment
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def run_quality(
+    session: AsyncSession, who: Principal, product_id: UUID, data: QualityRequest
+) -> Assessment:
+    product, self_check = await _assessable(session, who, product_id)
+    sample = await _sample(session, product_id, data.sample_id)
+    facts = quality.ProductFacts(
+        delivery_modes=product.delivery_modes,
+        schema=product.data_schema,
+        service_level=product.service_level,
+        data_as_of=product.data_as_of,
+        has_sample=True,
+    )
+    today = shanghai_today()
+    with tempfile.TemporaryDirectory(prefix="shushang-assess-") as folder:
+        path = await _export(session, sample, Path(folder))
+        columns = [c["name"] for c in sample.columns]
+
+        def work() -> quality.QualityResult:
+            names, rows = read_rows(path, SampleFormat(sample.format), sample.encoding, columns)
+            return quality.assess(names, rows, facts, today)
+
+        result, duration = await _off_loop(work)
+    body = _jsonable(asdict(result))
+    assessment = _record(
+        who,
+        product,
+        "quality",
+        self_check,
+        {"sample_id": str(sample.id), "as_of": today.isoformat()},
+        body,
+        duration,
+        result.rules_version,
+        sample,
+        overall=result.overall,
+        grade=result.grade,
+        quality_coefficient=result.quality_coefficient,
+    )
+    return await _keep(
+        session, who, assessment, {"overall": str(result.overall), "grade": result.grade}
+    )
+
+
+async def run_compliance(
+    session: AsyncSession, who: Principal, product_id: UUID, data: ComplianceRequest
+) -> Assessment:
+    product, self_check = await _assessable(session, who, product_id)
+    sample = await _sample(session, product_id, data.sample_id)
+    all_venues = await venues.all_venues(session)
+    if data.venue_codes is not None:
+        unknown = sorted(set(data.venue_codes) - {v.code for v in all_venues})
+        if unknown:
+            raise ValidationFailed.field(
+                ["body", "venue_codes"],
+                Text(
+                    f"unknown venues: {', '.join(unknown)}", f"交易场所不存在:{', '.join(unknown)}"
+                ),
+            )
+        chosen = [v for v in all_venues if v.code in set(data.venue_codes)]
+    else:
+        chosen = all_venues
+    rules = [
+        compliance.VenueRules(v.code, v.negative_list, v.negative_list_version) for v in chosen
+    ]
+    facts = compliance.ProductFacts(
+        name=product.name,
+        description=product.description,
+        tags=product.tags,
+        classification=product.classification,
+        data_sources=product.data_sources,
+        contains_personal_info=product.contains_personal_info,
+        sensitive_personal_info=product.sensitive_personal_info,
+        personal_info_basis=product.personal_info_basis,
+        persons_count=product.persons_count,
+        cross_border=product.cross_border,
+        cross_border_assessment_ref=product.cross_border_assessment_ref,
+    )
+    today = shanghai_today()
+    with tempfile.TemporaryDirectory(prefix="shushang-assess-") as folder:
+        path = await _export(session, sample, Path(folder))
+        columns = [c["name"] for c in sample.columns]
+
+        def work() -> compliance.ComplianceResult:
+            names, rows = read_rows(path, SampleFormat(sample.format), sample.encoding, columns)
+            scan = pii.PiiScan(names, today=today)
+            for row in rows:
+                scan.add(row)
+            return compliance.assess(facts, scan, rules, today)
+
+        result, duration = await _off_loop(work)
+    body = {
+        "result": result.result.value,
+        "findings": [f.as_dict() for f in result.findings],
+        "venues": result.venues,
+        "personal_info_found": result.personal_info_found,
+        "rows_scanned": result.rows_scanned,
+    }
+    assessment = _record(
+        who,
+        product,
+        "compliance",
+        self_check,
+        {
+            "sample_id": str(sample.id),
+            "venue_codes": [v.code for v in chosen],
+            "as_of": today.isoformat(),
+        },
+        body,
+        duration,
+        result.rules_version,
+        sample,
+        compliance_result=result.result.value,
+        venue_results={code: v["result"] for code, v in result.venues.items()},
+    )
+    return await _keep(session, who, assessment, {"result": result.result.value})
+
+
+async def _quality_coefficient(
+    session: AsyncSession, product_id: UUID, given: str | None
+) -> tuple[Decimal, dict[str, Any]]:
+    if given is not None:
+        return Decimal(given), {"source": "given"}
+    latest = await repository.latest_quality(session, product_id)
+    if latest is None or latest.quality_coefficient is None:
+        raise Conflict(
+            Text(
+                "No quality coefficient: give quality_coefficient, "
+                "or run a quality assessment first.",
+                "缺少质量系数:请提供 quality_coefficient,或先进行质量评估。",
+            ),
+            missing=["quality_assessment"],
+        )
+    return latest.quality_coefficient, {
+        "source": "quality_assessment",
+        "assessment_id": str(latest.id),
+    }
+
+
+async def run_valuation(
+    session: AsyncSession,
+    who: Principal,
+    product_id: UUID,
+    data: CostValuation | IncomeValuation | MarketValuation,
+) -> Assessment:
+    product, self_check = await _assessable(session, who, product_id)
+    inputs: dict[str, Any] = data.model_dump(mode="json")
+    started = time.perf_counter()
+    try:
+        if isinstance(data, CostValuation):
+            q, source = await _quality_coefficient(session, product_id, data.quality_coefficient)
+            inputs["quality_coefficient_used"] = {"value": format(q, "f"), **source}
+            result = valuation.cost(
+                [valuation.CostItem(i.kind.value, Decimal(i.amount)) for i in data.cost_items],
+                Decimal(data.return_rate),
+                q,
+            )
+        elif isinstance(data, IncomeValuation):
+            result = valuation.income(
+                [Decimal(f) for f in data.cash_flows],
+                Decimal(data.discount_rate),
+                Decimal(data.share_rate),
+            )
+        else:
+            q, source = await _quality_coefficient(session, product_id, data.quality_coefficient)
+            inputs["quality_coefficient_used"] = {"value": format(q, "f"), **source}
+            result = valuation.market(
+                [
+                    valuation.Comparable(
+                        price=Decimal(c.price),
+                        quality_coefficient=Decimal(c.quality_coefficient),
+                        date_adjustment=Decimal(c.date_adjustment),
+                        volume_adjustment=Decimal(c.volume_adjustment),
+                        other_adjustment=Decimal(c.other_adjustment),
+                        reference=c.reference,
+                    )
+                    for c in data.comparables
+                ],
+                q,
+            )
+    except valuation.ValuationInputError as exc:
+        raise ValidationFailed.field(
+            ["body", *exc.field.split(".")], Text(exc.message, exc.message_zh)
+        ) from exc
+    duration = round((time.perf_counter() - started) * 1000)
+    body = _jsonable(
+        {
+            "method": result.method.value,
+            "value": result.value,
+            "formula": result.formula,
+            "factors": result.factors,
+            "breakdown": result.breakdown,
+        }
+    )
+    assessment = _record(
+        who,
+        product,
+        "valuation",
+        self_check,
+        inputs,
+        body,
+        duration,
+        result.rules_version,
+        method=result.method.value,
+        value=result.value,
+    )
+    return await _keep(
+        session,
+        who,
+        assessment,
+        {"method": result.method.value, "value": format(result.value, "f")},
+    )
+
+
+async def readable(session: AsyncSession, who: Principal, product_id: UUID) -> None:
+    """Assessments are for the product's merchant and the roles that read everything."""
+    product = await products_repository.get_visible(session, product_id, who)
+    if product is None or not (who.reads_everything() or who.owns_merchant(product.merchant_id)):
+        raise NotFound.of(products.PRODUCT, product_id)
+
+
+async def get(
+    session: AsyncSession, who: Principal, product_id: UUID, kind: str, assessment_id: UUID
+) -> Assessment:
+    await readable(session, who, product_id)
+    found = await repository.get(session, product_id, kind, assessment_id)
+    if found is None:
+        raise NotFound.of(ASSESSMENT, assessment_id)
+    return found
