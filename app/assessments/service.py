@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -236,11 +237,7 @@ async def run_compliance(
         columns = [c["name"] for c in sample.columns]
 
         def work() -> compliance.ComplianceResult:
-            names, rows = read_rows(path, SampleFormat(sample.format), sample.encoding, columns)
-            scan = pii.PiiScan(names, today=today)
-            for row in rows:
-                scan.add(row)
-            return compliance.assess(facts, scan, rules, today)
+            return compliance.assess(facts, _scan(path, sample, columns, today), rules, today)
 
         result, duration = await _off_loop(work)
     body = {
@@ -268,6 +265,16 @@ async def run_compliance(
         venue_results={code: v["result"] for code, v in result.venues.items()},
     )
     return await _keep(session, who, assessment, {"result": result.result.value})
+
+
+def _scan(path: Path, sample: Sample, columns: list[str], today: date) -> pii.PiiScan:
+    if sample.format == SampleFormat.csv.value:
+        return pii.scan_csv(path, sample.encoding, today)
+    names, rows = read_rows(path, SampleFormat(sample.format), sample.encoding, columns)
+    scan = pii.PiiScan(names, today=today)
+    for row in rows:
+        scan.add(row)
+    return scan
 
 
 async def _quality_coefficient(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -77,3 +78,48 @@ def test_scan_counts_by_column_and_never_keeps_values() -> None:
         "bank_card": {"columns": ["银行卡号"], "count": 1},
     }
     assert valid_id not in repr(evidence) and "13812345678" not in repr(evidence)
+
+
+def test_the_fast_csv_scan_agrees_with_the_row_scan(tmp_path: Path) -> None:
+    """Unquoted files take the block scan; quoted ones the csv module; both count alike."""
+    from app.assessments.pii import luhn_valid, scan_csv
+
+    card = "6222020200112233"
+    card = card[:-1] + luhn.calc_check_digit(card[:-1])
+    assert luhn_valid(card)
+    valid = id_number("330106", date(1990, 5, 17), 1)
+    lines = [
+        "编号,身份证,手机,邮箱,卡号,备注",
+        f"1,{valid},13812345678,a@b.cn,{card},",
+        f"2,{valid[:-1]}{'0' if valid[-1] != '0' else '1'},12812345678,not-mail,4532015112830367,x",
+        "",
+        f"3, {valid} ,+8613912345678,zhang@example.com,{card},备注",
+    ]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(lines) + "\n", encoding="gb18030")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text("\n".join(lines).replace("备注", '"备,注"') + "\n", encoding="utf-8")
+    expected = {
+        "id_number": {"columns": ["身份证"], "count": 2},
+        "mobile": {"columns": ["手机"], "count": 2},
+        "email": {"columns": ["邮箱"], "count": 2},
+        "bank_card": {"columns": ["卡号"], "count": 2},
+    }
+    fast = scan_csv(plain, "gb18030")
+    assert fast.evidence() == expected and fast.rows == 3
+    careful = scan_csv(quoted, "utf-8")
+    assert careful.evidence() == expected and careful.rows == 3
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_our_check_character_is_python_stdnums(body: str) -> None:
+    from app.assessments.pii import id_check_character
+
+    assert id_check_character(body) == mod_11_2.calc_check_digit(body)
+
+
+@given(st.text(alphabet="0123456789", min_size=2, max_size=19))
+def test_our_luhn_is_python_stdnums(digits: str) -> None:
+    from app.assessments.pii import luhn_valid
+
+    assert luhn_valid(digits) == luhn.is_valid(digits)
