@@ -67,8 +67,20 @@ class ValuationResult:
     rules_version: str = RULES_VERSION
 
 
-def money(amount: Decimal) -> Decimal:
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+# The largest value kept (numeric(16, 2)); inputs that value an asset beyond it are wrong.
+MAX_VALUE = Decimal(10) ** 14
+
+
+def money(amount: Decimal, field: str) -> Decimal:
+    """Round half-up to the cent, once; refuse a value too large to be a real valuation."""
+    if abs(amount) >= MAX_VALUE:
+        raise ValuationInputError(
+            field,
+            "the inputs value the asset at 10^14 CNY or more",
+            "按该输入估值达到或超过 10^14 元",
+        )
+    with localcontext(_PRECISION):
+        return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def _text(value: Decimal) -> str:
@@ -99,7 +111,7 @@ def cost(
         exact = total * (Decimal(1) + return_rate) * quality_coefficient
     return ValuationResult(
         method=Method.cost,
-        value=money(exact),
+        value=money(exact, "cost_items"),
         formula="P = C × (1 + R) × Q",
         factors={
             "C": _text(total),
@@ -141,7 +153,7 @@ def income(
             )
     return ValuationResult(
         method=Method.income,
-        value=money(total),
+        value=money(total, "cash_flows"),
         formula="P = Σ K·Fₜ / (1 + i)^t, t = 1…n",
         factors={
             "K": _text(share_rate),
@@ -200,7 +212,7 @@ def market(comparables: Sequence[Comparable], quality_coefficient: Decimal) -> V
         mean = adjusted_total / len(comparables)
     return ValuationResult(
         method=Method.market,
-        value=money(mean),
+        value=money(mean, "comparables"),
         formula="P = mean(priceⱼ × Q/Qⱼ × date × volume × other)",
         factors={
             "Q": _text(quality_coefficient),

@@ -58,7 +58,7 @@ def test_cost_is_monotone_in_quality(
     st.lists(amounts, min_size=1, max_size=10),
     st.integers(0, 9),
     amounts,
-    st.decimals(min_value="-0.99", max_value=1, places=3),
+    st.decimals(min_value="-0.5", max_value=1, places=3),
     unit,
 )
 def test_income_is_monotone_in_cash_flows(
@@ -122,3 +122,9 @@ def test_nonsense_is_refused(call: object, field: str) -> None:
     with pytest.raises(ValuationInputError) as refused:
         call()  # type: ignore[operator]
     assert refused.value.field == field
+
+
+def test_absurd_results_are_refused_not_crashed() -> None:
+    with pytest.raises(ValuationInputError) as refused:
+        valuation.income([Decimal("1e12")] * 10, Decimal("-0.99"))
+    assert refused.value.field == "cash_flows"
