@@ -35,6 +35,7 @@ from app.auth.principal import Principal
 from app.clock import shanghai_today
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import Text
+from app.jsonable import jsonable
 from app.products import repository as products_repository
 from app.products import service as products
 from app.products.models import Product
@@ -145,16 +146,6 @@ async def _keep(
     return assessment
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 async def run_quality(
     session: AsyncSession, who: Principal, product_id: UUID, data: QualityRequest
 ) -> Assessment:
@@ -177,7 +168,7 @@ async def run_quality(
             return quality.assess(names, rows, facts, today)
 
         result, duration = await _off_loop(work)
-    body = _jsonable(asdict(result))
+    body = jsonable(asdict(result))
     assessment = _record(
         who,
         product,
@@ -344,7 +335,7 @@ async def run_valuation(
             ["body", *exc.field.split(".")], Text(exc.message, exc.message_zh)
         ) from exc
     duration = round((time.perf_counter() - started) * 1000)
-    body = _jsonable(
+    body = jsonable(
         {
             "method": result.method.value,
             "value": result.value,

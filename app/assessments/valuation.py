@@ -88,6 +88,20 @@ def _text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
 
 
+def _within(
+    value: Decimal, field: str, low: Decimal = Decimal(0), high: Decimal = Decimal(1)
+) -> None:
+    if not low <= value <= high:
+        raise ValuationInputError(
+            field, f"must be between {low} and {high}", f"须在 {low} 到 {high} 之间"
+        )
+
+
+def _positive(value: Decimal, field: str) -> None:
+    if value <= 0:
+        raise ValuationInputError(field, "must be above 0", "须大于 0")
+
+
 def cost(
     items: Sequence[CostItem], return_rate: Decimal, quality_coefficient: Decimal
 ) -> ValuationResult:
@@ -134,8 +148,7 @@ def income(
         raise ValuationInputError(
             "discount_rate", "must be above -1 and at most 1", "须大于 -1 且不超过 1"
         )
-    if not Decimal(0) <= share_rate <= Decimal(1):
-        raise ValuationInputError("share_rate", "must be between 0 and 1", "须在 0 到 1 之间")
+    _within(share_rate, "share_rate")
     breakdown = []
     with localcontext(_PRECISION):
         total = Decimal(0)

@@ -14,6 +14,7 @@ from app.db import utcnow
 from app.errors import Duplicate, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.i18n import Text
+from app.jsonable import jsonable
 from app.merchants import repository, uscc
 from app.merchants.models import Certification, Merchant
 from app.merchants.repository import MerchantFilter
@@ -141,16 +142,6 @@ def _stored(field: str, value: Any) -> Any:
     return value
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    return str(value)
-
-
 async def update(
     session: AsyncSession,
     who: Principal,
@@ -200,12 +191,12 @@ async def update(
         new = _stored(field, getattr(data, field))
         old = getattr(merchant, field)
         if new != old:
-            changes[field] = [_jsonable(old), _jsonable(new)]
+            changes[field] = [jsonable(old), jsonable(new)]
             setattr(merchant, field, new)
     if "certifications" in sent and data.certifications is not None:
-        before = [_jsonable(_cert_dict(c)) for c in merchant.certifications]
+        before = [jsonable(_cert_dict(c)) for c in merchant.certifications]
         merchant.certifications = [_certification(c) for c in data.certifications]
-        after = [_jsonable(_cert_dict(c)) for c in merchant.certifications]
+        after = [jsonable(_cert_dict(c)) for c in merchant.certifications]
         if before != after:
             changes["certifications"] = [before, after]
 
