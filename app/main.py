@@ -20,12 +20,14 @@ from app.auth.ratelimit import RateLimiter
 from app.auth.router import router as api_keys_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.listings.router import router as listings_router
 from app.merchants.router import router as merchants_router
 from app.middleware import RequestContextMiddleware
 from app.openapi_docs import COMMON_ERRORS, Problem
 from app.ops.router import router as ops_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
+from app.stats.router import router as stats_router
 from app.venues.router import router as venues_router
 
 API_DESCRIPTION = """
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             {"name": "products", "description": "Data products (数据产品) and the catalog."},
             {"name": "samples", "description": "Sample files of products, for assessment."},
             {"name": "assessments", "description": "Quality, compliance and valuation results."},
+            {"name": "listings", "description": "Products listed (挂牌) on venues."},
+            {"name": "stats", "description": "The exchange at a glance."},
             {"name": "api-keys", "description": "API keys and roles."},
             {"name": "audit", "description": "The audit trail of every change."},
             {"name": "operations", "description": "Health, readiness and metrics."},
@@ -91,6 +95,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         products_router,
         samples_router,
         assessments_router,
+        listings_router,
+        stats_router,
         api_keys_router,
         audit_router,
     ):

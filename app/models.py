@@ -4,6 +4,7 @@ from app.assessments.models import Assessment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.db import Base
+from app.listings.models import Listing, ListingEvent
 from app.merchants.models import Certification, Merchant
 from app.products.models import Product, ProductRevision
 from app.samples.models import Sample, SampleChunk
@@ -15,6 +16,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Certification",
+    "Listing",
+    "ListingEvent",
     "Merchant",
     "NegativeListVersion",
     "Product",

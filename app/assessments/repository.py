@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -47,4 +48,32 @@ async def latest_quality(session: AsyncSession, product_id: UUID) -> Assessment 
         .order_by(Assessment.id.desc())
         .limit(1)
     )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def latest_qualifying(
+    session: AsyncSession,
+    product_id: UUID,
+    kind: str,
+    revision: int,
+    since: datetime,
+    venue_code: str | None = None,
+) -> Assessment | None:
+    """The newest assessment of `kind` that a listing gate accepts: by an assessor or an
+    operator (not a self-check), of the product's current revision, made since `since`;
+    for compliance, one that covered `venue_code`."""
+    query = (
+        select(Assessment)
+        .where(
+            Assessment.product_id == product_id,
+            Assessment.kind == kind,
+            Assessment.product_revision == revision,
+            Assessment.self_check.is_(False),
+            Assessment.created_at >= since,
+        )
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )
+    if venue_code is not None:
+        query = query.where(Assessment.venue_results.has_key(venue_code))
     return (await session.execute(query)).scalar_one_or_none()

@@ -36,6 +36,7 @@ from app.clock import shanghai_today
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.i18n import Text
 from app.jsonable import jsonable
+from app.listings import automatic
 from app.products import repository as products_repository
 from app.products import service as products
 from app.products.models import Product
@@ -255,7 +256,17 @@ async def run_compliance(
         compliance_result=result.result.value,
         venue_results={code: v["result"] for code, v in result.venues.items()},
     )
-    return await _keep(session, who, assessment, {"result": result.result.value})
+    await _keep(session, who, assessment, {"result": result.result.value})
+    failing = [code for code, v in result.venues.items() if v["result"] == "fail"]
+    if failing and not self_check:
+        await automatic.suspend_listed(
+            session,
+            who,
+            product.id,
+            f"compliance re-assessment {assessment.id} fails at this venue",
+            failing,
+        )
+    return assessment
 
 
 def _scan(path: Path, sample: Sample, columns: list[str], today: date) -> pii.PiiScan:

@@ -12,7 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     cast,
-    false,
+    exists,
     func,
     literal,
     not_,
@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.listings.models import Listing
+from app.listings.states import ListingStatus
 from app.products import search
 from app.products.models import Product, ProductRevision
 
@@ -38,15 +40,18 @@ class ProductFilter:
     status: str | None = None
     classification: str | None = None
     updated_since: datetime | None = None
+    venue_code: str | None = None
     query: search.Query | None = None
 
 
-def publicly_listed() -> ColumnElement[bool]:
-    """Products with a listing in state `listed` on some venue: the public catalog.
-
-    Listings do not exist yet, so nothing is public; the listings capability fills this in.
-    """
-    return false()
+def publicly_listed(venue_code: str | None = None) -> ColumnElement[bool]:
+    """Products with a listing in state `listed` (at `venue_code`, or anywhere): the catalog."""
+    listed = select(Listing.id).where(
+        Listing.product_id == Product.id, Listing.status == ListingStatus.listed.value
+    )
+    if venue_code is not None:
+        listed = listed.where(Listing.venue_code == venue_code)
+    return exists(listed)
 
 
 def visible_to(who: Principal | None) -> ColumnElement[bool]:
@@ -97,6 +102,8 @@ def _conditions(
         conditions.append(Product.classification == where.classification)
     if where.updated_since:
         conditions.append(Product.updated_at >= where.updated_since)
+    if where.venue_code:
+        conditions.append(publicly_listed(where.venue_code))
     if where.query and with_query:
         q = where.query
         conditions.append(
@@ -143,7 +150,7 @@ async def facets(
 ) -> dict[str, dict[str, int]]:
     """Counts by type, domain and classification over the whole result set."""
     matching = (
-        select(Product.product_type, Product.domains, Product.classification)
+        select(Product.id, Product.product_type, Product.domains, Product.classification)
         .where(*_conditions(where, who))
         .cte("matching")
     )
@@ -155,8 +162,20 @@ async def facets(
     by_class = select(literal("classification"), matching.c.classification, func.count()).group_by(
         matching.c.classification
     )
-    counts: dict[str, dict[str, int]] = {"product_type": {}, "domain": {}, "classification": {}}
-    for facet, value, n in (await session.execute(union_all(by_type, by_domain, by_class))).all():
+    by_venue = (
+        select(literal("venue"), Listing.venue_code, func.count(func.distinct(Listing.product_id)))
+        .join(matching, matching.c.id == Listing.product_id)
+        .where(Listing.status == ListingStatus.listed.value)
+        .group_by(Listing.venue_code)
+    )
+    counts: dict[str, dict[str, int]] = {
+        "product_type": {},
+        "domain": {},
+        "classification": {},
+        "venue": {},
+    }
+    query = union_all(by_type, by_domain, by_class, by_venue)
+    for facet, value, n in (await session.execute(query)).all():
         counts[facet][value] = n
     return counts
 

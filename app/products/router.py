@@ -72,8 +72,13 @@ async def list_products(
     status: ProductStatus | None = None,
     classification: Classification | None = None,
     updated_since: Annotated[datetime | None, Query(description="updated_at ≥ this")] = None,
+    venue: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Z][A-Z0-9]{1,15}$", description="Products listed at this venue."),
+    ] = None,
     facets: Annotated[
-        bool, Query(description="Add counts by type, domain and classification of all matches.")
+        bool,
+        Query(description="Add counts by type, domain, classification and venue of all matches."),
     ] = False,
 ) -> ProductPage:
     """The catalog. Anonymous callers see listed products; a merchant its own and listed
@@ -85,6 +90,7 @@ async def list_products(
         status=status.value if status else None,
         classification=classification.value if classification else None,
         updated_since=updated_since,
+        venue_code=venue,
     )
     items, next_cursor, counts = await service.search_page(
         session, who, where, q, page.cursor, page.limit, facets

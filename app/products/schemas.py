@@ -278,6 +278,7 @@ class Facets(BaseModel):
     product_type: dict[str, int]
     domain: dict[str, int]
     classification: dict[str, int]
+    venue: dict[str, int] = Field(description="Matching products listed at each venue.")
 
 
 class ProductPage(Page[ProductOut]):

@@ -15,6 +15,7 @@ from app.db import utcnow
 from app.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.i18n import Text
+from app.listings import automatic
 from app.merchants import repository as merchants
 from app.pagination import cut, decode_cursor
 from app.products import repository, search
@@ -200,6 +201,8 @@ async def update(
         product.id,
         {"revision": product.revision, "changes": sorted(changes)},
     )
+    if changes.get("status", [None, None])[1] == ProductStatus.retired.value:
+        await automatic.suspend_listed(session, who, product.id, "the product was retired")
     return product
 
 
@@ -243,7 +246,12 @@ async def search_page(
     """A page of the catalog, by relevance tier then newest first (app/products/search.py)."""
     query = search.query(q) if q else None
     if q and query is None:  # only punctuation: nothing can match
-        empty: dict[str, dict[str, int]] = {"product_type": {}, "domain": {}, "classification": {}}
+        empty: dict[str, dict[str, int]] = {
+            "product_type": {},
+            "domain": {},
+            "classification": {},
+            "venue": {},
+        }
         return [], None, (empty if with_facets else None)
     where = ProductFilter(**{**where.__dict__, "query": query})
     rows = await repository.search_page(session, where, who, _parse_cursor(cursor), limit)

@@ -1,0 +1,143 @@
+"""`/v1/listings`: products offered on venues, and the steps from draft to listed and beyond."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
+
+from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.deps import Session
+from app.etags import set_etag
+from app.listings import repository, service
+from app.listings.models import Listing
+from app.listings.repository import ListingFilter
+from app.listings.schemas import ListingCreate, ListingEventOut, ListingOut, PriceOut, Transition
+from app.listings.states import Action, ListingStatus, allowed_from
+from app.openapi_docs import errors
+from app.pagination import Page, PageParams, cut, id_after, page_params
+
+router = APIRouter(prefix="/v1/listings", tags=["listings"])
+
+ListingWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
+
+
+def listing_out(listing: Listing) -> ListingOut:
+    return ListingOut(
+        id=listing.id,
+        product_id=listing.product_id,
+        venue_code=listing.venue_code,
+        merchant_id=listing.merchant_id,
+        status=ListingStatus(listing.status),
+        price=PriceOut.model_validate(
+            {
+                "model": listing.price_model,
+                "amount": listing.price_amount,
+                "unit": listing.price_unit,
+                "currency": listing.currency,
+            }
+        ),
+        trial_terms=listing.trial_terms,
+        licence=listing.licence,
+        listed_at=listing.listed_at,
+        allowed_actions=allowed_from(ListingStatus(listing.status)),
+        created_at=listing.created_at,
+        updated_at=listing.updated_at,
+        version=listing.version,
+    )
+
+
+@router.post(
+    "",
+    response_model=ListingOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def create_listing(
+    data: ListingCreate, session: Session, who: ListingWriter, response: Response
+) -> ListingOut:
+    """Offer a product on a venue, as a draft (the product's merchant, or an operator).
+    One live listing per product and venue: a second is 409."""
+    listing = await service.create(session, who, data)
+    set_etag(response, listing.version)
+    response.headers["Location"] = f"/v1/listings/{listing.id}"
+    return listing_out(listing)
+
+
+@router.get("", response_model=Page[ListingOut], responses=errors(401, 422))
+async def list_listings(
+    session: Session,
+    who: OptionalPrincipal,
+    page: Annotated[PageParams, Depends(page_params)],
+    product_id: UUID | None = None,
+    venue_code: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9]{1,15}$")] = None,
+    merchant_id: UUID | None = None,
+    status: ListingStatus | None = None,
+) -> Page[ListingOut]:
+    """Listings, oldest first. Anonymous callers see `listed` ones only; a merchant also its
+    own; operators, assessors and auditors all."""
+    where = ListingFilter(
+        product_id=product_id,
+        venue_code=venue_code,
+        merchant_id=merchant_id,
+        status=status.value if status else None,
+    )
+    rows = await service.list_page(session, who, where, id_after(page), page.limit)
+    items, next_cursor = cut(rows, page.limit, lambda item: [str(item.id)])
+    return Page[ListingOut](items=[listing_out(item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/{listing_id}", response_model=ListingOut, responses=errors(401, 404, 422))
+async def get_listing(
+    listing_id: UUID, session: Session, who: OptionalPrincipal, response: Response
+) -> ListingOut:
+    """One listing, if the caller may see it."""
+    listing = await service.get_visible(session, who, listing_id)
+    set_etag(response, listing.version)
+    return listing_out(listing)
+
+
+@router.get(
+    "/{listing_id}/events", response_model=Page[ListingEventOut], responses=errors(401, 404, 422)
+)
+async def list_listing_events(
+    listing_id: UUID,
+    session: Session,
+    who: CurrentPrincipal,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[ListingEventOut]:
+    """Every step of the listing, oldest first: who, when, from, to, and why."""
+    await service.get_visible(session, who, listing_id)
+    rows = await repository.events(session, listing_id, id_after(page), page.limit)
+    items, next_cursor = cut(rows, page.limit, lambda e: [str(e.id)])
+    return Page[ListingEventOut](
+        items=[ListingEventOut.model_validate(e) for e in items], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/{listing_id}/{action}",
+    response_model=ListingOut,
+    responses=errors(401, 403, 404, 409, 412, 422),
+)
+async def take_step(
+    listing_id: UUID,
+    action: Annotated[
+        Action, Path(description="submit, approve, reject, suspend, resume or delist")
+    ],
+    session: Session,
+    who: CurrentPrincipal,
+    response: Response,
+    data: Annotated[Transition, Body()] = Transition(),  # noqa: B008 - immutable default
+    if_match: Annotated[str | None, Header(description="The listing's ETag.")] = None,
+) -> ListingOut:
+    """Move the listing: `submit` (merchant or operator) and `approve` (operator) check the
+    listing gates and answer 409 with `missing` naming every unmet one; `reject`, `suspend`
+    and `delist` need a `reason`; an illegal step is 409 naming the current state and the
+    allowed steps."""
+    listing = await service.take(session, who, listing_id, action, data.reason, if_match)
+    set_etag(response, listing.version)
+    return listing_out(listing)

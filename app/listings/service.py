@@ -1,0 +1,185 @@
+"""Listing rules: who lists which product where, one live listing per venue, the steps."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.context import current_request_id
+from app.db import utcnow
+from app.errors import Conflict, Duplicate, Forbidden, NotFound, ValidationFailed
+from app.etags import check_if_match
+from app.i18n import Text
+from app.listings import gates, repository
+from app.listings.models import Listing, ListingEvent
+from app.listings.repository import ListingFilter
+from app.listings.schemas import ListingCreate
+from app.listings.states import STEPS, Action, ListingStatus, allowed_from
+from app.products import repository as products_repository
+from app.products import service as products
+from app.venues import service as venues
+
+LISTING = Text("listing", "挂牌")
+
+
+class GateNotMet(Conflict):
+    slug = "gate-not-met"
+    title = Text("Listing gates not met", "未满足挂牌条件")
+
+
+async def create(session: AsyncSession, who: Principal, data: ListingCreate) -> Listing:
+    product = await products.get_for_change(session, who, data.product_id)
+    venue = await venues.get(session, data.venue_code)
+    if await repository.live_for(session, product.id, venue.code) is not None:
+        raise Duplicate(
+            Text(
+                f"The product already has a live listing at {venue.code}.",
+                f"该产品在 {venue.code} 已有未终结的挂牌。",
+            )
+        )
+    price = data.price
+    listing = Listing(
+        product_id=product.id,
+        venue_code=venue.code,
+        merchant_id=product.merchant_id,
+        status=ListingStatus.draft.value,
+        price_model=price.model.value,
+        price_amount=Decimal(price.amount) if price.amount is not None else None,
+        price_unit=price.unit.value if price.unit else None,
+        trial_terms=data.trial_terms,
+        licence=data.licence,
+    )
+    await repository.add(session, listing)
+    await _event(session, who, listing, "create", None, ListingStatus.draft, None)
+    await audit.record(
+        session,
+        who,
+        "listing.create",
+        "listing",
+        listing.id,
+        {"product_id": str(product.id), "venue_code": venue.code, "price_model": price.model.value},
+    )
+    return listing
+
+
+async def get_visible(session: AsyncSession, who: Principal | None, listing_id: UUID) -> Listing:
+    listing = await repository.get(session, listing_id)
+    if listing is None:
+        raise NotFound.of(LISTING, listing_id)
+    visible = listing.status == ListingStatus.listed.value or (
+        who is not None and (who.reads_everything() or who.owns_merchant(listing.merchant_id))
+    )
+    if not visible:
+        raise NotFound.of(LISTING, listing_id)
+    return listing
+
+
+async def list_page(
+    session: AsyncSession,
+    who: Principal | None,
+    where: ListingFilter,
+    after: UUID | None,
+    limit: int,
+) -> list[Listing]:
+    return await repository.list_page(session, who, where, after, limit)
+
+
+async def _event(
+    session: AsyncSession,
+    who: Principal,
+    listing: Listing,
+    action: str,
+    before: ListingStatus | None,
+    after: ListingStatus,
+    reason: str | None,
+    details: dict[str, object] | None = None,
+) -> None:
+    await repository.add_event(
+        session,
+        ListingEvent(
+            listing_id=listing.id,
+            action=action,
+            from_status=before.value if before else None,
+            to_status=after.value,
+            reason=reason,
+            actor_key_id=who.key_id,
+            actor_role=who.role.value,
+            request_id=current_request_id(),
+            details=details or {},
+        ),
+    )
+
+
+async def take(
+    session: AsyncSession,
+    who: Principal,
+    listing_id: UUID,
+    action: Action,
+    reason: str | None,
+    if_match: str | None,
+) -> Listing:
+    """Take one step of the state machine (app/listings/states.py)."""
+    listing = await repository.get(session, listing_id, for_update=True)
+    if listing is None or not (who.reads_everything() or who.owns_merchant(listing.merchant_id)):
+        raise NotFound.of(LISTING, listing_id)
+    step = STEPS[action]
+    if not (who.is_operator or (step.merchant_may and who.owns_merchant(listing.merchant_id))):
+        raise Forbidden(
+            Text(
+                f"Only an operator may {action.value} a listing.",
+                f"仅运营方可执行 {action.value}。",
+            )
+        )
+    check_if_match(if_match, listing.version)
+    current = ListingStatus(listing.status)
+    if current not in step.leaves:
+        allowed = allowed_from(current)
+        raise Conflict(
+            Text(
+                f"A {current.value} listing cannot {action.value}; it may: "
+                f"{', '.join(allowed) or 'nothing more'}.",
+                f"处于 {current.value} 状态的挂牌不能执行 {action.value};可执行:"
+                f"{'、'.join(allowed) or '无'}。",
+            ),
+            current_status=current.value,
+            allowed_actions=allowed,
+        )
+    if step.needs_reason and not reason:
+        raise ValidationFailed.field(
+            ["body", "reason"],
+            Text(f"is required to {action.value}", f"执行 {action.value} 时必填"),
+        )
+    details: dict[str, object] = {}
+    if step.checks_gates:
+        product = await products_repository.get(session, listing.product_id)
+        assert product is not None
+        venue = await venues.get(session, listing.venue_code)
+        missing = await gates.unmet(session, product, venue)
+        if missing:
+            raise GateNotMet(
+                Text(
+                    "Not yet: " + "; ".join(text.en for _, text in missing) + ".",
+                    "尚不满足:" + ";".join(text.zh for _, text in missing) + "。",
+                ),
+                missing=[code for code, _ in missing],
+            )
+        details["product_revision"] = product.revision
+    listing.status = step.reaches.value
+    listing.updated_at = utcnow()
+    if step.reaches is ListingStatus.listed and listing.listed_at is None:
+        listing.listed_at = listing.updated_at
+    await session.flush()
+    await _event(session, who, listing, action.value, current, step.reaches, reason, details)
+    await audit.record(
+        session,
+        who,
+        f"listing.{action.value}",
+        "listing",
+        listing.id,
+        {"from": current.value, "to": step.reaches.value, "reason": reason},
+    )
+    return listing

@@ -1,0 +1,48 @@
+"""`GET /v1/stats/overview`: the exchange at a glance, for auditors and operators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.auth.dependencies import Reader
+from app.deps import Session
+from app.openapi_docs import errors
+from app.regions import city_name
+from app.stats import repository
+
+router = APIRouter(prefix="/v1/stats", tags=["stats"])
+
+
+class CityCount(BaseModel):
+    city_code: str
+    city_name: str | None = Field(description="For Zhejiang cities; null elsewhere.")
+    by_tier: dict[str, int] = Field(description="`leading`, `growth`, and `none` for no tier.")
+    total: int
+
+
+class VenueCount(BaseModel):
+    venue_code: str
+    listed_products: int
+
+
+class Overview(BaseModel):
+    merchants_by_city: list[CityCount]
+    listed_products_by_venue: list[VenueCount]
+
+
+@router.get("/overview", response_model=Overview, responses=errors(401, 403))
+async def overview(session: Session, who: Reader) -> Overview:
+    """Merchants by city and tier, and listed products by venue."""
+    cities: dict[str, CityCount] = {}
+    for code, tier, n in await repository.merchants_by_city_and_tier(session):
+        entry = cities.setdefault(
+            code, CityCount(city_code=code, city_name=city_name(code), by_tier={}, total=0)
+        )
+        entry.by_tier[tier or "none"] = n
+        entry.total += n
+    venues = [
+        VenueCount(venue_code=code, listed_products=n)
+        for code, n in await repository.listed_products_by_venue(session)
+    ]
+    return Overview(merchants_by_city=list(cities.values()), listed_products_by_venue=venues)
