@@ -146,7 +146,8 @@ async def _create_key(
 
 @cli.command()
 def demo() -> None:
-    """Load demo data: merchants in the 11 cities of Zhejiang, 600 products, samples.
+    """Load demo data: merchants in the 11 cities of Zhejiang, 600 products, samples, and
+    listings of the sampled products on the venues (assessed first, as the gates require).
 
     Safe to run again: what is already there is left as it is."""
     from app import migrate as migrations
@@ -170,7 +171,7 @@ def demo() -> None:
     loaded = asyncio.run(run())
     typer.echo(
         f"demo data loaded: {loaded.merchants} new merchants, {loaded.products} new products, "
-        f"{loaded.samples} new samples"
+        f"{loaded.samples} new samples, {loaded.listings} new listings"
     )
 
 

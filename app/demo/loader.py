@@ -12,15 +12,22 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.assessments import service as assessments
+from app.assessments.schemas import ComplianceRequest, CostValuation, QualityRequest
 from app.auth.principal import command_line
 from app.demo import catalog
+from app.listings import service as listings
+from app.listings.models import Listing
+from app.listings.schemas import ListingCreate
+from app.listings.states import Action
 from app.merchants import service as merchants
 from app.merchants.models import Merchant
 from app.merchants.schemas import MerchantCreate
 from app.products import service as products
 from app.products.models import Product
-from app.products.schemas import ProductCreate
+from app.products.schemas import ProductCreate, ProductStatus, ProductUpdate
 from app.samples import service as samples
+from app.samples.models import Sample
 from app.samples.upload import ReceivedFile
 
 DEMO = command_line("shushang demo")
@@ -31,6 +38,16 @@ class Loaded:
     merchants: int = 0
     products: int = 0
     samples: int = 0
+    listings: int = 0
+
+
+VENUES = ["ZJBDEX", "HZDEX", "WZDEX", "NBSE"]
+PRICES = [
+    {"model": "subscription", "amount": "36000.00", "unit": "year"},
+    {"model": "one_time", "amount": "128000.00"},
+    {"model": "per_call", "amount": "0.50"},
+    {"model": "negotiable"},
+]
 
 
 async def _merchant_ids(session: AsyncSession) -> list[Merchant]:
@@ -73,7 +90,68 @@ async def load(factory: async_sessionmaker[AsyncSession]) -> Loaded:
             if index % 100 == 99:
                 await session.commit()
         await session.commit()
+        loaded.listings = await _list_sampled_products(session)
+        await session.commit()
     return loaded
+
+
+async def _list_sampled_products(session: AsyncSession) -> int:
+    """Take each demo product that has a sample through assessment to a listing on a venue,
+    as an assessor and the venue would; products already listed somewhere are left alone."""
+    listed = 0
+    sampled = (
+        (
+            await session.execute(
+                select(Product)
+                .where(Product.id.in_(select(Sample.product_id)))
+                .where(~Product.id.in_(select(Listing.product_id)))
+                .order_by(Product.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for n, product in enumerate(sampled):
+        product_id = product.id
+        await products.update(
+            session, DEMO, product_id, ProductUpdate(status=ProductStatus.active), None
+        )
+        await assessments.run_quality(session, DEMO, product_id, QualityRequest())
+        await assessments.run_compliance(session, DEMO, product_id, ComplianceRequest())
+        await assessments.run_valuation(
+            session,
+            DEMO,
+            product_id,
+            CostValuation.model_validate(
+                {
+                    "method": "cost",
+                    "return_rate": "0.12",
+                    "cost_items": [
+                        {"kind": "acquisition", "amount": f"{80000 + 5000 * (n % 7)}.00"},
+                        {"kind": "processing", "amount": "30000.00"},
+                    ],
+                }
+            ),
+        )
+        listing = await listings.create(
+            session,
+            DEMO,
+            ListingCreate.model_validate(
+                {
+                    "product_id": str(product_id),
+                    "venue_code": VENUES[n % len(VENUES)],
+                    "price": PRICES[n % len(PRICES)],
+                    "licence": "仅限被许可方内部使用,不得转售。",
+                }
+            ),
+        )
+        try:
+            await listings.take(session, DEMO, listing.id, Action.submit, None, None)
+            await listings.take(session, DEMO, listing.id, Action.approve, None, None)
+        except listings.GateNotMet:
+            continue  # the assessments found a problem: it stays a draft, as it should
+        listed += 1
+    return listed
 
 
 async def _store_sample(session: AsyncSession, product: Product, text: str) -> None:

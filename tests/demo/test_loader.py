@@ -45,7 +45,15 @@ async def test_demo_covers_the_catalog_and_is_idempotent(
     revisions = (await session.execute(text("SELECT count(*) FROM product_revision"))).scalar_one()
     assert revisions == first.products
 
+    assert first.listings == first.samples  # every sampled product passes the gates
+    listed = (
+        await session.execute(
+            text("SELECT count(DISTINCT venue_code) FROM listing WHERE status = 'listed'")
+        )
+    ).scalar_one()
+    assert listed == 4
+
     again = await loader.load(app.state.sessionmaker)
-    assert (again.merchants, again.products, again.samples) == (0, 0, 0)
+    assert (again.merchants, again.products, again.samples, again.listings) == (0, 0, 0, 0)
     total = (await session.execute(text("SELECT count(*) FROM product"))).scalar_one()
     assert total == first.products
