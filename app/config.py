@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     rate_limit_per_minute: int = Field(default=600, ge=0, description="Per API key; 0 disables.")
+    ledger_signing_key: str | None = Field(
+        default=None, description="PEM Ed25519 private key; default: created under data_dir."
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)

@@ -20,6 +20,7 @@ from app.auth.ratelimit import RateLimiter
 from app.auth.router import router as api_keys_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.ledger.router import router as ledger_router
 from app.listings.router import router as listings_router
 from app.merchants.router import router as merchants_router
 from app.middleware import RequestContextMiddleware
@@ -28,6 +29,7 @@ from app.ops.router import router as ops_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router
+from app.trades.router import router as trades_router
 from app.venues.router import router as venues_router
 
 API_DESCRIPTION = """
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             {"name": "samples", "description": "Sample files of products, for assessment."},
             {"name": "assessments", "description": "Quality, compliance and valuation results."},
             {"name": "listings", "description": "Products listed (挂牌) on venues."},
+            {"name": "transactions", "description": "Trades and their events; never changed."},
+            {"name": "ledger", "description": "Per-venue Merkle logs (RFC 9162), for auditors."},
             {"name": "stats", "description": "The exchange at a glance."},
             {"name": "api-keys", "description": "API keys and roles."},
             {"name": "audit", "description": "The audit trail of every change."},
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.signer = None  # loaded (or created) on first use: app/ledger/router.py
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
@@ -97,6 +102,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         assessments_router,
         listings_router,
         stats_router,
+        trades_router,
+        ledger_router,
         api_keys_router,
         audit_router,
     ):

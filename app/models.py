@@ -4,10 +4,12 @@ from app.assessments.models import Assessment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.db import Base
+from app.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SigningKey, TreeHead
 from app.listings.models import Listing, ListingEvent
 from app.merchants.models import Certification, Merchant
 from app.products.models import Product, ProductRevision
 from app.samples.models import Sample, SampleChunk
+from app.trades.models import IdempotencyRecord, Trade, TradeEvent
 from app.venues.models import NegativeListVersion, Venue
 
 __all__ = [
@@ -16,6 +18,10 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Certification",
+    "IdempotencyRecord",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerNode",
     "Listing",
     "ListingEvent",
     "Merchant",
@@ -24,5 +30,9 @@ __all__ = [
     "ProductRevision",
     "Sample",
     "SampleChunk",
+    "SigningKey",
+    "Trade",
+    "TradeEvent",
+    "TreeHead",
     "Venue",
 ]

@@ -98,8 +98,13 @@ async def _reset_database(database_url: str, reset_sql: str) -> AsyncIterator[No
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, rate_limit_per_minute=0, log_format="console")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        rate_limit_per_minute=0,
+        log_format="console",
+        data_dir=tmp_path_factory.mktemp("data"),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,78 @@
+"""The per-venue append-only Merkle logs: entries, complete-subtree hashes, signed heads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, LargeBinary, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class LedgerHead(Base):
+    """How many leaves a venue's log has; its row lock orders the appends."""
+
+    __tablename__ = "ledger_head"
+
+    venue_code: Mapped[str] = mapped_column(
+        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
+    )
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerEntry(Base):
+    """Leaf `index` of a venue's log: the RFC 8785 canonical JSON of a trade or trade event."""
+
+    __tablename__ = "ledger_entry"
+
+    venue_code: Mapped[str] = mapped_column(
+        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
+    )
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[UUID] = mapped_column(index=True)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LedgerNode(Base):
+    """The hash of the complete subtree at (level, index): leaves at level 0."""
+
+    __tablename__ = "ledger_node"
+
+    venue_code: Mapped[str] = mapped_column(
+        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class TreeHead(Base):
+    """A signed tree head (STH) as published."""
+
+    __tablename__ = "ledger_tree_head"
+
+    venue_code: Mapped[str] = mapped_column(
+        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
+    )
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    key_id: Mapped[str] = mapped_column(
+        ForeignKey("ledger_signing_key.key_id", ondelete="RESTRICT")
+    )
+
+
+class SigningKey(Base):
+    """Every public key that has signed tree heads, so old heads stay verifiable by key id."""
+
+    __tablename__ = "ledger_signing_key"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,127 @@
+"""Reading the ledger: signed tree heads, entries, inclusion and consistency proofs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.errors import BadRequest, NotFound
+from app.i18n import Text
+from app.ledger import merkle, repository
+from app.ledger.models import LedgerEntry, TreeHead
+from app.ledger.signing import Signer, tree_head_message
+from app.venues import service as venues
+
+
+@dataclass(frozen=True)
+class Proof:
+    tree_size: int
+    root_hash: bytes
+    hashes: list[bytes]
+
+
+async def _hashes(
+    session: AsyncSession, venue: str, ranges: list[tuple[int, int]]
+) -> merkle.HashOf:
+    found = await repository.nodes(session, venue, merkle.subtrees_for(ranges))
+    return found.__getitem__
+
+
+async def root_at(session: AsyncSession, venue: str, size: int) -> bytes:
+    return merkle.root(size, await _hashes(session, venue, [(0, size)] if size else []))
+
+
+async def tree_head(
+    session: AsyncSession, signer: Signer, venue_code: str
+) -> tuple[TreeHead, bytes]:
+    """The signed head of the log as it stands (signing it when it grew); and its public key."""
+    await venues.get(session, venue_code)
+    size = await repository.size(session, venue_code)
+    latest = await repository.latest_head(session, venue_code)
+    if latest is not None and latest.tree_size == size:
+        public_key = await repository.public_key(session, latest.key_id)
+        assert public_key is not None
+        return latest, public_key
+    root_hash = await root_at(session, venue_code, size)
+    timestamp = utcnow().replace(microsecond=(utcnow().microsecond // 1000) * 1000)
+    await repository.register_key(session, signer.key_id, signer.public_key)
+    head = await repository.add_head(
+        session,
+        TreeHead(
+            venue_code=venue_code,
+            tree_size=size,
+            root_hash=root_hash,
+            timestamp=timestamp,
+            signature=signer.sign(tree_head_message(venue_code, size, root_hash, timestamp)),
+            key_id=signer.key_id,
+        ),
+    )
+    public_key = await repository.public_key(session, head.key_id)
+    assert public_key is not None
+    return head, public_key
+
+
+async def _size(session: AsyncSession, venue_code: str) -> int:
+    await venues.get(session, venue_code)
+    return await repository.size(session, venue_code)
+
+
+def _no_such_tree(size: int, current: int) -> NotFound:
+    return NotFound(
+        Text(
+            f"The log has {current} entries; there is no tree of size {size} yet.",
+            f"该日志目前有 {current} 条,还没有大小为 {size} 的树。",
+        )
+    )
+
+
+async def entry(session: AsyncSession, venue_code: str, index: int) -> LedgerEntry:
+    current = await _size(session, venue_code)
+    found = await repository.entry(session, venue_code, index) if index < current else None
+    if found is None:
+        raise NotFound(
+            Text(
+                f"The log has {current} entries; none at {index}.",
+                f"该日志目前有 {current} 条,没有第 {index} 条。",
+            )
+        )
+    return found
+
+
+def parsed(entry: LedgerEntry) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(entry.entry)
+    return value
+
+
+async def inclusion(session: AsyncSession, venue_code: str, index: int, tree_size: int) -> Proof:
+    current = await _size(session, venue_code)
+    if tree_size > current:
+        raise _no_such_tree(tree_size, current)
+    if not 0 <= index < tree_size:
+        raise BadRequest(Text("index must be below tree_size.", "index 必须小于 tree_size。"))
+    ranges = merkle.inclusion_ranges(index, tree_size)
+    hash_of = await _hashes(session, venue_code, [*ranges, (0, tree_size)])
+    return Proof(
+        tree_size=tree_size,
+        root_hash=merkle.root(tree_size, hash_of),
+        hashes=[merkle.range_hash(s, e, hash_of) for s, e in ranges],
+    )
+
+
+async def consistency(session: AsyncSession, venue_code: str, first: int, second: int) -> Proof:
+    current = await _size(session, venue_code)
+    if second > current:
+        raise _no_such_tree(second, current)
+    if not 0 < first <= second:
+        raise BadRequest(Text("need 0 < first <= second.", "须满足 0 < first <= second。"))
+    ranges = merkle.consistency_ranges(first, second)
+    hash_of = await _hashes(session, venue_code, [*ranges, (0, second)])
+    return Proof(
+        tree_size=second,
+        root_hash=merkle.root(second, hash_of),
+        hashes=[merkle.range_hash(s, e, hash_of) for s, e in ranges],
+    )

@@ -1,0 +1,88 @@
+"""Trades (交易) and their events, never updated or deleted; and idempotency records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, new_id, utcnow
+
+
+class Trade(Base):
+    __tablename__ = "trade"
+    __table_args__ = (
+        CheckConstraint("amount > 0 AND amount <= 1000000000000", name="amount_range"),
+        CheckConstraint("buyer_merchant_id <> seller_merchant_id", name="two_parties"),
+        Index("ix_trade_venue_occurred", "venue_code", "occurred_at", "id"),
+        Index("ix_trade_seller", "seller_merchant_id", "id"),
+        Index("ix_trade_buyer", "buyer_merchant_id", "id"),
+        Index("ix_trade_product", "product_id", "id"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+    venue_code: Mapped[str] = mapped_column(ForeignKey("venue.code", ondelete="RESTRICT"))
+    listing_id: Mapped[UUID | None] = mapped_column(ForeignKey("listing.id", ondelete="RESTRICT"))
+    product_id: Mapped[UUID | None] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"))
+    seller_merchant_id: Mapped[UUID] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"))
+    buyer_merchant_id: Mapped[UUID] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(15, 2))
+    fee: Mapped[Decimal] = mapped_column(Numeric(15, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    quantity: Mapped[str | None] = mapped_column(String(100))
+    term: Mapped[str | None] = mapped_column(String(100))
+    on_venue: Mapped[bool] = mapped_column(Boolean)
+    contract_digest: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    leaf_index: Mapped[int] = mapped_column(BigInteger)
+    recorded_by_key_id: Mapped[UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TradeEvent(Base):
+    __tablename__ = "trade_event"
+    __table_args__ = (
+        CheckConstraint(
+            "type IN ('delivered', 'settled', 'disputed', 'refunded', 'cancelled')",
+            name="type_known",
+        ),
+        Index("ix_trade_event_trade_id", "trade_id", "id"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+    trade_id: Mapped[UUID] = mapped_column(ForeignKey("trade.id", ondelete="RESTRICT"))
+    type: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(2000))
+    leaf_index: Mapped[int] = mapped_column(BigInteger)
+    recorded_by_key_id: Mapped[UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a key's request, replayed for retries with the same key."""
+
+    __tablename__ = "idempotency_record"
+
+    api_key_id: Mapped[UUID] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    response_status: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,133 @@
+"""`/v1/transactions`: trades recorded once (idempotently), their events, and auditors' reads.
+
+There is no PUT, PATCH or DELETE: a trade's record never changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from app.auth.dependencies import require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.deps import Session
+from app.errors import BadRequest
+from app.i18n import Text
+from app.openapi_docs import errors
+from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.trades import repository, service
+from app.trades.repository import TradeFilter
+from app.trades.schemas import TradeCreate, TradeDetail, TradeEventCreate, TradeEventOut, TradeOut
+
+router = APIRouter(prefix="/v1/transactions", tags=["transactions"])
+
+Recorder = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
+TradeReader = Annotated[Principal, Depends(require(Role.operator, Role.auditor, Role.merchant))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Required. A retry with the same key and body gets the first response.",
+    ),
+]
+
+
+@router.post(
+    "",
+    response_model=TradeOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(400, 401, 403, 404, 409, 422),
+)
+async def record_trade(
+    data: TradeCreate,
+    session: Session,
+    who: Recorder,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TradeOut | JSONResponse:
+    """Record a trade (operator; or a merchant registering its own off-venue sale). The
+    answer names its venue and leaf index in the venue's ledger; 201 means both are durable."""
+    if not idempotency_key:
+        raise BadRequest(
+            Text("The Idempotency-Key header is required.", "缺少 Idempotency-Key 请求头。")
+        )
+    digest = service.request_hash(data)
+    first = await service.replay_or_claim(session, who, idempotency_key, digest)
+    if first is not None:
+        return JSONResponse(
+            first.response_body,
+            status_code=first.response_status,
+            headers={
+                "Idempotent-Replayed": "true",
+                "Location": f"/v1/transactions/{first.response_body['id']}",
+            },
+        )
+    trade = await service.record(session, who, data, idempotency_key, digest)
+    response.headers["Location"] = f"/v1/transactions/{trade.id}"
+    return TradeOut.model_validate(trade)
+
+
+@router.get("", response_model=Page[TradeOut], responses=errors(401, 403, 422))
+async def list_trades(
+    session: Session,
+    who: TradeReader,
+    page: Annotated[PageParams, Depends(page_params)],
+    venue: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9]{1,15}$")] = None,
+    merchant_id: Annotated[UUID | None, Query(description="As buyer or seller.")] = None,
+    product_id: UUID | None = None,
+    occurred_from: Annotated[datetime | None, Query(description="occurred_at ≥ this")] = None,
+    occurred_to: Annotated[datetime | None, Query(description="occurred_at < this")] = None,
+    amount_min: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
+    amount_max: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
+    on_venue: bool | None = None,
+) -> Page[TradeOut]:
+    """Trades, oldest first (auditors and operators: all; a merchant: its own)."""
+    where = TradeFilter(
+        venue_code=venue,
+        merchant_id=merchant_id,
+        product_id=product_id,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        amount_min=amount_min,
+        amount_max=amount_max,
+        on_venue=on_venue,
+    )
+    rows = await service.list_page(session, who, where, id_after(page), page.limit)
+    items, next_cursor = cut(rows, page.limit, lambda t: [str(t.id)])
+    return Page[TradeOut](
+        items=[TradeOut.model_validate(t) for t in items], next_cursor=next_cursor
+    )
+
+
+@router.get("/{trade_id}", response_model=TradeDetail, responses=errors(401, 403, 404, 422))
+async def get_trade(trade_id: UUID, session: Session, who: TradeReader) -> TradeDetail:
+    """One trade with its events."""
+    trade = await service.get_visible(session, who, trade_id)
+    events = await repository.events(session, trade.id)
+    return TradeDetail.model_validate(
+        {
+            **TradeOut.model_validate(trade).model_dump(),
+            "events": [TradeEventOut.model_validate(e) for e in events],
+        }
+    )
+
+
+@router.post(
+    "/{trade_id}/events",
+    response_model=TradeEventOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def add_trade_event(
+    trade_id: UUID, data: TradeEventCreate, session: Session, who: TradeReader
+) -> TradeEventOut:
+    """Append delivered, settled, disputed, refunded or cancelled, in a legal order (409
+    otherwise): each is a leaf of the trade's venue ledger too."""
+    return TradeEventOut.model_validate(await service.add_event(session, who, trade_id, data))

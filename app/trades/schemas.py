@@ -1,0 +1,104 @@
+"""Trades and trade events as the API reads and writes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+MAX_AMOUNT = Decimal(10) ** 12
+
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{1,13}(\.\d{1,2})?$",
+        description="CNY, > 0 and ≤ 10^12, ≤ 2 places.",
+        examples=["120000.00"],
+    ),
+]
+
+
+class EventType(StrEnum):
+    delivered = "delivered"
+    settled = "settled"
+    disputed = "disputed"
+    refunded = "refunded"
+    cancelled = "cancelled"
+
+
+class TradeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    venue_code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,15}$", examples=["HZDEX"])]
+    on_venue: bool = Field(description="场内 (true: needs a listing listed at the venue) or 场外.")
+    listing_id: UUID | None = None
+    product_id: UUID | None = None
+    seller_merchant_id: UUID
+    buyer_merchant_id: UUID
+    amount: Amount
+    quantity: Annotated[str | None, Field(max_length=100, examples=["10000 次调用"])] = None
+    term: Annotated[str | None, Field(max_length=100, examples=["12 个月"])] = None
+    contract_digest: Annotated[
+        str, Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the signed contract.")
+    ]
+    occurred_at: AwareDatetime
+
+    @field_validator("amount")
+    @classmethod
+    def _in_range(cls, amount: str) -> str:
+        if not Decimal(0) < Decimal(amount) <= MAX_AMOUNT:
+            raise ValueError("must be above 0 and at most 10^12")
+        return amount
+
+
+class TradeEventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: EventType
+    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class TradeEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    trade_id: UUID
+    type: EventType
+    occurred_at: datetime
+    note: str | None
+    leaf_index: int
+    created_at: datetime
+
+
+class TradeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    venue_code: str
+    listing_id: UUID | None
+    product_id: UUID | None
+    seller_merchant_id: UUID
+    buyer_merchant_id: UUID
+    amount: Decimal
+    fee: Decimal = Field(description="amount × the venue's fee rate, rounded half-up.")
+    currency: str
+    quantity: str | None
+    term: str | None
+    on_venue: bool
+    contract_digest: str
+    occurred_at: datetime
+    leaf_index: int = Field(description="The trade's leaf in the venue's ledger.")
+    created_at: datetime
+
+    @field_serializer("amount", "fee")
+    def _money(self, value: Decimal) -> str:
+        return format(value, ".2f")
+
+
+class TradeDetail(TradeOut):
+    events: list[TradeEventOut]

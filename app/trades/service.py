@@ -1,0 +1,273 @@
+"""Recording trades: validation, the fee, the ledger leaf, and idempotent retries.
+
+A trade and its ledger leaf are written in one transaction; so is the idempotency record
+holding the first response. A retry with the same key and body gets that response again;
+another body under the same key is 422; a retry while the first is still running is 409
+(a non-blocking advisory lock on the key tells).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+import rfc8785
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.db import new_id, utcnow
+from app.errors import Conflict, Forbidden, NotFound, ShushangError, ValidationFailed
+from app.i18n import Text
+from app.ledger import sequencer
+from app.listings import repository as listings
+from app.listings.states import ListingStatus
+from app.merchants import repository as merchants
+from app.products import repository as products
+from app.trades import repository
+from app.trades.models import IdempotencyRecord, Trade, TradeEvent
+from app.trades.repository import TradeFilter
+from app.trades.rules import event_problem
+from app.trades.schemas import TradeCreate, TradeEventCreate, TradeOut
+from app.venues import service as venues
+
+TRADE = Text("trade", "交易")
+
+
+class IdempotencyInFlight(Conflict):
+    slug = "idempotency-in-flight"
+    title = Text("Request in progress", "请求处理中")
+
+
+class IdempotencyMismatch(ShushangError):
+    status = 422
+    slug = "idempotency-key-reused"
+    title = Text("Idempotency-Key reused", "幂等键被复用")
+
+
+def _lock_key(api_key_id: UUID, key: str) -> int:
+    digest = hashlib.blake2b(f"{api_key_id}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def request_hash(data: TradeCreate) -> bytes:
+    return hashlib.sha256(rfc8785.dumps(data.model_dump(mode="json"))).digest()
+
+
+def _invalid(field: str, en: str, zh: str) -> ValidationFailed:
+    return ValidationFailed.field(["body", field], Text(en, zh))
+
+
+async def replay_or_claim(
+    session: AsyncSession, who: Principal, key: str, digest: bytes
+) -> IdempotencyRecord | None:
+    """The first response for this key, or None when this request is the first."""
+    if not await repository.try_lock(session, _lock_key(who.key_id, key)):
+        raise IdempotencyInFlight(
+            Text(
+                "A request with this Idempotency-Key is still in progress; retry shortly.",
+                "使用该幂等键的请求仍在处理中,请稍后重试。",
+            ),
+            headers={"Retry-After": "1"},
+        )
+    found = await repository.idempotency_record(session, who.key_id, key)
+    if found is not None and found.request_hash != digest:
+        raise IdempotencyMismatch(
+            Text(
+                "This Idempotency-Key was used for a different request.",
+                "该幂等键已用于另一个不同的请求。",
+            )
+        )
+    return found
+
+
+async def record(
+    session: AsyncSession, who: Principal, data: TradeCreate, key: str, digest: bytes
+) -> Trade:
+    venue = await venues.get(session, data.venue_code)
+    if data.buyer_merchant_id == data.seller_merchant_id:
+        raise _invalid(
+            "buyer_merchant_id", "is the seller: a trade has two parties", "与卖方相同:交易须有两方"
+        )
+    for field in ("seller_merchant_id", "buyer_merchant_id"):
+        if await merchants.get(session, getattr(data, field)) is None:
+            raise _invalid(field, "names no merchant", "数商不存在")
+    if not who.is_operator and (data.on_venue or not who.owns_merchant(data.seller_merchant_id)):
+        raise Forbidden(
+            Text(
+                "A merchant key registers only its own off-venue (场外) sales; "
+                "operators record the rest.",
+                "数商密钥只能登记本数商作为卖方的场外交易;其余由运营方记录。",
+            )
+        )
+    product_id = data.product_id
+    if data.on_venue:
+        if data.listing_id is None:
+            raise _invalid("listing_id", "is required for an on-venue trade", "场内交易须提供挂牌")
+        listing = await listings.get(session, data.listing_id)
+        if listing is None or listing.venue_code != venue.code:
+            raise _invalid(
+                "listing_id", f"names no listing at {venue.code}", f"不是 {venue.code} 的挂牌"
+            )
+        if listing.status != ListingStatus.listed.value:
+            raise Conflict(
+                Text(
+                    f"The listing is {listing.status}, not listed.",
+                    f"该挂牌状态为 {listing.status},不是已挂牌。",
+                ),
+                current_status=listing.status,
+            )
+        if listing.merchant_id != data.seller_merchant_id:
+            raise _invalid("seller_merchant_id", "is not the listing's merchant", "不是挂牌的数商")
+        if product_id is not None and product_id != listing.product_id:
+            raise _invalid("product_id", "is not the listing's product", "不是挂牌的产品")
+        product_id = listing.product_id
+    else:
+        if data.listing_id is not None:
+            raise _invalid("listing_id", "is for on-venue trades only", "仅场内交易填写挂牌")
+        if product_id is not None:
+            product = await products.get(session, product_id)
+            if product is None or product.merchant_id != data.seller_merchant_id:
+                raise _invalid("product_id", "names no product of the seller", "不是卖方的产品")
+
+    amount = Decimal(data.amount)
+    fee = (amount * venue.fee_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    trade_id, now = new_id(), utcnow()
+    entry: dict[str, Any] = {
+        "type": "trade",
+        "trade_id": str(trade_id),
+        "venue_code": venue.code,
+        "listing_id": str(data.listing_id) if data.on_venue else None,
+        "product_id": str(product_id) if product_id else None,
+        "seller_merchant_id": str(data.seller_merchant_id),
+        "buyer_merchant_id": str(data.buyer_merchant_id),
+        "amount": format(amount, ".2f"),
+        "fee": format(fee, ".2f"),
+        "currency": "CNY",
+        "quantity": data.quantity,
+        "term": data.term,
+        "on_venue": data.on_venue,
+        "contract_digest": data.contract_digest,
+        "occurred_at": data.occurred_at.isoformat(),
+        "recorded_at": now.isoformat(),
+    }
+    index, _ = await sequencer.append(session, venue.code, "trade", trade_id, entry)
+    trade = Trade(
+        id=trade_id,
+        venue_code=venue.code,
+        listing_id=data.listing_id if data.on_venue else None,
+        product_id=product_id,
+        seller_merchant_id=data.seller_merchant_id,
+        buyer_merchant_id=data.buyer_merchant_id,
+        amount=amount,
+        fee=fee,
+        quantity=data.quantity,
+        term=data.term,
+        on_venue=data.on_venue,
+        contract_digest=data.contract_digest,
+        occurred_at=data.occurred_at,
+        leaf_index=index,
+        recorded_by_key_id=who.key_id,
+        created_at=now,
+    )
+    await repository.add(session, trade)
+    body = TradeOut.model_validate(trade).model_dump(mode="json")
+    await repository.add(
+        session,
+        IdempotencyRecord(
+            api_key_id=who.key_id,
+            key=key,
+            request_hash=digest,
+            response_status=201,
+            response_body=body,
+        ),
+    )
+    await audit.record(
+        session,
+        who,
+        "trade.record",
+        "trade",
+        trade.id,
+        {"venue_code": venue.code, "leaf_index": index, "amount": body["amount"]},
+    )
+    return trade
+
+
+def may_see(who: Principal, trade: Trade) -> bool:
+    """Operators and auditors see every trade; a merchant those it is a party to."""
+    return who.role in (Role.operator, Role.auditor) or any(
+        who.owns_merchant(m) for m in (trade.seller_merchant_id, trade.buyer_merchant_id)
+    )
+
+
+async def get_visible(session: AsyncSession, who: Principal, trade_id: UUID) -> Trade:
+    trade = await repository.get(session, trade_id)
+    if trade is None or not may_see(who, trade):
+        raise NotFound.of(TRADE, trade_id)
+    return trade
+
+
+async def add_event(
+    session: AsyncSession, who: Principal, trade_id: UUID, data: TradeEventCreate
+) -> TradeEvent:
+    trade = await repository.lock(session, trade_id)  # one event at a time per trade
+    if trade is None or not may_see(who, trade):
+        raise NotFound.of(TRADE, trade_id)
+    if not (
+        who.is_operator
+        or who.owns_merchant(trade.seller_merchant_id)
+        or who.owns_merchant(trade.buyer_merchant_id)
+    ):
+        raise Forbidden(
+            Text(
+                "Only the parties or an operator add trade events.",
+                "只有交易双方或运营方可追加交易事件。",
+            )
+        )
+    so_far = [e.type for e in await repository.events(session, trade.id)]
+    problem = event_problem(so_far, data.type.value)
+    if problem is not None:
+        raise Conflict(Text(f"Not now: {problem.en}.", f"现在不行:{problem.zh}。"), events=so_far)
+    event_id, now = new_id(), utcnow()
+    occurred_at = data.occurred_at or now
+    entry = {
+        "type": "trade_event",
+        "event_id": str(event_id),
+        "trade_id": str(trade.id),
+        "event": data.type.value,
+        "occurred_at": occurred_at.isoformat(),
+        "note": data.note,
+        "recorded_at": now.isoformat(),
+    }
+    index, _ = await sequencer.append(session, trade.venue_code, "trade_event", event_id, entry)
+    event = TradeEvent(
+        id=event_id,
+        trade_id=trade.id,
+        type=data.type.value,
+        occurred_at=occurred_at,
+        note=data.note,
+        leaf_index=index,
+        recorded_by_key_id=who.key_id,
+        created_at=now,
+    )
+    await repository.add(session, event)
+    await audit.record(
+        session,
+        who,
+        f"trade.{data.type.value}",
+        "trade",
+        trade.id,
+        {"event_id": str(event_id), "leaf_index": index},
+    )
+    return event
+
+
+async def list_page(
+    session: AsyncSession, who: Principal, where: TradeFilter, after: UUID | None, limit: int
+) -> list[Trade]:
+    if who.role is Role.merchant:
+        where = TradeFilter(**{**where.__dict__, "party": who.merchant_id})
+    return await repository.list_page(session, where, after, limit)
