@@ -25,6 +25,8 @@ cli = typer.Typer(
 )
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+ledger_cli = typer.Typer(help="The per-venue trade ledgers.", no_args_is_help=True)
+cli.add_typer(ledger_cli, name="ledger")
 
 
 def database_url(settings: Settings) -> str:
@@ -172,6 +174,37 @@ def demo() -> None:
     typer.echo(
         f"demo data loaded: {loaded.merchants} new merchants, {loaded.products} new products, "
         f"{loaded.samples} new samples, {loaded.listings} new listings"
+    )
+
+
+@ledger_cli.command("verify")
+def verify_ledger(venue: Annotated[str, typer.Argument(help="Venue code, e.g. HZDEX.")]) -> None:
+    """Recompute every leaf from the stored trades and events, and check the signed head.
+
+    Exits 1 naming the first index that does not match."""
+    from app.db import create_engine, create_sessionmaker
+    from app.ledger.verify import Verification, verify_venue
+
+    settings = get_settings()
+    url = database_url(settings)
+
+    async def run() -> Verification:
+        engine = create_engine(settings, url, pool_size=1, max_overflow=0)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await verify_venue(session, venue)
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    for index, problem in result.problems:
+        where = f"index {index}" if index is not None else "tree head"
+        typer.echo(f"{venue} {where}: {problem}", err=True)
+    if not result.ok:
+        raise typer.Exit(1)
+    typer.echo(
+        f"{venue}: {result.checked} entries rebuilt from their trades and events; "
+        f"signed head of size {result.head_size} verified"
     )
 
 

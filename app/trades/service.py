@@ -9,8 +9,8 @@ another body under the same key is 422; a retry while the first is still running
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from uuid import UUID
 
 import rfc8785
@@ -28,6 +28,7 @@ from app.listings.states import ListingStatus
 from app.merchants import repository as merchants
 from app.products import repository as products
 from app.trades import repository
+from app.trades.entries import event_entry, trade_entry
 from app.trades.models import IdempotencyRecord, Trade, TradeEvent
 from app.trades.repository import TradeFilter
 from app.trades.rules import event_problem
@@ -135,28 +136,8 @@ async def record(
 
     amount = Decimal(data.amount)
     fee = (amount * venue.fee_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    trade_id, now = new_id(), utcnow()
-    entry: dict[str, Any] = {
-        "type": "trade",
-        "trade_id": str(trade_id),
-        "venue_code": venue.code,
-        "listing_id": str(data.listing_id) if data.on_venue else None,
-        "product_id": str(product_id) if product_id else None,
-        "seller_merchant_id": str(data.seller_merchant_id),
-        "buyer_merchant_id": str(data.buyer_merchant_id),
-        "amount": format(amount, ".2f"),
-        "fee": format(fee, ".2f"),
-        "currency": "CNY",
-        "quantity": data.quantity,
-        "term": data.term,
-        "on_venue": data.on_venue,
-        "contract_digest": data.contract_digest,
-        "occurred_at": data.occurred_at.isoformat(),
-        "recorded_at": now.isoformat(),
-    }
-    index, _ = await sequencer.append(session, venue.code, "trade", trade_id, entry)
     trade = Trade(
-        id=trade_id,
+        id=new_id(),
         venue_code=venue.code,
         listing_id=data.listing_id if data.on_venue else None,
         product_id=product_id,
@@ -164,15 +145,17 @@ async def record(
         buyer_merchant_id=data.buyer_merchant_id,
         amount=amount,
         fee=fee,
+        currency="CNY",
         quantity=data.quantity,
         term=data.term,
         on_venue=data.on_venue,
         contract_digest=data.contract_digest,
-        occurred_at=data.occurred_at,
-        leaf_index=index,
+        occurred_at=data.occurred_at.astimezone(UTC),
         recorded_by_key_id=who.key_id,
-        created_at=now,
+        created_at=utcnow(),
     )
+    index, _ = await sequencer.append(session, venue.code, "trade", trade.id, trade_entry(trade))
+    trade.leaf_index = index
     await repository.add(session, trade)
     body = TradeOut.model_validate(trade).model_dump(mode="json")
     await repository.add(
@@ -231,28 +214,20 @@ async def add_event(
     problem = event_problem(so_far, data.type.value)
     if problem is not None:
         raise Conflict(Text(f"Not now: {problem.en}.", f"现在不行:{problem.zh}。"), events=so_far)
-    event_id, now = new_id(), utcnow()
-    occurred_at = data.occurred_at or now
-    entry = {
-        "type": "trade_event",
-        "event_id": str(event_id),
-        "trade_id": str(trade.id),
-        "event": data.type.value,
-        "occurred_at": occurred_at.isoformat(),
-        "note": data.note,
-        "recorded_at": now.isoformat(),
-    }
-    index, _ = await sequencer.append(session, trade.venue_code, "trade_event", event_id, entry)
+    now = utcnow()
     event = TradeEvent(
-        id=event_id,
+        id=new_id(),
         trade_id=trade.id,
         type=data.type.value,
-        occurred_at=occurred_at,
+        occurred_at=(data.occurred_at or now).astimezone(UTC),
         note=data.note,
-        leaf_index=index,
         recorded_by_key_id=who.key_id,
         created_at=now,
     )
+    index, _ = await sequencer.append(
+        session, trade.venue_code, "trade_event", event.id, event_entry(event)
+    )
+    event.leaf_index = index
     await repository.add(session, event)
     await audit.record(
         session,
@@ -260,7 +235,7 @@ async def add_event(
         f"trade.{data.type.value}",
         "trade",
         trade.id,
-        {"event_id": str(event_id), "leaf_index": index},
+        {"event_id": str(event.id), "leaf_index": index},
     )
     return event
 

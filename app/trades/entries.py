@@ -1,0 +1,47 @@
+"""What a trade or trade event puts in the ledger: one function each, used when recording
+and again by `shushang ledger verify`, which rebuilds every leaf from the stored rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from app.trades.models import Trade, TradeEvent
+
+
+def _time(moment: datetime) -> str:
+    """UTC, microseconds: what PostgreSQL gives back, so a rebuilt entry is byte-identical."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def trade_entry(trade: Trade) -> dict[str, Any]:
+    return {
+        "type": "trade",
+        "trade_id": str(trade.id),
+        "venue_code": trade.venue_code,
+        "listing_id": str(trade.listing_id) if trade.listing_id else None,
+        "product_id": str(trade.product_id) if trade.product_id else None,
+        "seller_merchant_id": str(trade.seller_merchant_id),
+        "buyer_merchant_id": str(trade.buyer_merchant_id),
+        "amount": format(trade.amount, ".2f"),
+        "fee": format(trade.fee, ".2f"),
+        "currency": trade.currency,
+        "quantity": trade.quantity,
+        "term": trade.term,
+        "on_venue": trade.on_venue,
+        "contract_digest": trade.contract_digest,
+        "occurred_at": _time(trade.occurred_at),
+        "recorded_at": _time(trade.created_at),
+    }
+
+
+def event_entry(event: TradeEvent) -> dict[str, Any]:
+    return {
+        "type": "trade_event",
+        "event_id": str(event.id),
+        "trade_id": str(event.trade_id),
+        "event": event.type,
+        "occurred_at": _time(event.occurred_at),
+        "note": event.note,
+        "recorded_at": _time(event.created_at),
+    }
