@@ -1,6 +1,8 @@
-"""Counts for the overview: merchants by city and tier, listed products by venue."""
+"""Counts for the overview: merchants by city and tier, listed products by venue, turnover."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.merchants.models import Merchant
+from app.trades.models import Trade, TradeEvent
 
 
 async def merchants_by_city_and_tier(session: AsyncSession) -> list[tuple[str, str | None, int]]:
@@ -24,3 +27,21 @@ async def listed_products_by_venue(session: AsyncSession) -> list[tuple[str, int
         .order_by(Listing.venue_code)
     )
     return [(v, n) for v, n in (await session.execute(query)).all()]
+
+
+async def turnover_by_venue_and_month(
+    session: AsyncSession,
+) -> list[tuple[str, str, bool, int, Decimal]]:
+    """(venue, month in Asia/Shanghai, on-venue?, trades, turnover), cancelled and refunded
+    trades left out."""
+    month = func.to_char(func.timezone("Asia/Shanghai", Trade.occurred_at), "YYYY-MM").label(
+        "month"
+    )
+    undone = select(TradeEvent.trade_id).where(TradeEvent.type.in_(["cancelled", "refunded"]))
+    query = (
+        select(Trade.venue_code, month, Trade.on_venue, func.count(), func.sum(Trade.amount))
+        .where(Trade.id.not_in(undone))
+        .group_by(Trade.venue_code, month, Trade.on_venue)
+        .order_by(Trade.venue_code, month, Trade.on_venue)
+    )
+    return [(v, m, o, n, total) for v, m, o, n, total in (await session.execute(query)).all()]

@@ -26,14 +26,30 @@ class VenueCount(BaseModel):
     listed_products: int
 
 
+class Turnover(BaseModel):
+    trades: int
+    turnover: str = Field(description="CNY, a decimal string.")
+
+
+class VenueMonth(BaseModel):
+    venue_code: str
+    month: str = Field(description="YYYY-MM, Asia/Shanghai.")
+    on_venue: Turnover = Field(description="场内")
+    off_venue: Turnover = Field(description="场外")
+
+
 class Overview(BaseModel):
     merchants_by_city: list[CityCount]
     listed_products_by_venue: list[VenueCount]
+    turnover_by_venue_and_month: list[VenueMonth] = Field(
+        description="Recorded trades, cancelled and refunded ones left out."
+    )
 
 
 @router.get("/overview", response_model=Overview, responses=errors(401, 403))
 async def overview(session: Session, who: Reader) -> Overview:
-    """Merchants by city and tier, and listed products by venue."""
+    """Merchants by city and tier, listed products by venue, and turnover and trade counts
+    by venue and month, on-venue (场内) and off-venue (场外)."""
     cities: dict[str, CityCount] = {}
     for code, tier, n in await repository.merchants_by_city_and_tier(session):
         entry = cities.setdefault(
@@ -45,4 +61,24 @@ async def overview(session: Session, who: Reader) -> Overview:
         VenueCount(venue_code=code, listed_products=n)
         for code, n in await repository.listed_products_by_venue(session)
     ]
-    return Overview(merchants_by_city=list(cities.values()), listed_products_by_venue=venues)
+    months: dict[tuple[str, str], VenueMonth] = {}
+    for venue, month, on_venue, n, total in await repository.turnover_by_venue_and_month(session):
+        row = months.setdefault(
+            (venue, month),
+            VenueMonth(
+                venue_code=venue,
+                month=month,
+                on_venue=Turnover(trades=0, turnover="0.00"),
+                off_venue=Turnover(trades=0, turnover="0.00"),
+            ),
+        )
+        part = Turnover(trades=n, turnover=format(total, ".2f"))
+        if on_venue:
+            row.on_venue = part
+        else:
+            row.off_venue = part
+    return Overview(
+        merchants_by_city=list(cities.values()),
+        listed_products_by_venue=venues,
+        turnover_by_venue_and_month=list(months.values()),
+    )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.trades.models import IdempotencyRecord, Trade, TradeEvent
@@ -57,10 +59,7 @@ async def events(session: AsyncSession, trade_id: UUID) -> list[TradeEvent]:
     return list((await session.execute(query)).scalars())
 
 
-async def list_page(
-    session: AsyncSession, where: TradeFilter, after: UUID | None, limit: int
-) -> list[Trade]:
-    query = select(Trade).order_by(Trade.id).limit(limit + 1)
+def _filtered(where: TradeFilter, query: Select[Any]) -> Select[Any]:
     if where.venue_code:
         query = query.where(Trade.venue_code == where.venue_code)
     for merchant in (where.merchant_id, where.party):
@@ -80,6 +79,23 @@ async def list_page(
         query = query.where(Trade.amount <= where.amount_max)
     if where.on_venue is not None:
         query = query.where(Trade.on_venue.is_(where.on_venue))
+    return query
+
+
+async def list_page(
+    session: AsyncSession, where: TradeFilter, after: UUID | None, limit: int
+) -> list[Trade]:
+    query = _filtered(where, select(Trade)).order_by(Trade.id).limit(limit + 1)
     if after is not None:
         query = query.where(Trade.id > after)
     return list((await session.execute(query)).scalars())
+
+
+async def stream_rows(
+    session: AsyncSession, where: TradeFilter, columns: list[str], batch: int
+) -> AsyncIterator[list[tuple[object, ...]]]:
+    """Rows of `columns` of the matching trades, oldest first, `batch` at a time."""
+    query = _filtered(where, select(*(getattr(Trade, c) for c in columns))).order_by(Trade.id)
+    result = await session.stream(query.execution_options(yield_per=batch))
+    async for partition in result.partitions(batch):
+        yield [tuple(row) for row in partition]

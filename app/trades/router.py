@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.auth.dependencies import require
 from app.auth.models import Role
@@ -21,7 +21,7 @@ from app.errors import BadRequest
 from app.i18n import Text
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.trades import repository, service
+from app.trades import export, repository, service
 from app.trades.repository import TradeFilter
 from app.trades.schemas import TradeCreate, TradeDetail, TradeEventCreate, TradeEventOut, TradeOut
 
@@ -74,11 +74,7 @@ async def record_trade(
     return TradeOut.model_validate(trade)
 
 
-@router.get("", response_model=Page[TradeOut], responses=errors(401, 403, 422))
-async def list_trades(
-    session: Session,
-    who: TradeReader,
-    page: Annotated[PageParams, Depends(page_params)],
+def _filter(
     venue: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9]{1,15}$")] = None,
     merchant_id: Annotated[UUID | None, Query(description="As buyer or seller.")] = None,
     product_id: UUID | None = None,
@@ -87,9 +83,8 @@ async def list_trades(
     amount_min: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
     amount_max: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
     on_venue: bool | None = None,
-) -> Page[TradeOut]:
-    """Trades, oldest first (auditors and operators: all; a merchant: its own)."""
-    where = TradeFilter(
+) -> TradeFilter:
+    return TradeFilter(
         venue_code=venue,
         merchant_id=merchant_id,
         product_id=product_id,
@@ -99,10 +94,46 @@ async def list_trades(
         amount_max=amount_max,
         on_venue=on_venue,
     )
+
+
+Filtered = Annotated[TradeFilter, Depends(_filter)]
+
+
+@router.get("", response_model=Page[TradeOut], responses=errors(401, 403, 422))
+async def list_trades(
+    session: Session,
+    who: TradeReader,
+    where: Filtered,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[TradeOut]:
+    """Trades, oldest first (auditors and operators: all; a merchant: its own)."""
     rows = await service.list_page(session, who, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda t: [str(t.id)])
     return Page[TradeOut](
         items=[TradeOut.model_validate(t) for t in items], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "CSV, UTF-8 with BOM; the filters of the list.",
+        },
+        **errors(401, 403, 422),
+    },
+)
+async def export_trades(
+    request: Request, who: TradeReader, where: Filtered, session: Session
+) -> StreamingResponse:
+    """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), streamed in
+    constant memory. The same filters and visibility as the list."""
+    return StreamingResponse(
+        export.csv_lines(request.app.state.sessionmaker, service.visible_filter(who, where)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
     )
 
 

@@ -240,9 +240,14 @@ async def add_event(
     return event
 
 
+def visible_filter(who: Principal, where: TradeFilter) -> TradeFilter:
+    """A merchant key reads only the trades it is a party to."""
+    if who.role is Role.merchant:
+        return TradeFilter(**{**where.__dict__, "party": who.merchant_id})
+    return where
+
+
 async def list_page(
     session: AsyncSession, who: Principal, where: TradeFilter, after: UUID | None, limit: int
 ) -> list[Trade]:
-    if who.role is Role.merchant:
-        where = TradeFilter(**{**where.__dict__, "party": who.merchant_id})
-    return await repository.list_page(session, where, after, limit)
+    return await repository.list_page(session, visible_filter(who, where), after, limit)

@@ -331,3 +331,44 @@ async def test_on_venue_trades_need_a_listed_listing(
     assert made.status_code == 201, made.text
     assert made.json()["product_id"] == product_id and made.json()["on_venue"] is True
     assert Decimal(made.json()["fee"]) == Decimal("37.04")  # 12345.67 × 0.003 = 37.037
+
+
+async def test_export_streams_csv_with_bom(parties: Parties, session: AsyncSession) -> None:
+    for n in range(5):
+        await parties.record(
+            venue_code="HZDEX" if n % 2 else "OTC", amount=f"{n + 1}00.00", quantity="1 份数据集"
+        )
+    stranger = auth(await make_key(session, Role.merchant, (await make_merchant(session)).id))
+    response = await parties.client.get(
+        "/v1/transactions/export", params={"venue": "HZDEX"}, headers=parties.auditor
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("id,venue_code,on_venue")
+    assert len(lines) == 3 and all(",HZDEX," in line for line in lines[1:])
+    assert "1 份数据集" in lines[1]
+    everything = await parties.client.get("/v1/transactions/export", headers=parties.seller_key)
+    assert len(everything.content.decode("utf-8-sig").splitlines()) == 6
+    nothing = await parties.client.get("/v1/transactions/export", headers=stranger)
+    assert len(nothing.content.decode("utf-8-sig").splitlines()) == 1
+    assert (await parties.client.get("/v1/transactions/export")).status_code == 401
+
+
+async def test_turnover_in_the_overview(parties: Parties) -> None:
+    await parties.record(venue_code="OTC", amount="100.10", occurred_at="2026-10-31T23:30:00+08:00")
+    await parties.record(
+        venue_code="OTC", amount="200.20", occurred_at="2026-10-31T16:30:00Z"
+    )  # Nov in Shanghai
+    cancelled = (await parties.record(venue_code="OTC", amount="999.00")).json()
+    await parties.client.post(
+        f"/v1/transactions/{cancelled['id']}/events",
+        json={"type": "cancelled"},
+        headers=parties.admin,
+    )
+    overview = (await parties.client.get("/v1/stats/overview", headers=parties.auditor)).json()
+    months = {(m["venue_code"], m["month"]): m for m in overview["turnover_by_venue_and_month"]}
+    assert months[("OTC", "2026-10")]["off_venue"] == {"trades": 1, "turnover": "100.10"}
+    assert months[("OTC", "2026-11")]["off_venue"] == {"trades": 1, "turnover": "200.20"}
+    assert months[("OTC", "2026-11")]["on_venue"] == {"trades": 0, "turnover": "0.00"}
