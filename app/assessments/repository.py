@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import select
@@ -77,3 +78,39 @@ async def latest_qualifying(
     if venue_code is not None:
         query = query.where(Assessment.venue_results.has_key(venue_code))
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def settled_comparables(
+    session: AsyncSession, product_id: UUID, product_type: str, domains: list[str], limit: int = 20
+) -> list[tuple[UUID, Decimal, Decimal]]:
+    """Recent settled (and not refunded or cancelled) trades of other products of the same
+    type sharing a domain, with the traded product's latest quality coefficient:
+    (trade id, amount, Q)."""
+    from app.products.models import Product
+    from app.trades.models import Trade, TradeEvent
+
+    settled = select(TradeEvent.trade_id).where(TradeEvent.type == "settled")
+    undone = select(TradeEvent.trade_id).where(TradeEvent.type.in_(["refunded", "cancelled"]))
+    quality = (
+        select(Assessment.quality_coefficient)
+        .where(Assessment.product_id == Trade.product_id, Assessment.kind == "quality")
+        .order_by(Assessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(Trade.id, Trade.amount, quality)
+        .join(Product, Product.id == Trade.product_id)
+        .where(
+            Product.product_type == product_type,
+            Product.domains.overlap(domains),
+            Product.id != product_id,
+            Trade.id.in_(settled),
+            Trade.id.not_in(undone),
+            quality.is_not(None),
+        )
+        .order_by(Trade.occurred_at.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [(t, amount, q) for t, amount, q in rows if q is not None]

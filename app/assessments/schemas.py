@@ -104,7 +104,10 @@ class MarketValuation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["market"]
-    comparables: Annotated[list[ComparableIn], Field(min_length=1, max_length=100)]
+    comparables: Annotated[list[ComparableIn], Field(max_length=100)] | None = Field(
+        default=None,
+        description="Default: recent settled trades of products of the same type and domain.",
+    )
     quality_coefficient: Coefficient | None = Field(
         default=None, description="Default: from the product's latest quality assessment."
     )

@@ -327,8 +327,8 @@ async def run_valuation(
         else:
             q, source = await _quality_coefficient(session, product_id, data.quality_coefficient)
             inputs["quality_coefficient_used"] = {"value": format(q, "f"), **source}
-            result = valuation.market(
-                [
+            if data.comparables is not None:
+                comparables = [
                     valuation.Comparable(
                         price=Decimal(c.price),
                         quality_coefficient=Decimal(c.quality_coefficient),
@@ -338,9 +338,19 @@ async def run_valuation(
                         reference=c.reference,
                     )
                     for c in data.comparables
-                ],
-                q,
-            )
+                ]
+            else:
+                found = await repository.settled_comparables(
+                    session, product.id, product.product_type, product.domains
+                )
+                comparables = [
+                    valuation.Comparable(
+                        price=amount, quality_coefficient=quality, reference=f"trade:{trade_id}"
+                    )
+                    for trade_id, amount, quality in found
+                ]
+                inputs["comparables_source"] = "recorded settled trades"
+            result = valuation.market(comparables, q)
     except valuation.ValuationInputError as exc:
         raise ValidationFailed.field(
             ["body", *exc.field.split(".")], Text(exc.message, exc.message_zh)
