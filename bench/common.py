@@ -59,6 +59,21 @@ def free_port() -> int:
 @contextmanager
 def served(url: str, workers: int = 1) -> Iterator[str]:
     """`shushang serve` on a free port against `url`; yields its base URL."""
+    with serving(url, workers) as (base, _):
+        yield base
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def serving(url: str, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """`shushang serve` on a free port against `url`; yields its base URL and process id."""
     port = free_port()
     env = {
         **os.environ,
@@ -93,7 +108,7 @@ def served(url: str, workers: int = 1) -> Iterator[str]:
                 log.seek(0)
                 raise RuntimeError("serve did not start:\n" + log.read().decode(errors="replace"))
             time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

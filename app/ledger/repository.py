@@ -21,9 +21,11 @@ async def lock_head(session: AsyncSession, venue_code: str) -> LedgerHead:
     return (await session.execute(query)).scalar_one()
 
 
-async def size(session: AsyncSession, venue_code: str) -> int:
-    found = await session.get(LedgerHead, venue_code, populate_existing=True)
-    return found.size if found else 0
+async def size(session: AsyncSession, venue_code: str) -> int | None:
+    """The number of leaves, or None when the venue's log has never had one."""
+    query = select(LedgerHead.size).where(LedgerHead.venue_code == venue_code)
+    found: int | None = (await session.execute(query)).scalar_one_or_none()
+    return found
 
 
 async def nodes(

@@ -113,12 +113,12 @@ async def get_inclusion_proof(
 ) -> InclusionProofOut:
     """The audit path proving leaf `index` is in the tree of size `tree_size`. Public."""
     proof = await service.inclusion(session, venue_code, index, tree_size)
-    leaf = await service.entry(session, venue_code, index)
+    assert proof.leaf_hash is not None
     return InclusionProofOut(
         venue_code=venue_code,
         index=index,
         tree_size=tree_size,
-        leaf_hash=leaf.leaf_hash.hex(),
+        leaf_hash=proof.leaf_hash.hex(),
         root_hash=proof.root_hash.hex(),
         audit_path=[h.hex() for h in proof.hashes],
     )

@@ -22,6 +22,7 @@ class Proof:
     tree_size: int
     root_hash: bytes
     hashes: list[bytes]
+    leaf_hash: bytes | None = None
 
 
 async def _hashes(
@@ -39,8 +40,7 @@ async def tree_head(
     session: AsyncSession, signer: Signer, venue_code: str
 ) -> tuple[TreeHead, bytes]:
     """The signed head of the log as it stands (signing it when it grew); and its public key."""
-    await venues.get(session, venue_code)
-    size = await repository.size(session, venue_code)
+    size = await _size(session, venue_code)
     latest = await repository.latest_head(session, venue_code)
     if latest is not None and latest.tree_size == size:
         public_key = await repository.public_key(session, latest.key_id)
@@ -66,8 +66,12 @@ async def tree_head(
 
 
 async def _size(session: AsyncSession, venue_code: str) -> int:
-    await venues.get(session, venue_code)
-    return await repository.size(session, venue_code)
+    """The log's size; a venue whose log is still empty is looked up, for a 404 if unknown."""
+    size = await repository.size(session, venue_code)
+    if size is None:
+        await venues.get(session, venue_code)
+        return 0
+    return size
 
 
 def _no_such_tree(size: int, current: int) -> NotFound:
@@ -104,11 +108,13 @@ async def inclusion(session: AsyncSession, venue_code: str, index: int, tree_siz
     if not 0 <= index < tree_size:
         raise BadRequest(Text("index must be below tree_size.", "index 必须小于 tree_size。"))
     ranges = merkle.inclusion_ranges(index, tree_size)
-    hash_of = await _hashes(session, venue_code, [*ranges, (0, tree_size)])
+    # The leaf's own hash is the subtree (0, index): one read brings everything.
+    hash_of = await _hashes(session, venue_code, [*ranges, (0, tree_size), (index, index + 1)])
     return Proof(
         tree_size=tree_size,
         root_hash=merkle.root(tree_size, hash_of),
         hashes=[merkle.range_hash(s, e, hash_of) for s, e in ranges],
+        leaf_hash=hash_of((0, index)),
     )
 
 

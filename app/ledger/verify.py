@@ -49,7 +49,7 @@ async def _rows(
 
 
 async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
-    result = Verification(venue_code, size=await repository.size(session, venue_code))
+    result = Verification(venue_code, size=await repository.size(session, venue_code) or 0)
     nodes: dict[merkle.Node, bytes] = {}
     index = 0
     while index < result.size:

@@ -1,15 +1,20 @@
-"""CSV export of trades, streamed: rows leave as they are read, a batch at a time, from a
-server-side cursor, so memory stays flat however many trades match."""
+"""CSV export of trades, streamed: PostgreSQL writes the CSV itself (`COPY … TO STDOUT`), and
+its chunks pass through a small bounded queue to the response, so memory stays flat however
+many trades match and a slow client slows the copy rather than filling the server."""
 
 from __future__ import annotations
 
-import csv
-import io
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
+from sqlalchemy import Boolean, Select, String, case, cast, func, literal
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.trades import repository
+from app.trades.models import Trade
 from app.trades.repository import TradeFilter
 
 COLUMNS = [
@@ -17,20 +22,55 @@ COLUMNS = [
     "buyer_merchant_id", "amount", "fee", "currency", "quantity", "term", "contract_digest",
     "occurred_at", "leaf_index", "created_at",
 ]  # fmt: skip
-_BATCH = 2000
+_QUEUED_CHUNKS = 16
+_ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _column(name: str) -> Any:
+    column = getattr(Trade, name)
+    if isinstance(column.type, Boolean):
+        return case((column, literal("true")), else_=literal("false")).label(name)
+    if name in ("occurred_at", "created_at"):
+        return func.to_char(func.timezone("UTC", column), _ISO_UTC).label(name)
+    return cast(column, String).label(name) if name.endswith("_id") or name == "id" else column
+
+
+def _sql(query: Select[Any]) -> tuple[str, list[Any]]:
+    compiled = query.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+    params = [compiled.params[name] for name in (compiled.positiontup or [])]
+    return str(compiled), params
 
 
 async def csv_lines(
     factory: async_sessionmaker[AsyncSession], where: TradeFilter
 ) -> AsyncIterator[bytes]:
     """UTF-8 with a BOM, so spreadsheet programs read the Chinese text right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
-    async with factory() as session:
-        async for batch in repository.stream_rows(session, where, COLUMNS, _BATCH):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(["" if value is None else value for value in row] for row in batch)
-            yield buffer.getvalue().encode()
+    query = repository.filtered(
+        where, Trade.__table__.select().with_only_columns(*(_column(c) for c in COLUMNS))
+    ).order_by(Trade.id)
+    sql, params = _sql(query)
+    chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUED_CHUNKS)
+
+    async def copy() -> None:
+        try:
+            async with factory() as session:
+                connection = await (await session.connection()).get_raw_connection()
+                driver = connection.driver_connection
+                assert driver is not None
+                await driver.copy_from_query(
+                    sql, *params, output=chunks.put, format="csv", header=True
+                )
+        finally:
+            await chunks.put(None)
+
+    task = asyncio.create_task(copy())
+    try:
+        yield b"\xef\xbb\xbf"
+        while (chunk := await chunks.get()) is not None:
+            yield bytes(chunk)
+        await task  # a failed copy raises here, ending the response early
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -59,7 +58,7 @@ async def events(session: AsyncSession, trade_id: UUID) -> list[TradeEvent]:
     return list((await session.execute(query)).scalars())
 
 
-def _filtered(where: TradeFilter, query: Select[Any]) -> Select[Any]:
+def filtered(where: TradeFilter, query: Select[Any]) -> Select[Any]:
     if where.venue_code:
         query = query.where(Trade.venue_code == where.venue_code)
     for merchant in (where.merchant_id, where.party):
@@ -85,17 +84,7 @@ def _filtered(where: TradeFilter, query: Select[Any]) -> Select[Any]:
 async def list_page(
     session: AsyncSession, where: TradeFilter, after: UUID | None, limit: int
 ) -> list[Trade]:
-    query = _filtered(where, select(Trade)).order_by(Trade.id).limit(limit + 1)
+    query = filtered(where, select(Trade)).order_by(Trade.id).limit(limit + 1)
     if after is not None:
         query = query.where(Trade.id > after)
     return list((await session.execute(query)).scalars())
-
-
-async def stream_rows(
-    session: AsyncSession, where: TradeFilter, columns: list[str], batch: int
-) -> AsyncIterator[list[tuple[object, ...]]]:
-    """Rows of `columns` of the matching trades, oldest first, `batch` at a time."""
-    query = _filtered(where, select(*(getattr(Trade, c) for c in columns))).order_by(Trade.id)
-    result = await session.stream(query.execution_options(yield_per=batch))
-    async for partition in result.partitions(batch):
-        yield [tuple(row) for row in partition]

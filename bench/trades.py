@@ -1,0 +1,392 @@
+"""Trades, proofs and export: through the API, against raw asyncpg in the same run.
+
+    .venv/bin/python -m bench.trades [--trades 3000] [--clients 32] [--leaves 1000000]
+                                     [--export-rows 1000000]
+
+1. Trade recording: `--clients` concurrent HTTP clients posting trades to `shushang serve`,
+   against the same rows inserted by as many raw asyncpg connections, one INSERT each.
+   Targets: ≥ 50 % of raw throughput, p99 ≤ 50 ms.
+2. Inclusion proofs on a log of `--leaves` leaves (built once, kept): p50/p95 through the
+   API against fetching the same subtree hashes with asyncpg. Target: API p95 ≤ 5 ms.
+3. CSV export of `--export-rows` trades (built once, kept): rows per second through the API
+   against the same COPY on raw asyncpg, and the server's peak memory before and after.
+   Target: ≥ 100 000 rows/s, memory flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import asyncpg
+import httpx
+
+from app import migrate
+from app.auth.models import Role
+from app.auth.tokens import hash_token, new_token, shown_prefix
+from app.demo.catalog import uscc_for
+from app.ledger import merkle
+from bench.common import database_url, peak_rss_mb, serving, summary
+
+DIGEST = hashlib.sha256(b"bench contract").hexdigest()
+NOW = datetime.now(UTC)
+NEW_MERCHANT = (
+    "INSERT INTO merchant (id, name, uscc, region_code, categories, third_party_roles,"
+    " contact_email, created_at, updated_at, version) VALUES ($1, $2, $3, '330106',"
+    " '{data_product}', '{}', 'b@example.cn', now(), now(), 1) RETURNING id"
+)
+RAW_INSERT = (
+    "INSERT INTO bench_raw_trade (id, venue_code, seller_merchant_id, buyer_merchant_id, amount,"
+    " fee, currency, term, on_venue, contract_digest, occurred_at, leaf_index, created_at)"
+    " VALUES ($1, 'OTC', $2, $3, $4, 0, 'CNY', '12 个月', false, $5, $6, $7, now())"
+)
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def setup(url: str) -> tuple[str, str, str]:
+    """Two merchants and an operator token."""
+    connection = await asyncpg.connect(_plain(url))
+    try:
+        ids = [
+            str(r["id"])
+            for r in await connection.fetch("SELECT id FROM merchant ORDER BY id LIMIT 2")
+        ]
+        for n in range(2 - len(ids)):
+            ids.append(
+                str(
+                    await connection.fetchval(
+                        NEW_MERCHANT,
+                        uuid.uuid4(),
+                        f"基准数商{n}",
+                        uscc_for(random.Random(n), "330106"),
+                    )
+                )
+            )
+        token = new_token(Role.operator)
+        await connection.execute(
+            "INSERT INTO api_key (id, name, role, token_prefix, token_hash, created_at) "
+            "VALUES ($1, 'bench', 'operator', $2, $3, now())",
+            uuid.uuid4(),
+            shown_prefix(token),
+            hash_token(token),
+        )
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw_trade (LIKE trade); TRUNCATE bench_raw_trade"
+        )
+        return ids[0], ids[1], token
+    finally:
+        await connection.close()
+
+
+def trade_body(seller: str, buyer: str, n: int) -> dict[str, object]:
+    return {
+        "venue_code": "OTC",
+        "on_venue": False,
+        "seller_merchant_id": seller,
+        "buyer_merchant_id": buyer,
+        "amount": f"{1000 + n % 997}.50",
+        "contract_digest": DIGEST,
+        "occurred_at": NOW.isoformat(),
+        "term": "12 个月",
+    }
+
+
+async def raw_inserts(
+    url: str, seller: str, buyer: str, total: int, clients: int
+) -> tuple[float, dict[str, float]]:
+    pool = await asyncpg.create_pool(_plain(url), min_size=clients, max_size=clients)
+    latencies: list[float] = []
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        async with pool.acquire() as connection:
+            for n in counter:
+                started = time.perf_counter()
+                await connection.execute(
+                    RAW_INSERT,
+                    uuid.uuid4(),
+                    uuid.UUID(seller),
+                    uuid.UUID(buyer),
+                    Decimal(f"{1000 + n % 997}.50"),
+                    DIGEST,
+                    NOW,
+                    n,
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return total / elapsed, summary(latencies)
+
+
+async def api_trades(
+    base: str, token: str, seller: str, buyer: str, total: int, clients: int
+) -> tuple[float, dict[str, float], int]:
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for n in counter:
+                started = time.perf_counter()
+                response = await client.post(
+                    "/v1/transactions",
+                    json=trade_body(seller, buyer, n),
+                    headers={"Idempotency-Key": str(uuid.uuid4())},
+                )
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 201:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, summary(latencies), errors
+
+
+async def build_log(url: str, leaves: int) -> None:
+    """A venue BENCH whose log has `leaves` leaves (entries and complete subtrees)."""
+    connection = await asyncpg.connect(_plain(url))
+    try:
+        await connection.execute(
+            "INSERT INTO venue (code, name, fee_rate, negative_list, negative_list_version,"
+            " created_at, updated_at, version)"
+            " VALUES ('BENCH', '基准场所', 0, '[]', 1, now(), now(), 1)"
+            " ON CONFLICT DO NOTHING"
+        )
+        have = await connection.fetchval("SELECT size FROM ledger_head WHERE venue_code = 'BENCH'")
+        if have == leaves:
+            print(f"log: {leaves:,} leaves already built")
+            return
+        if have:
+            raise SystemExit("the BENCH log has another size: delete .shushang/bench to rebuild")
+        started = time.perf_counter()
+        nodes: dict[tuple[int, int], bytes] = {}
+        entries, node_rows = [], []
+        ref = uuid.uuid4()
+        for i in range(leaves):
+            entry = b'{"bench":%d}' % i
+            leaf = merkle.leaf_hash(entry)
+            entries.append(("BENCH", i, "trade", ref, entry, leaf, NOW))
+            node_rows.append(("BENCH", 0, i, leaf))
+            nodes[(0, i)] = leaf
+            for level, index in merkle.completed_by(i):
+                h = merkle.node_hash(
+                    nodes[(level - 1, 2 * index)], nodes[(level - 1, 2 * index + 1)]
+                )
+                nodes[(level, index)] = h
+                node_rows.append(("BENCH", level, index, h))
+        await connection.copy_records_to_table(
+            "ledger_entry",
+            records=entries,
+            columns=["venue_code", "index", "kind", "ref_id", "entry", "leaf_hash", "created_at"],
+        )
+        await connection.copy_records_to_table(
+            "ledger_node", records=node_rows, columns=["venue_code", "level", "index", "hash"]
+        )
+        await connection.execute(
+            "INSERT INTO ledger_head (venue_code, size) VALUES ('BENCH', $1)", leaves
+        )
+        await connection.execute("ANALYZE ledger_node")
+        print(f"log: built {leaves:,} leaves in {time.perf_counter() - started:.0f} s")
+    finally:
+        await connection.close()
+
+
+async def raw_proofs(url: str, leaves: int, rounds: int) -> dict[str, float]:
+    connection = await asyncpg.connect(_plain(url))
+    rng = random.Random(1)
+    samples = []
+    try:
+        for _ in range(rounds):
+            index = rng.randrange(leaves)
+            wanted = merkle.subtrees_for([*merkle.inclusion_ranges(index, leaves), (0, leaves)])
+            started = time.perf_counter()
+            await connection.fetch(
+                "SELECT level, index, hash FROM ledger_node WHERE venue_code = 'BENCH'"
+                " AND (level, index) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))",
+                [w[0] for w in wanted],
+                [w[1] for w in wanted],
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        await connection.close()
+    return summary(samples)
+
+
+async def api_proofs(base: str, leaves: int, rounds: int) -> dict[str, float]:
+    rng = random.Random(1)
+    samples = []
+    async with httpx.AsyncClient(base_url=base) as client:
+        for _ in range(rounds):
+            index = rng.randrange(leaves)
+            started = time.perf_counter()
+            response = await client.get(
+                "/v1/ledgers/BENCH/proofs/inclusion", params={"index": index, "tree_size": leaves}
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+    return summary(samples)
+
+
+async def build_trades(url: str, seller: str, buyer: str, rows: int) -> None:
+    connection = await asyncpg.connect(_plain(url))
+    try:
+        have = await connection.fetchval("SELECT count(*) FROM trade WHERE venue_code = 'WZDEX'")
+        if have >= rows:
+            print(f"export: {have:,} trades already built")
+            return
+        started = time.perf_counter()
+        for start in range(have, rows, 100_000):
+            batch = [
+                (
+                    uuid.uuid4(),
+                    "WZDEX",
+                    uuid.UUID(seller),
+                    uuid.UUID(buyer),
+                    Decimal(f"{100 + n % 9973}.25"),
+                    Decimal("0.30"),
+                    "CNY",
+                    "一年期",
+                    False,
+                    DIGEST,
+                    NOW,
+                    n,
+                    NOW,
+                )
+                for n in range(start, min(rows, start + 100_000))
+            ]
+            await connection.copy_records_to_table(
+                "trade",
+                records=batch,
+                columns=[
+                    "id",
+                    "venue_code",
+                    "seller_merchant_id",
+                    "buyer_merchant_id",
+                    "amount",
+                    "fee",
+                    "currency",
+                    "term",
+                    "on_venue",
+                    "contract_digest",
+                    "occurred_at",
+                    "leaf_index",
+                    "created_at",
+                ],
+            )
+        print(f"export: built {rows - have:,} trades in {time.perf_counter() - started:.0f} s")
+    finally:
+        await connection.close()
+
+
+async def raw_export(url: str) -> tuple[int, float]:
+    """The same COPY the API runs, straight to a counting callback."""
+    from app.trades.export import COLUMNS
+
+    connection = await asyncpg.connect(_plain(url))
+    lines = 0
+
+    async def count(chunk: bytes) -> None:
+        nonlocal lines
+        lines += chunk.count(b"\n")
+
+    started = time.perf_counter()
+    try:
+        await connection.copy_from_query(
+            f"SELECT {', '.join(COLUMNS)} FROM trade WHERE venue_code = 'WZDEX' ORDER BY id",
+            output=count,
+            format="csv",
+            header=True,
+        )
+    finally:
+        await connection.close()
+    return lines - 1, (lines - 1) / (time.perf_counter() - started)
+
+
+async def api_export(base: str, token: str) -> tuple[int, float]:
+    lines = 0
+    started = time.perf_counter()
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=600) as client,
+        client.stream(
+            "GET",
+            "/v1/transactions/export",
+            params={"venue": "WZDEX"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        async for chunk in response.aiter_bytes():
+            lines += chunk.count(b"\n")
+    return lines - 1, (lines - 1) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--trades", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--leaves", type=int, default=1_000_000)
+    parser.add_argument("--export-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    url = database_url("shushang_bench_trades")
+    migrate.upgrade(url)
+    seller, buyer, token = asyncio.run(setup(url))
+    asyncio.run(build_log(url, args.leaves))
+    asyncio.run(build_trades(url, seller, buyer, args.export_rows))
+
+    raw_rate, raw = asyncio.run(raw_inserts(url, seller, buyer, args.trades, args.clients))
+    raw_proof = asyncio.run(raw_proofs(url, args.leaves, 300))
+    raw_rows, raw_export_rate = asyncio.run(raw_export(url))
+    with serving(url) as (base, pid):
+        asyncio.run(api_trades(base, token, seller, buyer, 200, args.clients))  # warm up
+        api_rate, api, errors = asyncio.run(
+            api_trades(base, token, seller, buyer, args.trades, args.clients)
+        )
+        api_proof = asyncio.run(api_proofs(base, args.leaves, 300))
+        before = peak_rss_mb(pid)
+        api_rows, api_export_rate = asyncio.run(api_export(base, token))
+        after = peak_rss_mb(pid)
+
+    print(f"\n1. trade recording, {args.trades:,} trades, {args.clients} concurrent clients")
+    print(f"{'':16}{'trades/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'raw INSERT':16}{raw_rate:>10,.0f}{raw['p50']:>9.2f}{raw['p99']:>9.2f}")
+    print(
+        f"{'API (HTTP)':16}{api_rate:>10,.0f}{api['p50']:>9.2f}{api['p99']:>9.2f}"
+        f"   errors: {errors}"
+    )
+    print(f"API / raw: {api_rate / raw_rate:.0%}  (target ≥ 50 %, p99 ≤ 50 ms)")
+    print(f"\n2. inclusion proof, log of {args.leaves:,} leaves, 300 random leaves")
+    print(f"{'':16}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{'raw (hashes)':16}{raw_proof['p50']:>9.2f}{raw_proof['p95']:>9.2f}")
+    print(
+        f"{'API (HTTP)':16}{api_proof['p50']:>9.2f}{api_proof['p95']:>9.2f}   (target p95 ≤ 5 ms)"
+    )
+    print(f"\n3. CSV export of {api_rows:,} trades")
+    print(f"raw asyncpg COPY:   {raw_export_rate:,.0f} rows/s ({raw_rows:,} rows)")
+    print(
+        f"API (HTTP):         {api_export_rate:,.0f} rows/s; server peak memory {before:.0f} MB "
+        f"before, {after:.0f} MB after  (target ≥ 100 000 rows/s, flat)"
+    )
+
+
+if __name__ == "__main__":
+    main()
