@@ -29,6 +29,7 @@ from app.ops.router import router as ops_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router
+from app.trades.recorder import GroupCommitter
 from app.trades.router import router as trades_router
 from app.venues.router import router as venues_router
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/router.py
+    app.state.committer = GroupCommitter(app.state.sessionmaker)
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)

@@ -40,10 +40,13 @@ async def nodes(
     return {(level, index): h for level, index, h in (await session.execute(query)).all()}
 
 
-async def add_leaf(session: AsyncSession, entry: LedgerEntry, new_nodes: dict[Node, bytes]) -> None:
-    session.add(entry)
+async def add_leaves(
+    session: AsyncSession, entries: list[LedgerEntry], new_nodes: dict[Node, bytes]
+) -> None:
+    session.add_all(entries)
+    venue_code = entries[0].venue_code
     session.add_all(
-        LedgerNode(venue_code=entry.venue_code, level=level, index=index, hash=h)
+        LedgerNode(venue_code=venue_code, level=level, index=index, hash=h)
         for (level, index), h in new_nodes.items()
     )
     await session.flush()

@@ -7,6 +7,7 @@ trade that caused it, or not at all: a 201 means the leaf is durable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,31 +23,57 @@ def canonical(entry: dict[str, Any]) -> bytes:
     return rfc8785.dumps(entry)
 
 
+@dataclass(frozen=True)
+class Leaf:
+    kind: str
+    ref_id: UUID
+    entry: dict[str, Any]
+
+
+async def append_many(session: AsyncSession, venue_code: str, leaves: list[Leaf]) -> list[int]:
+    """Add `leaves` as the next leaves of the venue's log, in order: their indices.
+
+    The head row is locked once for all of them; the complete subtrees they finish are
+    computed here, reading only the left halves stored before this batch (one query).
+    """
+    head = await repository.lock_head(session, venue_code)
+    start = head.size
+    completed = {index: merkle.completed_by(index) for index in range(start, start + len(leaves))}
+    # Left halves that lie before this batch are in the database; the rest are made below.
+    earlier = [
+        (level - 1, 2 * i)
+        for nodes in completed.values()
+        for level, i in nodes
+        if (2 * i) << (level - 1) < start
+    ]
+    known = await repository.nodes(session, venue_code, earlier)
+    entries, new_nodes = [], {}
+    for offset, leaf in enumerate(leaves):
+        index = start + offset
+        data = canonical(leaf.entry)
+        below = known[(0, index)] = new_nodes[(0, index)] = merkle.leaf_hash(data)
+        for level, i in completed[index]:
+            below = merkle.node_hash(known[(level - 1, 2 * i)], below)
+            known[(level, i)] = new_nodes[(level, i)] = below
+        entries.append(
+            LedgerEntry(
+                venue_code=venue_code,
+                index=index,
+                kind=leaf.kind,
+                ref_id=leaf.ref_id,
+                entry=data,
+                leaf_hash=known[(0, index)],
+            )
+        )
+    await repository.add_leaves(session, entries, new_nodes)
+    head.size = start + len(leaves)
+    await session.flush()
+    return [start + offset for offset in range(len(leaves))]
+
+
 async def append(
     session: AsyncSession, venue_code: str, kind: str, ref_id: UUID, entry: dict[str, Any]
-) -> tuple[int, bytes]:
-    """Add `entry` as the next leaf of the venue's log: its index and leaf hash."""
-    head = await repository.lock_head(session, venue_code)
-    index = head.size
-    data = canonical(entry)
-    leaf = merkle.leaf_hash(data)
-    completed = merkle.completed_by(index)
-    # Each finished subtree's left half is stored already; its right half is the one below.
-    lefts = await repository.nodes(
-        session, venue_code, [(level - 1, 2 * i) for level, i in completed]
-    )
-    new_nodes = {(0, index): leaf}
-    below = leaf
-    for level, i in completed:
-        below = merkle.node_hash(lefts[(level - 1, 2 * i)], below)
-        new_nodes[(level, i)] = below
-    await repository.add_leaf(
-        session,
-        LedgerEntry(
-            venue_code=venue_code, index=index, kind=kind, ref_id=ref_id, entry=data, leaf_hash=leaf
-        ),
-        new_nodes,
-    )
-    head.size = index + 1
-    await session.flush()
-    return index, leaf
+) -> int:
+    """Add `entry` as the next leaf of the venue's log: its index."""
+    (index,) = await append_many(session, venue_code, [Leaf(kind, ref_id, entry)])
+    return index

@@ -91,3 +91,8 @@ async def add(session: AsyncSession, merchant: Merchant) -> Merchant:
     session.add(merchant)
     await session.flush()
     return merchant
+
+
+async def is_registered(session: AsyncSession, merchant_id: UUID) -> bool:
+    query = select(Merchant.id).where(Merchant.id == merchant_id)
+    return (await session.execute(query)).first() is not None

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.trades.models import IdempotencyRecord, Trade, TradeEvent
@@ -25,12 +25,6 @@ class TradeFilter:
     amount_max: Decimal | None = None
     on_venue: bool | None = None
     party: UUID | None = None  # a merchant key sees the trades it is party to
-
-
-async def try_lock(session: AsyncSession, key: int) -> bool:
-    """A transaction-scoped advisory lock, without waiting for it."""
-    taken = await session.execute(select(func.pg_try_advisory_xact_lock(key)))
-    return bool(taken.scalar_one())
 
 
 async def idempotency_record(

@@ -22,6 +22,7 @@ from app.i18n import Text
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.trades import export, repository, service
+from app.trades.recorder import GroupCommitter
 from app.trades.repository import TradeFilter
 from app.trades.schemas import TradeCreate, TradeDetail, TradeEventCreate, TradeEventOut, TradeOut
 
@@ -46,6 +47,7 @@ IdempotencyKey = Annotated[
     responses=errors(400, 401, 403, 404, 409, 422),
 )
 async def record_trade(
+    request: Request,
     data: TradeCreate,
     session: Session,
     who: Recorder,
@@ -59,17 +61,21 @@ async def record_trade(
             Text("The Idempotency-Key header is required.", "缺少 Idempotency-Key 请求头。")
         )
     digest = service.request_hash(data)
-    first = await service.replay_or_claim(session, who, idempotency_key, digest)
-    if first is not None:
-        return JSONResponse(
-            first.response_body,
-            status_code=first.response_status,
-            headers={
-                "Idempotent-Replayed": "true",
-                "Location": f"/v1/transactions/{first.response_body['id']}",
-            },
-        )
-    trade = await service.record(session, who, data, idempotency_key, digest)
+    committer: GroupCommitter = request.app.state.committer
+    with committer.claim(who.key_id, idempotency_key) as claimed:
+        if not claimed:
+            raise service.in_flight()
+        first = await service.replay(session, who, idempotency_key, digest)
+        if first is not None:
+            return JSONResponse(
+                first.response_body,
+                status_code=first.response_status,
+                headers={
+                    "Idempotent-Replayed": "true",
+                    "Location": f"/v1/transactions/{first.response_body['id']}",
+                },
+            )
+        trade = await service.record(session, who, data, idempotency_key, digest, committer)
     response.headers["Location"] = f"/v1/transactions/{trade.id}"
     return TradeOut.model_validate(trade)
 

@@ -1,9 +1,10 @@
 """Recording trades: validation, the fee, the ledger leaf, and idempotent retries.
 
-A trade and its ledger leaf are written in one transaction; so is the idempotency record
-holding the first response. A retry with the same key and body gets that response again;
-another body under the same key is 422; a retry while the first is still running is 409
-(a non-blocking advisory lock on the key tells).
+A trade, its ledger leaf and the idempotency record holding the first response are written
+in one transaction (app/trades/recorder.py, shared with the venue's other waiting trades).
+A retry with the same key and body gets that response again; another body under the same
+key is 422; a retry while the first is still running is 409 (the process tracks its keys in
+flight; across processes, the record's primary key lets only one of two racers commit).
 """
 
 from __future__ import annotations
@@ -14,13 +15,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 import rfc8785
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.context import current_request_id
 from app.db import new_id, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ShushangError, ValidationFailed
+from app.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ShushangError,
+    ValidationFailed,
+    sqlstate,
+)
 from app.i18n import Text
 from app.ledger import sequencer
 from app.listings import repository as listings
@@ -28,11 +38,12 @@ from app.listings.states import ListingStatus
 from app.merchants import repository as merchants
 from app.products import repository as products
 from app.trades import repository
-from app.trades.entries import event_entry, trade_entry
+from app.trades.entries import event_entry
 from app.trades.models import IdempotencyRecord, Trade, TradeEvent
+from app.trades.recorder import GroupCommitter, Pending
 from app.trades.repository import TradeFilter
 from app.trades.rules import event_problem
-from app.trades.schemas import TradeCreate, TradeEventCreate, TradeOut
+from app.trades.schemas import TradeCreate, TradeEventCreate
 from app.venues import service as venues
 
 TRADE = Text("trade", "交易")
@@ -49,11 +60,6 @@ class IdempotencyMismatch(ShushangError):
     title = Text("Idempotency-Key reused", "幂等键被复用")
 
 
-def _lock_key(api_key_id: UUID, key: str) -> int:
-    digest = hashlib.blake2b(f"{api_key_id}:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 def request_hash(data: TradeCreate) -> bytes:
     return hashlib.sha256(rfc8785.dumps(data.model_dump(mode="json"))).digest()
 
@@ -62,18 +68,10 @@ def _invalid(field: str, en: str, zh: str) -> ValidationFailed:
     return ValidationFailed.field(["body", field], Text(en, zh))
 
 
-async def replay_or_claim(
+async def replay(
     session: AsyncSession, who: Principal, key: str, digest: bytes
 ) -> IdempotencyRecord | None:
     """The first response for this key, or None when this request is the first."""
-    if not await repository.try_lock(session, _lock_key(who.key_id, key)):
-        raise IdempotencyInFlight(
-            Text(
-                "A request with this Idempotency-Key is still in progress; retry shortly.",
-                "使用该幂等键的请求仍在处理中,请稍后重试。",
-            ),
-            headers={"Retry-After": "1"},
-        )
     found = await repository.idempotency_record(session, who.key_id, key)
     if found is not None and found.request_hash != digest:
         raise IdempotencyMismatch(
@@ -85,8 +83,23 @@ async def replay_or_claim(
     return found
 
 
+def in_flight() -> IdempotencyInFlight:
+    return IdempotencyInFlight(
+        Text(
+            "A request with this Idempotency-Key is still in progress; retry shortly.",
+            "使用该幂等键的请求仍在处理中,请稍后重试。",
+        ),
+        headers={"Retry-After": "1"},
+    )
+
+
 async def record(
-    session: AsyncSession, who: Principal, data: TradeCreate, key: str, digest: bytes
+    session: AsyncSession,
+    who: Principal,
+    data: TradeCreate,
+    key: str,
+    digest: bytes,
+    committer: GroupCommitter,
 ) -> Trade:
     venue = await venues.get(session, data.venue_code)
     if data.buyer_merchant_id == data.seller_merchant_id:
@@ -94,7 +107,7 @@ async def record(
             "buyer_merchant_id", "is the seller: a trade has two parties", "与卖方相同:交易须有两方"
         )
     for field in ("seller_merchant_id", "buyer_merchant_id"):
-        if await merchants.get(session, getattr(data, field)) is None:
+        if not await merchants.is_registered(session, getattr(data, field)):
             raise _invalid(field, "names no merchant", "数商不存在")
     if not who.is_operator and (data.on_venue or not who.owns_merchant(data.seller_merchant_id)):
         raise Forbidden(
@@ -154,29 +167,24 @@ async def record(
         recorded_by_key_id=who.key_id,
         created_at=utcnow(),
     )
-    index, _ = await sequencer.append(session, venue.code, "trade", trade.id, trade_entry(trade))
-    trade.leaf_index = index
-    await repository.add(session, trade)
-    body = TradeOut.model_validate(trade).model_dump(mode="json")
-    await repository.add(
-        session,
-        IdempotencyRecord(
-            api_key_id=who.key_id,
-            key=key,
-            request_hash=digest,
-            response_status=201,
-            response_body=body,
-        ),
-    )
-    await audit.record(
-        session,
-        who,
-        "trade.record",
-        "trade",
-        trade.id,
-        {"venue_code": venue.code, "leaf_index": index, "amount": body["amount"]},
-    )
-    return trade
+    # Nothing is written in this session: give its connection back, then let the group
+    # committer append the trade to the venue's log and store it, with its idempotency
+    # record and audit event, in a transaction shared with other trades.
+    await session.rollback()
+    try:
+        return await committer.record(
+            Pending(
+                trade=trade,
+                who=who,
+                idempotency_key=key,
+                request_hash=digest,
+                request_id=current_request_id(),
+            )
+        )
+    except IntegrityError as exc:
+        if sqlstate(exc) == "23505":  # another process recorded this key first
+            raise in_flight() from exc
+        raise
 
 
 def may_see(who: Principal, trade: Trade) -> bool:
@@ -224,7 +232,7 @@ async def add_event(
         recorded_by_key_id=who.key_id,
         created_at=now,
     )
-    index, _ = await sequencer.append(
+    index = await sequencer.append(
         session, trade.venue_code, "trade_event", event.id, event_entry(event)
     )
     event.leaf_index = index
