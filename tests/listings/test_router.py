@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.db import utcnow
+from app.listings.states import STEPS, Action
 from tests.factories import auth, make_key, make_merchant, make_product
 
 CSV = "城市,日期,用电量\n" + "".join(f"杭州,2025-06-{d:02d},{1000 + d}.5\n" for d in range(1, 29))
@@ -367,3 +368,47 @@ async def test_stats_overview(ex: Exchange) -> None:
     assert cities["330200"]["by_tier"] == {"leading": 1}
     assert overview["listed_products_by_venue"] == [{"venue_code": "HZDEX", "listed_products": 1}]
     assert (await ex.client.get("/v1/stats/overview", headers=ex.owner)).status_code == 403
+
+
+# Who may take each step, from the state that allows it: operator, the product's merchant,
+# another merchant, an assessor, an auditor, and no key at all.
+ROLES = ("operator", "owner", "stranger", "assessor", "auditor", "anonymous")
+ROLE_MATRIX = {
+    # action:   (from state,  statuses in the order of ROLES)
+    "submit":   ("draft",     (200, 200, 404, 403, 403, 401)),
+    "approve":  ("submitted", (200, 403, 404, 403, 403, 401)),
+    "reject":   ("submitted", (200, 403, 404, 403, 403, 401)),
+    "suspend":  ("listed",    (200, 403, 404, 403, 403, 401)),
+    "resume":   ("suspended", (200, 403, 404, 403, 403, 401)),
+    "delist":   ("listed",    (200, 200, 404, 403, 403, 401)),
+}  # fmt: skip
+PATH_TO = {
+    "draft": [],
+    "submitted": ["submit"],
+    "listed": ["submit", "approve"],
+    "suspended": ["submit", "approve", "suspend"],
+}
+
+
+@pytest.mark.parametrize("action", list(ROLE_MATRIX))
+async def test_every_step_for_every_role(ex: Exchange, action: str) -> None:
+    state, statuses = ROLE_MATRIX[action]
+    expected = dict(zip(ROLES, statuses, strict=True))
+    stranger = auth(await make_key(ex.session, Role.merchant, (await make_merchant(ex.session)).id))
+    callers = {
+        "operator": ex.admin,
+        "owner": ex.owner,
+        "stranger": stranger,
+        "assessor": ex.assessor,
+        "auditor": auth(await make_key(ex.session, Role.auditor)),
+        "anonymous": {},
+    }
+    for role, status in expected.items():
+        listing_id = await ex.listing(await ex.product())
+        for step in PATH_TO[state]:
+            moved = await ex.step(listing_id, step, ex.admin, reason="准备测试")
+            assert moved.status_code == 200, (step, moved.text)
+        response = await ex.step(listing_id, action, callers[role], reason="测试原因")
+        assert response.status_code == status, (action, role, response.text)
+        if status == 200:
+            assert response.json()["status"] == STEPS[Action(action)].reaches.value
