@@ -9,14 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Amount = Annotated[
-    str,
-    Field(
-        pattern=r"^-?\d{1,13}(\.\d{1,2})?$",
-        description="CNY as a decimal string, ≤ 2 places.",
-        examples=["100000.00"],
-    ),
-]
+from app.money import SignedAmount
+
 Rate = Annotated[
     str,
     Field(
@@ -66,7 +60,7 @@ class CostItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: CostKind
-    amount: Amount
+    amount: SignedAmount
 
 
 class CostValuation(BaseModel):
@@ -84,7 +78,7 @@ class IncomeValuation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["income"]
-    cash_flows: Annotated[list[Amount], Field(min_length=1, max_length=50)]
+    cash_flows: Annotated[list[SignedAmount], Field(min_length=1, max_length=50)]
     discount_rate: Rate
     share_rate: Rate = Field(default="1", description="K, the share attributable to the data.")
 
@@ -92,7 +86,7 @@ class IncomeValuation(BaseModel):
 class ComparableIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    price: Amount
+    price: SignedAmount
     quality_coefficient: Coefficient
     date_adjustment: Rate = "1"
     volume_adjustment: Rate = "1"

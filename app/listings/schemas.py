@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from app.listings.states import ListingStatus
+from app.money import Amount, cents
 
 
 class PriceModel(StrEnum):
@@ -28,21 +29,11 @@ class PriceUnit(StrEnum):
     year = "year"
 
 
-PriceAmount = Annotated[
-    str,
-    Field(
-        pattern=r"^\d{1,13}(\.\d{1,2})?$",
-        description="CNY, a decimal string with ≤ 2 places.",
-        examples=["12000.00"],
-    ),
-]
-
-
 class Price(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: PriceModel
-    amount: PriceAmount | None = None
+    amount: Amount | None = None
     unit: PriceUnit | None = Field(default=None, description="Subscriptions only: month or year.")
 
     @model_validator(mode="after")
@@ -84,7 +75,7 @@ class PriceOut(BaseModel):
 
     @field_serializer("amount")
     def _money(self, amount: Decimal | None) -> str | None:
-        return None if amount is None else format(amount, ".2f")
+        return None if amount is None else cents(amount)
 
 
 class ListingOut(BaseModel):

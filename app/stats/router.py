@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.auth.dependencies import Reader
 from app.deps import Session
+from app.money import cents
 from app.openapi_docs import errors
 from app.regions import city_name
 from app.stats import repository
@@ -72,7 +73,7 @@ async def overview(session: Session, who: Reader) -> Overview:
                 off_venue=Turnover(trades=0, turnover="0.00"),
             ),
         )
-        part = Turnover(trades=n, turnover=format(total, ".2f"))
+        part = Turnover(trades=n, turnover=cents(total))
         if on_venue:
             row.on_venue = part
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from app.money import cents
 from app.trades.models import Trade, TradeEvent
 
 
@@ -23,8 +24,8 @@ def trade_entry(trade: Trade) -> dict[str, Any]:
         "product_id": str(trade.product_id) if trade.product_id else None,
         "seller_merchant_id": str(trade.seller_merchant_id),
         "buyer_merchant_id": str(trade.buyer_merchant_id),
-        "amount": format(trade.amount, ".2f"),
-        "fee": format(trade.fee, ".2f"),
+        "amount": cents(trade.amount),
+        "fee": cents(trade.fee),
         "currency": trade.currency,
         "quantity": trade.quantity,
         "term": trade.term,

@@ -10,16 +10,9 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-MAX_AMOUNT = Decimal(10) ** 12
+from app.money import Amount, cents
 
-Amount = Annotated[
-    str,
-    Field(
-        pattern=r"^\d{1,13}(\.\d{1,2})?$",
-        description="CNY, > 0 and ≤ 10^12, ≤ 2 places.",
-        examples=["120000.00"],
-    ),
-]
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 class EventType(StrEnum):
@@ -39,7 +32,7 @@ class TradeCreate(BaseModel):
     product_id: UUID | None = None
     seller_merchant_id: UUID
     buyer_merchant_id: UUID
-    amount: Amount
+    amount: Annotated[Amount, Field(description="CNY, > 0 and ≤ 10^12.")]
     quantity: Annotated[str | None, Field(max_length=100, examples=["10000 次调用"])] = None
     term: Annotated[str | None, Field(max_length=100, examples=["12 个月"])] = None
     contract_digest: Annotated[
@@ -97,7 +90,7 @@ class TradeOut(BaseModel):
 
     @field_serializer("amount", "fee")
     def _money(self, value: Decimal) -> str:
-        return format(value, ".2f")
+        return cents(value)
 
 
 class TradeDetail(TradeOut):
