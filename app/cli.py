@@ -129,19 +129,18 @@ async def _create_key(
     settings: Settings, url: str, role: Role, name: str, merchant_id: UUID | None
 ) -> str:
     from app.auth import service
-    from app.db import create_engine, create_sessionmaker
+    from app.db import create_engine, create_sessionmaker, unit_of_work
     from app.errors import ShushangError
 
     engine = create_engine(settings, url, pool_size=1, max_overflow=0)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
             try:
                 _, token = await service.create(session, None, role, name, merchant_id)
             except ShushangError as exc:
                 typer.echo(f"error: {exc.detail.en}", err=True)
                 raise typer.Exit(1) from exc
-            await session.commit()
-            return token
+        return token
     finally:
         await engine.dispose()
 

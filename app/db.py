@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -65,3 +67,13 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose work commits when the block ends (rolls back if it raises): the
+    commit point of work that is not a request (commands, the group committer). Requests
+    commit in `app.deps.get_session`."""
+    async with factory() as session:
+        yield session
+        await session.commit()

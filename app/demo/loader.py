@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.assessments import service as assessments
 from app.assessments.schemas import ComplianceRequest, CostValuation, QualityRequest
 from app.auth.principal import command_line
+from app.db import unit_of_work
 from app.demo import catalog
 from app.listings import service as listings
 from app.listings.models import Listing
@@ -65,33 +66,28 @@ async def _merchant_ids(session: AsyncSession) -> list[Merchant]:
 
 async def load(factory: async_sessionmaker[AsyncSession]) -> Loaded:
     loaded = Loaded()
-    async with factory() as session:
-        before = (await session.execute(select(Merchant.id))).scalars().all()
+    async with unit_of_work(factory) as session:
+        before = set((await session.execute(select(Merchant.id))).scalars().all())
         demo_merchants = await _merchant_ids(session)
-        loaded.merchants = len({m.id for m in demo_merchants} - set(before))
-        await session.commit()
-
-        existing = {
-            (merchant_id, name)
-            for merchant_id, name in (
-                await session.execute(select(Product.merchant_id, Product.name))
-            ).all()
-        }
-        for index, demo in enumerate(catalog.products(len(demo_merchants))):
-            merchant = demo_merchants[demo.merchant_index]
-            if (merchant.id, demo.body["name"]) in existing:
-                continue
-            data = ProductCreate.model_validate({**demo.body, "merchant_id": str(merchant.id)})
-            product = await products.create(session, DEMO, data)
-            loaded.products += 1
-            if demo.sample_csv:
-                await _store_sample(session, product, demo.sample_csv)
-                loaded.samples += 1
-            if index % 100 == 99:
-                await session.commit()
-        await session.commit()
+        loaded.merchants = len({m.id for m in demo_merchants} - before)
+        existing = set((await session.execute(select(Product.merchant_id, Product.name))).all())
+    missing = [
+        demo
+        for demo in catalog.products(len(demo_merchants))
+        if (demo_merchants[demo.merchant_index].id, demo.body["name"]) not in existing
+    ]
+    for start in range(0, len(missing), 100):  # a hundred products a transaction
+        async with unit_of_work(factory) as session:
+            for demo in missing[start : start + 100]:
+                merchant_id = demo_merchants[demo.merchant_index].id
+                data = ProductCreate.model_validate({**demo.body, "merchant_id": str(merchant_id)})
+                product = await products.create(session, DEMO, data)
+                loaded.products += 1
+                if demo.sample_csv:
+                    await _store_sample(session, product, demo.sample_csv)
+                    loaded.samples += 1
+    async with unit_of_work(factory) as session:
         loaded.listings = await _list_sampled_products(session)
-        await session.commit()
     return loaded
 
 

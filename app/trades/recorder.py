@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.db import unit_of_work
 from app.ledger import sequencer
 from app.trades import repository
 from app.trades.entries import trade_entry
@@ -91,7 +92,7 @@ class GroupCommitter:
                         _fail(one, single_failure)
 
     async def _write(self, venue: str, batch: list[Pending]) -> None:
-        async with self._factory() as session:
+        async with unit_of_work(self._factory) as session:
             leaves = [sequencer.Leaf("trade", p.trade.id, trade_entry(p.trade)) for p in batch]
             indices = await sequencer.append_many(session, venue, leaves)
             for pending, index in zip(batch, indices, strict=True):
@@ -122,7 +123,6 @@ class GroupCommitter:
                         request_id=pending.request_id,
                     )
                 )
-            await session.commit()
         for pending in batch:
             if not pending.done.done():
                 pending.done.set_result(pending.trade)
