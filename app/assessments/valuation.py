@@ -114,12 +114,8 @@ def cost(
             raise ValuationInputError(
                 f"cost_items.{index}.amount", "a cost is not negative", "成本不能为负"
             )
-    if not Decimal(0) <= return_rate <= Decimal(1):
-        raise ValuationInputError("return_rate", "must be between 0 and 1", "须在 0 到 1 之间")
-    if not Decimal(0) <= quality_coefficient <= Decimal(1):
-        raise ValuationInputError(
-            "quality_coefficient", "must be between 0 and 1", "须在 0 到 1 之间"
-        )
+    _within(return_rate, "return_rate")
+    _within(quality_coefficient, "quality_coefficient")
     with localcontext(_PRECISION):
         total = sum((item.amount for item in items), Decimal(0))
         exact = total * (Decimal(1) + return_rate) * quality_coefficient
@@ -185,10 +181,7 @@ def market(comparables: Sequence[Comparable], quality_coefficient: Decimal) -> V
             f"at least {MIN_COMPARABLES} comparables are needed",
             f"至少需要 {MIN_COMPARABLES} 个可比案例",
         )
-    if not Decimal(0) <= quality_coefficient <= Decimal(1):
-        raise ValuationInputError(
-            "quality_coefficient", "must be between 0 and 1", "须在 0 到 1 之间"
-        )
+    _within(quality_coefficient, "quality_coefficient")
     breakdown = []
     with localcontext(_PRECISION):
         adjusted_total = Decimal(0)
@@ -197,15 +190,13 @@ def market(comparables: Sequence[Comparable], quality_coefficient: Decimal) -> V
                 raise ValuationInputError(
                     f"comparables.{index}.price", "a price is not negative", "价格不能为负"
                 )
-            if c.quality_coefficient <= 0:
-                raise ValuationInputError(
-                    f"comparables.{index}.quality_coefficient", "must be above 0", "须大于 0"
-                )
-            for name in ("date_adjustment", "volume_adjustment", "other_adjustment"):
-                if getattr(c, name) <= 0:
-                    raise ValuationInputError(
-                        f"comparables.{index}.{name}", "must be above 0", "须大于 0"
-                    )
+            for name in (
+                "quality_coefficient",
+                "date_adjustment",
+                "volume_adjustment",
+                "other_adjustment",
+            ):
+                _positive(getattr(c, name), f"comparables.{index}.{name}")
             quality = quality_coefficient / c.quality_coefficient
             adjusted = (
                 c.price * quality * c.date_adjustment * c.volume_adjustment * c.other_adjustment
