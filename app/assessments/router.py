@@ -5,10 +5,12 @@ Results are immutable: there is no PUT, PATCH or DELETE on any of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Response, status
+from pydantic import BaseModel
 
 from app.assessments import repository, service
 from app.assessments.models import Assessment
@@ -176,68 +178,61 @@ async def _page(
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-@router.get(
-    "/quality-assessments", response_model=Page[QualityAssessmentOut], responses=_READ_ERRORS
-)
-async def list_quality_assessments(
-    product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
-) -> Page[QualityAssessmentOut]:
-    """The product's quality assessments, newest first."""
-    items, next_cursor = await _page(session, who, product_id, "quality", page)
-    return Page[QualityAssessmentOut](
-        items=[quality_out(a) for a in items], next_cursor=next_cursor
+def _add_reads(
+    path: str,
+    kind: str,
+    out: type[BaseModel],
+    to_out: Callable[[Assessment], BaseModel],
+    plural: str,
+    singular: str,
+) -> None:
+    """`GET …/{path}` (newest first) and `GET …/{path}/{assessment_id}` for one kind."""
+
+    async def list_kind(
+        product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
+    ) -> Page[Any]:
+        items, next_cursor = await _page(session, who, product_id, kind, page)
+        return Page[Any](items=[to_out(a) for a in items], next_cursor=next_cursor)
+
+    async def get_kind(
+        product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
+    ) -> Any:
+        return to_out(await service.get(session, who, product_id, kind, assessment_id))
+
+    router.add_api_route(
+        f"/{path}",
+        list_kind,
+        methods=["GET"],
+        response_model=Page[out],  # type: ignore[valid-type]
+        responses=_READ_ERRORS,
+        name=f"list_{plural.replace(' ', '_')}",
+        description=f"The product's {plural}, newest first.",
+    )
+    router.add_api_route(
+        f"/{path}/{{assessment_id}}",
+        get_kind,
+        methods=["GET"],
+        response_model=out,
+        responses=_READ_ERRORS,
+        name=f"get_{singular.replace(' ', '_')}",
+        description=f"One {singular}.",
     )
 
 
-@router.get(
-    "/quality-assessments/{assessment_id}",
-    response_model=QualityAssessmentOut,
-    responses=_READ_ERRORS,
+_add_reads(
+    "quality-assessments",
+    "quality",
+    QualityAssessmentOut,
+    quality_out,
+    "quality assessments",
+    "quality assessment",
 )
-async def get_quality_assessment(
-    product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
-) -> QualityAssessmentOut:
-    """One quality assessment."""
-    return quality_out(await service.get(session, who, product_id, "quality", assessment_id))
-
-
-@router.get(
-    "/compliance-assessments", response_model=Page[ComplianceAssessmentOut], responses=_READ_ERRORS
+_add_reads(
+    "compliance-assessments",
+    "compliance",
+    ComplianceAssessmentOut,
+    compliance_out,
+    "compliance assessments",
+    "compliance assessment",
 )
-async def list_compliance_assessments(
-    product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
-) -> Page[ComplianceAssessmentOut]:
-    """The product's compliance assessments, newest first."""
-    items, next_cursor = await _page(session, who, product_id, "compliance", page)
-    return Page[ComplianceAssessmentOut](
-        items=[compliance_out(a) for a in items], next_cursor=next_cursor
-    )
-
-
-@router.get(
-    "/compliance-assessments/{assessment_id}",
-    response_model=ComplianceAssessmentOut,
-    responses=_READ_ERRORS,
-)
-async def get_compliance_assessment(
-    product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
-) -> ComplianceAssessmentOut:
-    """One compliance assessment."""
-    return compliance_out(await service.get(session, who, product_id, "compliance", assessment_id))
-
-
-@router.get("/valuations", response_model=Page[ValuationOut], responses=_READ_ERRORS)
-async def list_valuations(
-    product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
-) -> Page[ValuationOut]:
-    """The product's valuations, newest first."""
-    items, next_cursor = await _page(session, who, product_id, "valuation", page)
-    return Page[ValuationOut](items=[valuation_out(a) for a in items], next_cursor=next_cursor)
-
-
-@router.get("/valuations/{assessment_id}", response_model=ValuationOut, responses=_READ_ERRORS)
-async def get_valuation(
-    product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
-) -> ValuationOut:
-    """One valuation."""
-    return valuation_out(await service.get(session, who, product_id, "valuation", assessment_id))
+_add_reads("valuations", "valuation", ValuationOut, valuation_out, "valuations", "valuation")
