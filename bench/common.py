@@ -34,6 +34,11 @@ def database_url(name: str) -> str:
     return embedded.start(ROOT / ".shushang" / "bench", database=name)
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The plain PostgreSQL form of a SQLAlchemy URL, for asyncpg.connect."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))

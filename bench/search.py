@@ -27,7 +27,7 @@ from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.demo import catalog
 from app.products import search
 from app.products.schemas import Domain, ProductType
-from bench.common import database_url, served, summary
+from bench.common import asyncpg_dsn, database_url, served, summary
 
 QUERIES = [
     "交通", "企业画像", "碳排放", "杭州 数据", "信用评价", "集装箱 吞吐量", "API", "公共数据",
@@ -39,10 +39,6 @@ NEW_MERCHANT = (
     " contact_email, created_at, updated_at, version) VALUES ($1, $2, $3, $4,"
     " '{data_product}', '{}', 'bench@example.cn', now(), now(), 1) RETURNING id"
 )
-
-
-def _plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 def _rows(args: tuple[int, int, list[str]]) -> list[tuple[object, ...]]:
@@ -91,7 +87,7 @@ def _rows(args: tuple[int, int, list[str]]) -> list[tuple[object, ...]]:
 
 
 async def build(url: str, target: int) -> None:
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         have = await connection.fetchval("SELECT count(*) FROM product")
         if have >= target:
@@ -202,7 +198,7 @@ async def first_page(connection: asyncpg.Connection, q: str) -> list[asyncpg.Rec
 
 
 async def time_raw(url: str, rounds: int) -> list[float]:
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     samples: list[float] = []
     try:
         for _ in range(rounds):
@@ -231,7 +227,7 @@ async def time_api(base: str, token: str, rounds: int) -> list[float]:
 
 async def auditor_token(url: str) -> str:
     token = new_token(Role.auditor)
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await connection.execute(
             "INSERT INTO api_key (id, name, role, token_prefix, token_hash, created_at) "

@@ -32,7 +32,7 @@ from app.auth.models import Role
 from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.demo.catalog import uscc_for
 from app.ledger import merkle
-from bench.common import database_url, peak_rss_mb, serving, summary
+from bench.common import asyncpg_dsn, database_url, peak_rss_mb, serving, summary
 
 DIGEST = hashlib.sha256(b"bench contract").hexdigest()
 NOW = datetime.now(UTC)
@@ -48,13 +48,9 @@ RAW_INSERT = (
 )
 
 
-def _plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 async def setup(url: str) -> tuple[str, str, str]:
     """Two merchants and an operator token."""
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         ids = [
             str(r["id"])
@@ -103,7 +99,7 @@ def trade_body(seller: str, buyer: str, n: int) -> dict[str, object]:
 async def raw_inserts(
     url: str, seller: str, buyer: str, total: int, clients: int
 ) -> tuple[float, dict[str, float]]:
-    pool = await asyncpg.create_pool(_plain(url), min_size=clients, max_size=clients)
+    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=clients, max_size=clients)
     latencies: list[float] = []
     counter = iter(range(total))
 
@@ -162,7 +158,7 @@ async def api_trades(
 
 async def build_log(url: str, leaves: int) -> None:
     """A venue BENCH whose log has `leaves` leaves (entries and complete subtrees)."""
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await connection.execute(
             "INSERT INTO venue (code, name, fee_rate, negative_list, negative_list_version,"
@@ -210,7 +206,7 @@ async def build_log(url: str, leaves: int) -> None:
 
 
 async def raw_proofs(url: str, leaves: int, rounds: int) -> dict[str, float]:
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     rng = random.Random(1)
     samples = []
     try:
@@ -246,7 +242,7 @@ async def api_proofs(base: str, leaves: int, rounds: int) -> dict[str, float]:
 
 
 async def build_trades(url: str, seller: str, buyer: str, rows: int) -> None:
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         have = await connection.fetchval("SELECT count(*) FROM trade WHERE venue_code = 'WZDEX'")
         if have >= rows:
@@ -300,7 +296,7 @@ async def raw_export(url: str) -> tuple[int, float]:
     """The same COPY the API runs, straight to a counting callback."""
     from app.trades.export import COLUMNS
 
-    connection = await asyncpg.connect(_plain(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     lines = 0
 
     async def count(chunk: bytes) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -87,7 +88,7 @@ def visible_filter(who: Principal, where: MerchantFilter) -> MerchantFilter:
     """A merchant key lists only its own merchant; other roles see every merchant."""
     if who.reads_everything():
         return where
-    return MerchantFilter(**{**where.__dict__, "only_id": who.merchant_id})
+    return replace(where, only_id=who.merchant_id)
 
 
 async def get_visible(session: AsyncSession, who: Principal, merchant_id: UUID) -> Merchant:
@@ -101,7 +102,7 @@ async def get_visible(session: AsyncSession, who: Principal, merchant_id: UUID) 
 async def list_page(
     session: AsyncSession, who: Principal, where: MerchantFilter, after: UUID | None, limit: int
 ) -> list[Merchant]:
-    where = visible_filter(who, MerchantFilter(**{**where.__dict__, "today": shanghai_today()}))
+    where = visible_filter(who, replace(where, today=shanghai_today()))
     return await repository.list_page(session, where, after, limit)
 
 

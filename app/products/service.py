@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -253,7 +254,7 @@ async def search_page(
             "venue": {},
         }
         return [], None, (empty if with_facets else None)
-    where = ProductFilter(**{**where.__dict__, "query": query})
+    where = replace(where, query=query)
     rows = await repository.search_page(session, where, who, _parse_cursor(cursor), limit)
     page, next_cursor = cut(rows, limit, lambda row: [row[1], str(row[0].id)])
     counts = await repository.facets(session, where, who) if with_facets else None

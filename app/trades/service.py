@@ -10,6 +10,7 @@ flight; across processes, the record's primary key lets only one of two racers c
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
@@ -251,7 +252,7 @@ async def add_event(
 def visible_filter(who: Principal, where: TradeFilter) -> TradeFilter:
     """A merchant key reads only the trades it is a party to."""
     if who.role is Role.merchant:
-        return TradeFilter(**{**where.__dict__, "party": who.merchant_id})
+        return replace(where, party=who.merchant_id)
     return where
 
 
