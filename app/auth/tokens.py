@@ -7,7 +7,6 @@ random part makes a plain SHA-256 as safe to store as a slow password hash would
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 from app.auth.models import Role
@@ -32,7 +31,3 @@ def shown_prefix(token: str) -> str:
 
 def looks_like_token(token: str) -> bool:
     return token.startswith(TOKEN_PREFIX) and 20 <= len(token) <= 128
-
-
-def same_hash(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)

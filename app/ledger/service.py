@@ -47,7 +47,8 @@ async def tree_head(
         assert public_key is not None
         return latest, public_key
     root_hash = await root_at(session, venue_code, size)
-    timestamp = utcnow().replace(microsecond=(utcnow().microsecond // 1000) * 1000)
+    now = utcnow()
+    timestamp = now.replace(microsecond=now.microsecond // 1000 * 1000)  # milliseconds
     await repository.register_key(session, signer.key_id, signer.public_key)
     head = await repository.add_head(
         session,
