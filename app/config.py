@@ -41,8 +41,10 @@ class Settings(BaseSettings):
     ledger_signing_key: str | None = Field(
         default=None, description="PEM Ed25519 private key; default: created under data_dir."
     )
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_size: int = Field(default=20, ge=1)
+    # Overflow connections are closed as soon as they are given back: under load that is a
+    # new PostgreSQL backend per request. A fixed pool queues instead (db_pool_timeout).
+    db_max_overflow: int = Field(default=0, ge=0)
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
     db_statement_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -11,6 +11,7 @@ from uuid import UUID
 import uuid_utils.compat as uuid_compat
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -67,6 +68,21 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under `session`, for the few hot paths that skip the ORM
+    (authentication, recording trades, appending to a ledger).
+
+    Its statements run in the session's transaction once the session has begun one (any ORM
+    statement begins it); before that each runs on its own, which suits a read.
+    """
+    return await driver_of(await session.connection())
+
+
+async def driver_of(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under a SQLAlchemy connection."""
+    return (await connection.get_raw_connection()).driver_connection
 
 
 @asynccontextmanager

@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/router.py
-    app.state.committer = GroupCommitter(app.state.sessionmaker)
+    app.state.committer = GroupCommitter(app.state.engine)
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
 from app.context import current_request_id
+from app.db import new_id, utcnow
 
 
 def event(
@@ -46,3 +48,28 @@ async def record(
     session.add(added)
     await session.flush()
     return added
+
+
+_COLUMNS = (
+    "id", "created_at", "actor_key_id", "actor_role", "actor_merchant_id", "action",
+    "resource_type", "resource_id", "request_id", "details",
+)  # fmt: skip
+_INSERT = (
+    f"INSERT INTO audit_event ({', '.join(_COLUMNS)})"
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})"
+)
+
+
+async def add_on_driver(connection: Any, events: list[AuditEvent]) -> None:
+    """Store audit events on an asyncpg connection, in its transaction (the group committer
+    of trades writes without the ORM)."""
+    await connection.executemany(
+        _INSERT,
+        [
+            (
+                new_id(), utcnow(), e.actor_key_id, e.actor_role, e.actor_merchant_id, e.action,
+                e.resource_type, e.resource_id, e.request_id, json.dumps(e.details or {}),
+            )
+            for e in events
+        ],
+    )  # fmt: skip

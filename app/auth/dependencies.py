@@ -39,15 +39,12 @@ async def optional_principal(
     token = credentials.credentials
     if not looks_like_token(token):
         raise Unauthorized(_UNKNOWN_KEY)
-    key = await repository.by_hash(session, hash_token(token))
-    if key is None or key.revoked_at is not None:
+    principal = await repository.principal_by_hash(session, hash_token(token))
+    if principal is None:
         raise Unauthorized(_UNKNOWN_KEY)
-    principal = Principal(
-        key_id=key.id, role=Role(key.role), merchant_id=key.merchant_id, name=key.name
-    )
     request.state.principal = principal
     limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.acquire(key.id)
+    wait = limiter.acquire(principal.key_id)
     if wait is not None:
         raise RateLimited(wait)
     return principal

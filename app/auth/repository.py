@@ -8,12 +8,24 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, Role
+from app.auth.principal import Principal
+from app.db import driver
 
 
-async def by_hash(session: AsyncSession, token_hash: bytes) -> ApiKey | None:
-    result = await session.execute(select(ApiKey).where(ApiKey.token_hash == token_hash))
-    return result.scalar_one_or_none()
+async def principal_by_hash(session: AsyncSession, token_hash: bytes) -> Principal | None:
+    """The principal of a live key: every request asks, so this is one plain statement on
+    the driver, outside the ORM and outside any transaction."""
+    row = await (await driver(session)).fetchrow(
+        "SELECT id, role, merchant_id, name FROM api_key"
+        " WHERE token_hash = $1 AND revoked_at IS NULL",
+        token_hash,
+    )
+    if row is None:
+        return None
+    return Principal(
+        key_id=row["id"], role=Role(row["role"]), merchant_id=row["merchant_id"], name=row["name"]
+    )
 
 
 async def get(session: AsyncSession, key_id: UUID) -> ApiKey | None:

@@ -3,22 +3,70 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ledger.merkle import Node
-from app.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SigningKey, TreeHead
+from app.ledger.models import LedgerEntry, LedgerHead, SigningKey, TreeHead
+
+# Appending runs on the driver connection (asyncpg), in the caller's transaction: it is the
+# hot path of recording trades, a few statements per batch of trades.
 
 
-async def lock_head(session: AsyncSession, venue_code: str) -> LedgerHead:
-    """The venue's head row, locked until the transaction ends: appends queue here."""
-    await session.execute(
-        insert(LedgerHead).values(venue_code=venue_code, size=0).on_conflict_do_nothing()
+async def lock_head(connection: Any, venue_code: str) -> int:
+    """The venue's log size, its head row locked until the transaction ends (appends queue
+    here). The row is made on a venue's first append."""
+    size: int = await connection.fetchval(
+        "INSERT INTO ledger_head AS head (venue_code, size) VALUES ($1, 0)"
+        " ON CONFLICT (venue_code) DO UPDATE SET size = head.size RETURNING size",
+        venue_code,
     )
-    query = select(LedgerHead).where(LedgerHead.venue_code == venue_code).with_for_update()
-    return (await session.execute(query)).scalar_one()
+    return size
+
+
+async def set_size(connection: Any, venue_code: str, size: int) -> None:
+    await connection.execute(
+        "UPDATE ledger_head SET size = $2 WHERE venue_code = $1", venue_code, size
+    )
+
+
+async def nodes(connection: Any, venue_code: str, wanted: Sequence[Node]) -> dict[Node, bytes]:
+    """The stored complete subtrees among `wanted`: one index probe each, however large the
+    log (the lateral subquery keeps the planner from scanning a venue's every node)."""
+    if not wanted:
+        return {}
+    rows = await connection.fetch(
+        "SELECT w.level, w.index, n.hash"
+        " FROM unnest($2::smallint[], $3::bigint[]) AS w (level, index),"
+        " LATERAL (SELECT hash FROM ledger_node"
+        "  WHERE venue_code = $1 AND level = w.level AND index = w.index LIMIT 1) AS n",
+        venue_code,
+        [level for level, _ in wanted],
+        [index for _, index in wanted],
+    )
+    return {(row["level"], row["index"]): row["hash"] for row in rows}
+
+
+async def add_leaves(
+    connection: Any,
+    venue_code: str,
+    entries: Sequence[tuple[int, str, UUID, bytes, bytes]],
+    new_nodes: dict[Node, bytes],
+) -> None:
+    """Entries as (index, kind, ref_id, entry, leaf_hash), and the complete subtrees."""
+    await connection.executemany(
+        "INSERT INTO ledger_entry (venue_code, index, kind, ref_id, entry, leaf_hash, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, now())",
+        [(venue_code, *entry) for entry in entries],
+    )
+    await connection.executemany(
+        "INSERT INTO ledger_node (venue_code, level, index, hash) VALUES ($1, $2, $3, $4)",
+        [(venue_code, level, index, h) for (level, index), h in new_nodes.items()],
+    )
 
 
 async def size(session: AsyncSession, venue_code: str) -> int | None:
@@ -26,30 +74,6 @@ async def size(session: AsyncSession, venue_code: str) -> int | None:
     query = select(LedgerHead.size).where(LedgerHead.venue_code == venue_code)
     found: int | None = (await session.execute(query)).scalar_one_or_none()
     return found
-
-
-async def nodes(
-    session: AsyncSession, venue_code: str, wanted: Sequence[Node]
-) -> dict[Node, bytes]:
-    if not wanted:
-        return {}
-    query = select(LedgerNode.level, LedgerNode.index, LedgerNode.hash).where(
-        LedgerNode.venue_code == venue_code,
-        tuple_(LedgerNode.level, LedgerNode.index).in_(list(wanted)),
-    )
-    return {(level, index): h for level, index, h in (await session.execute(query)).all()}
-
-
-async def add_leaves(
-    session: AsyncSession, entries: list[LedgerEntry], new_nodes: dict[Node, bytes]
-) -> None:
-    session.add_all(entries)
-    venue_code = entries[0].venue_code
-    session.add_all(
-        LedgerNode(venue_code=venue_code, level=level, index=index, hash=h)
-        for (level, index), h in new_nodes.items()
-    )
-    await session.flush()
 
 
 async def entry(session: AsyncSession, venue_code: str, index: int) -> LedgerEntry | None:

@@ -12,10 +12,8 @@ from typing import Any
 from uuid import UUID
 
 import rfc8785
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ledger import merkle, repository
-from app.ledger.models import LedgerEntry
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -30,14 +28,15 @@ class Leaf:
     entry: dict[str, Any]
 
 
-async def append_many(session: AsyncSession, venue_code: str, leaves: list[Leaf]) -> list[int]:
+async def append_many(connection: Any, venue_code: str, leaves: list[Leaf]) -> list[int]:
     """Add `leaves` as the next leaves of the venue's log, in order: their indices.
 
-    The head row is locked once for all of them; the complete subtrees they finish are
-    computed here, reading only the left halves stored before this batch (one query).
+    `connection` is an asyncpg connection in a transaction (see `app.db.driver`). The head
+    row is locked once for all the leaves; the complete subtrees they finish are computed
+    here, reading only the left halves stored before this batch (one query).
     """
-    head = await repository.lock_head(session, venue_code)
-    start = head.size
+    assert connection.is_in_transaction(), "a leaf must commit with what it records"
+    start = await repository.lock_head(connection, venue_code)
     completed = {index: merkle.completed_by(index) for index in range(start, start + len(leaves))}
     # Left halves that lie before this batch are in the database; the rest are made below.
     earlier = [
@@ -46,7 +45,7 @@ async def append_many(session: AsyncSession, venue_code: str, leaves: list[Leaf]
         for level, i in nodes
         if (2 * i) << (level - 1) < start
     ]
-    known = await repository.nodes(session, venue_code, earlier)
+    known = await repository.nodes(connection, venue_code, earlier)
     entries, new_nodes = [], {}
     for offset, leaf in enumerate(leaves):
         index = start + offset
@@ -55,25 +54,15 @@ async def append_many(session: AsyncSession, venue_code: str, leaves: list[Leaf]
         for level, i in completed[index]:
             below = merkle.node_hash(known[(level - 1, 2 * i)], below)
             known[(level, i)] = new_nodes[(level, i)] = below
-        entries.append(
-            LedgerEntry(
-                venue_code=venue_code,
-                index=index,
-                kind=leaf.kind,
-                ref_id=leaf.ref_id,
-                entry=data,
-                leaf_hash=known[(0, index)],
-            )
-        )
-    await repository.add_leaves(session, entries, new_nodes)
-    head.size = start + len(leaves)
-    await session.flush()
+        entries.append((index, leaf.kind, leaf.ref_id, data, known[(0, index)]))
+    await repository.add_leaves(connection, venue_code, entries, new_nodes)
+    await repository.set_size(connection, venue_code, start + len(leaves))
     return [start + offset for offset in range(len(leaves))]
 
 
 async def append(
-    session: AsyncSession, venue_code: str, kind: str, ref_id: UUID, entry: dict[str, Any]
+    connection: Any, venue_code: str, kind: str, ref_id: UUID, entry: dict[str, Any]
 ) -> int:
     """Add `entry` as the next leaf of the venue's log: its index."""
-    (index,) = await append_many(session, venue_code, [Leaf(kind, ref_id, entry)])
+    (index,) = await append_many(connection, venue_code, [Leaf(kind, ref_id, entry)])
     return index

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import utcnow
+from app.db import driver, utcnow
 from app.errors import BadRequest, NotFound
 from app.i18n import Text
 from app.ledger import merkle, repository
@@ -28,7 +28,7 @@ class Proof:
 async def _hashes(
     session: AsyncSession, venue: str, ranges: list[tuple[int, int]]
 ) -> merkle.HashOf:
-    found = await repository.nodes(session, venue, merkle.subtrees_for(ranges))
+    found = await repository.nodes(await driver(session), venue, merkle.subtrees_for(ranges))
     return found.__getitem__
 
 

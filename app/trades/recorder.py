@@ -3,7 +3,8 @@
 Appends to a venue's log are serial (the head row's lock orders them). Taken one request
 at a time, each holds that lock for a whole request transaction; here the requests of a
 process queue per venue, and one writer takes every trade waiting, appends them all to the
-log, stores them with their idempotency records and audit events, and commits once. Each
+log, stores them with their idempotency records and audit events, and commits once, on
+the driver connection (asyncpg) without the ORM. Each
 request learns its trade's leaf index only after that commit: a 201 still means durable.
 
 If a batch fails, its trades are written again one by one, so one bad trade cannot sink
@@ -18,15 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.db import unit_of_work
+from app.db import driver_of
 from app.ledger import sequencer
 from app.trades import repository
 from app.trades.entries import trade_entry
-from app.trades.models import IdempotencyRecord, Trade
+from app.trades.models import Trade
+from app.trades.repository import FirstResponse
 from app.trades.schemas import TradeOut
 
 MAX_BATCH = 256
@@ -45,8 +47,8 @@ class Pending:
 
 
 class GroupCommitter:
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
-        self._factory = factory
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self._waiting: dict[str, list[Pending]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[tuple[UUID, str]] = set()
@@ -92,37 +94,35 @@ class GroupCommitter:
                         _fail(one, single_failure)
 
     async def _write(self, venue: str, batch: list[Pending]) -> None:
-        async with unit_of_work(self._factory) as session:
-            leaves = [sequencer.Leaf("trade", p.trade.id, trade_entry(p.trade)) for p in batch]
-            indices = await sequencer.append_many(session, venue, leaves)
-            for pending, index in zip(batch, indices, strict=True):
-                pending.trade.leaf_index = index
-            await repository.add(session, *(p.trade for p in batch))
-            for pending in batch:
-                body = TradeOut.model_validate(pending.trade).model_dump(mode="json")
-                session.add(
-                    IdempotencyRecord(
-                        api_key_id=pending.who.key_id,
-                        key=pending.idempotency_key,
-                        request_hash=pending.request_hash,
-                        response_status=201,
-                        response_body=body,
+        """One transaction on the driver connection: the hot path skips the ORM."""
+        async with self._engine.connect() as connection:
+            raw = await driver_of(connection)
+            async with raw.transaction():
+                leaves = [sequencer.Leaf("trade", p.trade.id, trade_entry(p.trade)) for p in batch]
+                indices = await sequencer.append_many(raw, venue, leaves)
+                first_responses, events = [], []
+                for pending, index in zip(batch, indices, strict=True):
+                    pending.trade.leaf_index = index
+                    body = TradeOut.model_validate(pending.trade).model_dump(mode="json")
+                    first_responses.append(
+                        (
+                            pending.who.key_id,
+                            pending.idempotency_key,
+                            FirstResponse(pending.request_hash, 201, body),
+                        )
                     )
-                )
-                session.add(
-                    audit.event(
-                        pending.who,
-                        "trade.record",
-                        "trade",
-                        pending.trade.id,
-                        {
-                            "venue_code": venue,
-                            "leaf_index": pending.trade.leaf_index,
-                            "amount": body["amount"],
-                        },
-                        request_id=pending.request_id,
+                    events.append(
+                        audit.event(
+                            pending.who,
+                            "trade.record",
+                            "trade",
+                            pending.trade.id,
+                            {"venue_code": venue, "leaf_index": index, "amount": body["amount"]},
+                            request_id=pending.request_id,
+                        )
                     )
-                )
+                await repository.add_recorded(raw, [p.trade for p in batch], first_responses)
+                await audit.add_on_driver(raw, events)
         for pending in batch:
             if not pending.done.done():
                 pending.done.set_result(pending.trade)

@@ -65,17 +65,21 @@ async def record_trade(
     with committer.claim(who.key_id, idempotency_key) as claimed:
         if not claimed:
             raise service.in_flight()
-        first = await service.replay(session, who, idempotency_key, digest)
+        facts = await service.facts_for(session, who, idempotency_key, data)
+        first = service.replay(facts.first_response, digest)
         if first is not None:
             return JSONResponse(
-                first.response_body,
-                status_code=first.response_status,
+                first.body,
+                status_code=first.status,
                 headers={
                     "Idempotent-Replayed": "true",
-                    "Location": f"/v1/transactions/{first.response_body['id']}",
+                    "Location": f"/v1/transactions/{first.body['id']}",
                 },
             )
-        trade = await service.record(session, who, data, idempotency_key, digest, committer)
+        # Nothing is written in this session: its connection goes back to the pool while
+        # the group committer (with a connection of its own) stores the trade.
+        await session.rollback()
+        trade = await service.record(who, data, facts, idempotency_key, digest, committer)
     response.headers["Location"] = f"/v1/transactions/{trade.id}"
     return TradeOut.model_validate(trade)
 

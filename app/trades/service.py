@@ -15,37 +15,33 @@ from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
+import asyncpg
 import rfc8785
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.context import current_request_id
-from app.db import new_id, utcnow
+from app.db import driver, new_id, utcnow
 from app.errors import (
     Conflict,
     Forbidden,
     NotFound,
     ShushangError,
     ValidationFailed,
-    sqlstate,
 )
 from app.i18n import Text
 from app.ledger import sequencer
-from app.listings import repository as listings
 from app.listings.states import ListingStatus
-from app.merchants import repository as merchants
-from app.products import repository as products
 from app.trades import repository
 from app.trades.entries import event_entry
-from app.trades.models import IdempotencyRecord, Trade, TradeEvent
+from app.trades.models import Trade, TradeEvent
 from app.trades.recorder import GroupCommitter, Pending
-from app.trades.repository import TradeFilter
+from app.trades.repository import FirstResponse, RecordingFacts, TradeFilter
 from app.trades.rules import event_problem
 from app.trades.schemas import TradeCreate, TradeEventCreate
-from app.venues import service as venues
+from app.venues.service import VENUE
 
 TRADE = Text("trade", "交易")
 
@@ -69,19 +65,16 @@ def _invalid(field: str, en: str, zh: str) -> ValidationFailed:
     return ValidationFailed.field(["body", field], Text(en, zh))
 
 
-async def replay(
-    session: AsyncSession, who: Principal, key: str, digest: bytes
-) -> IdempotencyRecord | None:
+def replay(first: FirstResponse | None, digest: bytes) -> FirstResponse | None:
     """The first response for this key, or None when this request is the first."""
-    found = await repository.idempotency_record(session, who.key_id, key)
-    if found is not None and found.request_hash != digest:
+    if first is not None and first.request_hash != digest:
         raise IdempotencyMismatch(
             Text(
                 "This Idempotency-Key was used for a different request.",
                 "该幂等键已用于另一个不同的请求。",
             )
         )
-    return found
+    return first
 
 
 def in_flight() -> IdempotencyInFlight:
@@ -94,22 +87,33 @@ def in_flight() -> IdempotencyInFlight:
     )
 
 
-async def record(
-    session: AsyncSession,
-    who: Principal,
-    data: TradeCreate,
-    key: str,
-    digest: bytes,
-    committer: GroupCommitter,
-) -> Trade:
-    venue = await venues.get(session, data.venue_code)
+async def facts_for(
+    session: AsyncSession, who: Principal, key: str, data: TradeCreate
+) -> RecordingFacts:
+    return await repository.recording_facts(
+        session,
+        who.key_id,
+        key,
+        data.venue_code,
+        data.seller_merchant_id,
+        data.buyer_merchant_id,
+        data.listing_id,
+        data.product_id,
+    )
+
+
+def _checked_product(who: Principal, data: TradeCreate, facts: RecordingFacts) -> UUID | None:
+    """The rules of DOMAIN.md (Trades) on the facts read: the trade's product, or a problem."""
+    if facts.fee_rate is None:
+        raise NotFound.of(VENUE, data.venue_code)
     if data.buyer_merchant_id == data.seller_merchant_id:
         raise _invalid(
             "buyer_merchant_id", "is the seller: a trade has two parties", "与卖方相同:交易须有两方"
         )
-    for field in ("seller_merchant_id", "buyer_merchant_id"):
-        if not await merchants.is_registered(session, getattr(data, field)):
-            raise _invalid(field, "names no merchant", "数商不存在")
+    if not facts.seller_known:
+        raise _invalid("seller_merchant_id", "names no merchant", "数商不存在")
+    if not facts.buyer_known:
+        raise _invalid("buyer_merchant_id", "names no merchant", "数商不存在")
     if not who.is_operator and (data.on_venue or not who.owns_merchant(data.seller_merchant_id)):
         raise Forbidden(
             Text(
@@ -118,41 +122,47 @@ async def record(
                 "数商密钥只能登记本数商作为卖方的场外交易;其余由运营方记录。",
             )
         )
-    product_id = data.product_id
-    if data.on_venue:
-        if data.listing_id is None:
-            raise _invalid("listing_id", "is required for an on-venue trade", "场内交易须提供挂牌")
-        listing = await listings.get(session, data.listing_id)
-        if listing is None or listing.venue_code != venue.code:
-            raise _invalid(
-                "listing_id", f"names no listing at {venue.code}", f"不是 {venue.code} 的挂牌"
-            )
-        if listing.status != ListingStatus.listed.value:
-            raise Conflict(
-                Text(
-                    f"The listing is {listing.status}, not listed.",
-                    f"该挂牌状态为 {listing.status},不是已挂牌。",
-                ),
-                current_status=listing.status,
-            )
-        if listing.merchant_id != data.seller_merchant_id:
-            raise _invalid("seller_merchant_id", "is not the listing's merchant", "不是挂牌的数商")
-        if product_id is not None and product_id != listing.product_id:
-            raise _invalid("product_id", "is not the listing's product", "不是挂牌的产品")
-        product_id = listing.product_id
-    else:
+    venue = data.venue_code
+    if not data.on_venue:
         if data.listing_id is not None:
             raise _invalid("listing_id", "is for on-venue trades only", "仅场内交易填写挂牌")
-        if product_id is not None:
-            product = await products.get(session, product_id)
-            if product is None or product.merchant_id != data.seller_merchant_id:
-                raise _invalid("product_id", "names no product of the seller", "不是卖方的产品")
+        if data.product_id is not None and facts.product_merchant_id != data.seller_merchant_id:
+            raise _invalid("product_id", "names no product of the seller", "不是卖方的产品")
+        return data.product_id
+    if data.listing_id is None:
+        raise _invalid("listing_id", "is required for an on-venue trade", "场内交易须提供挂牌")
+    if facts.listing_venue != venue:
+        raise _invalid("listing_id", f"names no listing at {venue}", f"不是 {venue} 的挂牌")
+    if facts.listing_status != ListingStatus.listed.value:
+        raise Conflict(
+            Text(
+                f"The listing is {facts.listing_status}, not listed.",
+                f"该挂牌状态为 {facts.listing_status},不是已挂牌。",
+            ),
+            current_status=facts.listing_status,
+        )
+    if facts.listing_merchant_id != data.seller_merchant_id:
+        raise _invalid("seller_merchant_id", "is not the listing's merchant", "不是挂牌的数商")
+    if data.product_id is not None and data.product_id != facts.listing_product_id:
+        raise _invalid("product_id", "is not the listing's product", "不是挂牌的产品")
+    return facts.listing_product_id
 
+
+async def record(
+    who: Principal,
+    data: TradeCreate,
+    facts: RecordingFacts,
+    key: str,
+    digest: bytes,
+    committer: GroupCommitter,
+) -> Trade:
+    product_id = _checked_product(who, data, facts)
+    assert facts.fee_rate is not None
     amount = Decimal(data.amount)
-    fee = (amount * venue.fee_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    fee = (amount * facts.fee_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
     trade = Trade(
         id=new_id(),
-        venue_code=venue.code,
+        venue_code=data.venue_code,
         listing_id=data.listing_id if data.on_venue else None,
         product_id=product_id,
         seller_merchant_id=data.seller_merchant_id,
@@ -168,10 +178,8 @@ async def record(
         recorded_by_key_id=who.key_id,
         created_at=utcnow(),
     )
-    # Nothing is written in this session: give its connection back, then let the group
-    # committer append the trade to the venue's log and store it, with its idempotency
-    # record and audit event, in a transaction shared with other trades.
-    await session.rollback()
+    # The group committer appends the trade to the venue's log and stores it, with its
+    # idempotency record and audit event, in a transaction shared with other trades.
     try:
         return await committer.record(
             Pending(
@@ -182,10 +190,8 @@ async def record(
                 request_id=current_request_id(),
             )
         )
-    except IntegrityError as exc:
-        if sqlstate(exc) == "23505":  # another process recorded this key first
-            raise in_flight() from exc
-        raise
+    except asyncpg.UniqueViolationError as exc:  # another process recorded this key first
+        raise in_flight() from exc
 
 
 def may_see(who: Principal, trade: Trade) -> bool:
@@ -234,7 +240,7 @@ async def add_event(
         created_at=now,
     )
     index = await sequencer.append(
-        session, trade.venue_code, "trade_event", event.id, event_entry(event)
+        await driver(session), trade.venue_code, "trade_event", event.id, event_entry(event)
     )
     event.leaf_index = index
     await repository.add(session, event)
