@@ -25,8 +25,12 @@ cli = typer.Typer(
 )
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
-ledger_cli = typer.Typer(help="The per-venue trade ledgers.", no_args_is_help=True)
+ledger_cli = typer.Typer(
+    help="The ledgers: one per venue, and IPR for IP registrations.", no_args_is_help=True
+)
 cli.add_typer(ledger_cli, name="ledger")
+ip_cli = typer.Typer(help="Data IP registrations.", no_args_is_help=True)
+cli.add_typer(ip_cli, name="ip")
 
 
 def database_url(settings: Settings) -> str:
@@ -177,8 +181,11 @@ def demo() -> None:
 
 
 @ledger_cli.command("verify")
-def verify_ledger(venue: Annotated[str, typer.Argument(help="Venue code, e.g. HZDEX.")]) -> None:
-    """Recompute every leaf from the stored trades and events, and check the signed head.
+def verify_ledger(
+    venue: Annotated[str, typer.Argument(help="Venue code, e.g. HZDEX, or IPR.")],
+) -> None:
+    """Recompute every leaf from the stored trades and events (or, for IPR, the registration
+    steps), and check the signed head.
 
     Exits 1 naming the first index that does not match."""
     from app.db import create_engine, create_sessionmaker
@@ -202,9 +209,29 @@ def verify_ledger(venue: Annotated[str, typer.Argument(help="Venue code, e.g. HZ
     if not result.ok:
         raise typer.Exit(1)
     typer.echo(
-        f"{venue}: {result.checked} entries rebuilt from their trades and events; "
+        f"{venue}: {result.checked} entries rebuilt from their stored rows; "
         f"signed head of size {result.head_size} verified"
     )
+
+
+@ip_cli.command("expire")
+def expire_certificates() -> None:
+    """Record the expiry of every certificate whose validity has passed (`serve` does it
+    hourly)."""
+    from app.db import create_engine, create_sessionmaker
+    from app.ip.expiry import expire_once
+
+    settings = get_settings()
+    url = database_url(settings)
+
+    async def run() -> int:
+        engine = create_engine(settings, url, pool_size=1, max_overflow=0)
+        try:
+            return await expire_once(create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"{asyncio.run(run())} certificates expired")
 
 
 @cli.command()

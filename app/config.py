@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     ledger_signing_key: str | None = Field(
         default=None, description="PEM Ed25519 private key; default: created under data_dir."
     )
+    ip_notice_working_days: int = Field(
+        default=10, ge=0, le=100, description="Public notice of an IP registration (0: none)."
+    )
+    ip_authority_code: str = Field(
+        default="3300", pattern=r"^\d{4}$", description="Registry code in certificate numbers."
+    )
+    ip_validity_years: int = Field(default=3, ge=1, le=50)
     db_pool_size: int = Field(default=20, ge=1)
     # Overflow connections are closed as soon as they are given back: under load that is a
     # new PostgreSQL backend per request. A fixed pool queues instead (db_pool_timeout).

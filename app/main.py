@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +22,9 @@ from app.auth.ratelimit import RateLimiter
 from app.auth.router import router as api_keys_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.ip.expiry import sweep_forever
+from app.ip.router import certificates as certificates_router
+from app.ip.router import router as ip_router
 from app.ledger.router import router as ledger_router
 from app.listings.router import router as listings_router
 from app.merchants.router import router as merchants_router
@@ -57,7 +62,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        expiry = asyncio.create_task(sweep_forever(app.state.sessionmaker))
         yield
+        expiry.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await expiry
         await engine.dispose()
 
     app = FastAPI(
@@ -72,6 +81,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             {"name": "samples", "description": "Sample files of products, for assessment."},
             {"name": "assessments", "description": "Quality, compliance and valuation results."},
             {"name": "listings", "description": "Products listed (挂牌) on venues."},
+            {
+                "name": "ip-registrations",
+                "description": "Data IP registration (数据知识产权登记) and certificates.",
+            },
             {"name": "transactions", "description": "Trades and their events; never changed."},
             {"name": "ledger", "description": "Per-venue Merkle logs (RFC 9162), for auditors."},
             {"name": "stats", "description": "The exchange at a glance."},
@@ -103,6 +116,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         samples_router,
         assessments_router,
         listings_router,
+        ip_router,
+        certificates_router,
         stats_router,
         trades_router,
         ledger_router,

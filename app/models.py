@@ -4,6 +4,7 @@ from app.assessments.models import Assessment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.db import Base
+from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
 from app.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SigningKey, TreeHead
 from app.listings.models import Listing, ListingEvent
 from app.merchants.models import Certification, Merchant
@@ -19,6 +20,11 @@ __all__ = [
     "Base",
     "Certification",
     "IdempotencyRecord",
+    "IpLicence",
+    "IpObjection",
+    "IpPledge",
+    "IpRegistration",
+    "IpStep",
     "LedgerEntry",
     "LedgerHead",
     "LedgerNode",

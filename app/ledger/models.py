@@ -10,15 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 
+# Each venue has a log named by its code; data IP registrations have the registry log.
+REGISTRY_LOG = "IPR"
+
 
 class LedgerHead(Base):
     """How many leaves a venue's log has; its row lock orders the appends."""
 
     __tablename__ = "ledger_head"
 
-    venue_code: Mapped[str] = mapped_column(
-        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
-    )
+    venue_code: Mapped[str] = mapped_column(String(16), primary_key=True)  # a log's name
     size: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -27,9 +28,7 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entry"
 
-    venue_code: Mapped[str] = mapped_column(
-        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
-    )
+    venue_code: Mapped[str] = mapped_column(String(16), primary_key=True)  # a log's name
     index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     ref_id: Mapped[UUID] = mapped_column(index=True)
@@ -43,9 +42,7 @@ class LedgerNode(Base):
 
     __tablename__ = "ledger_node"
 
-    venue_code: Mapped[str] = mapped_column(
-        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
-    )
+    venue_code: Mapped[str] = mapped_column(String(16), primary_key=True)  # a log's name
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -56,9 +53,7 @@ class TreeHead(Base):
 
     __tablename__ = "ledger_tree_head"
 
-    venue_code: Mapped[str] = mapped_column(
-        ForeignKey("venue.code", ondelete="RESTRICT"), primary_key=True
-    )
+    venue_code: Mapped[str] = mapped_column(String(16), primary_key=True)  # a log's name
     tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))

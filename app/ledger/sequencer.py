@@ -8,12 +8,19 @@ trade that caused it, or not at all: a 201 means the leaf is durable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import rfc8785
 
 from app.ledger import merkle, repository
+
+
+def utc_text(moment: datetime) -> str:
+    """A time in an entry: UTC with microseconds, what PostgreSQL gives back, so an entry
+    rebuilt from stored rows is byte-identical."""
+    return moment.astimezone(UTC).isoformat()
 
 
 def canonical(entry: dict[str, Any]) -> bytes:

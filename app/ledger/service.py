@@ -12,7 +12,7 @@ from app.db import driver, utcnow
 from app.errors import BadRequest, NotFound
 from app.i18n import Text
 from app.ledger import merkle, repository
-from app.ledger.models import LedgerEntry, TreeHead
+from app.ledger.models import REGISTRY_LOG, LedgerEntry, TreeHead
 from app.ledger.signing import Signer, tree_head_message
 from app.venues import service as venues
 
@@ -67,10 +67,12 @@ async def tree_head(
 
 
 async def _size(session: AsyncSession, venue_code: str) -> int:
-    """The log's size; a venue whose log is still empty is looked up, for a 404 if unknown."""
+    """The log's size; a venue whose log is still empty is looked up, for a 404 if unknown.
+    Besides one log per venue there is the registry log `IPR` of data IP registrations."""
     size = await repository.size(session, venue_code)
     if size is None:
-        await venues.get(session, venue_code)
+        if venue_code != REGISTRY_LOG:
+            await venues.get(session, venue_code)
         return 0
     return size
 

@@ -1,5 +1,6 @@
-"""`shushang ledger verify VENUE`: recompute every leaf from the stored trades and events,
-rebuild the tree, and check the latest signed head against it.
+"""`shushang ledger verify LOG`: recompute every leaf from the stored rows (trades and their
+events for a venue's log, registration steps for `IPR`), rebuild the tree, and check the
+latest signed head against it.
 
 A row changed behind the ledger's back (triggers disabled, a restore gone wrong) shows as
 the first index whose rebuilt entry no longer matches what was hashed.
@@ -7,13 +8,18 @@ the first index whose rebuilt entry no longer matches what was hashed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ip.entries import step_entry
+from app.ip.models import IpStep
 from app.ledger import merkle, repository
+from app.ledger.models import LedgerEntry
 from app.ledger.sequencer import canonical
 from app.ledger.signing import tree_head_message, verify
 from app.trades.entries import event_entry, trade_entry
@@ -35,17 +41,23 @@ class Verification:
         return not self.problems
 
 
-async def _rows(
-    session: AsyncSession, kind: str, ids: list[UUID]
-) -> dict[UUID, Trade | TradeEvent]:
-    rows: dict[UUID, Trade | TradeEvent] = {}
-    if kind == "trade":
-        trades = await session.execute(select(Trade).where(Trade.id.in_(ids)))
-        rows.update((t.id, t) for t in trades.scalars())
-    else:
-        events = await session.execute(select(TradeEvent).where(TradeEvent.id.in_(ids)))
-        rows.update((e.id, e) for e in events.scalars())
-    return rows
+# What each kind of leaf is rebuilt from: its table and the function that made its entry.
+_SOURCES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
+    "trade": (Trade, trade_entry),
+    "trade_event": (TradeEvent, event_entry),
+    "ip_step": (IpStep, step_entry),
+}
+
+
+async def _rebuilt(session: AsyncSession, batch: list[LedgerEntry]) -> dict[UUID, bytes]:
+    """The entries rebuilt from the stored rows that the batch's leaves name."""
+    rebuilt: dict[UUID, bytes] = {}
+    for kind, (model, entry_of) in _SOURCES.items():
+        ids = [e.ref_id for e in batch if e.kind == kind]
+        if ids:
+            rows = await session.execute(select(model).where(model.id.in_(ids)))
+            rebuilt.update((row.id, canonical(entry_of(row))) for row in rows.scalars())
+    return rebuilt
 
 
 async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
@@ -57,25 +69,19 @@ async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
         if not batch:
             result.problems.append((index, "entries missing from here on"))
             break
-        rows: dict[UUID, Trade | TradeEvent] = {}
-        for kind in ("trade", "trade_event"):
-            rows |= await _rows(session, kind, [e.ref_id for e in batch if e.kind == kind])
+        rows = await _rebuilt(session, batch)
         for entry in batch:
             if entry.index != index:
                 result.problems.append((index, "a gap in the log"))
                 return result
-            row = rows.get(entry.ref_id)
-            if row is None:
+            rebuilt = rows.get(entry.ref_id)
+            if rebuilt is None:
                 result.problems.append((index, f"the {entry.kind} {entry.ref_id} is gone"))
                 rebuilt = entry.entry
-            else:
-                rebuilt = canonical(
-                    trade_entry(row) if isinstance(row, Trade) else event_entry(row)
+            elif rebuilt != entry.entry:
+                result.problems.append(
+                    (index, f"the stored {entry.kind} no longer matches its entry")
                 )
-                if rebuilt != entry.entry:
-                    result.problems.append(
-                        (index, f"the stored {entry.kind} no longer matches its entry")
-                    )
             if merkle.leaf_hash(entry.entry) != entry.leaf_hash:
                 result.problems.append((index, "the leaf hash does not match the entry"))
             nodes[(0, index)] = merkle.leaf_hash(rebuilt)

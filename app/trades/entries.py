@@ -3,16 +3,11 @@ and again by `shushang ledger verify`, which rebuilds every leaf from the stored
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from app.ledger.sequencer import utc_text
 from app.money import cents
 from app.trades.models import Trade, TradeEvent
-
-
-def _time(moment: datetime) -> str:
-    """UTC, microseconds: what PostgreSQL gives back, so a rebuilt entry is byte-identical."""
-    return moment.astimezone(UTC).isoformat()
 
 
 def trade_entry(trade: Trade) -> dict[str, Any]:
@@ -31,8 +26,8 @@ def trade_entry(trade: Trade) -> dict[str, Any]:
         "term": trade.term,
         "on_venue": trade.on_venue,
         "contract_digest": trade.contract_digest,
-        "occurred_at": _time(trade.occurred_at),
-        "recorded_at": _time(trade.created_at),
+        "occurred_at": utc_text(trade.occurred_at),
+        "recorded_at": utc_text(trade.created_at),
     }
 
 
@@ -42,7 +37,7 @@ def event_entry(event: TradeEvent) -> dict[str, Any]:
         "event_id": str(event.id),
         "trade_id": str(event.trade_id),
         "event": event.type,
-        "occurred_at": _time(event.occurred_at),
+        "occurred_at": utc_text(event.occurred_at),
         "note": event.note,
-        "recorded_at": _time(event.created_at),
+        "recorded_at": utc_text(event.created_at),
     }

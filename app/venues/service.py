@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.db import utcnow
-from app.errors import Duplicate, NotFound
+from app.errors import Duplicate, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.i18n import Text
+from app.ledger.models import REGISTRY_LOG
 from app.venues import repository
 from app.venues.models import NegativeListVersion, Venue
 from app.venues.negative_list import default_negative_list
@@ -29,6 +30,14 @@ async def get(session: AsyncSession, code: str) -> Venue:
 
 
 async def create(session: AsyncSession, who: Principal, data: VenueCreate) -> Venue:
+    if data.code == REGISTRY_LOG:
+        raise ValidationFailed.field(
+            ["body", "code"],
+            Text(
+                f"is reserved: {REGISTRY_LOG} names the IP registry's ledger",
+                f"为保留代码:{REGISTRY_LOG} 是数据知识产权登记簿的账本",
+            ),
+        )
     if await repository.get(session, data.code) is not None:
         raise Duplicate(
             Text(f"Venue {data.code} already exists.", f"交易场所 {data.code} 已存在。")

@@ -1,0 +1,448 @@
+"""`/v1/ip-registrations` (数据知识产权登记) and `/v1/certificates/{number}` (public
+verification of a certificate)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Path, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.clock import shanghai_today
+from app.deps import AppSettings, Session
+from app.errors import ValidationFailed
+from app.etags import set_etag
+from app.i18n import Text
+from app.ip import repository, service
+from app.ip.models import IpRegistration
+from app.ip.schemas import (
+    CertificateOut,
+    Decision,
+    Examination,
+    IpChange,
+    IpRegistrationCreate,
+    IpRegistrationDetail,
+    IpRegistrationOut,
+    LicenceCreate,
+    LicenceOut,
+    ObjectionCreate,
+    ObjectionDecision,
+    ObjectionOut,
+    OptionalReason,
+    Party,
+    PledgeCreate,
+    PledgeOut,
+    ReasonBody,
+    Release,
+    StepOut,
+    Transfer,
+)
+from app.ip.states import Action, IpStatus
+from app.merchants import repository as merchants
+from app.openapi_docs import errors
+from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.products import repository as products
+
+router = APIRouter(prefix="/v1/ip-registrations", tags=["ip-registrations"])
+certificates = APIRouter(prefix="/v1/certificates", tags=["ip-registrations"])
+
+MerchantOrOperator = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
+Operator = Annotated[Principal, Depends(require(Role.operator))]
+IfMatch = Annotated[str | None, Header(description="The registration's ETag.")]
+STEP_ERRORS = errors(401, 403, 404, 409, 412, 422)
+
+
+def registration_out(registration: IpRegistration) -> IpRegistrationOut:
+    today = shanghai_today()
+    return IpRegistrationOut(
+        id=registration.id,
+        product_id=registration.product_id,
+        applicant_merchant_id=registration.applicant_merchant_id,
+        holder_merchant_id=registration.holder_merchant_id,
+        data_name=registration.data_name,
+        domain=registration.domain,
+        sources=registration.sources,
+        scale=registration.scale,
+        data_format=registration.data_format,
+        structure=registration.structure,
+        update_frequency=registration.update_frequency,
+        time_span_start=registration.time_span_start,
+        time_span_end=registration.time_span_end,
+        processing_rules=registration.processing_rules,
+        application_scenarios=registration.application_scenarios,
+        evidence_digest=registration.evidence_digest,
+        evidence_reference=registration.evidence_reference,
+        status=service.effective_status(registration, today),
+        publicity_starts_at=registration.publicity_starts_at,
+        publicity_ends_at=registration.publicity_ends_at,
+        certificate_number=registration.certificate_number,
+        granted_on=registration.granted_on,
+        valid_until=registration.valid_until,
+        decision_reason=registration.decision_reason,
+        allowed_actions=service.allowed_actions(registration, today),
+        created_at=registration.created_at,
+        updated_at=registration.updated_at,
+        version=registration.version,
+    )
+
+
+async def _detail(
+    session: AsyncSession, registration: IpRegistration, response: Response
+) -> IpRegistrationDetail:
+    set_etag(response, registration.version)
+    return IpRegistrationDetail(
+        **registration_out(registration).model_dump(),
+        objections=[
+            ObjectionOut.model_validate(o)
+            for o in await repository.objections(session, registration.id)
+        ],
+        licences=[
+            LicenceOut.model_validate(lic)
+            for lic in await repository.licences(session, registration.id)
+        ],
+        pledges=[
+            PledgeOut.model_validate(p) for p in await repository.pledges(session, registration.id)
+        ],
+        history=[
+            StepOut.model_validate(s) for s in await repository.steps(session, registration.id)
+        ],
+    )
+
+
+@router.post(
+    "",
+    response_model=IpRegistrationDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def apply(
+    data: IpRegistrationCreate, session: Session, who: MerchantOrOperator, response: Response
+) -> IpRegistrationDetail:
+    """Apply to register the data IP of a product (its merchant; or an operator for it).
+    Core data, sources without proof of lawful authorisation and missing evidence are 422
+    with `reasons`; a product under an open ownership objection, or with a registration in
+    progress or in force, is 409."""
+    registration = await service.create(session, who, data)
+    response.headers["Location"] = f"/v1/ip-registrations/{registration.id}"
+    return await _detail(session, registration, response)
+
+
+@router.get("", response_model=Page[IpRegistrationOut], responses=errors(401, 422))
+async def list_registrations(
+    session: Session,
+    who: OptionalPrincipal,
+    page: Annotated[PageParams, Depends(page_params)],
+    status: IpStatus | None = None,
+    product_id: UUID | None = None,
+    holder_merchant_id: UUID | None = None,
+) -> Page[IpRegistrationOut]:
+    """Registrations, oldest first: anyone sees those under public notice or certified; a
+    merchant also its own applications; operators, assessors and auditors all."""
+    where = repository.IpFilter(
+        status=status.value if status else None,
+        product_id=product_id,
+        holder_merchant_id=holder_merchant_id,
+    )
+    rows = await repository.list_page(session, who, where, id_after(page), page.limit)
+    items, next_cursor = cut(rows, page.limit, lambda r: [str(r.id)])
+    return Page[IpRegistrationOut](
+        items=[registration_out(r) for r in items], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{registration_id}", response_model=IpRegistrationDetail, responses=errors(401, 404, 422)
+)
+async def get_registration(
+    registration_id: UUID, session: Session, who: OptionalPrincipal, response: Response
+) -> IpRegistrationDetail:
+    """One registration with its objections, licences, pledges and every step, each with
+    its position in the registry log `IPR`."""
+    registration = await service.get_visible(session, who, registration_id)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/examine", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def examine(
+    registration_id: UUID,
+    data: Examination,
+    session: Session,
+    who: Operator,
+    settings: AppSettings,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Formal examination (operator): `accept` starts the public notice (公示) of
+    `SHUSHANG_IP_NOTICE_WORKING_DAYS` working days; `reject` needs a `reason`."""
+    if data.decision is Decision.accept:
+        registration = await service.examine_accept(
+            session, who, registration_id, if_match, settings
+        )
+    else:
+        if not data.reason:
+            raise ValidationFailed.field(
+                ["body", "reason"], Text("is required to reject", "驳回时必填")
+            )
+        registration = await service.reject(session, who, registration_id, data.reason, if_match)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/reject", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def reject(
+    registration_id: UUID,
+    data: ReasonBody,
+    session: Session,
+    who: Operator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Refuse a registration under examination or under objection (operator)."""
+    registration = await service.reject(session, who, registration_id, data.reason, if_match)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/objections",
+    response_model=ObjectionOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def raise_objection(
+    registration_id: UUID, data: ObjectionCreate, session: Session, who: CurrentPrincipal
+) -> ObjectionOut:
+    """Object during the public notice (any authenticated caller but the applicant): the
+    registration becomes `objected` until the operator decides. After the notice, 409."""
+    _, objection = await service.object_to(session, who, registration_id, data)
+    return ObjectionOut.model_validate(objection)
+
+
+@router.post(
+    "/{registration_id}/objections/{objection_id}/{decision}",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+)
+async def decide_objection(
+    registration_id: UUID,
+    objection_id: UUID,
+    decision: Annotated[
+        ObjectionDecision,
+        Path(description="`uphold` (the registration is rejected) or `dismiss`."),
+    ],
+    session: Session,
+    who: Operator,
+    response: Response,
+    data: OptionalReason | None = None,
+) -> IpRegistrationDetail:
+    """Decide an open objection (operator). Upholding rejects the registration and needs a
+    `reason`; dismissing the last open one resumes the public notice."""
+    reason = data.reason if data else None
+    uphold = decision is ObjectionDecision.uphold
+    if uphold and not reason:
+        raise ValidationFailed.field(
+            ["body", "reason"], Text("is required to uphold", "维持异议时必填")
+        )
+    registration = await service.decide_objection(
+        session, who, registration_id, objection_id, uphold, reason
+    )
+    return await _detail(session, registration, response)
+
+
+@router.post("/{registration_id}/grant", response_model=IpRegistrationDetail, responses=STEP_ERRORS)
+async def grant(
+    registration_id: UUID,
+    session: Session,
+    who: Operator,
+    settings: AppSettings,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Register and issue the certificate (operator): only after the public notice has
+    ended with no open objection (409 before, saying when it ends). The certificate number
+    has 17 digits: year, month, the registry's code (3300) and a serial."""
+    registration = await service.grant(session, who, registration_id, if_match, settings)
+    return await _detail(session, registration, response)
+
+
+@router.post("/{registration_id}/renew", response_model=IpRegistrationDetail, responses=STEP_ERRORS)
+async def renew(
+    registration_id: UUID,
+    session: Session,
+    who: MerchantOrOperator,
+    settings: AppSettings,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Renew the certificate for another term (the holder or an operator), up to the end
+    of any source agreement."""
+    registration = await service.renew(session, who, registration_id, if_match, settings)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/change", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def change(
+    registration_id: UUID,
+    data: IpChange,
+    session: Session,
+    who: MerchantOrOperator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """变更 the registered particulars (the holder or an operator); the step keeps the old
+    and new values."""
+    registration = await service.change(session, who, registration_id, data, if_match)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/transfer", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def transfer(
+    registration_id: UUID,
+    data: Transfer,
+    session: Session,
+    who: MerchantOrOperator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """转移 to another merchant (the holder or an operator); 409 while pledged."""
+    registration = await service.transfer(
+        session, who, registration_id, data.to_merchant_id, data.reason, if_match
+    )
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/license", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def license(
+    registration_id: UUID,
+    data: LicenceCreate,
+    session: Session,
+    who: MerchantOrOperator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """许可: license the data IP (the holder or an operator). An exclusive licence admits no
+    overlapping licence, and none may overlap an exclusive one (409)."""
+    registration = await service.license(session, who, registration_id, data, if_match)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/pledge", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def pledge(
+    registration_id: UUID,
+    data: PledgeCreate,
+    session: Session,
+    who: MerchantOrOperator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """质押 the data IP as security (the holder or an operator); one pledge at a time."""
+    registration = await service.pledge(session, who, registration_id, data, if_match)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/release", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def release(
+    registration_id: UUID,
+    data: Release,
+    session: Session,
+    who: MerchantOrOperator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Release a pledge (the holder or an operator)."""
+    registration = await service.release(session, who, registration_id, data.pledge_id, if_match)
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/cancel", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def cancel(
+    registration_id: UUID,
+    session: Session,
+    who: MerchantOrOperator,
+    response: Response,
+    data: OptionalReason | None = None,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """注销 the certificate (the holder or an operator); 409 while pledged."""
+    registration = await service.end(
+        session, who, registration_id, Action.cancel, data.reason if data else None, if_match
+    )
+    return await _detail(session, registration, response)
+
+
+@router.post(
+    "/{registration_id}/revoke", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def revoke(
+    registration_id: UUID,
+    data: ReasonBody,
+    session: Session,
+    who: Operator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """撤销 the certificate (operator, with a reason)."""
+    registration = await service.end(
+        session, who, registration_id, Action.revoke, data.reason, if_match
+    )
+    return await _detail(session, registration, response)
+
+
+@certificates.get("/{number}", response_model=CertificateOut, responses=errors(404, 422))
+async def verify_certificate(
+    number: Annotated[str, Path(pattern=r"^\d{17}$", examples=["20261133000000001"])],
+    session: Session,
+) -> CertificateOut:
+    """Verify a certificate (anyone): holder, product, status and whether it is valid
+    today, licences and pledges in force, the evidence digest, and every step with its leaf
+    in the registry log `IPR` (prove each with `/v1/ledgers/IPR/proofs/inclusion`)."""
+    registration = await service.certificate(session, number)
+    today = shanghai_today()
+    holder = await merchants.get(session, registration.holder_merchant_id)
+    product = await products.get(session, registration.product_id)
+    assert holder is not None and product is not None and registration.granted_on is not None
+    assert registration.valid_until is not None and registration.certificate_number is not None
+    current = service.effective_status(registration, today)
+    licences = await repository.licences(session, registration.id)
+    pledges = await repository.pledges(session, registration.id)
+    return CertificateOut(
+        certificate_number=registration.certificate_number,
+        registration_id=registration.id,
+        status=current,
+        valid_today=current is IpStatus.registered
+        and registration.granted_on <= today <= registration.valid_until,
+        granted_on=registration.granted_on,
+        valid_until=registration.valid_until,
+        holder=Party(id=holder.id, name=holder.name),
+        product=Party(id=product.id, name=product.name),
+        data_name=registration.data_name,
+        domain=registration.domain,
+        evidence_digest=registration.evidence_digest,
+        licences_in_force=[
+            LicenceOut.model_validate(lic) for lic in service.licences_in_force(licences, today)
+        ],
+        pledges_in_force=[
+            PledgeOut.model_validate(p) for p in service.pledges_in_force(pledges, today)
+        ],
+        history=[
+            StepOut.model_validate(s) for s in await repository.steps(session, registration.id)
+        ],
+    )

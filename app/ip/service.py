@@ -1,0 +1,861 @@
+"""Data IP registration rules (DOMAIN.md, Data IP registration): applications, examination,
+public notice counted in working days, objections, grant with a certificate number, and
+what a holder does with a certificate afterwards. Every step is kept in `ip_step` and
+appended to the registry log `IPR`, in the transaction that takes it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.clock import shanghai_today
+from app.config import Settings
+from app.db import driver, new_id, utcnow
+from app.errors import Conflict, Forbidden, NotFound, ShushangError, ValidationFailed
+from app.etags import check_if_match
+from app.i18n import Text
+from app.ip import repository
+from app.ip.entries import step_entry
+from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
+from app.ip.schemas import (
+    IpChange,
+    IpRegistrationCreate,
+    LicenceCreate,
+    ObjectionCreate,
+    PledgeCreate,
+)
+from app.ip.states import PUBLIC, STEPS, Action, IpStatus, Who, allowed_from
+from app.ledger import sequencer
+from app.ledger.models import REGISTRY_LOG
+from app.merchants import repository as merchants
+from app.money import cents
+from app.products import service as products
+from app.products.schemas import DataSource, SourceKind
+from app.samples import repository as samples
+from app.workdays import period_end
+
+REGISTRATION = Text("IP registration", "数据知识产权登记")
+CERTIFICATE = Text("certificate", "登记证书")
+OBJECTION = Text("objection", "异议")
+PLEDGE = Text("pledge", "质押")
+
+# Sources whose lawfulness rests on a document: the application must name it.
+_NEEDS_PROOF = {
+    SourceKind.user_authorized: ("the consent records", "个人授权记录"),
+    SourceKind.purchased: ("the purchase contract", "采购合同"),
+    SourceKind.public_authorized: ("the authorisation", "授权文件"),
+    SourceKind.partner_agreement: ("the agreement", "合作协议"),
+}
+
+
+class Unregistrable(ShushangError):
+    status = 422
+    slug = "not-registrable"
+    title = Text("Not registrable", "不予登记")
+
+
+def effective_status(registration: IpRegistration, today: date) -> IpStatus:
+    """`registered` reads as `expired` from the day after `valid_until`, before the sweep
+    (`expire_due`) has recorded the step."""
+    status = IpStatus(registration.status)
+    if (
+        status is IpStatus.registered
+        and registration.valid_until is not None
+        and registration.valid_until < today
+    ):
+        return IpStatus.expired
+    return status
+
+
+def allowed_actions(registration: IpRegistration, today: date) -> list[str]:
+    return allowed_from(effective_status(registration, today))
+
+
+def _source_problems(sources: list[dict[str, Any]], today: date) -> list[tuple[str, Text]]:
+    problems = []
+    for n, source in enumerate(sources):
+        kind = SourceKind(source["kind"])
+        if kind in _NEEDS_PROOF and not source.get("reference"):
+            en, zh = _NEEDS_PROOF[kind]
+            problems.append(
+                (
+                    f"sources.{n}.reference",
+                    Text(
+                        f"a {kind.value} source needs {en} as proof", f"{kind.value} 来源须提供{zh}"
+                    ),
+                )
+            )
+        ends = source.get("agreement_ends_on")
+        if kind is SourceKind.partner_agreement:
+            if not ends:
+                problems.append(
+                    (
+                        f"sources.{n}.agreement_ends_on",
+                        Text("an agreement source needs its end date", "协议来源须提供协议到期日"),
+                    )
+                )
+            elif date.fromisoformat(ends) < today:
+                problems.append(
+                    (
+                        f"sources.{n}.agreement_ends_on",
+                        Text(f"the agreement ended on {ends}", f"协议已于 {ends} 到期"),
+                    )
+                )
+    return problems
+
+
+def _refuse(problems: list[tuple[str, Text]]) -> Unregistrable:
+    return Unregistrable(
+        Text(
+            "Not registrable: " + "; ".join(t.en for _, t in problems) + ".",
+            "不予登记:" + ";".join(t.zh for _, t in problems) + "。",
+        ),
+        reasons=[code for code, _ in problems],
+    )
+
+
+def _stored_sources(sources: list[DataSource]) -> list[dict[str, Any]]:
+    return [s.model_dump(mode="json") for s in sources]
+
+
+async def create(
+    session: AsyncSession, who: Principal, data: IpRegistrationCreate
+) -> IpRegistration:
+    product = await products.get_for_change(session, who, data.product_id)
+    today = shanghai_today()
+    sources = (
+        _stored_sources(data.sources) if data.sources is not None else list(product.data_sources)
+    )
+    problems: list[tuple[str, Text]] = []
+    if product.classification == "core":
+        problems.append(
+            (
+                "classification",
+                Text("core data (核心数据) cannot be registered", "核心数据不予登记"),
+            )
+        )
+    if not sources:
+        problems.append(("sources", Text("the data's sources must be named", "须说明数据来源")))
+    problems += _source_problems(sources, today)
+    digest = data.evidence_digest
+    if digest is None:
+        sample = await samples.latest(session, product.id)
+        if sample is None:
+            problems.append(
+                (
+                    "evidence_digest",
+                    Text(
+                        "give evidence_digest, or upload a sample to default to its SHA-256",
+                        "请提供 evidence_digest,或先上传样本以其 SHA-256 为准",
+                    ),
+                )
+            )
+        else:
+            digest = sample.sha256
+    if problems:
+        raise _refuse(problems)
+    if await repository.open_ownership_objections(session, product.id):
+        raise Conflict(
+            Text(
+                "The product's ownership is disputed by an open objection.",
+                "该产品存在尚未处理的权属异议。",
+            )
+        )
+    live = await repository.live_for_product(session, product.id)
+    if live is not None:
+        raise Conflict(
+            Text(
+                f"The product already has a registration that is {live.status}.",
+                f"该产品已有状态为 {live.status} 的登记。",
+            ),
+            registration_id=str(live.id),
+        )
+    assert digest is not None
+    now = utcnow()
+    registration = IpRegistration(
+        id=new_id(),
+        product_id=product.id,
+        applicant_merchant_id=product.merchant_id,
+        holder_merchant_id=product.merchant_id,
+        data_name=data.data_name,
+        domain=(data.domain.value if data.domain else (product.domains or ["public_services"])[0]),
+        sources=sources,
+        scale=data.scale,
+        data_format=data.data_format,
+        structure=data.structure,
+        update_frequency=data.update_frequency,
+        time_span_start=data.time_span_start or product.coverage_start,
+        time_span_end=data.time_span_end or product.coverage_end,
+        processing_rules=data.processing_rules,
+        application_scenarios=list(data.application_scenarios),
+        evidence_digest=digest,
+        evidence_reference=data.evidence_reference,
+        status=IpStatus.submitted.value,
+        created_at=now,
+        updated_at=now,
+    )
+    await repository.add(session, registration)
+    await _step(
+        session, who, registration, Action.submit, None, {"evidence_digest": digest}, now=now
+    )
+    return registration
+
+
+async def get_visible(
+    session: AsyncSession, who: Principal | None, registration_id: UUID
+) -> IpRegistration:
+    registration = await repository.get(session, registration_id)
+    if registration is None or not _may_see(who, registration):
+        raise NotFound.of(REGISTRATION, registration_id)
+    return registration
+
+
+def _may_see(who: Principal | None, registration: IpRegistration) -> bool:
+    """Under public notice or certified: anyone. Otherwise the merchant and the staff."""
+    if IpStatus(registration.status) in PUBLIC:
+        return True
+    return who is not None and (
+        who.reads_everything()
+        or who.owns_merchant(registration.holder_merchant_id)
+        or who.owns_merchant(registration.applicant_merchant_id)
+    )
+
+
+async def _step(
+    session: AsyncSession,
+    who: Principal | None,
+    registration: IpRegistration,
+    action: Action,
+    before: IpStatus | None,
+    details: dict[str, Any],
+    *,
+    now: datetime,
+) -> IpStep:
+    """Keep the step and append it to the registry log, in this transaction."""
+    step = IpStep(
+        id=new_id(),
+        registration_id=registration.id,
+        action=action.value,
+        from_status=before.value if before else None,
+        to_status=registration.status,
+        certificate_number=registration.certificate_number,
+        holder_merchant_id=registration.holder_merchant_id,
+        details=details,
+        actor_key_id=who.key_id if who else None,
+        actor_role=who.role.value if who else None,
+        created_at=now,
+    )
+    step.leaf_index = await sequencer.append(
+        await driver(session), REGISTRY_LOG, "ip_step", step.id, step_entry(step)
+    )
+    await repository.add(session, step)
+    await audit.record(
+        session,
+        who,
+        f"ip.{action.value}",
+        "ip_registration",
+        registration.id,
+        {"from": step.from_status, "to": step.to_status, "leaf_index": step.leaf_index, **details},
+    )
+    return step
+
+
+async def _locked(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    action: Action,
+    if_match: str | None,
+) -> tuple[IpRegistration, IpStatus, date]:
+    """The registration, locked, once the caller may take `action` in its current state."""
+    registration = await repository.get(session, registration_id, for_update=True)
+    if registration is None or not _may_see(who, registration):
+        raise NotFound.of(REGISTRATION, registration_id)
+    step = STEPS[action]
+    holder = who.owns_merchant(registration.holder_merchant_id)
+    if not (who.is_operator or step.who is Who.anyone or (step.who is Who.holder and holder)):
+        raise Forbidden(
+            Text(
+                f"Only {'the holder or ' if step.who is Who.holder else ''}an operator may "
+                f"{action.value} a registration.",
+                f"仅{'权利人或' if step.who is Who.holder else ''}运营方可执行 {action.value}。",
+            )
+        )
+    check_if_match(if_match, registration.version)
+    today = shanghai_today()
+    current = effective_status(registration, today)
+    if current not in step.leaves:
+        allowed = allowed_from(current)
+        expired = (
+            f" (it expired after {registration.valid_until})"
+            if current is IpStatus.expired and registration.status != current.value
+            else ""
+        )
+        raise Conflict(
+            Text(
+                f"A {current.value} registration cannot {action.value}{expired}; it may: "
+                f"{', '.join(allowed) or 'nothing more'}.",
+                f"处于 {current.value} 状态的登记不能执行 {action.value};可执行:"
+                f"{'、'.join(allowed) or '无'}。",
+            ),
+            current_status=current.value,
+            allowed_actions=allowed,
+        )
+    return registration, current, today
+
+
+def _moved(registration: IpRegistration, to: IpStatus | None, now: datetime) -> None:
+    if to is not None:
+        registration.status = to.value
+    registration.updated_at = now
+
+
+async def examine_accept(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    if_match: str | None,
+    settings: Settings,
+) -> IpRegistration:
+    """Formal review passed: public notice of `ip_notice_working_days` working days."""
+    registration, before, _ = await _locked(session, who, registration_id, Action.examine, if_match)
+    now = utcnow()
+    registration.publicity_starts_at = now
+    registration.publicity_ends_at = period_end(now, settings.ip_notice_working_days)
+    _moved(registration, IpStatus.publicizing, now)
+    await session.flush()
+    details = {
+        "notice_working_days": settings.ip_notice_working_days,
+        "publicity_ends_at": registration.publicity_ends_at.isoformat(),
+    }
+    await _step(session, who, registration, Action.examine, before, details, now=now)
+    return registration
+
+
+async def reject(
+    session: AsyncSession, who: Principal, registration_id: UUID, reason: str, if_match: str | None
+) -> IpRegistration:
+    """Refuse a registration under review or under objection (its open objections close)."""
+    registration, before, _ = await _locked(session, who, registration_id, Action.reject, if_match)
+    now = utcnow()
+    await _close_open_objections(session, registration, now)
+    registration.decision_reason = reason
+    _moved(registration, IpStatus.rejected, now)
+    await session.flush()
+    await _step(session, who, registration, Action.reject, before, {"reason": reason}, now=now)
+    return registration
+
+
+async def _close_open_objections(
+    session: AsyncSession, registration: IpRegistration, now: datetime, but: UUID | None = None
+) -> None:
+    for objection in await repository.objections(session, registration.id):
+        if objection.status == "open" and objection.id != but:
+            objection.status = "closed"
+            objection.decided_at = now
+    await session.flush()
+
+
+async def object_to(
+    session: AsyncSession, who: Principal, registration_id: UUID, data: ObjectionCreate
+) -> tuple[IpRegistration, IpObjection]:
+    """An objection during public notice (any authenticated caller but the holder)."""
+    registration, before, _ = await _locked(session, who, registration_id, Action.object, None)
+    now = utcnow()
+    ends = registration.publicity_ends_at
+    if ends is not None and now >= ends:
+        raise Conflict(
+            Text(
+                f"The public notice ended at {ends.isoformat()}.",
+                f"公示期已于 {ends.isoformat()} 结束。",
+            ),
+            publicity_ends_at=ends.isoformat(),
+        )
+    if who.owns_merchant(registration.holder_merchant_id):
+        raise Forbidden(
+            Text(
+                "The applicant cannot object to its own registration.",
+                "申请人不能对自己的登记提出异议。",
+            )
+        )
+    objection = IpObjection(
+        id=new_id(),
+        registration_id=registration.id,
+        kind=data.kind.value,
+        grounds=data.grounds,
+        objector_key_id=who.key_id,
+        objector_merchant_id=who.merchant_id,
+        status="open",
+        created_at=now,
+    )
+    await repository.add(session, objection)
+    _moved(registration, IpStatus.objected, now)
+    await session.flush()
+    details = {"objection_id": str(objection.id), "kind": objection.kind}
+    await _step(session, who, registration, Action.object, before, details, now=now)
+    return registration, objection
+
+
+async def decide_objection(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    objection_id: UUID,
+    uphold: bool,
+    reason: str | None,
+) -> IpRegistration:
+    """Uphold (the registration is rejected) or dismiss an open objection; with the last
+    one dismissed the public notice goes on to its end."""
+    action = Action.uphold if uphold else Action.dismiss
+    registration, before, _ = await _locked(session, who, registration_id, action, None)
+    objections = await repository.objections(session, registration.id)
+    objection = next((o for o in objections if o.id == objection_id), None)
+    if objection is None:
+        raise NotFound.of(OBJECTION, objection_id)
+    if objection.status != "open":
+        raise Conflict(
+            Text(
+                f"The objection is already {objection.status}.",
+                f"该异议已处理:{objection.status}。",
+            ),
+            current_status=objection.status,
+        )
+    now = utcnow()
+    objection.status = "upheld" if uphold else "dismissed"
+    objection.decision_reason = reason
+    objection.decided_at = now
+    if uphold:
+        await _close_open_objections(session, registration, now, but=objection.id)
+        registration.decision_reason = reason
+        _moved(registration, IpStatus.rejected, now)
+    else:
+        still_open = any(o.status == "open" for o in objections)
+        _moved(registration, None if still_open else IpStatus.publicizing, now)
+    await session.flush()
+    details = {"objection_id": str(objection.id), "reason": reason}
+    await _step(session, who, registration, action, before, details, now=now)
+    return registration
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _agreement_end(registration: IpRegistration) -> date | None:
+    ends = [
+        date.fromisoformat(s["agreement_ends_on"])
+        for s in registration.sources
+        if s.get("agreement_ends_on")
+    ]
+    return min(ends) if ends else None
+
+
+def _valid_until(registration: IpRegistration, first_day: date, years: int) -> date:
+    """`years` from `first_day` (the day before the anniversary), or the end of a source
+    agreement if sooner."""
+    until = _add_years(first_day, years) - timedelta(days=1)
+    agreement = _agreement_end(registration)
+    return min(until, agreement) if agreement else until
+
+
+async def grant(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    if_match: str | None,
+    settings: Settings,
+) -> IpRegistration:
+    """Register and issue the certificate, once the notice has ended without objection."""
+    registration, before, today = await _locked(
+        session, who, registration_id, Action.grant, if_match
+    )
+    now = utcnow()
+    ends = registration.publicity_ends_at
+    if ends is not None and now < ends:
+        raise Conflict(
+            Text(
+                f"The public notice runs until {ends.isoformat()}; grant after it ends.",
+                f"公示期至 {ends.isoformat()} 结束,届时方可登记。",
+            ),
+            publicity_ends_at=ends.isoformat(),
+        )
+    problems = _source_problems(registration.sources, today)
+    if problems:
+        raise _refuse(problems)
+    serial = await repository.next_serial(session)
+    registration.certificate_number = (
+        f"{today.year:04d}{today.month:02d}{settings.ip_authority_code}{serial:07d}"
+    )
+    registration.granted_on = today
+    registration.valid_until = _valid_until(registration, today, settings.ip_validity_years)
+    _moved(registration, IpStatus.registered, now)
+    await session.flush()
+    details = {
+        "certificate_number": registration.certificate_number,
+        "granted_on": today.isoformat(),
+        "valid_until": registration.valid_until.isoformat(),
+    }
+    await _step(session, who, registration, Action.grant, before, details, now=now)
+    return registration
+
+
+async def renew(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    if_match: str | None,
+    settings: Settings,
+) -> IpRegistration:
+    """Another `ip_validity_years` from the day after the current validity ends."""
+    registration, before, _ = await _locked(session, who, registration_id, Action.renew, if_match)
+    assert registration.valid_until is not None
+    old = registration.valid_until
+    new = _valid_until(registration, old + timedelta(days=1), settings.ip_validity_years)
+    if new <= old:
+        raise Conflict(
+            Text(
+                f"A source agreement ends on {_agreement_end(registration)}: change the "
+                "sources to the renewed agreement first.",
+                f"来源协议于 {_agreement_end(registration)} 到期:请先变更为续签后的协议。",
+            )
+        )
+    registration.valid_until = new
+    now = utcnow()
+    _moved(registration, None, now)
+    await session.flush()
+    details = {"valid_until_before": old.isoformat(), "valid_until": new.isoformat()}
+    await _step(session, who, registration, Action.renew, before, details, now=now)
+    return registration
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+async def change(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    data: IpChange,
+    if_match: str | None,
+) -> IpRegistration:
+    """变更: the fields sent change; the step keeps what they were and what they became."""
+    sent = sorted(f for f in data.model_fields_set if getattr(data, f) is not None)
+    if not sent:
+        raise ValidationFailed.field(["body"], Text("changes nothing", "没有要变更的内容"))
+    registration, before, today = await _locked(
+        session, who, registration_id, Action.change, if_match
+    )
+    changes: dict[str, Any] = {}
+    for field in sent:
+        value = getattr(data, field)
+        if field == "sources":
+            value = _stored_sources(value)
+            problems = _source_problems(value, today)
+            if problems:
+                raise _refuse(problems)
+        changes[field] = {
+            "from": _jsonable(getattr(registration, field)),
+            "to": _jsonable(value),
+        }
+        setattr(registration, field, value)
+    if "sources" in changes:
+        assert registration.valid_until is not None
+        agreement = _agreement_end(registration)
+        if agreement is not None and agreement < registration.valid_until:
+            registration.valid_until = agreement
+            changes["valid_until"] = agreement.isoformat()
+    now = utcnow()
+    _moved(registration, None, now)
+    await session.flush()
+    await _step(session, who, registration, Action.change, before, changes, now=now)
+    return registration
+
+
+def _in_force(start: date, end: date, today: date) -> bool:
+    return start <= today <= end
+
+
+def _pledge_in_force(pledge: IpPledge, today: date) -> bool:
+    return pledge.released_at is None and pledge.ends_on >= today
+
+
+async def transfer(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    to_merchant_id: UUID,
+    reason: str | None,
+    if_match: str | None,
+) -> IpRegistration:
+    """转移 to another merchant; not while pledged (the pledgee must release first)."""
+    registration, before, today = await _locked(
+        session, who, registration_id, Action.transfer, if_match
+    )
+    if to_merchant_id == registration.holder_merchant_id:
+        raise ValidationFailed.field(
+            ["body", "to_merchant_id"], Text("is already the holder", "已是权利人")
+        )
+    if not await merchants.is_registered(session, to_merchant_id):
+        raise ValidationFailed.field(
+            ["body", "to_merchant_id"], Text("names no merchant", "数商不存在")
+        )
+    pledged = [
+        p for p in await repository.pledges(session, registration.id) if _pledge_in_force(p, today)
+    ]
+    if pledged:
+        raise Conflict(
+            Text(
+                f"The IP is pledged to {pledged[0].pledgee_name}; it can be transferred once "
+                "the pledge is released.",
+                f"该数据知识产权已质押给 {pledged[0].pledgee_name},解除质押后方可转移。",
+            ),
+            pledge_id=str(pledged[0].id),
+        )
+    old_holder = registration.holder_merchant_id
+    registration.holder_merchant_id = to_merchant_id
+    now = utcnow()
+    _moved(registration, None, now)
+    await session.flush()
+    details = {"from_holder": str(old_holder), "to_holder": str(to_merchant_id), "reason": reason}
+    await _step(session, who, registration, Action.transfer, before, details, now=now)
+    return registration
+
+
+def _within_validity(registration: IpRegistration, starts_on: date, ends_on: date) -> None:
+    assert registration.granted_on is not None and registration.valid_until is not None
+    if starts_on < registration.granted_on or ends_on > registration.valid_until:
+        raise ValidationFailed.field(
+            ["body", "ends_on"],
+            Text(
+                f"the term must lie within the certificate's validity, "
+                f"{registration.granted_on} to {registration.valid_until}",
+                f"期限须在证书有效期 {registration.granted_on} 至 {registration.valid_until} 之内",
+            ),
+        )
+
+
+async def license(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    data: LicenceCreate,
+    if_match: str | None,
+) -> IpRegistration:
+    """许可: an exclusive licence admits no other licence whose term overlaps it."""
+    registration, before, _ = await _locked(session, who, registration_id, Action.license, if_match)
+    _within_validity(registration, data.starts_on, data.ends_on)
+    name = data.licensee_name
+    if data.licensee_merchant_id is not None:
+        licensee = await merchants.get(session, data.licensee_merchant_id)
+        if licensee is None:
+            raise ValidationFailed.field(
+                ["body", "licensee_merchant_id"], Text("names no merchant", "数商不存在")
+            )
+        name = name or licensee.name
+    if not name:
+        raise ValidationFailed.field(
+            ["body", "licensee_name"],
+            Text("is required without licensee_merchant_id", "未提供被许可数商时必填"),
+        )
+    for other in await repository.licences(session, registration.id):
+        overlaps = other.starts_on <= data.ends_on and data.starts_on <= other.ends_on
+        if overlaps and (data.exclusive or other.exclusive):
+            raise Conflict(
+                Text(
+                    f"An {'exclusive ' if other.exclusive else ''}licence to {other.licensee_name} "
+                    f"runs {other.starts_on} to {other.ends_on}: an exclusive licence admits "
+                    "no overlapping one.",
+                    f"已有许可({other.licensee_name},{other.starts_on} 至 {other.ends_on})"
+                    "与之重叠:独占许可不得与其他许可期限重叠。",
+                ),
+                licence_id=str(other.id),
+            )
+    now = utcnow()
+    licence = IpLicence(
+        id=new_id(),
+        registration_id=registration.id,
+        licensee_merchant_id=data.licensee_merchant_id,
+        licensee_name=name,
+        scope=data.scope,
+        exclusive=data.exclusive,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        created_at=now,
+    )
+    await repository.add(session, licence)
+    _moved(registration, None, now)
+    await session.flush()
+    details = {
+        "licence_id": str(licence.id),
+        "licensee_name": name,
+        "licensee_merchant_id": str(data.licensee_merchant_id)
+        if data.licensee_merchant_id
+        else None,
+        "scope": data.scope,
+        "exclusive": data.exclusive,
+        "starts_on": data.starts_on.isoformat(),
+        "ends_on": data.ends_on.isoformat(),
+    }
+    await _step(session, who, registration, Action.license, before, details, now=now)
+    return registration
+
+
+async def pledge(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    data: PledgeCreate,
+    if_match: str | None,
+) -> IpRegistration:
+    """质押: one pledge in force at a time."""
+    registration, before, today = await _locked(
+        session, who, registration_id, Action.pledge, if_match
+    )
+    _within_validity(registration, data.starts_on, data.ends_on)
+    for other in await repository.pledges(session, registration.id):
+        if _pledge_in_force(other, today):
+            raise Conflict(
+                Text(
+                    f"The IP is already pledged to {other.pledgee_name} until {other.ends_on}.",
+                    f"该数据知识产权已质押给 {other.pledgee_name},至 {other.ends_on}。",
+                ),
+                pledge_id=str(other.id),
+            )
+    now = utcnow()
+    amount = Decimal(data.secured_amount)
+    entry = IpPledge(
+        id=new_id(),
+        registration_id=registration.id,
+        pledgee_name=data.pledgee_name,
+        pledgee_uscc=data.pledgee_uscc,
+        secured_amount=amount,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        created_at=now,
+    )
+    await repository.add(session, entry)
+    _moved(registration, None, now)
+    await session.flush()
+    details = {
+        "pledge_id": str(entry.id),
+        "pledgee_name": data.pledgee_name,
+        "pledgee_uscc": data.pledgee_uscc,
+        "secured_amount": cents(amount),
+        "starts_on": data.starts_on.isoformat(),
+        "ends_on": data.ends_on.isoformat(),
+    }
+    await _step(session, who, registration, Action.pledge, before, details, now=now)
+    return registration
+
+
+async def release(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    pledge_id: UUID,
+    if_match: str | None,
+) -> IpRegistration:
+    """解除质押 (the holder with the pledgee's consent, or the operator)."""
+    registration, before, _ = await _locked(session, who, registration_id, Action.release, if_match)
+    found = next(
+        (p for p in await repository.pledges(session, registration.id) if p.id == pledge_id), None
+    )
+    if found is None:
+        raise NotFound.of(PLEDGE, pledge_id)
+    if found.released_at is not None:
+        raise Conflict(
+            Text(
+                f"The pledge was released at {found.released_at.isoformat()}.",
+                f"该质押已于 {found.released_at.isoformat()} 解除。",
+            )
+        )
+    now = utcnow()
+    found.released_at = now
+    _moved(registration, None, now)
+    await session.flush()
+    await _step(
+        session, who, registration, Action.release, before, {"pledge_id": str(found.id)}, now=now
+    )
+    return registration
+
+
+async def end(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    action: Action,
+    reason: str | None,
+    if_match: str | None,
+) -> IpRegistration:
+    """注销 by the holder (not while pledged) or 撤销 by the operator (with a reason)."""
+    registration, before, today = await _locked(session, who, registration_id, action, if_match)
+    if action is Action.cancel:
+        pledged = [
+            p
+            for p in await repository.pledges(session, registration.id)
+            if _pledge_in_force(p, today)
+        ]
+        if pledged:
+            raise Conflict(
+                Text(
+                    f"The IP is pledged to {pledged[0].pledgee_name}: release the pledge first.",
+                    f"该数据知识产权已质押给 {pledged[0].pledgee_name}:请先解除质押。",
+                ),
+                pledge_id=str(pledged[0].id),
+            )
+    target = STEPS[action].reaches
+    assert target is not None
+    now = utcnow()
+    registration.decision_reason = reason
+    _moved(registration, target, now)
+    await session.flush()
+    await _step(session, who, registration, action, before, {"reason": reason}, now=now)
+    return registration
+
+
+async def expire_due(session: AsyncSession) -> int:
+    """Record the `expire` step of every certificate whose validity has passed (the sweep
+    runs hourly in `serve`, and from `shushang ip expire`): how many expired."""
+    now = utcnow()
+    due = await repository.due_to_expire(session, shanghai_today(now))
+    for registration in due:
+        _moved(registration, IpStatus.expired, now)
+        await session.flush()
+        details = {
+            "valid_until": registration.valid_until.isoformat()
+            if registration.valid_until
+            else None
+        }
+        await _step(
+            session, None, registration, Action.expire, IpStatus.registered, details, now=now
+        )
+    return len(due)
+
+
+def licences_in_force(licences: list[IpLicence], today: date) -> list[IpLicence]:
+    return [lic for lic in licences if _in_force(lic.starts_on, lic.ends_on, today)]
+
+
+def pledges_in_force(pledges: list[IpPledge], today: date) -> list[IpPledge]:
+    return [p for p in pledges if _pledge_in_force(p, today) and p.starts_on <= today]
+
+
+async def certificate(session: AsyncSession, number: str) -> IpRegistration:
+    registration = await repository.by_certificate(session, number)
+    if registration is None:
+        raise NotFound.of(CERTIFICATE, number)
+    return registration
