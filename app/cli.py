@@ -168,7 +168,7 @@ def demo() -> None:
 
         engine = create_engine(settings, url, pool_size=1, max_overflow=0)
         try:
-            return await loader.load(create_sessionmaker(engine))
+            return await loader.load(create_sessionmaker(engine), settings)
         finally:
             await engine.dispose()
 
@@ -176,7 +176,8 @@ def demo() -> None:
     loaded = asyncio.run(run())
     typer.echo(
         f"demo data loaded: {loaded.merchants} new merchants, {loaded.products} new products, "
-        f"{loaded.samples} new samples, {loaded.listings} new listings"
+        f"{loaded.samples} new samples, {loaded.listings} new listings, "
+        f"{loaded.ip_registrations} new IP registrations"
     )
 
 

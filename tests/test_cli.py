@@ -71,3 +71,10 @@ def test_without_url_and_without_embedded_it_says_so(monkeypatch: pytest.MonkeyP
     result = runner.invoke(cli, ["migrate"])
     assert result.exit_code == 2
     assert "DATABASE_URL" in result.stderr
+
+
+def test_ip_expire_records_what_is_due(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHUSHANG_DATABASE_URL", database_url)
+    result = runner.invoke(cli, ["ip", "expire"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "0 certificates expired"

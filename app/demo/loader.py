@@ -7,16 +7,23 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.assessments import service as assessments
 from app.assessments.schemas import ComplianceRequest, CostValuation, QualityRequest
 from app.auth.principal import command_line
+from app.clock import shanghai_today
+from app.config import Settings
 from app.db import unit_of_work
 from app.demo import catalog
+from app.errors import Conflict
+from app.ip import service as ip
+from app.ip.models import IpRegistration
+from app.ip.schemas import IpRegistrationCreate, LicenceCreate, PledgeCreate
 from app.listings import service as listings
 from app.listings.models import Listing
 from app.listings.schemas import ListingCreate
@@ -40,6 +47,7 @@ class Loaded:
     products: int = 0
     samples: int = 0
     listings: int = 0
+    ip_registrations: int = 0
 
 
 VENUES = ["ZJBDEX", "HZDEX", "WZDEX", "NBSE"]
@@ -64,7 +72,7 @@ async def _merchant_ids(session: AsyncSession) -> list[Merchant]:
     return found
 
 
-async def load(factory: async_sessionmaker[AsyncSession]) -> Loaded:
+async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) -> Loaded:
     loaded = Loaded()
     async with unit_of_work(factory) as session:
         before = set((await session.execute(select(Merchant.id))).scalars().all())
@@ -88,6 +96,8 @@ async def load(factory: async_sessionmaker[AsyncSession]) -> Loaded:
                     loaded.samples += 1
     async with unit_of_work(factory) as session:
         loaded.listings = await _list_sampled_products(session)
+    async with unit_of_work(factory) as session:
+        loaded.ip_registrations = await _register_ip(session, settings)
     return loaded
 
 
@@ -163,3 +173,83 @@ async def _store_sample(session: AsyncSession, product: Product, text: str) -> N
             sha256=hashlib.sha256(content).hexdigest(),
         )
         await samples.store(session, DEMO, product.id, product.revision, received)
+
+
+IP_REGISTRATIONS = 8
+IP_GRANTED = 5
+
+
+async def _register_ip(session: AsyncSession, settings: Settings) -> int:
+    """Register the data IP of a few listed demo products: the first ones are granted (their
+    public notice set to 0 working days, as the step records), the rest stay under notice
+    for the configured period. One certificate gets a licence and a pledge."""
+    if await session.scalar(select(func.count()).select_from(IpRegistration)):
+        return 0
+    chosen = (
+        (
+            await session.execute(
+                select(Product)
+                .where(Product.id.in_(select(Listing.product_id)))
+                .where(Product.classification != "core")
+                .order_by(Product.id)
+                .limit(IP_REGISTRATIONS)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    no_notice = settings.model_copy(update={"ip_notice_working_days": 0})
+    for n, product in enumerate(chosen):
+        data = IpRegistrationCreate.model_validate(
+            {
+                "product_id": str(product.id),
+                "data_name": product.name,
+                "scale": f"{(n + 1) * 120} 万条记录",
+                "data_format": "CSV",
+                "structure": "按主体与月份组织的结构化数据",
+                "update_frequency": "每月",
+                "processing_rules": "清洗、去重、关联与脱敏(标识符哈希化)",
+                "application_scenarios": ["信贷风控", "产业分析"],
+                "evidence_reference": f"浙江省数据知识产权存证 DEMO-{n + 1:04d}",
+            }
+        )
+        try:
+            registration = await ip.create(session, DEMO, data)
+        except (ip.Unregistrable, Conflict):
+            continue
+        granted = n < IP_GRANTED
+        await ip.examine_accept(
+            session, DEMO, registration.id, None, no_notice if granted else settings
+        )
+        if not granted:
+            continue
+        await ip.grant(session, DEMO, registration.id, None, settings)
+        if n == 0:
+            today = shanghai_today()
+            ends = today + timedelta(days=365)
+            await ip.license(
+                session,
+                DEMO,
+                registration.id,
+                LicenceCreate(
+                    licensee_name="宁波港航数据服务有限公司",
+                    scope="航运指数研究",
+                    exclusive=False,
+                    starts_on=today,
+                    ends_on=ends,
+                ),
+                None,
+            )
+            await ip.pledge(
+                session,
+                DEMO,
+                registration.id,
+                PledgeCreate(
+                    pledgee_name="杭州银行股份有限公司",
+                    secured_amount="3000000.00",
+                    starts_on=today,
+                    ends_on=ends,
+                ),
+                None,
+            )
+    return len(chosen)
