@@ -310,10 +310,23 @@ async def _locked(
     return registration, current, today
 
 
-def _moved(registration: IpRegistration, to: IpStatus | None, now: datetime) -> None:
+async def _done(
+    session: AsyncSession,
+    who: Principal | None,
+    registration: IpRegistration,
+    action: Action,
+    before: IpStatus,
+    details: dict[str, Any],
+    now: datetime,
+    to: IpStatus | None = None,
+) -> IpRegistration:
+    """Move the registration to `to` (or leave its status), then keep and log the step."""
     if to is not None:
         registration.status = to.value
     registration.updated_at = now
+    await session.flush()
+    await _step(session, who, registration, action, before, details, now=now)
+    return registration
 
 
 async def examine_accept(
@@ -328,14 +341,13 @@ async def examine_accept(
     now = utcnow()
     registration.publicity_starts_at = now
     registration.publicity_ends_at = period_end(now, settings.ip_notice_working_days)
-    _moved(registration, IpStatus.publicizing, now)
-    await session.flush()
     details = {
         "notice_working_days": settings.ip_notice_working_days,
         "publicity_ends_at": registration.publicity_ends_at.isoformat(),
     }
-    await _step(session, who, registration, Action.examine, before, details, now=now)
-    return registration
+    return await _done(
+        session, who, registration, Action.examine, before, details, now, IpStatus.publicizing
+    )
 
 
 async def reject(
@@ -346,10 +358,16 @@ async def reject(
     now = utcnow()
     await _close_open_objections(session, registration, now)
     registration.decision_reason = reason
-    _moved(registration, IpStatus.rejected, now)
-    await session.flush()
-    await _step(session, who, registration, Action.reject, before, {"reason": reason}, now=now)
-    return registration
+    return await _done(
+        session,
+        who,
+        registration,
+        Action.reject,
+        before,
+        {"reason": reason},
+        now,
+        IpStatus.rejected,
+    )
 
 
 async def _close_open_objections(
@@ -395,10 +413,8 @@ async def object_to(
         created_at=now,
     )
     await repository.add(session, objection)
-    _moved(registration, IpStatus.objected, now)
-    await session.flush()
     details = {"objection_id": str(objection.id), "kind": objection.kind}
-    await _step(session, who, registration, Action.object, before, details, now=now)
+    await _done(session, who, registration, Action.object, before, details, now, IpStatus.objected)
     return registration, objection
 
 
@@ -433,14 +449,12 @@ async def decide_objection(
     if uphold:
         await _close_open_objections(session, registration, now, but=objection.id)
         registration.decision_reason = reason
-        _moved(registration, IpStatus.rejected, now)
+        to: IpStatus | None = IpStatus.rejected
     else:
         still_open = any(o.status == "open" for o in objections)
-        _moved(registration, None if still_open else IpStatus.publicizing, now)
-    await session.flush()
+        to = None if still_open else IpStatus.publicizing
     details = {"objection_id": str(objection.id), "reason": reason}
-    await _step(session, who, registration, action, before, details, now=now)
-    return registration
+    return await _done(session, who, registration, action, before, details, now, to)
 
 
 def _add_years(day: date, years: int) -> date:
@@ -497,15 +511,14 @@ async def grant(
     )
     registration.granted_on = today
     registration.valid_until = _valid_until(registration, today, settings.ip_validity_years)
-    _moved(registration, IpStatus.registered, now)
-    await session.flush()
     details = {
         "certificate_number": registration.certificate_number,
         "granted_on": today.isoformat(),
         "valid_until": registration.valid_until.isoformat(),
     }
-    await _step(session, who, registration, Action.grant, before, details, now=now)
-    return registration
+    return await _done(
+        session, who, registration, Action.grant, before, details, now, IpStatus.registered
+    )
 
 
 async def renew(
@@ -530,11 +543,8 @@ async def renew(
         )
     registration.valid_until = new
     now = utcnow()
-    _moved(registration, None, now)
-    await session.flush()
     details = {"valid_until_before": old.isoformat(), "valid_until": new.isoformat()}
-    await _step(session, who, registration, Action.renew, before, details, now=now)
-    return registration
+    return await _done(session, who, registration, Action.renew, before, details, now)
 
 
 def _jsonable(value: Any) -> Any:
@@ -579,10 +589,7 @@ async def change(
             registration.valid_until = agreement
             changes["valid_until"] = agreement.isoformat()
     now = utcnow()
-    _moved(registration, None, now)
-    await session.flush()
-    await _step(session, who, registration, Action.change, before, changes, now=now)
-    return registration
+    return await _done(session, who, registration, Action.change, before, changes, now)
 
 
 def _in_force(start: date, end: date, today: date) -> bool:
@@ -591,6 +598,23 @@ def _in_force(start: date, end: date, today: date) -> bool:
 
 def _pledge_in_force(pledge: IpPledge, today: date) -> bool:
     return pledge.released_at is None and pledge.ends_on >= today
+
+
+async def _refuse_while_pledged(
+    session: AsyncSession, registration: IpRegistration, today: date, action: Action
+) -> None:
+    """409 while a pledge is in force: the pledgee must release it first."""
+    for pledge in await repository.pledges(session, registration.id):
+        if _pledge_in_force(pledge, today):
+            raise Conflict(
+                Text(
+                    f"The IP is pledged to {pledge.pledgee_name} until {pledge.ends_on}: "
+                    f"release the pledge before you {action.value}.",
+                    f"该数据知识产权已质押给 {pledge.pledgee_name},至 {pledge.ends_on}:"
+                    f"须先解除质押方可{action.value}。",
+                ),
+                pledge_id=str(pledge.id),
+            )
 
 
 async def transfer(
@@ -613,26 +637,12 @@ async def transfer(
         raise ValidationFailed.field(
             ["body", "to_merchant_id"], Text("names no merchant", "数商不存在")
         )
-    pledged = [
-        p for p in await repository.pledges(session, registration.id) if _pledge_in_force(p, today)
-    ]
-    if pledged:
-        raise Conflict(
-            Text(
-                f"The IP is pledged to {pledged[0].pledgee_name}; it can be transferred once "
-                "the pledge is released.",
-                f"该数据知识产权已质押给 {pledged[0].pledgee_name},解除质押后方可转移。",
-            ),
-            pledge_id=str(pledged[0].id),
-        )
+    await _refuse_while_pledged(session, registration, today, Action.transfer)
     old_holder = registration.holder_merchant_id
     registration.holder_merchant_id = to_merchant_id
     now = utcnow()
-    _moved(registration, None, now)
-    await session.flush()
     details = {"from_holder": str(old_holder), "to_holder": str(to_merchant_id), "reason": reason}
-    await _step(session, who, registration, Action.transfer, before, details, now=now)
-    return registration
+    return await _done(session, who, registration, Action.transfer, before, details, now)
 
 
 def _within_validity(registration: IpRegistration, starts_on: date, ends_on: date) -> None:
@@ -697,8 +707,6 @@ async def license(
         created_at=now,
     )
     await repository.add(session, licence)
-    _moved(registration, None, now)
-    await session.flush()
     details = {
         "licence_id": str(licence.id),
         "licensee_name": name,
@@ -710,8 +718,7 @@ async def license(
         "starts_on": data.starts_on.isoformat(),
         "ends_on": data.ends_on.isoformat(),
     }
-    await _step(session, who, registration, Action.license, before, details, now=now)
-    return registration
+    return await _done(session, who, registration, Action.license, before, details, now)
 
 
 async def pledge(
@@ -726,15 +733,7 @@ async def pledge(
         session, who, registration_id, Action.pledge, if_match
     )
     _within_validity(registration, data.starts_on, data.ends_on)
-    for other in await repository.pledges(session, registration.id):
-        if _pledge_in_force(other, today):
-            raise Conflict(
-                Text(
-                    f"The IP is already pledged to {other.pledgee_name} until {other.ends_on}.",
-                    f"该数据知识产权已质押给 {other.pledgee_name},至 {other.ends_on}。",
-                ),
-                pledge_id=str(other.id),
-            )
+    await _refuse_while_pledged(session, registration, today, Action.pledge)
     now = utcnow()
     amount = Decimal(data.secured_amount)
     entry = IpPledge(
@@ -748,8 +747,6 @@ async def pledge(
         created_at=now,
     )
     await repository.add(session, entry)
-    _moved(registration, None, now)
-    await session.flush()
     details = {
         "pledge_id": str(entry.id),
         "pledgee_name": data.pledgee_name,
@@ -758,8 +755,7 @@ async def pledge(
         "starts_on": data.starts_on.isoformat(),
         "ends_on": data.ends_on.isoformat(),
     }
-    await _step(session, who, registration, Action.pledge, before, details, now=now)
-    return registration
+    return await _done(session, who, registration, Action.pledge, before, details, now)
 
 
 async def release(
@@ -785,12 +781,9 @@ async def release(
         )
     now = utcnow()
     found.released_at = now
-    _moved(registration, None, now)
-    await session.flush()
-    await _step(
-        session, who, registration, Action.release, before, {"pledge_id": str(found.id)}, now=now
+    return await _done(
+        session, who, registration, Action.release, before, {"pledge_id": str(found.id)}, now
     )
-    return registration
 
 
 async def end(
@@ -804,27 +797,12 @@ async def end(
     """注销 by the holder (not while pledged) or 撤销 by the operator (with a reason)."""
     registration, before, today = await _locked(session, who, registration_id, action, if_match)
     if action is Action.cancel:
-        pledged = [
-            p
-            for p in await repository.pledges(session, registration.id)
-            if _pledge_in_force(p, today)
-        ]
-        if pledged:
-            raise Conflict(
-                Text(
-                    f"The IP is pledged to {pledged[0].pledgee_name}: release the pledge first.",
-                    f"该数据知识产权已质押给 {pledged[0].pledgee_name}:请先解除质押。",
-                ),
-                pledge_id=str(pledged[0].id),
-            )
+        await _refuse_while_pledged(session, registration, today, action)
     target = STEPS[action].reaches
     assert target is not None
     now = utcnow()
     registration.decision_reason = reason
-    _moved(registration, target, now)
-    await session.flush()
-    await _step(session, who, registration, action, before, {"reason": reason}, now=now)
-    return registration
+    return await _done(session, who, registration, action, before, {"reason": reason}, now, target)
 
 
 async def expire_due(session: AsyncSession) -> int:
@@ -833,15 +811,11 @@ async def expire_due(session: AsyncSession) -> int:
     now = utcnow()
     due = await repository.due_to_expire(session, shanghai_today(now))
     for registration in due:
-        _moved(registration, IpStatus.expired, now)
-        await session.flush()
-        details = {
-            "valid_until": registration.valid_until.isoformat()
-            if registration.valid_until
-            else None
-        }
-        await _step(
-            session, None, registration, Action.expire, IpStatus.registered, details, now=now
+        assert registration.valid_until is not None
+        details = {"valid_until": registration.valid_until.isoformat()}
+        before = IpStatus.registered
+        await _done(
+            session, None, registration, Action.expire, before, details, now, IpStatus.expired
         )
     return len(due)
 
