@@ -48,6 +48,21 @@ class Settings(BaseSettings):
         default="3300", pattern=r"^\d{4}$", description="Registry code in certificate numbers."
     )
     ip_validity_years: int = Field(default=3, ge=1, le=50)
+    webhooks_allow_private_urls: bool = Field(
+        default=False, description="Allow webhook URLs on private, loopback or link-local hosts."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="First retry delay; doubles per attempt (jittered)."
+    )
+    webhook_retry_max_interval_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_window_seconds: float = Field(
+        default=86400.0, gt=0, description="Retry this long, then mark the delivery failed."
+    )
+    webhook_disable_after_failures: int = Field(
+        default=20, ge=1, description="Consecutive failed attempts that disable a subscription."
+    )
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
     db_pool_size: int = Field(default=20, ge=1)
     # Overflow connections are closed as soon as they are given back: under load that is a
     # new PostgreSQL backend per request. A fixed pool queues instead (db_pool_timeout).

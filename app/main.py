@@ -22,6 +22,7 @@ from app.auth.ratelimit import RateLimiter
 from app.auth.router import router as api_keys_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.events.router import router as events_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
@@ -37,6 +38,8 @@ from app.stats.router import router as stats_router
 from app.trades.recorder import GroupCommitter
 from app.trades.router import router as trades_router
 from app.venues.router import router as venues_router
+from app.webhooks.delivery import deliver_forever
+from app.webhooks.router import router as webhooks_router
 
 API_DESCRIPTION = """
 Shushang (数商) is the back end of a data exchange: it registers data merchants, lists
@@ -62,11 +65,16 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        expiry = asyncio.create_task(sweep_forever(app.state.sessionmaker))
+        workers = [
+            asyncio.create_task(sweep_forever(app.state.sessionmaker)),
+            asyncio.create_task(deliver_forever(app.state.sessionmaker, settings)),
+        ]
         yield
-        expiry.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await expiry
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         await engine.dispose()
 
     app = FastAPI(
@@ -85,6 +93,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                 "name": "ip-registrations",
                 "description": "Data IP registration (数据知识产权登记) and certificates.",
             },
+            {"name": "events", "description": "What changed, for clients that poll."},
+            {"name": "webhooks", "description": "Events pushed to your URL, signed."},
             {"name": "transactions", "description": "Trades and their events; never changed."},
             {"name": "ledger", "description": "Per-venue Merkle logs (RFC 9162), for auditors."},
             {"name": "stats", "description": "The exchange at a glance."},
@@ -123,6 +133,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         ledger_router,
         api_keys_router,
         audit_router,
+        events_router,
+        webhooks_router,
     ):
         app.include_router(router, responses=COMMON_ERRORS)
 

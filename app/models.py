@@ -4,6 +4,7 @@ from app.assessments.models import Assessment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.db import Base
+from app.events.models import Event
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
 from app.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SigningKey, TreeHead
 from app.listings.models import Listing, ListingEvent
@@ -12,6 +13,7 @@ from app.products.models import Product, ProductRevision
 from app.samples.models import Sample, SampleChunk
 from app.trades.models import IdempotencyRecord, Trade, TradeEvent
 from app.venues.models import NegativeListVersion, Venue
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -19,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Certification",
+    "Event",
     "IdempotencyRecord",
     "IpLicence",
     "IpObjection",
@@ -41,4 +44,7 @@ __all__ = [
     "TradeEvent",
     "TreeHead",
     "Venue",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -34,6 +34,7 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.clock import shanghai_today
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.events import service as events
 from app.i18n import Text
 from app.jsonable import jsonable
 from app.listings import automatic
@@ -143,6 +144,22 @@ async def _keep(
         "assessment",
         assessment.id,
         {"product_id": str(assessment.product_id), "self_check": assessment.self_check, **summary},
+    )
+    product = await products_repository.get(session, assessment.product_id)
+    assert product is not None
+    await events.emit(
+        session,
+        "assessment.completed",
+        "assessment",
+        assessment.id,
+        [product.merchant_id],
+        {
+            "assessment_id": str(assessment.id),
+            "kind": assessment.kind,
+            "product_id": str(assessment.product_id),
+            "self_check": assessment.self_check,
+            **jsonable(summary),
+        },
     )
     return assessment
 

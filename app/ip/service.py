@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import driver, new_id, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ShushangError, ValidationFailed
 from app.etags import check_if_match
+from app.events import service as events
 from app.i18n import Text
 from app.ip import repository
 from app.ip.entries import step_entry
@@ -255,6 +256,7 @@ async def _step(
         await driver(session), REGISTRY_LOG, "ip_step", step.id, step_entry(step)
     )
     await repository.add(session, step)
+    await _emit(session, registration, action, step)
     await audit.record(
         session,
         who,
@@ -264,6 +266,54 @@ async def _step(
         {"from": step.from_status, "to": step.to_status, "leaf_index": step.leaf_index, **details},
     )
     return step
+
+
+# The event of each step; some are news about the certificate too.
+_EVENTS = {
+    Action.submit: "submitted", Action.examine: "accepted", Action.reject: "rejected",
+    Action.object: "objected", Action.uphold: "objection_upheld",
+    Action.dismiss: "objection_dismissed", Action.grant: "granted", Action.renew: "renewed",
+    Action.change: "changed", Action.transfer: "transferred", Action.license: "licensed",
+    Action.pledge: "pledged", Action.release: "released", Action.cancel: "cancelled",
+    Action.revoke: "revoked", Action.expire: "expired",
+}  # fmt: skip
+_CERTIFICATE_EVENTS = {
+    Action.grant,
+    Action.renew,
+    Action.transfer,
+    Action.revoke,
+    Action.cancel,
+    Action.expire,
+}
+
+
+async def _emit(
+    session: AsyncSession, registration: IpRegistration, action: Action, step: IpStep
+) -> None:
+    """For the holder, the applicant, and whoever the step concerns (a former holder)."""
+    concerned: list[UUID | None] = [
+        registration.holder_merchant_id,
+        registration.applicant_merchant_id,
+    ]
+    if "from_holder" in step.details:
+        concerned.append(UUID(step.details["from_holder"]))
+    data = {
+        "registration_id": str(registration.id),
+        "product_id": str(registration.product_id),
+        "status": registration.status,
+        "certificate_number": registration.certificate_number,
+        "step_id": str(step.id),
+        "leaf_index": step.leaf_index,
+    }
+    name = _EVENTS[action]
+    await events.emit(
+        session, f"ip_registration.{name}", "ip_registration", registration.id, concerned, data
+    )
+    if action in _CERTIFICATE_EVENTS:
+        await events.emit(
+            session, f"certificate.{name}", "certificate", registration.certificate_number,
+            concerned, data,
+        )  # fmt: skip
 
 
 async def _locked(

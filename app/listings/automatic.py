@@ -11,6 +11,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.context import current_request_id
 from app.db import utcnow
+from app.listings import events as listing_events
 from app.listings import repository
 from app.listings.models import ListingEvent
 from app.listings.states import ListingStatus
@@ -51,4 +52,5 @@ async def suspend_listed(
             listing.id,
             {"automatic": True, "reason": reason, "venue_code": listing.venue_code},
         )
+        await listing_events.emit(session, listing, "suspend", reason, automatic=True)
     return len(listings)

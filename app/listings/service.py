@@ -14,6 +14,7 @@ from app.db import utcnow
 from app.errors import Conflict, Duplicate, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.i18n import Text
+from app.listings import events as listing_events
 from app.listings import gates, repository
 from app.listings.models import Listing, ListingEvent
 from app.listings.repository import ListingFilter
@@ -63,6 +64,7 @@ async def create(session: AsyncSession, who: Principal, data: ListingCreate) -> 
         listing.id,
         {"product_id": str(product.id), "venue_code": venue.code, "price_model": price.model.value},
     )
+    await listing_events.emit(session, listing, "create")
     return listing
 
 
@@ -182,4 +184,5 @@ async def take(
         listing.id,
         {"from": current.value, "to": step.reaches.value, "reason": reason},
     )
+    await listing_events.emit(session, listing, action.value, reason)
     return listing

@@ -14,6 +14,7 @@ from app.clock import shanghai_today
 from app.db import utcnow
 from app.errors import Duplicate, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
+from app.events import service as events
 from app.i18n import Text
 from app.jsonable import jsonable
 from app.merchants import repository, uscc
@@ -127,6 +128,14 @@ async def create(session: AsyncSession, who: Principal, data: MerchantCreate) ->
     if override:
         details["uscc_override_reason"] = override
     await audit.record(session, who, "merchant.create", "merchant", merchant.id, details)
+    await events.emit(
+        session,
+        "merchant.created",
+        "merchant",
+        merchant.id,
+        [merchant.id],
+        {"merchant_id": str(merchant.id), "name": merchant.name, "uscc": merchant.uscc},
+    )
     return merchant
 
 
@@ -206,6 +215,18 @@ async def update(
         await session.flush()
         await audit.record(
             session, who, "merchant.update", "merchant", merchant.id, {"changes": changes}
+        )
+        await events.emit(
+            session,
+            "merchant.updated",
+            "merchant",
+            merchant.id,
+            [merchant.id],
+            {
+                "merchant_id": str(merchant.id),
+                "changed": sorted(changes),
+                "version": merchant.version,
+            },
         )
     return merchant
 

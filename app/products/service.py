@@ -15,6 +15,7 @@ from app.context import current_request_id
 from app.db import utcnow
 from app.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
+from app.events import service as events
 from app.i18n import Text
 from app.listings import automatic
 from app.merchants import repository as merchants
@@ -123,6 +124,14 @@ async def create(session: AsyncSession, who: Principal, data: ProductCreate) -> 
         product.id,
         {"name": product.name, "merchant_id": str(merchant_id), "revision": product.revision},
     )
+    await events.emit(
+        session,
+        "product.created",
+        "product",
+        product.id,
+        [product.merchant_id],
+        {"product_id": str(product.id), "name": product.name, "revision": product.revision},
+    )
     return product
 
 
@@ -201,6 +210,19 @@ async def update(
         "product",
         product.id,
         {"revision": product.revision, "changes": sorted(changes)},
+    )
+    await events.emit(
+        session,
+        "product.revised",
+        "product",
+        product.id,
+        [product.merchant_id],
+        {
+            "product_id": str(product.id),
+            "revision": product.revision,
+            "changed": sorted(changes),
+            "status": product.status,
+        },
     )
     if changes.get("status", [None, None])[1] == ProductStatus.retired.value:
         await automatic.suspend_listed(session, who, product.id, "the product was retired")

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.db import driver_of
+from app.events import service as outbox
 from app.ledger import sequencer
 from app.trades import repository
 from app.trades.entries import trade_entry
@@ -123,6 +124,26 @@ class GroupCommitter:
                     )
                 await repository.add_recorded(raw, [p.trade for p in batch], first_responses)
                 await audit.add_on_driver(raw, events)
+                await outbox.emit_on(
+                    raw,
+                    [
+                        outbox.NewEvent(
+                            "trade.recorded",
+                            "trade",
+                            p.trade.id,
+                            [p.trade.seller_merchant_id, p.trade.buyer_merchant_id],
+                            {
+                                "trade_id": str(p.trade.id),
+                                "venue_code": venue,
+                                "leaf_index": p.trade.leaf_index,
+                                "amount": body["amount"],
+                                "on_venue": p.trade.on_venue,
+                            },
+                            request_id=p.request_id,
+                        )
+                        for p, body in zip(batch, (f[2].body for f in first_responses), strict=True)
+                    ],
+                )
         for pending in batch:
             if not pending.done.done():
                 pending.done.set_result(pending.trade)

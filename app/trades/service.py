@@ -31,6 +31,7 @@ from app.errors import (
     ShushangError,
     ValidationFailed,
 )
+from app.events import service as events
 from app.i18n import Text
 from app.ledger import sequencer
 from app.listings.states import ListingStatus
@@ -251,6 +252,14 @@ async def add_event(
         "trade",
         trade.id,
         {"event_id": str(event.id), "leaf_index": index},
+    )
+    await events.emit(
+        session,
+        f"trade.{data.type.value}",
+        "trade",
+        trade.id,
+        [trade.seller_merchant_id, trade.buyer_merchant_id],
+        {"trade_id": str(trade.id), "event_id": str(event.id), "leaf_index": index},
     )
     return event
 

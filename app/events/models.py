@@ -1,0 +1,34 @@
+"""The outbox: every domain event, written in the transaction of the change that caused it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import DateTime, Index, String, Uuid
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, new_id, utcnow
+
+
+class Event(Base):
+    """`type` is dotted (`listing.approved`); `merchant_ids` are the merchants who may see
+    it (staff see every event); `data` is what webhooks deliver."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_type", "type", "id"),
+        Index("ix_event_merchant_ids", "merchant_ids", postgresql_using="gin"),
+        Index("ix_event_created_at", "created_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    merchant_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid()))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,34 @@
+"""Every event type, by group. Subscriptions and filters name a type, `group.*` or `*`."""
+
+from __future__ import annotations
+
+EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "merchant": ("created", "updated"),
+    "product": ("created", "revised"),
+    "assessment": ("completed",),
+    "listing": ("created", "submitted", "approved", "rejected", "suspended", "resumed", "delisted"),
+    "trade": ("recorded", "delivered", "settled", "disputed", "refunded", "cancelled"),
+    "ip_registration": (
+        "submitted", "accepted", "rejected", "objected", "objection_upheld",
+        "objection_dismissed", "granted", "renewed", "changed", "transferred", "licensed",
+        "pledged", "released", "cancelled", "revoked", "expired",
+    ),
+    "certificate": ("granted", "renewed", "transferred", "revoked", "cancelled", "expired"),
+    "webhook": ("disabled",),
+}  # fmt: skip
+
+ALL = frozenset(f"{group}.{name}" for group, names in EVENT_TYPES.items() for name in names)
+
+
+def is_known_pattern(pattern: str) -> bool:
+    """A type, `group.*` for a known group, or `*`."""
+    if pattern == "*" or pattern in ALL:
+        return True
+    group, _, rest = pattern.partition(".")
+    return rest == "*" and group in EVENT_TYPES
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    if pattern in ("*", event_type):
+        return True
+    return pattern.endswith(".*") and event_type.startswith(pattern[:-1])
