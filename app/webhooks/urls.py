@@ -10,7 +10,6 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
 
