@@ -72,16 +72,42 @@ async def hook_app(hook_settings: Settings) -> AsyncIterator[FastAPI]:
     await application.state.engine.dispose()
 
 
+@dataclass
+class Hooks:
+    """The API (with private URLs allowed), the receiver, and one delivery round at a time."""
+
+    api: httpx.AsyncClient
+    app: FastAPI
+    settings: Settings
+    receiver: Receiver
+
+    async def subscribe(self, event_types: list[str], key: dict[str, str]) -> dict[str, Any]:
+        made = await self.api.post(
+            "/v1/webhooks",
+            json={"url": self.receiver.url, "event_types": event_types},
+            headers=key,
+        )
+        assert made.status_code == 201, made.text
+        body: dict[str, Any] = made.json()
+        return body
+
+    async def deliver(self) -> int:
+        async with httpx.AsyncClient() as client:
+            return await deliver_due(self.app.state.sessionmaker, self.settings, client)
+
+    async def log(self, webhook_id: str, key: dict[str, str]) -> list[dict[str, Any]]:
+        found = await self.api.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=key)
+        items: list[dict[str, Any]] = found.json()["items"]
+        return items
+
+
 @pytest.fixture
-async def hooks(hook_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def world(
+    hook_app: FastAPI, hook_settings: Settings, receiver: Receiver
+) -> AsyncIterator[Hooks]:
     transport = httpx.ASGITransport(app=hook_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://shushang.test") as c:
-        yield c
-
-
-async def deliver(app: FastAPI, settings: Settings) -> int:
-    async with httpx.AsyncClient() as client:
-        return await deliver_due(app.state.sessionmaker, settings, client)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shushang.test") as api:
+        yield Hooks(api, hook_app, hook_settings, receiver)
 
 
 async def make_due(session: AsyncSession) -> None:
@@ -165,13 +191,8 @@ async def test_no_event_for_a_change_that_rolled_back(
     assert (await client.get("/v1/events", headers=admin)).json()["items"] == []
 
 
-async def test_deliveries_are_signed_and_in_order(
-    hooks: httpx.AsyncClient,
-    session: AsyncSession,
-    receiver: Receiver,
-    hook_app: FastAPI,
-    hook_settings: Settings,
-) -> None:
+async def test_deliveries_are_signed_and_in_order(world: Hooks, session: AsyncSession) -> None:
+    hooks, receiver = world.api, world.receiver
     mine = await make_merchant(session)
     theirs = await make_merchant(session)
     my_key = auth(await make_key(session, Role.merchant, mine.id))
@@ -200,8 +221,8 @@ async def test_deliveries_are_signed_and_in_order(
         f"/v1/merchants/{mine.id}", json={"contact_email": "x@example.cn"}, headers=my_key
     )
     for _ in range(3):  # one delivery per round per subscription: order is kept
-        assert await deliver(hook_app, hook_settings) == 1
-    assert await deliver(hook_app, hook_settings) == 0
+        assert await world.deliver() == 1
+    assert await world.deliver() == 0
 
     verifier = Webhook(subscription["secret"])
     bodies = []
@@ -214,25 +235,18 @@ async def test_deliveries_are_signed_and_in_order(
     with pytest.raises(Exception, match="signature"):
         forged.verify(receiver.received[0][1], receiver.received[0][0])
 
-    log = (await hooks.get(f"/v1/webhooks/{subscription['id']}/deliveries", headers=my_key)).json()
-    assert [d["status"] for d in log["items"]] == ["succeeded"] * 3
-    assert log["items"][0]["attempt_log"][0]["status_code"] == 200
-    assert log["items"][0]["attempt_log"][0]["latency_ms"] >= 0
+    log = await world.log(subscription["id"], my_key)
+    assert [d["status"] for d in log] == ["succeeded"] * 3
+    assert log[0]["attempt_log"][0]["status_code"] == 200
+    assert log[0]["attempt_log"][0]["latency_ms"] >= 0
 
 
 async def test_a_failed_attempt_is_retried_and_holds_back_later_events(
-    hooks: httpx.AsyncClient,
-    session: AsyncSession,
-    receiver: Receiver,
-    hook_app: FastAPI,
-    hook_settings: Settings,
+    world: Hooks, session: AsyncSession
 ) -> None:
+    hooks, receiver = world.api, world.receiver
     admin = auth(await make_key(session, Role.operator))
-    subscription = (
-        await hooks.post(
-            "/v1/webhooks", json={"url": receiver.url, "event_types": ["merchant.*"]}, headers=admin
-        )
-    ).json()
+    subscription = await world.subscribe(["merchant.*"], admin)
     receiver.statuses = [500]
     first = await make_merchant(session)
     await hooks.patch(
@@ -241,54 +255,47 @@ async def test_a_failed_attempt_is_retried_and_holds_back_later_events(
     await hooks.patch(
         f"/v1/merchants/{first.id}", json={"contact_email": "b@example.cn"}, headers=admin
     )
-    assert await deliver(hook_app, hook_settings) == 1  # the first answers 500
-    assert await deliver(hook_app, hook_settings) == 0  # its retry is not due; the next waits
-    log = (await hooks.get(f"/v1/webhooks/{subscription['id']}/deliveries", headers=admin)).json()
-    head = log["items"][0]
+    assert await world.deliver() == 1  # the first answers 500
+    assert await world.deliver() == 0  # its retry is not due; the next waits
+    log = await world.log(subscription["id"], admin)
+    head = log[0]
     assert head["status"] == "pending" and head["last_status_code"] == 500
     assert head["next_attempt_at"] > head["created_at"]
-    assert log["items"][1]["attempts"] == 0
+    assert log[1]["attempts"] == 0
 
     await make_due(session)
-    assert await deliver(hook_app, hook_settings) == 1
-    assert await deliver(hook_app, hook_settings) == 1
+    assert await world.deliver() == 1
+    assert await world.deliver() == 1
     changes = [b["data"]["version"] for b in receiver.bodies()]
     assert changes == [2, 2, 3]  # the first twice (500, then 200), then the second
-    log = (await hooks.get(f"/v1/webhooks/{subscription['id']}/deliveries", headers=admin)).json()
-    assert [a["status_code"] for a in log["items"][0]["attempt_log"]] == [500, 200]
-    assert [d["status"] for d in log["items"]] == ["succeeded", "succeeded"]
+    log = await world.log(subscription["id"], admin)
+    assert [a["status_code"] for a in log[0]["attempt_log"]] == [500, 200]
+    assert [d["status"] for d in log] == ["succeeded", "succeeded"]
 
     again = await hooks.post(
-        f"/v1/webhooks/{subscription['id']}/deliveries/{log['items'][0]['id']}/retry",
+        f"/v1/webhooks/{subscription['id']}/deliveries/{log[0]['id']}/retry",
         headers=admin,
     )
     assert again.status_code == 202 and again.json()["status"] == "pending"
-    assert await deliver(hook_app, hook_settings) == 1
+    assert await world.deliver() == 1
     assert len(receiver.received) == 4
 
 
 async def test_a_subscription_that_keeps_failing_is_disabled(
-    hooks: httpx.AsyncClient,
-    session: AsyncSession,
-    receiver: Receiver,
-    hook_app: FastAPI,
-    hook_settings: Settings,
+    world: Hooks, session: AsyncSession
 ) -> None:
+    hooks, receiver = world.api, world.receiver
     merchant = await make_merchant(session)
     key = auth(await make_key(session, Role.merchant, merchant.id))
-    subscription = (
-        await hooks.post(
-            "/v1/webhooks", json={"url": receiver.url, "event_types": ["*"]}, headers=key
-        )
-    ).json()
+    subscription = await world.subscribe(["*"], key)
     receiver.statuses = [500, 502, 503]
     await hooks.patch(
         f"/v1/merchants/{merchant.id}", json={"contact_email": "c@example.cn"}, headers=key
     )
     for _ in range(3):
-        assert await deliver(hook_app, hook_settings) == 1
+        assert await world.deliver() == 1
         await make_due(session)
-    assert await deliver(hook_app, hook_settings) == 0  # disabled: nothing is sent
+    assert await world.deliver() == 0  # disabled: nothing is sent
     shown = (await hooks.get(f"/v1/webhooks/{subscription['id']}", headers=key)).json()
     assert shown["enabled"] is False
     assert "3 consecutive failed attempts" in shown["disabled_reason"]
@@ -301,25 +308,15 @@ async def test_a_subscription_that_keeps_failing_is_disabled(
         f"/v1/webhooks/{subscription['id']}", json={"enabled": True}, headers=key
     )
     assert enabled.status_code == 200 and enabled.json()["enabled"] is True
-    assert await deliver(hook_app, hook_settings) == 1  # the merchant.updated, at last
-    assert await deliver(hook_app, hook_settings) == 1  # then webhook.disabled, in order
+    assert await world.deliver() == 1  # the merchant.updated, at last
+    assert await world.deliver() == 1  # then webhook.disabled, in order
     assert [b["type"] for b in receiver.bodies()][-2:] == ["merchant.updated", "webhook.disabled"]
 
 
-async def test_a_delivery_fails_after_the_retry_window(
-    hooks: httpx.AsyncClient,
-    session: AsyncSession,
-    receiver: Receiver,
-    hook_app: FastAPI,
-    hook_settings: Settings,
-) -> None:
+async def test_a_delivery_fails_after_the_retry_window(world: Hooks, session: AsyncSession) -> None:
+    hooks, receiver = world.api, world.receiver
     admin = auth(await make_key(session, Role.operator))
-    subscription = (
-        await hooks.post(
-            "/v1/webhooks", json={"url": receiver.url, "event_types": ["merchant.created"]},
-            headers=admin,
-        )
-    ).json()  # fmt: skip
+    subscription = await world.subscribe(["merchant.created"], admin)
     await make_merchant(session)  # a factory merchant emits nothing: make one through the API
     from tests.factories import merchant_body
 
@@ -329,14 +326,13 @@ async def test_a_delivery_fails_after_the_retry_window(
     )
     await session.commit()
     receiver.statuses = [500]
-    assert await deliver(hook_app, hook_settings) == 1
-    log = (await hooks.get(f"/v1/webhooks/{subscription['id']}/deliveries", headers=admin)).json()
-    assert log["items"][0]["status"] == "failed" and log["items"][0]["next_attempt_at"] is None
+    assert await world.deliver() == 1
+    log = await world.log(subscription["id"], admin)
+    assert log[0]["status"] == "failed" and log[0]["next_attempt_at"] is None
 
 
-async def test_webhook_roles(
-    hooks: httpx.AsyncClient, session: AsyncSession, receiver: Receiver
-) -> None:
+async def test_webhook_roles(world: Hooks, session: AsyncSession) -> None:
+    hooks, receiver = world.api, world.receiver
     one = await make_merchant(session)
     two = await make_merchant(session)
     one_key = auth(await make_key(session, Role.merchant, one.id))
@@ -395,3 +391,20 @@ async def test_trades_and_certificates_emit_events(
     ]  # fmt: skip
     outsider = (await client.get("/v1/events", headers=registry.other_key)).json()["items"]
     assert outsider == []
+
+
+async def test_concurrent_workers_send_each_delivery_once(
+    world: Hooks, session: AsyncSession
+) -> None:
+    import asyncio
+
+    admin = auth(await make_key(session, Role.operator))
+    for _ in range(4):
+        await world.subscribe(["merchant.created"], admin)
+    from tests.factories import merchant_body
+
+    await world.api.post("/v1/merchants", json=merchant_body(), headers=admin)
+    rounds = await asyncio.gather(*(world.deliver() for _ in range(3)))
+    assert sum(rounds) == 4  # as if three processes ran a round at once
+    assert len(world.receiver.received) == 4
+    assert len({headers["webhook-id"] for headers, _ in world.receiver.received}) == 1
