@@ -88,7 +88,8 @@ async def driver_of(connection: AsyncConnection) -> Any:
 @asynccontextmanager
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session whose work commits when the block ends (rolls back if it raises): the
-    commit point of work that is not a request (commands, the group committer). Requests
+    commit point of work that is not a request (commands, the expiry sweep, webhook delivery; the
+    trade committer commits its own driver transaction). Requests
     commit in `app.deps.get_session`."""
     async with factory() as session:
         yield session
