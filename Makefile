@@ -6,18 +6,18 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck pytest openapi lock bench-search clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml sdk/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e ./sdk
 	touch $(STAMP)
 
 ## Set up, migrate and serve on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set).
 run: $(STAMP)
 	$(BIN)/shushang serve
 
-## Set up and run everything CI runs: ruff, mypy (strict on app/), pytest.
+## Set up and run everything CI runs: ruff, mypy (strict on app/ and the SDK), pytest.
 test: lint typecheck pytest
 
 lint: $(STAMP)

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -29,8 +24,6 @@ from sqlalchemy.pool import NullPool
 from app.auth.models import Role
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from app.main import create_app
-from tests.e2e.test_serve import free_port
 from tests.factories import make_key
 
 SPEC = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -48,32 +41,6 @@ FUZZ = settings(
 )
 
 schema = schemathesis.openapi.from_path(str(SPEC))
-
-
-@pytest.fixture(scope="module")
-def live_url(settings: Settings) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    assert httpx.get(url + "/healthz").status_code == 200
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
