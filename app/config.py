@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.json
     log_level: str = "INFO"
     upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    json_max_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body other than uploads."
+    )
     rate_limit_per_minute: int = Field(default=600, ge=0, description="Per API key; 0 disables.")
     ledger_signing_key: str | None = Field(
         default=None, description="PEM Ed25519 private key; default: created under data_dir."

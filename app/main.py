@@ -29,7 +29,7 @@ from app.ip.router import router as ip_router
 from app.ledger.router import router as ledger_router
 from app.listings.router import router as listings_router
 from app.merchants.router import router as merchants_router
-from app.middleware import RequestContextMiddleware
+from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.openapi_docs import COMMON_ERRORS, Problem
 from app.ops.router import router as ops_router
 from app.products.router import router as products_router
@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.add_exception_handler(IntegrityError, errors.handle_integrity_error)
     app.add_exception_handler(StaleDataError, errors.handle_stale_data)
     app.add_exception_handler(SQLAlchemyError, errors.handle_database_error)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.json_max_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(ops_router)

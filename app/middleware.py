@@ -14,7 +14,14 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.context import request_id_var
-from app.errors import ServiceUnavailable, ShushangError, is_database_unavailable, problem_response
+from app.errors import (
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ShushangError,
+    is_database_unavailable,
+    problem_response,
+)
+from app.i18n import Text
 from app.ops.metrics import LATENCY, REQUESTS
 
 access_log = logging.getLogger("shushang.access")
@@ -93,3 +100,60 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+class BodyLimitMiddleware:
+    """Request bodies other than uploads (multipart, capped by `upload_max_bytes` as they
+    stream) are held to `json_max_bytes`: 413 from the Content-Length, or at the first
+    byte past the limit of a body sent without one (the app then sees the client leave)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if headers.get("content-type", "").startswith("multipart/form-data"):
+            await self.app(scope, receive, send)
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(headers, scope, receive, send)
+            return
+        seen = 0
+        started = refused = False
+
+        async def counted_receive() -> Message:
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await self._refuse(headers, scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has been answered; what the app says now goes nowhere
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted_receive, watched_send)
+
+    async def _refuse(self, headers: Headers, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLarge(
+            Text(
+                f"The request body is larger than {self.max_bytes} bytes.",
+                f"请求体超过 {self.max_bytes} 字节。",
+            )
+        )
+        await problem_response(headers, error, scope.get("path"))(scope, receive, send)

@@ -1,0 +1,73 @@
+"""Resource limits and what the logs may never hold."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from tests.factories import auth, make_key, merchant_body
+
+
+async def test_json_bodies_are_capped(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    huge = merchant_body(description="数" * 600_000)  # about 1.8 MB of UTF-8
+    declared = await client.post("/v1/merchants", json=huge, headers=admin)
+    assert declared.status_code == 413
+    assert declared.headers["content-type"].startswith("application/problem+json")
+    assert "1048576 bytes" in declared.json()["detail"]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}'
+
+    streamed = await client.post(
+        "/v1/merchants",
+        content=chunks(),
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 413
+    fine = await client.post("/v1/merchants", json=merchant_body(), headers=admin)
+    assert fine.status_code == 201
+
+
+async def test_pages_are_capped(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/v1/venues", params={"limit": 200})).status_code == 200
+    too_many = await client.get("/v1/venues", params={"limit": 201})
+    assert too_many.status_code == 422
+
+
+async def test_keys_and_secrets_never_reach_the_logs(
+    client: httpx.AsyncClient, session: AsyncSession, caplog: pytest.LogCaptureFixture, app: FastAPI
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    admin_token = await make_key(session, Role.operator)
+    admin = auth(admin_token)
+    made = await client.post(
+        "/v1/api-keys", json={"role": "auditor", "name": "log test"}, headers=admin
+    )
+    secret_token = made.json()["token"]
+    await client.get("/v1/merchants", headers=auth(secret_token))
+    await client.get("/v1/merchants", headers=auth(secret_token + "x"))  # a wrong one: 401
+    app.state.settings.webhooks_allow_private_urls = True
+    try:
+        hook = await client.post(
+            "/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "event_types": ["*"]},
+            headers=admin,
+        )
+    finally:
+        app.state.settings.webhooks_allow_private_urls = False
+    webhook_secret = hook.json()["secret"]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records, "the requests were logged"
+    for secret in (admin_token, secret_token, webhook_secret, webhook_secret[6:]):
+        assert secret not in logged
+    assert "shs_" not in logged and "Bearer" not in logged
