@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import uuid_utils.compat as uuid_compat
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -63,26 +66,98 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
         for pool_option in ("pool_size", "max_overflow", "pool_timeout"):
             options.pop(pool_option)
     options.update(overrides)
-    return create_async_engine(url, **options)
+    engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "handle_error", _lost_connections_are_disconnects)
+    return engine
+
+
+def _lost_connections_are_disconnects(context: ExceptionContext) -> None:
+    """A statement that finds the database shut down (57P01 and kin) leaves its connection
+    unusable, though the driver does not say "disconnect": say it, so SQLAlchemy drops the
+    connection (and the pool's older ones) instead of handing it out again."""
+    from app.errors import is_database_unavailable
+
+    if not context.is_disconnect and is_database_unavailable(context.original_exception):
+        context.is_disconnect = True
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under `session`, for the few hot paths that skip the ORM
-    (authentication, recording trades, appending to a ledger).
+class Driver:
+    """The asyncpg connection under a SQLAlchemy connection, for the few hot paths that skip
+    the ORM (authentication, recording trades, appending to a ledger, emitting events).
 
-    Its statements run in the session's transaction once the session has begun one (any ORM
-    statement begins it); before that each runs on its own, which suits a read.
+    A statement that fails other than by the server's refusal (the database gone, the
+    request cancelled mid-statement) invalidates the pooled connection, as the ORM does, so
+    the pool never hands out a dead or half-used connection.
     """
+
+    def __init__(self, connection: AsyncConnection, raw: Any) -> None:
+        self._connection = connection
+        self._raw = raw
+
+    async def _guarded(self, statement: Awaitable[Any]) -> Any:
+        try:
+            return await statement
+        except BaseException as exc:
+            from app.errors import is_database_unavailable
+
+            refused = (  # the server refused the statement; the connection is fine
+                isinstance(exc, asyncpg.PostgresError)
+                and not is_database_unavailable(exc)
+                and not self._raw.is_closed()
+            )
+            # Otherwise it was lost, shut down or interrupted mid-statement: its state is
+            # unknown, and it must not go back to the pool.
+            if not refused and not self._connection.invalidated:
+                reason = exc if isinstance(exc, Exception) else None
+                await asyncio.shield(self._connection.invalidate(reason))
+            raise
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        return await self._guarded(self._raw.fetchrow(query, *args))
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        rows: list[Any] = await self._guarded(self._raw.fetch(query, *args))
+        return rows
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self._guarded(self._raw.fetchval(query, *args))
+
+    async def execute(self, query: str, *args: Any) -> Any:
+        return await self._guarded(self._raw.execute(query, *args))
+
+    async def executemany(self, query: str, rows: list[Any]) -> None:
+        await self._guarded(self._raw.executemany(query, rows))
+
+    def is_in_transaction(self) -> bool:
+        return bool(self._raw.is_in_transaction())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """A transaction of its own (the trade committer's), committed when the block ends."""
+        transaction = self._raw.transaction()
+        await self._guarded(transaction.start())
+        try:
+            yield
+        except BaseException:
+            if not self._connection.invalidated:
+                await self._guarded(transaction.rollback())
+            raise
+        await self._guarded(transaction.commit())
+
+
+async def driver(session: AsyncSession) -> Driver:
+    """The driver connection under `session`. Its statements run in the session's
+    transaction once the session has begun one (any ORM statement begins it); before that
+    each runs on its own, which suits a read."""
     return await driver_of(await session.connection())
 
 
-async def driver_of(connection: AsyncConnection) -> Any:
-    """The asyncpg connection under a SQLAlchemy connection."""
-    return (await connection.get_raw_connection()).driver_connection
+async def driver_of(connection: AsyncConnection) -> Driver:
+    return Driver(connection, (await connection.get_raw_connection()).driver_connection)
 
 
 @asynccontextmanager

@@ -209,6 +209,10 @@ _DATABASE_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ConnectionFailureError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
+    # A pooled connection the server went away from in the middle of an operation: asyncpg
+    # refuses the next one on it ("another operation is in progress"). It is dropped (see
+    # app.db) and the request answered 503 like the others of the outage.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

@@ -8,7 +8,8 @@ the driver connection (asyncpg) without the ORM. Each
 request learns its trade's leaf index only after that commit: a 201 still means durable.
 
 If a batch fails, its trades are written again one by one, so one bad trade cannot sink
-the others; a failure that persists reaches its own request only.
+the others; a failure that persists reaches its own request only. If the database is
+away, every trade of the batch fails at once (503), rather than each waiting its turn.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.db import driver_of
+from app.errors import is_database_unavailable
 from app.events import service as outbox
 from app.ledger import sequencer
 from app.trades import repository
@@ -85,8 +87,9 @@ class GroupCommitter:
             try:
                 await self._write(venue, batch)
             except Exception as failure:
-                if len(batch) == 1:
-                    _fail(batch[0], failure)
+                if len(batch) == 1 or is_database_unavailable(failure):
+                    for one in batch:  # the database is away: every one of them fails now
+                        _fail(one, failure)
                     continue
                 for one in batch:  # find the one that fails; the others go through
                     try:
