@@ -613,12 +613,12 @@ async def change(
     if_match: str | None,
 ) -> IpRegistration:
     """变更: the fields sent change; the step keeps what they were and what they became."""
-    sent = sorted(f for f in data.model_fields_set if getattr(data, f) is not None)
-    if not sent:
-        raise ValidationFailed.field(["body"], Text("changes nothing", "没有要变更的内容"))
     registration, before, today = await _locked(
         session, who, registration_id, Action.change, if_match
     )
+    sent = sorted(f for f in data.model_fields_set if getattr(data, f) is not None)
+    if not sent:
+        raise ValidationFailed.field(["body"], Text("changes nothing", "没有要变更的内容"))
     changes: dict[str, Any] = {}
     for field in sent:
         value = getattr(data, field)

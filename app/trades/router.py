@@ -167,7 +167,7 @@ async def get_trade(trade_id: UUID, session: Session, who: TradeReader) -> Trade
     responses=errors(401, 403, 404, 409, 422),
 )
 async def add_trade_event(
-    trade_id: UUID, data: TradeEventCreate, session: Session, who: TradeReader
+    trade_id: UUID, data: TradeEventCreate, session: Session, who: Recorder
 ) -> TradeEventOut:
     """Append delivered, settled, disputed, refunded or cancelled, in a legal order (409
     otherwise): each is a leaf of the trade's venue ledger too."""

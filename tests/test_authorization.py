@@ -1,0 +1,313 @@
+"""The authorisation matrix: every operation of the OpenAPI document, called as anonymous,
+as each role, and as a merchant on another merchant's objects, against a declared matrix.
+
+Objects belong to merchant A (a draft product and listing, a sample, assessments, a trade
+it sold, a submitted IP registration, a webhook); merchant X is another merchant. A call
+is "let in" unless it is answered 401, 403 or 404 (reads of what the caller may not see
+are 404, so that nothing says they exist). Writes carry an empty JSON body: a caller who is
+let in is usually answered 422, so for creation the check is the function-level one; object-level checks on
+creation bodies (listing or registering another's product, assigning `merchant_id`,
+`role` or `status`) are in the explicit tests below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from tests.factories import auth, make_key, make_merchant, make_product, merchant_body, product_body
+
+SPEC = json.loads((Path(__file__).parent.parent / "openapi" / "openapi.json").read_text())
+
+# P anonymous, O operator, M the owning merchant, X another merchant, S assessor, U auditor.
+MATRIX = {
+    "GET /v1/venues": "POMXSU",
+    "POST /v1/venues": "O",
+    "GET /v1/venues/{code}": "POMXSU",
+    "GET /v1/venues/{code}/negative-list": "POMXSU",
+    "PUT /v1/venues/{code}/negative-list": "O",
+    "GET /v1/venues/{code}/negative-list/versions": "POMXSU",
+    "POST /v1/merchants": "O",
+    "GET /v1/merchants": "OMXSU",
+    "GET /v1/merchants/{merchant_id}": "OMSU",
+    "PATCH /v1/merchants/{merchant_id}": "OM",
+    "POST /v1/products": "OMX",
+    "GET /v1/products": "POMXSU",
+    "GET /v1/products/{product_id}": "OMSU",
+    "PATCH /v1/products/{product_id}": "OM",
+    "GET /v1/products/{product_id}/revisions": "OMSU",
+    "GET /v1/products/{product_id}/revisions/{number}": "OMSU",
+    "POST /v1/products/{product_id}/samples": "OM",
+    "GET /v1/products/{product_id}/samples": "OMSU",
+    "GET /v1/products/{product_id}/samples/{sample_id}": "OMSU",
+    "GET /v1/products/{product_id}/samples/{sample_id}/content": "OMSU",
+    "POST /v1/products/{product_id}/quality-assessments": "OMS",
+    "GET /v1/products/{product_id}/quality-assessments": "OMSU",
+    "POST /v1/products/{product_id}/compliance-assessments": "OMS",
+    "GET /v1/products/{product_id}/compliance-assessments": "OMSU",
+    "POST /v1/products/{product_id}/valuations": "OMXS",
+    "GET /v1/products/{product_id}/valuations": "OMSU",
+    "GET /v1/products/{product_id}/quality-assessments/{assessment_id}": "OMSU",
+    "GET /v1/products/{product_id}/compliance-assessments/{assessment_id}": "OMSU",
+    "GET /v1/products/{product_id}/valuations/{assessment_id}": "OMSU",
+    "POST /v1/listings": "OMX",
+    "GET /v1/listings": "POMXSU",
+    "GET /v1/listings/{listing_id}": "OMSU",
+    "GET /v1/listings/{listing_id}/events": "OMSU",
+    "POST /v1/listings/{listing_id}/{action}": "OM",
+    "POST /v1/ip-registrations": "OMX",
+    "GET /v1/ip-registrations": "POMXSU",
+    "GET /v1/ip-registrations/{registration_id}": "OMSU",
+    "POST /v1/ip-registrations/{registration_id}/examine": "O",
+    "POST /v1/ip-registrations/{registration_id}/reject": "O",
+    "POST /v1/ip-registrations/{registration_id}/objections": "OMXSU",
+    "POST /v1/ip-registrations/{registration_id}/objections/{objection_id}/{decision}": "O",
+    "POST /v1/ip-registrations/{registration_id}/grant": "O",
+    "POST /v1/ip-registrations/{registration_id}/renew": "OM",
+    "POST /v1/ip-registrations/{registration_id}/change": "OM",
+    "POST /v1/ip-registrations/{registration_id}/transfer": "OMX",
+    "POST /v1/ip-registrations/{registration_id}/license": "OMX",
+    "POST /v1/ip-registrations/{registration_id}/pledge": "OMX",
+    "POST /v1/ip-registrations/{registration_id}/release": "OMX",
+    "POST /v1/ip-registrations/{registration_id}/cancel": "OM",
+    "POST /v1/ip-registrations/{registration_id}/revoke": "O",
+    "GET /v1/certificates/{number}": "POMXSU",
+    "GET /v1/stats/overview": "OU",
+    "POST /v1/transactions": "OMX",
+    "GET /v1/transactions": "OMXU",
+    "GET /v1/transactions/export": "OMXU",
+    "GET /v1/transactions/{trade_id}": "OMU",
+    "POST /v1/transactions/{trade_id}/events": "OMX",
+    "GET /v1/ledgers/{venue_code}/tree-head": "POMXSU",
+    "GET /v1/ledgers/{venue_code}/entries/{index}": "POMXSU",
+    "GET /v1/ledgers/{venue_code}/proofs/inclusion": "POMXSU",
+    "GET /v1/ledgers/{venue_code}/proofs/consistency": "POMXSU",
+    "POST /v1/api-keys": "O",
+    "GET /v1/api-keys": "O",
+    "DELETE /v1/api-keys/{key_id}": "O",
+    "GET /v1/audit-events": "OU",
+    "GET /v1/events": "OMXSU",
+    "POST /v1/webhooks": "OMX",
+    "GET /v1/webhooks": "OMXU",
+    "GET /v1/webhooks/{webhook_id}": "OMU",
+    "PATCH /v1/webhooks/{webhook_id}": "OM",
+    "DELETE /v1/webhooks/{webhook_id}": "OM",
+    "GET /v1/webhooks/{webhook_id}/deliveries": "OMU",
+    "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": "OM",
+    "GET /healthz": "POMXSU",
+    "GET /readyz": "POMXSU",
+    "GET /metrics": "POMXSU",
+}
+CALLERS = "POMXSU"
+DENIED = {401, 403, 404}
+
+
+def operations() -> list[str]:
+    return [f"{m.upper()} {p}" for p, ops in SPEC["paths"].items() for m in ops]
+
+
+def test_the_matrix_covers_every_operation() -> None:
+    assert sorted(operations()) == sorted(MATRIX)
+
+
+class World:
+    """A's objects, X's key, and a key for every role."""
+
+    async def build(self, client: httpx.AsyncClient, session: AsyncSession) -> World:
+        self.client = client
+        a = await make_merchant(session)
+        x = await make_merchant(session)
+        buyer = await make_merchant(session)
+        operator = auth(await make_key(session, Role.operator))
+        self.keys: dict[str, dict[str, str]] = {
+            "P": {},
+            "O": operator,
+            "M": auth(await make_key(session, Role.merchant, a.id)),
+            "X": auth(await make_key(session, Role.merchant, x.id)),
+            "S": auth(await make_key(session, Role.assessor)),
+            "U": auth(await make_key(session, Role.auditor)),
+        }
+        mine = self.keys["M"]
+        hook = await client.post(
+            "/v1/webhooks", json={"url": "https://93.184.216.34/hook", "event_types": ["*"]},
+            headers=mine,
+        )  # fmt: skip
+        product = await make_product(session, a)
+        registered = await make_product(session, a, name="已登记数据集")
+        sample = await client.post(
+            f"/v1/products/{product.id}/samples",
+            files={"file": ("s.csv", "城市,数值\n杭州,1\n".encode(), "text/csv")},
+            headers=mine,
+        )
+        quality = await client.post(
+            f"/v1/products/{product.id}/quality-assessments", json={}, headers=operator
+        )
+        compliance = await client.post(
+            f"/v1/products/{product.id}/compliance-assessments", json={}, headers=operator
+        )
+        valuation = await client.post(
+            f"/v1/products/{product.id}/valuations",
+            json={"method": "cost", "return_rate": "0.1",
+                  "cost_items": [{"kind": "processing", "amount": "10.00"}]},
+            headers=operator,
+        )  # fmt: skip
+        listing = await client.post(
+            "/v1/listings",
+            json={"product_id": str(product.id), "venue_code": "HZDEX",
+                  "price": {"model": "negotiable"}},
+            headers=mine,
+        )  # fmt: skip
+        trade = await client.post(
+            "/v1/transactions",
+            json={"venue_code": "OTC", "on_venue": False, "seller_merchant_id": str(a.id),
+                  "buyer_merchant_id": str(buyer.id), "amount": "10.00",
+                  "contract_digest": hashlib.sha256(b"c").hexdigest(),
+                  "occurred_at": "2026-11-20T10:00:00+08:00"},
+            headers={**operator, "Idempotency-Key": "matrix"},
+        )  # fmt: skip
+        application = {
+            "data_name": "数据集", "scale": "1", "data_format": "CSV", "structure": "s",
+            "update_frequency": "每月", "processing_rules": "r", "application_scenarios": ["a"],
+            "evidence_digest": hashlib.sha256(b"e").hexdigest(),
+        }  # fmt: skip
+        registration = await client.post(
+            "/v1/ip-registrations", json={**application, "product_id": str(product.id)},
+            headers=mine,
+        )  # fmt: skip
+        certified = (
+            await client.post(
+                "/v1/ip-registrations",
+                json={**application, "product_id": str(registered.id)},
+                headers=mine,
+            )
+        ).json()
+        await client.post(
+            f"/v1/ip-registrations/{certified['id']}/examine", json={"decision": "accept"},
+            headers=operator,
+        )  # fmt: skip
+        from sqlalchemy import text
+
+        await session.execute(
+            text("UPDATE ip_registration SET publicity_ends_at = now() WHERE id = :id"),
+            {"id": certified["id"]},
+        )
+        await session.commit()
+        granted = await client.post(
+            f"/v1/ip-registrations/{certified['id']}/grant", headers=operator
+        )
+        deliveries = await client.get(f"/v1/webhooks/{hook.json()['id']}/deliveries", headers=mine)
+        key = await client.post(
+            "/v1/api-keys", json={"role": "auditor", "name": "spare"}, headers=operator
+        )
+        for made in (hook, sample, quality, compliance, valuation, listing, trade, registration,
+                     granted, deliveries, key):  # fmt: skip
+            assert made.status_code in (200, 201), made.text
+        self.path = {
+            "code": "HZDEX",
+            "venue_code": "OTC",
+            "index": "0",
+            "merchant_id": str(a.id),
+            "product_id": str(product.id),
+            "number": "1",
+            "sample_id": sample.json()["id"],
+            "assessment_id": quality.json()["id"],
+            "listing_id": listing.json()["id"],
+            "action": "submit",
+            "registration_id": registration.json()["id"],
+            "objection_id": "01a20000-0000-7000-8000-000000000000",
+            "decision": "dismiss",
+            "trade_id": trade.json()["id"],
+            "key_id": key.json()["id"],
+            "webhook_id": hook.json()["id"],
+            "delivery_id": deliveries.json()["items"][0]["id"],
+        }
+        self.certificate = granted.json()["certificate_number"]
+        self.compliance_id = compliance.json()["id"]
+        self.valuation_id = valuation.json()["id"]
+        return self
+
+    def url(self, path: str) -> str:
+        values = dict(self.path)
+        if "compliance-assessments/{assessment_id}" in path:
+            values["assessment_id"] = self.compliance_id
+        elif "valuations/{assessment_id}" in path:
+            values["assessment_id"] = self.valuation_id
+        elif path.startswith("/v1/certificates"):
+            values["number"] = self.certificate
+        return path.format(**values)
+
+    async def let_in(self, operation: str, caller: str) -> tuple[bool, int]:
+        method, path = operation.split(" ", 1)
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        response = await self.client.request(
+            method, self.url(path), json=body, headers=self.keys[caller]
+        )
+        assert response.status_code < 500, (operation, caller, response.text)
+        return response.status_code not in DENIED, response.status_code
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_each_caller_gets_what_the_matrix_declares(
+    caller: str, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await World().build(client, session)
+    wrong = []
+    # Deleting and revoking come last: they change what the other calls see.
+    ordered = sorted(MATRIX, key=lambda op: op.startswith("DELETE"))
+    for operation in ordered:
+        allowed, status = await world.let_in(operation, caller)
+        if allowed != (caller in MATRIX[operation]):
+            wrong.append(f"{operation}: {status}")
+    assert not wrong, f"{caller}: " + "; ".join(wrong)
+
+
+async def test_no_one_assigns_what_is_not_theirs(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    a = await make_merchant(session)
+    x = await make_merchant(session)
+    mine = auth(await make_key(session, Role.merchant, a.id))
+    theirs = auth(await make_key(session, Role.merchant, x.id))
+    product = await make_product(session, a)
+    # Another merchant's product: not listed, registered or sampled by X.
+    listing = await client.post(
+        "/v1/listings",
+        json={
+            "product_id": str(product.id),
+            "venue_code": "HZDEX",
+            "price": {"model": "negotiable"},
+        },
+        headers=theirs,
+    )
+    assert listing.status_code in (403, 404)
+    # A merchant's product is its own, whatever merchant_id the body names.
+    made = await client.post(
+        "/v1/products", json=product_body(merchant_id=str(a.id)), headers=theirs
+    )
+    assert made.status_code in (403, 422) or made.json()["merchant_id"] == str(x.id)
+    # Fields that are not the caller's to set.
+    assert (
+        await client.patch(f"/v1/products/{product.id}", json={"merchant_id": str(x.id)},
+                           headers=mine)
+    ).status_code == 422  # fmt: skip
+    assert (
+        await client.patch(f"/v1/merchants/{a.id}", json={"tier": "leading"}, headers=mine)
+    ).status_code in (403, 422)
+    key = await client.post(
+        "/v1/api-keys", json={"role": "operator", "name": "escalate"}, headers=mine
+    )
+    assert key.status_code == 403
+    hook = await client.post(
+        "/v1/webhooks",
+        json={"url": "https://93.184.216.34/h", "event_types": ["*"], "merchant_id": str(x.id)},
+        headers=mine,
+    )
+    assert hook.status_code == 422
+    created = await client.post("/v1/merchants", json=merchant_body(), headers=mine)
+    assert created.status_code == 403
