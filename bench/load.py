@@ -1,0 +1,190 @@
+"""A mixed workload at rising concurrency, through the API and on raw asyncpg in the same run.
+
+    .venv/bin/python -m bench.load [--seconds 10] [--clients 4,16,32] [--workers 2]
+
+The demo catalog (35 merchants, 600 products, listings) is loaded once into its own
+database. Each client loops over a weighted mix: 40 % catalog search (`GET /v1/products?q=`),
+25 % the public listings, 15 % a merchant read with a key, 20 % a trade recorded
+(`POST /v1/transactions` with an Idempotency-Key). The API runs as `shushang serve
+--workers 2`; the baseline runs comparable statements (a full-text query, the listings
+page, the merchant row, one INSERT per trade) on as many asyncpg connections. It prints
+throughput, p50/p99 and errors per concurrency, and the API's share of the raw rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import aiohttp
+import asyncpg
+
+from app import migrate
+from app.auth.models import Role
+from app.auth.tokens import hash_token, new_token, shown_prefix
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.demo import loader
+from bench.common import asyncpg_dsn, database_url, serving, summary
+
+WORDS = ["数据", "杭州", "企业", "交通", "金融", "医疗", "物流", "能源", "画像", "指数"]
+MIX = ["search"] * 8 + ["listings"] * 5 + ["merchant"] * 3 + ["trade"] * 4
+DIGEST = hashlib.sha256(b"load contract").hexdigest()
+NOW = datetime.now(UTC)
+
+
+async def prepare(url: str) -> tuple[str, list[str]]:
+    """The demo catalog (once), an operator token and the merchants' ids."""
+    engine = create_engine(Settings(database_url=url), url, pool_size=2)
+    try:
+        await loader.load(create_sessionmaker(engine), Settings(database_url=url))
+    finally:
+        await engine.dispose()
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        token = new_token(Role.operator)
+        await connection.execute(
+            "INSERT INTO api_key (id, name, role, token_prefix, token_hash, created_at)"
+            " VALUES ($1, 'load', 'operator', $2, $3, now())",
+            uuid.uuid4(),
+            shown_prefix(token),
+            hash_token(token),
+        )
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw_trade (LIKE trade); TRUNCATE bench_raw_trade"
+        )
+        merchants = [str(r["id"]) for r in await connection.fetch("SELECT id FROM merchant")]
+        return token, merchants
+    finally:
+        await connection.close()
+
+
+async def api_round(
+    base: str, token: str, merchants: list[str], clients: int, seconds: float
+) -> tuple[float, dict[str, float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=clients)) as http:
+
+        async def client(seed: int) -> None:
+            nonlocal errors
+            rng = random.Random(seed)
+            while time.monotonic() < deadline:
+                kind = rng.choice(MIX)
+                started = time.perf_counter()
+                if kind == "search":
+                    call = http.get("/v1/products", params={"q": rng.choice(WORDS)})
+                elif kind == "listings":
+                    call = http.get("/v1/listings", params={"limit": "20"})
+                elif kind == "merchant":
+                    call = http.get(f"/v1/merchants/{rng.choice(merchants)}", headers=headers)
+                else:
+                    seller, buyer = rng.sample(merchants, 2)
+                    call = http.post(
+                        "/v1/transactions",
+                        json={
+                            "venue_code": "OTC", "on_venue": False,
+                            "seller_merchant_id": seller, "buyer_merchant_id": buyer,
+                            "amount": f"{rng.randint(1, 99999)}.00",
+                            "contract_digest": DIGEST, "occurred_at": NOW.isoformat(),
+                        },
+                        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    )  # fmt: skip
+                async with call as response:
+                    await response.read()
+                    if response.status >= 400:
+                        errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.monotonic()
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        elapsed = time.monotonic() - started
+    return len(latencies) / elapsed, summary(latencies), errors
+
+
+async def raw_round(
+    url: str, merchants: list[str], clients: int, seconds: float
+) -> tuple[float, dict[str, float]]:
+    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=clients, max_size=clients)
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+    ids = [uuid.UUID(m) for m in merchants]
+
+    async def client(seed: int) -> None:
+        rng = random.Random(seed)
+        async with pool.acquire() as connection:
+            while time.monotonic() < deadline:
+                kind = rng.choice(MIX)
+                started = time.perf_counter()
+                if kind == "search":
+                    await connection.fetch(
+                        "SELECT id, name FROM product WHERE status = 'active'"
+                        " AND search_words @@ plainto_tsquery('simple', $1) ORDER BY id LIMIT 21",
+                        rng.choice(WORDS),
+                    )
+                elif kind == "listings":
+                    await connection.fetch(
+                        "SELECT * FROM listing WHERE status = 'listed' ORDER BY id LIMIT 21"
+                    )
+                elif kind == "merchant":
+                    await connection.fetchrow(
+                        "SELECT * FROM merchant WHERE id = $1", rng.choice(ids)
+                    )
+                else:
+                    seller, buyer = rng.sample(ids, 2)
+                    await connection.execute(
+                        "INSERT INTO bench_raw_trade (id, venue_code, seller_merchant_id,"
+                        " buyer_merchant_id, amount, fee, currency, on_venue, contract_digest,"
+                        " occurred_at, leaf_index, created_at)"
+                        " VALUES ($1, 'OTC', $2, $3, $4, 0, 'CNY', false, $5, $6, 0, now())",
+                        uuid.uuid4(), seller, buyer, Decimal(rng.randint(1, 99999)), DIGEST, NOW,
+                    )  # fmt: skip
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.monotonic()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.monotonic() - started
+    await pool.close()
+    return len(latencies) / elapsed, summary(latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", default="4,16,32")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
+
+    url = database_url("shushang_bench_load")
+    migrate.upgrade(url)
+    token, merchants = asyncio.run(prepare(url))
+    raw = {c: asyncio.run(raw_round(url, merchants, c, args.seconds)) for c in levels}
+    with serving(url, args.workers) as (base, _):
+        asyncio.run(api_round(base, token, merchants, 4, 2))  # warm up
+        api = {c: asyncio.run(api_round(base, token, merchants, c, args.seconds)) for c in levels}
+
+    print(f"\nmixed workload, {args.seconds:.0f} s per level, API with --workers {args.workers}")
+    print(f"{'clients':>8}{'raw req/s':>11}{'raw p99':>9}{'API req/s':>11}{'API p50':>9}"
+          f"{'API p99':>9}{'errors':>8}{'API/raw':>9}")  # fmt: skip
+    for c in levels:
+        raw_rate, raw_lat = raw[c]
+        api_rate, api_lat, errors = api[c]
+        print(
+            f"{c:>8}{raw_rate:>11,.0f}{raw_lat['p99']:>9.1f}{api_rate:>11,.0f}"
+            f"{api_lat['p50']:>9.1f}{api_lat['p99']:>9.1f}{errors:>8}{api_rate / raw_rate:>9.0%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
