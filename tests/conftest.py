@@ -19,11 +19,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from app import embedded, migrate
+from app.auth.models import Role
 from app.config import Settings
+from app.db import create_engine, create_sessionmaker
 from app.main import create_app
 from tests.e2e.test_serve import free_port
+from tests.factories import make_key
 
 SEED_SCHEMA = "test_seed"
 
@@ -158,3 +162,18 @@ def live_url(settings: Settings) -> Iterator[str]:
     yield url
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def operator_token(database_url: str, settings: Settings) -> str:
+    """An operator key, made on an engine of its own (for the live server's tests)."""
+
+    async def make() -> str:
+        engine = create_engine(settings, database_url, poolclass=NullPool)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await make_key(session, Role.operator)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(make())

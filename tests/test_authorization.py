@@ -4,10 +4,10 @@ as each role, and as a merchant on another merchant's objects, against a declare
 Objects belong to merchant A (a draft product and listing, a sample, assessments, a trade
 it sold, a submitted IP registration, a webhook); merchant X is another merchant. A call
 is "let in" unless it is answered 401, 403 or 404 (reads of what the caller may not see
-are 404, so that nothing says they exist). Writes carry an empty JSON body: a caller who is
-let in is usually answered 422, so for creation the check is the function-level one; object-level checks on
-creation bodies (listing or registering another's product, assigning `merchant_id`,
-`role` or `status`) are in the explicit tests below.
+are 404, so that nothing says they exist). Writes carry an empty JSON body: a caller who
+is let in is usually answered 422, so for creation the check is the function-level one;
+object-level checks on creation bodies (listing or registering another's product,
+assigning `merchant_id`, `role` or `status`) are in the explicit tests below.
 """
 
 from __future__ import annotations

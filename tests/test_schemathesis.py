@@ -6,11 +6,9 @@ equal to the app's) and go over HTTP to the app served by uvicorn in a backgroun
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -19,12 +17,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy.pool import NullPool
-
-from app.auth.models import Role
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
-from tests.factories import make_key
 
 SPEC = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 CHECKS = [
@@ -41,19 +33,6 @@ FUZZ = settings(
 )
 
 schema = schemathesis.openapi.from_path(str(SPEC))
-
-
-@pytest.fixture
-def operator_token(database_url: str, settings: Settings) -> str:
-    async def make() -> str:
-        engine = create_engine(settings, database_url, poolclass=NullPool)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return await make_key(session, Role.operator)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(make())
 
 
 @schema.parametrize()

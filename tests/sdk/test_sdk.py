@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -277,34 +277,10 @@ def test_webhook_signatures_are_verified() -> None:
         verify_webhook(secret, body.replace(b"trade", b"trick"), headers)
 
 
-def _operator_token(database_url: str, settings: Settings) -> str:
-    from sqlalchemy.pool import NullPool
-
-    from app.db import create_engine, create_sessionmaker
-
-    async def make() -> str:
-        engine = create_engine(settings, database_url, poolclass=NullPool)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return await make_key(session, Role.operator)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(make())
-
-
-async def _in_thread(fn: Callable[[], Any]) -> Any:
-    return await asyncio.to_thread(fn)
-
-
 async def test_the_blocking_client_and_the_audit_command(
-    live_url: str,
-    database_url: str,
-    settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    live_url: str, operator_token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = await asyncio.to_thread(_operator_token, database_url, settings)
+    token = operator_token
 
     def scenario() -> dict[str, Any]:
         with Client(live_url, token) as client:
@@ -361,10 +337,8 @@ async def test_the_blocking_client_and_the_audit_command(
 
 
 @pytest.mark.parametrize("example", ["merchant_listing.py", "auditor_verify_month.py"])
-async def test_examples_run(
-    example: str, live_url: str, database_url: str, settings: Settings
-) -> None:
-    token = await asyncio.to_thread(_operator_token, database_url, settings)
+async def test_examples_run(example: str, live_url: str, operator_token: str) -> None:
+    token = operator_token
     env = {**os.environ, "SHUSHANG_URL": live_url, "SHUSHANG_API_KEY": token}
     env.pop("SHUSHANG_LEDGER_PUBLIC_KEY", None)
     done = await asyncio.to_thread(
