@@ -51,9 +51,8 @@ def _trust_on_first_use(client: Client, venue: str, trusted: dict[str, str]) -> 
 
 
 def verify_command(args: argparse.Namespace) -> int:
-    trusted = _keys(args.public_key)
-    with Client(trusted_keys=trusted) as client:
-        trusted.update(_trust_on_first_use(client, args.venue, trusted))
+    with Client() as client:
+        client.ledger.trusted_keys = _trust_on_first_use(client, args.venue, _keys(args.public_key))
         head = client.ledger.verified_head(args.venue)
         console.print(
             f"{args.venue}: signed head of size {head['tree_size']}, root {head['root_hash'][:16]}…"
@@ -164,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ShushangError as exc:
         console.print(f"[red]{exc}[/]")
         return 1
+    except VerificationFailed as exc:
+        console.print(f"[bold red]ALERT[/] {exc}")
+        return 2
     return code
 
 

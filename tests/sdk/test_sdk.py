@@ -313,6 +313,11 @@ async def test_the_blocking_client_and_the_audit_command(
     monkeypatch.setenv("SHUSHANG_API_KEY", token)
     assert await asyncio.to_thread(audit, ["verify", "--venue", "OTC", "--quiet",
                                            "--public-key", seen["key"]]) == 0  # fmt: skip
+    trusting = ["verify", "--venue", "OTC", "--quiet"]  # no key: trust on first use, said
+    assert await asyncio.to_thread(audit, trusting) == 0
+    stranger = "11" * 32
+    refused = ["verify", "--venue", "OTC", "--quiet", "--public-key", stranger]
+    assert await asyncio.to_thread(audit, refused) == 2  # the head's key is not trusted
     state = tmp_path / "otc-heads.json"
     watch = ["watch", "--venue", "OTC", "--state", str(state), "--once"]
     assert await asyncio.to_thread(audit, watch) == 0
