@@ -235,3 +235,5 @@ async def test_the_database_stops_under_load_and_nothing_acknowledged_is_lost(
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
+        # Started again by hand, the private server is no longer pgserver's to stop.
+        await asyncio.to_thread(database.stop)
