@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.json
     log_level: str = "INFO"
     upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    request_body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait for the next part of a request body."
+    )
     json_max_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body other than uploads."
     )

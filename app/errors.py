@@ -173,6 +173,12 @@ class PayloadTooLarge(ShushangError):
     title = Text("Payload too large", "请求体过大")
 
 
+class RequestTimeout(ShushangError):
+    status = 408
+    slug = "request-timeout"
+    title = Text("Request timeout", "请求超时")
+
+
 class RateLimited(ShushangError):
     status = 429
     slug = "rate-limited"

@@ -116,7 +116,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.add_exception_handler(IntegrityError, errors.handle_integrity_error)
     app.add_exception_handler(StaleDataError, errors.handle_stale_data)
     app.add_exception_handler(SQLAlchemyError, errors.handle_database_error)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.json_max_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.json_max_bytes,
+        body_timeout_seconds=settings.request_body_timeout_seconds,
+    )
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(ops_router)

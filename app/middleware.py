@@ -5,6 +5,7 @@ A plain ASGI middleware (not `BaseHTTPMiddleware`), so it adds no task or copy p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.context import request_id_var
 from app.errors import (
     PayloadTooLarge,
+    RequestTimeout,
     ServiceUnavailable,
     ShushangError,
     is_database_unavailable,
@@ -103,57 +105,84 @@ class RequestContextMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Request bodies other than uploads (multipart, capped by `upload_max_bytes` as they
-    stream) are held to `json_max_bytes`: 413 from the Content-Length, or at the first
-    byte past the limit of a body sent without one (the app then sees the client leave)."""
+    """Request bodies may not dawdle or sprawl.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Every body, uploads included, must keep arriving: a wait of more than
+    `body_timeout_seconds` for its next part is answered 408 (a slow client holds no worker
+    and no connection for long). Bodies other than uploads (multipart, capped by
+    `upload_max_bytes` as they stream) are held to `max_bytes`: 413 from the
+    Content-Length, or at the first byte past the limit of a body sent without one. Either
+    way the app then sees the client leave, and what it answers goes nowhere.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout_seconds: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if headers.get("content-type", "").startswith("multipart/form-data"):
-            await self.app(scope, receive, send)
-            return
+        upload = headers.get("content-type", "").startswith("multipart/form-data")
+        limit = None if upload else self.max_bytes
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(headers, scope, receive, send)
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(headers, scope, receive, send, self._too_large())
             return
         seen = 0
-        started = refused = False
+        started = refused = body_done = False
 
-        async def counted_receive() -> Message:
-            nonlocal seen, refused
+        async def guarded_receive() -> Message:
+            nonlocal seen, body_done
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if body_done:  # e.g. a streaming response listening for the client to leave
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout_seconds)
+            except TimeoutError:
+                return await refuse(
+                    RequestTimeout(
+                        Text(
+                            f"The request body stalled for {self.body_timeout_seconds:g} s.",
+                            f"请求体停顿超过 {self.body_timeout_seconds:g} 秒。",
+                        )
+                    )
+                )
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    refused = True
-                    if not started:
-                        await self._refuse(headers, scope, receive, send)
-                    return {"type": "http.disconnect"}
+                if limit is not None and seen > limit:
+                    return await refuse(self._too_large())
+                body_done = not message.get("more_body", False)
             return message
+
+        async def refuse(error: ShushangError) -> Message:
+            nonlocal refused
+            refused = True
+            if not started:
+                await self._refuse(headers, scope, receive, send, error)
+            return {"type": "http.disconnect"}
 
         async def watched_send(message: Message) -> None:
             nonlocal started
             if refused:
-                return  # the 413 has been answered; what the app says now goes nowhere
+                return  # the problem has been answered; what the app says now goes nowhere
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        await self.app(scope, counted_receive, watched_send)
+        await self.app(scope, guarded_receive, watched_send)
 
-    async def _refuse(self, headers: Headers, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
             Text(
                 f"The request body is larger than {self.max_bytes} bytes.",
                 f"请求体超过 {self.max_bytes} 字节。",
             )
         )
+
+    async def _refuse(
+        self, headers: Headers, scope: Scope, receive: Receive, send: Send, error: ShushangError
+    ) -> None:
         await problem_response(headers, error, scope.get("path"))(scope, receive, send)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
+from app.config import Settings
 from tests.factories import auth, make_key, merchant_body
 
 
@@ -71,3 +72,32 @@ async def test_keys_and_secrets_never_reach_the_logs(
     for secret in (admin_token, secret_token, webhook_secret, webhook_secret[6:]):
         assert secret not in logged
     assert "shs_" not in logged and "Bearer" not in logged
+
+
+async def test_a_stalled_body_is_answered_408(settings: Settings, session: AsyncSession) -> None:
+    import asyncio
+
+    from app.main import create_app
+
+    impatient = create_app(settings.model_copy(update={"request_body_timeout_seconds": 0.2}))
+    admin = auth(await make_key(session, Role.operator))
+
+    async def dawdling() -> AsyncIterator[bytes]:
+        yield b'{"name": '
+        await asyncio.sleep(1)
+        yield b'"x"}'
+
+    transport = httpx.ASGITransport(app=impatient)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            stalled = await client.post(
+                "/v1/merchants",
+                content=dawdling(),
+                headers={**admin, "Content-Type": "application/json"},
+            )
+            assert stalled.status_code == 408
+            assert stalled.json()["type"].endswith("request-timeout")
+            prompt = await client.post("/v1/merchants", json=merchant_body(), headers=admin)
+            assert prompt.status_code == 201
+    finally:
+        await impatient.state.engine.dispose()
