@@ -101,3 +101,24 @@ async def test_a_stalled_body_is_answered_408(settings: Settings, session: Async
             assert prompt.status_code == 201
     finally:
         await impatient.state.engine.dispose()
+
+
+async def test_keys_are_rate_limited_and_probes_are_not(
+    settings: Settings, session: AsyncSession
+) -> None:
+    from app.main import create_app
+
+    strict = create_app(settings.model_copy(update={"rate_limit_per_minute": 2}))
+    key = auth(await make_key(session, Role.auditor))
+    transport = httpx.ASGITransport(app=strict)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answers = [(await client.get("/v1/merchants", headers=key)) for _ in range(3)]
+            assert [a.status_code for a in answers] == [200, 200, 429]
+            limited = answers[-1]
+            assert int(limited.headers["Retry-After"]) >= 1
+            assert limited.json()["type"].endswith("rate-limited")
+            for path in ("/healthz", "/metrics", "/healthz", "/metrics", "/healthz"):
+                assert (await client.get(path, headers=key)).status_code == 200
+    finally:
+        await strict.state.engine.dispose()
