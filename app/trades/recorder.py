@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -44,7 +45,7 @@ class Pending:
     idempotency_key: str
     request_hash: bytes
     request_id: str | None
-    done: asyncio.Future[Trade] = field(
+    done: asyncio.Future[dict[str, Any]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -71,7 +72,8 @@ class GroupCommitter:
         finally:
             self._in_flight.discard(claimed)
 
-    async def record(self, pending: Pending) -> Trade:
+    async def record(self, pending: Pending) -> dict[str, Any]:
+        """The trade's answer (its JSON, as stored for replays), once it is committed."""
         venue = pending.trade.venue_code
         self._waiting.setdefault(venue, []).append(pending)
         writer = self._writers.get(venue)
@@ -147,9 +149,9 @@ class GroupCommitter:
                         for p, body in zip(batch, (f[2].body for f in first_responses), strict=True)
                     ],
                 )
-        for pending in batch:
+        for pending, first in zip(batch, first_responses, strict=True):
             if not pending.done.done():
-                pending.done.set_result(pending.trade)
+                pending.done.set_result(first[2].body)
 
 
 def _fail(pending: Pending, failure: BaseException) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.auth.dependencies import require
@@ -51,7 +51,6 @@ async def record_trade(
     data: TradeCreate,
     session: Session,
     who: Recorder,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> TradeOut | JSONResponse:
     """Record a trade (operator; or a merchant registering its own off-venue sale). The
@@ -79,9 +78,11 @@ async def record_trade(
         # Nothing is written in this session: its connection goes back to the pool while
         # the group committer (with a connection of its own) stores the trade.
         await session.rollback()
-        trade = await service.record(who, data, facts, idempotency_key, digest, committer)
-    response.headers["Location"] = f"/v1/transactions/{trade.id}"
-    return TradeOut.model_validate(trade)
+        body = await service.record(who, data, facts, idempotency_key, digest, committer)
+    # The body the committer stored for replays, sent as it is (validated once, there).
+    return JSONResponse(
+        body, status_code=201, headers={"Location": f"/v1/transactions/{body['id']}"}
+    )
 
 
 def _filter(

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import replace
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -156,7 +157,9 @@ async def record(
     key: str,
     digest: bytes,
     committer: GroupCommitter,
-) -> Trade:
+) -> dict[str, Any]:
+    """Check the rules, then have the group committer store the trade: its answer (the
+    JSON stored for replays of the same key) once it is durable."""
     product_id = _checked_product(who, data, facts)
     assert facts.fee_rate is not None
     amount = Decimal(data.amount)
