@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
 from app.context import current_request_id
-from app.db import new_id, utcnow
+from app.db import Driver, new_id, utcnow
 
 
 def event(
@@ -60,7 +60,7 @@ _INSERT = (
 )
 
 
-async def add_on_driver(connection: Any, events: list[AuditEvent]) -> None:
+async def add_on_driver(connection: Driver, events: list[AuditEvent]) -> None:
     """Store audit events on an asyncpg connection, in its transaction (the group committer
     of trades writes without the ORM)."""
     await connection.executemany(

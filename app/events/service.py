@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import current_request_id
-from app.db import driver, new_id, utcnow
+from app.db import Driver, driver, new_id, utcnow
 from app.events.types import ALL
 
 
@@ -54,7 +54,7 @@ FROM e JOIN webhook_subscription AS s
 """
 
 
-async def emit_on(connection: Any, events: list[NewEvent]) -> None:
+async def emit_on(connection: Driver, events: list[NewEvent]) -> None:
     """Store events on an asyncpg connection in a transaction (the trade committer's)."""
     assert connection.is_in_transaction(), "an event must commit with its change"
     for event in events:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import Driver
 from app.ledger.merkle import Node
 from app.ledger.models import LedgerEntry, LedgerHead, SigningKey, TreeHead
 
@@ -17,7 +18,7 @@ from app.ledger.models import LedgerEntry, LedgerHead, SigningKey, TreeHead
 # hot path of recording trades, a few statements per batch of trades.
 
 
-async def lock_head(connection: Any, venue_code: str) -> int:
+async def lock_head(connection: Driver, venue_code: str) -> int:
     """The venue's log size, its head row locked until the transaction ends (appends queue
     here). The row is made on a venue's first append."""
     size: int = await connection.fetchval(
@@ -28,7 +29,7 @@ async def lock_head(connection: Any, venue_code: str) -> int:
     return size
 
 
-async def set_size(connection: Any, venue_code: str, size: int) -> None:
+async def set_size(connection: Driver, venue_code: str, size: int) -> None:
     await connection.execute(
         "UPDATE ledger_head SET size = $2 WHERE venue_code = $1", venue_code, size
     )
@@ -36,7 +37,8 @@ async def set_size(connection: Any, venue_code: str, size: int) -> None:
 
 async def nodes(connection: Any, venue_code: str, wanted: Sequence[Node]) -> dict[Node, bytes]:
     """The stored complete subtrees among `wanted`: one index probe each, however large the
-    log (the lateral subquery keeps the planner from scanning a venue's every node)."""
+    log (the lateral subquery keeps the planner from scanning a venue's every node).
+    `connection` is a Driver, or a plain asyncpg connection (the proof benchmark's)."""
     if not wanted:
         return {}
     rows = await connection.fetch(
@@ -52,7 +54,7 @@ async def nodes(connection: Any, venue_code: str, wanted: Sequence[Node]) -> dic
 
 
 async def add_leaves(
-    connection: Any,
+    connection: Driver,
     venue_code: str,
     entries: Sequence[tuple[int, str, UUID, bytes, bytes]],
     new_nodes: dict[Node, bytes],

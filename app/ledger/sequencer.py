@@ -14,6 +14,7 @@ from uuid import UUID
 
 import rfc8785
 
+from app.db import Driver
 from app.ledger import merkle, repository
 
 
@@ -35,7 +36,7 @@ class Leaf:
     entry: dict[str, Any]
 
 
-async def append_many(connection: Any, venue_code: str, leaves: list[Leaf]) -> list[int]:
+async def append_many(connection: Driver, venue_code: str, leaves: list[Leaf]) -> list[int]:
     """Add `leaves` as the next leaves of the venue's log, in order: their indices.
 
     `connection` is an asyncpg connection in a transaction (see `app.db.driver`). The head
@@ -68,7 +69,7 @@ async def append_many(connection: Any, venue_code: str, leaves: list[Leaf]) -> l
 
 
 async def append(
-    connection: Any, venue_code: str, kind: str, ref_id: UUID, entry: dict[str, Any]
+    connection: Driver, venue_code: str, kind: str, ref_id: UUID, entry: dict[str, Any]
 ) -> int:
     """Add `entry` as the next leaf of the venue's log: its index."""
     (index,) = await append_many(connection, venue_code, [Leaf(kind, ref_id, entry)])

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import driver
+from app.db import Driver, driver
 from app.trades.models import Trade, TradeEvent
 
 
@@ -114,7 +114,7 @@ _INSERT_IDEMPOTENCY = (
 
 
 async def add_recorded(
-    connection: Any, trades: list[Trade], first_responses: list[tuple[UUID, str, FirstResponse]]
+    connection: Driver, trades: list[Trade], first_responses: list[tuple[UUID, str, FirstResponse]]
 ) -> None:
     """Store trades and the first responses of their idempotency keys (api key id, key,
     response), on the driver connection of the group committer's transaction."""
