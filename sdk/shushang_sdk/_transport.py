@@ -41,6 +41,11 @@ def _problem(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {"detail": str(body)}
 
 
+def problem_of(response: httpx.Response) -> errors.ShushangError:
+    """The exception for an error answer (its body must have been read)."""
+    return errors.from_response(response.status_code, _problem(response), _retry_after(response))
+
+
 class Transport:
     def __init__(
         self,
@@ -105,9 +110,7 @@ class Transport:
                 if not (retry and response.status_code in RETRIED_STATUSES) or (
                     attempt >= self.max_retries
                 ):
-                    raise errors.from_response(
-                        response.status_code, _problem(response), _retry_after(response)
-                    )
+                    raise problem_of(response)
             await asyncio.sleep(self._delay(attempt, response))
             attempt += 1
 

@@ -12,7 +12,7 @@ from typing import IO, Any
 import anyio
 
 from shushang_sdk import verify
-from shushang_sdk._transport import Transport
+from shushang_sdk._transport import Transport, problem_of
 from shushang_sdk.errors import VerificationFailed
 
 JSON = dict[str, Any]
@@ -229,12 +229,7 @@ class Transactions(_Resource):
         async with self._t.http.stream("GET", "/v1/transactions/export", params=query) as response:
             if not response.is_success:
                 await response.aread()
-                from shushang_sdk._transport import _problem, _retry_after
-                from shushang_sdk.errors import from_response
-
-                raise from_response(
-                    response.status_code, _problem(response), _retry_after(response)
-                )
+                raise problem_of(response)
             async with await anyio.open_file(path, "wb") as out:
                 async for chunk in response.aiter_bytes():
                     await out.write(chunk)

@@ -149,7 +149,11 @@ async def test_lists_follow_cursors(operator: AsyncClient) -> None:
 
 
 async def test_each_problem_is_its_exception(
-    operator: AsyncClient, app: FastAPI, settings: Settings, session: AsyncSession
+    operator: AsyncClient,
+    app: FastAPI,
+    settings: Settings,
+    session: AsyncSession,
+    tmp_path: Path,
 ) -> None:
     with pytest.raises(NotFound):
         await operator.merchants.get("01a20000-0000-7000-8000-000000000000")
@@ -163,6 +167,10 @@ async def test_each_problem_is_its_exception(
     async with sdk(app, auditor) as reader:
         with pytest.raises(Forbidden):
             await reader.merchants.create(**merchant_body())
+    async with sdk(app, await make_key(session, Role.assessor)) as assessor:
+        with pytest.raises(Forbidden):  # assessors do not read trades, nor export them
+            await assessor.transactions.export(tmp_path / "refused.csv")
+    assert not (tmp_path / "refused.csv").exists()
 
     limited = create_app(settings.model_copy(update={"rate_limit_per_minute": 1}))
     try:
