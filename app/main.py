@@ -35,6 +35,7 @@ from app.ops.router import router as ops_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router
+from app.trades.lane import TradeLane
 from app.trades.recorder import GroupCommitter
 from app.trades.router import router as trades_router
 from app.venues.router import router as venues_router
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/router.py
-    app.state.committer = GroupCommitter(app.state.engine)
+    app.state.committer = GroupCommitter(app.state.engine, app.state.rate_limiter)
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.add_exception_handler(IntegrityError, errors.handle_integrity_error)
     app.add_exception_handler(StaleDataError, errors.handle_stale_data)
     app.add_exception_handler(SQLAlchemyError, errors.handle_database_error)
+    # Innermost: the body limit and the request context apply to the lane's requests too.
+    app.add_middleware(TradeLane, committer=app.state.committer)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.json_max_bytes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
 from app.context import current_request_id
-from app.db import Driver, new_id, utcnow
+from app.db import Driver, new_id
 
 
 def event(
@@ -50,26 +51,42 @@ async def record(
     return added
 
 
-_COLUMNS = (
-    "id", "created_at", "actor_key_id", "actor_role", "actor_merchant_id", "action",
-    "resource_type", "resource_id", "request_id", "details",
-)  # fmt: skip
-_INSERT = (
-    f"INSERT INTO audit_event ({', '.join(_COLUMNS)})"
-    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})"
-)
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An audit event as plain data, for a writer that skips the ORM (the trade committer
+    stores hundreds a second). `request_id` is the request it was made for."""
+
+    actor: Principal
+    action: str
+    resource_type: str
+    resource_id: object
+    details: dict[str, Any]
+    request_id: str | None
 
 
-async def add_on_driver(connection: Driver, events: list[AuditEvent]) -> None:
-    """Store audit events on an asyncpg connection, in its transaction (the group committer
-    of trades writes without the ORM)."""
-    await connection.executemany(
+_INSERT = """
+INSERT INTO audit_event (id, created_at, actor_key_id, actor_role, actor_merchant_id, action,
+                         resource_type, resource_id, request_id, details)
+SELECT e.id, now(), e.actor_key_id, e.actor_role, e.actor_merchant_id, e.action,
+       e.resource_type, e.resource_id, e.request_id, e.details::jsonb
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::text[])
+     AS e (id, actor_key_id, actor_role, actor_merchant_id, action, resource_type, resource_id,
+           request_id, details)
+"""
+
+
+async def add_on_driver(connection: Driver, entries: list[Entry]) -> None:
+    """Store audit events on an asyncpg connection, in its transaction: one statement."""
+    await connection.execute(
         _INSERT,
-        [
-            (
-                new_id(), utcnow(), e.actor_key_id, e.actor_role, e.actor_merchant_id, e.action,
-                e.resource_type, e.resource_id, e.request_id, json.dumps(e.details or {}),
-            )
-            for e in events
-        ],
-    )  # fmt: skip
+        [new_id() for _ in entries],
+        [e.actor.key_id for e in entries],
+        [e.actor.role.value for e in entries],
+        [e.actor.merchant_id for e in entries],
+        [e.action for e in entries],
+        [e.resource_type for e in entries],
+        [str(e.resource_id) for e in entries],
+        [e.request_id for e in entries],
+        [json.dumps(e.details) for e in entries],
+    )

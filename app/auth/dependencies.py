@@ -23,7 +23,7 @@ bearer = HTTPBearer(
     description="An API key: `Authorization: Bearer shs_…`. Operators create keys.",
 )
 
-_UNKNOWN_KEY = Text("The API key is unknown or has been revoked.", "API 密钥不存在或已被吊销。")
+UNKNOWN_KEY = Text("The API key is unknown or has been revoked.", "API 密钥不存在或已被吊销。")
 
 
 async def optional_principal(
@@ -38,16 +38,20 @@ async def optional_principal(
         return None
     token = credentials.credentials
     if not looks_like_token(token):
-        raise Unauthorized(_UNKNOWN_KEY)
+        raise Unauthorized(UNKNOWN_KEY)
     principal = await repository.principal_by_hash(session, hash_token(token))
     if principal is None:
-        raise Unauthorized(_UNKNOWN_KEY)
+        raise Unauthorized(UNKNOWN_KEY)
     request.state.principal = principal
-    limiter: RateLimiter = request.app.state.rate_limiter
+    admit_rate(request.app.state.rate_limiter, principal)
+    return principal
+
+
+def admit_rate(limiter: RateLimiter, principal: Principal) -> None:
+    """429 when the key has used up its allowance."""
     wait = limiter.acquire(principal.key_id)
     if wait is not None:
         raise RateLimited(wait)
-    return principal
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
@@ -65,19 +69,24 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only the given roles (403 for the others, 401 for no key)."""
     allowed = frozenset(roles)
-    names = ", ".join(sorted(r.value for r in allowed))
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(
-                Text(
-                    f"This needs one of the roles: {names}; your key is {principal.role.value}.",
-                    f"此操作需要以下角色之一:{names};您的密钥角色为 {principal.role.value}。",
-                )
-            )
+        admit_role(principal, allowed)
         return principal
 
     return dependency
+
+
+def admit_role(principal: Principal, allowed: frozenset[Role]) -> None:
+    """403 unless the key has one of the `allowed` roles."""
+    if principal.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise Forbidden(
+            Text(
+                f"This needs one of the roles: {names}; your key is {principal.role.value}.",
+                f"此操作需要以下角色之一:{names};您的密钥角色为 {principal.role.value}。",
+            )
+        )
 
 
 OperatorOnly = Annotated[Principal, Depends(require(Role.operator))]

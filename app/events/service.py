@@ -1,6 +1,6 @@
 """Emitting events: the outbox row and its webhook deliveries, in the caller's transaction.
 
-One statement per event inserts it and, for every subscription that wants it (its types
+One statement inserts the events and, for every subscription that wants it (its types
 match, and it belongs to staff or to a merchant the event concerns), a pending delivery.
 So an event exists exactly when the change that caused it committed, and nothing is sent
 for a change that rolled back.
@@ -37,12 +37,17 @@ _EMIT = """
 WITH e AS (
     INSERT INTO event (id, type, subject_type, subject_id, merchant_ids, data, request_id,
                        created_at)
-    VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8)
-    RETURNING id, type, merchant_ids
+    SELECT n.id, n.type, n.subject_type, n.subject_id, n.merchant_ids::uuid[], n.data::jsonb,
+           n.request_id, n.created_at
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::text[], $8::timestamptz[])
+         AS n (id, type, subject_type, subject_id, merchant_ids, data, request_id, created_at)
+    RETURNING id, type, merchant_ids, created_at
 )
 INSERT INTO webhook_delivery (id, subscription_id, event_id, status, attempts, next_attempt_at,
                               window_starts_at, created_at, updated_at)
-SELECT gen_random_uuid(), s.id, e.id, 'pending', 0, $8, $8, $8, $8
+SELECT gen_random_uuid(), s.id, e.id, 'pending', 0, e.created_at, e.created_at, e.created_at,
+       e.created_at
 FROM e JOIN webhook_subscription AS s
   ON s.deleted_at IS NULL
  AND (s.merchant_id IS NULL OR s.merchant_id = ANY (e.merchant_ids))
@@ -54,26 +59,29 @@ FROM e JOIN webhook_subscription AS s
 """
 
 
+def _uuid_array(ids: list[UUID | None]) -> str:
+    """A PostgreSQL array literal of the ids, sorted and without repeats (a list of lists
+    cannot pass through unnest, which flattens it)."""
+    return "{" + ",".join(sorted({str(i) for i in ids if i is not None})) + "}"
+
+
 async def emit_on(connection: Driver, events: list[NewEvent]) -> None:
-    """Store events on an asyncpg connection in a transaction (the trade committer's)."""
+    """Store events on an asyncpg connection in a transaction (the trade committer's): one
+    statement, however many events."""
     assert connection.is_in_transaction(), "an event must commit with its change"
     for event in events:
         assert event.type in ALL, event.type
-    await connection.executemany(
+    request_id = current_request_id()
+    await connection.execute(
         _EMIT,
-        [
-            (
-                e.id,
-                e.type,
-                e.subject_type,
-                str(e.subject_id),
-                sorted({m for m in e.merchant_ids if m is not None}),
-                json.dumps(e.data, ensure_ascii=False, default=str),
-                e.request_id or current_request_id(),
-                e.created_at,
-            )
-            for e in events
-        ],
+        [e.id for e in events],
+        [e.type for e in events],
+        [e.subject_type for e in events],
+        [str(e.subject_id) for e in events],
+        [_uuid_array(e.merchant_ids) for e in events],
+        [json.dumps(e.data, ensure_ascii=False, default=str) for e in events],
+        [e.request_id or request_id for e in events],
+        [e.created_at for e in events],
     )
 
 

@@ -18,21 +18,33 @@ from app.ledger.models import LedgerEntry, LedgerHead, SigningKey, TreeHead
 # hot path of recording trades, a few statements per batch of trades.
 
 
-async def lock_head(connection: Driver, venue_code: str) -> int:
+_OPEN_HEAD = """
+WITH head AS (
+    INSERT INTO ledger_head AS head (venue_code, size) VALUES ($1, 0)
+    ON CONFLICT (venue_code) DO UPDATE SET size = head.size
+    RETURNING size
+)
+SELECT head.size, f.level, f.index, f.hash
+FROM head LEFT JOIN LATERAL (
+    SELECT l.level, n.index, n.hash
+    FROM generate_series(0, 62) AS l (level),
+    LATERAL (SELECT index, hash FROM ledger_node
+             WHERE venue_code = $1 AND level = l.level AND index = (head.size >> l.level) - 1
+    ) AS n
+    WHERE (head.size >> l.level) & 1 = 1
+) AS f ON true
+"""
+
+
+async def open_head(connection: Driver, venue_code: str) -> tuple[int, dict[Node, bytes]]:
     """The venue's log size, its head row locked until the transaction ends (appends queue
-    here). The row is made on a venue's first append."""
-    size: int = await connection.fetchval(
-        "INSERT INTO ledger_head AS head (venue_code, size) VALUES ($1, 0)"
-        " ON CONFLICT (venue_code) DO UPDATE SET size = head.size RETURNING size",
-        venue_code,
-    )
-    return size
-
-
-async def set_size(connection: Driver, venue_code: str, size: int) -> None:
-    await connection.execute(
-        "UPDATE ledger_head SET size = $2 WHERE venue_code = $1", venue_code, size
-    )
+    here), and the log's frontier: the complete subtrees still waiting for a right sibling
+    (one per 1 bit of the size), all an append needs of what is stored. The head row is
+    made on a venue's first append. One statement."""
+    rows = await connection.fetch(_OPEN_HEAD, venue_code)
+    frontier = {(r["level"], r["index"]): r["hash"] for r in rows if r["level"] is not None}
+    size: int = rows[0]["size"]
+    return size, frontier
 
 
 async def nodes(connection: Any, venue_code: str, wanted: Sequence[Node]) -> dict[Node, bytes]:
@@ -53,21 +65,42 @@ async def nodes(connection: Any, venue_code: str, wanted: Sequence[Node]) -> dic
     return {(row["level"], row["index"]): row["hash"] for row in rows}
 
 
+_APPEND = """
+WITH entries AS (
+    INSERT INTO ledger_entry (venue_code, index, kind, ref_id, entry, leaf_hash, created_at)
+    SELECT $1, e.index, e.kind, e.ref_id, e.entry, e.leaf_hash, now()
+    FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::bytea[], $6::bytea[])
+         AS e (index, kind, ref_id, entry, leaf_hash)
+), nodes AS (
+    INSERT INTO ledger_node (venue_code, level, index, hash)
+    SELECT $1, n.level, n.index, n.hash
+    FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]) AS n (level, index, hash)
+)
+UPDATE ledger_head SET size = $10 WHERE venue_code = $1
+"""
+
+
 async def add_leaves(
     connection: Driver,
     venue_code: str,
     entries: Sequence[tuple[int, str, UUID, bytes, bytes]],
     new_nodes: dict[Node, bytes],
+    size: int,
 ) -> None:
-    """Entries as (index, kind, ref_id, entry, leaf_hash), and the complete subtrees."""
-    await connection.executemany(
-        "INSERT INTO ledger_entry (venue_code, index, kind, ref_id, entry, leaf_hash, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, now())",
-        [(venue_code, *entry) for entry in entries],
-    )
-    await connection.executemany(
-        "INSERT INTO ledger_node (venue_code, level, index, hash) VALUES ($1, $2, $3, $4)",
-        [(venue_code, level, index, h) for (level, index), h in new_nodes.items()],
+    """Entries as (index, kind, ref_id, entry, leaf_hash), the complete subtrees they make,
+    and the log's new size: one statement, however many leaves."""
+    await connection.execute(
+        _APPEND,
+        venue_code,
+        [e[0] for e in entries],
+        [e[1] for e in entries],
+        [e[2] for e in entries],
+        [e[3] for e in entries],
+        [e[4] for e in entries],
+        [level for level, _ in new_nodes],
+        [index for _, index in new_nodes],
+        list(new_nodes.values()),
+        size,
     )
 
 

@@ -40,31 +40,23 @@ async def append_many(connection: Driver, venue_code: str, leaves: list[Leaf]) -
     """Add `leaves` as the next leaves of the venue's log, in order: their indices.
 
     `connection` is an asyncpg connection in a transaction (see `app.db.driver`). The head
-    row is locked once for all the leaves; the complete subtrees they finish are computed
-    here, reading only the left halves stored before this batch (one query).
+    row is locked once for all the leaves, and the complete subtrees they finish are
+    computed here from the log's frontier, read with the lock: two statements in all.
     """
     assert connection.is_in_transaction(), "a leaf must commit with what it records"
-    start = await repository.lock_head(connection, venue_code)
-    completed = {index: merkle.completed_by(index) for index in range(start, start + len(leaves))}
-    # Left halves that lie before this batch are in the database; the rest are made below.
-    earlier = [
-        (level - 1, 2 * i)
-        for nodes in completed.values()
-        for level, i in nodes
-        if (2 * i) << (level - 1) < start
-    ]
-    known = await repository.nodes(connection, venue_code, earlier)
+    start, known = await repository.open_head(connection, venue_code)
     entries, new_nodes = [], {}
     for offset, leaf in enumerate(leaves):
         index = start + offset
         data = canonical(leaf.entry)
         below = known[(0, index)] = new_nodes[(0, index)] = merkle.leaf_hash(data)
-        for level, i in completed[index]:
+        # Each complete subtree this leaf finishes: its left half is on the frontier, or
+        # was made by an earlier leaf of this batch.
+        for level, i in merkle.completed_by(index):
             below = merkle.node_hash(known[(level - 1, 2 * i)], below)
             known[(level, i)] = new_nodes[(level, i)] = below
-        entries.append((index, leaf.kind, leaf.ref_id, data, known[(0, index)]))
-    await repository.add_leaves(connection, venue_code, entries, new_nodes)
-    await repository.set_size(connection, venue_code, start + len(leaves))
+        entries.append((index, leaf.kind, leaf.ref_id, data, new_nodes[(0, index)]))
+    await repository.add_leaves(connection, venue_code, entries, new_nodes, start + len(leaves))
     return [start + offset for offset in range(len(leaves))]
 
 

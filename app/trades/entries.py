@@ -7,10 +7,10 @@ from typing import Any
 
 from app.ledger.sequencer import utc_text
 from app.money import cents
-from app.trades.models import Trade, TradeEvent
+from app.trades.models import NewTrade, Trade, TradeEvent
 
 
-def trade_entry(trade: Trade) -> dict[str, Any]:
+def trade_entry(trade: Trade | NewTrade) -> dict[str, Any]:
     return {
         "type": "trade",
         "trade_id": str(trade.id),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -53,6 +54,30 @@ class Trade(Base):
     leaf_index: Mapped[int] = mapped_column(BigInteger)
     recorded_by_key_id: Mapped[UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@dataclass(slots=True)
+class NewTrade:
+    """A trade on its way to being recorded, as plain data: the recording path builds many
+    of these a second and has no use for the ORM's bookkeeping. Same fields as `Trade`."""
+
+    id: UUID
+    venue_code: str
+    listing_id: UUID | None
+    product_id: UUID | None
+    seller_merchant_id: UUID
+    buyer_merchant_id: UUID
+    amount: Decimal
+    fee: Decimal
+    currency: str
+    quantity: str | None
+    term: str | None
+    on_venue: bool
+    contract_digest: str
+    occurred_at: datetime
+    recorded_by_key_id: UUID
+    created_at: datetime
+    leaf_index: int = -1  # set when the ledger gives the trade its leaf
 
 
 class TradeEvent(Base):

@@ -1,11 +1,19 @@
-"""Group commit of trades: a venue's concurrent trades are appended in one transaction.
+"""Group commit of trades: a venue's waiting trades are checked and stored in one transaction.
 
 Appends to a venue's log are serial (the head row's lock orders them). Taken one request
-at a time, each holds that lock for a whole request transaction; here the requests of a
-process queue per venue, and one writer takes every trade waiting, appends them all to the
-log, stores them with their idempotency records and audit events, and commits once, on
-the driver connection (asyncpg) without the ORM. Each
-request learns its trade's leaf index only after that commit: a 201 still means durable.
+at a time, each would hold that lock for a whole request transaction; here the requests of
+a process queue per venue, and one writer takes every trade waiting and, in one
+transaction on the driver connection (asyncpg, no ORM):
+
+1. reads what all of them need in one statement: the caller's key (a request of the trade
+   lane, app/trades/lane.py, is authenticated here), the first response to its
+   Idempotency-Key, the venue's fee rate, the parties, listing and product;
+2. decides each: 401/403/429 for the key, 409 while the key is in flight, the first response
+   again for a retry, a problem where DOMAIN.md's rules fail, else a new trade;
+3. appends the new trades to the log and stores them with their idempotency records, audit
+   events and outbox events, and commits once.
+
+Each request learns its answer only after that commit: a 201 still means durable.
 
 If a batch fails, its trades are written again one by one, so one bad trade cannot sink
 the others; a failure that persists reaches its own request only. If the database is
@@ -15,71 +23,89 @@ away, every trade of the batch fails at once (503), rather than each waiting its
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.audit import service as audit
+from app.auth.dependencies import UNKNOWN_KEY, admit_rate, admit_role
 from app.auth.principal import Principal
-from app.db import driver_of
-from app.errors import is_database_unavailable
+from app.auth.ratelimit import RateLimiter
+from app.db import Driver, driver_of
+from app.errors import ShushangError, Unauthorized, is_database_unavailable
 from app.events import service as outbox
 from app.ledger import sequencer
-from app.trades import repository
+from app.trades import repository, service
 from app.trades.entries import trade_entry
-from app.trades.models import Trade
-from app.trades.repository import FirstResponse
-from app.trades.schemas import TradeOut
+from app.trades.models import NewTrade
+from app.trades.repository import Asked, FirstResponse, RecordingFacts
+from app.trades.schemas import TradeCreate, TradeOut
 
 MAX_BATCH = 256
 
 
-@dataclass
-class Pending:
-    trade: Trade
-    who: Principal
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a recording request is answered: 201 and the trade, or a retry's first answer."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(slots=True)
+class Submission:
+    """One request to record a trade, its body valid. `who` is the caller when the documented
+    route has authenticated it already; the trade lane leaves it None, and the key is
+    looked up with the batch by `token_hash`."""
+
+    data: TradeCreate
     idempotency_key: str
     request_hash: bytes
+    token_hash: bytes
     request_id: str | None
-    done: asyncio.Future[dict[str, Any]] = field(
+    who: Principal | None = None
+    duplicate: bool = False  # another request with this key was in flight when it came
+    done: asyncio.Future[Answer] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
 
+@dataclass(slots=True)
+class _Accepted:
+    submission: Submission
+    who: Principal
+    trade: NewTrade
+
+
 class GroupCommitter:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, limiter: RateLimiter) -> None:
         self._engine = engine
-        self._waiting: dict[str, list[Pending]] = {}
+        self._limiter = limiter
+        self._waiting: dict[str, list[Submission]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
-        self._in_flight: set[tuple[UUID, str]] = set()
+        # Idempotency-Keys of this process's requests not yet answered. (Across processes,
+        # the idempotency record's primary key lets only one of two racing requests commit.)
+        self._in_flight: set[tuple[bytes, str]] = set()
 
-    @contextmanager
-    def claim(self, api_key_id: UUID, key: str) -> Iterator[bool]:
-        """Hold an Idempotency-Key for the length of its request: False if this process is
-        already running a request with it. (Across processes, the idempotency record's
-        primary key lets only one of two racing requests commit.)"""
-        claimed = (api_key_id, key)
-        if claimed in self._in_flight:
-            yield False
-            return
-        self._in_flight.add(claimed)
-        try:
-            yield True
-        finally:
-            self._in_flight.discard(claimed)
-
-    async def record(self, pending: Pending) -> dict[str, Any]:
-        """The trade's answer (its JSON, as stored for replays), once it is committed."""
-        venue = pending.trade.venue_code
-        self._waiting.setdefault(venue, []).append(pending)
+    async def record(self, submission: Submission) -> Answer:
+        """The request's answer, once its batch has committed; a problem raises."""
+        claim = (submission.token_hash, submission.idempotency_key)
+        if claim in self._in_flight:
+            submission.duplicate = True  # answered 409, once its key is known to be valid
+        else:
+            self._in_flight.add(claim)
+            submission.done.add_done_callback(lambda _: self._in_flight.discard(claim))
+        # Retrieved here even if the request has gone, so no "never retrieved" warning.
+        submission.done.add_done_callback(lambda done: done.cancelled() or done.exception())
+        venue = submission.data.venue_code
+        self._waiting.setdefault(venue, []).append(submission)
         writer = self._writers.get(venue)
         if writer is None or writer.done():
             self._writers[venue] = asyncio.create_task(self._write_all(venue))
-        return await asyncio.shield(pending.done)
+        return await asyncio.shield(submission.done)
 
     async def _write_all(self, venue: str) -> None:
         waiting = self._waiting[venue]
@@ -98,62 +124,125 @@ class GroupCommitter:
                         await self._write(venue, [one])
                     except Exception as single_failure:
                         _fail(one, single_failure)
+        # Nothing waits for this venue (and no await since the loop's test): forget it, so
+        # that made-up venue codes leave nothing behind.
+        del self._waiting[venue], self._writers[venue]
 
-    async def _write(self, venue: str, batch: list[Pending]) -> None:
+    async def _write(self, venue: str, batch: list[Submission]) -> None:
         """One transaction on the driver connection: the hot path skips the ORM."""
+        answers: list[tuple[Submission, Answer | ShushangError]] = []
         async with self._engine.connect() as connection:
             raw = await driver_of(connection)
             async with raw.transaction():
-                leaves = [sequencer.Leaf("trade", p.trade.id, trade_entry(p.trade)) for p in batch]
-                indices = await sequencer.append_many(raw, venue, leaves)
-                first_responses, events = [], []
-                for pending, index in zip(batch, indices, strict=True):
-                    pending.trade.leaf_index = index
-                    body = TradeOut.model_validate(pending.trade).model_dump(mode="json")
-                    first_responses.append(
-                        (
-                            pending.who.key_id,
-                            pending.idempotency_key,
-                            FirstResponse(pending.request_hash, 201, body),
-                        )
-                    )
-                    events.append(
-                        audit.event(
-                            pending.who,
-                            "trade.record",
-                            "trade",
-                            pending.trade.id,
-                            {"venue_code": venue, "leaf_index": index, "amount": body["amount"]},
-                            request_id=pending.request_id,
-                        )
-                    )
-                await repository.add_recorded(raw, [p.trade for p in batch], first_responses)
-                await audit.add_on_driver(raw, events)
-                await outbox.emit_on(
-                    raw,
-                    [
-                        outbox.NewEvent(
-                            "trade.recorded",
-                            "trade",
-                            p.trade.id,
-                            [p.trade.seller_merchant_id, p.trade.buyer_merchant_id],
-                            {
-                                "trade_id": str(p.trade.id),
-                                "venue_code": venue,
-                                "leaf_index": p.trade.leaf_index,
-                                "amount": body["amount"],
-                                "on_venue": p.trade.on_venue,
-                            },
-                            request_id=p.request_id,
-                        )
-                        for p, body in zip(batch, (f[2].body for f in first_responses), strict=True)
-                    ],
-                )
-        for pending, first in zip(batch, first_responses, strict=True):
-            if not pending.done.done():
-                pending.done.set_result(first[2].body)
+                facts = await repository.recording_facts(raw, venue, [_asked(s) for s in batch])
+                accepted: list[_Accepted] = []
+                for submission, fact in zip(batch, facts, strict=True):
+                    try:
+                        decided = self._decide(submission, fact)
+                    except ShushangError as refusal:
+                        answers.append((submission, refusal))
+                        continue
+                    if isinstance(decided, Answer):
+                        answers.append((submission, decided))
+                    else:
+                        accepted.append(decided)
+                if accepted:
+                    answers.extend(await _store(raw, venue, accepted))
+        for submission, answer in answers:
+            if submission.done.done():
+                continue
+            if isinstance(answer, Answer):
+                submission.done.set_result(answer)
+            else:
+                submission.done.set_exception(answer)
+
+    def _decide(self, submission: Submission, facts: RecordingFacts) -> Answer | _Accepted:
+        """In the order of the documented route: the key, the key in flight, a retry's first
+        answer, then the rules."""
+        who = submission.who
+        if who is None:
+            who = facts.principal
+            if who is None:
+                raise Unauthorized(UNKNOWN_KEY)
+            admit_role(who, service.RECORDERS)
+            admit_rate(self._limiter, who)
+        if submission.duplicate:
+            raise service.in_flight()
+        first = service.replay(facts.first_response, submission.request_hash)
+        if first is not None:
+            return Answer(first.status, first.body, replayed=True)
+        return _Accepted(submission, who, service.new_trade(who, submission.data, facts))
 
 
-def _fail(pending: Pending, failure: BaseException) -> None:
-    if not pending.done.done():
-        pending.done.set_exception(failure)
+def _asked(submission: Submission) -> Asked:
+    data = submission.data
+    return Asked(
+        token_hash=submission.token_hash,
+        key_id=submission.who.key_id if submission.who else None,
+        key=submission.idempotency_key,
+        seller_id=data.seller_merchant_id,
+        buyer_id=data.buyer_merchant_id,
+        listing_id=data.listing_id,
+        product_id=data.product_id,
+    )
+
+
+async def _store(
+    raw: Driver, venue: str, accepted: list[_Accepted]
+) -> list[tuple[Submission, Answer]]:
+    """Append the trades to the venue's log and store them with their idempotency records,
+    audit events and outbox events, in the caller's transaction: their 201 answers."""
+    trades = [a.trade for a in accepted]
+    leaves = [sequencer.Leaf("trade", t.id, trade_entry(t)) for t in trades]
+    indices = await sequencer.append_many(raw, venue, leaves)
+    first_responses, audit_events, events, answers = [], [], [], []
+    for one, index in zip(accepted, indices, strict=True):
+        trade, submission = one.trade, one.submission
+        trade.leaf_index = index
+        body = TradeOut.model_validate(trade).model_dump(mode="json")
+        first_responses.append(
+            (
+                one.who.key_id,
+                submission.idempotency_key,
+                FirstResponse(submission.request_hash, 201, body),
+            )
+        )
+        audit_events.append(
+            audit.Entry(
+                one.who,
+                "trade.record",
+                "trade",
+                trade.id,
+                {"venue_code": venue, "leaf_index": index, "amount": body["amount"]},
+                submission.request_id,
+            )
+        )
+        events.append(
+            outbox.NewEvent(
+                "trade.recorded",
+                "trade",
+                trade.id,
+                [trade.seller_merchant_id, trade.buyer_merchant_id],
+                {
+                    "trade_id": body["id"],
+                    "venue_code": venue,
+                    "leaf_index": index,
+                    "amount": body["amount"],
+                    "on_venue": trade.on_venue,
+                },
+                request_id=submission.request_id,
+            )
+        )
+        answers.append((submission, Answer(201, body)))
+    await repository.add_recorded(raw, trades, first_responses)
+    await audit.add_on_driver(raw, audit_events)
+    await outbox.emit_on(raw, events)
+    return answers
+
+
+def _fail(submission: Submission, failure: BaseException) -> None:
+    if submission.done.done():
+        return
+    if isinstance(failure, asyncpg.UniqueViolationError):  # another process took this key
+        failure = service.in_flight()
+    submission.done.set_exception(failure)

@@ -12,8 +12,10 @@ from uuid import UUID
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Driver, driver
-from app.trades.models import Trade, TradeEvent
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.db import Driver
+from app.trades.models import NewTrade, Trade, TradeEvent
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class FirstResponse:
 
 @dataclass(frozen=True, slots=True)
 class RecordingFacts:
-    """Everything recording a trade checks, read in one statement (None: no such row)."""
+    """Everything recording one trade checks (None: no such row)."""
 
+    principal: Principal | None  # the live key with the request's token hash
     first_response: FirstResponse | None
     fee_rate: Decimal | None
     seller_known: bool
@@ -53,80 +56,138 @@ class RecordingFacts:
     product_merchant_id: UUID | None
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What one trade to record asks about: its caller's token hash (or the key id of a
+    caller already authenticated), its Idempotency-Key, parties, listing and product."""
+
+    token_hash: bytes
+    key_id: UUID | None
+    key: str
+    seller_id: UUID
+    buyer_id: UUID
+    listing_id: UUID | None
+    product_id: UUID | None
+
+
 _RECORDING_FACTS = """
-SELECT i.request_hash, i.response_status, i.response_body,
-       (SELECT fee_rate FROM venue WHERE code = $3) AS fee_rate,
-       EXISTS (SELECT FROM merchant WHERE id = $4) AS seller_known,
-       EXISTS (SELECT FROM merchant WHERE id = $5) AS buyer_known,
+SELECT k.id AS key_id, k.role, k.merchant_id AS key_merchant_id, k.name AS key_name,
+       i.request_hash, i.response_status, i.response_body,
+       v.fee_rate,
+       EXISTS (SELECT FROM merchant WHERE id = a.seller_id) AS seller_known,
+       EXISTS (SELECT FROM merchant WHERE id = a.buyer_id) AS buyer_known,
        l.venue_code AS listing_venue, l.status AS listing_status,
        l.merchant_id AS listing_merchant_id, l.product_id AS listing_product_id,
-       (SELECT merchant_id FROM product WHERE id = $7) AS product_merchant_id
-FROM (VALUES (1)) AS one
-LEFT JOIN idempotency_record AS i ON i.api_key_id = $1 AND i.key = $2
-LEFT JOIN listing AS l ON l.id = $6
+       (SELECT merchant_id FROM product WHERE id = a.product_id) AS product_merchant_id
+FROM unnest($2::bytea[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[])
+     WITH ORDINALITY AS a (token_hash, key_id, key, seller_id, buyer_id, listing_id, product_id, n)
+LEFT JOIN venue AS v ON v.code = $1
+LEFT JOIN LATERAL (SELECT id, role, merchant_id, name FROM api_key
+                   WHERE token_hash = a.token_hash AND revoked_at IS NULL LIMIT 1) AS k ON true
+LEFT JOIN LATERAL (SELECT request_hash, response_status, response_body FROM idempotency_record
+                   WHERE api_key_id = COALESCE(a.key_id, k.id) AND key = a.key LIMIT 1) AS i
+       ON true
+LEFT JOIN LATERAL (SELECT venue_code, status, merchant_id, product_id FROM listing
+                   WHERE id = a.listing_id LIMIT 1) AS l ON true
+ORDER BY a.n
 """
+# Each lookup is a LATERAL … LIMIT 1 (the keys are unique anyway) so that it stays one index
+# probe per trade: as a plain join, the planner may hash a whole table (idempotency records
+# only grow) for a batch of a few trades.
 
 
 async def recording_facts(
-    session: AsyncSession,
-    api_key_id: UUID,
-    key: str,
-    venue_code: str,
-    seller_id: UUID,
-    buyer_id: UUID,
-    listing_id: UUID | None,
-    product_id: UUID | None,
-) -> RecordingFacts:
-    """Recording a trade is the hot path: one plain statement on the driver."""
-    row = await (await driver(session)).fetchrow(
-        _RECORDING_FACTS, api_key_id, key, venue_code, seller_id, buyer_id, listing_id, product_id
+    connection: Driver, venue_code: str, asked: list[Asked]
+) -> list[RecordingFacts]:
+    """The facts for a batch of trades at one venue, in order: one statement for them all
+    (recording trades is the hot path)."""
+    rows = await connection.fetch(
+        _RECORDING_FACTS,
+        venue_code,
+        [a.token_hash for a in asked],
+        [a.key_id for a in asked],
+        [a.key for a in asked],
+        [a.seller_id for a in asked],
+        [a.buyer_id for a in asked],
+        [a.listing_id for a in asked],
+        [a.product_id for a in asked],
     )
-    first = None
-    if row["request_hash"] is not None:
-        first = FirstResponse(row["request_hash"], row["response_status"], row["response_body"])
-    return RecordingFacts(
-        first_response=first,
-        fee_rate=row["fee_rate"],
-        seller_known=row["seller_known"],
-        buyer_known=row["buyer_known"],
-        listing_venue=row["listing_venue"],
-        listing_status=row["listing_status"],
-        listing_merchant_id=row["listing_merchant_id"],
-        listing_product_id=row["listing_product_id"],
-        product_merchant_id=row["product_merchant_id"],
-    )
+    return [
+        RecordingFacts(
+            principal=None
+            if row["key_id"] is None
+            else Principal(
+                key_id=row["key_id"],
+                role=Role(row["role"]),
+                merchant_id=row["key_merchant_id"],
+                name=row["key_name"],
+            ),
+            first_response=None
+            if row["request_hash"] is None
+            else FirstResponse(row["request_hash"], row["response_status"], row["response_body"]),
+            fee_rate=row["fee_rate"],
+            seller_known=row["seller_known"],
+            buyer_known=row["buyer_known"],
+            listing_venue=row["listing_venue"],
+            listing_status=row["listing_status"],
+            listing_merchant_id=row["listing_merchant_id"],
+            listing_product_id=row["listing_product_id"],
+            product_merchant_id=row["product_merchant_id"],
+        )
+        for row in rows
+    ]
 
 
-_TRADE_COLUMNS = (
-    "id", "venue_code", "listing_id", "product_id", "seller_merchant_id", "buyer_merchant_id",
-    "amount", "fee", "currency", "quantity", "term", "on_venue", "contract_digest",
-    "occurred_at", "leaf_index", "recorded_by_key_id", "created_at",
-)  # fmt: skip
-_INSERT_TRADE = (
-    f"INSERT INTO trade ({', '.join(_TRADE_COLUMNS)})"
-    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_TRADE_COLUMNS) + 1))})"
+_RECORD = """
+WITH trades AS (
+    INSERT INTO trade (id, venue_code, listing_id, product_id, seller_merchant_id,
+                       buyer_merchant_id, amount, fee, currency, quantity, term, on_venue,
+                       contract_digest, occurred_at, leaf_index, recorded_by_key_id, created_at)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
+                         $7::numeric[], $8::numeric[], $9::text[], $10::text[], $11::text[],
+                         $12::boolean[], $13::text[], $14::timestamptz[], $15::bigint[],
+                         $16::uuid[], $17::timestamptz[])
 )
-_INSERT_IDEMPOTENCY = (
-    "INSERT INTO idempotency_record"
-    " (api_key_id, key, request_hash, response_status, response_body, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, now())"
-)
+INSERT INTO idempotency_record
+    (api_key_id, key, request_hash, response_status, response_body, created_at)
+SELECT k.api_key_id, k.key, k.request_hash, k.response_status, k.response_body::jsonb, now()
+FROM unnest($18::uuid[], $19::text[], $20::bytea[], $21::integer[], $22::text[])
+     AS k (api_key_id, key, request_hash, response_status, response_body)
+"""
 
 
 async def add_recorded(
-    connection: Driver, trades: list[Trade], first_responses: list[tuple[UUID, str, FirstResponse]]
+    connection: Driver,
+    trades: list[NewTrade],
+    first_responses: list[tuple[UUID, str, FirstResponse]],
 ) -> None:
     """Store trades and the first responses of their idempotency keys (api key id, key,
-    response), on the driver connection of the group committer's transaction."""
-    await connection.executemany(
-        _INSERT_TRADE, [tuple(getattr(t, c) for c in _TRADE_COLUMNS) for t in trades]
-    )
-    await connection.executemany(
-        _INSERT_IDEMPOTENCY,
-        [
-            (key_id, key, first.request_hash, first.status, json.dumps(first.body))
-            for key_id, key, first in first_responses
-        ],
+    response), on the driver connection of the group committer's transaction: one
+    statement for the batch."""
+    await connection.execute(
+        _RECORD,
+        [t.id for t in trades],
+        [t.venue_code for t in trades],
+        [t.listing_id for t in trades],
+        [t.product_id for t in trades],
+        [t.seller_merchant_id for t in trades],
+        [t.buyer_merchant_id for t in trades],
+        [t.amount for t in trades],
+        [t.fee for t in trades],
+        [t.currency for t in trades],
+        [t.quantity for t in trades],
+        [t.term for t in trades],
+        [t.on_venue for t in trades],
+        [t.contract_digest for t in trades],
+        [t.occurred_at for t in trades],
+        [t.leaf_index for t in trades],
+        [t.recorded_by_key_id for t in trades],
+        [t.created_at for t in trades],
+        [key_id for key_id, _, _ in first_responses],
+        [key for _, key, _ in first_responses],
+        [first.request_hash for _, _, first in first_responses],
+        [first.status for _, _, first in first_responses],
+        [json.dumps(first.body) for _, _, first in first_responses],
     )
 
 

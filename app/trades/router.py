@@ -12,17 +12,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth.dependencies import require
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.auth.tokens import hash_token
+from app.context import current_request_id
 from app.deps import Session
 from app.errors import BadRequest
 from app.i18n import Text
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.trades import export, repository, service
-from app.trades.recorder import GroupCommitter
+from app.trades.lane import answered
+from app.trades.recorder import GroupCommitter, Submission
 from app.trades.repository import TradeFilter
 from app.trades.schemas import TradeCreate, TradeDetail, TradeEventCreate, TradeEventOut, TradeOut
 
@@ -49,40 +53,32 @@ IdempotencyKey = Annotated[
 async def record_trade(
     request: Request,
     data: TradeCreate,
-    session: Session,
     who: Recorder,
     idempotency_key: IdempotencyKey = None,
 ) -> TradeOut | JSONResponse:
     """Record a trade (operator; or a merchant registering its own off-venue sale). The
-    answer names its venue and leaf index in the venue's ledger; 201 means both are durable."""
+    answer names its venue and leaf index in the venue's ledger; 201 means both are durable.
+    A retry with the same key and body gets the first answer again, with
+    `Idempotent-Replayed: true`."""
+    # Well-formed requests are taken by the trade lane (app/trades/lane.py) before they get
+    # here; this answers the others, and records what they carry the same way.
     if not idempotency_key:
         raise BadRequest(
             Text("The Idempotency-Key header is required.", "缺少 Idempotency-Key 请求头。")
         )
-    digest = service.request_hash(data)
+    _, token = get_authorization_scheme_param(request.headers.get("authorization"))
     committer: GroupCommitter = request.app.state.committer
-    with committer.claim(who.key_id, idempotency_key) as claimed:
-        if not claimed:
-            raise service.in_flight()
-        facts = await service.facts_for(session, who, idempotency_key, data)
-        first = service.replay(facts.first_response, digest)
-        if first is not None:
-            return JSONResponse(
-                first.body,
-                status_code=first.status,
-                headers={
-                    "Idempotent-Replayed": "true",
-                    "Location": f"/v1/transactions/{first.body['id']}",
-                },
-            )
-        # Nothing is written in this session: its connection goes back to the pool while
-        # the group committer (with a connection of its own) stores the trade.
-        await session.rollback()
-        body = await service.record(who, data, facts, idempotency_key, digest, committer)
-    # The body the committer stored for replays, sent as it is (validated once, there).
-    return JSONResponse(
-        body, status_code=201, headers={"Location": f"/v1/transactions/{body['id']}"}
+    answer = await committer.record(
+        Submission(
+            data=data,
+            idempotency_key=idempotency_key,
+            request_hash=service.request_hash(data),
+            token_hash=hash_token(token),
+            request_id=current_request_id(),
+            who=who,
+        )
     )
+    return answered(answer)
 
 
 def _filter(

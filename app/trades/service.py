@@ -13,17 +13,14 @@ import hashlib
 from dataclasses import replace
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from uuid import UUID
 
-import asyncpg
 import rfc8785
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.context import current_request_id
 from app.db import driver, new_id, utcnow
 from app.errors import (
     Conflict,
@@ -38,14 +35,16 @@ from app.ledger import sequencer
 from app.listings.states import ListingStatus
 from app.trades import repository
 from app.trades.entries import event_entry
-from app.trades.models import Trade, TradeEvent
-from app.trades.recorder import GroupCommitter, Pending
+from app.trades.models import NewTrade, Trade, TradeEvent
 from app.trades.repository import FirstResponse, RecordingFacts, TradeFilter
 from app.trades.rules import event_problem
 from app.trades.schemas import TradeCreate, TradeEventCreate
 from app.venues.service import VENUE
 
 TRADE = Text("trade", "交易")
+CENT = Decimal("0.01")
+# Who may record a trade: an operator, or a merchant key its own off-venue sale.
+RECORDERS = frozenset({Role.operator, Role.merchant})
 
 
 class IdempotencyInFlight(Conflict):
@@ -86,21 +85,6 @@ def in_flight() -> IdempotencyInFlight:
             "使用该幂等键的请求仍在处理中,请稍后重试。",
         ),
         headers={"Retry-After": "1"},
-    )
-
-
-async def facts_for(
-    session: AsyncSession, who: Principal, key: str, data: TradeCreate
-) -> RecordingFacts:
-    return await repository.recording_facts(
-        session,
-        who.key_id,
-        key,
-        data.venue_code,
-        data.seller_merchant_id,
-        data.buyer_merchant_id,
-        data.listing_id,
-        data.product_id,
     )
 
 
@@ -150,21 +134,13 @@ def _checked_product(who: Principal, data: TradeCreate, facts: RecordingFacts) -
     return facts.listing_product_id
 
 
-async def record(
-    who: Principal,
-    data: TradeCreate,
-    facts: RecordingFacts,
-    key: str,
-    digest: bytes,
-    committer: GroupCommitter,
-) -> dict[str, Any]:
-    """Check the rules, then have the group committer store the trade: its answer (the
-    JSON stored for replays of the same key) once it is durable."""
+def new_trade(who: Principal, data: TradeCreate, facts: RecordingFacts) -> NewTrade:
+    """The trade to record, once the rules of DOMAIN.md hold on the facts read (else a
+    problem); its fee from the venue's rate, rounded half-up to the cent."""
     product_id = _checked_product(who, data, facts)
     assert facts.fee_rate is not None
     amount = Decimal(data.amount)
-    fee = (amount * facts.fee_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    trade = Trade(
+    return NewTrade(
         id=new_id(),
         venue_code=data.venue_code,
         listing_id=data.listing_id if data.on_venue else None,
@@ -172,7 +148,7 @@ async def record(
         seller_merchant_id=data.seller_merchant_id,
         buyer_merchant_id=data.buyer_merchant_id,
         amount=amount,
-        fee=fee,
+        fee=(amount * facts.fee_rate).quantize(CENT, ROUND_HALF_UP),
         currency="CNY",
         quantity=data.quantity,
         term=data.term,
@@ -182,20 +158,6 @@ async def record(
         recorded_by_key_id=who.key_id,
         created_at=utcnow(),
     )
-    # The group committer appends the trade to the venue's log and stores it, with its
-    # idempotency record and audit event, in a transaction shared with other trades.
-    try:
-        return await committer.record(
-            Pending(
-                trade=trade,
-                who=who,
-                idempotency_key=key,
-                request_hash=digest,
-                request_id=current_request_id(),
-            )
-        )
-    except asyncpg.UniqueViolationError as exc:  # another process recorded this key first
-        raise in_flight() from exc
 
 
 def may_see(who: Principal, trade: Trade) -> bool:

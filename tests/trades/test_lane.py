@@ -1,0 +1,147 @@
+"""The trade lane (app/trades/lane.py) answers as the documented route does.
+
+Well-formed requests to record a trade skip FastAPI; the others go on to the route. Either
+way the caller sees the same statuses, problems and headers, and a trade is recorded once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.auth.tokens import hash_token
+from app.config import Settings
+from tests.factories import auth, make_key
+from tests.trades.conftest import Parties
+
+# FastAPI reads any application/*+json body as JSON; the lane takes only application/json,
+# so this content type shows what the route does with a request the lane passes on.
+ROUTE_ONLY = "application/merge-patch+json"
+
+
+async def _post(
+    parties: Parties, headers: dict[str, str], content_type: str = "application/json", **body: str
+) -> httpx.Response:
+    import json
+
+    return await parties.client.post(
+        "/v1/transactions",
+        content=json.dumps(parties.body(**body)),
+        headers={"Content-Type": content_type, **headers},
+    )
+
+
+async def test_the_lane_and_the_route_record_alike(parties: Parties, session: AsyncSession) -> None:
+    key = {**parties.admin, "Idempotency-Key": "lane-1"}
+    first = await _post(parties, key)
+    assert first.status_code == 201, first.text
+    assert first.headers["Location"] == f"/v1/transactions/{first.json()['id']}"
+    assert first.headers["X-Request-ID"]
+    assert "Idempotent-Replayed" not in first.headers
+
+    # The same key and body through the route: the lane's first answer, replayed.
+    replay = await _post(parties, key, ROUTE_ONLY)
+    assert replay.status_code == 201 and replay.json() == first.json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    # And the other way round: the route records, the lane replays.
+    other = {**parties.admin, "Idempotency-Key": "route-1"}
+    by_route = await _post(parties, other, ROUTE_ONLY, amount="10.00")
+    assert by_route.status_code == 201, by_route.text
+    by_lane = await _post(parties, other, amount="10.00")
+    assert by_lane.json() == by_route.json() and by_lane.headers["Idempotent-Replayed"] == "true"
+    mismatch = await _post(parties, other, amount="11.00")
+    assert mismatch.status_code == 422
+    assert mismatch.json()["type"] == "urn:shushang:problem:idempotency-key-reused"
+
+    assert [by_route.json()["leaf_index"], first.json()["leaf_index"]] == [1, 0]
+    stored = await session.execute(text("SELECT count(*) FROM trade"))
+    assert stored.scalar_one() == 2
+
+
+async def test_the_lane_refuses_as_the_route_does(
+    parties: Parties, session: AsyncSession, app: FastAPI
+) -> None:
+    revoked_key = await make_key(session, Role.operator)
+    await session.execute(
+        text("UPDATE api_key SET revoked_at = now() WHERE token_hash = :h"),
+        {"h": hash_token(revoked_key)},
+    )
+    await session.commit()
+    assessor = auth(await make_key(session, Role.assessor))
+    cases = [
+        (auth(revoked_key), {}, 401, "unauthorized"),
+        (parties.auditor, {}, 403, "forbidden"),
+        (assessor, {}, 403, "forbidden"),
+        (parties.seller_key, {"on_venue": "true"}, 403, "forbidden"),  # not its off-venue sale
+        (parties.admin, {"venue_code": "NOWHERE"}, 404, "not-found"),
+        (parties.admin, {"buyer_merchant_id": str(parties.seller.id)}, 422, "validation-failed"),
+    ]
+    for headers, fields, status, slug in cases:
+        for content_type in ("application/json", ROUTE_ONLY):
+            answer = await parties.client.post(
+                "/v1/transactions",
+                json={**parties.body(), **fields, "on_venue": fields.get("on_venue") == "true"},
+                headers={
+                    **headers,
+                    "Content-Type": content_type,
+                    "Idempotency-Key": str(uuid.uuid4()),
+                    "Accept-Language": "zh-CN",
+                },
+            )
+            assert answer.status_code == status, (fields, content_type, answer.text)
+            problem = answer.json()
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.headers["Content-Language"] == "zh-CN"
+            assert problem["type"] == f"urn:shushang:problem:{slug}"
+            assert problem["instance"] == "/v1/transactions"
+            if status == 401:
+                assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    assert (await session.execute(text("SELECT count(*) FROM trade"))).scalar_one() == 0
+    # Made-up venue codes leave no queue or writer behind.
+    assert app.state.committer._waiting == {} and app.state.committer._writers == {}
+
+
+async def test_malformed_requests_get_the_routes_answers(parties: Parties) -> None:
+    client = parties.client
+    bad_token = {"Authorization": "Bearer shs_op_not-a-key-that-exists-anywhere"}
+    # The key is checked before the body, as for every route.
+    unknown = await client.post(
+        "/v1/transactions", json={"amount": "x"}, headers={**bad_token, "Idempotency-Key": "k"}
+    )
+    assert unknown.status_code == 401
+    invalid = await client.post(
+        "/v1/transactions",
+        json=parties.body(amount="0"),
+        headers={**parties.admin, "Idempotency-Key": "k"},
+    )
+    assert invalid.status_code == 422 and invalid.json()["errors"][0]["loc"] == ["body", "amount"]
+    broken = await client.post(
+        "/v1/transactions",
+        content=b'{"venue_code": ',
+        headers={**parties.admin, "Idempotency-Key": "k", "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 422
+    too_long = await parties.record(key="k" * 256)
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+    no_key = await client.post("/v1/transactions", json=parties.body(), headers=parties.admin)
+    assert no_key.status_code == 400
+
+
+async def test_the_lane_applies_the_rate_limit(settings: Settings, session: AsyncSession) -> None:
+    from app.main import create_app
+
+    strict = create_app(settings.model_copy(update={"rate_limit_per_minute": 2}))
+    transport = httpx.ASGITransport(app=strict)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            parties = await Parties().setup(client, session)
+            answers = [(await parties.record()).status_code for _ in range(3)]
+            assert answers == [201, 201, 429]
+    finally:
+        await strict.state.engine.dispose()
