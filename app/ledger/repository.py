@@ -18,21 +18,12 @@ from app.ledger.models import LedgerEntry, LedgerHead, SigningKey, TreeHead
 # hot path of recording trades, a few statements per batch of trades.
 
 
-_OPEN_HEAD = """
-WITH head AS (
-    INSERT INTO ledger_head AS head (venue_code, size) VALUES ($1, 0)
-    ON CONFLICT (venue_code) DO UPDATE SET size = head.size
-    RETURNING size
-)
-SELECT head.size, f.level, f.index, f.hash
-FROM head LEFT JOIN LATERAL (
-    SELECT l.level, n.index, n.hash
-    FROM generate_series(0, 62) AS l (level),
-    LATERAL (SELECT index, hash FROM ledger_node
-             WHERE venue_code = $1 AND level = l.level AND index = (head.size >> l.level) - 1
-    ) AS n
-    WHERE (head.size >> l.level) & 1 = 1
-) AS f ON true
+_FRONTIER = """
+SELECT l.level, n.index, n.hash
+FROM generate_series(0, 62) AS l (level),
+LATERAL (SELECT index, hash FROM ledger_node
+         WHERE venue_code = $1 AND level = l.level AND index = ($2 >> l.level) - 1) AS n
+WHERE ($2 >> l.level) & 1 = 1
 """
 
 
@@ -40,11 +31,19 @@ async def open_head(connection: Driver, venue_code: str) -> tuple[int, dict[Node
     """The venue's log size, its head row locked until the transaction ends (appends queue
     here), and the log's frontier: the complete subtrees still waiting for a right sibling
     (one per 1 bit of the size), all an append needs of what is stored. The head row is
-    made on a venue's first append. One statement."""
-    rows = await connection.fetch(_OPEN_HEAD, venue_code)
-    frontier = {(r["level"], r["index"]): r["hash"] for r in rows if r["level"] is not None}
-    size: int = rows[0]["size"]
-    return size, frontier
+    made on a venue's first append.
+
+    Two statements, on purpose: a statement sees what was committed when it began, so the
+    frontier must be read by a statement that begins after the lock is held, or it would
+    miss the nodes of the append that held the lock before.
+    """
+    size: int = await connection.fetchval(
+        "INSERT INTO ledger_head AS head (venue_code, size) VALUES ($1, 0)"
+        " ON CONFLICT (venue_code) DO UPDATE SET size = head.size RETURNING size",
+        venue_code,
+    )
+    rows = await connection.fetch(_FRONTIER, venue_code, size) if size else []
+    return size, {(r["level"], r["index"]): r["hash"] for r in rows}
 
 
 async def nodes(connection: Any, venue_code: str, wanted: Sequence[Node]) -> dict[Node, bytes]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.ledger.signing import load_or_create, tree_head_message, verify
 from app.main import create_app
-from tests.trades.test_router import Parties
+from tests.trades.conftest import Parties
 
 
 def test_the_key_file_is_created_once_and_private(tmp_path: Path) -> None:

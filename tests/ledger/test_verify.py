@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.e2e.test_serve import clean_env
-from tests.trades.test_router import Parties
+from tests.trades.conftest import Parties
 
 
 async def verify(database_url: str, venue: str) -> subprocess.CompletedProcess[str]:

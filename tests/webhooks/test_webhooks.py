@@ -361,7 +361,7 @@ async def test_trades_and_certificates_emit_events(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     from tests.ip.test_router import Registry
-    from tests.trades.test_router import Parties
+    from tests.trades.conftest import Parties
 
     parties = await Parties().setup(client, session)
     trade = (await parties.record(venue_code="OTC")).json()
