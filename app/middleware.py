@@ -141,7 +141,8 @@ class BodyLimitMiddleware:
             if body_done:  # e.g. a streaming response listening for the client to leave
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), self.body_timeout_seconds)
+                async with asyncio.timeout(self.body_timeout_seconds):  # no task per part
+                    message = await receive()
             except TimeoutError:
                 return await refuse(
                     RequestTimeout(

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import ValidationError
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.tokens import hash_token, looks_like_token
@@ -36,12 +36,14 @@ MAX_KEY_LENGTH = 255  # as the route's Idempotency-Key header declares
 _ROUTE = SimpleNamespace(path=PATH)  # what the access log and metrics label requests by
 
 
-def answered(answer: Answer) -> JSONResponse:
+def answered(answer: Answer) -> Response:
     """The HTTP response to a recording request's answer (the lane's and the route's)."""
-    headers = {"Location": f"{PATH}/{answer.body['id']}"}
+    headers = {"Location": f"{PATH}/{answer.trade_id}"}
     if answer.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+    return Response(
+        answer.content, status_code=answer.status, headers=headers, media_type="application/json"
+    )
 
 
 class TradeLane:

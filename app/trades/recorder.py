@@ -23,6 +23,7 @@ away, every trade of the batch fails at once (503), rather than each waiting its
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +38,11 @@ from app.db import Driver, driver_of
 from app.errors import ShushangError, Unauthorized, is_database_unavailable
 from app.events import service as outbox
 from app.ledger import sequencer
+from app.money import cents
 from app.trades import repository, service
 from app.trades.entries import trade_entry
 from app.trades.models import NewTrade
-from app.trades.repository import Asked, FirstResponse, RecordingFacts
+from app.trades.repository import Asked, RecordingFacts
 from app.trades.schemas import TradeCreate, TradeOut
 
 MAX_BATCH = 256
@@ -48,10 +50,12 @@ MAX_BATCH = 256
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What a recording request is answered: 201 and the trade, or a retry's first answer."""
+    """What a recording request is answered: 201 and the trade, or a retry's first answer.
+    `content` is the JSON body, serialized once (it is also what replays are answered)."""
 
     status: int
-    body: dict[str, Any]
+    trade_id: str
+    content: bytes
     replayed: bool = False
 
 
@@ -170,7 +174,7 @@ class GroupCommitter:
             raise service.in_flight()
         first = service.replay(facts.first_response, submission.request_hash)
         if first is not None:
-            return Answer(first.status, first.body, replayed=True)
+            return Answer(first.status, first.body["id"], _json(first.body), replayed=True)
         return _Accepted(submission, who, service.new_trade(who, submission.data, facts))
 
 
@@ -199,13 +203,10 @@ async def _store(
     for one, index in zip(accepted, indices, strict=True):
         trade, submission = one.trade, one.submission
         trade.leaf_index = index
-        body = TradeOut.model_validate(trade).model_dump(mode="json")
+        content = TradeOut.model_validate(trade).model_dump_json()
+        amount = cents(trade.amount)
         first_responses.append(
-            (
-                one.who.key_id,
-                submission.idempotency_key,
-                FirstResponse(submission.request_hash, 201, body),
-            )
+            (one.who.key_id, submission.idempotency_key, submission.request_hash, 201, content)
         )
         audit_events.append(
             audit.Entry(
@@ -213,7 +214,7 @@ async def _store(
                 "trade.record",
                 "trade",
                 trade.id,
-                {"venue_code": venue, "leaf_index": index, "amount": body["amount"]},
+                {"venue_code": venue, "leaf_index": index, "amount": amount},
                 submission.request_id,
             )
         )
@@ -224,20 +225,25 @@ async def _store(
                 trade.id,
                 [trade.seller_merchant_id, trade.buyer_merchant_id],
                 {
-                    "trade_id": body["id"],
+                    "trade_id": str(trade.id),
                     "venue_code": venue,
                     "leaf_index": index,
-                    "amount": body["amount"],
+                    "amount": amount,
                     "on_venue": trade.on_venue,
                 },
                 request_id=submission.request_id,
             )
         )
-        answers.append((submission, Answer(201, body)))
+        answers.append((submission, Answer(201, str(trade.id), content.encode())))
     await repository.add_recorded(raw, trades, first_responses)
     await audit.add_on_driver(raw, audit_events)
     await outbox.emit_on(raw, events)
     return answers
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    """As Starlette's JSONResponse writes it."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _fail(submission: Submission, failure: BaseException) -> None:

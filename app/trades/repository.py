@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -159,11 +158,11 @@ FROM unnest($18::uuid[], $19::text[], $20::bytea[], $21::integer[], $22::text[])
 async def add_recorded(
     connection: Driver,
     trades: list[NewTrade],
-    first_responses: list[tuple[UUID, str, FirstResponse]],
+    first_responses: list[tuple[UUID, str, bytes, int, str]],
 ) -> None:
     """Store trades and the first responses of their idempotency keys (api key id, key,
-    response), on the driver connection of the group committer's transaction: one
-    statement for the batch."""
+    request hash, status, JSON body), on the driver connection of the group committer's
+    transaction: one statement for the batch."""
     await connection.execute(
         _RECORD,
         [t.id for t in trades],
@@ -183,11 +182,7 @@ async def add_recorded(
         [t.leaf_index for t in trades],
         [t.recorded_by_key_id for t in trades],
         [t.created_at for t in trades],
-        [key_id for key_id, _, _ in first_responses],
-        [key for _, key, _ in first_responses],
-        [first.request_hash for _, _, first in first_responses],
-        [first.status for _, _, first in first_responses],
-        [json.dumps(first.body) for _, _, first in first_responses],
+        *(list(column) for column in zip(*first_responses, strict=True)),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth.dependencies import require
@@ -55,7 +55,7 @@ async def record_trade(
     data: TradeCreate,
     who: Recorder,
     idempotency_key: IdempotencyKey = None,
-) -> TradeOut | JSONResponse:
+) -> TradeOut | Response:
     """Record a trade (operator; or a merchant registering its own off-venue sale). The
     answer names its venue and leaf index in the venue's ledger; 201 means both are durable.
     A retry with the same key and body gets the first answer again, with
