@@ -27,23 +27,29 @@ WHERE ($2 >> l.level) & 1 = 1
 """
 
 
-async def open_head(connection: Driver, venue_code: str) -> tuple[int, dict[Node, bytes]]:
+async def lock_head(connection: Driver, venue_code: str) -> int:
     """The venue's log size, its head row locked until the transaction ends (appends queue
-    here), and the log's frontier: the complete subtrees still waiting for a right sibling
-    (one per 1 bit of the size), all an append needs of what is stored. The head row is
-    made on a venue's first append.
-
-    Two statements, on purpose: a statement sees what was committed when it began, so the
-    frontier must be read by a statement that begins after the lock is held, or it would
-    miss the nodes of the append that held the lock before.
-    """
+    here). The row is made on a venue's first append."""
     size: int = await connection.fetchval(
         "INSERT INTO ledger_head AS head (venue_code, size) VALUES ($1, 0)"
         " ON CONFLICT (venue_code) DO UPDATE SET size = head.size RETURNING size",
         venue_code,
     )
-    rows = await connection.fetch(_FRONTIER, venue_code, size) if size else []
-    return size, {(r["level"], r["index"]): r["hash"] for r in rows}
+    return size
+
+
+async def frontier(connection: Driver, venue_code: str, size: int) -> dict[Node, bytes]:
+    """The complete subtrees of a log of `size` leaves still waiting for a right sibling
+    (one per 1 bit of the size): all an append needs of what is stored.
+
+    Read by a statement of its own once the head is locked: a statement sees what was
+    committed when it began, so one that began before the lock was granted would miss the
+    nodes of the append that held it.
+    """
+    if not size:
+        return {}
+    rows = await connection.fetch(_FRONTIER, venue_code, size)
+    return {(r["level"], r["index"]): r["hash"] for r in rows}
 
 
 async def nodes(connection: Any, venue_code: str, wanted: Sequence[Node]) -> dict[Node, bytes]:

@@ -90,6 +90,7 @@ class GroupCommitter:
         self._limiter = limiter
         self._waiting: dict[str, list[Submission]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
+        self._frontiers = sequencer.Frontiers()  # saves reading a log's edge per batch
         # Idempotency-Keys of this process's requests not yet answered. (Across processes,
         # the idempotency record's primary key lets only one of two racing requests commit.)
         self._in_flight: set[tuple[bytes, str]] = set()
@@ -151,7 +152,10 @@ class GroupCommitter:
                     else:
                         accepted.append(decided)
                 if accepted:
-                    answers.extend(await _store(raw, venue, accepted))
+                    stored, frontier = await _store(raw, venue, accepted, self._frontiers)
+                    answers.extend(stored)
+        if accepted:  # committed
+            self._frontiers.keep(venue, frontier)
         for submission, answer in answers:
             if submission.done.done():
                 continue
@@ -192,13 +196,14 @@ def _asked(submission: Submission) -> Asked:
 
 
 async def _store(
-    raw: Driver, venue: str, accepted: list[_Accepted]
-) -> list[tuple[Submission, Answer]]:
+    raw: Driver, venue: str, accepted: list[_Accepted], known: sequencer.Frontiers
+) -> tuple[list[tuple[Submission, Answer]], sequencer.Frontier]:
     """Append the trades to the venue's log and store them with their idempotency records,
-    audit events and outbox events, in the caller's transaction: their 201 answers."""
+    audit events and outbox events, in the caller's transaction: their 201 answers, and the
+    log's frontier after them."""
     trades = [a.trade for a in accepted]
-    leaves = [sequencer.Leaf("trade", t.id, trade_entry(t)) for t in trades]
-    indices = await sequencer.append_many(raw, venue, leaves)
+    leaves = [sequencer.Leaf.of("trade", t.id, trade_entry(t)) for t in trades]
+    indices, frontier = await sequencer.append_many(raw, venue, leaves, known)
     first_responses, audit_events, events, answers = [], [], [], []
     for one, index in zip(accepted, indices, strict=True):
         trade, submission = one.trade, one.submission
@@ -238,7 +243,7 @@ async def _store(
     await repository.add_recorded(raw, trades, first_responses)
     await audit.add_on_driver(raw, audit_events)
     await outbox.emit_on(raw, events)
-    return answers
+    return answers, frontier
 
 
 def _json(body: dict[str, Any]) -> bytes:

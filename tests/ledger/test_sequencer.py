@@ -19,14 +19,19 @@ LOG = "SEQTEST"
 def leaves(start: int, count: int) -> list[Leaf]:
     import uuid
 
-    return [Leaf("trade", uuid.uuid4(), {"n": n}) for n in range(start, start + count)]
+    return [Leaf.of("trade", uuid.uuid4(), {"n": n}) for n in range(start, start + count)]
 
 
-async def append(engine: AsyncEngine, batch: list[Leaf]) -> list[int]:
+async def append(
+    engine: AsyncEngine, batch: list[Leaf], known: sequencer.Frontiers | None = None
+) -> list[int]:
     async with engine.connect() as connection:
         raw = await driver_of(connection)
         async with raw.transaction():
-            return await sequencer.append_many(raw, LOG, batch)
+            indices, frontier = await sequencer.append_many(raw, LOG, batch, known)
+    if known is not None:
+        known.keep(LOG, frontier)
+    return indices
 
 
 async def test_an_append_that_waited_for_the_lock_builds_on_the_holders_leaves(
@@ -40,7 +45,7 @@ async def test_an_append_that_waited_for_the_lock_builds_on_the_holders_leaves(
         async with engine.connect() as connection:
             raw = await driver_of(connection)
             async with raw.transaction():
-                indices = await sequencer.append_many(raw, LOG, leaves(3, 5))
+                indices, _ = await sequencer.append_many(raw, LOG, leaves(3, 5))
                 holding.set()
                 await release.wait()  # commits only once the other append waits
                 return indices
@@ -54,7 +59,24 @@ async def test_an_append_that_waited_for_the_lock_builds_on_the_holders_leaves(
     assert await first == [3, 4, 5, 6, 7]
     assert await second == list(range(8, 16))
 
-    # Every stored subtree hash is the hash of the leaves under it (RFC 9162 MTH).
+    await assert_subtrees(engine, 16)
+
+
+async def test_a_kept_frontier_is_used_only_while_the_log_has_not_grown_elsewhere(
+    app: FastAPI,
+) -> None:
+    engine: AsyncEngine = app.state.engine
+    known = sequencer.Frontiers()
+    assert await append(engine, leaves(0, 5), known) == list(range(5))
+    assert await append(engine, leaves(5, 6), known) == list(range(5, 11))  # kept: 5 leaves
+    assert await append(engine, leaves(11, 2)) == [11, 12]  # another writer appends
+    assert known.get(LOG, 13) is None  # so the kept edge (11 leaves) is not used
+    assert await append(engine, leaves(13, 19), known) == list(range(13, 32))
+    await assert_subtrees(engine, 32)
+
+
+async def assert_subtrees(engine: AsyncEngine, size: int) -> None:
+    """Every stored subtree hash is the hash of the leaves under it (RFC 9162 MTH)."""
     async with engine.connect() as connection:
         raw = await driver_of(connection)
         entries = [
@@ -66,8 +88,8 @@ async def test_an_append_that_waited_for_the_lock_builds_on_the_holders_leaves(
         nodes = await raw.fetch(
             "SELECT level, index, hash FROM ledger_node WHERE venue_code = $1", LOG
         )
-    assert entries == [canonical_entry({"n": n}) for n in range(16)]
-    assert len(nodes) == 16 + 8 + 4 + 2 + 1  # the complete subtrees of 16 leaves
+    assert entries == [canonical_entry({"n": n}) for n in range(size)]
+    assert len(nodes) == sum(size >> level for level in range(size.bit_length()))
     for node in nodes:
         start = node["index"] << node["level"]
         assert node["hash"] == ref_mth(entries[start : start + (1 << node["level"])]), node
