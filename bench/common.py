@@ -80,32 +80,46 @@ def peak_rss_mb(pid: int) -> float:
 def serving(url: str, workers: int = 1) -> Iterator[tuple[str, int]]:
     """`shushang serve` on a free port against `url`; yields its base URL and process id."""
     port = free_port()
+    command = ["shushang", "serve", "--port", str(port), "--workers", str(workers)]
     env = {
-        **os.environ,
         "SHUSHANG_DATABASE_URL": url,
         "SHUSHANG_RATE_LIMIT_PER_MINUTE": "0",
         "SHUSHANG_LOG_LEVEL": "WARNING",
     }
+    with _running(command, env, f"http://127.0.0.1:{port}", "/readyz") as served:
+        yield served
+
+
+@contextmanager
+def serving_ceiling(url: str) -> Iterator[str]:
+    """bench/ceiling.py (a bare ASGI app, one INSERT a request) under uvicorn, as
+    `shushang serve` runs the API; yields its base URL."""
+    port = free_port()
+    command = ["uvicorn", "bench.ceiling:app", "--port", str(port), "--no-access-log"]
+    env = {"BENCH_DSN": asyncpg_dsn(url)}
+    with _running(command, env, f"http://127.0.0.1:{port}", "/") as (base, _):
+        yield base
+
+
+@contextmanager
+def _running(
+    command: list[str], env: dict[str, str], base: str, ready: str
+) -> Iterator[tuple[str, int]]:
+    """A server of this virtualenv, until it answers `ready` with 200 and then until the
+    block ends (SIGTERM); yields `base` and its process id."""
     log = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this block, closed below
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "shushang"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
+        [str(Path(sys.executable).parent / command[0]), *command[1:]],
+        env={**os.environ, **env},
+        cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(base + ready, timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
