@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +40,12 @@ class Base(DeclarativeBase):
 def new_id() -> UUID:
     """A time-ordered UUIDv7, so primary keys index well and sort by creation."""
     return uuid_compat.uuid7()
+
+
+def columns(rows: Sequence[object], names: Sequence[str]) -> list[list[Any]]:
+    """`rows` as one list per attribute named: the arrays a set-based statement unnests
+    (`INSERT … SELECT * FROM unnest($1::uuid[], …)`)."""
+    return [[getattr(row, name) for row in rows] for name in names]
 
 
 def utcnow() -> datetime:

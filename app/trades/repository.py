@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.db import Driver
+from app.db import Driver, columns
 from app.trades.models import NewTrade, Trade, TradeEvent
 
 
@@ -95,6 +95,9 @@ ORDER BY a.n
 # only grow) for a batch of a few trades.
 
 
+_ASKED = [f.name for f in fields(Asked)]  # in the order of the statement's unnest
+
+
 async def recording_facts(
     connection: Driver, venue_code: str, asked: list[Asked]
 ) -> list[RecordingFacts]:
@@ -103,13 +106,7 @@ async def recording_facts(
     rows = await connection.fetch(
         _RECORDING_FACTS,
         venue_code,
-        [a.token_hash for a in asked],
-        [a.key_id for a in asked],
-        [a.key for a in asked],
-        [a.seller_id for a in asked],
-        [a.buyer_id for a in asked],
-        [a.listing_id for a in asked],
-        [a.product_id for a in asked],
+        *columns(asked, _ASKED),
     )
     return [
         RecordingFacts(
@@ -137,11 +134,14 @@ async def recording_facts(
     ]
 
 
-_RECORD = """
+_TRADE_COLUMNS = (
+    "id", "venue_code", "listing_id", "product_id", "seller_merchant_id", "buyer_merchant_id",
+    "amount", "fee", "currency", "quantity", "term", "on_venue", "contract_digest",
+    "occurred_at", "leaf_index", "recorded_by_key_id", "created_at",
+)  # fmt: skip
+_RECORD = f"""
 WITH trades AS (
-    INSERT INTO trade (id, venue_code, listing_id, product_id, seller_merchant_id,
-                       buyer_merchant_id, amount, fee, currency, quantity, term, on_venue,
-                       contract_digest, occurred_at, leaf_index, recorded_by_key_id, created_at)
+    INSERT INTO trade ({", ".join(_TRADE_COLUMNS)})
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
                          $7::numeric[], $8::numeric[], $9::text[], $10::text[], $11::text[],
                          $12::boolean[], $13::text[], $14::timestamptz[], $15::bigint[],
@@ -165,23 +165,7 @@ async def add_recorded(
     transaction: one statement for the batch."""
     await connection.execute(
         _RECORD,
-        [t.id for t in trades],
-        [t.venue_code for t in trades],
-        [t.listing_id for t in trades],
-        [t.product_id for t in trades],
-        [t.seller_merchant_id for t in trades],
-        [t.buyer_merchant_id for t in trades],
-        [t.amount for t in trades],
-        [t.fee for t in trades],
-        [t.currency for t in trades],
-        [t.quantity for t in trades],
-        [t.term for t in trades],
-        [t.on_venue for t in trades],
-        [t.contract_digest for t in trades],
-        [t.occurred_at for t in trades],
-        [t.leaf_index for t in trades],
-        [t.recorded_by_key_id for t in trades],
-        [t.created_at for t in trades],
+        *columns(trades, _TRADE_COLUMNS),
         *(list(column) for column in zip(*first_responses, strict=True)),
     )
 
