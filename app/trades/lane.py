@@ -72,6 +72,8 @@ class TradeLane:
             response = answered(await self.committer.record(submission))
         except ShushangError as refusal:
             response = problem_response(Headers(scope=scope), refusal, PATH)
+        finally:  # the key the committer found, for the access log (as the route sets it)
+            scope.setdefault("state", {})["principal"] = submission.who
         await response(scope, receive, send)
 
 

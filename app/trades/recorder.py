@@ -169,7 +169,7 @@ class GroupCommitter:
         answer, then the rules."""
         who = submission.who
         if who is None:
-            who = facts.principal
+            who = submission.who = facts.principal  # the access log names it too
             if who is None:
                 raise Unauthorized(UNKNOWN_KEY)
             admit_role(who, service.RECORDERS)

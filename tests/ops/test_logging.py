@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import Role
 from app.logging import JsonFormatter
 from tests.factories import auth, make_key
+from tests.trades.conftest import Parties
 
 
 async def test_access_log_is_json_with_request_id(
@@ -33,6 +34,22 @@ async def test_access_log_is_json_with_request_id(
     assert line["role"] == "auditor"
     assert token not in formatter.format(record)
     assert record.__dict__.get("request_id") is None or record.__dict__["request_id"] == "trace-7"
+
+
+async def test_recorded_trades_are_logged_with_their_key(
+    client: httpx.AsyncClient, session: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    parties = await Parties().setup(client, session)
+    with caplog.at_level(logging.INFO, logger="shushang.access"):
+        recorded = await parties.record(headers=parties.seller_key)  # through the trade lane
+        refused = await parties.record(headers=parties.auditor)
+    assert (recorded.status_code, refused.status_code) == (201, 403)
+    lines = [r.__dict__ for r in caplog.records if r.name == "shushang.access"]
+    assert [(line["route"], line["status"], line["role"]) for line in lines] == [
+        ("/v1/transactions", 201, "merchant"),
+        ("/v1/transactions", 403, "auditor"),
+    ]
+    assert all(line["key_id"] for line in lines)
 
 
 def test_formatter_adds_the_current_request_id() -> None:
