@@ -73,7 +73,7 @@ class TradeLane:
         except ShushangError as refusal:
             response = problem_response(Headers(scope=scope), refusal, PATH)
         finally:  # the key the committer found, for the access log (as the route sets it)
-            scope.setdefault("state", {})["principal"] = submission.who
+            scope.setdefault("state", {})["principal"] = submission.caller
         await response(scope, receive, send)
 
 

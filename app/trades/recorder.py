@@ -72,6 +72,7 @@ class Submission:
     request_id: str | None
     who: Principal | None = None
     duplicate: bool = False  # another request with this key was in flight when it came
+    caller: Principal | None = None  # the key the batch found, for the access log
     done: asyncio.Future[Answer] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -169,7 +170,8 @@ class GroupCommitter:
         answer, then the rules."""
         who = submission.who
         if who is None:
-            who = submission.who = facts.principal  # the access log names it too
+            # Checked again, in full, each time: a batch that fails is retried one by one.
+            who = submission.caller = facts.principal
             if who is None:
                 raise Unauthorized(UNKNOWN_KEY)
             admit_role(who, service.RECORDERS)

@@ -6,6 +6,7 @@ way the caller sees the same statuses, problems and headers, and a trade is reco
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -14,8 +15,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
+from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import hash_token
 from app.config import Settings
+from app.db import driver_of
+from app.errors import Forbidden
+from app.trades.recorder import Answer, GroupCommitter, Submission
+from app.trades.schemas import TradeCreate
+from app.trades.service import request_hash
 from tests.factories import auth, make_key
 from tests.trades.conftest import Parties
 
@@ -145,3 +152,42 @@ async def test_the_lane_applies_the_rate_limit(settings: Settings, session: Asyn
             assert answers == [201, 201, 429]
     finally:
         await strict.state.engine.dispose()
+
+
+async def test_a_failed_batch_is_retried_one_by_one_with_every_check_again(
+    parties: Parties, app: FastAPI, session: AsyncSession
+) -> None:
+    """Two processes (two committers) record the same Idempotency-Key; the loser's batch
+    fails on the key's primary key and is retried trade by trade. The retry answers the
+    key with the winner's trade, and still refuses the auditor who was in that batch."""
+    engine = app.state.engine
+    here, there = (GroupCommitter(engine, RateLimiter(0)) for _ in range(2))
+    data = TradeCreate.model_validate(parties.body(venue_code="HZDEX"))
+
+    def submission(headers: dict[str, str], key: str) -> Submission:
+        token = headers["Authorization"].removeprefix("Bearer ")
+        return Submission(data, key, request_hash(data), hash_token(token), None)
+
+    # Hold the venue's head so that both batches read their facts before either commits.
+    async with engine.connect() as blocker:
+        raw = await driver_of(blocker)
+        async with raw.transaction():
+            await raw.execute(
+                "INSERT INTO ledger_head (venue_code, size) VALUES ('HZDEX', 0)"
+                " ON CONFLICT DO NOTHING"
+            )
+            await raw.fetchval("SELECT size FROM ledger_head WHERE venue_code = 'HZDEX' FOR UPDATE")
+            winner = asyncio.create_task(here.record(submission(parties.admin, "shared")))
+            await asyncio.sleep(0.2)
+            losers = [
+                asyncio.create_task(there.record(submission(parties.auditor, "auditor's"))),
+                asyncio.create_task(there.record(submission(parties.admin, "shared"))),
+            ]
+            await asyncio.sleep(0.3)
+    first = await winner
+    refused, replayed = await asyncio.gather(*losers, return_exceptions=True)
+    assert first.status == 201 and not first.replayed
+    assert isinstance(refused, Forbidden), refused
+    assert isinstance(replayed, Answer) and replayed.replayed
+    assert replayed.trade_id == first.trade_id
+    assert (await session.execute(text("SELECT count(*) FROM trade"))).scalar_one() == 1
