@@ -15,9 +15,11 @@ transaction on the driver connection (asyncpg, no ORM):
 
 Each request learns its answer only after that commit: a 201 still means durable.
 
-If a batch fails, its trades are written again one by one, so one bad trade cannot sink
-the others; a failure that persists reaches its own request only. If the database is
-away, every trade of the batch fails at once (503), rather than each waiting its turn.
+If a batch fails, its trades are checked and written again one by one, so one bad trade
+cannot sink the others, and a trade whose Idempotency-Key another process recorded in the
+meantime is answered with that first trade; a failure that persists reaches its own
+request only. If the database is away, every trade of the batch fails at once (503),
+rather than each waiting its turn.
 """
 
 from __future__ import annotations
@@ -121,11 +123,13 @@ class GroupCommitter:
             try:
                 await self._write(venue, batch)
             except Exception as failure:
-                if len(batch) == 1 or is_database_unavailable(failure):
+                if is_database_unavailable(failure):
                     for one in batch:  # the database is away: every one of them fails now
                         _fail(one, failure)
                     continue
-                for one in batch:  # find the one that fails; the others go through
+                # One by one: the one that fails does so alone, and a key that another
+                # process recorded meanwhile is read again and answered with its replay.
+                for one in batch:
                     try:
                         await self._write(venue, [one])
                     except Exception as single_failure:

@@ -18,7 +18,7 @@ from app.auth.models import Role
 from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import hash_token
 from app.config import Settings
-from app.db import driver_of
+from app.db import Driver, driver_of
 from app.errors import Forbidden
 from app.trades.recorder import Answer, GroupCommitter, Submission
 from app.trades.schemas import TradeCreate
@@ -154,12 +154,25 @@ async def test_the_lane_applies_the_rate_limit(settings: Settings, session: Asyn
         await strict.state.engine.dispose()
 
 
+async def waiting_for_locks(raw: Driver, count: int) -> None:
+    """Until `count` other connections wait for a lock (at most 10 s)."""
+    for _ in range(200):
+        await raw.execute("SELECT pg_stat_clear_snapshot()")  # else read once a transaction
+        waiting = await raw.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} connections never waited for the lock")
+
+
 async def test_a_failed_batch_is_retried_one_by_one_with_every_check_again(
     parties: Parties, app: FastAPI, session: AsyncSession
 ) -> None:
     """Two processes (two committers) record the same Idempotency-Key; the loser's batch
     fails on the key's primary key and is retried trade by trade. The retry answers the
-    key with the winner's trade, and still refuses the auditor who was in that batch."""
+    key with the winner's trade, and the auditor in the other batch is refused either way."""
     engine = app.state.engine
     here, there = (GroupCommitter(engine, RateLimiter(0)) for _ in range(2))
     data = TradeCreate.model_validate(parties.body(venue_code="HZDEX"))
@@ -178,16 +191,90 @@ async def test_a_failed_batch_is_retried_one_by_one_with_every_check_again(
             )
             await raw.fetchval("SELECT size FROM ledger_head WHERE venue_code = 'HZDEX' FOR UPDATE")
             winner = asyncio.create_task(here.record(submission(parties.admin, "shared")))
-            await asyncio.sleep(0.2)
+            await waiting_for_locks(raw, 1)
             losers = [
                 asyncio.create_task(there.record(submission(parties.auditor, "auditor's"))),
                 asyncio.create_task(there.record(submission(parties.admin, "shared"))),
             ]
-            await asyncio.sleep(0.3)
+            await waiting_for_locks(raw, 2)
+    # The head row's lock goes to either waiter; the other's batch fails on the key.
     first = await winner
-    refused, replayed = await asyncio.gather(*losers, return_exceptions=True)
-    assert first.status == 201 and not first.replayed
+    refused, second = await asyncio.gather(*losers, return_exceptions=True)
     assert isinstance(refused, Forbidden), refused
-    assert isinstance(replayed, Answer) and replayed.replayed
-    assert replayed.trade_id == first.trade_id
+    assert isinstance(second, Answer), second
+    recorded, replayed = sorted([first, second], key=lambda answer: answer.replayed)
+    assert (recorded.status, recorded.replayed) == (201, False)
+    assert (replayed.status, replayed.replayed) == (201, True)
+    assert replayed.trade_id == recorded.trade_id
     assert (await session.execute(text("SELECT count(*) FROM trade"))).scalar_one() == 1
+
+
+async def test_the_lane_answers_any_request_as_the_route_would(
+    parties: Parties, session: AsyncSession
+) -> None:
+    """Requests of every kind, good and bad, sent once as the lane takes them and once as
+    only the route does: the same status and problem type each time, and as many trades."""
+    import json
+    import random
+
+    revoked = await make_key(session, Role.operator)
+    await session.execute(
+        text("UPDATE api_key SET revoked_at = now() WHERE token_hash = :h"),
+        {"h": hash_token(revoked)},
+    )
+    await session.commit()
+    callers = [
+        parties.admin,
+        parties.seller_key,
+        parties.auditor,
+        auth(revoked),
+        {"Authorization": "Bearer shs_op_" + "x" * 43},  # looks like a key, is none
+        {"Authorization": "Bearer not-a-key"},
+        {"Authorization": "Basic YWxhZGRpbjpvcGVu"},
+        {},
+    ]
+    variants: dict[str, list[object]] = {
+        "venue_code": ["OTC", "HZDEX", "NOWHERE", "otc", 7],
+        "on_venue": [False, True, "yes"],
+        "amount": ["12.34", "0", "-1", "1000000000000.01", 12, "abc", "9.999"],
+        "buyer_merchant_id": [str(parties.buyer.id), str(parties.seller.id), str(uuid.uuid4())],
+        "listing_id": [None, str(uuid.uuid4()), "nope"],
+        "occurred_at": ["2026-11-20T10:00:00+08:00", "2026-11-20T10:00:00", "yesterday"],
+        "term": [None, "12 个月", "x" * 101],
+        "surprise": [None, "an extra field"],
+    }
+    keys: list[str | None] = ["", "k" * 255, "k" * 256, None]  # None: fresh each time
+    # Each variant alone (the rest valid), each caller, each key; then random mixtures.
+    cases: list[tuple[dict[str, object], dict[str, str], str | None]] = [
+        ({name: value}, parties.admin, None)
+        for name, values in variants.items()
+        for value in values
+        if value is not None
+    ]
+    cases += [({}, caller, None) for caller in callers]
+    cases += [({}, parties.admin, key) for key in keys]
+    rng = random.Random(20261124)
+    for _ in range(60):
+        changed = {n: rng.choice(v) for n, v in variants.items() if rng.random() < 0.2}
+        caller = parties.admin if rng.random() < 0.5 else rng.choice(callers)
+        cases.append((changed, caller, rng.choice(keys) if rng.random() < 0.2 else None))
+    seen: set[int] = set()
+    recorded = 0
+    for changed, caller, key in cases:
+        body = {**parties.body(), **{n: v for n, v in changed.items() if v is not None}}
+        answers = []
+        for content_type in ("application/json", ROUTE_ONLY):
+            headers = {**caller, "Content-Type": content_type}
+            if key != "":
+                headers["Idempotency-Key"] = key or str(uuid.uuid4())
+            answer = await parties.client.post(
+                "/v1/transactions", content=json.dumps(body), headers=headers
+            )
+            problem = answer.json().get("type") if answer.status_code >= 400 else None
+            answers.append((answer.status_code, problem))
+            recorded += answer.status_code == 201 and "Idempotent-Replayed" not in answer.headers
+        seen.add(answers[0][0])
+        assert answers[0] == answers[1], (body, caller, key, answers)
+    assert {201, 400, 401, 403, 404, 422} <= seen, seen
+    stored = await session.execute(text("SELECT count(*) FROM trade"))
+    assert stored.scalar_one() == recorded
