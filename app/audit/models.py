@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, Index, String
+from sqlalchemy import CheckConstraint, DateTime, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,8 @@ class AuditEvent(Base):
         Index("ix_audit_event_resource", "resource_type", "resource_id"),
         Index("ix_audit_event_actor_key_id", "actor_key_id"),
         Index("ix_audit_event_created_at", "created_at"),
+        Index("ix_audit_event_refused", "created_at", postgresql_where=text("outcome = 'refused'")),
+        CheckConstraint("outcome IN ('succeeded', 'refused')", name="outcome_known"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
@@ -32,3 +34,7 @@ class AuditEvent(Base):
     resource_id: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # `refused`: a mutating request answered 401/403/409; nothing changed but the attempt.
+    outcome: Mapped[str] = mapped_column(
+        String(16), default="succeeded", server_default="succeeded"
+    )

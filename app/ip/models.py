@@ -153,6 +153,10 @@ class IpPledge(Base):
     )
     pledgee_name: Mapped[str] = mapped_column(String(200))
     pledgee_uscc: Mapped[str | None] = mapped_column(String(18))
+    # The pledgee, when it is a merchant of the exchange: its key may release the pledge.
+    pledgee_merchant_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("merchant.id", ondelete="RESTRICT")
+    )
     secured_amount: Mapped[Decimal] = mapped_column(Numeric(15, 2))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     String,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -53,6 +54,11 @@ class Trade(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     leaf_index: Mapped[int] = mapped_column(BigInteger)
     recorded_by_key_id: Mapped[UUID | None] = mapped_column()
+    # The merchant whose key reported this off-venue trade: unconfirmed until the counterparty
+    # or an operator appends `confirmed`. NULL when an operator recorded it.
+    reported_by_merchant_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("merchant.id", ondelete="RESTRICT")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -84,10 +90,15 @@ class TradeEvent(Base):
     __tablename__ = "trade_event"
     __table_args__ = (
         CheckConstraint(
-            "type IN ('delivered', 'settled', 'disputed', 'refunded', 'cancelled')",
+            "type IN ('confirmed', 'delivered', 'settled', 'disputed', 'refunded', 'cancelled')",
             name="type_known",
         ),
         Index("ix_trade_event_trade_id", "trade_id", "id"),
+        Index(
+            "ix_trade_event_confirmed",
+            "trade_id",
+            postgresql_where=text("type = 'confirmed'"),
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
