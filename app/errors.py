@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, ClassVar
 
 import asyncpg
@@ -251,6 +251,20 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+_ANSWERED = "problem"
+
+
+def remember(scope: MutableMapping[str, Any], error: ShushangError) -> None:
+    """Note on the request's scope the problem it is answered with (the audit trail of
+    refused writes reads it: app/audit/refusals.py)."""
+    scope.setdefault("state", {})[_ANSWERED] = error
+
+
+def answered_problem(scope: Mapping[str, Any]) -> ShushangError | None:
+    found = scope.get("state", {}).get(_ANSWERED)
+    return found if isinstance(found, ShushangError) else None
+
+
 def problem_response(
     request_headers: Mapping[str, str], error: ShushangError, instance: str | None = None
 ) -> JSONResponse:
@@ -279,6 +293,7 @@ def _validation_errors(exc: RequestValidationError) -> ValidationFailed:
 
 async def handle_shushang_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ShushangError)
+    remember(request.scope, exc)
     return problem_response(request.headers, exc, request.url.path)
 
 
@@ -344,11 +359,9 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
 async def handle_integrity_error(request: Request, exc: Exception) -> JSONResponse:
     """A unique constraint that a concurrent request won first: the same 409 as a duplicate."""
     if sqlstate(exc) == "23505":
-        return problem_response(
-            request.headers,
-            Duplicate(Text("That already exists.", "该资源已存在。")),
-            request.url.path,
-        )
+        duplicate = Duplicate(Text("That already exists.", "该资源已存在。"))
+        remember(request.scope, duplicate)
+        return problem_response(request.headers, duplicate, request.url.path)
     raise exc
 
 

@@ -14,6 +14,7 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.audit import refusals
 from app.context import request_id_var
 from app.errors import (
     PayloadTooLarge,
@@ -101,6 +102,7 @@ class RequestContextMiddleware:
                     "client": (scope.get("client") or ("", 0))[0],
                 },
             )
+            await refusals.record(scope, status)
             request_id_var.reset(token)
 
 

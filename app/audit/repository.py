@@ -22,6 +22,7 @@ class AuditFilter:
     request_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    outcome: str | None = None
 
 
 async def list_page(
@@ -45,6 +46,8 @@ async def list_page(
         query = query.where(AuditEvent.created_at >= where.since)
     if where.until:
         query = query.where(AuditEvent.created_at < where.until)
+    if where.outcome:
+        query = query.where(AuditEvent.outcome == where.outcome)
     if before:
         query = query.where(AuditEvent.id < before)
     return list((await session.execute(query)).scalars())

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.audit import repository
 from app.audit.repository import AuditFilter
-from app.audit.schemas import AuditEventOut
+from app.audit.schemas import AuditEventOut, AuditOutcome
 from app.auth.dependencies import Reader
 from app.deps import Session
 from app.openapi_docs import errors
@@ -32,8 +32,12 @@ async def list_audit_events(
     request_id: Annotated[str | None, Query(max_length=128)] = None,
     since: Annotated[datetime | None, Query(description="created_at ≥ since")] = None,
     until: Annotated[datetime | None, Query(description="created_at < until")] = None,
+    outcome: Annotated[
+        AuditOutcome | None, Query(description="`refused`: only the writes that were refused.")
+    ] = None,
 ) -> Page[AuditEventOut]:
-    """Every recorded change, newest first, with the key, role and request that made it."""
+    """Every recorded change, newest first, with the key, role and request that made it; and
+    every refused write (401, 403, 409 on a mutating request) with its reason."""
     where = AuditFilter(
         action=action,
         resource_type=resource_type,
@@ -43,6 +47,7 @@ async def list_audit_events(
         request_id=request_id,
         since=since,
         until=until,
+        outcome=outcome.value if outcome else None,
     )
     rows = await repository.list_page(session, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda e: [str(e.id)])

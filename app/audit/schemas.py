@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuditOutcome(StrEnum):
+    succeeded = "succeeded"
+    refused = "refused"
 
 
 class AuditEventOut(BaseModel):
@@ -21,4 +27,8 @@ class AuditEventOut(BaseModel):
     resource_type: str
     resource_id: str
     request_id: str | None
+    outcome: AuditOutcome = Field(
+        description="`succeeded`: the change happened; `refused`: a write answered 401, 403 or "
+        "409, with the reason in `details` (nothing changed but this record)."
+    )
     details: dict[str, Any]

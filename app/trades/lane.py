@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.tokens import hash_token, looks_like_token
 from app.context import current_request_id
-from app.errors import ShushangError, problem_response
+from app.errors import ShushangError, problem_response, remember
 from app.trades import service
 from app.trades.recorder import Answer, GroupCommitter, Submission
 from app.trades.schemas import TradeCreate
@@ -71,6 +71,7 @@ class TradeLane:
         try:
             response = answered(await self.committer.record(submission))
         except ShushangError as refusal:
+            remember(scope, refusal)
             response = problem_response(Headers(scope=scope), refusal, PATH)
         finally:  # the key the committer found, for the access log (as the route sets it)
             scope.setdefault("state", {})["principal"] = submission.caller
