@@ -15,6 +15,7 @@ from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.i18n import Text
 from app.merchants import repository as merchants
+from app.webhooks import service as webhooks
 
 API_KEY = Text("API key", "API 密钥")
 
@@ -68,4 +69,5 @@ async def revoke(session: AsyncSession, who: Principal, key_id: UUID) -> ApiKey:
     if key.revoked_at is None:
         await repository.revoke(session, key, utcnow())
         await audit.record(session, who, "api_key.revoke", "api_key", key.id, {"name": key.name})
+        await webhooks.stop_created_by(session, who, key.id)
     return key

@@ -1,7 +1,8 @@
 """Emitting events: the outbox row and its webhook deliveries, in the caller's transaction.
 
 One statement inserts the events and, for every subscription that wants it (its types
-match, and it belongs to staff or to a merchant the event concerns), a pending delivery.
+match, it belongs to staff or to a merchant the event concerns, and the key that created it
+is not revoked), a pending delivery.
 So an event exists exactly when the change that caused it committed, and nothing is sent
 for a change that rolled back.
 """
@@ -51,6 +52,9 @@ SELECT gen_random_uuid(), s.id, e.id, 'pending', 0, e.created_at, e.created_at, 
 FROM e JOIN webhook_subscription AS s
   ON s.deleted_at IS NULL
  AND (s.merchant_id IS NULL OR s.merchant_id = ANY (e.merchant_ids))
+ AND NOT EXISTS (
+     SELECT FROM api_key AS k WHERE k.id = s.created_by_key_id AND k.revoked_at IS NOT NULL
+ )
  AND EXISTS (
      SELECT FROM unnest(s.event_types) AS t (pattern)
      WHERE t.pattern IN ('*', e.type)

@@ -10,12 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role
+from app.auth.models import ApiKey, Role
 from app.auth.principal import Principal
 from app.config import Settings
 from app.db import utcnow
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.etags import check_if_match
+from app.events import service as events
 from app.i18n import Text
 from app.webhooks import urls
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -103,6 +104,50 @@ async def list_page(
     return list((await session.execute(query)).scalars())
 
 
+KEY_REVOKED = "the API key that created it was revoked"
+
+
+async def stop_created_by(session: AsyncSession, who: Principal, key_id: UUID) -> int:
+    """A revoked key's subscriptions stop: disabled for good (they cannot be enabled again),
+    and nothing more is queued for them (app/events/service.py). How many were stopped."""
+    subscriptions = (
+        await session.execute(
+            select(WebhookSubscription)
+            .where(
+                WebhookSubscription.created_by_key_id == key_id,
+                WebhookSubscription.deleted_at.is_(None),
+            )
+            .with_for_update()
+        )
+    ).scalars()
+    stopped = 0
+    for subscription in subscriptions:
+        subscription.enabled = False
+        subscription.disabled_reason = KEY_REVOKED
+        subscription.updated_at = utcnow()
+        stopped += 1
+        await session.flush()
+        await audit.record(
+            session, who, "webhook.disable", "webhook", subscription.id, {"reason": KEY_REVOKED}
+        )
+        await events.emit(
+            session,
+            "webhook.disabled",
+            "webhook",
+            subscription.id,
+            [subscription.merchant_id],
+            {"webhook_id": str(subscription.id), "url": subscription.url, "reason": KEY_REVOKED},
+        )
+    return stopped
+
+
+async def _creator_revoked(session: AsyncSession, subscription: WebhookSubscription) -> bool:
+    revoked_at = await session.scalar(
+        select(ApiKey.revoked_at).where(ApiKey.id == subscription.created_by_key_id)
+    )
+    return revoked_at is not None
+
+
 async def update_subscription(
     session: AsyncSession,
     who: Principal,
@@ -121,6 +166,14 @@ async def update_subscription(
     if "description" in sent:
         subscription.description = data.description
     if data.enabled is True and not subscription.enabled:
+        if await _creator_revoked(session, subscription):
+            raise Conflict(
+                Text(
+                    "This subscription stopped when the API key that created it was revoked; "
+                    "create a new one with a live key.",
+                    "创建该订阅的 API 密钥已被吊销,订阅已停止;请用有效密钥重新创建订阅。",
+                )
+            )
         subscription.enabled = True
         subscription.disabled_reason = None
         subscription.consecutive_failures = 0

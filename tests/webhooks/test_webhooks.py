@@ -357,6 +357,43 @@ async def test_webhook_roles(world: Hooks, session: AsyncSession) -> None:
     assert (await hooks.get(path, headers=one_key)).status_code == 404
 
 
+async def test_a_subscription_stops_when_its_key_is_revoked(
+    world: Hooks, session: AsyncSession
+) -> None:
+    hooks, receiver = world.api, world.receiver
+    merchant = await make_merchant(session)
+    admin = auth(await make_key(session, Role.operator))
+    made_key = await hooks.post(
+        "/v1/api-keys",
+        json={"role": "merchant", "name": "ERP", "merchant_id": str(merchant.id)},
+        headers=admin,
+    )
+    key_id, token = made_key.json()["id"], made_key.json()["token"]
+    second = auth(await make_key(session, Role.merchant, merchant.id))
+    made = await world.subscribe(["product.*"], auth(token))
+    kept = await world.subscribe(["product.*"], second)
+
+    assert (await hooks.delete(f"/v1/api-keys/{key_id}", headers=admin)).status_code == 204
+    stopped = (await hooks.get(f"/v1/webhooks/{made['id']}", headers=second)).json()
+    assert stopped["enabled"] is False
+    assert "revoked" in stopped["disabled_reason"]
+    # Nothing more is queued or sent for it; the other key's subscription goes on.
+    created = await hooks.post("/v1/products", json=product_body(), headers=second)
+    assert created.status_code == 201
+    await world.deliver()
+    assert [b["type"] for b in receiver.bodies()] == ["product.created"]
+    assert len(await world.log(made["id"], second)) == 0
+    assert len(await world.log(kept["id"], second)) == 1
+    # No one brings it back: not the merchant's other key, not an operator.
+    for key in (second, admin):
+        again = await hooks.patch(f"/v1/webhooks/{made['id']}", json={"enabled": True}, headers=key)
+        assert again.status_code == 409, again.text
+    still = (await hooks.get(f"/v1/webhooks/{made['id']}", headers=second)).json()
+    assert still["enabled"] is False
+    audited = await hooks.get("/v1/audit-events", params={"resource_id": made["id"]}, headers=admin)
+    assert "webhook.disable" in [e["action"] for e in audited.json()["items"]]
+
+
 async def test_trades_and_certificates_emit_events(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
