@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         default=10, ge=0, le=100, description="Public notice of an IP registration (0: none)."
     )
     ip_authority_code: str = Field(
-        default="3300", pattern=r"^\d{4}$", description="Registry code in certificate numbers."
+        default="3300", pattern=r"^[0-9]{4}$", description="Registry code in certificate numbers."
     )
     ip_validity_years: int = Field(default=3, ge=1, le=50)
     webhooks_allow_private_urls: bool = Field(

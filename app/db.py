@@ -62,6 +62,9 @@ def create_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout_seconds,
         "pool_pre_ping": False,
+        # A failed statement's parameters are the clients' data (contact e-mails, contract
+        # digests, tokens' hashes): never in an exception's text, so never in a log line.
+        "hide_parameters": True,
         "connect_args": {
             "timeout": settings.db_connect_timeout_seconds,
             "command_timeout": settings.db_statement_timeout_seconds,

@@ -11,7 +11,7 @@ from pydantic import Field
 Amount = Annotated[
     str,
     Field(
-        pattern=r"^\d{1,13}(\.\d{1,2})?$",
+        pattern=r"^[0-9]{1,13}(\.[0-9]{1,2})?$",
         description="CNY, a decimal string with at most 2 places.",
         examples=["12000.00"],
     ),
@@ -19,7 +19,7 @@ Amount = Annotated[
 SignedAmount = Annotated[
     str,
     Field(
-        pattern=r"^-?\d{1,13}(\.\d{1,2})?$",
+        pattern=r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$",
         description="CNY, a decimal string with at most 2 places; may be negative.",
         examples=["100000.00"],
     ),

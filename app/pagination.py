@@ -36,16 +36,37 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    """The sort key a cursor holds; 400 for anything that is not a cursor of this list."""
+CursorPart = type[int] | type[str] | type[UUID]
+_INT64 = range(-(2**63), 2**63)
+
+
+def decode_cursor(cursor: str, *kinds: CursorPart) -> list[Any]:
+    """The sort key a cursor holds, one value of each of `kinds` (int, str or UUID); 400 for
+    anything that is not a cursor of this list (whatever was tampered with: types, NaN,
+    1e999, null, nesting)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest(_BAD_CURSOR) from exc
-    if not isinstance(key, list) or len(key) != arity:
+    if not isinstance(key, list) or len(key) != len(kinds):
         raise BadRequest(_BAD_CURSOR)
-    return key
+    return [_part(value, kind) for value, kind in zip(key, kinds, strict=True)]
+
+
+def _part(value: Any, kind: CursorPart) -> Any:
+    if kind is int:
+        # bool is an int to Python, and floats (1e999 is inf) are no row's key.
+        if type(value) is int and value in _INT64:
+            return value
+    elif isinstance(value, str) and len(value) <= 256:
+        if kind is str:
+            return value
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise BadRequest(_BAD_CURSOR)
 
 
 class PageParams(BaseModel):
@@ -72,11 +93,9 @@ def id_after(params: PageParams) -> UUID | None:
     """The id a single-column (`id`) keyset page starts after."""
     if params.cursor is None:
         return None
-    (value,) = decode_cursor(params.cursor, 1)
-    try:
-        return UUID(str(value))
-    except ValueError as exc:
-        raise BadRequest(_BAD_CURSOR) from exc
+    (value,) = decode_cursor(params.cursor, UUID)
+    assert isinstance(value, UUID)
+    return value
 
 
 def cut(

@@ -65,7 +65,7 @@ RegionCode = Annotated[
     Field(
         min_length=6,
         max_length=6,
-        pattern=r"^\d{6}$",
+        pattern=r"^[0-9]{6}$",
         description="6-digit GB/T 2260 code, e.g. `330106` (杭州市西湖区).",
         examples=["330106"],
     ),

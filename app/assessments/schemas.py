@@ -14,7 +14,7 @@ from app.money import SignedAmount
 Rate = Annotated[
     str,
     Field(
-        pattern=r"^-?\d{1,3}(\.\d{1,8})?$",
+        pattern=r"^-?[0-9]{1,3}(\.[0-9]{1,8})?$",
         description="A decimal string, e.g. `0.1`.",
         examples=["0.1"],
     ),
@@ -22,7 +22,7 @@ Rate = Annotated[
 Coefficient = Annotated[
     str,
     Field(
-        pattern=r"^\d(\.\d{1,8})?$",
+        pattern=r"^[0-9](\.[0-9]{1,8})?$",
         description="A quality coefficient Q in [0, 1], e.g. `0.8`.",
         examples=["0.8"],
     ),

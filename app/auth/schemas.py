@@ -9,13 +9,14 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.auth.models import Role
+from app.text import Name
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    name: Annotated[str, Field(min_length=1, max_length=200, examples=["杭州某数商 ERP 对接"])]
+    name: Annotated[Name, Field(examples=["杭州某数商 ERP 对接"])]
     merchant_id: UUID | None = Field(default=None, description="Required for the merchant role.")
 
     @model_validator(mode="after")

@@ -54,7 +54,7 @@ async def list_merchants(
     page: Annotated[PageParams, Depends(page_params)],
     region: Annotated[
         str | None,
-        Query(pattern=r"^\d{2,6}$", description="Region code prefix, e.g. `3301` for 杭州."),
+        Query(pattern=r"^[0-9]{2,6}$", description="Region code prefix, e.g. `3301` for 杭州."),
     ] = None,
     tier: Tier | None = None,
     category: Category | None = None,

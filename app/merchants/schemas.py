@@ -22,6 +22,7 @@ from app.clock import shanghai_today
 from app.merchants.certifications import Scheme, has_levels, level_name
 from app.merchants.uscc import compact
 from app.regions import RegionCode, city_name, city_of
+from app.text import Name
 
 
 class Category(StrEnum):
@@ -52,7 +53,6 @@ class Tier(StrEnum):
     growth = "growth"
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
 UsccInput = Annotated[
     str,
     Field(

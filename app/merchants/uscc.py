@@ -23,6 +23,10 @@ class UsccProblem(StrEnum):
 
 
 def compact(code: str) -> str:
+    """Without spaces and hyphens. Text that is not ASCII stays as it is (and is malformed):
+    stdnum would turn full-width digits into ASCII ones, a code no registry printed."""
+    if not code.isascii():
+        return code
     return str(stdnum_uscc.compact(code))
 
 
@@ -36,6 +40,10 @@ def problem(code: str) -> UsccProblem | None:
     code = compact(code)
     if len(code) != 18:
         return UsccProblem.length
+    # Only the code's own alphabet, in ASCII: str.isdigit() (and stdnum) would take
+    # Arabic-Indic or full-width digits, which no registry issued.
+    if any(c not in ALPHABET for c in code):
+        return UsccProblem.malformed
     if code[0] not in AUTHORITIES:
         return UsccProblem.malformed
     if code[0].isdigit():

@@ -154,7 +154,7 @@ async def list_revisions(
 ) -> Page[RevisionOut]:
     """Every revision, oldest first, with what changed and who changed it."""
     await _revisable(session, who, product_id)
-    after = int(decode_cursor(page.cursor, 1)[0]) if page.cursor else None
+    after = decode_cursor(page.cursor, int)[0] if page.cursor else None
     rows = await repository.revisions(session, product_id, after, page.limit)
     items, next_cursor = cut(rows, page.limit, lambda r: [r.number])
     return Page[RevisionOut](

@@ -7,9 +7,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.pagination import Page
+from app.text import Name
 
 
 class ProductType(StrEnum):
@@ -134,7 +135,6 @@ class _ProductFields(BaseModel):
         return None if value is None else list(dict.fromkeys(value))
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]
 Domains = Annotated[list[Domain], Field(min_length=1, max_length=12)]
 Sources = Annotated[list[DataSource], Field(max_length=20)]
@@ -143,9 +143,29 @@ Persons = Annotated[int, Field(ge=0, le=10_000_000_000)]
 Reference = Annotated[str, Field(max_length=200)]
 Modes = Annotated[list[DeliveryMode], Field(max_length=6)]
 Tags = Annotated[list[Tag], Field(max_length=30)]
+SCHEMA_MAX_DEPTH = 32
+
+
+def _shallow(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema document nested at most SCHEMA_MAX_DEPTH deep (objects and arrays): deeper
+    is no description of a data set, and would exhaust the recursion of whatever reads it."""
+    level: list[Any] = [doc]
+    for _ in range(SCHEMA_MAX_DEPTH):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return doc
+    raise ValueError(f"is nested more than {SCHEMA_MAX_DEPTH} levels deep")
+
+
 SchemaDoc = Annotated[
     dict[str, Any],
     Field(description="A free description of the data's structure (columns, types, keys …)."),
+    AfterValidator(_shallow),
 ]
 ServiceLevel = Annotated[str, Field(max_length=500, description="Declared service level (SLA).")]
 

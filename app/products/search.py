@@ -41,6 +41,9 @@ DOMAIN_WORDS = (
 )  # fmt: skip
 
 _MAX_LEXEMES = 4000
+# PostgreSQL refuses a tsvector word over 2046 bytes; no one searches for a word that long,
+# so such a "word" (a run of 3 000 digits, a pasted blob) is simply not indexed.
+_MAX_LEXEME_BYTES = 256
 _MAX_QUERY_PARTS = 16
 _WORD = re.compile(r"\w+")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -129,7 +132,8 @@ def _quote(lexeme: str) -> str:
 
 
 def _vector(lexemes: Iterable[str]) -> str:
-    unique = list(dict.fromkeys(lexemes))[:_MAX_LEXEMES]
+    unique = [w for w in dict.fromkeys(lexemes) if len(w.encode()) <= _MAX_LEXEME_BYTES]
+    unique = unique[:_MAX_LEXEMES]
     return " ".join(_quote(lexeme) for lexeme in unique)
 
 
@@ -149,6 +153,8 @@ def query(text: str) -> Query | None:
     by_pairs: list[str] = []
     for chunk in _WORD.findall(text.lower()):
         for latin in _latin(chunk):
+            if len(latin.encode()) > _MAX_LEXEME_BYTES:
+                continue  # never indexed (see `_vector`), so it cannot match
             by_words.append(f"{_quote(latin)}:*")
             by_pairs.append(f"{_quote(latin)}:*")
         for run in _CJK_RUN.findall(chunk):

@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.context import current_request_id
 from app.db import utcnow
-from app.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.events import service as events
 from app.i18n import Text
@@ -248,13 +248,8 @@ def _check_after_change(product: Product) -> None:
 def _parse_cursor(cursor: str | None) -> tuple[int, UUID] | None:
     if cursor is None:
         return None
-    try:
-        tier, product_id = decode_cursor(cursor, 2)
-        return int(tier), UUID(str(product_id))
-    except (TypeError, ValueError) as exc:
-        raise BadRequest(
-            Text("The cursor is not valid for this search.", "cursor 与本次查询不符。")
-        ) from exc
+    tier, product_id = decode_cursor(cursor, int, UUID)
+    return tier, product_id
 
 
 async def search_page(

@@ -25,7 +25,7 @@ async def list_venues(
     session: Session, page: Annotated[PageParams, Depends(page_params)]
 ) -> Page[VenueOut]:
     """All venues, by code. Public."""
-    after = str(decode_cursor(page.cursor, 1)[0]) if page.cursor else None
+    after = decode_cursor(page.cursor, str)[0] if page.cursor else None
     rows = await repository.list_page(session, after, page.limit)
     items, next_cursor = cut(rows, page.limit, lambda v: [v.code])
     return Page[VenueOut](
@@ -102,7 +102,7 @@ async def list_negative_list_versions(
 ) -> Page[NegativeListOut]:
     """Every version of the venue's negative list, newest first. Public."""
     await service.get(session, code)
-    before = int(decode_cursor(page.cursor, 1)[0]) if page.cursor else None
+    before = decode_cursor(page.cursor, int)[0] if page.cursor else None
     rows = await repository.negative_lists(session, code, before, page.limit)
     items, next_cursor = cut(rows, page.limit, lambda e: [e.version])
     return Page[NegativeListOut](

@@ -10,11 +10,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
 from app.regions import RegionCode
+from app.text import Name
 
 FeeRate = Annotated[
     str,
     Field(
-        pattern=r"^0(\.\d{1,6})?$",
+        pattern=r"^0(\.[0-9]{1,6})?$",
         description="Fee as a share of the trade amount, a decimal string below 1 (e.g. `0.003`).",
         examples=["0.003"],
     ),
@@ -38,7 +39,7 @@ class VenueCreate(BaseModel):
     code: Annotated[
         str, Field(pattern=r"^[A-Z][A-Z0-9]{1,15}$", description="Upper-case code, e.g. `ZJBDEX`.")
     ]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     name_en: Annotated[str | None, Field(max_length=200)] = None
     region_code: RegionCode | None = None
     fee_rate: FeeRate = "0"

@@ -7,6 +7,9 @@ import logging
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
@@ -63,3 +66,13 @@ def test_formatter_adds_the_current_request_id() -> None:
         request_id_var.reset(token)
     assert line["msg"] == "hello 世界"
     assert line["request_id"] == "abc-123"
+
+
+async def test_failed_statements_never_show_their_parameters(app: FastAPI) -> None:
+    async with app.state.engine.connect() as connection:
+        with pytest.raises(DBAPIError) as failed:
+            await connection.execute(
+                text("SELECT CAST(:secret AS text), 1 / 0"), {"secret": "s3cret"}
+            )
+    assert "s3cret" not in str(failed.value)
+    assert "hidden due to hide_parameters" in str(failed.value)
