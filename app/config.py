@@ -44,6 +44,14 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, description="Largest request body other than uploads."
     )
     rate_limit_per_minute: int = Field(default=600, ge=0, description="Per API key; 0 disables.")
+    anonymous_rate_limit_per_minute: int = Field(
+        default=300,
+        ge=0,
+        description="Requests without a key, per client address (an IPv6 /64); 0 disables.",
+    )
+    metrics_public: bool = Field(
+        default=False, description="Serve /metrics without a key (else operator or auditor)."
+    )
     ledger_signing_key: str | None = Field(
         default=None, description="PEM Ed25519 private key; default: created under data_dir."
     )

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import errors
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
-from app.auth.ratelimit import RateLimiter
+from app.auth.ratelimit import AddressLimits, RateLimiter
 from app.auth.router import router as api_keys_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
@@ -30,7 +30,11 @@ from app.ip.router import router as ip_router
 from app.ledger.router import router as ledger_router
 from app.listings.router import router as listings_router
 from app.merchants.router import router as merchants_router
-from app.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.middleware import (
+    AddressRateLimitMiddleware,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+)
 from app.openapi_docs import COMMON_ERRORS, Problem
 from app.ops.router import router as ops_router
 from app.products.router import router as products_router
@@ -129,6 +133,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         BodyLimitMiddleware,
         max_bytes=settings.json_max_bytes,
         body_timeout_seconds=settings.request_body_timeout_seconds,
+    )
+    app.add_middleware(
+        AddressRateLimitMiddleware,
+        limits=AddressLimits.per_minute(settings.anonymous_rate_limit_per_minute),
     )
     app.add_middleware(RequestContextMiddleware)
 

@@ -15,9 +15,11 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit import refusals
+from app.auth.ratelimit import AddressLimits, client_address
 from app.context import request_id_var
 from app.errors import (
     PayloadTooLarge,
+    RateLimited,
     RequestTimeout,
     ServiceUnavailable,
     ShushangError,
@@ -104,6 +106,44 @@ class RequestContextMiddleware:
             )
             await refusals.record(scope, status)
             request_id_var.reset(token)
+
+
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # never limited
+
+
+class AddressRateLimitMiddleware:
+    """Requests without a key are limited per client address; so are refused keys
+    (app/auth/ratelimit.py, AddressLimits). Keyed requests are limited per key once the key
+    is known (app/auth/dependencies.py and the trade committer)."""
+
+    def __init__(self, app: ASGIApp, limits: AddressLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PROBES:
+            await self.app(scope, receive, send)
+            return
+        address = client_address((scope.get("client") or (None, 0))[0])
+        keyed = any(name == b"authorization" for name, _ in scope["headers"])
+        if keyed:
+            wait = self.limits.failed_keys.exhausted(address)
+        else:
+            wait = self.limits.anonymous.acquire(address)
+        if wait is not None:
+            response = problem_response(Headers(scope=scope), RateLimited(wait), scope["path"])
+            await response(scope, receive, send)
+            return
+        if not keyed:
+            await self.app(scope, receive, send)
+            return
+
+        async def counting_refusals(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self.limits.failed_keys.acquire(address)
+            await send(message)
+
+        await self.app(scope, receive, counting_refusals)
 
 
 class BodyLimitMiddleware:

@@ -110,6 +110,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     return Settings(
         database_url=database_url,
         rate_limit_per_minute=0,
+        anonymous_rate_limit_per_minute=0,
         log_format="console",
         data_dir=tmp_path_factory.mktemp("data"),
     )

@@ -102,7 +102,7 @@ MATRIX = {
     "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": "OM",
     "GET /healthz": "POMXSU",
     "GET /readyz": "POMXSU",
-    "GET /metrics": "POMXSU",
+    "GET /metrics": "OU",
 }
 CALLERS = "POMXSU"
 DENIED = {401, 403, 404}

@@ -26,12 +26,13 @@ bearer = HTTPBearer(
 UNKNOWN_KEY = Text("The API key is unknown or has been revoked.", "API 密钥不存在或已被吊销。")
 
 
-async def optional_principal(
+async def authenticated(
     request: Request,
     session: Session,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
-    """The caller's principal; None for anonymous calls; 401 for a key that does not work."""
+    """The caller's principal, not counted against its rate limit (probes); None for
+    anonymous calls; 401 for a key that does not work."""
     if credentials is None:
         if request.headers.get("authorization"):
             raise Unauthorized(Text("Use the Bearer scheme.", "请使用 Bearer 认证方式。"))
@@ -43,7 +44,15 @@ async def optional_principal(
     if principal is None:
         raise Unauthorized(UNKNOWN_KEY)
     request.state.principal = principal
-    admit_rate(request.app.state.rate_limiter, principal)
+    return principal
+
+
+async def optional_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(authenticated)]
+) -> Principal | None:
+    """The caller's principal, counted against its key's rate limit (429 when used up)."""
+    if principal is not None:
+        admit_rate(request.app.state.rate_limiter, principal)
     return principal
 
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.errors import ServiceUnavailable
+from app.auth.dependencies import admit_role, authenticated
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.errors import ServiceUnavailable, Unauthorized
 from app.openapi_docs import errors
 from app.ops import metrics
 
 router = APIRouter(tags=["operations"])
+READERS = frozenset({Role.operator, Role.auditor})
 
 
 class Health(BaseModel):
@@ -39,12 +44,30 @@ async def readyz(request: Request) -> Health:
     return Health(status="ready")
 
 
+async def metrics_reader(
+    request: Request, who: Annotated[Principal | None, Depends(authenticated)]
+) -> None:
+    """Operators and auditors (not counted against their rate limit, as probes are not);
+    anyone when `SHUSHANG_METRICS_PUBLIC=true`."""
+    if request.app.state.settings.metrics_public:
+        return
+    if who is None:
+        raise Unauthorized()
+    admit_role(who, READERS)
+
+
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **errors(401, 403),
+    },
+    dependencies=[Depends(metrics_reader)],
 )
 async def prometheus_metrics(request: Request) -> Response:
-    """Prometheus exposition: request counts and latency by route template, DB pool use."""
+    """Prometheus exposition: request counts and latency by route template, DB pool use.
+    Needs an operator or auditor key (`Authorization: Bearer …` in the scrape config) unless
+    `SHUSHANG_METRICS_PUBLIC=true`."""
     body, content_type = metrics.render(request.app.state.engine)
     return Response(body, media_type=content_type)

@@ -97,7 +97,9 @@ def test_serve_with_database_url(database_url: str, tmp_path: Path) -> None:
         listed = httpx.get(base + "/v1/merchants", headers=headers)
         assert [m["id"] for m in listed.json()["items"]] == [created.json()["id"]]
         assert httpx.get(base + "/healthz").json() == {"status": "ok"}
-        assert "shushang_http_requests_total" in httpx.get(base + "/metrics").text
+        assert httpx.get(base + "/metrics").status_code == 401
+        scraped = httpx.get(base + "/metrics", headers=headers)
+        assert "shushang_http_requests_total" in scraped.text
 
 
 def test_serve_with_the_embedded_database(tmp_path: Path) -> None:

@@ -122,3 +122,40 @@ async def test_keys_are_rate_limited_and_probes_are_not(
                 assert (await client.get(path, headers=key)).status_code == 200
     finally:
         await strict.state.engine.dispose()
+
+
+async def test_callers_without_a_key_are_limited_per_address(
+    settings: Settings, session: AsyncSession
+) -> None:
+    from app.main import create_app
+
+    strict = create_app(settings.model_copy(update={"anonymous_rate_limit_per_minute": 2}))
+    key = auth(await make_key(session, Role.auditor))
+    bogus = auth("shs_au_" + "x" * 40)
+    try:
+
+        def client(host: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=strict, client=(host, 4000))
+            return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+        async with client("203.0.113.7") as one, client("2001:db8::1") as six:
+            answers = [(await one.get("/v1/venues")).status_code for _ in range(3)]
+            assert answers == [200, 200, 429]
+            limited = await one.get("/v1/venues")
+            assert int(limited.headers["Retry-After"]) >= 1
+            assert limited.json()["type"].endswith("rate-limited")
+            # Probes are never limited; a key is limited per key, not per address.
+            assert (await one.get("/healthz")).status_code == 200
+            assert all([(await one.get("/v1/venues", headers=key)).status_code == 200] * 3)
+            # An IPv6 caller is one bucket per /64: another address in it shares it.
+            assert [(await six.get("/v1/venues")).status_code for _ in range(2)] == [200, 200]
+        async with client("2001:db8::2") as neighbour, client("198.51.100.9") as guesser:
+            assert (await neighbour.get("/v1/venues")).status_code == 429
+            # Guessing keys: two refusals, then 429 before any key is looked up, even for a
+            # key that works (from that address, for a minute).
+            assert [
+                (await guesser.get("/v1/merchants", headers=bogus)).status_code for _ in range(3)
+            ] == [401, 401, 429]
+            assert (await guesser.get("/v1/merchants", headers=key)).status_code == 429
+    finally:
+        await strict.state.engine.dispose()

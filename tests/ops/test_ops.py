@@ -7,9 +7,12 @@ import logging
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import Role
 from app.config import Settings
 from app.main import create_app
+from tests.factories import auth, make_key, make_merchant
 
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
 
@@ -96,10 +99,10 @@ async def test_unexpected_errors_are_500_problems_without_internals(
     assert any("secret internals" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
 
 
-async def test_metrics_by_route_template(client: httpx.AsyncClient) -> None:
+async def test_metrics_by_route_template(client: httpx.AsyncClient, session: AsyncSession) -> None:
     await client.get("/v1/venues/HZDEX")
     await client.get("/v1/venues/NOPE")
-    body = (await client.get("/metrics")).text
+    body = (await client.get("/metrics", headers=auth(await make_key(session, Role.auditor)))).text
     assert (
         'shushang_http_requests_total{method="GET",route="/v1/venues/{code}",status="200"}' in body
     )
@@ -118,3 +121,24 @@ def test_chinese_is_picked_by_accept_language() -> None:
     assert not prefers_chinese("en-US,en;q=0.9,zh;q=0.5")
     assert not prefers_chinese(None)
     assert not prefers_chinese("zh;q=0")
+
+
+async def test_metrics_need_a_staff_key_unless_public(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    merchant = await make_merchant(session)
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", headers=auth("shs_op_" + "x" * 40))).status_code == 401
+    as_merchant = auth(await make_key(session, Role.merchant, merchant_id=merchant.id))
+    assert (await client.get("/metrics", headers=as_merchant)).status_code == 403
+    for role in (Role.operator, Role.auditor):
+        staff = auth(await make_key(session, role))
+        assert (await client.get("/metrics", headers=staff)).status_code == 200
+    public = create_app(settings.model_copy(update={"metrics_public": True}))
+    try:
+        transport = httpx.ASGITransport(app=public)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as anonymous:
+            answer = await anonymous.get("/metrics")
+            assert answer.status_code == 200 and "shushang_http_requests_total" in answer.text
+    finally:
+        await public.state.engine.dispose()
