@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class LogFormat(StrEnum):
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests without a key, per client address (an IPv6 /64); 0 disables.",
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (comma-separated, exact, e.g. "
+        "`https://portal.hzdex.example`); empty: no CORS headers at all.",
+    )
     metrics_public: bool = Field(
         default=False, description="Serve /metrics without a key (else operator or auditor)."
     )
@@ -84,6 +90,24 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
     db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or "*" in origin:
+                raise ValueError(
+                    f"{origin!r} is not an exact origin like https://portal.example.cn"
+                )
+        return origins
 
     @field_validator("database_url")
     @classmethod

@@ -29,8 +29,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from app.i18n import Text, prefers_chinese
+from app.i18n import Text, prefers_chinese, validation_message
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:shushang:problem:"
@@ -91,13 +92,22 @@ class ValidationFailed(ShushangError):
     def __init__(self, detail: Text | None = None, *, errors: Sequence[Mapping[str, Any]]) -> None:
         super().__init__(detail, errors=[dict(e) for e in errors])
 
+    def to_problem(self, chinese: bool, instance: str | None = None) -> dict[str, Any]:
+        """As every problem, with each `errors[].msg` given as `Text` in the caller's language."""
+        body = super().to_problem(chinese, instance)
+        body["errors"] = [
+            {**e, "msg": e["msg"].pick(chinese)} if isinstance(e.get("msg"), Text) else e
+            for e in body["errors"]
+        ]
+        return body
+
     @classmethod
     def field(cls, loc: Sequence[str | int], message: Text) -> ValidationFailed:
         """One bad field: the detail names it in the caller's language, `errors[]` in English."""
         where = ".".join(str(part) for part in loc)
         return cls(
             Text(f"{where}: {message.en}", f"{where}:{message.zh}"),
-            errors=[{"loc": list(loc), "msg": message.en}],
+            errors=[{"loc": list(loc), "msg": message}],
         )
 
 
@@ -284,7 +294,7 @@ def _loc(raw: Sequence[Any]) -> list[str | int]:
 
 
 def _validation_errors(exc: RequestValidationError) -> ValidationFailed:
-    errors = [{"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+    errors = [{"loc": _loc(e.get("loc", ())), "msg": validation_message(e)} for e in exc.errors()]
     fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
     return ValidationFailed(
         Text(f"Invalid fields: {fields}.", f"以下字段未通过校验:{fields}。"), errors=errors
@@ -302,13 +312,26 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     return problem_response(request.headers, _validation_errors(exc), request.url.path)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette names only the first route's,
+    and GET and POST of one path are two routes here), HEAD wherever GET."""
+    methods: set[str] = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     error: ShushangError
     if exc.status_code == 404:
         error = NotFound(Text("No such route.", "没有该路径。"))
     elif exc.status_code == 405:
-        error = MethodNotAllowed(headers=exc.headers)
+        error = MethodNotAllowed(headers={"Allow": allowed_methods(request)})
     elif exc.status_code == 413:
         error = PayloadTooLarge(Text("The request body is too large.", "请求体过大。"))
     elif exc.status_code == 400 and "parsing the body" in str(exc.detail):

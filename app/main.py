@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -22,7 +22,10 @@ from app.audit.router import router as audit_router
 from app.auth.ratelimit import AddressLimits, RateLimiter
 from app.auth.router import router as api_keys_router
 from app.config import Settings, get_settings
+from app.cors import Cors
 from app.db import create_engine, create_sessionmaker
+from app.deps import known_query_parameters
+from app.docs import add_docs
 from app.events.router import router as events_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
@@ -33,6 +36,7 @@ from app.merchants.router import router as merchants_router
 from app.middleware import (
     AddressRateLimitMiddleware,
     BodyLimitMiddleware,
+    HeadMiddleware,
     RequestContextMiddleware,
 )
 from app.openapi_docs import COMMON_ERRORS, Problem
@@ -93,6 +97,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # app/docs.py serves them without a CDN
+        dependencies=[Depends(known_query_parameters)],
+        redoc_url=None,
         openapi_tags=[
             {"name": "venues", "description": "Exchange venues (交易场所)."},
             {"name": "merchants", "description": "Data merchants (数商)."},
@@ -138,8 +145,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         AddressRateLimitMiddleware,
         limits=AddressLimits.per_minute(settings.anonymous_rate_limit_per_minute),
     )
+    app.add_middleware(HeadMiddleware)
+    if settings.cors_origins:
+        # Inside the request context (its X-Request-ID reaches a preflight's answer too);
+        # outside everything that could refuse a preflight for want of a key or a body.
+        app.add_middleware(Cors, origins=settings.cors_origins)
     app.add_middleware(RequestContextMiddleware)
 
+    add_docs(app)
     app.include_router(ops_router)
     for router in (
         venues_router,

@@ -108,6 +108,34 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+class HeadMiddleware:
+    """HEAD wherever GET (RFC 9110): the request is routed as a GET, and of its answer only
+    the status and headers are sent (Content-Length and ETag as a GET's)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})  # shared with the GET's scope: principal, problem
+        as_get = {**scope, "method": "GET"}
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:
+            if "route" in as_get:  # for the access log and the metrics
+                scope["route"] = as_get["route"]
+
+
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # never limited
 
 
