@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         default="3300", pattern=r"^[0-9]{4}$", description="Registry code in certificate numbers."
     )
     ip_validity_years: int = Field(default=3, ge=1, le=50)
+    # At most a year, so that a renewal (at least one year) always moves the next window
+    # past today: once per window.
+    ip_renewal_window_days: int = Field(
+        default=90, ge=1, le=365, description="Renewal opens this many days before valid_until."
+    )
     webhooks_allow_private_urls: bool = Field(
         default=False, description="Allow webhook URLs on private, loopback or link-local hosts."
     )

@@ -239,6 +239,7 @@ async def _register_ip(session: AsyncSession, settings: Settings) -> int:
                     ends_on=ends,
                 ),
                 None,
+                settings,
             )
             await ip.pledge(
                 session,
@@ -251,5 +252,6 @@ async def _register_ip(session: AsyncSession, settings: Settings) -> int:
                     ends_on=ends,
                 ),
                 None,
+                settings,
             )
     return len(chosen)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import Role
 from app.auth.principal import Principal
+from app.ip.effective import status_is
 from app.ip.models import (
     CERTIFICATE_SERIAL,
     IpLicence,
@@ -23,37 +25,43 @@ from app.ip.states import PUBLIC, IpStatus
 
 @dataclass(frozen=True)
 class IpFilter:
-    status: str | None = None
+    status: IpStatus | None = None  # the effective status (`effective.status_is`)
     product_id: UUID | None = None
     holder_merchant_id: UUID | None = None
 
 
-def visible_to(who: Principal | None) -> object:
-    """Anyone sees registrations under public notice or with a certificate; a merchant also
-    its own applications; operators, assessors and auditors everything."""
+def visible_to(who: Principal | None) -> ColumnElement[bool]:
+    """Who sees which registration, the one rule for lists, single reads, steps and
+    certificates: anyone sees those under public notice or with a certificate issued; a
+    merchant also its own applications (as holder or applicant); operators, assessors and
+    auditors everything. Whoever does not see a registration gets 404."""
     public = IpRegistration.status.in_([s.value for s in PUBLIC])
-    if who is None:
-        return public
-    if who.reads_everything():
-        return IpRegistration.id.is_not(None)
-    return or_(
-        public,
-        IpRegistration.holder_merchant_id == who.merchant_id,
-        IpRegistration.applicant_merchant_id == who.merchant_id,
-    )
+    if who is not None and who.reads_everything():
+        return true()
+    if who is not None and who.role is Role.merchant and who.merchant_id is not None:
+        return or_(
+            public,
+            IpRegistration.holder_merchant_id == who.merchant_id,
+            IpRegistration.applicant_merchant_id == who.merchant_id,
+        )
+    return public
 
 
-async def get(
-    session: AsyncSession, registration_id: UUID, for_update: bool = False
+async def get_visible(
+    session: AsyncSession, registration_id: UUID, who: Principal | None, for_update: bool = False
 ) -> IpRegistration | None:
-    query = select(IpRegistration).where(IpRegistration.id == registration_id)
+    query = select(IpRegistration).where(IpRegistration.id == registration_id, visible_to(who))
     if for_update:
+        # PostgreSQL checks the WHERE again on the locked row, so the rule holds after a wait.
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 
 async def by_certificate(session: AsyncSession, number: str) -> IpRegistration | None:
-    query = select(IpRegistration).where(IpRegistration.certificate_number == number)
+    """The registration of a certificate, as anyone may see it (every certified one is)."""
+    query = select(IpRegistration).where(
+        IpRegistration.certificate_number == number, visible_to(None)
+    )
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -61,17 +69,15 @@ async def list_page(
     session: AsyncSession,
     who: Principal | None,
     where: IpFilter,
+    today: date,
     after: UUID | None,
     limit: int,
 ) -> list[IpRegistration]:
-    query: Select[IpRegistration] = (
-        select(IpRegistration)
-        .where(visible_to(who))  # type: ignore[arg-type]
-        .order_by(IpRegistration.id)
-        .limit(limit + 1)
+    query = (
+        select(IpRegistration).where(visible_to(who)).order_by(IpRegistration.id).limit(limit + 1)
     )
     if where.status:
-        query = query.where(IpRegistration.status == where.status)
+        query = query.where(status_is(where.status, today))
     if where.product_id:
         query = query.where(IpRegistration.product_id == where.product_id)
     if where.holder_merchant_id:
@@ -121,6 +127,23 @@ async def licences(session: AsyncSession, registration_id: UUID) -> list[IpLicen
         .order_by(IpLicence.starts_on, IpLicence.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def unreleased_pledges(
+    session: AsyncSession, registration_ids: list[UUID]
+) -> dict[UUID, list[IpPledge]]:
+    """The pledges not yet released of each registration, in one query for a whole page."""
+    found: dict[UUID, list[IpPledge]] = {rid: [] for rid in registration_ids}
+    if not registration_ids:
+        return found
+    query = (
+        select(IpPledge)
+        .where(IpPledge.registration_id.in_(registration_ids), IpPledge.released_at.is_(None))
+        .order_by(IpPledge.starts_on, IpPledge.id)
+    )
+    for pledge in (await session.execute(query)).scalars():
+        found[pledge.registration_id].append(pledge)
+    return found
 
 
 async def pledges(session: AsyncSession, registration_id: UUID) -> list[IpPledge]:

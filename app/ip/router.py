@@ -3,6 +3,7 @@ verification of a certificate)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -13,12 +14,14 @@ from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.clock import shanghai_today
+from app.config import Settings
+from app.db import utcnow
 from app.deps import AppSettings, Session
 from app.errors import ValidationFailed
 from app.etags import set_etag
 from app.i18n import Text
 from app.ip import repository, service
-from app.ip.models import IpRegistration
+from app.ip.models import IpPledge, IpRegistration
 from app.ip.schemas import (
     CertificateOut,
     Decision,
@@ -56,8 +59,15 @@ IfMatch = Annotated[str | None, Header(description="The registration's ETag.")]
 STEP_ERRORS = errors(401, 403, 404, 409, 412, 422)
 
 
-def registration_out(registration: IpRegistration) -> IpRegistrationOut:
-    today = shanghai_today()
+def registration_out(
+    registration: IpRegistration,
+    who: Principal | None,
+    unreleased: list[IpPledge],
+    settings: Settings,
+    now: datetime,
+) -> IpRegistrationOut:
+    """The registration as `who` sees it: `allowed_actions` are the caller's own."""
+    today = shanghai_today(now)
     return IpRegistrationOut(
         id=registration.id,
         product_id=registration.product_id,
@@ -83,7 +93,7 @@ def registration_out(registration: IpRegistration) -> IpRegistrationOut:
         granted_on=registration.granted_on,
         valid_until=registration.valid_until,
         decision_reason=registration.decision_reason,
-        allowed_actions=service.allowed_actions(registration, today),
+        allowed_actions=service.allowed_actions(registration, who, unreleased, settings, now),
         created_at=registration.created_at,
         updated_at=registration.updated_at,
         version=registration.version,
@@ -91,11 +101,17 @@ def registration_out(registration: IpRegistration) -> IpRegistrationOut:
 
 
 async def _detail(
-    session: AsyncSession, registration: IpRegistration, response: Response
+    session: AsyncSession,
+    registration: IpRegistration,
+    response: Response,
+    who: Principal | None,
+    settings: Settings,
 ) -> IpRegistrationDetail:
     set_etag(response, registration.version)
+    pledges = await repository.pledges(session, registration.id)
+    unreleased = [p for p in pledges if p.released_at is None]
     return IpRegistrationDetail(
-        **registration_out(registration).model_dump(),
+        **registration_out(registration, who, unreleased, settings, utcnow()).model_dump(),
         objections=[
             ObjectionOut.model_validate(o)
             for o in await repository.objections(session, registration.id)
@@ -104,9 +120,7 @@ async def _detail(
             LicenceOut.model_validate(lic)
             for lic in await repository.licences(session, registration.id)
         ],
-        pledges=[
-            PledgeOut.model_validate(p) for p in await repository.pledges(session, registration.id)
-        ],
+        pledges=[PledgeOut.model_validate(p) for p in pledges],
         history=[
             StepOut.model_validate(s) for s in await repository.steps(session, registration.id)
         ],
@@ -120,7 +134,11 @@ async def _detail(
     responses=errors(401, 403, 404, 409, 422),
 )
 async def apply(
-    data: IpRegistrationCreate, session: Session, who: MerchantOrOperator, response: Response
+    data: IpRegistrationCreate,
+    session: Session,
+    settings: AppSettings,
+    who: MerchantOrOperator,
+    response: Response,
 ) -> IpRegistrationDetail:
     """Apply to register the data IP of a product (its merchant; or an operator for it).
     Core data, sources without proof of lawful authorisation and missing evidence are 422
@@ -128,12 +146,13 @@ async def apply(
     progress or in force, is 409."""
     registration = await service.create(session, who, data)
     response.headers["Location"] = f"/v1/ip-registrations/{registration.id}"
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.get("", response_model=Page[IpRegistrationOut], responses=errors(401, 422))
 async def list_registrations(
     session: Session,
+    settings: AppSettings,
     who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     status: IpStatus | None = None,
@@ -141,16 +160,21 @@ async def list_registrations(
     holder_merchant_id: UUID | None = None,
 ) -> Page[IpRegistrationOut]:
     """Registrations, oldest first: anyone sees those under public notice or certified; a
-    merchant also its own applications; operators, assessors and auditors all."""
+    merchant also its own applications; operators, assessors and auditors all. `status` is
+    the status shown: `expired` includes certificates past `valid_until` that the hourly
+    sweep has not yet recorded, and `registered` leaves them out."""
     where = repository.IpFilter(
-        status=status.value if status else None,
-        product_id=product_id,
-        holder_merchant_id=holder_merchant_id,
+        status=status, product_id=product_id, holder_merchant_id=holder_merchant_id
     )
-    rows = await repository.list_page(session, who, where, id_after(page), page.limit)
+    now = utcnow()
+    rows = await repository.list_page(
+        session, who, where, shanghai_today(now), id_after(page), page.limit
+    )
     items, next_cursor = cut(rows, page.limit, lambda r: [str(r.id)])
+    unreleased = await repository.unreleased_pledges(session, [r.id for r in items])
     return Page[IpRegistrationOut](
-        items=[registration_out(r) for r in items], next_cursor=next_cursor
+        items=[registration_out(r, who, unreleased[r.id], settings, now) for r in items],
+        next_cursor=next_cursor,
     )
 
 
@@ -158,12 +182,16 @@ async def list_registrations(
     "/{registration_id}", response_model=IpRegistrationDetail, responses=errors(401, 404, 422)
 )
 async def get_registration(
-    registration_id: UUID, session: Session, who: OptionalPrincipal, response: Response
+    registration_id: UUID,
+    session: Session,
+    settings: AppSettings,
+    who: OptionalPrincipal,
+    response: Response,
 ) -> IpRegistrationDetail:
     """One registration with its objections, licences, pledges and every step, each with
     its position in the registry log `IPR`."""
     registration = await service.get_visible(session, who, registration_id)
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -189,8 +217,10 @@ async def examine(
             raise ValidationFailed.field(
                 ["body", "reason"], Text("is required to reject", "驳回时必填")
             )
-        registration = await service.reject(session, who, registration_id, data.reason, if_match)
-    return await _detail(session, registration, response)
+        registration = await service.reject(
+            session, who, registration_id, data.reason, if_match, settings
+        )
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -200,13 +230,16 @@ async def reject(
     registration_id: UUID,
     data: ReasonBody,
     session: Session,
+    settings: AppSettings,
     who: Operator,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
     """Refuse a registration under examination or under objection (operator)."""
-    registration = await service.reject(session, who, registration_id, data.reason, if_match)
-    return await _detail(session, registration, response)
+    registration = await service.reject(
+        session, who, registration_id, data.reason, if_match, settings
+    )
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -216,11 +249,16 @@ async def reject(
     responses=errors(401, 403, 404, 409, 422),
 )
 async def raise_objection(
-    registration_id: UUID, data: ObjectionCreate, session: Session, who: CurrentPrincipal
+    registration_id: UUID,
+    data: ObjectionCreate,
+    session: Session,
+    settings: AppSettings,
+    who: CurrentPrincipal,
 ) -> ObjectionOut:
-    """Object during the public notice (any authenticated caller but the applicant): the
-    registration becomes `objected` until the operator decides. After the notice, 409."""
-    _, objection = await service.object_to(session, who, registration_id, data)
+    """Object during the public notice (a merchant other than the holder, or an operator;
+    the holder, auditors and assessors get 403): the registration becomes `objected` until
+    the operator decides. After the notice, 409."""
+    _, objection = await service.object_to(session, who, registration_id, data, settings)
     return ObjectionOut.model_validate(objection)
 
 
@@ -237,6 +275,7 @@ async def decide_objection(
         Path(description="`uphold` (the registration is rejected) or `dismiss`."),
     ],
     session: Session,
+    settings: AppSettings,
     who: Operator,
     response: Response,
     data: OptionalReason | None = None,
@@ -250,9 +289,9 @@ async def decide_objection(
             ["body", "reason"], Text("is required to uphold", "维持异议时必填")
         )
     registration = await service.decide_objection(
-        session, who, registration_id, objection_id, uphold, reason
+        session, who, registration_id, objection_id, uphold, reason, settings
     )
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post("/{registration_id}/grant", response_model=IpRegistrationDetail, responses=STEP_ERRORS)
@@ -268,7 +307,7 @@ async def grant(
     ended with no open objection (409 before, saying when it ends). The certificate number
     has 17 digits: year, month, the registry's code (3300) and a serial."""
     registration = await service.grant(session, who, registration_id, if_match, settings)
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post("/{registration_id}/renew", response_model=IpRegistrationDetail, responses=STEP_ERRORS)
@@ -280,10 +319,12 @@ async def renew(
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
-    """Renew the certificate for another term (the holder or an operator), up to the end
-    of any source agreement."""
+    """Renew the certificate for another term (the holder or an operator): only within
+    `SHUSHANG_IP_RENEWAL_WINDOW_DAYS` before `valid_until` (409 before, naming the window's
+    first day), once per window. The new `valid_until` is the old one plus
+    `SHUSHANG_IP_VALIDITY_YEARS`, up to the end of any source agreement."""
     registration = await service.renew(session, who, registration_id, if_match, settings)
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -293,14 +334,15 @@ async def change(
     registration_id: UUID,
     data: IpChange,
     session: Session,
+    settings: AppSettings,
     who: MerchantOrOperator,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
     """变更 the registered particulars (the holder or an operator); the step keeps the old
     and new values."""
-    registration = await service.change(session, who, registration_id, data, if_match)
-    return await _detail(session, registration, response)
+    registration = await service.change(session, who, registration_id, data, if_match, settings)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -310,15 +352,16 @@ async def transfer(
     registration_id: UUID,
     data: Transfer,
     session: Session,
+    settings: AppSettings,
     who: MerchantOrOperator,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
     """转移 to another merchant (the holder or an operator); 409 while pledged."""
     registration = await service.transfer(
-        session, who, registration_id, data.to_merchant_id, data.reason, if_match
+        session, who, registration_id, data.to_merchant_id, data.reason, if_match, settings
     )
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -328,14 +371,15 @@ async def license(
     registration_id: UUID,
     data: LicenceCreate,
     session: Session,
+    settings: AppSettings,
     who: MerchantOrOperator,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
     """许可: license the data IP (the holder or an operator). An exclusive licence admits no
     overlapping licence, and none may overlap an exclusive one (409)."""
-    registration = await service.license(session, who, registration_id, data, if_match)
-    return await _detail(session, registration, response)
+    registration = await service.license(session, who, registration_id, data, if_match, settings)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -345,13 +389,16 @@ async def pledge(
     registration_id: UUID,
     data: PledgeCreate,
     session: Session,
+    settings: AppSettings,
     who: MerchantOrOperator,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
-    """质押 the data IP as security (the holder or an operator); one pledge at a time."""
-    registration = await service.pledge(session, who, registration_id, data, if_match)
-    return await _detail(session, registration, response)
+    """质押 the data IP as security (the holder or an operator); one pledge at a time. Name
+    the pledgee's `pledgee_merchant_id` when it is a merchant of the exchange, so that its
+    key may release the pledge (else only an operator may)."""
+    registration = await service.pledge(session, who, registration_id, data, if_match, settings)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -361,13 +408,17 @@ async def release(
     registration_id: UUID,
     data: Release,
     session: Session,
+    settings: AppSettings,
     who: MerchantOrOperator,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
-    """Release a pledge (the holder or an operator)."""
-    registration = await service.release(session, who, registration_id, data.pledge_id, if_match)
-    return await _detail(session, registration, response)
+    """Release a pledge: the operator (recording the pledgee's release), or the pledgee's
+    own merchant key when the pledge names `pledgee_merchant_id`. The holder alone: 403."""
+    registration = await service.release(
+        session, who, registration_id, data.pledge_id, if_match, settings
+    )
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -376,6 +427,7 @@ async def release(
 async def cancel(
     registration_id: UUID,
     session: Session,
+    settings: AppSettings,
     who: MerchantOrOperator,
     response: Response,
     data: OptionalReason | None = None,
@@ -383,9 +435,15 @@ async def cancel(
 ) -> IpRegistrationDetail:
     """注销 the certificate (the holder or an operator); 409 while pledged."""
     registration = await service.end(
-        session, who, registration_id, Action.cancel, data.reason if data else None, if_match
+        session,
+        who,
+        registration_id,
+        Action.cancel,
+        data.reason if data else None,
+        if_match,
+        settings,
     )
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @router.post(
@@ -395,15 +453,16 @@ async def revoke(
     registration_id: UUID,
     data: ReasonBody,
     session: Session,
+    settings: AppSettings,
     who: Operator,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
     """撤销 the certificate (operator, with a reason)."""
     registration = await service.end(
-        session, who, registration_id, Action.revoke, data.reason, if_match
+        session, who, registration_id, Action.revoke, data.reason, if_match, settings
     )
-    return await _detail(session, registration, response)
+    return await _detail(session, registration, response, who, settings)
 
 
 @certificates.get("/{number}", response_model=CertificateOut, responses=errors(404, 422))

@@ -147,6 +147,11 @@ class LicenceCreate(_Term):
 class PledgeCreate(_Term):
     pledgee_name: Line
     pledgee_uscc: Annotated[str | None, Field(min_length=18, max_length=18)] = None
+    pledgee_merchant_id: UUID | None = Field(
+        default=None,
+        description="The pledgee, when it is a merchant of the exchange (not the holder): "
+        "its merchant key may then release the pledge. Without it only an operator may.",
+    )
     secured_amount: Annotated[Amount, Field(description="CNY secured, > 0.")]
 
     @field_validator("pledgee_uscc")
@@ -202,6 +207,7 @@ class PledgeOut(BaseModel):
     id: UUID
     pledgee_name: str
     pledgee_uscc: str | None
+    pledgee_merchant_id: UUID | None
     secured_amount: Decimal
     starts_on: date
     ends_on: date

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth.models import Role
 from app.auth.principal import Principal
 from app.clock import shanghai_today
 from app.config import Settings
@@ -21,7 +22,7 @@ from app.errors import Conflict, Forbidden, NotFound, ShushangError, ValidationF
 from app.etags import check_if_match
 from app.events import service as events
 from app.i18n import Text
-from app.ip import repository
+from app.ip import effective, repository
 from app.ip.entries import step_entry
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
 from app.ip.schemas import (
@@ -31,7 +32,7 @@ from app.ip.schemas import (
     ObjectionCreate,
     PledgeCreate,
 )
-from app.ip.states import PUBLIC, STEPS, Action, IpStatus, Who, allowed_from
+from app.ip.states import STEPS, Action, IpStatus, Party, allowed_from, who_may
 from app.ledger import sequencer
 from app.ledger.models import REGISTRY_LOG
 from app.merchants import repository as merchants
@@ -62,20 +63,75 @@ class Unregistrable(ShushangError):
 
 
 def effective_status(registration: IpRegistration, today: date) -> IpStatus:
-    """`registered` reads as `expired` from the day after `valid_until`, before the sweep
-    (`expire_due`) has recorded the step."""
-    status = IpStatus(registration.status)
-    if (
-        status is IpStatus.registered
-        and registration.valid_until is not None
-        and registration.valid_until < today
-    ):
-        return IpStatus.expired
-    return status
+    """`registered` reads as `expired` from the day after `valid_until` (`app/ip/effective.py`)."""
+    return effective.effective_status(registration.status, registration.valid_until, today)
 
 
-def allowed_actions(registration: IpRegistration, today: date) -> list[str]:
-    return allowed_from(effective_status(registration, today))
+def parties(
+    who: Principal | None, registration: IpRegistration, unreleased: list[IpPledge]
+) -> frozenset[Party]:
+    """What the caller is to this registration (`states.Party`); `unreleased`: its pledges not
+    yet released. Auditors, assessors and anonymous callers are no party."""
+    if who is None:
+        return frozenset()
+    if who.is_operator:
+        return frozenset({Party.operator})
+    if who.role is not Role.merchant or who.merchant_id is None:
+        return frozenset()
+    mine = {
+        Party.holder if who.merchant_id == registration.holder_merchant_id else Party.other_merchant
+    }
+    if any(_may_release(who, p) for p in unreleased):
+        mine.add(Party.pledgee)
+    return frozenset(mine)
+
+
+def _may_release(who: Principal, pledge: IpPledge) -> bool:
+    """The operator, or the key of the merchant the pledge names as pledgee."""
+    return who.is_operator or (
+        pledge.pledgee_merchant_id is not None and who.owns_merchant(pledge.pledgee_merchant_id)
+    )
+
+
+def renewal_opens_on(registration: IpRegistration, window_days: int) -> date:
+    """The first day of the renewal window: `window_days` before `valid_until`."""
+    assert registration.valid_until is not None
+    return registration.valid_until - timedelta(days=window_days)
+
+
+def _notice_over(registration: IpRegistration, now: datetime) -> bool:
+    ends = registration.publicity_ends_at
+    return ends is None or now >= ends
+
+
+def allowed_actions(
+    registration: IpRegistration,
+    who: Principal | None,
+    unreleased: list[IpPledge],
+    settings: Settings,
+    now: datetime | None = None,
+) -> list[str]:
+    """What this caller may do with the registration now: what its state admits from the
+    caller's parties (states.py), less what the service would refuse today by date or pledge
+    (the notice, the renewal window, a pledge in force, no pledge of the caller to release)."""
+    now = now or utcnow()
+    today = shanghai_today(now)
+    current = effective_status(registration, today)
+    caller = parties(who, registration, unreleased)
+    pledged = any(_pledge_in_force(p, today) for p in unreleased)
+    gates = {
+        Action.object: not _notice_over(registration, now),
+        Action.grant: _notice_over(registration, now),
+        Action.transfer: not pledged,
+        Action.pledge: not pledged,
+        Action.cancel: not pledged,
+        Action.release: who is not None and any(_may_release(who, p) for p in unreleased),
+    }
+    if current is IpStatus.registered:
+        gates[Action.renew] = today >= renewal_opens_on(
+            registration, settings.ip_renewal_window_days
+        ) and _renewed_until(registration, settings.ip_validity_years) > _valid(registration)
+    return [a for a in allowed_from(current, caller) if gates.get(Action(a), True)]
 
 
 def _source_problems(sources: list[dict[str, Any]], today: date) -> list[tuple[str, Text]]:
@@ -211,21 +267,10 @@ async def create(
 async def get_visible(
     session: AsyncSession, who: Principal | None, registration_id: UUID
 ) -> IpRegistration:
-    registration = await repository.get(session, registration_id)
-    if registration is None or not _may_see(who, registration):
+    registration = await repository.get_visible(session, registration_id, who)
+    if registration is None:
         raise NotFound.of(REGISTRATION, registration_id)
     return registration
-
-
-def _may_see(who: Principal | None, registration: IpRegistration) -> bool:
-    """Under public notice or certified: anyone. Otherwise the merchant and the staff."""
-    if IpStatus(registration.status) in PUBLIC:
-        return True
-    return who is not None and (
-        who.reads_everything()
-        or who.owns_merchant(registration.holder_merchant_id)
-        or who.owns_merchant(registration.applicant_merchant_id)
-    )
 
 
 async def _step(
@@ -322,26 +367,27 @@ async def _locked(
     registration_id: UUID,
     action: Action,
     if_match: str | None,
+    settings: Settings,
 ) -> tuple[IpRegistration, IpStatus, date]:
-    """The registration, locked, once the caller may take `action` in its current state."""
-    registration = await repository.get(session, registration_id, for_update=True)
-    if registration is None or not _may_see(who, registration):
+    """The registration, locked, once the caller may take `action` in its current state:
+    404 when the caller does not see it, 403 when it is no party that may take the action,
+    412 on a stale If-Match, 409 when its state does not admit the action."""
+    registration = await repository.get_visible(session, registration_id, who, for_update=True)
+    if registration is None:
         raise NotFound.of(REGISTRATION, registration_id)
+    unreleased = (await repository.unreleased_pledges(session, [registration.id]))[registration.id]
     step = STEPS[action]
-    holder = who.owns_merchant(registration.holder_merchant_id)
-    if not (who.is_operator or step.who is Who.anyone or (step.who is Who.holder and holder)):
+    if not parties(who, registration, unreleased) & step.by:
+        en, zh = who_may(action)
         raise Forbidden(
-            Text(
-                f"Only {'the holder or ' if step.who is Who.holder else ''}an operator may "
-                f"{action.value} a registration.",
-                f"仅{'权利人或' if step.who is Who.holder else ''}运营方可执行 {action.value}。",
-            )
+            Text(f"Only {en} may {action.value} a registration.", f"仅{zh}可执行 {action.value}。")
         )
     check_if_match(if_match, registration.version)
-    today = shanghai_today()
+    now = utcnow()
+    today = shanghai_today(now)
     current = effective_status(registration, today)
     if current not in step.leaves:
-        allowed = allowed_from(current)
+        allowed = allowed_actions(registration, who, unreleased, settings, now)
         expired = (
             f" (it expired after {registration.valid_until})"
             if current is IpStatus.expired and registration.status != current.value
@@ -349,9 +395,9 @@ async def _locked(
         )
         raise Conflict(
             Text(
-                f"A {current.value} registration cannot {action.value}{expired}; it may: "
+                f"A {current.value} registration cannot {action.value}{expired}; you may: "
                 f"{', '.join(allowed) or 'nothing more'}.",
-                f"处于 {current.value} 状态的登记不能执行 {action.value};可执行:"
+                f"处于 {current.value} 状态的登记不能执行 {action.value};您可执行:"
                 f"{'、'.join(allowed) or '无'}。",
             ),
             current_status=current.value,
@@ -387,7 +433,9 @@ async def examine_accept(
     settings: Settings,
 ) -> IpRegistration:
     """Formal review passed: public notice of `ip_notice_working_days` working days."""
-    registration, before, _ = await _locked(session, who, registration_id, Action.examine, if_match)
+    registration, before, _ = await _locked(
+        session, who, registration_id, Action.examine, if_match, settings
+    )
     now = utcnow()
     registration.publicity_starts_at = now
     registration.publicity_ends_at = period_end(now, settings.ip_notice_working_days)
@@ -401,10 +449,17 @@ async def examine_accept(
 
 
 async def reject(
-    session: AsyncSession, who: Principal, registration_id: UUID, reason: str, if_match: str | None
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    reason: str,
+    if_match: str | None,
+    settings: Settings,
 ) -> IpRegistration:
     """Refuse a registration under review or under objection (its open objections close)."""
-    registration, before, _ = await _locked(session, who, registration_id, Action.reject, if_match)
+    registration, before, _ = await _locked(
+        session, who, registration_id, Action.reject, if_match, settings
+    )
     now = utcnow()
     await _close_open_objections(session, registration, now)
     registration.decision_reason = reason
@@ -431,10 +486,17 @@ async def _close_open_objections(
 
 
 async def object_to(
-    session: AsyncSession, who: Principal, registration_id: UUID, data: ObjectionCreate
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    data: ObjectionCreate,
+    settings: Settings,
 ) -> tuple[IpRegistration, IpObjection]:
-    """An objection during public notice (any authenticated caller but the holder)."""
-    registration, before, _ = await _locked(session, who, registration_id, Action.object, None)
+    """An objection during public notice: a merchant other than the holder, or an operator
+    (states.OBJECTORS); never the holder, an auditor or an assessor (403)."""
+    registration, before, _ = await _locked(
+        session, who, registration_id, Action.object, None, settings
+    )
     now = utcnow()
     ends = registration.publicity_ends_at
     if ends is not None and now >= ends:
@@ -444,13 +506,6 @@ async def object_to(
                 f"公示期已于 {ends.isoformat()} 结束。",
             ),
             publicity_ends_at=ends.isoformat(),
-        )
-    if who.owns_merchant(registration.holder_merchant_id):
-        raise Forbidden(
-            Text(
-                "The applicant cannot object to its own registration.",
-                "申请人不能对自己的登记提出异议。",
-            )
         )
     objection = IpObjection(
         id=new_id(),
@@ -475,11 +530,12 @@ async def decide_objection(
     objection_id: UUID,
     uphold: bool,
     reason: str | None,
+    settings: Settings,
 ) -> IpRegistration:
     """Uphold (the registration is rejected) or dismiss an open objection; with the last
     one dismissed the public notice goes on to its end."""
     action = Action.uphold if uphold else Action.dismiss
-    registration, before, _ = await _locked(session, who, registration_id, action, None)
+    registration, before, _ = await _locked(session, who, registration_id, action, None, settings)
     objections = await repository.objections(session, registration.id)
     objection = next((o for o in objections if o.id == objection_id), None)
     if objection is None:
@@ -540,7 +596,7 @@ async def grant(
 ) -> IpRegistration:
     """Register and issue the certificate, once the notice has ended without objection."""
     registration, before, today = await _locked(
-        session, who, registration_id, Action.grant, if_match
+        session, who, registration_id, Action.grant, if_match, settings
     )
     now = utcnow()
     ends = registration.publicity_ends_at
@@ -571,6 +627,18 @@ async def grant(
     )
 
 
+def _valid(registration: IpRegistration) -> date:
+    assert registration.valid_until is not None  # every registered certificate has one
+    return registration.valid_until
+
+
+def _renewed_until(registration: IpRegistration, years: int) -> date:
+    """The current validity end plus `years`, or a source agreement's end if sooner."""
+    until = _add_years(_valid(registration), years)
+    agreement = _agreement_end(registration)
+    return min(until, agreement) if agreement else until
+
+
 async def renew(
     session: AsyncSession,
     who: Principal,
@@ -578,11 +646,26 @@ async def renew(
     if_match: str | None,
     settings: Settings,
 ) -> IpRegistration:
-    """Another `ip_validity_years` from the day after the current validity ends."""
-    registration, before, _ = await _locked(session, who, registration_id, Action.renew, if_match)
-    assert registration.valid_until is not None
-    old = registration.valid_until
-    new = _valid_until(registration, old + timedelta(days=1), settings.ip_validity_years)
+    """Another `ip_validity_years` on top of `valid_until`, only within the renewal window
+    (`ip_renewal_window_days` before it). The renewal moves `valid_until`, and with it the
+    window past today: once per window, never a chain of renewals into the far future."""
+    registration, before, today = await _locked(
+        session, who, registration_id, Action.renew, if_match, settings
+    )
+    old = _valid(registration)
+    opens = renewal_opens_on(registration, settings.ip_renewal_window_days)
+    if today < opens:
+        raise Conflict(
+            Text(
+                f"Renewal opens on {opens}, {settings.ip_renewal_window_days} days before the "
+                f"certificate's validity ends on {old}.",
+                f"续展期自 {opens} 起(有效期届满日 {old} 前 "
+                f"{settings.ip_renewal_window_days} 日)。",
+            ),
+            renewal_opens_on=opens.isoformat(),
+            valid_until=old.isoformat(),
+        )
+    new = _renewed_until(registration, settings.ip_validity_years)
     if new <= old:
         raise Conflict(
             Text(
@@ -611,10 +694,11 @@ async def change(
     registration_id: UUID,
     data: IpChange,
     if_match: str | None,
+    settings: Settings,
 ) -> IpRegistration:
     """变更: the fields sent change; the step keeps what they were and what they became."""
     registration, before, today = await _locked(
-        session, who, registration_id, Action.change, if_match
+        session, who, registration_id, Action.change, if_match, settings
     )
     sent = sorted(f for f in data.model_fields_set if getattr(data, f) is not None)
     if not sent:
@@ -674,10 +758,11 @@ async def transfer(
     to_merchant_id: UUID,
     reason: str | None,
     if_match: str | None,
+    settings: Settings,
 ) -> IpRegistration:
     """转移 to another merchant; not while pledged (the pledgee must release first)."""
     registration, before, today = await _locked(
-        session, who, registration_id, Action.transfer, if_match
+        session, who, registration_id, Action.transfer, if_match, settings
     )
     if to_merchant_id == registration.holder_merchant_id:
         raise ValidationFailed.field(
@@ -714,9 +799,12 @@ async def license(
     registration_id: UUID,
     data: LicenceCreate,
     if_match: str | None,
+    settings: Settings,
 ) -> IpRegistration:
     """许可: an exclusive licence admits no other licence whose term overlaps it."""
-    registration, before, _ = await _locked(session, who, registration_id, Action.license, if_match)
+    registration, before, _ = await _locked(
+        session, who, registration_id, Action.license, if_match, settings
+    )
     _within_validity(registration, data.starts_on, data.ends_on)
     name = data.licensee_name
     if data.licensee_merchant_id is not None:
@@ -777,12 +865,39 @@ async def pledge(
     registration_id: UUID,
     data: PledgeCreate,
     if_match: str | None,
+    settings: Settings,
 ) -> IpRegistration:
-    """质押: one pledge in force at a time."""
+    """质押: one pledge in force at a time. A pledgee that is a merchant of the exchange
+    (`pledgee_merchant_id`) may later release the pledge with its own key."""
     registration, before, today = await _locked(
-        session, who, registration_id, Action.pledge, if_match
+        session, who, registration_id, Action.pledge, if_match, settings
     )
     _within_validity(registration, data.starts_on, data.ends_on)
+    pledgee_uscc = data.pledgee_uscc
+    if data.pledgee_merchant_id is not None:
+        pledgee = await merchants.get(session, data.pledgee_merchant_id)
+        if pledgee is None:
+            raise ValidationFailed.field(
+                ["body", "pledgee_merchant_id"], Text("names no merchant", "数商不存在")
+            )
+        if pledgee.id == registration.holder_merchant_id:
+            raise ValidationFailed.field(
+                ["body", "pledgee_merchant_id"],
+                Text(
+                    "is the holder: a holder cannot be its own pledgee",
+                    "是权利人本身:不能向自己质押",
+                ),
+            )
+        if pledgee_uscc is not None and pledgee_uscc != pledgee.uscc:
+            # One pledgee: a USCC of another entity would leave it unclear who may release.
+            raise ValidationFailed.field(
+                ["body", "pledgee_uscc"],
+                Text(
+                    "is not the USCC of pledgee_merchant_id",
+                    "与 pledgee_merchant_id 的统一社会信用代码不符",
+                ),
+            )
+        pledgee_uscc = pledgee.uscc
     await _refuse_while_pledged(session, registration, today, Action.pledge)
     now = utcnow()
     amount = Decimal(data.secured_amount)
@@ -790,7 +905,8 @@ async def pledge(
         id=new_id(),
         registration_id=registration.id,
         pledgee_name=data.pledgee_name,
-        pledgee_uscc=data.pledgee_uscc,
+        pledgee_uscc=pledgee_uscc,
+        pledgee_merchant_id=data.pledgee_merchant_id,
         secured_amount=amount,
         starts_on=data.starts_on,
         ends_on=data.ends_on,
@@ -800,7 +916,8 @@ async def pledge(
     details = {
         "pledge_id": str(entry.id),
         "pledgee_name": data.pledgee_name,
-        "pledgee_uscc": data.pledgee_uscc,
+        "pledgee_uscc": pledgee_uscc,
+        "pledgee_merchant_id": str(data.pledgee_merchant_id) if data.pledgee_merchant_id else None,
         "secured_amount": cents(amount),
         "starts_on": data.starts_on.isoformat(),
         "ends_on": data.ends_on.isoformat(),
@@ -814,14 +931,27 @@ async def release(
     registration_id: UUID,
     pledge_id: UUID,
     if_match: str | None,
+    settings: Settings,
 ) -> IpRegistration:
-    """解除质押 (the holder with the pledgee's consent, or the operator)."""
-    registration, before, _ = await _locked(session, who, registration_id, Action.release, if_match)
+    """解除质押, as the registry records the pledgee's release: the operator, or the key of
+    the merchant the pledge names as pledgee. Never the holder alone (403): it could free
+    the certificate for a transfer behind the pledgee's back."""
+    registration, before, _ = await _locked(
+        session, who, registration_id, Action.release, if_match, settings
+    )
     found = next(
         (p for p in await repository.pledges(session, registration.id) if p.id == pledge_id), None
     )
     if found is None:
         raise NotFound.of(PLEDGE, pledge_id)
+    if not _may_release(who, found):
+        en, zh = who_may(Action.release)
+        raise Forbidden(
+            Text(
+                f"Only {en} may release this pledge; it names another pledgee.",
+                f"仅{zh}可解除该质押;该质押的质权人不是您。",
+            )
+        )
     if found.released_at is not None:
         raise Conflict(
             Text(
@@ -843,9 +973,12 @@ async def end(
     action: Action,
     reason: str | None,
     if_match: str | None,
+    settings: Settings,
 ) -> IpRegistration:
     """注销 by the holder (not while pledged) or 撤销 by the operator (with a reason)."""
-    registration, before, today = await _locked(session, who, registration_id, action, if_match)
+    registration, before, today = await _locked(
+        session, who, registration_id, action, if_match, settings
+    )
     if action is Action.cancel:
         await _refuse_while_pledged(session, registration, today, action)
     target = STEPS[action].reaches
