@@ -467,7 +467,7 @@ async def revoke(
 
 @certificates.get("/{number}", response_model=CertificateOut, responses=errors(404, 422))
 async def verify_certificate(
-    number: Annotated[str, Path(pattern=r"^\d{17}$", examples=["20261133000000001"])],
+    number: Annotated[str, Path(pattern=r"^[0-9]{17}$", examples=["20261133000000001"])],
     session: Session,
 ) -> CertificateOut:
     """Verify a certificate (anyone): holder, product, status and whether it is valid

@@ -14,8 +14,9 @@ from app.ip.states import IpStatus
 from app.merchants import uscc
 from app.money import Amount, cents
 from app.products.schemas import DataSource, Domain
+from app.text import Name
 
-Line = Annotated[str, Field(min_length=1, max_length=200)]
+Line = Name  # names and other one-line fields: printable characters only (app/text.py)
 Prose = Annotated[str, Field(min_length=1, max_length=4000)]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256.")]
