@@ -304,8 +304,20 @@ async def build_trades(url: str, seller: str, buyer: str, rows: int) -> None:
 
 
 async def raw_export(url: str) -> tuple[int, float]:
-    """The same COPY the API runs, straight to a counting callback."""
+    """The same COPY the API runs, straight to a counting callback (the same columns, with
+    `confirmed` computed by the same SQL, but no formatting)."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql
+
+    from app.trades.confirmation import confirmed_clause
     from app.trades.export import COLUMNS
+    from app.trades.models import Trade
+
+    selected = [
+        confirmed_clause().label(c) if c == "confirmed" else getattr(Trade, c) for c in COLUMNS
+    ]
+    query = select(*selected).where(Trade.venue_code == "WZDEX").order_by(Trade.id)
+    sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
     connection = await asyncpg.connect(asyncpg_dsn(url))
     lines = 0
@@ -317,7 +329,7 @@ async def raw_export(url: str) -> tuple[int, float]:
     started = time.perf_counter()
     try:
         await connection.copy_from_query(
-            f"SELECT {', '.join(COLUMNS)} FROM trade WHERE venue_code = 'WZDEX' ORDER BY id",
+            sql,
             output=count,
             format="csv",
             header=True,

@@ -7,7 +7,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "product": ("created", "revised"),
     "assessment": ("completed",),
     "listing": ("created", "submitted", "approved", "rejected", "suspended", "resumed", "delisted"),
-    "trade": ("recorded", "delivered", "settled", "disputed", "refunded", "cancelled"),
+    "trade": ("recorded", "confirmed", "delivered", "settled", "disputed", "refunded", "cancelled"),
     "ip_registration": (
         "submitted", "accepted", "rejected", "objected", "objection_upheld",
         "objection_dismissed", "granted", "renewed", "changed", "transferred", "licensed",

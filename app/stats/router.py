@@ -43,7 +43,8 @@ class Overview(BaseModel):
     merchants_by_city: list[CityCount]
     listed_products_by_venue: list[VenueCount]
     turnover_by_venue_and_month: list[VenueMonth] = Field(
-        description="Recorded trades, cancelled and refunded ones left out."
+        description="Confirmed trades (an off-venue trade a merchant reported counts once "
+        "confirmed), cancelled and refunded ones left out."
     )
 
 

@@ -13,20 +13,25 @@ from sqlalchemy import Boolean, Select, String, case, cast, func, literal
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.principal import Principal
 from app.trades import repository
+from app.trades.confirmation import confirmed_clause
 from app.trades.models import Trade
 from app.trades.repository import TradeFilter
 
+# New columns go at the end, so that a spreadsheet reading columns by position still works.
 COLUMNS = [
     "id", "venue_code", "on_venue", "listing_id", "product_id", "seller_merchant_id",
     "buyer_merchant_id", "amount", "fee", "currency", "quantity", "term", "contract_digest",
-    "occurred_at", "leaf_index", "created_at",
+    "occurred_at", "leaf_index", "created_at", "reported_by_merchant_id", "confirmed",
 ]  # fmt: skip
 _QUEUED_CHUNKS = 16
 _ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
 def _column(name: str) -> Any:
+    if name == "confirmed":  # per row, one probe of the partial index ix_trade_event_confirmed
+        return case((confirmed_clause(), literal("true")), else_=literal("false")).label(name)
     column = getattr(Trade, name)
     if isinstance(column.type, Boolean):
         return case((column, literal("true")), else_=literal("false")).label(name)
@@ -41,13 +46,17 @@ def _sql(query: Select[Any]) -> tuple[str, list[Any]]:
     return str(compiled), params
 
 
+def statement(who: Principal, where: TradeFilter) -> Select[Any]:
+    """The export's query: the list's filters and visibility, a text cell per column."""
+    columns = Trade.__table__.select().with_only_columns(*(_column(c) for c in COLUMNS))
+    return repository.filtered(where, columns.where(repository.visible_to(who))).order_by(Trade.id)
+
+
 async def csv_lines(
-    factory: async_sessionmaker[AsyncSession], where: TradeFilter
+    factory: async_sessionmaker[AsyncSession], who: Principal, where: TradeFilter
 ) -> AsyncIterator[bytes]:
     """UTF-8 with a BOM, so spreadsheet programs read the Chinese text right."""
-    query = repository.filtered(
-        where, Trade.__table__.select().with_only_columns(*(_column(c) for c in COLUMNS))
-    ).order_by(Trade.id)
+    query = statement(who, where)
     sql, params = _sql(query)
     chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUED_CHUNKS)
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.db import Base, new_id, utcnow
 
@@ -60,6 +60,9 @@ class Trade(Base):
         ForeignKey("merchant.id", ondelete="RESTRICT")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Not a column: whether the trade is confirmed, computed by the query that reads it
+    # (app/trades/repository.py `readable`, from app/trades/confirmation.py).
+    confirmed: Mapped[bool] = query_expression()
 
 
 @dataclass(slots=True)
@@ -82,7 +85,9 @@ class NewTrade:
     contract_digest: str
     occurred_at: datetime
     recorded_by_key_id: UUID
+    reported_by_merchant_id: UUID | None
     created_at: datetime
+    confirmed: bool  # not stored: whether the trade is confirmed as recorded
     leaf_index: int = -1  # set when the ledger gives the trade its leaf
 
 

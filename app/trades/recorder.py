@@ -241,6 +241,7 @@ async def _store(
                     "leaf_index": index,
                     "amount": amount,
                     "on_venue": trade.on_venue,
+                    "confirmed": trade.confirmed,
                 },
                 request_id=submission.request_id,
             )

@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, false, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_expression
 
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.db import Driver, columns
+from app.trades.confirmation import confirmed_clause
 from app.trades.models import NewTrade, Trade, TradeEvent
 
 
@@ -27,7 +29,7 @@ class TradeFilter:
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     on_venue: bool | None = None
-    party: UUID | None = None  # a merchant key sees the trades it is party to
+    confirmed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ async def recording_facts(
 _TRADE_COLUMNS = (
     "id", "venue_code", "listing_id", "product_id", "seller_merchant_id", "buyer_merchant_id",
     "amount", "fee", "currency", "quantity", "term", "on_venue", "contract_digest",
-    "occurred_at", "leaf_index", "recorded_by_key_id", "created_at",
+    "occurred_at", "leaf_index", "recorded_by_key_id", "reported_by_merchant_id", "created_at",
 )  # fmt: skip
 _RECORD = f"""
 WITH trades AS (
@@ -145,12 +147,12 @@ WITH trades AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
                          $7::numeric[], $8::numeric[], $9::text[], $10::text[], $11::text[],
                          $12::boolean[], $13::text[], $14::timestamptz[], $15::bigint[],
-                         $16::uuid[], $17::timestamptz[])
+                         $16::uuid[], $17::uuid[], $18::timestamptz[])
 )
 INSERT INTO idempotency_record
     (api_key_id, key, request_hash, response_status, response_body, created_at)
 SELECT k.api_key_id, k.key, k.request_hash, k.response_status, k.response_body::jsonb, now()
-FROM unnest($18::uuid[], $19::text[], $20::bytea[], $21::integer[], $22::text[])
+FROM unnest($19::uuid[], $20::text[], $21::bytea[], $22::integer[], $23::text[])
      AS k (api_key_id, key, request_hash, response_status, response_body)
 """
 
@@ -175,12 +177,44 @@ async def add(session: AsyncSession, *rows: object) -> None:
     await session.flush()
 
 
-async def get(session: AsyncSession, trade_id: UUID) -> Trade | None:
-    return await session.get(Trade, trade_id)
+def visible_to(who: Principal) -> ColumnElement[bool]:
+    """The one rule of who sees which trade: operators and auditors every trade, a merchant
+    key those its merchant is a party to (buyer or seller), anyone else none. Lists, the
+    export, single reads and the event route all read through it, so a trade one of them
+    hides is hidden by all (a hidden trade is 404, as if it did not exist)."""
+    if who.role in (Role.operator, Role.auditor):
+        return true()
+    if who.role is Role.merchant and who.merchant_id is not None:
+        return or_(
+            Trade.seller_merchant_id == who.merchant_id,
+            Trade.buyer_merchant_id == who.merchant_id,
+        )
+    return false()
 
 
-async def lock(session: AsyncSession, trade_id: UUID) -> Trade | None:
-    query = select(Trade).where(Trade.id == trade_id).with_for_update()
+def readable(who: Principal) -> Select[Trade]:
+    """The trades `who` may read, each with `confirmed` computed."""
+    return (
+        select(Trade)
+        .where(visible_to(who))
+        .options(with_expression(Trade.confirmed, confirmed_clause()))
+    )
+
+
+async def get(session: AsyncSession, who: Principal, trade_id: UUID) -> Trade | None:
+    query = readable(who).where(Trade.id == trade_id).execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def lock(session: AsyncSession, who: Principal, trade_id: UUID) -> Trade | None:
+    """The trade, locked until the transaction ends, if `who` may read it. Its `confirmed`
+    is as of this statement's snapshot: decide on the events read after the lock."""
+    query = (
+        readable(who)
+        .where(Trade.id == trade_id)
+        .with_for_update(of=Trade)
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -192,11 +226,13 @@ async def events(session: AsyncSession, trade_id: UUID) -> list[TradeEvent]:
 def filtered(where: TradeFilter, query: Select[Any]) -> Select[Any]:
     if where.venue_code:
         query = query.where(Trade.venue_code == where.venue_code)
-    for merchant in (where.merchant_id, where.party):
-        if merchant:
-            query = query.where(
-                or_(Trade.seller_merchant_id == merchant, Trade.buyer_merchant_id == merchant)
+    if where.merchant_id:
+        query = query.where(
+            or_(
+                Trade.seller_merchant_id == where.merchant_id,
+                Trade.buyer_merchant_id == where.merchant_id,
             )
+        )
     if where.product_id:
         query = query.where(Trade.product_id == where.product_id)
     if where.occurred_from:
@@ -209,13 +245,15 @@ def filtered(where: TradeFilter, query: Select[Any]) -> Select[Any]:
         query = query.where(Trade.amount <= where.amount_max)
     if where.on_venue is not None:
         query = query.where(Trade.on_venue.is_(where.on_venue))
+    if where.confirmed is not None:
+        query = query.where(confirmed_clause() if where.confirmed else not_(confirmed_clause()))
     return query
 
 
 async def list_page(
-    session: AsyncSession, where: TradeFilter, after: UUID | None, limit: int
+    session: AsyncSession, who: Principal, where: TradeFilter, after: UUID | None, limit: int
 ) -> list[Trade]:
-    query = filtered(where, select(Trade)).order_by(Trade.id).limit(limit + 1)
+    query = filtered(where, readable(who)).order_by(Trade.id).limit(limit + 1)
     if after is not None:
         query = query.where(Trade.id > after)
     return list((await session.execute(query)).scalars())

@@ -90,6 +90,10 @@ def _filter(
     amount_min: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
     amount_max: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
     on_venue: bool | None = None,
+    confirmed: Annotated[
+        bool | None,
+        Query(description="Off-venue trades a merchant reported are unconfirmed until confirmed."),
+    ] = None,
 ) -> TradeFilter:
     return TradeFilter(
         venue_code=venue,
@@ -100,6 +104,7 @@ def _filter(
         amount_min=amount_min,
         amount_max=amount_max,
         on_venue=on_venue,
+        confirmed=confirmed,
     )
 
 
@@ -138,7 +143,7 @@ async def export_trades(
     """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), streamed in
     constant memory. The same filters and visibility as the list."""
     return StreamingResponse(
-        export.csv_lines(request.app.state.sessionmaker, service.visible_filter(who, where)),
+        export.csv_lines(request.app.state.sessionmaker, who, where),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
     )
@@ -166,6 +171,10 @@ async def get_trade(trade_id: UUID, session: Session, who: TradeReader) -> Trade
 async def add_trade_event(
     trade_id: UUID, data: TradeEventCreate, session: Session, who: Recorder
 ) -> TradeEventOut:
-    """Append delivered, settled, disputed, refunded or cancelled, in a legal order (409
-    otherwise): each is a leaf of the trade's venue ledger too."""
+    """Append confirmed, delivered, settled, disputed, refunded or cancelled: each is a leaf
+    of the trade's venue ledger too. Who may append which (403 otherwise) depends on what
+    the caller is to the trade, on- or off-venue (DOMAIN.md, "Trade events by role"): the
+    counterparty of a merchant's off-venue report confirms it; its seller delivers and
+    settles it once confirmed; its reporter may cancel it while unconfirmed; operators
+    append any event. Out of order is 409."""
     return TradeEventOut.model_validate(await service.add_event(session, who, trade_id, data))

@@ -16,6 +16,7 @@ MAX_AMOUNT = Decimal(10) ** 12
 
 
 class EventType(StrEnum):
+    confirmed = "confirmed"
     delivered = "delivered"
     settled = "settled"
     disputed = "disputed"
@@ -83,6 +84,15 @@ class TradeOut(BaseModel):
     quantity: str | None
     term: str | None
     on_venue: bool
+    reported_by_merchant_id: UUID | None = Field(
+        description="The merchant whose key reported this off-venue trade; null when an "
+        "operator recorded it."
+    )
+    confirmed: bool = Field(
+        description="False for an off-venue trade a merchant reported until the counterparty "
+        "(or an operator) appends `confirmed`; unconfirmed trades count in no statistic. "
+        "In a replayed answer, as it was when the trade was recorded."
+    )
     contract_digest: str
     occurred_at: datetime
     leaf_index: int = Field(description="The trade's leaf in the venue's ledger.")

@@ -10,7 +10,6 @@ flight; across processes, the record's primary key lets only one of two racers c
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
@@ -34,10 +33,11 @@ from app.i18n import Text
 from app.ledger import sequencer
 from app.listings.states import ListingStatus
 from app.trades import repository
+from app.trades.confirmation import is_confirmed
 from app.trades.entries import event_entry
 from app.trades.models import NewTrade, Trade, TradeEvent
 from app.trades.repository import FirstResponse, RecordingFacts, TradeFilter
-from app.trades.rules import event_problem
+from app.trades.rules import refusal, standings
 from app.trades.schemas import TradeCreate, TradeEventCreate
 from app.venues.service import VENUE
 
@@ -140,6 +140,9 @@ def new_trade(who: Principal, data: TradeCreate, facts: RecordingFacts) -> NewTr
     product_id = _checked_product(who, data, facts)
     assert facts.fee_rate is not None
     amount = Decimal(data.amount)
+    # A merchant key reports (only its own off-venue sales, checked above): the trade waits
+    # for the counterparty's `confirmed`. An operator's recording confirms it.
+    reporter = who.merchant_id if who.role is Role.merchant else None
     return NewTrade(
         id=new_id(),
         venue_code=data.venue_code,
@@ -156,20 +159,15 @@ def new_trade(who: Principal, data: TradeCreate, facts: RecordingFacts) -> NewTr
         contract_digest=data.contract_digest,
         occurred_at=data.occurred_at.astimezone(UTC),
         recorded_by_key_id=who.key_id,
+        reported_by_merchant_id=reporter,
         created_at=utcnow(),
-    )
-
-
-def may_see(who: Principal, trade: Trade) -> bool:
-    """Operators and auditors see every trade; a merchant those it is a party to."""
-    return who.role in (Role.operator, Role.auditor) or any(
-        who.owns_merchant(m) for m in (trade.seller_merchant_id, trade.buyer_merchant_id)
+        confirmed=is_confirmed(reporter, ()),
     )
 
 
 async def get_visible(session: AsyncSession, who: Principal, trade_id: UUID) -> Trade:
-    trade = await repository.get(session, trade_id)
-    if trade is None or not may_see(who, trade):
+    trade = await repository.get(session, who, trade_id)
+    if trade is None:
         raise NotFound.of(TRADE, trade_id)
     return trade
 
@@ -177,24 +175,32 @@ async def get_visible(session: AsyncSession, who: Principal, trade_id: UUID) -> 
 async def add_event(
     session: AsyncSession, who: Principal, trade_id: UUID, data: TradeEventCreate
 ) -> TradeEvent:
-    trade = await repository.lock(session, trade_id)  # one event at a time per trade
-    if trade is None or not may_see(who, trade):
+    """Append an event, if the caller's standing towards the trade allows it now
+    (app/trades/rules.py): 404 for a trade it may not see, 403 for an event its standing
+    never allows, 409 for one out of order."""
+    trade = await repository.lock(session, who, trade_id)  # one event at a time per trade
+    if trade is None:
         raise NotFound.of(TRADE, trade_id)
-    if not (
-        who.is_operator
-        or who.owns_merchant(trade.seller_merchant_id)
-        or who.owns_merchant(trade.buyer_merchant_id)
-    ):
-        raise Forbidden(
-            Text(
-                "Only the parties or an operator add trade events.",
-                "只有交易双方或运营方可追加交易事件。",
-            )
-        )
     so_far = [e.type for e in await repository.events(session, trade.id)]
-    problem = event_problem(so_far, data.type.value)
-    if problem is not None:
-        raise Conflict(Text(f"Not now: {problem.en}.", f"现在不行:{problem.zh}。"), events=so_far)
+    refused = refusal(
+        data.type.value,
+        on_venue=trade.on_venue,
+        standing=standings(
+            is_operator=who.is_operator,
+            merchant_id=who.merchant_id if who.role is Role.merchant else None,
+            seller=trade.seller_merchant_id,
+            buyer=trade.buyer_merchant_id,
+            reporter=trade.reported_by_merchant_id,
+        ),
+        so_far=so_far,
+        # From the events read under the lock: a `confirmed` committed while this request
+        # waited for it counts.
+        confirmed=is_confirmed(trade.reported_by_merchant_id, so_far),
+    )
+    if refused is not None and refused.forbidden:
+        raise Forbidden(refused.reason)
+    if refused is not None:
+        raise Conflict(refused.reason, events=so_far)
     now = utcnow()
     event = TradeEvent(
         id=new_id(),
@@ -229,14 +235,7 @@ async def add_event(
     return event
 
 
-def visible_filter(who: Principal, where: TradeFilter) -> TradeFilter:
-    """A merchant key reads only the trades it is a party to."""
-    if who.role is Role.merchant:
-        return replace(where, party=who.merchant_id)
-    return where
-
-
 async def list_page(
     session: AsyncSession, who: Principal, where: TradeFilter, after: UUID | None, limit: int
 ) -> list[Trade]:
-    return await repository.list_page(session, visible_filter(who, where), after, limit)
+    return await repository.list_page(session, who, where, after, limit)

@@ -207,7 +207,7 @@ class Transactions(_Resource):
         return made
 
     async def add_event(self, /, trade_id: str, type: str, **fields: Any) -> JSON:
-        """delivered, settled, disputed, refunded or cancelled."""
+        """confirmed, delivered, settled, disputed, refunded or cancelled."""
         made: JSON = await self._t.json(
             "POST", f"/v1/transactions/{trade_id}/events", json={"type": type, **fields}
         )
@@ -219,7 +219,7 @@ class Transactions(_Resource):
 
     def list(self, /, **filters: Any) -> AsyncIterator[JSON]:
         """Filters: venue, merchant_id, product_id, occurred_from, occurred_to, amount_min,
-        amount_max, on_venue."""
+        amount_max, on_venue, confirmed."""
         return self._t.pages("/v1/transactions", filters)
 
     async def export(self, /, path: str | Path, **filters: Any) -> int:

@@ -70,6 +70,33 @@ async def test_the_lane_and_the_route_record_alike(parties: Parties, session: As
     assert stored.scalar_one() == 2
 
 
+async def test_the_lane_and_the_route_store_who_reported_alike(
+    parties: Parties, session: AsyncSession
+) -> None:
+    """A merchant key's off-venue report names its merchant as the reporter and is
+    unconfirmed, whichever way it came; an operator's recording names no reporter."""
+    answers = {}
+    for caller, name in ((parties.seller_key, "seller"), (parties.admin, "operator")):
+        for content_type in ("application/json", ROUTE_ONLY):
+            answer = await _post(
+                parties, {**caller, "Idempotency-Key": str(uuid.uuid4())}, content_type
+            )
+            assert answer.status_code == 201, answer.text
+            answers[(name, content_type)] = answer.json()
+    rows = dict(
+        (
+            await session.execute(
+                text("SELECT id::text, reported_by_merchant_id FROM trade"),
+            )
+        ).all()
+    )
+    for (name, _), trade in answers.items():
+        reporter = parties.seller.id if name == "seller" else None
+        assert rows[trade["id"]] == reporter
+        assert trade["reported_by_merchant_id"] == (reporter and str(reporter))
+        assert trade["confirmed"] is (name == "operator")
+
+
 async def test_the_lane_refuses_as_the_route_does(
     parties: Parties, session: AsyncSession, app: FastAPI
 ) -> None:

@@ -223,7 +223,8 @@ async def test_events_in_order_and_on_the_ledger(
     delivered = await add("delivered", parties.seller_key)
     assert delivered.status_code == 201 and delivered.json()["leaf_index"] == 1
     assert (await add("delivered")).status_code == 409
-    assert (await add("settled", parties.buyer_key)).status_code == 201
+    assert (await add("settled", parties.buyer_key)).status_code == 403  # the seller settles
+    assert (await add("settled", parties.seller_key)).status_code == 201
     assert (await add("cancelled")).status_code == 409  # settled: refund instead
     assert (await add("refunded")).status_code == 201
     closed = await add("disputed")
