@@ -149,10 +149,11 @@ async def test_405_names_every_allowed_method(
 async def test_unknown_query_parameters_are_422_naming_them(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    answer = await client.get("/v1/listings", params={"venue": "HZDEX", "colour": "red"})
+    answer = await client.get("/v1/listings", params={"venu_code": "HZDEX", "colour": "red"})
     assert answer.status_code == 422
-    assert [e["loc"] for e in answer.json()["errors"]] == [["query", "colour"], ["query", "venue"]]
-    assert "colour" in answer.json()["detail"] and "venue" in answer.json()["detail"]
+    locs = [e["loc"] for e in answer.json()["errors"]]
+    assert locs == [["query", "colour"], ["query", "venu_code"]]
+    assert "colour" in answer.json()["detail"] and "venu_code" in answer.json()["detail"]
     assert (await client.get("/v1/listings", params={"venue_code": "HZDEX"})).status_code == 200
     auditor = auth(await make_key(session, Role.auditor))
     paged = await client.get("/v1/merchants", params={"limit": 5, "offset": 5}, headers=auditor)
@@ -202,3 +203,22 @@ async def test_api_docs_need_no_internet(client: httpx.AsyncClient) -> None:
                 assert fetched.status_code == 200 and len(fetched.content) > 100_000
     css = await client.get("/docs-assets/swagger-ui.css")
     assert css.status_code == 200
+
+
+async def test_venue_code_filters_every_list_and_venue_is_its_alias(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    auditor = auth(await make_key(session, Role.auditor))
+    for path in ("/v1/listings", "/v1/products", "/v1/transactions", "/v1/transactions/export"):
+        for params in ({"venue_code": "HZDEX"}, {"venue": "HZDEX"}):
+            answer = await client.get(path, params=params, headers=auditor)
+            assert answer.status_code == 200, (path, params, answer.text)
+        both = await client.get(
+            path, params={"venue_code": "HZDEX", "venue": "WZDEX"}, headers=auditor
+        )
+        assert both.status_code == 422, path
+        typo = await client.get(path, params={"venues": "HZDEX"}, headers=auditor)
+        assert typo.status_code == 422, path
+    spec = (await client.get("/openapi.json")).json()
+    params = spec["paths"]["/v1/transactions"]["get"]["parameters"]
+    assert next(p for p in params if p["name"] == "venue").get("deprecated") is True

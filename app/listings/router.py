@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
 from app.auth.models import Role
@@ -19,6 +19,7 @@ from app.listings.schemas import ListingCreate, ListingEventOut, ListingOut, Pri
 from app.listings.states import Action, ListingStatus, allowed_from
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.venues.query import VenueFilter
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"])
 
@@ -73,7 +74,7 @@ async def list_listings(
     who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     product_id: UUID | None = None,
-    venue_code: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9]{1,15}$")] = None,
+    venue_code: VenueFilter = None,
     merchant_id: UUID | None = None,
     status: ListingStatus | None = None,
 ) -> Page[ListingOut]:

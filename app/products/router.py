@@ -30,6 +30,7 @@ from app.products.schemas import (
     ProductUpdate,
     RevisionOut,
 )
+from app.venues.query import VenueFilter
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
@@ -72,10 +73,7 @@ async def list_products(
     status: ProductStatus | None = None,
     classification: Classification | None = None,
     updated_since: Annotated[datetime | None, Query(description="updated_at ≥ this")] = None,
-    venue: Annotated[
-        str | None,
-        Query(pattern=r"^[A-Z][A-Z0-9]{1,15}$", description="Products listed at this venue."),
-    ] = None,
+    venue_code: VenueFilter = None,
     facets: Annotated[
         bool,
         Query(description="Add counts by type, domain, classification and venue of all matches."),
@@ -90,7 +88,7 @@ async def list_products(
         status=status.value if status else None,
         classification=classification.value if classification else None,
         updated_since=updated_since,
-        venue_code=venue,
+        venue_code=venue_code,
     )
     items, next_cursor, counts = await service.search_page(
         session, who, where, q, page.cursor, page.limit, facets

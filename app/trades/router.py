@@ -29,6 +29,7 @@ from app.trades.lane import answered
 from app.trades.recorder import GroupCommitter, Submission
 from app.trades.repository import TradeFilter
 from app.trades.schemas import TradeCreate, TradeDetail, TradeEventCreate, TradeEventOut, TradeOut
+from app.venues.query import VenueFilter
 
 router = APIRouter(prefix="/v1/transactions", tags=["transactions"])
 
@@ -82,7 +83,7 @@ async def record_trade(
 
 
 def _filter(
-    venue: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9]{1,15}$")] = None,
+    venue_code: VenueFilter,
     merchant_id: Annotated[UUID | None, Query(description="As buyer or seller.")] = None,
     product_id: UUID | None = None,
     occurred_from: Annotated[datetime | None, Query(description="occurred_at ≥ this")] = None,
@@ -96,7 +97,7 @@ def _filter(
     ] = None,
 ) -> TradeFilter:
     return TradeFilter(
-        venue_code=venue,
+        venue_code=venue_code,
         merchant_id=merchant_id,
         product_id=product_id,
         occurred_from=occurred_from,
