@@ -99,6 +99,7 @@ def valuation_out(a: Assessment) -> ValuationOut:
         formula=r["formula"],
         factors=r["factors"],
         breakdown=r["breakdown"],
+        comparables=r.get("comparables"),
     )
 
 

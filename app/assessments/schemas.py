@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.assessments.repository import Exclusion
 from app.money import SignedAmount
 
 Rate = Annotated[
@@ -100,7 +101,9 @@ class MarketValuation(BaseModel):
     method: Literal["market"]
     comparables: Annotated[list[ComparableIn], Field(max_length=100)] | None = Field(
         default=None,
-        description="Default: recent settled trades of products of the same type and domain.",
+        description="Default: trusted recorded trades of products of the same type and domain "
+        "(settled, on-venue or confirmed, quality assessed by an assessor or operator, one per "
+        "seller, none of the valued product's merchant); fewer than 3 is 422.",
     )
     quality_coefficient: Coefficient | None = Field(
         default=None, description="Default: from the product's latest quality assessment."
@@ -172,10 +175,42 @@ class ComplianceAssessmentOut(_AssessmentOut):
     rows_scanned: int
 
 
+class LeftOutTrades(BaseModel):
+    count: int
+    trade_ids: list[UUID] = Field(description="The newest of them, at most 20.")
+
+
+class ComparableSelection(BaseModel):
+    """Which recorded trades a market valuation used, and why it left out the others."""
+
+    source: Literal["trusted_trades"]
+    candidates: int = Field(
+        description="Recorded trades of products of the same type sharing a domain."
+    )
+    used: list[UUID] = Field(description="The comparables' trade ids, newest first.")
+    left_out: dict[Exclusion, LeftOutTrades] = Field(
+        description="Per reason, in the order the rule checks: `valued_merchant` (the valued "
+        "product's merchant is seller or buyer), `unconfirmed` (an off-venue trade a merchant "
+        "reported that nobody confirmed), `cancelled`, `refunded`, `disputed`, `not_settled`, "
+        "`no_assessed_quality` (no quality coefficient from an assessor's or operator's "
+        "assessment of the traded product; self-checks never count), `older_trade_of_seller` "
+        "(one comparable per seller, its most recent), `beyond_limit` (the 20 most recent "
+        "sellers' trades are used)."
+    )
+
+
 class ValuationOut(_AssessmentOut):
     method: Literal["cost", "income", "market"]
     value: str = Field(description="CNY, a decimal string with 2 places.", examples=["154000.44"])
     currency: Literal["CNY"] = "CNY"
     formula: str
     factors: dict[str, Any]
-    breakdown: list[dict[str, Any]]
+    breakdown: list[dict[str, Any]] = Field(
+        description="Per cost item, period or comparable; a comparable from a recorded trade "
+        "names its `trade_id`, seller, date and the quality assessment its Qⱼ comes from."
+    )
+    comparables: ComparableSelection | None = Field(
+        default=None,
+        description="Market approach on recorded trades: which were used and why the other "
+        "candidates were not.",
+    )

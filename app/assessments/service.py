@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -317,6 +317,98 @@ async def _quality_coefficient(
     }
 
 
+class TooFewComparables(ValidationFailed):
+    """A market valuation from recorded trades that found fewer trusted comparables than the
+    method needs; `comparables` says how many and why the other candidates were left out."""
+
+    def __init__(self, found: repository.Comparables, selection: dict[str, Any]) -> None:
+        needed, n = valuation.MIN_COMPARABLES, len(found.used)
+        reasons = ", ".join(f"{r.value} {g.count}" for r, g in found.left_out.items()) or "none"
+        trusted = f"{n} trusted comparable{'' if n == 1 else 's'}"
+        super().__init__(
+            Text(
+                f"comparables: only {trusted} found among {found.candidates} candidate trades "
+                f"of products of the same type and domain; at least {needed} are needed (left "
+                f"out: {reasons}). Give comparables in the request, or use another method.",
+                f"comparables:在同类型、同领域产品的 {found.candidates} 笔候选交易中仅找到 "
+                f"{n} 个可信可比案例,至少需要 {needed} 个(排除:{reasons})。"
+                "请在请求中提供可比案例,或改用其他评估方法。",
+            ),
+            errors=[
+                {
+                    "loc": ["body", "comparables"],
+                    "msg": f"only {trusted} found, at least {needed} needed",
+                }
+            ],
+        )
+        self.extensions["comparables"] = selection
+
+
+def _selection(found: repository.Comparables) -> dict[str, Any]:
+    """Which trades a market valuation used and why it left out the other candidates."""
+    selection: dict[str, Any] = jsonable(
+        {
+            "source": "trusted_trades",
+            "candidates": found.candidates,
+            "used": [t.trade_id for t in found.used],
+            "left_out": {
+                reason: {"count": group.count, "trade_ids": group.trade_ids}
+                for reason, group in found.left_out.items()
+            },
+        }
+    )
+    return selection
+
+
+async def _market(
+    session: AsyncSession, product: Product, data: MarketValuation, q: Decimal
+) -> tuple[valuation.ValuationResult, dict[str, Any] | None]:
+    """The market approach on the comparables given, or else on the trusted trades recorded
+    (with which were used and why the others were not)."""
+    if data.comparables is not None:
+        given = [
+            valuation.Comparable(
+                price=Decimal(c.price),
+                quality_coefficient=Decimal(c.quality_coefficient),
+                date_adjustment=Decimal(c.date_adjustment),
+                volume_adjustment=Decimal(c.volume_adjustment),
+                other_adjustment=Decimal(c.other_adjustment),
+                reference=c.reference,
+            )
+            for c in data.comparables
+        ]
+        return valuation.market(given, q), None
+    found = await repository.market_comparables(
+        session, product.merchant_id, product.product_type, product.domains
+    )
+    selection = _selection(found)
+    if len(found.used) < valuation.MIN_COMPARABLES:
+        raise TooFewComparables(found, selection)
+    result = valuation.market(
+        [
+            valuation.Comparable(
+                price=t.amount,
+                quality_coefficient=t.quality_coefficient,
+                reference=f"trade:{t.trade_id}",
+            )
+            for t in found.used
+        ],
+        q,
+    )
+    # The engine keeps each comparable's factors; where each comes from is the trade's record.
+    sourced = [
+        {
+            **entry,
+            "trade_id": trade.trade_id,
+            "seller_merchant_id": trade.seller_merchant_id,
+            "occurred_at": trade.occurred_at,
+            "quality_assessment_id": trade.quality_assessment_id,
+        }
+        for entry, trade in zip(result.breakdown, found.used, strict=True)
+    ]
+    return replace(result, breakdown=sourced), selection
+
+
 async def run_valuation(
     session: AsyncSession,
     who: Principal,
@@ -325,6 +417,7 @@ async def run_valuation(
 ) -> Assessment:
     product, self_check = await _assessable(session, who, product_id)
     inputs: dict[str, Any] = data.model_dump(mode="json")
+    selection: dict[str, Any] | None = None
     started = time.perf_counter()
     try:
         if isinstance(data, CostValuation):
@@ -344,30 +437,9 @@ async def run_valuation(
         else:
             q, source = await _quality_coefficient(session, product_id, data.quality_coefficient)
             inputs["quality_coefficient_used"] = {"value": format(q, "f"), **source}
-            if data.comparables is not None:
-                comparables = [
-                    valuation.Comparable(
-                        price=Decimal(c.price),
-                        quality_coefficient=Decimal(c.quality_coefficient),
-                        date_adjustment=Decimal(c.date_adjustment),
-                        volume_adjustment=Decimal(c.volume_adjustment),
-                        other_adjustment=Decimal(c.other_adjustment),
-                        reference=c.reference,
-                    )
-                    for c in data.comparables
-                ]
-            else:
-                found = await repository.settled_comparables(
-                    session, product.id, product.product_type, product.domains
-                )
-                comparables = [
-                    valuation.Comparable(
-                        price=amount, quality_coefficient=quality, reference=f"trade:{trade_id}"
-                    )
-                    for trade_id, amount, quality in found
-                ]
-                inputs["comparables_source"] = "recorded settled trades"
-            result = valuation.market(comparables, q)
+            result, selection = await _market(session, product, data, q)
+            if selection is not None:
+                inputs["comparables_source"] = "trusted trades"
     except valuation.ValuationInputError as exc:
         raise ValidationFailed.field(
             ["body", *exc.field.split(".")], Text(exc.message, exc.message_zh)
@@ -382,6 +454,8 @@ async def run_valuation(
             "breakdown": result.breakdown,
         }
     )
+    if selection is not None:
+        body["comparables"] = selection
     assessment = _record(
         who,
         product,

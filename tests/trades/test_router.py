@@ -334,36 +334,3 @@ async def test_turnover_in_the_overview(parties: Parties) -> None:
     assert months[("OTC", "2026-10")]["off_venue"] == {"trades": 1, "turnover": "100.10"}
     assert months[("OTC", "2026-11")]["off_venue"] == {"trades": 1, "turnover": "200.20"}
     assert months[("OTC", "2026-11")]["on_venue"] == {"trades": 0, "turnover": "0.00"}
-
-
-async def test_market_valuation_finds_comparables_among_settled_trades(
-    parties: Parties, session: AsyncSession, client: httpx.AsyncClient
-) -> None:
-    from tests.listings.test_router import Exchange
-
-    ex = await Exchange(client, session).setup()
-    target = await ex.product(domains=["finance"])
-    url = f"/v1/products/{target}/valuations"
-    market = {"method": "market", "quality_coefficient": "0.8"}
-    too_few = await client.post(url, json=market, headers=ex.assessor)
-    assert too_few.status_code == 422  # no settled trades yet
-
-    for n, amount in enumerate(("1000.00", "2000.00", "3000.00", "9999.00")):
-        other = await ex.product(domains=["finance", "transport"])
-        trade = (
-            await parties.record(
-                seller_merchant_id=str(ex.merchant.id), product_id=other, amount=amount
-            )
-        ).json()
-        if n < 3:  # the fourth is never settled: it is no comparable
-            await client.post(
-                f"/v1/transactions/{trade['id']}/events",
-                json={"type": "settled"},
-                headers=parties.admin,
-            )
-    valued = await client.post(url, json=market, headers=ex.assessor)
-    assert valued.status_code == 201, valued.text
-    result = valued.json()
-    assert result["inputs"]["comparables_source"] == "recorded settled trades"
-    assert len(result["breakdown"]) == 3
-    assert all(c["reference"].startswith("trade:") for c in result["breakdown"])
