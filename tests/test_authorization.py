@@ -311,3 +311,154 @@ async def test_no_one_assigns_what_is_not_theirs(
     assert hook.status_code == 422
     created = await client.post("/v1/merchants", json=merchant_body(), headers=mine)
     assert created.status_code == 403
+
+
+# Trade events by role (DOMAIN.md): who is let in (not 401/403/404; 409 = let in, but out of
+# order) for each event on each kind of trade. P anonymous, O operator, S the seller, B the
+# buyer, X another merchant, A an assessor, U an auditor. A reported trade is an off-venue
+# trade the seller's key reported; "confirmed" ones the buyer has confirmed since.
+EVENT_MATRIX = {
+    "on_venue": {
+        "confirmed": "O",
+        "delivered": "SO",
+        "disputed": "BSO",
+        "settled": "O",
+        "refunded": "O",
+        "cancelled": "O",
+    },
+    "reported": {
+        "confirmed": "BO",
+        "delivered": "SO",
+        "disputed": "BSO",
+        "settled": "SO",
+        "refunded": "SO",
+        "cancelled": "SO",
+    },
+    "reported_confirmed": {
+        "confirmed": "BO",
+        "delivered": "SO",
+        "disputed": "BSO",
+        "settled": "SO",
+        "refunded": "SO",
+        "cancelled": "SO",
+    },
+    "recorded_off_venue": {
+        "confirmed": "O",
+        "delivered": "SO",
+        "disputed": "BSO",
+        "settled": "SO",
+        "refunded": "SO",
+        "cancelled": "O",
+    },
+}
+EVENT_CALLERS = "POSBXAU"
+
+
+async def test_trade_events_are_let_in_by_role(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from tests.listings.test_router import Exchange
+    from tests.trades.conftest import Parties
+
+    parties = await Parties().setup(client, session)
+    exchange = await Exchange(client, session).setup()
+    listing_id = await exchange.listing(await exchange.product())
+    await exchange.step(listing_id, "submit", exchange.owner)
+    await exchange.step(listing_id, "approve", exchange.admin)
+    common = {
+        "P": {},
+        "O": parties.admin,
+        "B": parties.buyer_key,
+        "X": auth(await make_key(session, Role.merchant, (await make_merchant(session)).id)),
+        "A": auth(await make_key(session, Role.assessor)),
+        "U": parties.auditor,
+    }
+
+    async def trade(kind: str) -> tuple[str, dict[str, dict[str, str]]]:
+        keys = {**common, "S": parties.seller_key}
+        if kind == "on_venue":
+            keys["S"] = exchange.owner
+            made = await parties.record(
+                venue_code="HZDEX",
+                on_venue=True,
+                listing_id=listing_id,
+                seller_merchant_id=str(exchange.merchant.id),
+            )
+        elif kind == "recorded_off_venue":
+            made = await parties.record()
+        else:
+            made = await parties.record(headers=parties.seller_key)
+        assert made.status_code == 201, made.text
+        trade_id = made.json()["id"]
+        if kind == "reported_confirmed":
+            confirmed = await client.post(
+                f"/v1/transactions/{trade_id}/events",
+                json={"type": "confirmed"},
+                headers=parties.buyer_key,
+            )
+            assert confirmed.status_code == 201, confirmed.text
+        return trade_id, keys
+
+    wrong = []
+    for kind, events in EVENT_MATRIX.items():
+        for event, declared in events.items():
+            for caller in EVENT_CALLERS:
+                trade_id, keys = await trade(kind)
+                answer = await client.post(
+                    f"/v1/transactions/{trade_id}/events",
+                    json={"type": event},
+                    headers=keys[caller],
+                )
+                assert answer.status_code < 500, answer.text
+                if (answer.status_code not in DENIED) != (caller in declared):
+                    wrong.append(f"{kind} {event} by {caller}: {answer.status_code}")
+    assert not wrong, "; ".join(wrong)
+
+
+async def test_pledge_release_and_objections_by_role(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The holder alone never releases a pledge; the pledgee's key and the operator do.
+    Objections: other merchants and operators, never the holder, an auditor or an assessor.
+    H holder, B the pledgee (a bank with a merchant key), X another merchant."""
+    from tests.ip.test_hostile import Bank, pledge_body
+    from tests.ip.test_router import Registry
+
+    registry = await Registry().setup(client, session)
+    bank = await Bank().setup(session)
+    keys = {
+        "P": {},
+        "O": registry.admin,
+        "H": registry.holder_key,
+        "B": bank.key,
+        "X": registry.other_key,
+        "A": auth(await make_key(session, Role.assessor)),
+        "U": registry.auditor,
+    }
+    release_let_in, object_let_in = "OB", "OBX"
+    wrong = []
+    for caller, key in keys.items():
+        registry.product = await make_product(session, registry.holder)
+        rid = (await registry.registered())["id"]
+        pledged = await registry.step(
+            rid, "pledge", pledge_body(pledgee_merchant_id=str(bank.merchant.id)), keys["H"]
+        )
+        assert pledged.status_code == 200, pledged.text
+        pledge_id = pledged.json()["pledges"][0]["id"]
+        released = await client.post(
+            f"/v1/ip-registrations/{rid}/release", json={"pledge_id": pledge_id}, headers=key
+        )
+        if (released.status_code not in DENIED) != (caller in release_let_in):
+            wrong.append(f"release by {caller}: {released.status_code}")
+
+        registry.product = await make_product(session, registry.holder)
+        noticed = (await registry.apply()).json()["id"]
+        await registry.step(noticed, "examine", {"decision": "accept"})
+        objected = await client.post(
+            f"/v1/ip-registrations/{noticed}/objections",
+            json={"kind": "ownership", "grounds": "数据由我方采集"},
+            headers=key,
+        )
+        if (objected.status_code not in DENIED) != (caller in object_let_in):
+            wrong.append(f"object by {caller}: {objected.status_code}")
+    assert not wrong, "; ".join(wrong)
