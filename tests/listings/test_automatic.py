@@ -46,6 +46,16 @@ async def status_of(ex: Exchange, listing_id: str) -> str:
     return str(response.json()["status"])
 
 
+async def audit_of(ex: Exchange, resource_type: str, resource_id: str) -> list[dict[str, Any]]:
+    response = await ex.client.get(
+        "/v1/audit-events",
+        params={"resource_type": resource_type, "resource_id": resource_id},
+        headers=ex.admin,
+    )
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
 async def count(session: AsyncSession, table: str) -> int:
     return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
 
@@ -81,25 +91,15 @@ async def test_a_merchant_cannot_change_a_listed_product_into_something_else(
     assert last["details"]["product_revision"] == revision
     assert {"classification", "description"} <= set(last["details"]["changed"])
     # The audit trail names the system as actor and the merchant's key as the cause.
-    audit = (
-        await ex.client.get(
-            "/v1/audit-events",
-            params={"resource_type": "listing", "resource_id": listing_id},
-            headers=ex.admin,
-        )
-    ).json()["items"]
-    suspension = next(a for a in audit if a["action"] == "listing.suspend")
+    suspension = next(
+        a for a in await audit_of(ex, "listing", listing_id) if a["action"] == "listing.suspend"
+    )
     assert (suspension["actor_role"], suspension["actor_key_id"]) == ("system", None)
-    product_audit = (
-        await ex.client.get(
-            "/v1/audit-events",
-            params={"resource_type": "product", "resource_id": product_id},
-            headers=ex.admin,
-        )
-    ).json()["items"]
-    update = next(
-        a for a in product_audit if a["details"].get("revision") == revision
-    )  # the merchant's PATCH
+    update = next(  # the merchant's PATCH
+        a
+        for a in await audit_of(ex, "product", product_id)
+        if a["details"].get("revision") == revision
+    )
     assert suspension["details"]["caused_by"] == {
         "key_id": update["actor_key_id"],
         "role": "merchant",
