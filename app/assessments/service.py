@@ -276,13 +276,7 @@ async def run_compliance(
     await _keep(session, who, assessment, {"result": result.result.value})
     failing = [code for code, v in result.venues.items() if v["result"] == "fail"]
     if failing and not self_check:
-        await automatic.suspend_listed(
-            session,
-            who,
-            product.id,
-            f"compliance re-assessment {assessment.id} fails at this venue",
-            failing,
-        )
+        await automatic.compliance_failed(session, who, product.id, assessment.id, failing)
     return assessment
 
 

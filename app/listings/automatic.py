@@ -1,8 +1,17 @@
-"""Steps the system takes on its own: a retired product, or a compliance re-assessment that
-fails at a venue, suspends the product's listed listings there, with an event saying why."""
+"""Steps the system takes on its own: a listing keeps its gates for life, so whatever undoes
+them suspends the product's listed listings at once, with an event saying why.
+
+- a new product revision (`product_changed`, or `product_retired` when the revision retires
+  it): the gates were met by assessments of the revision before;
+- a compliance re-assessment that fails at a venue (`compliance_failed`), there only.
+
+The system takes the step, not the caller whose request set it off: the listing event has
+`actor_role` `system` and no key; the audit event too, and names that caller in its details.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,15 +25,59 @@ from app.listings import repository
 from app.listings.models import ListingEvent
 from app.listings.states import ListingStatus
 
+SYSTEM = "system"  # the actor_role of the steps taken here
+
+PRODUCT_CHANGED = "product_changed"
+PRODUCT_RETIRED = "product_retired"
+COMPLIANCE_FAILED = "compliance_failed"
+
+
+async def product_revised(
+    session: AsyncSession,
+    cause: Principal,
+    product_id: UUID,
+    revision: int,
+    changes: dict[str, Any],
+) -> int:
+    """Every new revision of a product suspends its listed listings; how many."""
+    retired = changes.get("status", [None, None])[1] == "retired"
+    return await suspend_listed(
+        session,
+        cause,
+        product_id,
+        PRODUCT_RETIRED if retired else PRODUCT_CHANGED,
+        {"product_revision": revision, "changed": sorted(changes)},
+    )
+
+
+async def compliance_failed(
+    session: AsyncSession,
+    cause: Principal,
+    product_id: UUID,
+    assessment_id: UUID,
+    venue_codes: list[str],
+) -> int:
+    """A compliance re-assessment failing at `venue_codes` suspends the listings there."""
+    return await suspend_listed(
+        session,
+        cause,
+        product_id,
+        COMPLIANCE_FAILED,
+        {"assessment_id": str(assessment_id)},
+        venue_codes,
+    )
+
 
 async def suspend_listed(
     session: AsyncSession,
-    who: Principal,
+    cause: Principal,
     product_id: UUID,
     reason: str,
+    details: dict[str, Any],
     venue_codes: list[str] | None = None,
 ) -> int:
-    """Suspend the product's listed listings (at `venue_codes`, or everywhere); how many."""
+    """Suspend the product's listed listings (at `venue_codes`, or everywhere) as the system,
+    because of a request made by `cause`; how many."""
     listings = await repository.listed_for(session, product_id, venue_codes)
     for listing in listings:
         listing.status = ListingStatus.suspended.value
@@ -39,18 +92,27 @@ async def suspend_listed(
                 to_status=ListingStatus.suspended.value,
                 reason=reason,
                 automatic=True,
-                actor_key_id=who.key_id,
-                actor_role=who.role.value,
+                actor_key_id=None,
+                actor_role=SYSTEM,
                 request_id=current_request_id(),
+                details=details,
             ),
         )
-        await audit.record(
-            session,
-            who,
+        recorded = audit.event(
+            None,
             "listing.suspend",
             "listing",
             listing.id,
-            {"automatic": True, "reason": reason, "venue_code": listing.venue_code},
+            {
+                "automatic": True,
+                "reason": reason,
+                "venue_code": listing.venue_code,
+                **details,
+                "caused_by": {"key_id": str(cause.key_id), "role": cause.role.value},
+            },
         )
+        recorded.actor_role = SYSTEM
+        session.add(recorded)
+        await session.flush()
         await listing_events.emit(session, listing, "suspend", reason, automatic=True)
     return len(listings)

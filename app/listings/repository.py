@@ -23,7 +23,8 @@ class ListingFilter:
 
 
 def visible_to(who: Principal | None) -> ColumnElement[bool]:
-    """Anonymous callers see listed listings; a merchant also its own; the reading roles all."""
+    """Who sees which listing, the one rule (lists and single reads alike): anonymous callers
+    see listed listings; a merchant also its own; the reading roles all."""
     listed = Listing.status == ListingStatus.listed.value
     if who is not None and who.reads_everything():
         return true()
@@ -32,8 +33,11 @@ def visible_to(who: Principal | None) -> ColumnElement[bool]:
     return listed
 
 
-async def get(session: AsyncSession, listing_id: UUID, for_update: bool = False) -> Listing | None:
-    query = select(Listing).where(Listing.id == listing_id)
+async def get_visible(
+    session: AsyncSession, listing_id: UUID, who: Principal | None, for_update: bool = False
+) -> Listing | None:
+    """The listing if `who` may see it (`visible_to`), locked for a change if asked."""
+    query = select(Listing).where(Listing.id == listing_id, visible_to(who))
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()

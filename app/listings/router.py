@@ -12,11 +12,11 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.deps import Session
 from app.etags import set_etag
-from app.listings import repository, service
+from app.listings import service
 from app.listings.models import Listing
 from app.listings.repository import ListingFilter
 from app.listings.schemas import ListingCreate, ListingEventOut, ListingOut, PriceOut, Transition
-from app.listings.states import Action, ListingStatus, allowed_from
+from app.listings.states import Action, ListingStatus, allowed_for
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.venues.query import VenueFilter
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1/listings", tags=["listings"])
 ListingWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
 
-def listing_out(listing: Listing) -> ListingOut:
+def listing_out(listing: Listing, who: Principal | None) -> ListingOut:
     return ListingOut(
         id=listing.id,
         product_id=listing.product_id,
@@ -44,7 +44,7 @@ def listing_out(listing: Listing) -> ListingOut:
         trial_terms=listing.trial_terms,
         licence=listing.licence,
         listed_at=listing.listed_at,
-        allowed_actions=allowed_from(ListingStatus(listing.status)),
+        allowed_actions=allowed_for(ListingStatus(listing.status), service.caller_of(who, listing)),
         created_at=listing.created_at,
         updated_at=listing.updated_at,
         version=listing.version,
@@ -65,7 +65,7 @@ async def create_listing(
     listing = await service.create(session, who, data)
     set_etag(response, listing.version)
     response.headers["Location"] = f"/v1/listings/{listing.id}"
-    return listing_out(listing)
+    return listing_out(listing, who)
 
 
 @router.get("", response_model=Page[ListingOut], responses=errors(401, 422))
@@ -88,7 +88,9 @@ async def list_listings(
     )
     rows = await service.list_page(session, who, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda item: [str(item.id)])
-    return Page[ListingOut](items=[listing_out(item) for item in items], next_cursor=next_cursor)
+    return Page[ListingOut](
+        items=[listing_out(item, who) for item in items], next_cursor=next_cursor
+    )
 
 
 @router.get("/{listing_id}", response_model=ListingOut, responses=errors(401, 404, 422))
@@ -98,7 +100,7 @@ async def get_listing(
     """One listing, if the caller may see it."""
     listing = await service.get_visible(session, who, listing_id)
     set_etag(response, listing.version)
-    return listing_out(listing)
+    return listing_out(listing, who)
 
 
 @router.get(
@@ -110,12 +112,14 @@ async def list_listing_events(
     who: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[ListingEventOut]:
-    """Every step of the listing, oldest first: who, when, from, to, and why."""
-    await service.get_visible(session, who, listing_id)
-    rows = await repository.events(session, listing_id, id_after(page), page.limit)
+    """Every step of the listing, oldest first: who, when, from, to, and why. Operators,
+    auditors and the listing's merchant read them in full; anyone else who may see the
+    listing gets the steps with `actor_key_id`, `request_id`, `reason` and `details` empty."""
+    rows, in_full = await service.events_page(session, who, listing_id, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda e: [str(e.id)])
+    shown = [ListingEventOut.model_validate(e) for e in items]
     return Page[ListingEventOut](
-        items=[ListingEventOut.model_validate(e) for e in items], next_cursor=next_cursor
+        items=shown if in_full else [e.redacted() for e in shown], next_cursor=next_cursor
     )
 
 
@@ -135,10 +139,10 @@ async def take_step(
     data: Annotated[Transition, Body()] = Transition(),  # noqa: B008 - immutable default
     if_match: Annotated[str | None, Header(description="The listing's ETag.")] = None,
 ) -> ListingOut:
-    """Move the listing: `submit` (merchant or operator) and `approve` (operator) check the
-    listing gates and answer 409 with `missing` naming every unmet one; `reject`, `suspend`
-    and `delist` need a `reason`; an illegal step is 409 naming the current state and the
-    allowed steps."""
+    """Move the listing: `submit` (merchant or operator), `approve` and `resume` (operator)
+    check the listing gates against the product's current revision and answer 409 with
+    `missing` naming every unmet one; `reject`, `suspend` and `delist` need a `reason`; an
+    illegal step is 409 naming the current state and the steps the caller may take."""
     listing = await service.take(session, who, listing_id, action, data.reason, if_match)
     set_etag(response, listing.version)
-    return listing_out(listing)
+    return listing_out(listing, who)

@@ -88,7 +88,10 @@ class ListingOut(BaseModel):
     trial_terms: str | None
     licence: str | None
     listed_at: datetime | None
-    allowed_actions: list[str] = Field(description="The steps this listing may take now.")
+    allowed_actions: list[str] = Field(
+        description="The steps the caller may take on this listing now: an operator every "
+        "step the state allows, the listing's merchant its own (submit, delist), anyone else none."
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -102,12 +105,28 @@ class ListingEventOut(BaseModel):
     action: str
     from_status: ListingStatus | None
     to_status: ListingStatus
-    reason: str | None
-    automatic: bool = Field(
-        description="Taken by the system (a retired product, a failed re-assessment)."
+    reason: str | None = Field(
+        description="Null unless the caller is an operator, an auditor or the listing's merchant."
     )
-    actor_key_id: UUID | None
+    automatic: bool = Field(
+        description="Taken by the system (`actor_role` `system`): a new product revision, a "
+        "retired product, a failed compliance re-assessment."
+    )
+    actor_key_id: UUID | None = Field(
+        description="Null unless the caller is an operator, an auditor or the listing's merchant."
+    )
     actor_role: str | None
-    request_id: str | None
-    details: dict[str, Any]
+    request_id: str | None = Field(
+        description="Null unless the caller is an operator, an auditor or the listing's merchant."
+    )
+    details: dict[str, Any] = Field(
+        description="Empty unless the caller is an operator, an auditor or the listing's merchant."
+    )
     created_at: datetime
+
+    def redacted(self) -> ListingEventOut:
+        """The step alone, for callers who see the listing but not its internals (another
+        merchant, an assessor, …): no key, request, reason or details."""
+        return self.model_copy(
+            update={"actor_key_id": None, "request_id": None, "reason": None, "details": {}}
+        )

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth.models import Role
 from app.auth.principal import Principal
 from app.context import current_request_id
 from app.db import utcnow
@@ -19,7 +20,7 @@ from app.listings import gates, repository
 from app.listings.models import Listing, ListingEvent
 from app.listings.repository import ListingFilter
 from app.listings.schemas import ListingCreate
-from app.listings.states import STEPS, Action, ListingStatus, allowed_from
+from app.listings.states import STEPS, Action, Caller, ListingStatus, allowed_for, may_take
 from app.products import repository as products_repository
 from app.products import service as products
 from app.venues import service as venues
@@ -68,16 +69,37 @@ async def create(session: AsyncSession, who: Principal, data: ListingCreate) -> 
     return listing
 
 
+def caller_of(who: Principal | None, listing: Listing) -> Caller:
+    """The caller as the state machine sees it (app/listings/states.py)."""
+    if who is not None and who.is_operator:
+        return Caller.operator
+    if who is not None and who.owns_merchant(listing.merchant_id):
+        return Caller.owner
+    return Caller.other
+
+
+def sees_internals(who: Principal | None, listing: Listing) -> bool:
+    """Staff (operators, auditors) and the listing's own merchant read its events in full:
+    whose key, which request, and why. Anyone else sees the steps alone."""
+    return who is not None and (
+        who.role in (Role.operator, Role.auditor) or who.owns_merchant(listing.merchant_id)
+    )
+
+
 async def get_visible(session: AsyncSession, who: Principal | None, listing_id: UUID) -> Listing:
-    listing = await repository.get(session, listing_id)
+    listing = await repository.get_visible(session, listing_id, who)
     if listing is None:
         raise NotFound.of(LISTING, listing_id)
-    visible = listing.status == ListingStatus.listed.value or (
-        who is not None and (who.reads_everything() or who.owns_merchant(listing.merchant_id))
-    )
-    if not visible:
-        raise NotFound.of(LISTING, listing_id)
     return listing
+
+
+async def events_page(
+    session: AsyncSession, who: Principal, listing_id: UUID, after: UUID | None, limit: int
+) -> tuple[list[ListingEvent], bool]:
+    """A page of the listing's events, and whether the caller may read them in full."""
+    listing = await get_visible(session, who, listing_id)
+    rows = await repository.events(session, listing_id, after, limit)
+    return rows, sees_internals(who, listing)
 
 
 async def list_page(
@@ -125,13 +147,19 @@ async def take(
     if_match: str | None,
 ) -> Listing:
     """Take one step of the state machine (app/listings/states.py)."""
-    listing = await repository.get(session, listing_id, for_update=True)
-    if listing is None or not (who.reads_everything() or who.owns_merchant(listing.merchant_id)):
+    listing = await repository.get_visible(session, listing_id, who, for_update=True)
+    if listing is None:
         raise NotFound.of(LISTING, listing_id)
     step = STEPS[action]
-    if not (who.is_operator or (step.merchant_may and who.owns_merchant(listing.merchant_id))):
+    caller = caller_of(who, listing)
+    if not may_take(step, caller):
         raise Forbidden(
             Text(
+                f"Only an operator or the listing's merchant may {action.value} it.",
+                f"仅运营方或挂牌所属数商可执行 {action.value}。",
+            )
+            if step.merchant_may
+            else Text(
                 f"Only an operator may {action.value} a listing.",
                 f"仅运营方可执行 {action.value}。",
             )
@@ -139,7 +167,7 @@ async def take(
     check_if_match(if_match, listing.version)
     current = ListingStatus(listing.status)
     if current not in step.leaves:
-        allowed = allowed_from(current)
+        allowed = allowed_for(current, caller)
         raise Conflict(
             Text(
                 f"A {current.value} listing cannot {action.value}; it may: "
@@ -157,7 +185,9 @@ async def take(
         )
     details: dict[str, object] = {}
     if step.checks_gates:
-        product = await products_repository.get(session, listing.product_id)
+        # Share-locked: a revision made while this step commits waits for it, then finds the
+        # listing listed and suspends it; a revision made before is the one checked here.
+        product = await products_repository.get_unchanging(session, listing.product_id)
         assert product is not None
         venue = await venues.get(session, listing.venue_code)
         missing = await gates.unmet(session, product, venue)

@@ -184,6 +184,18 @@ async def get(session: AsyncSession, product_id: UUID) -> Product | None:
     return await session.get(Product, product_id)
 
 
+async def get_unchanging(session: AsyncSession, product_id: UUID) -> Product | None:
+    """The product as committed now, its row share-locked: no new revision can be made
+    until this transaction ends (a decision taken on this revision stays true at commit)."""
+    query = (
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def get_visible(
     session: AsyncSession, product_id: UUID, who: Principal | None
 ) -> Product | None:

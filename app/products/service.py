@@ -64,6 +64,10 @@ def _index(product: Product) -> None:
 async def _record_revision(
     session: AsyncSession, who: Principal, product: Product, changes: dict[str, Any]
 ) -> None:
+    """Keep the product's new revision; every revision is made through here, so here too the
+    product's listed listings are suspended: their gates were met by the revision before
+    (app/listings/automatic.py). `product.revision` is the ORM's version counter: any other
+    write to the row would make a revision that skips both, so none may exist."""
     await repository.add_revision(
         session,
         ProductRevision(
@@ -76,6 +80,7 @@ async def _record_revision(
             request_id=current_request_id(),
         ),
     )
+    await automatic.product_revised(session, who, product.id, product.revision, changes)
 
 
 async def create(session: AsyncSession, who: Principal, data: ProductCreate) -> Product:
@@ -224,8 +229,6 @@ async def update(
             "status": product.status,
         },
     )
-    if changes.get("status", [None, None])[1] == ProductStatus.retired.value:
-        await automatic.suspend_listed(session, who, product.id, "the product was retired")
     return product
 
 

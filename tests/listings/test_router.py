@@ -342,7 +342,8 @@ async def test_retiring_or_failing_suspends_automatically(ex: Exchange) -> None:
     last = (await ex.client.get(f"/v1/listings/{retired_listing}/events", headers=ex.owner)).json()[
         "items"
     ][-1]
-    assert last["automatic"] is True and "retired" in last["reason"]
+    assert last["automatic"] is True and last["reason"] == "product_retired"
+    assert last["actor_role"] == "system" and last["actor_key_id"] is None
 
     failing_product = await ex.product()
     failing_listing = await listed(failing_product)
@@ -355,6 +356,15 @@ async def test_retiring_or_failing_suspends_automatically(ex: Exchange) -> None:
     assert (await ex.client.get(f"/v1/listings/{failing_listing}", headers=ex.owner)).json()[
         "status"
     ] == "suspended"
+    last = (await ex.client.get(f"/v1/listings/{failing_listing}/events", headers=ex.owner)).json()[
+        "items"
+    ][-1]
+    assert (last["automatic"], last["reason"], last["actor_role"]) == (
+        True,
+        "compliance_failed",
+        "system",
+    )
+    assert last["details"]["assessment_id"]
 
 
 async def test_stats_overview(ex: Exchange) -> None:
@@ -371,16 +381,17 @@ async def test_stats_overview(ex: Exchange) -> None:
 
 
 # Who may take each step, from the state that allows it: operator, the product's merchant,
-# another merchant, an assessor, an auditor, and no key at all.
+# another merchant, an assessor, an auditor, and no key at all. Another merchant gets 404
+# where it may not see the listing and 403 where it may (a listed listing is public).
 ROLES = ("operator", "owner", "stranger", "assessor", "auditor", "anonymous")
 ROLE_MATRIX = {
     # action:   (from state,  statuses in the order of ROLES)
     "submit":   ("draft",     (200, 200, 404, 403, 403, 401)),
     "approve":  ("submitted", (200, 403, 404, 403, 403, 401)),
     "reject":   ("submitted", (200, 403, 404, 403, 403, 401)),
-    "suspend":  ("listed",    (200, 403, 404, 403, 403, 401)),
+    "suspend":  ("listed",    (200, 403, 403, 403, 403, 401)),
     "resume":   ("suspended", (200, 403, 404, 403, 403, 401)),
-    "delist":   ("listed",    (200, 200, 404, 403, 403, 401)),
+    "delist":   ("listed",    (200, 200, 403, 403, 403, 401)),
 }  # fmt: skip
 PATH_TO = {
     "draft": [],
