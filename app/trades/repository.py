@@ -89,9 +89,12 @@ LEFT JOIN LATERAL (SELECT request_hash, response_status, response_body FROM idem
                    WHERE api_key_id = COALESCE(a.key_id, k.id) AND key = a.key LIMIT 1) AS i
        ON true
 LEFT JOIN LATERAL (SELECT venue_code, status, merchant_id, product_id FROM listing
-                   WHERE id = a.listing_id LIMIT 1) AS l ON true
+                   WHERE id = a.listing_id LIMIT 1 FOR SHARE) AS l ON true
 ORDER BY a.n
 """
+# FOR SHARE: the listing stays as read until the batch commits. A suspension (a product
+# change, a failed re-assessment, an operator) that commits first is the state read; one
+# that comes later waits for the trades checked against `listed` to be recorded.
 # Each lookup is a LATERAL … LIMIT 1 (the keys are unique anyway) so that it stays one index
 # probe per trade: as a plain join, the planner may hash a whole table (idempotency records
 # only grow) for a batch of a few trades.

@@ -232,3 +232,39 @@ async def test_a_revision_made_while_approve_runs_is_the_one_checked(
     refused = await approving
     assert refused.status_code == 409 and refused.json()["missing"] == OLD_REVISION
     assert await status_of(ex, listing_id) == "submitted"
+
+
+async def test_a_suspension_in_flight_is_seen_by_a_trade_on_the_listing(
+    ex: Exchange, app: FastAPI
+) -> None:
+    """A suspension in flight (the listing's row locked by the UPDATE that suspends it)
+    while an operator records an on-venue trade on it: the trade waits and is refused, not
+    recorded against the `listed` it read a moment before."""
+    listing_id = await listed(ex, await ex.product())
+    buyer = await make_merchant(ex.session)
+    trade = {
+        "venue_code": "HZDEX",
+        "on_venue": True,
+        "listing_id": listing_id,
+        "seller_merchant_id": str(ex.merchant.id),
+        "buyer_merchant_id": str(buyer.id),
+        "amount": "12345.67",
+        "contract_digest": hashlib.sha256(b"contract").hexdigest(),
+        "occurred_at": (utcnow() - timedelta(hours=1)).isoformat(),
+    }
+    async with app.state.engine.connect() as blocker:
+        raw = await driver_of(blocker)
+        async with raw.transaction():
+            await raw.execute("UPDATE listing SET status = 'suspended' WHERE id = $1", listing_id)
+            recording = asyncio.create_task(
+                ex.client.post(
+                    "/v1/transactions",
+                    json=trade,
+                    headers={**ex.admin, "Idempotency-Key": "racing-the-suspension"},
+                )
+            )
+            await waiting_for_locks(raw, 1)
+    refused = await recording
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["current_status"] == "suspended"
+    assert await count(ex.session, "trade") == 0
