@@ -47,8 +47,7 @@ async def create_webhook(
     only in this answer. A URL whose host resolves to any address that is not public
     (loopback, private, carrier-grade NAT, link-local, cloud metadata, multicast, reserved,
     or an IPv6 form carrying one) is 422, naming the address; loopback, private and
-    carrier-grade NAT ones are
-    admitted with `SHUSHANG_WEBHOOKS_ALLOW_PRIVATE_URLS=true`."""
+    carrier-grade NAT ones are admitted with `SHUSHANG_WEBHOOKS_ALLOW_PRIVATE_URLS=true`."""
     subscription = await service.create(session, who, data, settings)
     set_etag(response, subscription.version)
     response.headers["Location"] = f"/v1/webhooks/{subscription.id}"
