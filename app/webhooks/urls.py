@@ -156,18 +156,18 @@ async def resolve(url: str, allow_private: bool, resolver: Resolver = system_res
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise UnsafeUrl("is not a valid URL") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
         raise UnsafeUrl("must be an http or https URL with a host")
     if parsed.userinfo:
         raise UnsafeUrl("must not carry credentials")
     host = parsed.raw_host.decode("ascii")  # IDNA-encoded, as DNS knows it
-    literal = _literal(parsed.host)
+    literal = _literal(host)
     if literal is not None:
         found: Sequence[str] = [literal]
     else:
         try:
             found = await resolver(host)
-        except (OSError, TimeoutError, UnicodeError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # UnicodeError too: bad labels
             raise UnsafeUrl(f"its host {host} does not resolve") from exc
     addresses = tuple(dict.fromkeys(found))  # in the resolver's order, once each
     if not addresses:
