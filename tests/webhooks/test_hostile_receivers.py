@@ -102,6 +102,7 @@ async def test_every_address_that_is_not_public_is_refused(
         ("http://[::7f00:1]/h", "::7f00:1 (tunnel or translation prefix)"),  # IPv4-compatible
         ("http://[2001:db8::1]/h", "2001:db8::1 (documentation)"),
         ("http://2130706433/h", "127.0.0.1 (loopback)"),  # 127.0.0.1 written as one number
+        ("http://xn--/h", "its host xn-- does not resolve"),  # a malformed IDNA label
     ):
         refused = await client.post(
             "/v1/webhooks", json={"url": url, "event_types": ["*"]}, headers=admin
