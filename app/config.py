@@ -74,9 +74,14 @@ class Settings(BaseSettings):
         default=90, ge=1, le=365, description="Renewal opens this many days before valid_until."
     )
     webhooks_allow_private_urls: bool = Field(
-        default=False, description="Allow webhook URLs on private, loopback or link-local hosts."
+        default=False,
+        description="Allow webhook URLs on loopback and private-network hosts (tests, intranets).",
     )
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Deadline of a whole delivery: resolving, connecting, sending, the answer.",
+    )
     webhook_retry_base_seconds: float = Field(
         default=5.0, gt=0, description="First retry delay; doubles per attempt (jittered)."
     )

@@ -44,8 +44,10 @@ async def create_webhook(
     data: WebhookCreate, session: Session, who: Owner, settings: AppSettings, response: Response
 ) -> WebhookCreated:
     """Subscribe a URL to event types (`["*"]`: all). The `secret` (`whsec_…`) is shown
-    only in this answer. URLs that resolve to private, loopback or link-local addresses
-    are 422 (unless `SHUSHANG_WEBHOOKS_ALLOW_PRIVATE_URLS=true`)."""
+    only in this answer. A URL whose host resolves to any address that is not public
+    (loopback, private, carrier-grade NAT, link-local, cloud metadata, multicast, reserved,
+    or an IPv6 form carrying one) is 422, naming the address; loopback, private and
+    carrier-grade NAT ones are admitted with `SHUSHANG_WEBHOOKS_ALLOW_PRIVATE_URLS=true`."""
     subscription = await service.create(session, who, data, settings)
     set_etag(response, subscription.version)
     response.headers["Location"] = f"/v1/webhooks/{subscription.id}"
