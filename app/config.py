@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the API (comma-separated, exact, e.g. "
         "`https://portal.hzdex.example`); empty: no CORS headers at all.",
     )
+    public_max_age_seconds: int = Field(
+        default=30, ge=0, description="Cache-Control max-age of reads without a key."
+    )
+    venues_max_age_seconds: int = Field(
+        default=300, ge=0, description="Cache-Control max-age of venue reads without a key."
+    )
     metrics_public: bool = Field(
         default=False, description="Serve /metrics without a key (else operator or auditor)."
     )

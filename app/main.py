@@ -26,6 +26,7 @@ from app.cors import Cors
 from app.db import create_engine, create_sessionmaker
 from app.deps import known_query_parameters
 from app.docs import add_docs
+from app.etags import ConditionalRequests
 from app.events.router import router as events_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
@@ -144,6 +145,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.add_middleware(
         AddressRateLimitMiddleware,
         limits=AddressLimits.per_minute(settings.anonymous_rate_limit_per_minute),
+    )
+    app.add_middleware(
+        ConditionalRequests,
+        public_max_age=settings.public_max_age_seconds,
+        venues_max_age=settings.venues_max_age_seconds,
     )
     app.add_middleware(HeadMiddleware)
     if settings.cors_origins:

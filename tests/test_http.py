@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import Role
 from app.config import Settings
 from app.main import create_app
-from tests.factories import auth, make_key, merchant_body
+from tests.factories import auth, make_key, merchant_body, product_body
 
 PORTAL = "https://portal.hzdex.example"
 
@@ -222,3 +222,69 @@ async def test_venue_code_filters_every_list_and_venue_is_its_alias(
     spec = (await client.get("/openapi.json")).json()
     params = spec["paths"]["/v1/transactions"]["get"]["parameters"]
     assert next(p for p in params if p["name"] == "venue").get("deprecated") is True
+
+
+async def test_conditional_gets_answer_304_and_caching_is_per_audience(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    made = await client.post("/v1/merchants", json=merchant_body(), headers=admin)
+    merchant_id = made.json()["id"]
+    product = await client.post(
+        "/v1/products",
+        json={**product_body(), "merchant_id": merchant_id},
+        headers=admin,
+    )
+    for path, headers in (
+        (f"/v1/products/{product.json()['id']}", admin),
+        (f"/v1/merchants/{merchant_id}", admin),
+        ("/v1/venues/HZDEX", {}),
+        ("/v1/venues", {}),
+        ("/v1/listings", {}),
+    ):
+        first = await client.get(path, headers=headers)
+        assert first.status_code == 200, path
+        etag = first.headers["etag"]
+        assert etag.startswith('"') and not etag.startswith("W/"), path  # strong
+        again = await client.get(path, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304, path
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        assert "content-type" not in again.headers
+        other = await client.get(path, headers={**headers, "If-None-Match": '"other", ' + etag})
+        assert other.status_code == 304
+        assert (
+            await client.get(path, headers={**headers, "If-None-Match": '"x"'})
+        ).status_code == 200
+        assert "Authorization" in first.headers["vary"]
+        if headers:
+            assert first.headers["cache-control"] == "private, no-cache"
+        elif path.startswith("/v1/venues"):
+            assert first.headers["cache-control"] == "public, max-age=300"
+        else:
+            assert first.headers["cache-control"] == "public, max-age=30"
+    # HEAD is conditional too.
+    venue = await client.get("/v1/venues/HZDEX")
+    head = await client.head("/v1/venues/HZDEX", headers={"If-None-Match": venue.headers["etag"]})
+    assert head.status_code == 304
+
+
+async def test_the_etag_changes_with_what_the_caller_reads_and_if_match_takes_it(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    made = await client.post("/v1/merchants", json=merchant_body(), headers=admin)
+    url = f"/v1/merchants/{made.json()['id']}"
+    read = await client.get(url, headers=admin)
+    etag = read.headers["etag"]
+    # The ETag of a GET is accepted by If-Match (it names the version read) …
+    changed = await client.patch(
+        url, json={"description": "杭州数商"}, headers={**admin, "If-Match": etag}
+    )
+    assert changed.status_code == 200, changed.text
+    # … and a GET after the change is no longer "not modified".
+    after = await client.get(url, headers={**admin, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.headers["etag"] != etag
+    stale = await client.patch(url, json={"description": "x"}, headers={**admin, "If-Match": etag})
+    assert stale.status_code == 412
