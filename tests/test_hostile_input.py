@@ -163,3 +163,48 @@ async def test_names_refuse_bidi_overrides_and_zero_width_characters(
     assert merchant.status_code == 422, merchant.text
     product = await _product_answer(client, session, name=name)
     assert product.status_code == 422, product.text
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "1989-12-31T23:59:59+08:00",
+        "2999-01-01T00:00:00+08:00",
+        "2026-11-01T10:00:00",  # no offset
+    ],
+)
+async def test_trade_dates_are_bounded(
+    client: httpx.AsyncClient, session: AsyncSession, occurred_at: str
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    seller = await make_merchant(session)
+    buyer = await make_merchant(session)
+    trade = {
+        "venue_code": "OTC",
+        "seller_merchant_id": str(seller.id),
+        "buyer_merchant_id": str(buyer.id),
+        "amount": "10.00",
+        "on_venue": False,
+        "contract_digest": "a" * 64,
+        "occurred_at": occurred_at,
+    }
+    answer = await client.post(
+        "/v1/transactions", json=trade, headers={**admin, "Idempotency-Key": occurred_at}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"] == ["body", "occurred_at"]
+    ok = await client.post(
+        "/v1/transactions",
+        json={**trade, "occurred_at": "1990-01-01T00:00:00+08:00"},
+        headers={**admin, "Idempotency-Key": "earliest-" + occurred_at},
+    )
+    assert ok.status_code == 201, ok.text
+    made = ok.json()["id"]
+    event = await client.post(
+        f"/v1/transactions/{made}/events",
+        json={"type": "delivered", "occurred_at": occurred_at},
+        headers=admin,
+    )
+    assert event.status_code == 422, event.text

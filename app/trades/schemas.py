@@ -8,11 +8,25 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+)
 
+from app.clock import plausible_occurrence
 from app.money import Amount, cents
 
 MAX_AMOUNT = Decimal(10) ** 12
+Occurrence = Annotated[
+    AwareDatetime,
+    AfterValidator(plausible_occurrence),
+    Field(description="With an offset; from 1990-01-01 to one day after now."),
+]
 
 
 class EventType(StrEnum):
@@ -39,7 +53,7 @@ class TradeCreate(BaseModel):
     contract_digest: Annotated[
         str, Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the signed contract.")
     ]
-    occurred_at: AwareDatetime
+    occurred_at: Occurrence
 
     @field_validator("amount")
     @classmethod
@@ -53,7 +67,7 @@ class TradeEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: EventType
-    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    occurred_at: Occurrence | None = Field(default=None, description="Default: now.")
     note: Annotated[str | None, Field(max_length=2000)] = None
 
 
