@@ -26,7 +26,18 @@ COLUMNS = [
     "occurred_at", "leaf_index", "created_at", "reported_by_merchant_id", "confirmed",
 ]  # fmt: skip
 _QUEUED_CHUNKS = 16
-_ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+# RFC 3339 in the session's time zone, which the export sets to Asia/Shanghai: `TZH:TZM` is
+# the offset in force on the day (+08:00, or +09:00 in the summers of 1986-1991).
+_RFC3339 = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
+EXPORT_TIME_ZONE = "Asia/Shanghai"
+# A cell a spreadsheet would read as a formula (OWASP, CSV injection): =, +, -, @, TAB, CR.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: Any) -> Any:
+    """The text of a cell, with a `'` before it when it would start a formula."""
+    text = cast(cell, String)
+    return case((func.left(text, 1).in_(_FORMULA_STARTS), literal("'") + text), else_=text)
 
 
 def _column(name: str) -> Any:
@@ -36,12 +47,17 @@ def _column(name: str) -> Any:
     if isinstance(column.type, Boolean):
         return case((column, literal("true")), else_=literal("false")).label(name)
     if name in ("occurred_at", "created_at"):
-        return func.to_char(func.timezone("UTC", column), _ISO_UTC).label(name)
+        return func.to_char(column, _RFC3339).label(name)
+    if name in ("quantity", "term"):  # what a merchant typed: never a live formula
+        return _inert(column).label(name)
     return cast(column, String).label(name) if name.endswith("_id") or name == "id" else column
 
 
 def _sql(query: Select[Any]) -> tuple[str, list[Any]]:
-    compiled = query.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+    compiled = query.compile(
+        dialect=asyncpg_dialect(),  # type: ignore[no-untyped-call]
+        compile_kwargs={"render_postcompile": True},  # IN (…) as plain parameters
+    )
     params = [compiled.params[name] for name in (compiled.positiontup or [])]
     return str(compiled), params
 
@@ -66,9 +82,11 @@ async def csv_lines(
                 connection = await (await session.connection()).get_raw_connection()
                 driver = connection.driver_connection
                 assert driver is not None
-                await driver.copy_from_query(
-                    sql, *params, output=chunks.put, format="csv", header=True
-                )
+                async with driver.transaction():
+                    await driver.execute(f"SET LOCAL TIME ZONE '{EXPORT_TIME_ZONE}'")
+                    await driver.copy_from_query(
+                        sql, *params, output=chunks.put, format="csv", header=True
+                    )
         finally:
             await chunks.put(None)
 

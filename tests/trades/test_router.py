@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import hashlib
+import io
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -316,6 +318,37 @@ async def test_export_streams_csv_with_bom(parties: Parties, session: AsyncSessi
     nothing = await parties.client.get("/v1/transactions/export", headers=stranger)
     assert len(nothing.content.decode("utf-8-sig").splitlines()) == 1
     assert (await parties.client.get("/v1/transactions/export")).status_code == 401
+
+
+async def test_export_cells_are_never_formulas_and_times_are_shanghai(
+    parties: Parties,
+) -> None:
+    """A merchant's `term` of `=HYPERLINK(…)` reached the auditor's spreadsheet as a live
+    formula (OWASP CSV injection); timestamps were UTC."""
+    typed = ['=HYPERLINK("http://evil.example","点我")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    for n, term in enumerate(typed):
+        made = await parties.record(
+            headers=parties.seller_key,
+            term=term,
+            quantity=term,
+            occurred_at="1991-07-01T12:00:00+09:00" if n == 0 else "2026-11-20T10:00:00+08:00",
+        )
+        assert made.status_code == 201, made.text
+    await parties.record(term="12 个月", quantity="正常=文本")
+    response = await parties.client.get("/v1/transactions/export", headers=parties.auditor)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == len(typed) + 1
+    for row in rows:
+        for cell in (row["term"], row["quantity"]):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert sorted(r["term"] for r in rows if r["term"].startswith("'")) == sorted(
+        "'" + t for t in typed
+    )
+    assert {r["quantity"] for r in rows} >= {"正常=文本"}
+    occurred = sorted(r["occurred_at"] for r in rows)
+    assert occurred[0] == "1991-07-01T12:00:00.000000+09:00"  # summer time then
+    assert occurred[-1] == "2026-11-20T10:00:00.000000+08:00"
+    assert all(r["created_at"].endswith("+08:00") for r in rows)
 
 
 async def test_turnover_in_the_overview(parties: Parties) -> None:
