@@ -21,6 +21,22 @@ def cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
+async def off_venue_trade(session: AsyncSession, **fields: str) -> dict[str, Any]:
+    """A trade body between two new merchants, with `fields` in place of the defaults."""
+    seller = await make_merchant(session)
+    buyer = await make_merchant(session)
+    return {
+        "venue_code": "OTC",
+        "seller_merchant_id": str(seller.id),
+        "buyer_merchant_id": str(buyer.id),
+        "amount": "10.00",
+        "on_venue": False,
+        "contract_digest": "a" * 64,
+        "occurred_at": "2026-11-01T10:00:00+08:00",
+        **fields,
+    }
+
+
 def raw_cursor(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -118,17 +134,7 @@ async def test_money_takes_ascii_digits_only(
     client: httpx.AsyncClient, session: AsyncSession, amount: str
 ) -> None:
     admin = auth(await make_key(session, Role.operator))
-    seller = await make_merchant(session)
-    buyer = await make_merchant(session)
-    trade = {
-        "venue_code": "OTC",
-        "seller_merchant_id": str(seller.id),
-        "buyer_merchant_id": str(buyer.id),
-        "amount": amount,
-        "on_venue": False,
-        "contract_digest": "a" * 64,
-        "occurred_at": "2026-11-01T10:00:00+08:00",
-    }
+    trade = await off_venue_trade(session, amount=amount)
     answer = await client.post(
         "/v1/transactions", json=trade, headers={**admin, "Idempotency-Key": amount.encode().hex()}
     )
@@ -179,17 +185,7 @@ async def test_trade_dates_are_bounded(
     client: httpx.AsyncClient, session: AsyncSession, occurred_at: str
 ) -> None:
     admin = auth(await make_key(session, Role.operator))
-    seller = await make_merchant(session)
-    buyer = await make_merchant(session)
-    trade = {
-        "venue_code": "OTC",
-        "seller_merchant_id": str(seller.id),
-        "buyer_merchant_id": str(buyer.id),
-        "amount": "10.00",
-        "on_venue": False,
-        "contract_digest": "a" * 64,
-        "occurred_at": occurred_at,
-    }
+    trade = await off_venue_trade(session, occurred_at=occurred_at)
     answer = await client.post(
         "/v1/transactions", json=trade, headers={**admin, "Idempotency-Key": occurred_at}
     )

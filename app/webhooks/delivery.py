@@ -35,8 +35,8 @@ from standardwebhooks.webhooks import Webhook
 
 from app.config import Settings
 from app.db import unit_of_work, utcnow
-from app.events import service as events
 from app.events.models import Event
+from app.webhooks import service as subscriptions
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from app.webhooks.sender import Answer, Sender
 
@@ -256,23 +256,10 @@ async def deliver_due(
 
 
 async def _disable(session: AsyncSession, subscription: WebhookSubscription, error: str) -> None:
-    subscription.enabled = False
-    subscription.disabled_reason = (
-        f"{subscription.consecutive_failures} consecutive failed attempts; last: {error}"
-    )[:500]
-    subscription.updated_at = utcnow()
-    await session.flush()
-    await events.emit(
+    await subscriptions.disable(
         session,
-        "webhook.disabled",
-        "webhook",
-        subscription.id,
-        [subscription.merchant_id],
-        {
-            "webhook_id": str(subscription.id),
-            "url": subscription.url,
-            "reason": subscription.disabled_reason,
-        },
+        subscription,
+        f"{subscription.consecutive_failures} consecutive failed attempts; last: {error}",
     )
     logger.warning("webhook disabled", extra={"webhook_id": str(subscription.id)})
 

@@ -122,23 +122,32 @@ async def stop_created_by(session: AsyncSession, who: Principal, key_id: UUID) -
     ).scalars()
     stopped = 0
     for subscription in subscriptions:
-        subscription.enabled = False
-        subscription.disabled_reason = KEY_REVOKED
-        subscription.updated_at = utcnow()
-        stopped += 1
-        await session.flush()
+        await disable(session, subscription, KEY_REVOKED)
         await audit.record(
             session, who, "webhook.disable", "webhook", subscription.id, {"reason": KEY_REVOKED}
         )
-        await events.emit(
-            session,
-            "webhook.disabled",
-            "webhook",
-            subscription.id,
-            [subscription.merchant_id],
-            {"webhook_id": str(subscription.id), "url": subscription.url, "reason": KEY_REVOKED},
-        )
+        stopped += 1
     return stopped
+
+
+async def disable(session: AsyncSession, subscription: WebhookSubscription, reason: str) -> None:
+    """Stop sending to a subscription, saying why, with the `webhook.disabled` event."""
+    subscription.enabled = False
+    subscription.disabled_reason = reason[:500]
+    subscription.updated_at = utcnow()
+    await session.flush()
+    await events.emit(
+        session,
+        "webhook.disabled",
+        "webhook",
+        subscription.id,
+        [subscription.merchant_id],
+        {
+            "webhook_id": str(subscription.id),
+            "url": subscription.url,
+            "reason": subscription.disabled_reason,
+        },
+    )
 
 
 async def _creator_revoked(session: AsyncSession, subscription: WebhookSubscription) -> bool:
