@@ -69,7 +69,7 @@ async def upload_sample(
         request.headers.get("content-type"),
         request.headers.get("content-length"),
         request.stream(),
-        settings.upload_max_bytes,
+        settings,
     )
     response.headers["Location"] = f"/v1/products/{product_id}/samples/{sample.id}"
     return SampleOut.model_validate(sample)

@@ -10,12 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.config import Settings
 from app.errors import NotFound, ValidationFailed
 from app.i18n import Text
 from app.products import service as products
 from app.samples import repository
 from app.samples.models import Sample
-from app.samples.profile import MalformedSample, SampleProfile, profile_file
+from app.samples.profile import (
+    MalformedSample,
+    ProfileLimits,
+    ProfileTooCostly,
+    SampleProfile,
+    profile_file,
+)
 from app.samples.upload import ReceivedFile, receive_file
 
 SAMPLE = Text("sample", "样本")
@@ -34,6 +41,13 @@ def _columns(profile: SampleProfile) -> list[dict[str, object]]:
     ]
 
 
+def profile_limits(settings: Settings) -> ProfileLimits:
+    return ProfileLimits(
+        max_columns=settings.sample_max_columns,
+        max_cpu_seconds=settings.sample_profile_max_seconds,
+    )
+
+
 async def upload(
     session: AsyncSession,
     who: Principal,
@@ -41,31 +55,50 @@ async def upload(
     content_type: str | None,
     content_length: str | None,
     body: AsyncIterator[bytes],
-    limit: int,
+    settings: Settings,
 ) -> Sample:
     product = await products.get_for_change(session, who, product_id)
     revision = product.revision
     # Nothing is written yet: give the connection back while the client sends the file.
     await session.rollback()
-    received = await receive_file(content_type, content_length, body, limit)
+    received = await receive_file(content_type, content_length, body, settings.upload_max_bytes)
     try:
-        return await store(session, who, product_id, revision, received)
+        return await store(session, who, product_id, revision, received, profile_limits(settings))
     finally:
         received.path.unlink(missing_ok=True)
 
 
 async def store(
-    session: AsyncSession, who: Principal, product_id: UUID, revision: int, received: ReceivedFile
+    session: AsyncSession,
+    who: Principal,
+    product_id: UUID,
+    revision: int,
+    received: ReceivedFile,
+    limits: ProfileLimits | None = None,
 ) -> Sample:
-    """Profile a received file (in a worker thread) and keep it with its profile."""
+    """Profile a received file (in a worker thread, holding no database connection, within
+    its CPU budget) and keep it with its profile."""
     try:
         profile = await anyio.to_thread.run_sync(
-            profile_file, received.path, received.filename, received.media_type
+            profile_file, received.path, received.filename, received.media_type, limits
         )
     except MalformedSample as exc:
         raise ValidationFailed(
             Text(f"Line {exc.line}: {exc.reason}.", f"第 {exc.line} 行:{exc.reason_zh}。"),
             errors=[{"loc": ["body", "file"], "msg": f"line {exc.line}: {exc.reason}"}],
+        ) from exc
+    except ProfileTooCostly as exc:
+        reason = (
+            f"profiling the sample took more than {exc.seconds:g} s of CPU, the most one "
+            "upload may use; send a smaller or simpler sample"
+        )
+        raise ValidationFailed(
+            Text(
+                f"The file: {reason}.",
+                f"文件:分析样本耗用的 CPU 时间超过单次上传上限 {exc.seconds:g} 秒;"
+                "请上传更小或更简单的样本。",
+            ),
+            errors=[{"loc": ["body", "file"], "msg": reason}],
         ) from exc
     sample = Sample(
         product_id=product_id,
