@@ -63,13 +63,7 @@ async def upload_sample(
     (413 beyond). Answers with its row count, columns, inferred types, null counts and the
     SHA-256 of the bytes received; a malformed line is a 422 naming it."""
     sample = await service.upload(
-        session,
-        who,
-        product_id,
-        request.headers.get("content-type"),
-        request.headers.get("content-length"),
-        request.stream(),
-        settings,
+        session, who, product_id, request.headers.get("content-type"), request.stream(), settings
     )
     response.headers["Location"] = f"/v1/products/{product_id}/samples/{sample.id}"
     return SampleOut.model_validate(sample)

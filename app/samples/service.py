@@ -53,7 +53,6 @@ async def upload(
     who: Principal,
     product_id: UUID,
     content_type: str | None,
-    content_length: str | None,
     body: AsyncIterator[bytes],
     settings: Settings,
 ) -> Sample:
@@ -61,7 +60,7 @@ async def upload(
     revision = product.revision
     # Nothing is written yet: give the connection back while the client sends the file.
     await session.rollback()
-    received = await receive_file(content_type, content_length, body, settings.upload_max_bytes)
+    received = await receive_file(content_type, body, settings.upload_max_bytes)
     try:
         return await store(session, who, product_id, revision, received, profile_limits(settings))
     finally:
