@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     sample_profile_max_seconds: float = Field(
         default=60.0, gt=0, description="CPU time profiling one upload may take (422 beyond)."
     )
+    response_send_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait for a client to take the next part of a streamed download.",
+    )
     request_body_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest wait for the next part of a request body."
     )

@@ -24,6 +24,7 @@ from app.samples.profile import (
     profile_file,
 )
 from app.samples.upload import ReceivedFile, receive_file
+from app.streaming import in_short_transactions
 
 SAMPLE = Text("sample", "样本")
 
@@ -144,10 +145,13 @@ async def get(session: AsyncSession, who: Principal, product_id: UUID, sample_id
     return sample
 
 
-async def content(
-    factory: async_sessionmaker[AsyncSession], sample_id: UUID
-) -> AsyncIterator[bytes]:
-    """The stored bytes, streamed on a session of its own (the response outlives the request's)."""
-    async with factory() as session:
-        async for chunk in repository.content(session, sample_id):
-            yield chunk
+def content(factory: async_sessionmaker[AsyncSession], sample_id: UUID) -> AsyncIterator[bytes]:
+    """The stored bytes, a chunk at a time, each read in a transaction of its own: the
+    response outlives the request's session, and a client that reads slowly holds no
+    connection while it does."""
+
+    async def read(session: AsyncSession, seq: int) -> tuple[bytes, int] | None:
+        data = await repository.chunk(session, sample_id, seq)
+        return None if data is None else (data, seq + 1)
+
+    return in_short_transactions(factory, read, 0)
