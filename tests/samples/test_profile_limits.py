@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
 import os
 import tracemalloc
@@ -105,7 +106,7 @@ def test_missing_keys_are_nulls() -> None:
     the end, and come out as they did when every row visited every known column."""
     lines = [json.dumps({f"k{i}": i for i in range(50)}), *["{}"] * 5000, '{"k0": null}']
     rows, columns = profile._profile_jsonl(
-        iter(line + "\n" for line in lines),  # type: ignore[arg-type]
+        io.StringIO("".join(line + "\n" for line in lines)),
         profile.ProfileLimits(),
         profile._Budget(60),
         size=0,
@@ -119,6 +120,7 @@ def test_missing_keys_are_nulls() -> None:
     [
         (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "JSON nested too deeply"),
         (b'{"' + b"k" * 300 + b'": 1}\n', "a column name of 300 characters"),
+        (b'{"a": "' + b"x" * (1 << 20) + b'"}\n', "a line longer than 1048576 characters"),
     ],
 )
 async def test_hostile_json_lines_are_422_not_500(
