@@ -38,6 +38,21 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.json
     log_level: str = "INFO"
     upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    # 1 000 columns is what samples were always held to: profiling is linear in the cells,
+    # so the cap bounds the size of a profile (about 150 bytes a column), not its time.
+    sample_max_columns: int = Field(
+        default=1000, ge=1, description="Most columns or JSON keys a sample may have (422)."
+    )
+    # Profiling a 50 MB sample takes under 10 s of CPU on two slow cores; this is a
+    # backstop several times that, not the expected cost.
+    sample_profile_max_seconds: float = Field(
+        default=60.0, gt=0, description="CPU time profiling one upload may take (422 beyond)."
+    )
+    response_send_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait for a client to take the next part of a streamed download.",
+    )
     request_body_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest wait for the next part of a request body."
     )

@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         BodyLimitMiddleware,
         max_bytes=settings.json_max_bytes,
         body_timeout_seconds=settings.request_body_timeout_seconds,
+        upload_max_bytes=settings.upload_max_bytes,
     )
     app.add_middleware(
         AddressRateLimitMiddleware,

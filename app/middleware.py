@@ -28,6 +28,7 @@ from app.errors import (
 )
 from app.i18n import Text
 from app.ops.metrics import LATENCY, REQUESTS
+from app.samples.upload import ENVELOPE_BYTES, UPLOAD_PATH
 
 access_log = logging.getLogger("shushang.access")
 error_log = logging.getLogger("shushang.errors")
@@ -179,27 +180,36 @@ class BodyLimitMiddleware:
 
     Every body, uploads included, must keep arriving: a wait of more than
     `body_timeout_seconds` for its next part is answered 408 (a slow client holds no worker
-    and no connection for long). Bodies other than uploads (multipart, capped by
-    `upload_max_bytes` as they stream) are held to `max_bytes`: 413 from the
-    Content-Length, or at the first byte past the limit of a body sent without one. Either
+    and no connection for long). Every body is capped as a whole: an upload (multipart, to
+    the upload route) at `upload_max_bytes` plus `ENVELOPE_BYTES` for its other parts and
+    boundaries (the file part alone is capped at `upload_max_bytes` as it streams), any
+    other body at `max_bytes`: 413 from the Content-Length, or at the first byte past the
+    limit of a body sent without one, counted as it passes (nothing is buffered). Either
     way the app then sees the client leave, and what it answers goes nowhere.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout_seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, body_timeout_seconds: float, upload_max_bytes: int
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.body_timeout_seconds = body_timeout_seconds
+        self.upload_max_bytes = upload_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        upload = headers.get("content-type", "").startswith("multipart/form-data")
-        limit = None if upload else self.max_bytes
+        upload = (
+            scope["method"] == "POST"
+            and UPLOAD_PATH.fullmatch(scope["path"]) is not None
+            and headers.get("content-type", "").startswith("multipart/form-data")
+        )
+        limit = self.upload_max_bytes + ENVELOPE_BYTES if upload else self.max_bytes
         declared = headers.get("content-length", "")
-        if limit is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(headers, scope, receive, send, self._too_large())
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(headers, scope, receive, send, self._too_large(upload))
             return
         seen = 0
         started = refused = body_done = False
@@ -224,8 +234,8 @@ class BodyLimitMiddleware:
                 )
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if limit is not None and seen > limit:
-                    return await refuse(self._too_large())
+                if seen > limit:
+                    return await refuse(self._too_large(upload))
                 body_done = not message.get("more_body", False)
             return message
 
@@ -245,7 +255,17 @@ class BodyLimitMiddleware:
 
         await self.app(scope, guarded_receive, watched_send)
 
-    def _too_large(self) -> PayloadTooLarge:
+    def _too_large(self, upload: bool) -> PayloadTooLarge:
+        if upload:
+            return PayloadTooLarge(
+                Text(
+                    f"The upload is larger than {self.upload_max_bytes} bytes for the file "
+                    f"and {ENVELOPE_BYTES} for the rest of the form.",
+                    f"上传超过上限:文件 {self.upload_max_bytes} 字节,表单其余部分 "
+                    f"{ENVELOPE_BYTES} 字节。",
+                ),
+                limit_bytes=self.upload_max_bytes,
+            )
         return PayloadTooLarge(
             Text(
                 f"The request body is larger than {self.max_bytes} bytes.",

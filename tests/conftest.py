@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -138,13 +139,13 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def live_url(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn in a background thread (its own loop and engine)."""
+@contextmanager
+def serving(application: FastAPI) -> Iterator[str]:
+    """`application` served by uvicorn in a background thread (its own loop and engine)."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            application,
             host="127.0.0.1",
             port=port,
             log_config=None,
@@ -160,9 +161,18 @@ def live_url(settings: Settings) -> Iterator[str]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     assert httpx.get(url + "/healthz").status_code == 200
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_url(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn in a background thread (its own loop and engine)."""
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,6 +3,12 @@
 A sample is CSV (UTF-8, UTF-8 with BOM, or GB18030/GBK, detected) with a header row, or
 JSON Lines (one object a line). The file is read row by row, so memory stays flat however
 large it is. A malformed line raises `MalformedSample` naming it.
+
+The work is bounded (`ProfileLimits`): at most `max_columns` columns; the work is
+proportional to the cells present (a JSON Lines row costs its own keys, not every key seen
+so far); a JSON Lines table may not have more cells (rows × columns, what the assessments
+read) than the file has bytes, as no CSV does; and the CPU time of one profile is capped
+(`ProfileTooCostly`).
 """
 
 from __future__ import annotations
@@ -12,16 +18,36 @@ import csv
 import io
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
-MAX_COLUMNS = 1000
 csv.field_size_limit(16 * 1024 * 1024)
+
+# A JSON Lines record is parsed in one call that holds the GIL (the event loop waits while
+# it runs: about 15 ms a MiB); a sample's record has no need to be larger.
+MAX_LINE_CHARS = 1 << 20
+# A column name is a label, not data: one this long is an attack on every profile read.
+MAX_NAME_CHARS = 255
+# A sparse JSON Lines table may always have this many cells, however small the file.
+DENSE_CELLS_FLOOR = 1_000_000
+# Units of work (rows and cells) between two looks at the CPU clock.
+_CHECK_EVERY = 1 << 16
+# CSV cells counted at a time, column by column.
+_BATCH_CELLS = 1 << 14
+
+
+@dataclass(frozen=True)
+class ProfileLimits:
+    """What profiling one sample may cost (the `sample_*` settings)."""
+
+    max_columns: int = 1000
+    max_cpu_seconds: float = 60.0
 
 
 class SampleFormat(StrEnum):
@@ -49,6 +75,39 @@ class MalformedSample(ValueError):
         self.line = line
         self.reason = reason
         self.reason_zh = reason_zh
+
+
+class ProfileTooCostly(ValueError):
+    """Profiling used more CPU time than one upload may."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"profiling took more than {seconds:g} s of CPU")
+        self.seconds = seconds
+
+
+class _Budget:
+    """The CPU time this thread may still spend on one profile (every encoding tried).
+
+    Thread time, not wall time: waiting for the GIL or the disk costs nothing. The clock is
+    read every `_CHECK_EVERY` units of work (a row, a cell), and once more at the end.
+    """
+
+    __slots__ = ("deadline", "seconds", "until_check")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.thread_time() + seconds
+        self.until_check = _CHECK_EVERY
+
+    def spend(self, units: int) -> None:
+        self.until_check -= units
+        if self.until_check <= 0:
+            self.until_check = _CHECK_EVERY
+            self.check()
+
+    def check(self) -> None:
+        if time.thread_time() > self.deadline:
+            raise ProfileTooCostly(self.seconds)
 
 
 @dataclass
@@ -85,9 +144,20 @@ _DATETIME = re.compile(
 _BOOLEAN = frozenset({"true", "false"})
 
 
-@lru_cache(maxsize=65_536)  # samples repeat their values (cities, categories, flags)
+# Samples repeat their values (cities, categories, flags): remember the types of short ones.
+# Only short ones: a cache entry keeps its key alive for the life of the process, and a
+# cell may be megabytes long. Full, the cache holds at most 16 384 × 64 characters.
+_CACHED_CHARS = 64
+
+
 def classify(text: str) -> ValueType:
     """The type of one non-empty text value."""
+    if len(text) <= _CACHED_CHARS:
+        return _classify_short(text)
+    return _classify(text)
+
+
+def _classify(text: str) -> ValueType:
     if _INTEGER.fullmatch(text):
         return ValueType.integer
     if _DECIMAL.fullmatch(text):
@@ -99,6 +169,9 @@ def classify(text: str) -> ValueType:
     if text.lower() in _BOOLEAN:
         return ValueType.boolean
     return ValueType.string
+
+
+_classify_short = lru_cache(maxsize=16_384)(_classify)
 
 
 def classify_json(value: Any) -> ValueType:
@@ -155,9 +228,15 @@ def _encodings(head: bytes) -> list[str]:
 
 
 def profile_file(
-    path: Path, filename: str | None = None, media_type: str | None = None
+    path: Path,
+    filename: str | None = None,
+    media_type: str | None = None,
+    limits: ProfileLimits | None = None,
 ) -> SampleProfile:
     """Profile a stored sample; the encoding is UTF-8 (with or without BOM) or GB18030."""
+    limits = limits or ProfileLimits()
+    budget = _Budget(limits.max_cpu_seconds)
+    size = path.stat().st_size
     with path.open("rb") as raw:
         head = raw.read(4096)
     sample_format = detect_format(filename, media_type, head)
@@ -165,9 +244,11 @@ def profile_file(
     for encoding in candidates:
         with path.open("rb") as raw:
             try:
-                return _profile(raw, encoding, sample_format)
+                profile = _profile(raw, encoding, sample_format, limits, budget, size)
             except UnicodeDecodeError:
                 continue
+        budget.check()
+        return profile
     raise MalformedSample(
         1,
         "the file is neither UTF-8 nor GB18030 (GBK) text",
@@ -175,16 +256,41 @@ def profile_file(
     )
 
 
-def _profile(raw: BinaryIO, encoding: str, sample_format: SampleFormat) -> SampleProfile:
+def _profile(
+    raw: BinaryIO,
+    encoding: str,
+    sample_format: SampleFormat,
+    limits: ProfileLimits,
+    budget: _Budget,
+    size: int,
+) -> SampleProfile:
     text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
     if sample_format is SampleFormat.csv:
-        rows, columns = _profile_csv(text)
+        rows, columns = _profile_csv(text, limits, budget)
     else:
-        rows, columns = _profile_jsonl(text)
+        rows, columns = _profile_jsonl(text, limits, budget, size)
     return SampleProfile(format=sample_format, encoding=encoding, rows=rows, columns=columns)
 
 
-def _profile_csv(text: io.TextIOWrapper) -> tuple[int, list[ColumnProfile]]:
+def _too_many_columns(line: int, limits: ProfileLimits, what: str, what_zh: str) -> MalformedSample:
+    return MalformedSample(
+        line,
+        f"more than {limits.max_columns} {what}, the most a sample may have",
+        f"{what_zh}超过样本上限 {limits.max_columns} 个",
+    )
+
+
+def _name_too_long(line: int, name: str) -> MalformedSample:
+    return MalformedSample(
+        line,
+        f"a column name of {len(name)} characters; at most {MAX_NAME_CHARS} are allowed",
+        f"列名长 {len(name)} 个字符,最多 {MAX_NAME_CHARS} 个",
+    )
+
+
+def _profile_csv(
+    text: io.TextIOWrapper, limits: ProfileLimits, budget: _Budget
+) -> tuple[int, list[ColumnProfile]]:
     reader = csv.reader(text)
     try:
         header = next(reader)
@@ -197,11 +303,15 @@ def _profile_csv(text: io.TextIOWrapper) -> tuple[int, list[ColumnProfile]]:
     names = [h.strip() for h in header]
     if not any(names):
         raise MalformedSample(1, "the header row is empty", "表头为空")
-    if len(names) > MAX_COLUMNS:
-        raise MalformedSample(1, f"more than {MAX_COLUMNS} columns", f"列数超过 {MAX_COLUMNS}")
+    if len(names) > limits.max_columns:
+        raise _too_many_columns(1, limits, "columns", "列数")
     if "" in names:
         raise MalformedSample(1, "a header cell is empty", "表头有空列名")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    long_name = next((n for n in names if len(n) > MAX_NAME_CHARS), None)
+    if long_name is not None:
+        raise _name_too_long(1, long_name)
+    counts = Counter(names)
+    duplicates = sorted(n for n, k in counts.items() if k > 1)
     if duplicates:
         raise MalformedSample(
             1,
@@ -210,7 +320,9 @@ def _profile_csv(text: io.TextIOWrapper) -> tuple[int, list[ColumnProfile]]:
         )
     columns = [ColumnProfile(name) for name in names]
     width = len(columns)
+    batch_rows = max(1, _BATCH_CELLS // width)
     rows = 0
+    batch: list[list[str]] = []
     try:
         for record in reader:
             if not record:  # a blank line
@@ -221,23 +333,54 @@ def _profile_csv(text: io.TextIOWrapper) -> tuple[int, list[ColumnProfile]]:
                     f"{len(record)} fields where the header has {width}",
                     f"有 {len(record)} 个字段,而表头有 {width} 个",
                 )
-            rows += 1
-            for column, cell in zip(columns, record, strict=True):
-                value = cell.strip()
-                if value:
-                    column.type_counts[classify(value)] += 1
-                else:
-                    column.nulls += 1
+            batch.append(record)
+            if len(batch) == batch_rows:
+                _count_csv_cells(columns, batch)
+                budget.spend(len(batch) * (width + 1))
+                rows += len(batch)
+                batch.clear()
     except csv.Error as exc:
         raise MalformedSample(reader.line_num, f"not CSV: {exc}", f"不是合法的 CSV:{exc}") from None
-    return rows, columns
+    _count_csv_cells(columns, batch)
+    return rows + len(batch), columns
 
 
-def _profile_jsonl(text: io.TextIOWrapper) -> tuple[int, list[ColumnProfile]]:
+def _count_csv_cells(columns: list[ColumnProfile], batch: list[list[str]]) -> None:
+    """Count a batch of rows column by column, so the loops over cells run in C."""
+    if not batch:
+        return
+    for column, cells in zip(columns, zip(*batch, strict=True), strict=True):
+        values = list(filter(None, map(str.strip, cells)))
+        column.nulls += len(cells) - len(values)
+        if values and max(map(len, values)) <= _CACHED_CHARS:
+            column.type_counts.update(map(_classify_short, values))
+        else:
+            column.type_counts.update(map(classify, values))
+
+
+def _profile_jsonl(
+    text: TextIO, limits: ProfileLimits, budget: _Budget, size: int
+) -> tuple[int, list[ColumnProfile]]:
+    """Each row costs the keys it has: a missing key is counted once, at the end (a column's
+    nulls are the rows without a value in it)."""
     columns: dict[str, ColumnProfile] = {}
+    # Assessments read a JSON Lines sample as a table, every row as wide as all its keys: a
+    # table of more cells than the file has bytes (no CSV is one) would cost them far more
+    # than the file did to send.
+    most_cells = max(size, DENSE_CELLS_FLOOR)
+    most_rows = most_cells  # while there are no columns
     rows = 0
-    for number, line in enumerate(text, start=1):
+    # Lines are read no longer than the cap, so no one line is decoded whole.
+    lines = iter(lambda: text.readline(MAX_LINE_CHARS + 1), "")
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            raise MalformedSample(
+                number,
+                f"a line longer than {MAX_LINE_CHARS} characters",
+                f"行长超过 {MAX_LINE_CHARS} 个字符",
+            )
         if not line.strip():
+            budget.spend(1)
             continue
         try:
             record = json.loads(line)
@@ -245,25 +388,47 @@ def _profile_jsonl(text: io.TextIOWrapper) -> tuple[int, list[ColumnProfile]]:
             raise MalformedSample(
                 number, f"not JSON: {exc.msg}", f"不是合法的 JSON:{exc.msg}"
             ) from None
+        except RecursionError:
+            raise MalformedSample(number, "JSON nested too deeply", "JSON 嵌套过深") from None
         if not isinstance(record, dict):
             raise MalformedSample(number, "not a JSON object", "不是 JSON 对象")
-        for key in record:
-            if key not in columns:
-                if len(columns) >= MAX_COLUMNS:
-                    raise MalformedSample(
-                        number, f"more than {MAX_COLUMNS} keys", f"键超过 {MAX_COLUMNS} 个"
-                    )
-                # A key first seen late was missing (null) in every earlier row.
-                columns[key] = ColumnProfile(str(key), nulls=rows)
-        for key, column in columns.items():
-            value = record.get(key)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                column.nulls += 1
+        budget.spend(len(record) + 1)
+        for key, value in record.items():
+            column = columns.get(key)
+            if column is None:
+                if len(columns) >= limits.max_columns:
+                    raise _too_many_columns(number, limits, "keys", "键的个数")
+                if len(key) > MAX_NAME_CHARS:
+                    raise _name_too_long(number, key)
+                column = columns[key] = ColumnProfile(key)
+                most_rows = most_cells // len(columns)
+            if value is None:
+                continue
+            if type(value) is str:
+                value = value.strip()
+                if not value:
+                    continue
+                kind = _classify_short(value) if len(value) <= _CACHED_CHARS else _classify(value)
             else:
-                column.type_counts[classify_json(value)] += 1
+                kind = classify_json(value)
+            column.type_counts[kind] += 1
         rows += 1
+        if rows > most_rows:
+            cells = rows * len(columns)
+            raise MalformedSample(
+                number,
+                f"{rows} rows × {len(columns)} keys = {cells} cells, more than the "
+                f"{most_cells} allowed (one per byte of the file, at least "
+                f"{DENSE_CELLS_FLOOR}): the keys are too sparse; use fewer keys, or put more "
+                "of them on each line",
+                f"{rows} 行 × {len(columns)} 个键 = {cells} 个单元格,超过上限 {most_cells}"
+                f"(文件每字节一个,至少 {DENSE_CELLS_FLOOR}):键过于稀疏;请减少键的种类,"
+                "或让每行包含更多的键",
+            )
     if rows == 0:
         raise MalformedSample(1, "the file has no records", "文件没有记录")
+    for column in columns.values():
+        column.nulls = rows - column.non_null
     return rows, list(columns.values())
 
 
@@ -278,8 +443,17 @@ def read_rows(
     if sample_format is SampleFormat.csv:
         return _csv_rows(path, encoding)
     if columns is None:  # the profile knows them; without it, read the file once for them
-        columns = [c.name for c in _profile_jsonl(_text(path, encoding))[1]]
+        columns = _jsonl_keys(path, encoding)
     return columns, _jsonl_rows(path, encoding, columns)
+
+
+def _jsonl_keys(path: Path, encoding: str) -> list[str]:
+    keys: dict[str, None] = {}
+    with _text(path, encoding) as text:
+        for line in text:
+            if line.strip():
+                keys.update(dict.fromkeys(json.loads(line)))
+    return list(keys)
 
 
 def _text(path: Path, encoding: str) -> io.TextIOWrapper:

@@ -59,15 +59,17 @@ async def list_page(
     return list((await session.execute(query)).scalars())
 
 
+async def chunk(session: AsyncSession, sample_id: UUID, seq: int) -> bytes | None:
+    """The sample's chunk number `seq` (from 0); None past the last."""
+    query = select(SampleChunk.data).where(
+        SampleChunk.sample_id == sample_id, SampleChunk.seq == seq
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def content(session: AsyncSession, sample_id: UUID) -> AsyncIterator[bytes]:
-    """The sample's bytes in order, one chunk in memory at a time."""
+    """The sample's bytes in order, on `session`, one chunk in memory at a time."""
     seq = 0
-    while True:
-        query = select(SampleChunk.data).where(
-            SampleChunk.sample_id == sample_id, SampleChunk.seq == seq
-        )
-        data = (await session.execute(query)).scalar_one_or_none()
-        if data is None:
-            return
+    while (data := await chunk(session, sample_id, seq)) is not None:
         yield data
         seq += 1

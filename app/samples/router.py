@@ -16,6 +16,7 @@ from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.samples import repository, service
 from app.samples.schemas import SampleOut
+from app.streaming import PacedStreamingResponse
 
 router = APIRouter(prefix="/v1/products/{product_id}/samples", tags=["samples"])
 
@@ -63,13 +64,7 @@ async def upload_sample(
     (413 beyond). Answers with its row count, columns, inferred types, null counts and the
     SHA-256 of the bytes received; a malformed line is a 422 naming it."""
     sample = await service.upload(
-        session,
-        who,
-        product_id,
-        request.headers.get("content-type"),
-        request.headers.get("content-length"),
-        request.stream(),
-        settings.upload_max_bytes,
+        session, who, product_id, request.headers.get("content-type"), request.stream(), settings
     )
     response.headers["Location"] = f"/v1/products/{product_id}/samples/{sample.id}"
     return SampleOut.model_validate(sample)
@@ -113,14 +108,22 @@ async def get_sample(
     },
 )
 async def download_sample(
-    product_id: UUID, sample_id: UUID, request: Request, session: Session, who: CurrentPrincipal
+    product_id: UUID,
+    sample_id: UUID,
+    request: Request,
+    session: Session,
+    who: CurrentPrincipal,
+    settings: AppSettings,
 ) -> StreamingResponse:
-    """The sample's bytes exactly as uploaded (their SHA-256 is the sample's `sha256`)."""
+    """The sample's bytes exactly as uploaded (their SHA-256 is the sample's `sha256`).
+    A client that takes nothing for `SHUSHANG_RESPONSE_SEND_TIMEOUT_SECONDS` is cut off
+    (fewer bytes than the Content-Length)."""
     sample = await service.get(session, who, product_id, sample_id)
     media_type = "text/csv" if sample.format == "csv" else "application/x-ndjson"
     filename = sample.filename or f"sample-{sample.id}.{sample.format}"
-    return StreamingResponse(
+    return PacedStreamingResponse(
         service.content(request.app.state.sessionmaker, sample.id),
+        send_timeout_seconds=settings.response_send_timeout_seconds,
         media_type=media_type,
         headers={
             "Content-Length": str(sample.size_bytes),

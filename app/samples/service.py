@@ -10,13 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.config import Settings
 from app.errors import NotFound, ValidationFailed
 from app.i18n import Text
 from app.products import service as products
 from app.samples import repository
 from app.samples.models import Sample
-from app.samples.profile import MalformedSample, SampleProfile, profile_file
+from app.samples.profile import (
+    MalformedSample,
+    ProfileLimits,
+    ProfileTooCostly,
+    SampleProfile,
+    profile_file,
+)
 from app.samples.upload import ReceivedFile, receive_file
+from app.streaming import in_short_transactions
 
 SAMPLE = Text("sample", "样本")
 
@@ -34,38 +42,63 @@ def _columns(profile: SampleProfile) -> list[dict[str, object]]:
     ]
 
 
+def profile_limits(settings: Settings) -> ProfileLimits:
+    return ProfileLimits(
+        max_columns=settings.sample_max_columns,
+        max_cpu_seconds=settings.sample_profile_max_seconds,
+    )
+
+
 async def upload(
     session: AsyncSession,
     who: Principal,
     product_id: UUID,
     content_type: str | None,
-    content_length: str | None,
     body: AsyncIterator[bytes],
-    limit: int,
+    settings: Settings,
 ) -> Sample:
     product = await products.get_for_change(session, who, product_id)
     revision = product.revision
     # Nothing is written yet: give the connection back while the client sends the file.
     await session.rollback()
-    received = await receive_file(content_type, content_length, body, limit)
+    received = await receive_file(content_type, body, settings.upload_max_bytes)
     try:
-        return await store(session, who, product_id, revision, received)
+        return await store(session, who, product_id, revision, received, profile_limits(settings))
     finally:
         received.path.unlink(missing_ok=True)
 
 
 async def store(
-    session: AsyncSession, who: Principal, product_id: UUID, revision: int, received: ReceivedFile
+    session: AsyncSession,
+    who: Principal,
+    product_id: UUID,
+    revision: int,
+    received: ReceivedFile,
+    limits: ProfileLimits | None = None,
 ) -> Sample:
-    """Profile a received file (in a worker thread) and keep it with its profile."""
+    """Profile a received file (in a worker thread, holding no database connection, within
+    its CPU budget) and keep it with its profile."""
     try:
         profile = await anyio.to_thread.run_sync(
-            profile_file, received.path, received.filename, received.media_type
+            profile_file, received.path, received.filename, received.media_type, limits
         )
     except MalformedSample as exc:
         raise ValidationFailed(
             Text(f"Line {exc.line}: {exc.reason}.", f"第 {exc.line} 行:{exc.reason_zh}。"),
             errors=[{"loc": ["body", "file"], "msg": f"line {exc.line}: {exc.reason}"}],
+        ) from exc
+    except ProfileTooCostly as exc:
+        reason = (
+            f"profiling the sample took more than {exc.seconds:g} s of CPU, the most one "
+            "upload may use; send a smaller or simpler sample"
+        )
+        raise ValidationFailed(
+            Text(
+                f"The file: {reason}.",
+                f"文件:分析样本耗用的 CPU 时间超过单次上传上限 {exc.seconds:g} 秒;"
+                "请上传更小或更简单的样本。",
+            ),
+            errors=[{"loc": ["body", "file"], "msg": reason}],
         ) from exc
     sample = Sample(
         product_id=product_id,
@@ -112,10 +145,13 @@ async def get(session: AsyncSession, who: Principal, product_id: UUID, sample_id
     return sample
 
 
-async def content(
-    factory: async_sessionmaker[AsyncSession], sample_id: UUID
-) -> AsyncIterator[bytes]:
-    """The stored bytes, streamed on a session of its own (the response outlives the request's)."""
-    async with factory() as session:
-        async for chunk in repository.content(session, sample_id):
-            yield chunk
+def content(factory: async_sessionmaker[AsyncSession], sample_id: UUID) -> AsyncIterator[bytes]:
+    """The stored bytes, a chunk at a time, each read in a transaction of its own: the
+    response outlives the request's session, and a client that reads slowly holds no
+    connection while it does."""
+
+    async def read(session: AsyncSession, seq: int) -> tuple[bytes, int] | None:
+        data = await repository.chunk(session, sample_id, seq)
+        return None if data is None else (data, seq + 1)
+
+    return in_short_transactions(factory, read, 0)

@@ -1,14 +1,16 @@
 """Receiving a multipart upload as a stream: to a temporary file, hashed, within the size cap.
 
 The body is never held in memory: each chunk the client sends is parsed, counted, hashed
-and written to disk as it arrives, and the upload stops with 413 at the first byte past
-the cap (before reading further when `Content-Length` already says it is too large).
+and written to disk as it arrives, and the upload stops with 413 at the first byte of the
+file past the cap. The body as a whole (other parts, headers, boundaries) is capped before
+it gets here, by `app.middleware.BodyLimitMiddleware`: at the cap plus `ENVELOPE_BYTES`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,13 +18,17 @@ from pathlib import Path
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from app.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from app.i18n import Text
 
-# Headers and boundaries around the file part; a body larger than the cap plus this is
-# refused without being read.
-_ENVELOPE_BYTES = 64 * 1024
+# Room for everything in an upload's body besides the file: part headers, boundaries and
+# small fields. A body larger than the cap plus this is refused (413).
+ENVELOPE_BYTES = 64 * 1024
+# The one route that takes multipart uploads (app/samples/router.py): only its bodies get
+# the upload cap; any other body, multipart or not, is held to the JSON cap.
+UPLOAD_PATH = re.compile(r"/v1/products/[^/]+/samples")
 
 
 @dataclass
@@ -59,19 +65,9 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 async def receive_file(
-    content_type: str | None,
-    content_length: str | None,
-    body: AsyncIterator[bytes],
-    limit: int,
-    field_name: str = "file",
+    content_type: str | None, body: AsyncIterator[bytes], limit: int, field_name: str = "file"
 ) -> ReceivedFile:
     """Stream the multipart field `field_name` to a temporary file; the caller deletes it."""
-    if (
-        content_length
-        and content_length.isdigit()
-        and int(content_length) > limit + _ENVELOPE_BYTES
-    ):
-        raise _too_large(limit)
     media, options = parse_options_header(content_type or "")
     boundary = options.get(b"boundary")
     if media != b"multipart/form-data" or not boundary:
@@ -149,6 +145,14 @@ async def receive_file(
         path.unlink(missing_ok=True)
         raise BadRequest(
             Text("The multipart body is malformed.", "multipart 请求体格式错误。")
+        ) from exc
+    except ClientDisconnect as exc:
+        # The client left, or the body limit cut it off and has answered 413 already: this
+        # answer goes nowhere, but it ends the request as an error of the client's.
+        out.close()
+        path.unlink(missing_ok=True)
+        raise BadRequest(
+            Text("The upload ended before its body did.", "上传在请求体结束前中断。")
         ) from exc
     except BaseException:
         out.close()

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.config import Settings
-from tests.factories import auth, make_key, merchant_body
+from tests.factories import auth, make_key, make_merchant, make_product, merchant_body
 
 
 async def test_json_bodies_are_capped(client: httpx.AsyncClient, session: AsyncSession) -> None:
@@ -159,3 +160,83 @@ async def test_callers_without_a_key_are_limited_per_address(
             assert (await guesser.get("/v1/merchants", headers=key)).status_code == 429
     finally:
         await strict.state.engine.dispose()
+
+
+@pytest.fixture
+async def upload_capped(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose uploads are capped at 1 000 bytes."""
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"upload_max_bytes": 1000}))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        yield client
+    await app.state.engine.dispose()
+
+
+def _form(*parts: tuple[str, bytes]) -> bytes:
+    body = b"".join(
+        b'--B\r\nContent-Disposition: form-data; name="%s"; filename="x.csv"\r\n\r\n%s\r\n'
+        % (name.encode(), content)
+        for name, content in parts
+    )
+    return body + b"--B--\r\n"
+
+
+async def test_a_multipart_body_is_capped_as_a_whole(
+    upload_capped: httpx.AsyncClient, session: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The upload cap held only for the `file` part: a small file with a huge other part
+    went through, however large (200 MB in the report). Now the whole body is capped at the
+    upload cap plus 64 KiB for the rest of the form, and the stream is cut there."""
+    merchant = await make_merchant(session)
+    product = await make_product(session, merchant)
+    token = auth(await make_key(session, Role.merchant, merchant.id))
+    url = f"/v1/products/{product.id}/samples"
+    headers = {**token, "Content-Type": "multipart/form-data; boundary=B"}
+    body = _form(("file", b"a\n1\n"), ("padding", b"x" * (4 * 1024 * 1024)))
+    sent = 0
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length
+        nonlocal sent
+        for start in range(0, len(body), 16 * 1024):
+            sent += 1
+            yield body[start : start + 16 * 1024]
+
+    streamed = await upload_capped.post(url, content=chunked(), headers=headers)
+    assert streamed.status_code == 413, streamed.text
+    assert streamed.headers["content-type"].startswith("application/problem+json")
+    assert streamed.json()["limit_bytes"] == 1000
+    assert "1000 bytes for the file and 65536 for the rest" in streamed.json()["detail"]
+    assert sent <= (1000 + 65536) // (16 * 1024) + 2  # read no further than the cap
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    declared = await upload_capped.post(url, content=body, headers=headers)
+    assert declared.status_code == 413
+    assert declared.json()["limit_bytes"] == 1000
+
+    small_padding = _form(("file", b"a\n1\n"), ("padding", b"x" * 60_000))
+    fits = await upload_capped.post(url, content=small_padding, headers=headers)
+    assert fits.status_code == 201, fits.text
+    count = text("SELECT count(*) FROM product_sample")
+    assert (await session.execute(count)).scalar_one() == 1
+
+
+async def test_multipart_to_other_routes_is_held_to_the_json_cap(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    body = _form(("name", b"x" * (2 * 1024 * 1024)))
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    headers = {**admin, "Content-Type": "multipart/form-data; boundary=B"}
+    for content in (body, chunked()):
+        refused = await client.post("/v1/merchants", content=content, headers=headers)
+        assert refused.status_code == 413
+        assert "1048576 bytes" in refused.json()["detail"]
+    count = text("SELECT count(*) FROM merchant")
+    assert (await session.execute(count)).scalar_one() == 0
