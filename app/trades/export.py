@@ -1,11 +1,11 @@
-"""CSV export of trades, streamed: PostgreSQL writes the CSV itself (`COPY … TO STDOUT`), and
-its chunks pass through a small bounded queue to the response, so memory stays flat however
-many trades match and a slow client slows the copy rather than filling the server."""
+"""CSV export of trades: PostgreSQL writes the CSV itself (`COPY … TO STDOUT`) into a spool
+that overflows to a temporary file, so memory stays flat however many trades match; the
+database connection is free again before the first byte goes out, and the response is
+paced (app/streaming.py): a client that stops reading is cut off, holding nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
+from app.streaming import PIECE_BYTES
 from app.trades import repository
 from app.trades.confirmation import confirmed_clause
 from app.trades.models import Trade
@@ -25,7 +26,8 @@ COLUMNS = [
     "buyer_merchant_id", "amount", "fee", "currency", "quantity", "term", "contract_digest",
     "occurred_at", "leaf_index", "created_at", "reported_by_merchant_id", "confirmed",
 ]  # fmt: skip
-_QUEUED_CHUNKS = 16
+SPOOL_IN_MEMORY = 4 * 1024 * 1024
+SpooledFile = tempfile.SpooledTemporaryFile[bytes]
 # RFC 3339 in the session's time zone, which the export sets to Asia/Shanghai: `TZH:TZM` is
 # the offset in force on the day (+08:00, or +09:00 in the summers of 1986-1991).
 _RFC3339 = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
@@ -68,36 +70,41 @@ def statement(who: Principal, where: TradeFilter) -> Select[Any]:
     return repository.filtered(where, columns.where(repository.visible_to(who))).order_by(Trade.id)
 
 
-async def csv_lines(
+async def spooled_csv(
     factory: async_sessionmaker[AsyncSession], who: Principal, where: TradeFilter
-) -> AsyncIterator[bytes]:
-    """UTF-8 with a BOM, so spreadsheet programs read the Chinese text right."""
-    query = statement(who, where)
-    sql, params = _sql(query)
-    chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_QUEUED_CHUNKS)
+) -> SpooledFile:
+    """The whole CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese text
+    right), written by PostgreSQL's COPY into a spool (memory up to SPOOL_IN_MEMORY, then a
+    temporary file) as fast as the database produces it. The connection goes back to the
+    pool before a byte is sent, so a client that reads slowly, or never, holds nothing of
+    the database; and a failed copy is a problem answer, not a truncated file."""
+    sql, params = _sql(statement(who, where))
+    spool: SpooledFile = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by `pieces`
 
-    async def copy() -> None:
-        try:
-            async with factory() as session:
-                connection = await (await session.connection()).get_raw_connection()
-                driver = connection.driver_connection
-                assert driver is not None
-                async with driver.transaction():
-                    await driver.execute(f"SET LOCAL TIME ZONE '{EXPORT_TIME_ZONE}'")
-                    await driver.copy_from_query(
-                        sql, *params, output=chunks.put, format="csv", header=True
-                    )
-        finally:
-            await chunks.put(None)
+    async def write(chunk: bytes) -> None:
+        spool.write(chunk)
 
-    task = asyncio.create_task(copy())
     try:
-        yield b"\xef\xbb\xbf"
-        while (chunk := await chunks.get()) is not None:
-            yield bytes(chunk)
-        await task  # a failed copy raises here, ending the response early
+        spool.write(b"\xef\xbb\xbf")
+        async with factory() as session:
+            connection = await (await session.connection()).get_raw_connection()
+            driver = connection.driver_connection
+            assert driver is not None
+            async with driver.transaction():
+                await driver.execute(f"SET LOCAL TIME ZONE '{EXPORT_TIME_ZONE}'")
+                await driver.copy_from_query(sql, *params, output=write, format="csv", header=True)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+async def pieces(spool: SpooledFile) -> AsyncIterator[bytes]:
+    """The spooled CSV a piece at a time; the spool is closed (its file removed) at the end,
+    or when the client leaves."""
+    try:
+        while chunk := spool.read(PIECE_BYTES):
+            yield chunk
     finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        spool.close()

@@ -24,6 +24,7 @@ from app.errors import BadRequest
 from app.i18n import Text
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.streaming import PacedStreamingResponse
 from app.trades import export, repository, service
 from app.trades.lane import answered
 from app.trades.recorder import GroupCommitter, Submission
@@ -141,10 +142,13 @@ async def list_trades(
 async def export_trades(
     request: Request, who: TradeReader, where: Filtered, session: Session
 ) -> StreamingResponse:
-    """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), streamed in
-    constant memory. The same filters and visibility as the list."""
-    return StreamingResponse(
-        export.csv_lines(request.app.state.sessionmaker, who, where),
+    """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), in constant
+    memory: the same filters and visibility as the list; cells that would start a formula
+    get a `'`; times in Asia/Shanghai. A client that stops reading is cut off."""
+    spool = await export.spooled_csv(request.app.state.sessionmaker, who, where)
+    return PacedStreamingResponse(
+        export.pieces(spool),
+        send_timeout_seconds=request.app.state.settings.response_send_timeout_seconds,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
     )
