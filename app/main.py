@@ -32,6 +32,7 @@ from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
 from app.ledger.router import router as ledger_router
 from app.listings.router import router as listings_router
+from app.logs import register as register_logs
 from app.merchants.router import router as merchants_router
 from app.middleware import (
     AddressRateLimitMiddleware,
@@ -65,6 +66,7 @@ Lists are keyset-paged: `?limit=` (1–200) and `?cursor=` from `next_cursor`.
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
     """The ASGI app. `database_url` overrides the settings (the embedded server's URL)."""
     settings = settings or get_settings()
+    register_logs()
     url = database_url or settings.database_url
     if not url:
         raise RuntimeError(

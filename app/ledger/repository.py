@@ -109,6 +109,20 @@ async def add_leaves(
     )
 
 
+async def leaf_hashes(
+    connection: Driver, venue_code: str, start: int, end: int
+) -> list[tuple[int, bytes]]:
+    """The stored leaf hashes (level-0 nodes) of [start, end), in order."""
+    rows = await connection.fetch(
+        "SELECT index, hash FROM ledger_node"
+        " WHERE venue_code = $1 AND level = 0 AND index >= $2 AND index < $3 ORDER BY index",
+        venue_code,
+        start,
+        end,
+    )
+    return [(row["index"], row["hash"]) for row in rows]
+
+
 async def size(session: AsyncSession, venue_code: str) -> int | None:
     """The number of leaves, or None when the venue's log has never had one."""
     query = select(LedgerHead.size).where(LedgerHead.venue_code == venue_code)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from app.auth.dependencies import OptionalPrincipal
 from app.deps import Session
 from app.ledger import service
 from app.ledger.signing import LOG_NAME, Signer, load_or_create, tree_head_message
@@ -34,15 +35,29 @@ class TreeHeadOut(BaseModel):
 
 
 class EntryOut(BaseModel):
+    """An entry with its contents: for operators, auditors and those the recorded row
+    concerns (a trade's parties; a public registration's steps: anyone)."""
+
     venue_code: str
     index: int
     leaf_hash: str = Field(description="Hex SHA-256(0x00 ‖ entry).")
-    entry: dict[str, Any] = Field(description="The trade or trade event as recorded.")
+    entry: dict[str, Any] = Field(description="The trade, trade event or step as recorded.")
     entry_canonical: str = Field(
         description="RFC 8785 canonical JSON of `entry`: the hashed bytes."
     )
     kind: str
     ref_id: str = Field(description="The trade (or trade event) this leaf records.")
+
+
+class LeafHashOut(BaseModel):
+    """An entry's public commitment: its leaf hash, without its contents."""
+
+    index: int
+    leaf_hash: str = Field(description="Hex SHA-256(0x00 ‖ entry).")
+
+
+class LeafHashesOut(BaseModel):
+    items: list[LeafHashOut]
 
 
 class InclusionProofOut(BaseModel):
@@ -90,12 +105,19 @@ async def get_tree_head(venue_code: VenueCode, session: Session, request: Reques
     )
 
 
-@router.get("/entries/{index}", response_model=EntryOut, responses=errors(404, 422))
+@router.get("/entries/{index}", response_model=EntryOut | LeafHashOut, responses=errors(404, 422))
 async def get_entry(
-    venue_code: VenueCode, index: Annotated[int, Path(ge=0, le=2**62)], session: Session
-) -> EntryOut:
-    """Leaf `index` of the venue's log. Public."""
+    venue_code: VenueCode,
+    index: Annotated[int, Path(ge=0, le=2**62)],
+    session: Session,
+    who: OptionalPrincipal,
+) -> EntryOut | LeafHashOut:
+    """Leaf `index` of the log. Its contents only to operators, auditors and the parties of
+    the trade (for `IPR`: anyone for a public registration, else its merchant and staff);
+    everyone else gets `{index, leaf_hash}`, which is all a proof needs."""
     found = await service.entry(session, venue_code, index)
+    if not await service.may_read(session, who, found):
+        return LeafHashOut(index=found.index, leaf_hash=found.leaf_hash.hex())
     return EntryOut(
         venue_code=venue_code,
         index=found.index,
@@ -105,6 +127,25 @@ async def get_entry(
         kind=found.kind,
         ref_id=str(found.ref_id),
     )
+
+
+@router.get("/leaf-hashes", response_model=LeafHashesOut, responses=errors(404, 422))
+async def get_leaf_hashes(
+    venue_code: VenueCode,
+    start: Annotated[int, Query(ge=0, le=2**62, description="First index, inclusive.")],
+    end: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=2**62,
+            description=f"Last index, exclusive; at most {service.LEAF_HASHES_MAX} past start.",
+        ),
+    ],
+    session: Session,
+) -> LeafHashesOut:
+    """The leaf hashes of entries [start, end) of the log. Public."""
+    found = await service.leaf_hashes(session, venue_code, start, end)
+    return LeafHashesOut(items=[LeafHashOut(index=i, leaf_hash=h.hex()) for i, h in found])
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofOut, responses=errors(400, 404, 422))

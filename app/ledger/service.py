@@ -8,13 +8,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.db import driver, utcnow
-from app.errors import BadRequest, NotFound
+from app.errors import BadRequest, NotFound, ValidationFailed
 from app.i18n import Text
-from app.ledger import merkle, repository
-from app.ledger.models import REGISTRY_LOG, LedgerEntry, TreeHead
+from app.ledger import kinds, merkle, repository
+from app.ledger.models import LedgerEntry, TreeHead
 from app.ledger.signing import Signer, tree_head_message
-from app.venues import service as venues
+
+# The most leaf hashes one `leaf-hashes` request returns.
+LEAF_HASHES_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -66,13 +69,17 @@ async def tree_head(
     return head, public_key
 
 
+def _no_such_log(log: str) -> NotFound:
+    return NotFound(Text(f"There is no log {log}.", f"没有名为 {log} 的日志。"))
+
+
 async def _size(session: AsyncSession, venue_code: str) -> int:
-    """The log's size; a venue whose log is still empty is looked up, for a 404 if unknown.
-    Besides one log per venue there is the registry log `IPR` of data IP registrations."""
+    """The log's size; a log still empty is looked up among those the domains registered
+    (one per venue, `IPR`, …), for a 404 if there is no such log."""
     size = await repository.size(session, venue_code)
     if size is None:
-        if venue_code != REGISTRY_LOG:
-            await venues.get(session, venue_code)
+        if await kinds.kinds_of(session, venue_code) is None:
+            raise _no_such_log(venue_code)
         return 0
     return size
 
@@ -97,6 +104,46 @@ async def entry(session: AsyncSession, venue_code: str, index: int) -> LedgerEnt
             )
         )
     return found
+
+
+async def may_read(session: AsyncSession, who: Principal | None, found: LedgerEntry) -> bool:
+    """Whether `who` may read the entry's contents: the rule of the domain whose row the
+    leaf records (`kinds.readable`). Anyone may read its leaf hash."""
+    return found.ref_id in await kinds.readable(session, who, found.kind, [found.ref_id])
+
+
+async def leaf_hashes(
+    session: AsyncSession, venue_code: str, start: int, end: int
+) -> list[tuple[int, bytes]]:
+    """The leaf hashes of [start, end): a range within the log, at most LEAF_HASHES_MAX."""
+    current = await _size(session, venue_code)
+    problems = []
+    if end <= start:
+        problems.append(("end", Text("must be above start", "须大于 start")))
+    elif end - start > LEAF_HASHES_MAX:
+        problems.append(
+            (
+                "end",
+                Text(
+                    f"at most {LEAF_HASHES_MAX} hashes per request",
+                    f"每次最多 {LEAF_HASHES_MAX} 个哈希",
+                ),
+            )
+        )
+    if end > current:
+        problems.append(
+            (
+                "end",
+                Text(f"the log has {current} entries", f"该日志目前有 {current} 条"),
+            )
+        )
+    if problems:
+        where, message = problems[0]
+        raise ValidationFailed(
+            Text(f"{where}: {message.en}", f"{where}:{message.zh}"),
+            errors=[{"loc": ["query", w], "msg": m} for w, m in problems],
+        )
+    return await repository.leaf_hashes(await driver(session), venue_code, start, end)
 
 
 def parsed(entry: LedgerEntry) -> dict[str, Any]:
