@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from app.auth.dependencies import OptionalPrincipal
-from app.deps import Session
+from app.config import Settings
+from app.deps import AppSettings, Session
 from app.ledger import service
-from app.ledger.signing import LOG_NAME, Signer, load_or_create, tree_head_message
+from app.ledger.signing import LOG_NAME, signer_of, tree_head_message
 from app.openapi_docs import errors
 
 router = APIRouter(prefix="/v1/ledgers/{venue_code}", tags=["ledger"])
@@ -31,6 +33,10 @@ class TreeHeadOut(BaseModel):
     signed_message: str = Field(
         description=f'RFC 8785 JSON of {{"log": "{LOG_NAME}", "venue", "tree_size", '
         '"root_hash", "timestamp"}: the exact bytes signed.'
+    )
+    checkpoint: str = Field(
+        description="The same head as a C2SP checkpoint (signed note), as `/checkpoint` "
+        "serves it: verify it with the key from `/verifier-key` and use its root."
     )
 
 
@@ -77,20 +83,28 @@ class ConsistencyProofOut(BaseModel):
     proof: list[str] = Field(description="Hex hashes (RFC 9162 §2.1.4).")
 
 
-def _signer(request: Request) -> Signer:
-    """The process's signing key, loaded on first use (so `shushang openapi` writes nothing)."""
-    state = request.app.state
-    if state.signer is None:
-        settings = state.settings
-        state.signer = load_or_create(settings.data_dir, settings.ledger_signing_key)
-    signer: Signer = state.signer
-    return signer
+NOTE = "text/plain; charset=utf-8"
+
+
+async def _signed(
+    session: Session, request: Request, settings: Settings, venue_code: str
+) -> service.SignedCheckpoint:
+    return await service.checkpoint(
+        session,
+        signer_of(request.app.state),
+        venue_code,
+        settings.log_origin,
+        timedelta(seconds=settings.checkpoint_interval_seconds),
+    )
 
 
 @router.get("/tree-head", response_model=TreeHeadOut, responses=errors(404, 422))
-async def get_tree_head(venue_code: VenueCode, session: Session, request: Request) -> TreeHeadOut:
-    """The venue log's latest signed tree head. Public."""
-    head, public_key = await service.tree_head(session, _signer(request), venue_code)
+async def get_tree_head(
+    venue_code: VenueCode, session: Session, request: Request, settings: AppSettings
+) -> TreeHeadOut:
+    """The log's latest signed tree head, as JSON and as its C2SP checkpoint. Public."""
+    signed = await _signed(session, request, settings, venue_code)
+    head = signed.checkpoint
     return TreeHeadOut(
         venue_code=venue_code,
         tree_size=head.tree_size,
@@ -98,11 +112,47 @@ async def get_tree_head(venue_code: VenueCode, session: Session, request: Reques
         timestamp=head.timestamp,
         signature=head.signature.hex(),
         key_id=head.key_id,
-        public_key=public_key.hex(),
+        public_key=signed.public_key.hex(),
         signed_message=tree_head_message(
             venue_code, head.tree_size, head.root_hash, head.timestamp
         ).decode(),
+        checkpoint=signed.note,
     )
+
+
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {NOTE: {"schema": {"type": "string"}}}}, **errors(404, 422)},
+)
+async def get_checkpoint(
+    venue_code: VenueCode, session: Session, request: Request, settings: AppSettings
+) -> PlainTextResponse:
+    """The log's latest checkpoint (C2SP tlog-checkpoint), a signed note: origin
+    `<log origin>/<log>`, tree size, base64 root, a blank line, the log's Ed25519 signature,
+    its timestamped cosignature (C2SP tlog-cosignature: the time it was signed), then any
+    witnesses' cosignatures. Re-signed at least every checkpoint interval. Public."""
+    signed = await _signed(session, request, settings, venue_code)
+    return PlainTextResponse(
+        signed.note, media_type=NOTE, headers={"Cache-Control": "public, max-age=5"}
+    )
+
+
+@router.get(
+    "/verifier-key",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {NOTE: {"schema": {"type": "string"}}}}, **errors(404, 422)},
+)
+async def get_verifier_key(
+    venue_code: VenueCode, session: Session, request: Request, settings: AppSettings
+) -> PlainTextResponse:
+    """The signed-note verifier key of the log's current signing key:
+    `<origin>+<key hash>+base64(0x01 ‖ Ed25519 public key)`, as Go's
+    `golang.org/x/mod/sumdb/note.NewVerifier` reads it. Fetch it once, over a channel you
+    trust, and keep it: a key taken from the same answer as a checkpoint proves nothing."""
+    await service.known_log(session, venue_code)
+    key = service.verifier_key(signer_of(request.app.state), venue_code, settings.log_origin)
+    return PlainTextResponse(key, media_type=NOTE)
 
 
 @router.get("/entries/{index}", response_model=EntryOut | LeafHashOut, responses=errors(404, 422))

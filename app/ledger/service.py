@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +13,8 @@ from app.auth.principal import Principal
 from app.db import driver, utcnow
 from app.errors import BadRequest, NotFound, ValidationFailed
 from app.i18n import Text
-from app.ledger import kinds, merkle, repository
-from app.ledger.models import LedgerEntry, TreeHead
+from app.ledger import kinds, merkle, note, repository
+from app.ledger.models import Checkpoint, LedgerEntry, TreeHead
 from app.ledger.signing import Signer, tree_head_message
 
 # The most leaf hashes one `leaf-hashes` request returns.
@@ -39,34 +40,79 @@ async def root_at(session: AsyncSession, venue: str, size: int) -> bytes:
     return merkle.root(size, await _hashes(session, venue, [(0, size)] if size else []))
 
 
-async def tree_head(
-    session: AsyncSession, signer: Signer, venue_code: str
-) -> tuple[TreeHead, bytes]:
-    """The signed head of the log as it stands (signing it when it grew); and its public key."""
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A log's latest checkpoint as served: the stored row, the public key of its signer,
+    and the signed note with any witness cosignatures appended."""
+
+    checkpoint: Checkpoint
+    public_key: bytes
+    note: str
+
+
+async def checkpoint(
+    session: AsyncSession,
+    signer: Signer,
+    venue_code: str,
+    origin_prefix: str,
+    max_age: timedelta,
+) -> SignedCheckpoint:
+    """The log's latest signed checkpoint, signing a new one when the log grew, when the
+    stored one is `max_age` old or older (a head that is never re-signed could be replayed
+    forever), or when the origin changed."""
     size = await _size(session, venue_code)
-    latest = await repository.latest_head(session, venue_code)
-    if latest is not None and latest.tree_size == size:
-        public_key = await repository.public_key(session, latest.key_id)
-        assert public_key is not None
-        return latest, public_key
-    root_hash = await root_at(session, venue_code, size)
-    now = utcnow()
-    timestamp = now.replace(microsecond=now.microsecond // 1000 * 1000)  # milliseconds
-    await repository.register_key(session, signer.key_id, signer.public_key)
-    head = await repository.add_head(
-        session,
-        TreeHead(
-            venue_code=venue_code,
-            tree_size=size,
-            root_hash=root_hash,
-            timestamp=timestamp,
-            signature=signer.sign(tree_head_message(venue_code, size, root_hash, timestamp)),
-            key_id=signer.key_id,
-        ),
-    )
-    public_key = await repository.public_key(session, head.key_id)
+    origin = note.origin_of(origin_prefix, venue_code)
+    now = utcnow().replace(microsecond=0)  # POSIX seconds, as a cosignature dates
+    latest = await repository.checkpoint(session, venue_code)
+    if (
+        latest is None
+        or latest.tree_size != size
+        or not latest.note.startswith(origin + "\n")
+        or now - latest.timestamp >= max_age
+    ):
+        if latest is not None and latest.tree_size == size:
+            root_hash = latest.root_hash
+        else:
+            root_hash = await root_at(session, venue_code, size)
+        signature = signer.sign(tree_head_message(venue_code, size, root_hash, now))
+        await repository.register_key(session, signer.key_id, signer.public_key)
+        fields = {
+            "venue_code": venue_code,
+            "tree_size": size,
+            "root_hash": root_hash,
+            "timestamp": now,
+            "signature": signature,
+            "key_id": signer.key_id,
+        }
+        if latest is None or latest.tree_size != size:
+            await repository.add_head(session, TreeHead(**fields))  # the first of this size
+        signed = note.sign(
+            signer.sign, signer.public_key, origin, size, root_hash, int(now.timestamp())
+        )
+        await repository.keep_checkpoint(session, Checkpoint(**fields, note=signed))
+        latest = await repository.checkpoint(session, venue_code)
+        assert latest is not None
+    public_key = await repository.public_key(session, latest.key_id)
     assert public_key is not None
-    return head, public_key
+    lines = await cosignature_lines(session, latest)
+    return SignedCheckpoint(latest, public_key, latest.note + "".join(lines))
+
+
+async def cosignature_lines(session: AsyncSession, signed: Checkpoint) -> list[str]:
+    """Witness cosignatures on this checkpoint (its size, under its origin), as note
+    signature lines to append after the log's own."""
+    origin = signed.note.split("\n", 1)[0]
+    found = await repository.cosignatures(session, signed.venue_code, signed.tree_size, origin)
+    return [note.signature_line(c.key_name, c.key_hash, c.signature) for c in found]
+
+
+def verifier_key(signer: Signer, venue_code: str, origin_prefix: str) -> str:
+    return note.verifier_key(note.origin_of(origin_prefix, venue_code), signer.public_key)
+
+
+async def known_log(session: AsyncSession, venue_code: str) -> None:
+    """404 unless the log exists (it may still be empty)."""
+    await _size(session, venue_code)
 
 
 def _no_such_log(log: str) -> NotFound:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ledger import kinds, merkle, repository
+from app.ledger import kinds, merkle, note, repository
 from app.ledger.models import LedgerEntry
 from app.ledger.sequencer import canonical
 from app.ledger.signing import tree_head_message, verify
@@ -106,5 +106,34 @@ async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
             result.problems.append(
                 (None, f"the signature of the head of size {head.tree_size} is not valid")
             )
+    await _check_checkpoint(session, venue_code, nodes, result)
     result.problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
     return result
+
+
+async def _check_checkpoint(
+    session: AsyncSession,
+    venue_code: str,
+    nodes: dict[merkle.Node, bytes],
+    result: Verification,
+) -> None:
+    """The latest checkpoint is signed by its key, for this log, over the rebuilt root."""
+    signed = await repository.checkpoint(session, venue_code)
+    if signed is None:
+        return
+    public_key = await repository.public_key(session, signed.key_id)
+    try:
+        if public_key is None:
+            raise note.BadNote(f"its key {signed.key_id} is unknown")
+        origin, size, root_hash, _ = note.open_checkpoint(signed.note, public_key)
+    except note.BadNote as exc:
+        result.problems.append((None, f"the checkpoint of size {signed.tree_size}: {exc}"))
+        return
+    if not origin.endswith("/" + venue_code) or size != signed.tree_size:
+        result.problems.append((None, f"the checkpoint is of {origin}, size {size}"))
+    elif size > result.checked:
+        result.problems.append((None, f"the checkpoint covers {size} entries"))
+    elif merkle.root(size, nodes.__getitem__) != root_hash:
+        result.problems.append(
+            (None, f"the root of the first {size} entries is not the checkpoint's root")
+        )
