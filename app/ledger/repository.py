@@ -116,18 +116,34 @@ async def add_leaves(
     )
 
 
-async def leaf_hashes(
-    connection: Driver, venue_code: str, start: int, end: int
+async def level_hashes(
+    connection: Driver, venue_code: str, level: int, start: int, end: int
 ) -> list[tuple[int, bytes]]:
-    """The stored leaf hashes (level-0 nodes) of [start, end), in order."""
+    """The stored complete subtrees of Merkle level `level`, indices [start, end), in order
+    (level 0: the leaf hashes)."""
     rows = await connection.fetch(
         "SELECT index, hash FROM ledger_node"
-        " WHERE venue_code = $1 AND level = 0 AND index >= $2 AND index < $3 ORDER BY index",
+        " WHERE venue_code = $1 AND level = $2 AND index >= $3 AND index < $4 ORDER BY index",
         venue_code,
+        level,
         start,
         end,
     )
     return [(row["index"], row["hash"]) for row in rows]
+
+
+async def entry_bytes(
+    connection: Driver, venue_code: str, start: int, end: int
+) -> list[tuple[int, bytes]]:
+    """The stored entries [start, end), in order."""
+    rows = await connection.fetch(
+        "SELECT index, entry FROM ledger_entry"
+        " WHERE venue_code = $1 AND index >= $2 AND index < $3 ORDER BY index",
+        venue_code,
+        start,
+        end,
+    )
+    return [(row["index"], row["entry"]) for row in rows]
 
 
 async def size(session: AsyncSession, venue_code: str) -> int | None:

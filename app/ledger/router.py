@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import OptionalPrincipal
+from app.auth.dependencies import OptionalPrincipal, Reader
 from app.config import Settings
 from app.deps import AppSettings, Session
 from app.ledger import service
@@ -230,3 +230,56 @@ async def get_consistency_proof(
         root_hash=proof.root_hash.hex(),
         proof=[h.hex() for h in proof.hashes],
     )
+
+
+OCTETS = "application/octet-stream"
+IMMUTABLE = "public, max-age=31536000, immutable"
+# A partial tile never changes either, but the full one replaces it: clients should move on.
+PARTIAL = "public, max-age=60"
+TilePath = Annotated[
+    str,
+    Path(
+        description="N as 3-digit groups, all but the last prefixed `x` (1234067 is "
+        "`x001/x234/067`), then `.p/<W>` for a partial tile of W hashes.",
+        examples=["000", "x001/x234/067.p/12"],
+        max_length=200,
+    ),
+]
+
+
+@router.get(
+    "/tile/entries/{path:path}",
+    response_class=Response,
+    responses={200: {"content": {OCTETS: {}}}, **errors(401, 403, 404, 409, 422)},
+)
+async def get_entry_bundle(
+    venue_code: VenueCode, path: TilePath, session: Session, who: Reader
+) -> Response:
+    """An entry bundle (C2SP tlog-tiles): the entries of level-0 tile N, each a big-endian
+    uint16 length and the entry's bytes. A bundle holds the trades of many parties, so only
+    operators and auditors read bundles; everyone else reads the hash tiles and the entries
+    they may see one by one."""
+    found = await service.entry_bundle(session, venue_code, path)
+    body = await service.bundle_bytes(session, venue_code, found)
+    cache = "private, max-age=31536000, immutable" if found.full else "private, max-age=60"
+    return Response(body, media_type=OCTETS, headers={"Cache-Control": cache})
+
+
+@router.get(
+    "/tile/{level}/{path:path}",
+    response_class=Response,
+    responses={200: {"content": {OCTETS: {}}}, **errors(404, 422)},
+)
+async def get_tile(
+    venue_code: VenueCode,
+    level: Annotated[str, Path(description="L, from 0 to 63.", max_length=2)],
+    path: TilePath,
+    session: Session,
+) -> Response:
+    """A tile of the log's Merkle tree (C2SP tlog-tiles, height 8): the 32-byte hashes of
+    the complete subtrees of 256**L leaves starting at leaf (N·256 + i)·256**L, i < W.
+    Full tiles never change and may be cached forever. Public."""
+    found = await service.tile(session, venue_code, level, path)
+    body = await service.tile_hashes(session, venue_code, found)
+    cache = IMMUTABLE if found.full else PARTIAL
+    return Response(body, media_type=OCTETS, headers={"Cache-Control": cache})

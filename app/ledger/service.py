@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.db import driver, utcnow
-from app.errors import BadRequest, NotFound, ValidationFailed
+from app.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from app.i18n import Text
-from app.ledger import kinds, merkle, note, repository
+from app.ledger import kinds, merkle, note, repository, tiles
 from app.ledger.models import Checkpoint, LedgerEntry, TreeHead
 from app.ledger.signing import Signer, tree_head_message
 
@@ -189,7 +189,7 @@ async def leaf_hashes(
             Text(f"{where}: {message.en}", f"{where}:{message.zh}"),
             errors=[{"loc": ["query", w], "msg": m} for w, m in problems],
         )
-    return await repository.leaf_hashes(await driver(session), venue_code, start, end)
+    return await repository.level_hashes(await driver(session), venue_code, 0, start, end)
 
 
 def parsed(entry: LedgerEntry) -> dict[str, Any]:
@@ -227,3 +227,62 @@ async def consistency(session: AsyncSession, venue_code: str, first: int, second
         root_hash=merkle.root(second, hash_of),
         hashes=[merkle.range_hash(s, e, hash_of) for s, e in ranges],
     )
+
+
+def _tile(level: str, path: str) -> tiles.Tile:
+    try:
+        return tiles.parse(tiles.parse_level(level), path)
+    except tiles.BadTilePath as exc:
+        raise ValidationFailed.field(
+            ["path", "tile"], Text(str(exc), "瓦片路径不符合 C2SP tlog-tiles 的编码")
+        ) from exc
+
+
+async def _available(session: AsyncSession, venue_code: str, tile: tiles.Tile) -> None:
+    current = await _size(session, venue_code)
+    if tile.needs() > current:
+        raise NotFound(
+            Text(
+                f"The log has {current} entries; {tiles.path_of(tile)} needs {tile.needs()}.",
+                f"该日志目前有 {current} 条;{tiles.path_of(tile)} 需要 {tile.needs()} 条。",
+            )
+        )
+
+
+async def tile(session: AsyncSession, venue_code: str, level: str, path: str) -> tiles.Tile:
+    """The tile at `tile/<level>/<path>` if the log has all its hashes: 404 if not yet, 422
+    if the path is not the spec's."""
+    found = _tile(level, path)
+    await _available(session, venue_code, found)
+    return found
+
+
+async def tile_hashes(session: AsyncSession, venue_code: str, found: tiles.Tile) -> bytes:
+    level = tiles.HEIGHT * found.level
+    rows = await repository.level_hashes(
+        await driver(session), venue_code, level, found.first, found.first + found.width
+    )
+    assert len(rows) == found.width, "a complete subtree below the log's size is stored"
+    return b"".join(h for _, h in rows)
+
+
+async def entry_bundle(session: AsyncSession, venue_code: str, path: str) -> tiles.Tile:
+    """The entry bundle at `tile/entries/<path>`, as `tile` (the level is 0)."""
+    return await tile(session, venue_code, "0", path)
+
+
+async def bundle_bytes(session: AsyncSession, venue_code: str, found: tiles.Tile) -> bytes:
+    rows = await repository.entry_bytes(
+        await driver(session), venue_code, found.first, found.first + found.width
+    )
+    for index, entry in rows:
+        if len(entry) >= 1 << 16:
+            raise Conflict(
+                Text(
+                    f"Entry {index} is {len(entry)} bytes, more than a bundle holds (65535): "
+                    f"read it at /entries/{index}.",
+                    f"第 {index} 条有 {len(entry)} 字节,超过条目包的上限 65535:"
+                    f"请在 /entries/{index} 读取。",
+                )
+            )
+    return tiles.bundle([entry for _, entry in rows])
