@@ -1,4 +1,5 @@
-"""`/v1/ledgers/{venue}`: signed tree heads, entries and proofs, for anyone to verify."""
+"""`/v1/ledgers/{log}`: checkpoints, signed tree heads, leaf hashes, tiles and proofs for
+anyone to verify; entry contents for those the recorded row concerns."""
 
 from __future__ import annotations
 
