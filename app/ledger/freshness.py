@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.errors import NotFound
 from app.ledger import repository, service
 from app.ledger.signing import Signer
 
@@ -30,9 +31,12 @@ async def refresh_once(
     async with factory() as session:
         logs = await repository.logs(session)
     for log in logs:
-        async with factory() as session:
-            await service.checkpoint(session, signer, log, settings.log_origin, max_age)
-            await session.commit()
+        try:
+            async with factory() as session:
+                await service.checkpoint(session, signer, log, settings.log_origin, max_age)
+                await session.commit()
+        except NotFound:  # a log no domain knows any more (its venue gone): nothing to sign
+            logger.warning("no such log to refresh", extra={"log": log})
     return len(logs)
 
 

@@ -126,14 +126,24 @@ async def test_the_background_refresh_signs_quiet_logs(
     await parties.record(venue_code="OTC")
     await parties.record(venue_code="HZDEX")
     settings: Settings = app.state.settings
+    # A checkpoint of a log no domain knows any more stops no other log's refresh.
+    await client.get("/v1/ledgers/NBSE/checkpoint")  # a log with a checkpoint and no leaf
+    await session.execute(
+        text(
+            "INSERT INTO ledger_checkpoint SELECT 'GONE', tree_size, root_hash,"
+            " timestamp - interval '1 hour', note, signature, key_id"
+            " FROM ledger_checkpoint WHERE venue_code = 'NBSE'"
+        )
+    )
+    await session.commit()
     seen = await refresh_once(
         app.state.sessionmaker, signer_of(app.state), settings, timedelta(seconds=30)
     )
-    assert seen == 2
+    assert seen == 4
     stamps = dict(
         (await session.execute(text("SELECT venue_code, timestamp FROM ledger_checkpoint"))).all()
     )
-    assert set(stamps) == {"OTC", "HZDEX"}
+    assert set(stamps) == {"OTC", "HZDEX", "NBSE", "GONE"}
     await session.execute(
         text(
             "UPDATE ledger_checkpoint SET timestamp = timestamp - interval '1 minute'"
