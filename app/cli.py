@@ -191,7 +191,9 @@ def verify_ledger(
     Exits 1 naming the first index that does not match."""
     from app.db import create_engine, create_sessionmaker
     from app.ledger.verify import Verification, verify_venue
+    from app.logs import register
 
+    register()
     settings = get_settings()
     url = database_url(settings)
 
@@ -207,7 +209,10 @@ def verify_ledger(
     for index, problem in result.problems:
         where = f"index {index}" if index is not None else "tree head"
         typer.echo(f"{venue} {where}: {problem}", err=True)
+    if result.problems:
+        raise typer.Exit(1)
     if not result.ok:
+        typer.echo(f"{venue}: the log is empty: nothing to verify", err=True)
         raise typer.Exit(1)
     typer.echo(
         f"{venue}: {result.checked} entries rebuilt from their stored rows; "

@@ -82,6 +82,17 @@ class Settings(BaseSettings):
     ledger_signing_key: str | None = Field(
         default=None, description="PEM Ed25519 private key; default: created under data_dir."
     )
+    log_origin: str = Field(
+        default="shushang.local/ledgers",
+        description="Checkpoint origin prefix: a log's origin (and key name) is "
+        "`<log_origin>/<log>`, e.g. `shushang.local/ledgers/HZDEX`.",
+    )
+    checkpoint_interval_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        le=86400,
+        description="A log signs a fresh checkpoint at least this often, growing or not.",
+    )
     ip_notice_working_days: int = Field(
         default=10, ge=0, le=100, description="Public notice of an IP registration (0: none)."
     )
@@ -139,6 +150,23 @@ class Settings(BaseSettings):
                     f"{origin!r} is not an exact origin like https://portal.example.cn"
                 )
         return origins
+
+    @field_validator("log_origin")
+    @classmethod
+    def _note_key_name(cls, value: str) -> str:
+        """An origin is also the signed-note key name: no spaces, `+` or control characters
+        (C2SP signed-note), and a schema-less URL (C2SP tlog-checkpoint)."""
+        value = value.strip().rstrip("/")
+        if (
+            not value
+            or "://" in value
+            or any(c.isspace() or c == "+" or ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+        ):
+            raise ValueError(
+                f"{value!r} is not a checkpoint origin like shushang.example.cn/ledgers "
+                "(no scheme, spaces or '+')"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -31,8 +31,11 @@ from app.events.router import router as events_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
+from app.ledger.freshness import refresh_forever
 from app.ledger.router import router as ledger_router
+from app.ledger.signing import signer_of
 from app.listings.router import router as listings_router
+from app.logs import register as register_logs
 from app.merchants.router import router as merchants_router
 from app.middleware import (
     AddressRateLimitMiddleware,
@@ -66,6 +69,7 @@ Lists are keyset-paged: `?limit=` (1–200) and `?cursor=` from `next_cursor`.
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
     """The ASGI app. `database_url` overrides the settings (the embedded server's URL)."""
     settings = settings or get_settings()
+    register_logs()
     url = database_url or settings.database_url
     if not url:
         raise RuntimeError(
@@ -84,6 +88,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         workers = [
             asyncio.create_task(sweep_forever(app.state.sessionmaker)),
             asyncio.create_task(deliver_forever(app.state.sessionmaker, settings)),
+            asyncio.create_task(
+                refresh_forever(app.state.sessionmaker, lambda: signer_of(app.state), settings)
+            ),
         ]
         yield
         for worker in workers:
@@ -126,7 +133,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.signer = None  # loaded (or created) on first use: app/ledger/router.py
+    app.state.signer = None  # loaded (or created) on first use: app/ledger/signing.py
     app.state.committer = GroupCommitter(app.state.engine, app.state.rate_limiter)
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)

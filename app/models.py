@@ -6,7 +6,15 @@ from app.auth.models import ApiKey
 from app.db import Base
 from app.events.models import Event
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
-from app.ledger.models import LedgerEntry, LedgerHead, LedgerNode, SigningKey, TreeHead
+from app.ledger.models import (
+    Checkpoint,
+    Cosignature,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    SigningKey,
+    TreeHead,
+)
 from app.listings.models import Listing, ListingEvent
 from app.merchants.models import Certification, Merchant
 from app.products.models import Product, ProductRevision
@@ -21,6 +29,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Certification",
+    "Checkpoint",
+    "Cosignature",
     "Event",
     "IdempotencyRecord",
     "IpLicence",

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Driver
 from app.ledger.merkle import Node
-from app.ledger.models import LedgerEntry, LedgerHead, SigningKey, TreeHead
+from app.ledger.models import (
+    Checkpoint,
+    Cosignature,
+    LedgerEntry,
+    LedgerHead,
+    SigningKey,
+    TreeHead,
+)
 
 # Appending runs on the driver connection (asyncpg), in the caller's transaction: it is the
 # hot path of recording trades, a few statements per batch of trades.
@@ -109,6 +116,36 @@ async def add_leaves(
     )
 
 
+async def level_hashes(
+    connection: Driver, venue_code: str, level: int, start: int, end: int
+) -> list[tuple[int, bytes]]:
+    """The stored complete subtrees of Merkle level `level`, indices [start, end), in order
+    (level 0: the leaf hashes)."""
+    rows = await connection.fetch(
+        "SELECT index, hash FROM ledger_node"
+        " WHERE venue_code = $1 AND level = $2 AND index >= $3 AND index < $4 ORDER BY index",
+        venue_code,
+        level,
+        start,
+        end,
+    )
+    return [(row["index"], row["hash"]) for row in rows]
+
+
+async def entry_bytes(
+    connection: Driver, venue_code: str, start: int, end: int
+) -> list[tuple[int, bytes]]:
+    """The stored entries [start, end), in order."""
+    rows = await connection.fetch(
+        "SELECT index, entry FROM ledger_entry"
+        " WHERE venue_code = $1 AND index >= $2 AND index < $3 ORDER BY index",
+        venue_code,
+        start,
+        end,
+    )
+    return [(row["index"], row["entry"]) for row in rows]
+
+
 async def size(session: AsyncSession, venue_code: str) -> int | None:
     """The number of leaves, or None when the venue's log has never had one."""
     query = select(LedgerHead.size).where(LedgerHead.venue_code == venue_code)
@@ -160,6 +197,62 @@ async def add_head(session: AsyncSession, head: TreeHead) -> TreeHead:
         TreeHead.venue_code == head.venue_code, TreeHead.tree_size == head.tree_size
     )
     return (await session.execute(query)).scalar_one()
+
+
+async def checkpoint(session: AsyncSession, venue_code: str) -> Checkpoint | None:
+    query = (
+        select(Checkpoint)
+        .where(Checkpoint.venue_code == venue_code)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def keep_checkpoint(session: AsyncSession, signed: Checkpoint) -> None:
+    """Make `signed` the log's latest checkpoint, unless one as new or of a larger tree is
+    already there (two requests re-signing at once: one stands, both are valid)."""
+    values = {
+        "venue_code": signed.venue_code,
+        "tree_size": signed.tree_size,
+        "root_hash": signed.root_hash,
+        "timestamp": signed.timestamp,
+        "note": signed.note,
+        "signature": signed.signature,
+        "key_id": signed.key_id,
+    }
+    statement = insert(Checkpoint).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Checkpoint.venue_code],
+            set_={k: statement.excluded[k] for k in values if k != "venue_code"},
+            where=(Checkpoint.tree_size < statement.excluded.tree_size)
+            | (
+                (Checkpoint.tree_size == statement.excluded.tree_size)
+                & (Checkpoint.timestamp < statement.excluded.timestamp)
+            ),
+        )
+    )
+
+
+async def cosignatures(
+    session: AsyncSession, venue_code: str, tree_size: int, origin: str
+) -> list[Cosignature]:
+    query = (
+        select(Cosignature)
+        .where(
+            Cosignature.venue_code == venue_code,
+            Cosignature.tree_size == tree_size,
+            Cosignature.origin == origin,
+        )
+        .order_by(Cosignature.key_name, Cosignature.key_hash)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def logs(session: AsyncSession) -> list[str]:
+    """Every log that has had a leaf or a checkpoint."""
+    query = select(LedgerHead.venue_code).union(select(Checkpoint.venue_code))
+    return sorted((await session.execute(query)).scalars())
 
 
 async def register_key(session: AsyncSession, key_id: str, public_key: bytes) -> None:

@@ -1,16 +1,20 @@
-"""`/v1/ledgers/{venue}`: signed tree heads, entries and proofs, for anyone to verify."""
+"""`/v1/ledgers/{log}`: checkpoints, signed tree heads, leaf hashes, tiles and proofs for
+anyone to verify; entry contents for those the recorded row concerns."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from app.deps import Session
+from app.auth.dependencies import OptionalPrincipal, Reader
+from app.config import Settings
+from app.deps import AppSettings, Session
 from app.ledger import service
-from app.ledger.signing import LOG_NAME, Signer, load_or_create, tree_head_message
+from app.ledger.signing import LOG_NAME, signer_of, tree_head_message
 from app.openapi_docs import errors
 
 router = APIRouter(prefix="/v1/ledgers/{venue_code}", tags=["ledger"])
@@ -31,18 +35,36 @@ class TreeHeadOut(BaseModel):
         description=f'RFC 8785 JSON of {{"log": "{LOG_NAME}", "venue", "tree_size", '
         '"root_hash", "timestamp"}: the exact bytes signed.'
     )
+    checkpoint: str = Field(
+        description="The same head as a C2SP checkpoint (signed note), as `/checkpoint` "
+        "serves it: verify it with the key from `/verifier-key` and use its root."
+    )
 
 
 class EntryOut(BaseModel):
+    """An entry with its contents: for operators, auditors and those the recorded row
+    concerns (a trade's parties; a public registration's steps: anyone)."""
+
     venue_code: str
     index: int
     leaf_hash: str = Field(description="Hex SHA-256(0x00 ‖ entry).")
-    entry: dict[str, Any] = Field(description="The trade or trade event as recorded.")
+    entry: dict[str, Any] = Field(description="The trade, trade event or step as recorded.")
     entry_canonical: str = Field(
         description="RFC 8785 canonical JSON of `entry`: the hashed bytes."
     )
     kind: str
     ref_id: str = Field(description="The trade (or trade event) this leaf records.")
+
+
+class LeafHashOut(BaseModel):
+    """An entry's public commitment: its leaf hash, without its contents."""
+
+    index: int
+    leaf_hash: str = Field(description="Hex SHA-256(0x00 ‖ entry).")
+
+
+class LeafHashesOut(BaseModel):
+    items: list[LeafHashOut]
 
 
 class InclusionProofOut(BaseModel):
@@ -62,20 +84,28 @@ class ConsistencyProofOut(BaseModel):
     proof: list[str] = Field(description="Hex hashes (RFC 9162 §2.1.4).")
 
 
-def _signer(request: Request) -> Signer:
-    """The process's signing key, loaded on first use (so `shushang openapi` writes nothing)."""
-    state = request.app.state
-    if state.signer is None:
-        settings = state.settings
-        state.signer = load_or_create(settings.data_dir, settings.ledger_signing_key)
-    signer: Signer = state.signer
-    return signer
+NOTE = "text/plain; charset=utf-8"
+
+
+async def _signed(
+    session: Session, request: Request, settings: Settings, venue_code: str
+) -> service.SignedCheckpoint:
+    return await service.checkpoint(
+        session,
+        signer_of(request.app.state),
+        venue_code,
+        settings.log_origin,
+        timedelta(seconds=settings.checkpoint_interval_seconds),
+    )
 
 
 @router.get("/tree-head", response_model=TreeHeadOut, responses=errors(404, 422))
-async def get_tree_head(venue_code: VenueCode, session: Session, request: Request) -> TreeHeadOut:
-    """The venue log's latest signed tree head. Public."""
-    head, public_key = await service.tree_head(session, _signer(request), venue_code)
+async def get_tree_head(
+    venue_code: VenueCode, session: Session, request: Request, settings: AppSettings
+) -> TreeHeadOut:
+    """The log's latest signed tree head, as JSON and as its C2SP checkpoint. Public."""
+    signed = await _signed(session, request, settings, venue_code)
+    head = signed.checkpoint
     return TreeHeadOut(
         venue_code=venue_code,
         tree_size=head.tree_size,
@@ -83,19 +113,62 @@ async def get_tree_head(venue_code: VenueCode, session: Session, request: Reques
         timestamp=head.timestamp,
         signature=head.signature.hex(),
         key_id=head.key_id,
-        public_key=public_key.hex(),
+        public_key=signed.public_key.hex(),
         signed_message=tree_head_message(
             venue_code, head.tree_size, head.root_hash, head.timestamp
         ).decode(),
+        checkpoint=signed.note,
     )
 
 
-@router.get("/entries/{index}", response_model=EntryOut, responses=errors(404, 422))
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {NOTE: {"schema": {"type": "string"}}}}, **errors(404, 422)},
+)
+async def get_checkpoint(
+    venue_code: VenueCode, session: Session, request: Request, settings: AppSettings
+) -> PlainTextResponse:
+    """The log's latest checkpoint (C2SP tlog-checkpoint), a signed note: origin
+    `<log origin>/<log>`, tree size, base64 root, a blank line, the log's Ed25519 signature,
+    its timestamped cosignature (C2SP tlog-cosignature: the time it was signed), then any
+    witnesses' cosignatures. Re-signed at least every checkpoint interval. Public."""
+    signed = await _signed(session, request, settings, venue_code)
+    return PlainTextResponse(
+        signed.note, media_type=NOTE, headers={"Cache-Control": "public, max-age=5"}
+    )
+
+
+@router.get(
+    "/verifier-key",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {NOTE: {"schema": {"type": "string"}}}}, **errors(404, 422)},
+)
+async def get_verifier_key(
+    venue_code: VenueCode, session: Session, request: Request, settings: AppSettings
+) -> PlainTextResponse:
+    """The signed-note verifier key of the log's current signing key:
+    `<origin>+<key hash>+base64(0x01 ‖ Ed25519 public key)`, as Go's
+    `golang.org/x/mod/sumdb/note.NewVerifier` reads it. Fetch it once, over a channel you
+    trust, and keep it: a key taken from the same answer as a checkpoint proves nothing."""
+    await service.known_log(session, venue_code)
+    key = service.verifier_key(signer_of(request.app.state), venue_code, settings.log_origin)
+    return PlainTextResponse(key, media_type=NOTE)
+
+
+@router.get("/entries/{index}", response_model=EntryOut | LeafHashOut, responses=errors(404, 422))
 async def get_entry(
-    venue_code: VenueCode, index: Annotated[int, Path(ge=0, le=2**62)], session: Session
-) -> EntryOut:
-    """Leaf `index` of the venue's log. Public."""
+    venue_code: VenueCode,
+    index: Annotated[int, Path(ge=0, le=2**62)],
+    session: Session,
+    who: OptionalPrincipal,
+) -> EntryOut | LeafHashOut:
+    """Leaf `index` of the log. Its contents only to operators, auditors and the parties of
+    the trade (for `IPR`: anyone for a public registration, else its merchant and staff);
+    everyone else gets `{index, leaf_hash}`, which is all a proof needs."""
     found = await service.entry(session, venue_code, index)
+    if not await service.may_read(session, who, found):
+        return LeafHashOut(index=found.index, leaf_hash=found.leaf_hash.hex())
     return EntryOut(
         venue_code=venue_code,
         index=found.index,
@@ -105,6 +178,25 @@ async def get_entry(
         kind=found.kind,
         ref_id=str(found.ref_id),
     )
+
+
+@router.get("/leaf-hashes", response_model=LeafHashesOut, responses=errors(404, 422))
+async def get_leaf_hashes(
+    venue_code: VenueCode,
+    start: Annotated[int, Query(ge=0, le=2**62, description="First index, inclusive.")],
+    end: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=2**62,
+            description=f"Last index, exclusive; at most {service.LEAF_HASHES_MAX} past start.",
+        ),
+    ],
+    session: Session,
+) -> LeafHashesOut:
+    """The leaf hashes of entries [start, end) of the log. Public."""
+    found = await service.leaf_hashes(session, venue_code, start, end)
+    return LeafHashesOut(items=[LeafHashOut(index=i, leaf_hash=h.hex()) for i, h in found])
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofOut, responses=errors(400, 404, 422))
@@ -139,3 +231,56 @@ async def get_consistency_proof(
         root_hash=proof.root_hash.hex(),
         proof=[h.hex() for h in proof.hashes],
     )
+
+
+OCTETS = "application/octet-stream"
+IMMUTABLE = "public, max-age=31536000, immutable"
+# A partial tile never changes either, but the full one replaces it: clients should move on.
+PARTIAL = "public, max-age=60"
+TilePath = Annotated[
+    str,
+    Path(
+        description="N as 3-digit groups, all but the last prefixed `x` (1234067 is "
+        "`x001/x234/067`), then `.p/<W>` for a partial tile of W hashes.",
+        examples=["000", "x001/x234/067.p/12"],
+        max_length=200,
+    ),
+]
+
+
+@router.get(
+    "/tile/entries/{path:path}",
+    response_class=Response,
+    responses={200: {"content": {OCTETS: {}}}, **errors(401, 403, 404, 409, 422)},
+)
+async def get_entry_bundle(
+    venue_code: VenueCode, path: TilePath, session: Session, who: Reader
+) -> Response:
+    """An entry bundle (C2SP tlog-tiles): the entries of level-0 tile N, each a big-endian
+    uint16 length and the entry's bytes. A bundle holds the trades of many parties, so only
+    operators and auditors read bundles; everyone else reads the hash tiles and the entries
+    they may see one by one."""
+    found = await service.entry_bundle(session, venue_code, path)
+    body = await service.bundle_bytes(session, venue_code, found)
+    cache = "private, max-age=31536000, immutable" if found.full else "private, max-age=60"
+    return Response(body, media_type=OCTETS, headers={"Cache-Control": cache})
+
+
+@router.get(
+    "/tile/{level}/{path:path}",
+    response_class=Response,
+    responses={200: {"content": {OCTETS: {}}}, **errors(404, 422)},
+)
+async def get_tile(
+    venue_code: VenueCode,
+    level: Annotated[str, Path(description="L, from 0 to 63.", max_length=2)],
+    path: TilePath,
+    session: Session,
+) -> Response:
+    """A tile of the log's Merkle tree (C2SP tlog-tiles, height 8): the 32-byte hashes of
+    the complete subtrees of 256**L leaves starting at leaf (N·256 + i)·256**L, i < W.
+    Full tiles never change and may be cached forever. Public."""
+    found = await service.tile(session, venue_code, level, path)
+    body = await service.tile_hashes(session, venue_code, found)
+    cache = IMMUTABLE if found.full else PARTIAL
+    return Response(body, media_type=OCTETS, headers={"Cache-Control": cache})

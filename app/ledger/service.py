@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.db import driver, utcnow
-from app.errors import BadRequest, NotFound
+from app.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from app.i18n import Text
-from app.ledger import merkle, repository
-from app.ledger.models import REGISTRY_LOG, LedgerEntry, TreeHead
+from app.ledger import kinds, merkle, note, repository, tiles
+from app.ledger.models import Checkpoint, LedgerEntry, TreeHead
 from app.ledger.signing import Signer, tree_head_message
-from app.venues import service as venues
+
+# The most leaf hashes one `leaf-hashes` request returns.
+LEAF_HASHES_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -36,43 +40,92 @@ async def root_at(session: AsyncSession, venue: str, size: int) -> bytes:
     return merkle.root(size, await _hashes(session, venue, [(0, size)] if size else []))
 
 
-async def tree_head(
-    session: AsyncSession, signer: Signer, venue_code: str
-) -> tuple[TreeHead, bytes]:
-    """The signed head of the log as it stands (signing it when it grew); and its public key."""
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A log's latest checkpoint as served: the stored row, the public key of its signer,
+    and the signed note with any witness cosignatures appended."""
+
+    checkpoint: Checkpoint
+    public_key: bytes
+    note: str
+
+
+async def checkpoint(
+    session: AsyncSession,
+    signer: Signer,
+    venue_code: str,
+    origin_prefix: str,
+    max_age: timedelta,
+) -> SignedCheckpoint:
+    """The log's latest signed checkpoint, signing a new one when the log grew, when the
+    stored one is `max_age` old or older (a head that is never re-signed could be replayed
+    forever), or when the origin changed."""
     size = await _size(session, venue_code)
-    latest = await repository.latest_head(session, venue_code)
-    if latest is not None and latest.tree_size == size:
-        public_key = await repository.public_key(session, latest.key_id)
-        assert public_key is not None
-        return latest, public_key
-    root_hash = await root_at(session, venue_code, size)
-    now = utcnow()
-    timestamp = now.replace(microsecond=now.microsecond // 1000 * 1000)  # milliseconds
-    await repository.register_key(session, signer.key_id, signer.public_key)
-    head = await repository.add_head(
-        session,
-        TreeHead(
-            venue_code=venue_code,
-            tree_size=size,
-            root_hash=root_hash,
-            timestamp=timestamp,
-            signature=signer.sign(tree_head_message(venue_code, size, root_hash, timestamp)),
-            key_id=signer.key_id,
-        ),
-    )
-    public_key = await repository.public_key(session, head.key_id)
+    origin = note.origin_of(origin_prefix, venue_code)
+    now = utcnow().replace(microsecond=0)  # POSIX seconds, as a cosignature dates
+    latest = await repository.checkpoint(session, venue_code)
+    if (
+        latest is None
+        or latest.tree_size != size
+        or not latest.note.startswith(origin + "\n")
+        or now - latest.timestamp >= max_age
+    ):
+        if latest is not None and latest.tree_size == size:
+            root_hash = latest.root_hash
+        else:
+            root_hash = await root_at(session, venue_code, size)
+        signature = signer.sign(tree_head_message(venue_code, size, root_hash, now))
+        await repository.register_key(session, signer.key_id, signer.public_key)
+        fields = {
+            "venue_code": venue_code,
+            "tree_size": size,
+            "root_hash": root_hash,
+            "timestamp": now,
+            "signature": signature,
+            "key_id": signer.key_id,
+        }
+        if latest is None or latest.tree_size != size:
+            await repository.add_head(session, TreeHead(**fields))  # the first of this size
+        signed = note.sign(
+            signer.sign, signer.public_key, origin, size, root_hash, int(now.timestamp())
+        )
+        await repository.keep_checkpoint(session, Checkpoint(**fields, note=signed))
+        latest = await repository.checkpoint(session, venue_code)
+        assert latest is not None
+    public_key = await repository.public_key(session, latest.key_id)
     assert public_key is not None
-    return head, public_key
+    lines = await cosignature_lines(session, latest)
+    return SignedCheckpoint(latest, public_key, latest.note + "".join(lines))
+
+
+async def cosignature_lines(session: AsyncSession, signed: Checkpoint) -> list[str]:
+    """Witness cosignatures on this checkpoint (its size, under its origin), as note
+    signature lines to append after the log's own."""
+    origin = signed.note.split("\n", 1)[0]
+    found = await repository.cosignatures(session, signed.venue_code, signed.tree_size, origin)
+    return [note.signature_line(c.key_name, c.key_hash, c.signature) for c in found]
+
+
+def verifier_key(signer: Signer, venue_code: str, origin_prefix: str) -> str:
+    return note.verifier_key(note.origin_of(origin_prefix, venue_code), signer.public_key)
+
+
+async def known_log(session: AsyncSession, venue_code: str) -> None:
+    """404 unless the log exists (it may still be empty)."""
+    await _size(session, venue_code)
+
+
+def _no_such_log(log: str) -> NotFound:
+    return NotFound(Text(f"There is no log {log}.", f"没有名为 {log} 的日志。"))
 
 
 async def _size(session: AsyncSession, venue_code: str) -> int:
-    """The log's size; a venue whose log is still empty is looked up, for a 404 if unknown.
-    Besides one log per venue there is the registry log `IPR` of data IP registrations."""
+    """The log's size; a log still empty is looked up among those the domains registered
+    (one per venue, `IPR`, …), for a 404 if there is no such log."""
     size = await repository.size(session, venue_code)
     if size is None:
-        if venue_code != REGISTRY_LOG:
-            await venues.get(session, venue_code)
+        if await kinds.kinds_of(session, venue_code) is None:
+            raise _no_such_log(venue_code)
         return 0
     return size
 
@@ -97,6 +150,46 @@ async def entry(session: AsyncSession, venue_code: str, index: int) -> LedgerEnt
             )
         )
     return found
+
+
+async def may_read(session: AsyncSession, who: Principal | None, found: LedgerEntry) -> bool:
+    """Whether `who` may read the entry's contents: the rule of the domain whose row the
+    leaf records (`kinds.readable`). Anyone may read its leaf hash."""
+    return found.ref_id in await kinds.readable(session, who, found.kind, [found.ref_id])
+
+
+async def leaf_hashes(
+    session: AsyncSession, venue_code: str, start: int, end: int
+) -> list[tuple[int, bytes]]:
+    """The leaf hashes of [start, end): a range within the log, at most LEAF_HASHES_MAX."""
+    current = await _size(session, venue_code)
+    problems = []
+    if end <= start:
+        problems.append(("end", Text("must be above start", "须大于 start")))
+    elif end - start > LEAF_HASHES_MAX:
+        problems.append(
+            (
+                "end",
+                Text(
+                    f"at most {LEAF_HASHES_MAX} hashes per request",
+                    f"每次最多 {LEAF_HASHES_MAX} 个哈希",
+                ),
+            )
+        )
+    if end > current:
+        problems.append(
+            (
+                "end",
+                Text(f"the log has {current} entries", f"该日志目前有 {current} 条"),
+            )
+        )
+    if problems:
+        where, message = problems[0]
+        raise ValidationFailed(
+            Text(f"{where}: {message.en}", f"{where}:{message.zh}"),
+            errors=[{"loc": ["query", w], "msg": m} for w, m in problems],
+        )
+    return await repository.level_hashes(await driver(session), venue_code, 0, start, end)
 
 
 def parsed(entry: LedgerEntry) -> dict[str, Any]:
@@ -134,3 +227,62 @@ async def consistency(session: AsyncSession, venue_code: str, first: int, second
         root_hash=merkle.root(second, hash_of),
         hashes=[merkle.range_hash(s, e, hash_of) for s, e in ranges],
     )
+
+
+def _tile(level: str, path: str) -> tiles.Tile:
+    try:
+        return tiles.parse(tiles.parse_level(level), path)
+    except tiles.BadTilePath as exc:
+        raise ValidationFailed.field(
+            ["path", "tile"], Text(str(exc), "瓦片路径不符合 C2SP tlog-tiles 的编码")
+        ) from exc
+
+
+async def _available(session: AsyncSession, venue_code: str, tile: tiles.Tile) -> None:
+    current = await _size(session, venue_code)
+    if tile.needs() > current:
+        raise NotFound(
+            Text(
+                f"The log has {current} entries; {tiles.path_of(tile)} needs {tile.needs()}.",
+                f"该日志目前有 {current} 条;{tiles.path_of(tile)} 需要 {tile.needs()} 条。",
+            )
+        )
+
+
+async def tile(session: AsyncSession, venue_code: str, level: str, path: str) -> tiles.Tile:
+    """The tile at `tile/<level>/<path>` if the log has all its hashes: 404 if not yet, 422
+    if the path is not the spec's."""
+    found = _tile(level, path)
+    await _available(session, venue_code, found)
+    return found
+
+
+async def tile_hashes(session: AsyncSession, venue_code: str, found: tiles.Tile) -> bytes:
+    level = tiles.HEIGHT * found.level
+    rows = await repository.level_hashes(
+        await driver(session), venue_code, level, found.first, found.first + found.width
+    )
+    assert len(rows) == found.width, "a complete subtree below the log's size is stored"
+    return b"".join(h for _, h in rows)
+
+
+async def entry_bundle(session: AsyncSession, venue_code: str, path: str) -> tiles.Tile:
+    """The entry bundle at `tile/entries/<path>`, as `tile` (the level is 0)."""
+    return await tile(session, venue_code, "0", path)
+
+
+async def bundle_bytes(session: AsyncSession, venue_code: str, found: tiles.Tile) -> bytes:
+    rows = await repository.entry_bytes(
+        await driver(session), venue_code, found.first, found.first + found.width
+    )
+    for index, entry in rows:
+        if len(entry) >= 1 << 16:
+            raise Conflict(
+                Text(
+                    f"Entry {index} is {len(entry)} bytes, more than a bundle holds (65535): "
+                    f"read it at /entries/{index}.",
+                    f"第 {index} 条有 {len(entry)} 字节,超过条目包的上限 65535:"
+                    f"请在 /entries/{index} 读取。",
+                )
+            )
+    return tiles.bundle([entry for _, entry in rows])

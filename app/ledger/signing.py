@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
@@ -67,6 +68,16 @@ def verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def signer_of(state: Any) -> Signer:
+    """The process's signing key (the app's `state.signer`), loaded on first use, so that
+    `shushang openapi` writes nothing."""
+    if state.signer is None:
+        settings = state.settings
+        state.signer = load_or_create(settings.data_dir, settings.ledger_signing_key)
+    signer: Signer = state.signer
+    return signer
 
 
 def load_or_create(data_dir: Path, pem: str | None) -> Signer:

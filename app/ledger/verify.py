@@ -1,6 +1,6 @@
 """`shushang ledger verify LOG`: recompute every leaf from the stored rows (trades and their
-events for a venue's log, registration steps for `IPR`), rebuild the tree, and check the
-latest signed head against it.
+events for a venue's log, registration steps for `IPR`: whatever the domains registered in
+`app.ledger.kinds`), rebuild the tree, and check the latest signed head against it.
 
 A row changed behind the ledger's back (triggers disabled, a restore gone wrong) shows as
 the first index whose rebuilt entry no longer matches what was hashed.
@@ -8,22 +8,15 @@ the first index whose rebuilt entry no longer matches what was hashed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ip.entries import step_entry
-from app.ip.models import IpStep
-from app.ledger import merkle, repository
+from app.ledger import kinds, merkle, note, repository
 from app.ledger.models import LedgerEntry
 from app.ledger.sequencer import canonical
 from app.ledger.signing import tree_head_message, verify
-from app.trades.entries import event_entry, trade_entry
-from app.trades.models import Trade, TradeEvent
 
 _BATCH = 5000
 
@@ -34,34 +27,38 @@ class Verification:
     size: int = 0
     checked: int = 0
     head_size: int | None = None
+    exists: bool = True
     problems: list[tuple[int | None, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        """Verified: the log exists, has entries, and every check passed. An empty or
+        unknown log proves nothing, so it is never "verified"."""
+        return self.exists and self.checked > 0 and not self.problems
 
 
-# What each kind of leaf is rebuilt from: its table and the function that made its entry.
-_SOURCES: dict[str, tuple[Any, Callable[[Any], dict[str, Any]]]] = {
-    "trade": (Trade, trade_entry),
-    "trade_event": (TradeEvent, event_entry),
-    "ip_step": (IpStep, step_entry),
-}
-
-
-async def _rebuilt(session: AsyncSession, batch: list[LedgerEntry]) -> dict[UUID, bytes]:
-    """The entries rebuilt from the stored rows that the batch's leaves name."""
+async def _rebuilt(
+    session: AsyncSession, batch: list[LedgerEntry], allowed: tuple[str, ...]
+) -> dict[UUID, bytes]:
+    """The entries rebuilt from the stored rows that the batch's leaves name, by the kinds
+    the log may hold (a leaf of another kind is not rebuilt: it shows as a problem)."""
     rebuilt: dict[UUID, bytes] = {}
-    for kind, (model, entry_of) in _SOURCES.items():
-        ids = [e.ref_id for e in batch if e.kind == kind]
-        if ids:
-            rows = await session.execute(select(model).where(model.id.in_(ids)))
-            rebuilt.update((row.id, canonical(entry_of(row))) for row in rows.scalars())
+    for name in allowed:
+        kind = kinds.kind(name)
+        ids = [e.ref_id for e in batch if e.kind == name]
+        if kind is not None and ids:
+            found = await kind.rebuild(session, ids)
+            rebuilt.update((ref_id, canonical(entry)) for ref_id, entry in found.items())
     return rebuilt
 
 
 async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
     result = Verification(venue_code, size=await repository.size(session, venue_code) or 0)
+    allowed = await kinds.kinds_of(session, venue_code)
+    if allowed is None:
+        result.exists = False
+        result.problems.append((None, f"there is no log {venue_code}"))
+        return result
     nodes: dict[merkle.Node, bytes] = {}
     index = 0
     while index < result.size:
@@ -69,13 +66,16 @@ async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
         if not batch:
             result.problems.append((index, "entries missing from here on"))
             break
-        rows = await _rebuilt(session, batch)
+        rows = await _rebuilt(session, batch, allowed)
         for entry in batch:
             if entry.index != index:
                 result.problems.append((index, "a gap in the log"))
                 return result
             rebuilt = rows.get(entry.ref_id)
-            if rebuilt is None:
+            if entry.kind not in allowed:
+                result.problems.append((index, f"a {entry.kind} leaf has no place in this log"))
+                rebuilt = entry.entry
+            elif rebuilt is None:
                 result.problems.append((index, f"the {entry.kind} {entry.ref_id} is gone"))
                 rebuilt = entry.entry
             elif rebuilt != entry.entry:
@@ -106,5 +106,34 @@ async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
             result.problems.append(
                 (None, f"the signature of the head of size {head.tree_size} is not valid")
             )
+    await _check_checkpoint(session, venue_code, nodes, result)
     result.problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
     return result
+
+
+async def _check_checkpoint(
+    session: AsyncSession,
+    venue_code: str,
+    nodes: dict[merkle.Node, bytes],
+    result: Verification,
+) -> None:
+    """The latest checkpoint is signed by its key, for this log, over the rebuilt root."""
+    signed = await repository.checkpoint(session, venue_code)
+    if signed is None:
+        return
+    public_key = await repository.public_key(session, signed.key_id)
+    try:
+        if public_key is None:
+            raise note.BadNote(f"its key {signed.key_id} is unknown")
+        origin, size, root_hash, _ = note.open_checkpoint(signed.note, public_key)
+    except note.BadNote as exc:
+        result.problems.append((None, f"the checkpoint of size {signed.tree_size}: {exc}"))
+        return
+    if not origin.endswith("/" + venue_code) or size != signed.tree_size:
+        result.problems.append((None, f"the checkpoint is of {origin}, size {size}"))
+    elif size > result.checked:
+        result.problems.append((None, f"the checkpoint covers {size} entries"))
+    elif merkle.root(size, nodes.__getitem__) != root_hash:
+        result.problems.append(
+            (None, f"the root of the first {size} entries is not the checkpoint's root")
+        )

@@ -13,7 +13,7 @@ from app.db import utcnow
 from app.errors import Duplicate, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.i18n import Text
-from app.ledger.models import REGISTRY_LOG
+from app.ledger import kinds
 from app.venues import repository
 from app.venues.models import NegativeListVersion, Venue
 from app.venues.negative_list import default_negative_list
@@ -30,12 +30,12 @@ async def get(session: AsyncSession, code: str) -> Venue:
 
 
 async def create(session: AsyncSession, who: Principal, data: VenueCreate) -> Venue:
-    if data.code == REGISTRY_LOG:
+    if data.code in kinds.named_logs():
         raise ValidationFailed.field(
             ["body", "code"],
             Text(
-                f"is reserved: {REGISTRY_LOG} names the IP registry's ledger",
-                f"为保留代码:{REGISTRY_LOG} 是数据知识产权登记簿的账本",
+                f"is reserved: {data.code} names a ledger of its own (e.g. the IP registry's)",
+                f"为保留代码:{data.code} 是另一本账本的名称(如数据知识产权登记簿)",
             ),
         )
     if await repository.get(session, data.code) is not None:

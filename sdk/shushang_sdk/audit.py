@@ -1,15 +1,20 @@
 """`shushang-audit`: an auditor's command line.
 
-    shushang-audit verify --venue HZDEX [--since 2026-11-01] [--public-key HEX]
-    shushang-audit watch --venue HZDEX --state heads.json [--once] [--interval 60]
+    shushang-audit verify --log HZDEX [--since 2026-11-01] [--until 2026-11-30]
+                          [--public-key KEY] [--max-age SECONDS]
+    shushang-audit watch --log HZDEX --state heads.json [--once] [--interval 60]
 
-`verify` proves every trade of a venue (since a date) is in the venue's signed log, as
-recorded. `watch` is a log monitor, as Certificate Transparency monitors are: it keeps the
-last signed head it saw in a state file and proves each new head consistent with it, so a
-log that is rewritten, forked or rolled back is caught. Both read SHUSHANG_URL and
-SHUSHANG_API_KEY. The only thing they trust is the ledger's public key: `--public-key` (or
-SHUSHANG_LEDGER_PUBLIC_KEY, comma-separated); without one, `verify` trusts the key the
-server shows now and says so, and `watch` pins the key of its first head in the state file.
+`verify` checks a whole log (a venue's, or `IPR`) against its checkpoint: every leaf hash
+makes the signed root, and every leaf your key may read — trades, trade events, IP
+registration steps — is its record as the API shows it today, field by field (`--since` and
+`--until` choose the records by date). An empty or unknown log is never "verified". `watch`
+is a log monitor, as Certificate Transparency monitors are: it keeps the last checkpoint it
+saw in a state file and proves each new one consistent with it, so a log that is rewritten,
+forked or rolled back is caught. Both read SHUSHANG_URL and SHUSHANG_API_KEY. The only
+thing they trust is the ledger's key: `--public-key` (hex, or the verifier key
+`name+hash+base64` the exchange publishes; or SHUSHANG_LEDGER_PUBLIC_KEY, comma-separated);
+without one, `verify` trusts the key the server shows now and says so, and `watch` pins the
+key of its first checkpoint in the state file.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from shushang_sdk.client import Client
 from shushang_sdk.errors import ShushangError, VerificationFailed
-from shushang_sdk.verify import key_id, trust, verify_tree_head
+from shushang_sdk.verify import open_checkpoint, trust
 
 console = Console(stderr=True)
 
@@ -39,29 +44,40 @@ def _keys(given: Sequence[str]) -> dict[str, str]:
     return trust(*given, *from_env)
 
 
-def _trust_on_first_use(client: Client, venue: str, trusted: dict[str, str]) -> dict[str, str]:
+def _trust_on_first_use(client: Client, log: str, trusted: dict[str, str]) -> dict[str, str]:
     if trusted:
         return trusted
-    head = client.ledger.tree_head(venue)
+    shown = client.ledger.verifier_key(log)
     console.print(
-        f"[yellow]no --public-key given: trusting the key the server shows now, "
-        f"{head['key_id']} ({head['public_key']}); pin it with --public-key[/]"
+        f"[yellow]no --public-key given: trusting the key the server shows now, {shown}; "
+        "pin the one the exchange publishes with --public-key[/]"
     )
-    return trust(head["public_key"])
+    return trust(shown)
 
 
 def verify_command(args: argparse.Namespace) -> int:
     with Client() as client:
-        client.ledger.trusted_keys = _trust_on_first_use(client, args.venue, _keys(args.public_key))
-        head = client.ledger.verified_head(args.venue)
+        client.ledger.trusted_keys = _trust_on_first_use(client, args.log, _keys(args.public_key))
+        signed = client.ledger.verified_checkpoint(args.log)
+        age = ""
+        if signed.timestamp is not None:
+            seconds = (datetime.now(UTC) - signed.timestamp).total_seconds()
+            age = f", signed {seconds:.0f} s ago"
+            if args.max_age is not None and seconds > args.max_age:
+                raise VerificationFailed(
+                    f"the checkpoint of {args.log} is {seconds:.0f} s old, more than "
+                    f"--max-age {args.max_age:g}: the log is not showing its current state"
+                )
+        elif args.max_age is not None:
+            raise VerificationFailed(f"the checkpoint of {args.log} carries no signed time")
         console.print(
-            f"{args.venue}: signed head of size {head['tree_size']}, root {head['root_hash'][:16]}…"
+            f"{args.log}: checkpoint of size {signed.tree_size}, root "
+            f"{signed.root_hash.hex()[:16]}…{age}, signature verified"
         )
-        filters: dict[str, Any] = {"venue": args.venue}
-        if args.since:
-            filters["occurred_from"] = f"{args.since}T00:00:00+08:00"
-        trades = list(client.transactions.list(**filters))
-        failures: list[tuple[str, str]] = []
+        if signed.tree_size == 0:
+            console.print(f"[yellow]{args.log}: the log is empty: nothing to verify[/]")
+            print(json.dumps({"log": args.log, "size": 0, "verified": 0, "failed": 0}))
+            return 1
         with Progress(
             TextColumn("verifying"),
             BarColumn(),
@@ -70,21 +86,40 @@ def verify_command(args: argparse.Namespace) -> int:
             console=console,
             disable=args.quiet,
         ) as progress:
-            task = progress.add_task("trades", total=len(trades))
-            for trade in trades:
-                try:
-                    if trade["leaf_index"] >= head["tree_size"]:
-                        head = client.ledger.verified_head(args.venue)
-                    client.ledger.verify_transaction(trade["id"], head)
-                except (VerificationFailed, ShushangError) as exc:
-                    failures.append((trade["id"], str(exc)))
-                progress.advance(task)
-    for trade_id, why in failures:
-        console.print(f"[red]FAILED[/] {trade_id}: {why}")
-    verdict = "[green]all verified[/]" if not failures else f"[red]{len(failures)} failed[/]"
-    console.print(f"{args.venue}: {len(trades) - len(failures)} of {len(trades)} trades: {verdict}")
-    print(json.dumps({"venue": args.venue, "trades": len(trades), "failed": len(failures)}))
-    return 1 if failures else 0
+            task = progress.add_task("leaves", total=signed.tree_size)
+            found = client.ledger.audit(
+                args.log,
+                since=args.since,
+                until=args.until,
+                progress=lambda done, _: progress.update(task, completed=done),
+            )
+    for index, why in found.failures:
+        console.print(f"[red]FAILED[/] {args.log} leaf {index}: {why}")
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(found.verified.items())) or "none"
+    console.print(
+        f"{args.log}: all {signed.tree_size} leaf hashes make the signed root; records "
+        f"compared: {counts}; {found.hidden} hidden from this key, {found.skipped} outside "
+        f"the dates, {len(found.failures)} failed"
+    )
+    if found.ok:
+        console.print(f"{args.log}: [green]verified[/]")
+    elif not found.failures:
+        console.print(f"[yellow]{args.log}: no record compared: nothing verified[/]")
+    verified = sum(found.verified.values())
+    print(
+        json.dumps(
+            {
+                "log": args.log,
+                "size": signed.tree_size,
+                "verified": verified,
+                "by_kind": found.verified,
+                "hidden": found.hidden,
+                "skipped": found.skipped,
+                "failed": len(found.failures),
+            }
+        )
+    )
+    return 0 if found.ok else 1
 
 
 def _load(state: Path) -> dict[str, Any] | None:
@@ -100,34 +135,35 @@ def _save(state: Path, saved: dict[str, Any]) -> None:
     partial.replace(state)  # atomic: a crash never leaves half a state file
 
 
-def watch_once(client: Client, venue: str, state: Path, given: dict[str, str]) -> int:
+def watch_once(client: Client, log: str, state: Path, given: dict[str, str]) -> int:
     saved = _load(state)
-    if saved is not None and saved["venue"] != venue:
-        console.print(f"[red]{state} watches {saved['venue']}, not {venue}[/]")
+    if saved is not None and saved.get("log", saved.get("venue")) != log:
+        console.print(f"[red]{state} watches {saved.get('log', saved.get('venue'))}, not {log}[/]")
         return 2
     trusted = {**(saved or {}).get("trusted_keys", {}), **given}
-    new = client.ledger.tree_head(venue)
+    signed_note = client.ledger.checkpoint(log)
     if not trusted:
-        trusted = trust(new["public_key"])
-        console.print(f"pinned ledger key {key_id(new['public_key'])} ({new['public_key']})")
+        shown = client.ledger.verifier_key(log)
+        trusted = trust(shown)
+        console.print(f"pinned ledger key {next(iter(trusted))} ({shown})")
     try:
-        verify_tree_head(new, trusted)
+        new = open_checkpoint(signed_note, trusted, log).head()
         if saved is not None:
             old = saved["head"]
             if new["tree_size"] < old["tree_size"]:
                 raise VerificationFailed(
                     f"the log shrank from {old['tree_size']} to {new['tree_size']} entries"
                 )
-            client.ledger.verify_consistency(venue, old, new)
+            client.ledger.verify_consistency(log, old, new)
     except VerificationFailed as exc:
-        console.print(f"[bold red]ALERT[/] {venue}: {exc}")
+        console.print(f"[bold red]ALERT[/] {log}: {exc}")
         return 2
     before = saved["head"]["tree_size"] if saved else None
-    _save(state, {"venue": venue, "trusted_keys": trusted, "head": new})
+    _save(state, {"log": log, "trusted_keys": trusted, "head": new})
     if before is None:
-        console.print(f"{venue}: first head, size {new['tree_size']}, signature verified")
+        console.print(f"{log}: first checkpoint, size {new['tree_size']}, signature verified")
     else:
-        console.print(f"{venue}: size {before} → {new['tree_size']}, consistent and signed")
+        console.print(f"{log}: size {before} → {new['tree_size']}, consistent and signed")
     return 0
 
 
@@ -135,27 +171,32 @@ def watch_command(args: argparse.Namespace) -> int:
     given = _keys(args.public_key)
     with Client() as client:
         while True:
-            code = watch_once(client, args.venue, Path(args.state), given)
+            code = watch_once(client, args.log, Path(args.state), given)
             if args.once or code:
                 return code
             time.sleep(args.interval)
 
 
+KEY_HELP = "trusted key: hex, or the verifier key name+hash+base64 the exchange publishes"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shushang-audit", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("verify", help="prove every trade of a venue is in its log")
-    check.add_argument("--venue", required=True)
-    check.add_argument("--since", type=date.fromisoformat, help="trades on or after this date")
-    check.add_argument("--public-key", action="append", default=[], help="trusted key (hex)")
+    check = commands.add_parser("verify", help="verify every leaf of a log")
+    check.add_argument("--log", "--venue", dest="log", required=True, help="HZDEX, OTC, IPR…")
+    check.add_argument("--since", type=date.fromisoformat, help="records on or after this date")
+    check.add_argument("--until", type=date.fromisoformat, help="records on or before it")
+    check.add_argument("--public-key", action="append", default=[], help=KEY_HELP)
+    check.add_argument("--max-age", type=float, help="fail if the checkpoint is older (seconds)")
     check.add_argument("--quiet", action="store_true", help="no progress bar")
     check.set_defaults(run=verify_command)
     monitor = commands.add_parser("watch", help="prove each new head consistent with the last")
-    monitor.add_argument("--venue", required=True)
+    monitor.add_argument("--log", "--venue", dest="log", required=True)
     monitor.add_argument("--state", required=True, help="file keeping the last head seen")
     monitor.add_argument("--once", action="store_true", help="check once and exit")
     monitor.add_argument("--interval", type=float, default=60.0, help="seconds between checks")
-    monitor.add_argument("--public-key", action="append", default=[], help="trusted key (hex)")
+    monitor.add_argument("--public-key", action="append", default=[], help=KEY_HELP)
     monitor.set_defaults(run=watch_command)
     args = parser.parse_args(argv)
     try:

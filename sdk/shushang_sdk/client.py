@@ -126,6 +126,11 @@ class Transactions(Blocking[r.Transactions]):
 
 class Ledger(Blocking[r.Ledger]):
     tree_head = blocking(r.Ledger.tree_head)
+    checkpoint = blocking(r.Ledger.checkpoint)
+    verifier_key = blocking(r.Ledger.verifier_key)
+    verified_checkpoint = blocking(r.Ledger.verified_checkpoint)
+    leaf_hashes = blocking(r.Ledger.leaf_hashes)
+    audit = blocking(r.Ledger.audit)
     entry = blocking(r.Ledger.entry)
     inclusion_proof = blocking(r.Ledger.inclusion_proof)
     consistency_proof = blocking(r.Ledger.consistency_proof)

@@ -75,3 +75,17 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return fr == first_root and sr == second_root and sn == 0
+
+
+def root(leaves: Sequence[bytes]) -> bytes:
+    """MTH of a whole list of leaf hashes (RFC 9162 §2.1.1), bottom-up in O(n)."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    level = list(leaves)
+    while len(level) > 1:
+        # A lone last node moves up unchanged: RFC 9162's split puts it in the right subtree.
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]

@@ -5,15 +5,17 @@ the same methods blocking (shushang_sdk.client). Bodies and answers are the API'
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any
 
 import anyio
 
-from shushang_sdk import verify
+from shushang_sdk import leaves, merkle, verify
 from shushang_sdk._transport import Transport, problem_of
-from shushang_sdk.errors import VerificationFailed
+from shushang_sdk.errors import ShushangError, VerificationFailed
 
 JSON = dict[str, Any]
 
@@ -238,10 +240,11 @@ class Transactions(_Resource):
 
 
 class Ledger(_Resource):
-    """Reading a venue's log (or `IPR`, the IP registry's) and verifying it on the client.
+    """Reading a log (a venue's, `IPR` the IP registry's) and verifying it on the client.
 
     `trusted_keys` (key id → hex public key) are the only thing verification trusts; pass
-    the exchange's published key (see `shushang_sdk.verify.trust`)."""
+    the exchange's published key (see `shushang_sdk.verify.trust`), never one read from the
+    answer being checked."""
 
     def __init__(self, /, transport: Transport, trusted_keys: verify.TrustedKeys) -> None:
         super().__init__(transport)
@@ -251,9 +254,28 @@ class Ledger(_Resource):
         found: JSON = await self._t.json("GET", f"/v1/ledgers/{venue}/tree-head")
         return found
 
+    async def checkpoint(self, /, log: str) -> str:
+        """The log's checkpoint, a C2SP signed note (unverified: see `verified_checkpoint`)."""
+        return (await self._t.send("GET", f"/v1/ledgers/{log}/checkpoint")).text
+
+    async def verifier_key(self, /, log: str) -> str:
+        """The log's signed-note verifier key, as the server shows it. Trusting it is trusting
+        the server: compare it with the one the exchange publishes."""
+        return (await self._t.send("GET", f"/v1/ledgers/{log}/verifier-key")).text.strip()
+
     async def entry(self, /, venue: str, index: int) -> JSON:
+        """Leaf `index`: with `entry` if your key may read its contents, else only
+        `{index, leaf_hash}`."""
         found: JSON = await self._t.json("GET", f"/v1/ledgers/{venue}/entries/{index}")
         return found
+
+    async def leaf_hashes(self, /, log: str, start: int, end: int) -> list[JSON]:
+        """The leaf hashes of [start, end) (at most 1 000)."""
+        found: JSON = await self._t.json(
+            "GET", f"/v1/ledgers/{log}/leaf-hashes", params={"start": start, "end": end}
+        )
+        items: list[JSON] = found["items"]
+        return items
 
     async def inclusion_proof(self, /, venue: str, index: int, tree_size: int) -> JSON:
         found: JSON = await self._t.json(
@@ -271,15 +293,31 @@ class Ledger(_Resource):
         )
         return found
 
+    async def verified_checkpoint(self, /, log: str) -> verify.Checkpoint:
+        """The log's checkpoint, its signature checked against a trusted key and its origin
+        against `log`: its size and root are what the log signed."""
+        return verify.open_checkpoint(await self.checkpoint(log), self.trusted_keys, log)
+
     async def verified_head(self, /, venue: str) -> JSON:
-        """The venue's latest tree head, its signature checked against a trusted key."""
+        """The log's latest tree head, verified: its checkpoint signed by a trusted key and of
+        this log, the JSON head signed too and saying the same. Proofs are then checked
+        against the signed root."""
         head = await self.tree_head(venue)
-        verify.verify_tree_head(head, self.trusted_keys)
-        return head
+        verify.verify_tree_head(head, self.trusted_keys, log=venue)
+        if "checkpoint" not in head:
+            return head
+        signed = verify.open_checkpoint(head["checkpoint"], self.trusted_keys, venue)
+        if signed.tree_size != head["tree_size"] or signed.root_hash.hex() != head["root_hash"]:
+            raise VerificationFailed("the JSON head and its checkpoint differ")
+        return {**head, "tree_size": signed.tree_size, "root_hash": signed.root_hash.hex()}
 
     async def verify_leaf(self, /, venue: str, index: int, head: Mapping[str, Any]) -> JSON:
         """Entry `index`, proven included in the tree of the (verified) `head`."""
         entry = await self.entry(venue, index)
+        if "entry" not in entry:
+            raise VerificationFailed(
+                f"entry {index} of {venue}: its contents are not shown to this key"
+            )
         proof = await self.inclusion_proof(venue, index, head["tree_size"])
         verify.verify_inclusion(entry, proof, head)
         return entry
@@ -288,28 +326,15 @@ class Ledger(_Resource):
         self, /, trade_id: str, head: Mapping[str, Any] | None = None
     ) -> JSON:
         """Fetch the trade, its ledger entry, an inclusion proof and a signed head, and check
-        them all: the entry is this trade as recorded, it is in the signed tree, and a
-        trusted key signed that tree. Returns the verified entry; VerificationFailed if not."""
+        them all: the entry is this trade as recorded, field by field, it is in the signed
+        tree, and a trusted key signed that tree. Returns the verified entry;
+        VerificationFailed if not."""
         trade: JSON = await self._t.json("GET", f"/v1/transactions/{trade_id}")
         venue, index = trade["venue_code"], trade["leaf_index"]
         if head is None or head["venue_code"] != venue or head["tree_size"] <= index:
             head = await self.verified_head(venue)
         entry = await self.verify_leaf(venue, index, head)
-        recorded = entry["entry"]
-        if recorded.get("trade_id") != trade["id"]:
-            raise VerificationFailed(f"leaf {index} of {venue} is not trade {trade['id']}")
-        for field in (
-            "amount",
-            "fee",
-            "seller_merchant_id",
-            "buyer_merchant_id",
-            "contract_digest",
-        ):
-            if recorded.get(field) != trade.get(field):
-                raise VerificationFailed(
-                    f"trade {trade['id']}: its {field} is {trade.get(field)!r} but the ledger "
-                    f"recorded {recorded.get(field)!r}"
-                )
+        leaves.compare(f"trade {trade['id']}", leaves.trade_entry(trade), entry["entry"])
         return entry
 
     async def verify_consistency(
@@ -322,6 +347,124 @@ class Ledger(_Resource):
             return
         proof = await self.consistency_proof(venue, old["tree_size"], new["tree_size"])
         verify.verify_consistency(old, new, proof)
+
+    async def audit(
+        self,
+        /,
+        log: str,
+        since: date | None = None,
+        until: date | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> LogAudit:
+        """Verify a whole log against its checkpoint: every leaf hash (their root must be the
+        signed root), and every leaf of every kind whose contents this key may read (its
+        entry hashes to its leaf, and says what the record it names says today, field by
+        field). `since` and `until` (Asia/Shanghai dates, inclusive) choose which leaves'
+        records are compared; every hash is checked whatever they say."""
+        signed = await self.verified_checkpoint(log)
+        result = LogAudit(signed)
+        size = signed.tree_size
+        hashes: list[bytes] = []
+        for start in range(0, size, LEAF_HASH_PAGE):
+            page = await self.leaf_hashes(log, start, min(size, start + LEAF_HASH_PAGE))
+            hashes.extend(bytes.fromhex(item["leaf_hash"]) for item in page)
+        if len(hashes) != size or merkle.root(hashes) != signed.root_hash:
+            raise VerificationFailed(
+                f"the leaf hashes of {log} do not make the signed root of size {size}"
+            )
+        records = _Records(self._t)
+        for index in range(size):
+            if progress is not None:
+                progress(index, size)
+            shown = await self.entry(log, index)
+            if "entry" not in shown:
+                result.hidden += 1
+                continue
+            try:
+                if verify.verify_entry(shown) != hashes[index]:
+                    raise VerificationFailed(f"entry {index}: not the leaf the log signed")
+                entry = shown["entry"]
+                when = leaves.leaf_date(entry)
+                day = when.astimezone(SHANGHAI).date() if when is not None else None
+                if day is not None and (
+                    (since is not None and day < since) or (until is not None and day > until)
+                ):
+                    result.skipped += 1
+                    continue
+                kind = await records.check(log, index, entry)
+            except (VerificationFailed, ShushangError) as exc:
+                result.failures.append((index, str(exc)))
+                continue
+            result.verified[kind] = result.verified.get(kind, 0) + 1
+        if progress is not None:
+            progress(size, size)
+        return result
+
+
+LEAF_HASH_PAGE = 1000
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+@dataclass
+class LogAudit:
+    """What `Ledger.audit` found: the verified checkpoint, how many leaves of each kind were
+    compared with their records, hidden from the key, or outside the dates, and failures."""
+
+    checkpoint: verify.Checkpoint
+    verified: dict[str, int] = field(default_factory=dict)
+    hidden: int = 0
+    skipped: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Verified: something was, and nothing failed. An empty log, or one whose every
+        leaf was hidden or out of the dates, proves nothing."""
+        return bool(self.verified) and not self.failures
+
+
+class _Records:
+    """The records that leaves name, fetched once each (a trade serves its events too)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+        self._trades: dict[str, JSON] = {}
+        self._registrations: dict[str, JSON] = {}
+
+    async def _trade(self, trade_id: str) -> JSON:
+        if trade_id not in self._trades:
+            self._trades[trade_id] = await self._t.json("GET", f"/v1/transactions/{trade_id}")
+        return self._trades[trade_id]
+
+    async def check(self, log: str, index: int, entry: Mapping[str, Any]) -> str:
+        """Compare the leaf's entry with its record: the kind checked."""
+        kind = entry.get("type")
+        where = f"{log} leaf {index}"
+        if kind == leaves.TRADE:
+            trade = await self._trade(str(entry.get("trade_id")))
+            if trade["venue_code"] != log or trade["leaf_index"] != index:
+                raise VerificationFailed(f"{where}: trade {trade['id']} is not this leaf")
+            leaves.compare(where, leaves.trade_entry(trade), entry)
+        elif kind == leaves.TRADE_EVENT:
+            trade = await self._trade(str(entry.get("trade_id")))
+            event = next((e for e in trade["events"] if e["id"] == entry.get("event_id")), None)
+            if event is None or trade["venue_code"] != log or event["leaf_index"] != index:
+                raise VerificationFailed(f"{where}: no event of trade {trade['id']} is this leaf")
+            leaves.compare(where, leaves.event_entry(event), entry)
+        elif kind == leaves.IP_STEP:
+            registration_id = str(entry.get("registration_id"))
+            if registration_id not in self._registrations:
+                self._registrations[registration_id] = await self._t.json(
+                    "GET", f"/v1/ip-registrations/{registration_id}"
+                )
+            history = self._registrations[registration_id]["history"]
+            step = next((s for s in history if s["id"] == entry.get("step_id")), None)
+            if step is None or step["ledger"] != log or step["leaf_index"] != index:
+                raise VerificationFailed(f"{where}: no step of {registration_id} is this leaf")
+            leaves.compare(where, leaves.step_entry(registration_id, step), entry)
+        else:
+            raise VerificationFailed(f"{where}: a leaf of a kind this SDK does not know: {kind}")
+        return str(kind)
 
 
 class IpRegistrations(_Resource):

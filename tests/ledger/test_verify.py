@@ -54,3 +54,45 @@ async def test_verify_and_tamper(
     first_line = tampered.stderr.strip().splitlines()[0]
     assert first_line.startswith("HZDEX index 4:")
     assert "root" in tampered.stderr  # the signed head no longer matches either
+
+
+def test_the_ledger_imports_no_domain() -> None:
+    """The domains register their leaves with the ledger (app/logs.py), never the reverse:
+    no package cycle, and a new log needs no change to the ledger."""
+    import ast
+
+    allowed = {
+        "app.ledger",
+        "app.auth.principal",
+        "app.auth.dependencies",
+        "app.config",
+        "app.db",
+        "app.deps",
+        "app.errors",
+        "app.i18n",
+        "app.openapi_docs",
+    }
+    package = Path(__file__).resolve().parents[2] / "app" / "ledger"
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name == "app" or name.startswith("app."):
+                    assert any(name == a or name.startswith(a + ".") for a in allowed), (
+                        source.name,
+                        name,
+                    )
+
+
+async def test_an_empty_or_unknown_log_is_not_verified(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    empty = await verify(database_url, "NBSE")
+    assert empty.returncode == 1 and "nothing to verify" in empty.stderr
+    unknown = await verify(database_url, "NOPE")
+    assert unknown.returncode == 1 and "no log NOPE" in unknown.stderr
+    assert "verified" not in unknown.stdout + empty.stdout

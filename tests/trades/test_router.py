@@ -34,13 +34,14 @@ async def test_record_and_prove(parties: Parties, client: httpx.AsyncClient) -> 
 
     entries = []
     for index in (0, 1):
-        entry = (await client.get(f"/v1/ledgers/HZDEX/entries/{index}")).json()
+        entry = (
+            await client.get(f"/v1/ledgers/HZDEX/entries/{index}", headers=parties.auditor)
+        ).json()
         canonical = entry["entry_canonical"].encode()
         assert entry["leaf_hash"] == hashlib.sha256(b"\x00" + canonical).hexdigest()
         entries.append(canonical)
-    assert (await client.get("/v1/ledgers/HZDEX/entries/0")).json()["entry"]["trade_id"] == trade[
-        "id"
-    ]
+    first_entry = await client.get("/v1/ledgers/HZDEX/entries/0", headers=parties.seller_key)
+    assert first_entry.json()["entry"]["trade_id"] == trade["id"]
 
     head = (await client.get("/v1/ledgers/HZDEX/tree-head")).json()
     assert head["tree_size"] == 2
@@ -64,7 +65,7 @@ async def test_record_and_prove(parties: Parties, client: httpx.AsyncClient) -> 
     grown = [bytes.fromhex("00")] * 0
     for index in range(5):
         grown.append(
-            (await client.get(f"/v1/ledgers/HZDEX/entries/{index}"))
+            (await client.get(f"/v1/ledgers/HZDEX/entries/{index}", headers=parties.buyer_key))
             .json()["entry_canonical"]
             .encode()
         )
@@ -237,7 +238,7 @@ async def test_events_in_order_and_on_the_ledger(
     ]
     detail = (await client.get(f"/v1/transactions/{trade['id']}", headers=parties.auditor)).json()
     assert [e["type"] for e in detail["events"]] == ["delivered", "settled", "refunded"]
-    leaf = (await client.get("/v1/ledgers/NBSE/entries/2")).json()
+    leaf = (await client.get("/v1/ledgers/NBSE/entries/2", headers=parties.auditor)).json()
     assert leaf["entry"]["event"] == "settled" and leaf["entry"]["trade_id"] == trade["id"]
 
     cancelled = (await parties.record(venue_code="NBSE")).json()
