@@ -21,6 +21,7 @@ from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.ratelimit import AddressLimits, RateLimiter
 from app.auth.router import router as api_keys_router
+from app.catalog.router import router as catalog_router
 from app.config import Settings, get_settings
 from app.cors import Cors
 from app.db import create_engine, create_sessionmaker
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             {"name": "venues", "description": "Exchange venues (交易场所)."},
             {"name": "merchants", "description": "Data merchants (数商)."},
             {"name": "products", "description": "Data products (数据产品) and the catalog."},
+            {"name": "catalog", "description": "Catalog cards and product pages for front ends."},
             {"name": "samples", "description": "Sample files of products, for assessment."},
             {"name": "assessments", "description": "Quality, compliance and valuation results."},
             {"name": "listings", "description": "Products listed (挂牌) on venues."},
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         venues_router,
         merchants_router,
         products_router,
+        catalog_router,
         samples_router,
         assessments_router,
         listings_router,
