@@ -20,6 +20,7 @@ from app import errors
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.ratelimit import AddressLimits, RateLimiter
+from app.auth.router import me as me_router
 from app.auth.router import router as api_keys_router
 from app.catalog.router import router as catalog_router
 from app.config import Settings, get_settings
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         trades_router,
         ledger_router,
         api_keys_router,
+        me_router,
         audit_router,
         events_router,
         webhooks_router,

@@ -79,6 +79,10 @@ async def get(session: AsyncSession, merchant_id: UUID) -> Merchant | None:
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def name_of(session: AsyncSession, merchant_id: UUID) -> str | None:
+    return await session.scalar(select(Merchant.name).where(Merchant.id == merchant_id))
+
+
 async def uscc_taken(session: AsyncSession, uscc: str, other_than: UUID | None = None) -> bool:
     query = select(Merchant.id).where(Merchant.uscc == uscc)
     if other_than is not None:
