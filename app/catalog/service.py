@@ -67,10 +67,7 @@ def _moment(microseconds: int) -> datetime:
 def _cursor(sort: CatalogSort, tier: int, keys: tuple[Any, ...]) -> str:
     """`[sort, tier?, key, id]`: a moment as microseconds, a price as cents."""
     first, listing_id = keys
-    if isinstance(first, datetime):
-        first = _microseconds(first)
-    else:
-        first = int(Decimal(first) * 100)
+    first = _microseconds(first) if isinstance(first, datetime) else int(Decimal(first) * 100)
     head: list[Any] = [sort.value] + ([tier] if sort is CatalogSort.relevance else [])
     return encode_cursor([*head, first, str(listing_id)])
 
