@@ -1,5 +1,6 @@
 """The catalog read model: its own SQL over listings, products, merchants, venues,
-assessments and IP registrations, so that a page of cards is one statement, however long.
+assessments and IP registrations, so that a page of cards costs a few statements (one in
+the common case), however long it is.
 
 A card is a `listed` listing (a suspended one is no card: the automatic suspension of
 `app/listings/automatic.py` takes it out at once), joined to its product, the product's
@@ -12,8 +13,9 @@ merchant and the venue, plus three LATERAL look-ups that each read one index ent
   listing's venue, not a self-check (the one the listing gates accepted);
 - certificate: the newest data IP certificate issued for the product.
 
-A page is found first (listing ids and sort keys, filtered, ordered, limited), and only
-its rows are joined to the rest, so the look-ups run for the page and not for every match.
+A page is found first (listing ids and sort keys, filtered, ordered, limited: an index
+scan that stops after the page), and only its rows are joined to the rest, so the look-ups
+run for the page and not for every match.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
-    Numeric,
     Row,
     Select,
     Subquery,
+    and_,
     exists,
     func,
     literal,
@@ -55,10 +57,6 @@ from app.products.models import Product
 from app.products.repository import in_tier, matching
 from app.venues.models import Venue
 
-# Sort keys of negotiable prices (no amount), so that they come last in both price orders:
-# above every amount a listing can hold (numeric(16,2)), and below every amount.
-NO_PRICE_ASCENDING = Decimal("100000000000000")
-NO_PRICE_DESCENDING = Decimal(-1)
 EXCERPT_FETCHED = 121  # one more character than a card shows, to know when it was cut
 
 
@@ -94,14 +92,40 @@ class Order:
 
 
 NEWEST = Order((Listing.listed_at, Listing.id), descending=True)
-PRICE_ASCENDING = Order(
-    (func.coalesce(Listing.price_amount, NO_PRICE_ASCENDING, type_=Numeric()), Listing.id),
-    descending=False,
-)
-PRICE_DESCENDING = Order(
-    (func.coalesce(Listing.price_amount, NO_PRICE_DESCENDING, type_=Numeric()), Listing.id),
-    descending=True,
-)
+CHEAPEST = Order((Listing.price_amount, Listing.id), descending=False)
+DEAREST = Order((Listing.price_amount, Listing.id), descending=True)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of a page's order: the cards that meet `condition`, in `order`. A page reads
+    its sections in turn (by number), each only if the ones before did not fill it, so a
+    section is always an index-backed `ORDER BY … LIMIT`: a relevance tier (newest first
+    within it), or the priced listings and then the negotiable ones (no amount) of a price
+    order."""
+
+    number: int
+    condition: ColumnElement[bool] | None
+    order: Order
+
+
+PRICED = Listing.price_amount.is_not(None)
+NEGOTIABLE = Listing.price_amount.is_(None)
+
+
+def sections(kind: str, query: search.Query | None) -> list[Section]:
+    """The sections of an order: `relevance` (tiers 1–3 of a query; without one, as
+    `newest`), `newest`, `price_asc`, `price_desc` (negotiable prices last)."""
+    if kind == "relevance" and query is not None:
+        return [Section(t.value, in_tier(t, query), NEWEST) for t in search.Tier]
+    matches = matching(query) if query is not None else true()
+    if kind in ("price_asc", "price_desc"):
+        by_price = CHEAPEST if kind == "price_asc" else DEAREST
+        return [
+            Section(0, and_(matches, PRICED), by_price),
+            Section(1, and_(matches, NEGOTIABLE), NEWEST),
+        ]
+    return [Section(0, matches if query is not None else None, NEWEST)]
 
 
 def _certified(today: date) -> ColumnElement[bool]:
@@ -146,22 +170,19 @@ def _candidates(*columns: Any) -> Select[Any]:
 
 
 def _page_of(
-    where: CatalogFilter,
-    order: Order,
-    tier: int,
-    tier_condition: ColumnElement[bool] | None,
-    after: tuple[Any, ...] | None,
-    limit: int,
+    where: CatalogFilter, part: Section, after: tuple[Any, ...] | None, limit: int
 ) -> Subquery:
+    """The ids of a section's page, with the section's number and sort keys."""
+    order = part.order
     keys = tuple(k.label(f"sort_key{i}") for i, k in enumerate(order.keys))
     query = _candidates(
-        Listing.id.label("listing_id"), literal(tier).label("relevance_tier"), *keys
+        Listing.id.label("listing_id"), literal(part.number).label("section"), *keys
     ).where(*_conditions(where))
-    if tier_condition is not None:
-        query = query.where(tier_condition)
+    if part.condition is not None:
+        query = query.where(part.condition)
     if after is not None:
         query = query.where(order.after(after))
-    return query.order_by(*order.clauses(order.keys)).limit(limit).subquery()
+    return query.order_by(*order.clauses(order.keys)).limit(limit).subquery("page")
 
 
 def _quality_lateral() -> Any:
@@ -185,7 +206,7 @@ def _quality_lateral() -> Any:
 
 
 def compliance_lateral(listing: Any, name: str = "compliance") -> Any:
-    """The compliance result at `listing`'s venue (the listing may be an alias)."""
+    """The compliance result at `listing`'s venue."""
     return (
         select(
             Assessment.venue_results.op("->>")(listing.venue_code).label("result"),
@@ -221,14 +242,14 @@ def _certificate_lateral() -> Any:
     )
 
 
+# Built once: they name only the tables' columns, and a card statement is made per request.
+_LATERALS = (_quality_lateral(), compliance_lateral(Listing), _certificate_lateral())
+
+
 def _cards(page: Subquery | None, *extra: Any) -> Any:
     """Card rows: for the listings of `page` (with its tier and keys), or with no page for a
     query the caller narrows itself."""
-    quality, compliance, certificate = (
-        _quality_lateral(),
-        compliance_lateral(Listing),
-        _certificate_lateral(),
-    )
+    quality, compliance, certificate = _LATERALS
     query = select(
         Listing.id.label("listing_id"),
         Listing.venue_code,
@@ -275,45 +296,63 @@ def _cards(page: Subquery | None, *extra: Any) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A card row and where it stands in its order: its section and sort keys."""
+
+    row: Row[Any]
+    section: int
+    keys: tuple[Any, ...]
+
+
 async def cards_page(
     session: AsyncSession,
     where: CatalogFilter,
-    order: Order,
-    tiered: bool,
+    parts: list[Section],
     after: tuple[int, tuple[Any, ...]] | None,
     limit: int,
-) -> list[Row[Any]]:
-    """Up to `limit + 1` cards after the keyset `after` = (tier, keys of `order`), in one
-    statement. `tiered` with a query: the cards come by relevance tier, each tier in `order`;
-    otherwise there is a single tier, 0, of every match."""
-    tiers: list[tuple[int, ColumnElement[bool] | None]]
-    if where.query is not None and tiered:
-        tiers = [(t.value, in_tier(t, where.query)) for t in search.Tier]
-    else:
-        tiers = [(0, matching(where.query) if where.query is not None else None)]
-    pages: list[Select[Any]] = []
-    for tier, condition in tiers:
-        if after is not None and tier < after[0]:
-            continue
-        keyset = after[1] if after is not None and tier == after[0] else None
-        page = _page_of(where, order, tier, condition, keyset, limit + 1)
-        pages.append(select(page))
-    if not pages:
+) -> list[Placed]:
+    """Up to `limit + 1` cards after the keyset `after` = (section, its sort keys).
+
+    When one section is left to read (the newest first, or the last tier), this is one
+    statement. Otherwise each section's page of ids is a statement of its own, taken in turn
+    until the page is full (a section that is not needed is never read: a relevance tier
+    can cost a scan of the products), and the cards of those ids one more: at most four
+    statements, however long the page."""
+    left = [p for p in parts if after is None or p.number >= after[0]]
+    if not left:
         return []
-    union = union_all(*pages).subquery("page") if len(pages) > 1 else pages[0].subquery("page")
-    keys = [union.c[f"sort_key{i}"] for i in range(len(order.keys))]
-    query = (
-        _cards(union, union.c.relevance_tier, *keys)
-        .order_by(union.c.relevance_tier, *order.clauses(tuple(keys)))
-        .limit(limit + 1)
-    )
-    return list((await session.execute(query)).all())
+
+    def keyset(part: Section) -> tuple[Any, ...] | None:
+        return after[1] if after is not None and part.number == after[0] else None
+
+    if len(left) == 1:
+        (part,) = left
+        page = _page_of(where, part, keyset(part), limit + 1)
+        keys = [page.c[f"sort_key{i}"] for i in range(len(part.order.keys))]
+        query = _cards(page, *keys).order_by(*part.order.clauses(tuple(keys))).limit(limit + 1)
+        width = len(keys)
+        rows = (await session.execute(query)).all()
+        return [Placed(row, part.number, tuple(row[-width:])) for row in rows]
+    found: list[Row[Any]] = []
+    for part in left:
+        page = _page_of(where, part, keyset(part), limit + 1 - len(found))
+        found += (await session.execute(select(page))).all()
+        if len(found) > limit:
+            break
+    if not found:
+        return []
+    query = _cards(None).where(Listing.id.in_([f.listing_id for f in found]))
+    by_id = {row.listing_id: row for row in (await session.execute(query)).all()}
+    return [
+        Placed(by_id[f.listing_id], f.section, tuple(f)[2:]) for f in found if f.listing_id in by_id
+    ]
 
 
 async def facets(session: AsyncSession, where: CatalogFilter) -> dict[str, dict[str, int]]:
     """Counts of cards by product type, domain, venue and merchant city, over every match."""
     conditions = _conditions(where)
-    if where.query:
+    if where.query is not None:
         conditions.append(matching(where.query))
     found = (
         _candidates(
@@ -364,7 +403,7 @@ async def other_listings(
 ) -> list[Row[Any]]:
     """The product's other listed listings, by venue code, each with its venue's compliance
     result."""
-    compliance = compliance_lateral(Listing)
+    compliance = _LATERALS[1]
     query = (
         select(
             Listing.id,

@@ -13,7 +13,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import repository
-from app.catalog.repository import CatalogFilter, Order
+from app.catalog.repository import CatalogFilter
 from app.catalog.schemas import (
     EXCERPT_CHARS,
     CardCertificate,
@@ -40,18 +40,12 @@ from app.regions import city_name
 CARD = Text("catalog card", "目录卡片")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MICROSECONDS = int((datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH) / timedelta(microseconds=1))
+_MAX_CENTS = 10**16 - 1
 _BAD_CURSOR = Text(
     "The cursor is not valid for this sort: pass `next_cursor` of the previous page "
     "unchanged, with the same `sort`.",
     "cursor 对此排序无效:请原样传入上一页返回的 `next_cursor`,并使用相同的 `sort`。",
 )
-
-ORDERS: dict[CatalogSort, Order] = {
-    CatalogSort.relevance: repository.NEWEST,  # within a relevance tier
-    CatalogSort.newest: repository.NEWEST,
-    CatalogSort.price_asc: repository.PRICE_ASCENDING,
-    CatalogSort.price_desc: repository.PRICE_DESCENDING,
-}
 
 
 def _microseconds(moment: datetime) -> int:
@@ -64,29 +58,32 @@ def _moment(microseconds: int) -> datetime:
     return _EPOCH + timedelta(microseconds=microseconds)
 
 
-def _cursor(sort: CatalogSort, tier: int, keys: tuple[Any, ...]) -> str:
-    """`[sort, tier?, key, id]`: a moment as microseconds, a price as cents."""
-    first, listing_id = keys
-    first = _microseconds(first) if isinstance(first, datetime) else int(Decimal(first) * 100)
-    head: list[Any] = [sort.value] + ([tier] if sort is CatalogSort.relevance else [])
-    return encode_cursor([*head, first, str(listing_id)])
+def _amount(cents: int) -> Decimal:
+    """A price a listing can hold (numeric(16,2)), from cents."""
+    if not -_MAX_CENTS <= cents <= _MAX_CENTS:
+        raise BadRequest(_BAD_CURSOR)
+    return Decimal(cents) / 100
+
+
+def _cursor(sort: CatalogSort, placed: repository.Placed) -> str:
+    """`[sort, section, key, id]`: a moment as microseconds, a price as cents."""
+    first, listing_id = placed.keys
+    key = _microseconds(first) if isinstance(first, datetime) else int(Decimal(first) * 100)
+    return encode_cursor([sort.value, placed.section, key, str(listing_id)])
 
 
 def _after(
-    cursor: str | None, sort: CatalogSort, tiers: frozenset[int]
+    cursor: str | None, sort: CatalogSort, parts: list[repository.Section]
 ) -> tuple[int, tuple[Any, ...]] | None:
     """The keyset a cursor holds; 400 for a cursor of another sort, or one tampered with."""
     if cursor is None:
         return None
-    if sort is CatalogSort.relevance:
-        tag, tier, first, listing_id = decode_cursor(cursor, str, int, int, UUID)
-    else:
-        tag, first, listing_id = decode_cursor(cursor, str, int, UUID)
-        tier = 0
-    if tag != sort.value or tier not in tiers:
+    tag, number, first, listing_id = decode_cursor(cursor, str, int, int, UUID)
+    part = next((p for p in parts if p.number == number), None)
+    if tag != sort.value or part is None:
         raise BadRequest(_BAD_CURSOR)
-    key: Any = _moment(first) if ORDERS[sort] is repository.NEWEST else Decimal(first) / 100
-    return tier, (key, listing_id)
+    key: Any = _moment(first) if part.order is repository.NEWEST else _amount(first)
+    return number, (key, listing_id)
 
 
 def _price(row: Row[Any]) -> PriceOut:
@@ -176,21 +173,14 @@ async def page(
         empty = CatalogFacets(product_type={}, domain={}, venue_code={}, region={})
         return [], None, (empty if with_facets else None)
     where = replace(where, query=query)
-    tiered = sort is CatalogSort.relevance and query is not None
-    tiers = frozenset(t.value for t in search.Tier) if tiered else frozenset({0})
-    order = ORDERS[sort]
-    rows = await repository.cards_page(
-        session, where, order, tiered, _after(cursor, sort, tiers), limit
-    )
-    shown = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit and shown:
-        last = shown[-1]
-        next_cursor = _cursor(sort, last.relevance_tier, (last.sort_key0, last.sort_key1))
+    parts = repository.sections(sort.value, query)
+    placed = await repository.cards_page(session, where, parts, _after(cursor, sort, parts), limit)
+    shown = placed[:limit]
+    next_cursor = _cursor(sort, shown[-1]) if len(placed) > limit and shown else None
     facets = None
     if with_facets:
         facets = CatalogFacets(**await repository.facets(session, where))
-    return [card_of(row, where.today) for row in shown], next_cursor, facets
+    return [card_of(p.row, where.today) for p in shown], next_cursor, facets
 
 
 async def product_page(session: AsyncSession, listing_id: UUID, today: date) -> CatalogProductPage:

@@ -294,20 +294,27 @@ async def test_a_cursor_belongs_to_its_sort_and_is_not_tampered_with(
     some_id = "0190f3c4-0000-7000-8000-000000000000"
     tampered = [
         "not-a-cursor",
-        encode_cursor(["newest", 10**30, some_id]),
-        encode_cursor(["newest", -1, some_id]),
-        encode_cursor(["newest", 2**62, some_id]),
-        encode_cursor(["newest", "1", some_id]),
-        encode_cursor(["newest", 1, "not-a-uuid"]),
-        encode_cursor(["relevance", 7, 1, some_id]),
-        encode_cursor(["newest", 1.5, some_id]),
+        encode_cursor(["newest", 0, 10**30, some_id]),
+        encode_cursor(["newest", 0, -1, some_id]),
+        encode_cursor(["newest", 0, 2**62, some_id]),
+        encode_cursor(["newest", 0, "1", some_id]),
+        encode_cursor(["newest", 0, 1, "not-a-uuid"]),
+        encode_cursor(["newest", 1, 1, some_id]),
+        encode_cursor(["newest", 0, 1.5, some_id]),
+        encode_cursor(["newest", 0, some_id]),
+        encode_cursor(["relevance", 0, 1, some_id]),
         encode_cursor([]),
     ]
     for cursor in tampered:
         assert await status(cursor=cursor) == 400, cursor
     assert await status(cursor=encode_cursor(["relevance", 7, 1, some_id]), q="卡片") == 400
-    assert await status(cursor=encode_cursor(["price_asc", 10**18, some_id]), sort="price_asc") == (
-        200
+    assert await status(cursor=encode_cursor(["relevance", 0, 1, some_id]), q="卡片") == 400
+    assert await status(cursor=encode_cursor(["relevance", 2, 1, some_id]), q="卡片") == 200
+    for cents, expected in ((10**16, 400), (-(10**16), 400), (10**16 - 1, 200), (-100, 200)):
+        cursor = encode_cursor(["price_asc", 0, cents, some_id])
+        assert await status(cursor=cursor, sort="price_asc") == expected, cents
+    assert await status(cursor=encode_cursor(["price_asc", 2, 1, some_id]), sort="price_asc") == (
+        400
     )
 
 
@@ -393,12 +400,18 @@ async def test_a_page_of_twenty_cards_is_one_statement(
     assert all(c["quality"] and c["compliance"] for c in body["items"])
     assert sum(c["certificate"] is not None for c in body["items"]) >= 6
     assert len(sent) == 1, sent
+    # By relevance: a statement per tier read, one for the cards, one for the facets.
     with statements(app) as sent:
         searched = await client.get(
             "/v1/catalog", params={"limit": 20, "q": "企业画像", "facets": "true"}
         )
     assert len(searched.json()["items"]) == 20
-    assert len(sent) == 2  # the cards, and the facets
+    assert len(sent) == 3
+    # By price: the priced listings, then (if the page is not full) the negotiable ones.
+    with statements(app) as sent:
+        priced = await client.get("/v1/catalog", params={"limit": 20, "sort": "price_desc"})
+    assert len(priced.json()["items"]) == 20
+    assert len(sent) == 2
 
 
 async def test_the_same_data_gives_the_same_body_to_everyone(
