@@ -205,11 +205,11 @@ def _quality_lateral() -> Any:
     )
 
 
-def compliance_lateral(listing: Any, name: str = "compliance") -> Any:
-    """The compliance result at `listing`'s venue."""
+def _compliance_lateral() -> Any:
+    """The compliance result at the listing's venue."""
     return (
         select(
-            Assessment.venue_results.op("->>")(listing.venue_code).label("result"),
+            Assessment.venue_results.op("->>")(Listing.venue_code).label("result"),
             Assessment.created_at.label("assessed_at"),
         )
         .where(
@@ -217,11 +217,11 @@ def compliance_lateral(listing: Any, name: str = "compliance") -> Any:
             Assessment.kind == "compliance",
             Assessment.product_revision == Product.revision,
             Assessment.self_check.is_(False),
-            Assessment.venue_results.has_key(listing.venue_code),
+            Assessment.venue_results.has_key(Listing.venue_code),
         )
         .order_by(Assessment.id.desc())
         .limit(1)
-        .lateral(name)
+        .lateral("compliance")
     )
 
 
@@ -243,7 +243,7 @@ def _certificate_lateral() -> Any:
 
 
 # Built once: they name only the tables' columns, and a card statement is made per request.
-_LATERALS = (_quality_lateral(), compliance_lateral(Listing), _certificate_lateral())
+_LATERALS = (_quality_lateral(), _compliance_lateral(), _certificate_lateral())
 
 
 def _cards(page: Subquery | None, *extra: Any) -> Any:
