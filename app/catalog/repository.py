@@ -4,7 +4,7 @@ the common case), however long it is.
 
 A card is a `listed` listing (a suspended one is no card: the automatic suspension of
 `app/listings/automatic.py` takes it out at once), joined to its product, the product's
-merchant and the venue, plus three LATERAL look-ups that each read one index entry:
+merchant and the venue, plus three LATERAL look-ups by product, for the page's rows only:
 
 - quality: the newest quality assessment of the product's current revision whose actor
   was an assessor (所商分离: the exchange does not grade its own goods, and a merchant's
