@@ -20,7 +20,9 @@ from app import errors
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.ratelimit import AddressLimits, RateLimiter
+from app.auth.router import me as me_router
 from app.auth.router import router as api_keys_router
+from app.catalog.router import router as catalog_router
 from app.config import Settings, get_settings
 from app.cors import Cors
 from app.db import create_engine, create_sessionmaker
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             {"name": "venues", "description": "Exchange venues (交易场所)."},
             {"name": "merchants", "description": "Data merchants (数商)."},
             {"name": "products", "description": "Data products (数据产品) and the catalog."},
+            {"name": "catalog", "description": "Catalog cards and product pages for front ends."},
             {"name": "samples", "description": "Sample files of products, for assessment."},
             {"name": "assessments", "description": "Quality, compliance and valuation results."},
             {"name": "listings", "description": "Products listed (挂牌) on venues."},
@@ -172,6 +175,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         venues_router,
         merchants_router,
         products_router,
+        catalog_router,
         samples_router,
         assessments_router,
         listings_router,
@@ -181,6 +185,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         trades_router,
         ledger_router,
         api_keys_router,
+        me_router,
         audit_router,
         events_router,
         webhooks_router,

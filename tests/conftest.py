@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
@@ -27,7 +23,7 @@ from app.auth.models import Role
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
-from tests.e2e.test_serve import free_port
+from tests.e2e.threads import served
 from tests.factories import make_key
 
 SEED_SCHEMA = "test_seed"
@@ -139,39 +135,10 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
         yield s
 
 
-@contextmanager
-def serving(application: FastAPI) -> Iterator[str]:
-    """`application` served by uvicorn in a background thread (its own loop and engine)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    assert httpx.get(url + "/healthz").status_code == 200
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def live_url(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn in a background thread (its own loop and engine)."""
-    with serving(create_app(settings)) as url:
+    with served(create_app(settings)) as url:
         yield url
 
 

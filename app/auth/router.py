@@ -1,4 +1,4 @@
-"""`/v1/api-keys`: operators create, list and revoke API keys."""
+"""`/v1/api-keys`: operators create, list and revoke API keys; `/v1/me`: who a key is."""
 
 from __future__ import annotations
 
@@ -8,14 +8,22 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.auth import repository, service
-from app.auth.dependencies import OperatorOnly
+from app.auth.dependencies import CurrentPrincipal, OperatorOnly
 from app.auth.models import Role
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, MeOut
 from app.deps import Session
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
+me = APIRouter(prefix="/v1/me", tags=["api-keys"])
+
+
+@me.get("", response_model=MeOut, responses=errors(401, 422))
+async def who_am_i(session: Session, who: CurrentPrincipal) -> MeOut:
+    """The caller: its key's id, role and name, and the key's merchant (id, name) for a
+    merchant key. Any key; 401 without one."""
+    return await service.me(session, who)
 
 
 @router.post(

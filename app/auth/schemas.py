@@ -43,3 +43,17 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     token: str = Field(description="The secret. Shown this once; only its hash is stored.")
+
+
+class MeMerchant(BaseModel):
+    id: UUID
+    name: str
+
+
+class MeOut(BaseModel):
+    """The caller as its key speaks for it."""
+
+    key_id: UUID
+    role: Role
+    name: str = Field(description="The key's name.")
+    merchant: MeMerchant | None = Field(description="The merchant of a merchant key, else null.")

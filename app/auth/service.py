@@ -10,6 +10,7 @@ from app.audit import service as audit
 from app.auth import repository
 from app.auth.models import ApiKey, Role
 from app.auth.principal import Principal
+from app.auth.schemas import MeMerchant, MeOut
 from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
@@ -71,3 +72,13 @@ async def revoke(session: AsyncSession, who: Principal, key_id: UUID) -> ApiKey:
         await audit.record(session, who, "api_key.revoke", "api_key", key.id, {"name": key.name})
         await webhooks.stop_created_by(session, who, key.id)
     return key
+
+
+async def me(session: AsyncSession, who: Principal) -> MeOut:
+    """Who the caller's key says it is, and the name of its merchant."""
+    merchant = None
+    if who.merchant_id is not None:
+        # A key's merchant is never deleted (the foreign key restricts it).
+        name = await merchants.name_of(session, who.merchant_id)
+        merchant = MeMerchant(id=who.merchant_id, name=name or "")
+    return MeOut(key_id=who.key_id, role=who.role, name=who.name, merchant=merchant)

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.assessments import service as assessments
 from app.assessments.schemas import ComplianceRequest, CostValuation, QualityRequest
-from app.auth.principal import command_line
+from app.auth.models import Role
+from app.auth.principal import COMMAND_LINE_KEY_ID, Principal, command_line
 from app.clock import shanghai_today
 from app.config import Settings
 from app.db import unit_of_work
@@ -39,6 +40,11 @@ from app.samples.models import Sample
 from app.samples.upload import ReceivedFile
 
 DEMO = command_line("shushang demo")
+# The demo's assessments are a third-party assessor's, as on a real exchange (所商分离): the
+# catalog shows an independent assessor's grade only, never the operator's own.
+DEMO_ASSESSOR = Principal(
+    key_id=COMMAND_LINE_KEY_ID, role=Role.assessor, merchant_id=None, name="shushang demo"
+)
 
 
 @dataclass
@@ -122,11 +128,11 @@ async def _list_sampled_products(session: AsyncSession) -> int:
         await products.update(
             session, DEMO, product_id, ProductUpdate(status=ProductStatus.active), None
         )
-        await assessments.run_quality(session, DEMO, product_id, QualityRequest())
-        await assessments.run_compliance(session, DEMO, product_id, ComplianceRequest())
+        await assessments.run_quality(session, DEMO_ASSESSOR, product_id, QualityRequest())
+        await assessments.run_compliance(session, DEMO_ASSESSOR, product_id, ComplianceRequest())
         await assessments.run_valuation(
             session,
-            DEMO,
+            DEMO_ASSESSOR,
             product_id,
             CostValuation.model_validate(
                 {

@@ -45,6 +45,19 @@ class Listing(Base):
             postgresql_where=text("status IN ('draft', 'submitted', 'listed', 'suspended')"),
         ),
         Index("ix_listing_status_venue", "status", "venue_code", "product_id"),
+        # The catalog's orders (app/catalog/repository.py): newest first, and by price.
+        Index(
+            "ix_listing_listed_newest",
+            "listed_at",
+            "id",
+            postgresql_where=text("status = 'listed'"),
+        ),
+        Index(
+            "ix_listing_listed_price",
+            "price_amount",
+            "id",
+            postgresql_where=text("status = 'listed'"),
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)

@@ -10,6 +10,8 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.listings.models import Listing
+from app.listings.states import ListingStatus
 from app.merchants.models import Certification, Merchant
 
 
@@ -21,7 +23,6 @@ class MerchantFilter:
     third_party_role: str | None = None
     dcmm_min: int | None = None
     q: str | None = None
-    only_id: UUID | None = None  # a merchant key sees only its own merchant
     today: date | None = None
 
 
@@ -31,8 +32,6 @@ def _escape_like(text: str) -> str:
 
 def _filtered(where: MerchantFilter) -> Select[Merchant]:
     query = select(Merchant).options(selectinload(Merchant.certifications))
-    if where.only_id is not None:
-        query = query.where(Merchant.id == where.only_id)
     if where.region_prefix:
         query = query.where(Merchant.region_code.startswith(where.region_prefix, autoescape=True))
     if where.tier:
@@ -80,6 +79,10 @@ async def get(session: AsyncSession, merchant_id: UUID) -> Merchant | None:
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def name_of(session: AsyncSession, merchant_id: UUID) -> str | None:
+    return await session.scalar(select(Merchant.name).where(Merchant.id == merchant_id))
+
+
 async def uscc_taken(session: AsyncSession, uscc: str, other_than: UUID | None = None) -> bool:
     query = select(Merchant.id).where(Merchant.uscc == uscc)
     if other_than is not None:
@@ -96,3 +99,18 @@ async def add(session: AsyncSession, merchant: Merchant) -> Merchant:
 async def is_registered(session: AsyncSession, merchant_id: UUID) -> bool:
     query = select(Merchant.id).where(Merchant.id == merchant_id)
     return (await session.execute(query)).first() is not None
+
+
+async def listed_product_counts(session: AsyncSession, merchant_ids: list[UUID]) -> dict[UUID, int]:
+    """How many products of each merchant are listed (on any venue) now."""
+    if not merchant_ids:
+        return {}
+    query = (
+        select(Listing.merchant_id, func.count(func.distinct(Listing.product_id)))
+        .where(
+            Listing.merchant_id.in_(merchant_ids),
+            Listing.status == ListingStatus.listed.value,
+        )
+        .group_by(Listing.merchant_id)
+    )
+    return dict((await session.execute(query)).all())

@@ -1,4 +1,5 @@
-"""`/v1/merchants`: data merchants (数商). Operators register them; a merchant key sees its own."""
+"""`/v1/merchants`: data merchants (数商). Operators register them; anyone reads the public
+directory; operators, auditors and the merchant itself read the whole record."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from app.auth.dependencies import CurrentPrincipal, OperatorOnly, require
+from app.auth.dependencies import OperatorOnly, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.deps import Session
@@ -18,7 +19,9 @@ from app.merchants.schemas import (
     Category,
     MerchantCreate,
     MerchantOut,
+    MerchantPublic,
     MerchantUpdate,
+    MerchantView,
     ThirdPartyRole,
     Tier,
 )
@@ -44,13 +47,15 @@ async def create_merchant(
     merchant = await service.create(session, who, data)
     set_etag(response, merchant.version)
     response.headers["Location"] = f"/v1/merchants/{merchant.id}"
-    return MerchantOut.model_validate(merchant)
+    shown = service.view(who, merchant, listed=0)  # new: nothing of it is listed yet
+    assert isinstance(shown, MerchantOut)  # operators read the whole record
+    return shown
 
 
-@router.get("", response_model=Page[MerchantOut], responses=errors(400, 401, 422))
+@router.get("", response_model=Page[MerchantView], responses=errors(400, 401, 422))
 async def list_merchants(
     session: Session,
-    who: CurrentPrincipal,
+    who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     region: Annotated[
         str | None,
@@ -69,8 +74,10 @@ async def list_merchants(
             min_length=1, max_length=100, description="Part of the name or description, or a USCC."
         ),
     ] = None,
-) -> Page[MerchantOut]:
-    """Merchants, oldest first. A merchant key sees only its own merchant."""
+) -> Page[MerchantView]:
+    """The merchant directory, oldest first, for anyone. Each item is the public profile
+    (`profile: public`), or the whole record (`profile: full`) for operators, auditors and
+    the merchant itself."""
     where = MerchantFilter(
         region_prefix=region,
         tier=tier.value if tier else None,
@@ -79,21 +86,24 @@ async def list_merchants(
         dcmm_min=dcmm_min,
         q=q,
     )
-    rows = await service.list_page(session, who, where, id_after(page), page.limit)
+    rows = await service.list_page(session, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda m: [str(m.id)])
-    return Page[MerchantOut](
-        items=[MerchantOut.model_validate(m) for m in items], next_cursor=next_cursor
+    return Page[MerchantView](
+        items=await service.views(session, who, items), next_cursor=next_cursor
     )
 
 
-@router.get("/{merchant_id}", response_model=MerchantOut, responses=errors(401, 404, 422))
+@router.get("/{merchant_id}", response_model=MerchantView, responses=errors(401, 404, 422))
 async def get_merchant(
-    merchant_id: UUID, session: Session, who: CurrentPrincipal, response: Response
-) -> MerchantOut:
-    """One merchant; its `ETag` is what `If-Match` of a PATCH names."""
-    merchant = await service.get_visible(session, who, merchant_id)
-    set_etag(response, merchant.version)
-    return MerchantOut.model_validate(merchant)
+    merchant_id: UUID, session: Session, who: OptionalPrincipal, response: Response
+) -> MerchantOut | MerchantPublic:
+    """One merchant: its public profile for anyone, the whole record for operators,
+    auditors and the merchant itself, whose `ETag` is what `If-Match` of a PATCH names."""
+    merchant = await service.get_visible(session, merchant_id)
+    (shown,) = await service.views(session, who, [merchant])
+    if isinstance(shown, MerchantOut):
+        set_etag(response, merchant.version)
+    return shown
 
 
 @router.patch(
@@ -115,4 +125,6 @@ async def update_merchant(
     `contact_email`, `website` and `description`."""
     merchant = await service.update(session, who, merchant_id, data, if_match)
     set_etag(response, merchant.version)
-    return MerchantOut.model_validate(merchant)
+    (shown,) = await service.views(session, who, [merchant])
+    assert isinstance(shown, MerchantOut)  # only operators and the merchant itself get here
+    return shown

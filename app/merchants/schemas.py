@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -180,24 +180,22 @@ SELF_SERVICE_FIELDS = frozenset({"contact_email", "website", "description"})
 NULLABLE_FIELDS = frozenset({"tier", "website", "description", "uscc_override_reason"})
 
 
-class MerchantOut(BaseModel):
+class _Profile(BaseModel):
+    """What anyone may read of a merchant (the public directory)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
     name: str
     uscc: str
-    uscc_override_reason: str | None
     region_code: str
     categories: list[Category]
     third_party_roles: list[ThirdPartyRole]
     tier: Tier | None
     certifications: list[CertificationOut]
-    contact_email: str
-    website: str | None
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    listed_product_count: int = Field(
+        description="Products of the merchant listed on some venue now."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -215,3 +213,28 @@ class MerchantOut(BaseModel):
     def zhejiang(self) -> bool:
         """A 浙江数商: registered in a region whose code starts with 33."""
         return self.region_code.startswith("33")
+
+
+class MerchantPublic(_Profile):
+    """The public profile, for anyone but operators, auditors and the merchant itself."""
+
+    profile: Literal["public"] = Field(
+        default="public", description="`public`: the directory's fields only."
+    )
+
+
+class MerchantOut(_Profile):
+    """The whole record, for operators, auditors and the merchant itself."""
+
+    profile: Literal["full"] = Field(default="full", description="`full`: the whole record.")
+    uscc_override_reason: str | None
+    contact_email: str
+    website: str | None
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+# A merchant as a read shows it to the caller: `profile` says which shape it is.
+MerchantView = Annotated[MerchantOut | MerchantPublic, Field(discriminator="profile")]

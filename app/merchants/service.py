@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth.models import Role
 from app.auth.principal import Principal
 from app.clock import shanghai_today
 from app.db import utcnow
@@ -25,6 +26,8 @@ from app.merchants.schemas import (
     SELF_SERVICE_FIELDS,
     CertificationIn,
     MerchantCreate,
+    MerchantOut,
+    MerchantPublic,
     MerchantUpdate,
 )
 
@@ -85,26 +88,46 @@ def _certification(data: CertificationIn) -> Certification:
     )
 
 
-def visible_filter(who: Principal, where: MerchantFilter) -> MerchantFilter:
-    """A merchant key lists only its own merchant; other roles see every merchant."""
-    if who.reads_everything():
-        return where
-    return replace(where, only_id=who.merchant_id)
+def sees_private(who: Principal | None, merchant_id: UUID) -> bool:
+    """The directory's one rule: operators, auditors and the merchant itself read the whole
+    record (contact e-mail, USCC override reason, website, description, version); anyone
+    else, anonymous callers and assessors included, the public profile."""
+    if who is None:
+        return False
+    return who.role in (Role.operator, Role.auditor) or who.owns_merchant(merchant_id)
 
 
-async def get_visible(session: AsyncSession, who: Principal, merchant_id: UUID) -> Merchant:
-    """The merchant, if the caller may read it; 404 otherwise (never another's data)."""
+async def views(
+    session: AsyncSession, who: Principal | None, found: list[Merchant]
+) -> list[MerchantOut | MerchantPublic]:
+    """Each merchant in the shape `who` may read, with its listed product count (one query
+    for all of them)."""
+    counts = await repository.listed_product_counts(session, [m.id for m in found])
+    return [view(who, m, counts.get(m.id, 0)) for m in found]
+
+
+def view(who: Principal | None, merchant: Merchant, listed: int) -> MerchantOut | MerchantPublic:
+    shape: type[MerchantOut] | type[MerchantPublic] = (
+        MerchantOut if sees_private(who, merchant.id) else MerchantPublic
+    )
+    fields = {
+        name: getattr(merchant, name) for name in shape.model_fields if hasattr(merchant, name)
+    }
+    return shape.model_validate({**fields, "listed_product_count": listed})
+
+
+async def get_visible(session: AsyncSession, merchant_id: UUID) -> Merchant:
+    """The merchant (every merchant is in the public directory); 404 when unknown."""
     merchant = await repository.get(session, merchant_id)
-    if merchant is None or not (who.reads_everything() or who.owns_merchant(merchant.id)):
+    if merchant is None:
         raise NotFound.of(MERCHANT, merchant_id)
     return merchant
 
 
 async def list_page(
-    session: AsyncSession, who: Principal, where: MerchantFilter, after: UUID | None, limit: int
+    session: AsyncSession, where: MerchantFilter, after: UUID | None, limit: int
 ) -> list[Merchant]:
-    where = visible_filter(who, replace(where, today=shanghai_today()))
-    return await repository.list_page(session, where, after, limit)
+    return await repository.list_page(session, replace(where, today=shanghai_today()), after, limit)
 
 
 async def create(session: AsyncSession, who: Principal, data: MerchantCreate) -> Merchant:

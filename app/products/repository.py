@@ -75,7 +75,12 @@ def _matches(column: Any, tsquery: str) -> ColumnElement[bool]:
     return result
 
 
-def _in_tier(tier: search.Tier, q: search.Query) -> ColumnElement[bool]:
+def matching(q: search.Query) -> ColumnElement[bool]:
+    """Products that match `q` in any relevance tier."""
+    return or_(_matches(Product.search_words, q.words), _matches(Product.search_pairs, q.pairs))
+
+
+def in_tier(tier: search.Tier, q: search.Query) -> ColumnElement[bool]:
     """Products in a relevance tier, none of them in a better one."""
     in_name = _matches(Product.search_name, q.words)
     in_words = _matches(Product.search_words, q.words)
@@ -105,10 +110,7 @@ def _conditions(
     if where.venue_code:
         conditions.append(publicly_listed(where.venue_code))
     if where.query and with_query:
-        q = where.query
-        conditions.append(
-            or_(_matches(Product.search_words, q.words), _matches(Product.search_pairs, q.pairs))
-        )
+        conditions.append(matching(where.query))
     return conditions
 
 
@@ -123,7 +125,7 @@ async def search_page(
     first, tier by tier. Without a query there is one tier (0): everything, newest first."""
     conditions = _conditions(where, who, with_query=False)  # each tier implies a match
     tiers: list[tuple[int, ColumnElement[bool] | None]] = (
-        [(tier.value, _in_tier(tier, where.query)) for tier in search.Tier]
+        [(tier.value, in_tier(tier, where.query)) for tier in search.Tier]
         if where.query
         else [(0, None)]
     )

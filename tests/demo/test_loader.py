@@ -78,6 +78,20 @@ async def test_demo_covers_the_catalog_and_is_idempotent(
     assert shown["valid_today"] is True
     assert len(shown["licences_in_force"]) == 1 and len(shown["pledges_in_force"]) == 1
 
+    # The catalog shows real cards: every listed product with an assessor's grade, a
+    # compliance result at its venue, and the granted certificates.
+    catalog = await client.get("/v1/catalog", params={"limit": 200, "facets": "true"})
+    cards = catalog.json()["items"]
+    assert len(cards) == min(first.listings, 200)
+    assert all(c["quality"] and c["quality"]["grade"] in "ABCD" for c in cards)
+    assert all(c["compliance"]["result"] in ("pass", "conditional") for c in cards)
+    assert sum(c["certificate"] is not None for c in cards) >= loader.IP_GRANTED
+    assert set(catalog.json()["facets"]["venue_code"]) == set(loader.VENUES)
+    certified = await client.get("/v1/catalog", params={"certified": "true", "limit": 200})
+    assert len(certified.json()["items"]) == loader.IP_GRANTED
+    page = await client.get(f"/v1/catalog/{cards[0]['listing']['id']}")
+    assert page.json()["product"]["id"] == cards[0]["product"]["id"]
+
     again = await loader.load(app.state.sessionmaker, settings)
     assert (again.merchants, again.products, again.samples, again.listings) == (0, 0, 0, 0)
     assert again.ip_registrations == 0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
+from uuid import uuid4
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
+from tests.catalog.cards import listing, make_card
 from tests.factories import auth, make_key, make_merchant, merchant_body, valid_uscc, wrong_check
 
 
@@ -206,23 +210,77 @@ async def test_pages_have_no_gaps_or_repeats(
         assert response.status_code in (400, 422), bad
 
 
-async def test_a_merchant_key_sees_only_its_own(
+PRIVATE = ("contact_email", "uscc_override_reason", "website", "description", "version")
+PUBLIC = {
+    "profile", "id", "name", "uscc", "region_code", "city_code", "city_name", "zhejiang",
+    "categories", "third_party_roles", "tier", "certifications", "listed_product_count",
+}  # fmt: skip
+
+
+async def test_the_directory_is_public_and_the_record_is_private(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    mine = await make_merchant(session)
-    theirs = await make_merchant(session)
-    token = await make_key(session, Role.merchant, mine.id)
-    listed = await client.get("/v1/merchants", headers=auth(token))
-    assert [m["id"] for m in listed.json()["items"]] == [str(mine.id)]
-    assert (await client.get(f"/v1/merchants/{mine.id}", headers=auth(token))).status_code == 200
-    other = await client.get(f"/v1/merchants/{theirs.id}", headers=auth(token))
-    assert other.status_code == 404
-    assert theirs.name not in other.text
-    for role in (Role.auditor, Role.assessor):
-        reader = await make_key(session, role)
-        response = await client.get(f"/v1/merchants/{theirs.id}", headers=auth(reader))
-        assert response.status_code == 200
-    assert (await client.get("/v1/merchants")).status_code == 401
+    mine = await make_merchant(session, contact_email="secret@mine.cn", description="内部说明")
+    theirs = await make_merchant(session, contact_email="secret@theirs.cn", tier="leading")
+    token = auth(await make_key(session, Role.merchant, mine.id))
+    keys = {role: auth(await make_key(session, role)) for role in Role if role is not Role.merchant}
+
+    def shapes(items: list[dict[str, Any]]) -> dict[str, str]:
+        return {item["id"]: item["profile"] for item in items}
+
+    # Anonymous visitors and assessors read the public profile of every merchant.
+    for headers in ({}, keys[Role.assessor]):
+        listed = await client.get("/v1/merchants", headers=headers)
+        assert listed.status_code == 200
+        assert shapes(listed.json()["items"]) == {str(mine.id): "public", str(theirs.id): "public"}
+        for item in listed.json()["items"]:
+            assert set(item) == PUBLIC
+        one = await client.get(f"/v1/merchants/{theirs.id}", headers=headers)
+        assert one.status_code == 200
+        assert set(one.json()) == PUBLIC
+        assert one.json()["tier"] == "leading"
+        assert "secret@" not in one.text
+        assert "." not in one.headers["ETag"]  # a digest of the body, no version to send back
+
+    # A merchant reads its own record in full, and others' public profiles.
+    listed = await client.get("/v1/merchants", headers=token)
+    assert shapes(listed.json()["items"]) == {str(mine.id): "full", str(theirs.id): "public"}
+    own = await client.get(f"/v1/merchants/{mine.id}", headers=token)
+    assert own.json()["contact_email"] == "secret@mine.cn"
+    assert own.json()["description"] == "内部说明"
+    assert own.headers["ETag"].startswith(f'"{own.json()["version"]}.')
+    other = await client.get(f"/v1/merchants/{theirs.id}", headers=token)
+    assert other.json()["profile"] == "public" and "secret@" not in other.text
+
+    # Operators and auditors read every record in full.
+    for role in (Role.operator, Role.auditor):
+        listed = await client.get("/v1/merchants", headers=keys[role])
+        assert set(shapes(listed.json()["items"]).values()) == {"full"}
+        one = await client.get(f"/v1/merchants/{theirs.id}", headers=keys[role])
+        assert one.json()["contact_email"] == "secret@theirs.cn"
+        assert all(field in one.json() for field in PRIVATE)
+
+    # Filters work for anonymous callers, and a bad key is still 401.
+    found = await client.get("/v1/merchants", params={"q": theirs.name})
+    assert [m["id"] for m in found.json()["items"]] == [str(theirs.id)]
+    assert (await client.get("/v1/merchants", headers=auth("shs_nope"))).status_code == 401
+    assert (await client.get(f"/v1/merchants/{uuid4()}")).status_code == 404
+
+
+async def test_listed_product_count(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    merchant = await make_merchant(session)
+    await make_card(session, merchant, venue="HZDEX")
+    product, _ = await make_card(session, merchant, venue="ZJBDEX")
+    session.add(listing(product, "NBSE"))  # the same product on another venue counts once
+    unlisted, _ = await make_card(session, merchant)
+    await session.execute(
+        text("UPDATE listing SET status = 'suspended' WHERE product_id = :p"), {"p": unlisted.id}
+    )
+    await session.commit()
+    one = await client.get(f"/v1/merchants/{merchant.id}")
+    assert one.json()["listed_product_count"] == 2
+    (item,) = (await client.get("/v1/merchants")).json()["items"]
+    assert item["listed_product_count"] == 2
 
 
 async def test_patch_with_etags(client: httpx.AsyncClient, session: AsyncSession) -> None:

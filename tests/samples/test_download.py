@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import serving
+from tests.e2e.threads import served
 from tests.samples.test_router import multipart, setup
 
 POOL = 3
@@ -86,7 +86,7 @@ async def test_clients_that_do_not_read_hold_no_connection(
             "response_send_timeout_seconds": 300.0,  # not what frees the connections
         }
     )
-    with serving(create_app(small_pool)) as url:
+    with served(create_app(small_pool)) as url:
         stalled = [_stalled_download(url, path, token)[0] for _ in range(2 * POOL)]
         try:
             venues = httpx.get(f"{url}/v1/venues", timeout=10)
@@ -105,7 +105,7 @@ async def test_a_client_that_stops_reading_is_cut_off(
 ) -> None:
     _, path, token, size = await _large_sample(client, session)
     impatient = settings.model_copy(update={"response_send_timeout_seconds": 0.5})
-    with serving(create_app(impatient)) as url:
+    with served(create_app(impatient)) as url:
         sock, received = _stalled_download(url, path, token)
         try:
             time.sleep(2)  # four times the send timeout, reading nothing

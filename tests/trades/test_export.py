@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import Role
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import serving
+from tests.e2e.threads import served
 from tests.factories import auth, make_key, make_merchant
 from tests.samples.test_download import POOL, _read_on, _stalled_download
 
@@ -50,7 +50,7 @@ async def test_export_readers_that_do_not_read_hold_no_connection(
             "response_send_timeout_seconds": 300.0,  # not what frees the connections
         }
     )
-    with serving(create_app(small_pool)) as url:
+    with served(create_app(small_pool)) as url:
         stalled = [
             _stalled_download(url, "/v1/transactions/export", auditor)[0] for _ in range(2 * POOL)
         ]
@@ -69,7 +69,7 @@ async def test_an_export_reader_that_stops_reading_is_cut_off(
     await _many_trades(session)
     auditor = auth(await make_key(session, Role.auditor))
     impatient = settings.model_copy(update={"response_send_timeout_seconds": 0.5})
-    with serving(create_app(impatient)) as url:
+    with served(create_app(impatient)) as url:
         sock, received = _stalled_download(url, "/v1/transactions/export", auditor)
         try:
             time.sleep(2)
