@@ -31,9 +31,10 @@ Decisions where DOMAIN.md and 财会〔2023〕11号 are silent (CAS 6 / CAS 1 / 
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -162,7 +163,8 @@ def month_start(month: Month) -> date:
 
 
 def month_end(month: Month) -> date:
-    return month_start(month + 1) - timedelta(days=1)
+    year, number = divmod(month, 12)
+    return date(year, number + 1, calendar.monthrange(year, number + 1)[1])
 
 
 def round_half_up(value: Decimal) -> Decimal:
