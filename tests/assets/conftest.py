@@ -78,7 +78,9 @@ class Books:
             "source": "purchased",
             **fields,
         }
-        created = await self.client.post("/v1/data-assets", json=body, headers=headers or self.key)
+        created = await self.client.post(
+            "/v1/data-assets", json=body, headers=self.key if headers is None else headers
+        )
         assert created.status_code == 201, created.text
         asset: dict[str, Any] = created.json()
         return asset
@@ -88,14 +90,18 @@ class Books:
     ) -> httpx.Response:
         body = {"kind": "processing", "amount": "1000.00", "incurred_on": "2025-01-05", **fields}
         return await self.client.post(
-            f"/v1/data-assets/{asset_id}/costs", json=body, headers=headers or self.key
+            f"/v1/data-assets/{asset_id}/costs",
+            json=body,
+            headers=self.key if headers is None else headers,
         )
 
     async def move(
         self, asset_id: str, action: str, headers: dict[str, str] | None = None, **body: Any
     ) -> httpx.Response:
         return await self.client.post(
-            f"/v1/data-assets/{asset_id}/{action}", json=body, headers=headers or self.key
+            f"/v1/data-assets/{asset_id}/{action}",
+            json=body,
+            headers=self.key if headers is None else headers,
         )
 
     async def ok(self, response: httpx.Response) -> dict[str, Any]:
@@ -120,7 +126,7 @@ class Books:
         return await self.client.get(
             f"/v1/merchants/{self.merchant.id}/data-asset-disclosure",
             params={"from": first, "to": last},
-            headers={**(headers or self.key), **more},
+            headers={**(self.key if headers is None else headers), **more},
         )
 
     async def count(self, table: str) -> int:
