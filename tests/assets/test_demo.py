@@ -13,6 +13,7 @@ from app.auth.models import Role
 from app.clock import shanghai_today
 from app.config import Settings
 from app.demo import loader
+from app.ledger.verify import verify_venue
 from tests.factories import auth, make_key
 
 
@@ -56,5 +57,7 @@ async def test_the_demo_keeps_real_books(
         )
         seen["restricted"] |= bool(now.json()["restricted"])
     assert all(seen.values()), seen
+    # The demo's purchases are trades in the OTC log like any other: it still verifies.
+    assert (await verify_venue(session, "OTC")).ok
     again = await loader.load(app.state.sessionmaker, settings)
     assert again.data_assets == 0
