@@ -18,7 +18,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets.entries import FIN_LOG, LEAF_KINDS
-from app.assets.workbook import MEDIA_TYPE
+from app.assets.workbook import (
+    INTANGIBLE_COLUMNS,
+    INTANGIBLE_ROWS,
+    INVENTORY_COLUMNS,
+    INVENTORY_ROWS,
+    MEDIA_TYPE,
+)
 from app.clock import shanghai_today
 from app.ledger import merkle
 from app.ledger.models import LedgerEntry
@@ -171,6 +177,26 @@ async def test_the_worked_example_comes_out_exactly(books: Books) -> None:
         ("开发支出 其中：数据资源", "0.00"),
     ]
     assert workbook["研究支出"]["B2"].value == 20000
+    # Every amount of both tables, row by row and column by column, is the JSON's.
+    for name, rows, table, columns_of in (
+        ("数据资源无形资产", INTANGIBLE_ROWS, fy["intangible"], INTANGIBLE_COLUMNS),
+        ("数据资源存货", INVENTORY_ROWS, fy["inventory"], INVENTORY_COLUMNS),
+    ):
+        cells = list(workbook[name].iter_rows(min_row=2, values_only=True))
+        assert [c[0] for c in cells] == [label for label, _ in rows]
+        for (_, path), values in zip(rows, cells, strict=True):
+            if path is None:
+                assert values[1:] == (None, None, None, None)
+                continue
+            group, _, part = path.partition(".")
+            for column, value in zip(columns_of, values[1:], strict=True):
+                field = table[column][group]
+                expected = (
+                    sum(Decimal(v) for v in field.values())
+                    if part == "*"
+                    else Decimal(field[part] if part else field)
+                )
+                assert Decimal(str(value)) == expected, (name, path, column)
 
 
 async def test_every_record_is_a_leaf_of_the_fin_log(
@@ -405,3 +431,23 @@ async def test_restricted_assets_are_those_pledged_at_the_period_end(
     )
     assert released.status_code == 200, released.text
     assert (await books.disclosure("2026-01", "2026-12")).json()["restricted"] == []
+
+
+async def test_an_abandoned_development_leaves_the_balance_sheet(books: Books) -> None:
+    project = await books.asset(name="放弃的开发项目", source="developed")
+    pid = project["id"]
+    await books.ok(await books.cost(pid, phase="research", amount="3000.00"))
+    await books.ok(
+        await books.cost(pid, phase="development", amount="9000.00", incurred_on="2025-02-10")
+    )
+    feb = (await books.disclosure("2025-02", "2025-02")).json()
+    assert feb["balance_sheet"]["development_expenditure"] == "9000.00"
+    ended = await books.ok(
+        await books.move(pid, "derecognise", date="2025-04-15", reason="技术路线失败,终止开发")
+    )
+    assert ended["status"] == "derecognised" and ended["movements"][-1]["effects"] == {}
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    assert fy["balance_sheet"]["development_expenditure"] == "0.00"
+    assert fy["research_expense"] == "3000.00"
+    assert fy["intangible"]["developed"]["cost_additions"]["internal_development"] == "0.00"
+    assert (await books.cost(pid, phase="development")).status_code == 409
