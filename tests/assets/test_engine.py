@@ -121,6 +121,15 @@ def test_a_recoverable_amount_below_the_residual_lowers_the_residual() -> None:
     assert book.carrying(M("2026-12")) == D("600.00")
 
 
+def test_an_impairment_after_the_life_takes_the_residual_value() -> None:
+    book = capitalised("0.02", date(2020, 1, 1), 1, residual="0.01")
+    apply(book, Movement(MovementType.impair, date(2020, 4, 1), amount=D("0")))
+    rows = schedule(book, M("2020-06"))
+    assert sum(r.amortisation for r in rows) == D("0.01")
+    assert rows[-1].impairment == D("0.01") and rows[-1].carrying_amount == 0
+    assert book.residual_value == 0
+
+
 def test_indefinite_life_is_not_amortised_but_impaired() -> None:
     book = capitalised("5000.00", date(2025, 1, 5), None)
     assert book.amortised(M("2035-01")) == 0
@@ -315,7 +324,10 @@ def test_no_carrying_amount_ever_below_zero(book: Book) -> None:
 def test_amortisation_sums_to_its_base(book: Book) -> None:
     if book.capitalised_month is None or book.useful_life_months is None or book.ended_on:
         return
+    # After its life, and after its last movement (an impairment may come later still).
     life_over = book.capitalised_month + book.useful_life_months + 1
+    if book.last_on is not None:
+        life_over = max(life_over, month_of(book.last_on) + 1)
     rows = schedule(book, life_over)
     charged = sum((r.amortisation for r in rows), D(0))
     impaired = book.balance(Account.impairment, life_over)
