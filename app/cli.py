@@ -177,7 +177,7 @@ def demo() -> None:
     typer.echo(
         f"demo data loaded: {loaded.merchants} new merchants, {loaded.products} new products, "
         f"{loaded.samples} new samples, {loaded.listings} new listings, "
-        f"{loaded.ip_registrations} new IP registrations"
+        f"{loaded.ip_registrations} new IP registrations, {loaded.data_assets} new data assets"
     )
 
 

@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import errors
 from app.assessments.router import router as assessments_router
+from app.assets.router import disclosures as data_asset_disclosures_router
+from app.assets.router import router as data_assets_router
 from app.audit.router import router as audit_router
 from app.auth.ratelimit import AddressLimits, RateLimiter
 from app.auth.router import me as me_router
@@ -181,6 +183,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         listings_router,
         ip_router,
         certificates_router,
+        data_assets_router,
+        data_asset_disclosures_router,
         stats_router,
         trades_router,
         ledger_router,

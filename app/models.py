@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the metadata see them all."""
 
 from app.assessments.models import Assessment
+from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.db import Base
@@ -31,6 +32,9 @@ __all__ = [
     "Certification",
     "Checkpoint",
     "Cosignature",
+    "DataAsset",
+    "DataAssetCostItem",
+    "DataAssetMovement",
     "Event",
     "IdempotencyRecord",
     "IpLicence",

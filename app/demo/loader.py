@@ -21,6 +21,7 @@ from app.clock import shanghai_today
 from app.config import Settings
 from app.db import unit_of_work
 from app.demo import catalog
+from app.demo import data_assets as demo_books
 from app.errors import Conflict
 from app.ip import service as ip
 from app.ip.models import IpRegistration
@@ -54,6 +55,7 @@ class Loaded:
     samples: int = 0
     listings: int = 0
     ip_registrations: int = 0
+    data_assets: int = 0
 
 
 VENUES = ["ZJBDEX", "HZDEX", "WZDEX", "NBSE"]
@@ -104,6 +106,8 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
         loaded.listings = await _list_sampled_products(session)
     async with unit_of_work(factory) as session:
         loaded.ip_registrations = await _register_ip(session, settings)
+    async with unit_of_work(factory) as session:
+        loaded.data_assets = await demo_books.load(session, DEMO, demo_merchants)
     return loaded
 
 

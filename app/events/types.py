@@ -14,6 +14,10 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
         "pledged", "released", "cancelled", "revoked", "expired",
     ),
     "certificate": ("granted", "renewed", "transferred", "revoked", "cancelled", "expired"),
+    "data_asset": (
+        "created", "updated", "cost_added", "capitalised", "disposed", "derecognised",
+        "impaired", "written_down", "write_down_reversed",
+    ),
     "webhook": ("disabled",),
 }  # fmt: skip
 

@@ -8,7 +8,7 @@
 A page is then an index scan that stops after the page, however many listings are listed.
 
 Revision ID: 20261129_03
-Revises: 20261129_01
+Revises: 20261129_02
 Create Date: 2026-11-29 22:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261129_03"
-down_revision: str | None = "20261129_01"
+down_revision: str | None = "20261129_02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,915 @@
+"""The data-asset engine (数据资产入表, DOMAIN.md "Data assets"): plain data in, Decimals out.
+
+An asset's record is its cost items and its movements in the order they were taken. `replay`
+turns them into a `Book`; `apply` takes one more movement on a book, refusing what the rules
+forbid, so the service checks a new movement with the very code that later replays it.
+
+A book keeps its history as postings (month, account, flow, signed amount) plus the
+amortisation formula, from which come a balance at any month end, the flows of any period,
+the monthly schedule and the regulation's disclosure tables.
+
+Decisions where DOMAIN.md and 财会〔2023〕11号 are silent (CAS 6 / CAS 1 / CAS 8 followed):
+- An asset enters the tables when it is capitalised: costs gathered before that sit outside
+  the data-resource lines, except a developed asset's development items, which are 开发支出
+  from the month they are incurred until the month of capitalisation (or derecognition).
+- Movements are taken in date order: one dated before the asset's latest is 409 (a
+  correction is a new movement, never a back-dated one), and so is one dated before
+  capitalisation.
+- Indefinite life (CAS 6 第十九条): never amortised, no residual value; impairment still applies.
+- An impairment whose recoverable amount is below the residual value lowers the residual
+  value to it (CAS 6 第十八条: the residual value never exceeds the carrying amount), so the
+  restarted base is never negative.
+- Intangibles are disposed of whole (`fraction` must be 1). Inventory sells a fraction of what
+  remains; the provision on the released share (转销) is the same fraction of the provision,
+  never leaving more provision than remaining cost.
+- Derecognising inventory writes off its provision with it, shown as 转销 (the table has no
+  other reduction); derecognising an open or in-development asset ends it with nothing in
+  the tables (its 开发支出 leaves the balance sheet that month; it is expensed).
+- An intangible disposed of or derecognised in the month of an impairment: that month is not
+  amortised (the month rule wins); the impairment keeps the amount it was recorded with.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from app.i18n import Text
+
+ZERO = Decimal("0.00")
+ONE = Decimal(1)
+CENT = Decimal("0.01")
+# The largest amount a stored column (NUMERIC(15, 2)) holds.
+MAX_AMOUNT = Decimal("9999999999999.99")
+# Useful lives run from one month to a hundred years.
+MAX_LIFE_MONTHS = 1200
+SIGNIFICANT_SHARE = Decimal("0.10")
+
+
+class AssetClass(StrEnum):
+    intangible = "intangible"  # 企业使用的数据资源 (CAS 6)
+    inventory = "inventory"  # 日常持有以备出售的数据资源 (CAS 1)
+
+
+class Source(StrEnum):
+    purchased = "purchased"  # 外购
+    developed = "developed"  # 自行开发 (intangible)
+    processed = "processed"  # 自行加工 (inventory)
+    other = "other"  # 其他方式取得
+
+
+SOURCES: dict[AssetClass, tuple[Source, ...]] = {
+    AssetClass.intangible: (Source.purchased, Source.developed, Source.other),
+    AssetClass.inventory: (Source.purchased, Source.processed, Source.other),
+}
+
+
+class Phase(StrEnum):
+    research = "research"  # 研究阶段: expensed
+    development = "development"  # 开发阶段: 开发支出, capitalised
+
+
+class Status(StrEnum):
+    open = "open"
+    in_development = "in_development"
+    capitalised = "capitalised"
+    held = "held"
+    disposed = "disposed"
+    derecognised = "derecognised"
+
+
+ENDS = frozenset({Status.disposed, Status.derecognised})
+GATHERING = frozenset({Status.open, Status.in_development})
+
+
+class MovementType(StrEnum):
+    capitalise = "capitalise"
+    dispose = "dispose"
+    derecognise = "derecognise"
+    impair = "impair"
+    write_down = "write_down"
+    reverse_write_down = "reverse_write_down"
+
+
+class Account(StrEnum):
+    cost = "cost"  # 账面原值
+    amortisation = "amortisation"  # 累计摊销
+    impairment = "impairment"  # 减值准备
+    write_down = "write_down"  # 存货跌价准备
+
+
+class Flow(StrEnum):
+    purchase = "purchase"  # 购入
+    internal_development = "internal_development"  # 内部研发
+    processing = "processing"  # 采集加工
+    other = "other"  # 其他增加 / 其他
+    disposal = "disposal"  # 处置
+    sale = "sale"  # 出售
+    derecognition = "derecognition"  # 失效且终止确认
+    charge = "charge"  # 计提 (amortisation)
+    addition = "addition"  # 本期增加 (impairment, write-down)
+    reduction = "reduction"  # 本期减少 (impairment)
+    reversal = "reversal"  # 转回
+    release = "release"  # 转销
+
+
+_ADDITION_FLOW = {
+    Source.purchased: Flow.purchase,
+    Source.developed: Flow.internal_development,
+    Source.processed: Flow.processing,
+    Source.other: Flow.other,
+}
+
+
+class Refused(Exception):
+    """A movement the rules do not admit. `field` names the input at fault (422); without
+    one, the asset's state is (409)."""
+
+    def __init__(self, message: Text, field: str | None = None) -> None:
+        super().__init__(message.en)
+        self.message = message
+        self.field = field
+
+
+# --- Months and money ----------------------------------------------------------------------
+
+Month = int  # year × 12 + (month − 1): consecutive calendar months are consecutive integers
+
+
+def month_of(day: date) -> Month:
+    return day.year * 12 + day.month - 1
+
+
+def month_text(month: Month) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def parse_month(text: str) -> Month:
+    """`YYYY-MM` as a month; ValueError for anything else."""
+    year, sep, number = text.partition("-")
+    if not (sep and len(year) == 4 and len(number) == 2 and year.isascii() and number.isascii()):
+        raise ValueError(f"{text!r} is not YYYY-MM")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12 and int(year) >= 1):
+        raise ValueError(f"{text!r} is not YYYY-MM")
+    return int(year) * 12 + int(number) - 1
+
+
+def month_start(month: Month) -> date:
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def month_end(month: Month) -> date:
+    year, number = divmod(month, 12)
+    return date(year, number + 1, calendar.monthrange(year, number + 1)[1])
+
+
+def round_half_up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def _cents(value: Decimal) -> int:
+    return int(round_half_up(value) * 100)
+
+
+def _money(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+def _share(total_cents: int, numerator: int, denominator: int) -> int:
+    """round_half_up(total × numerator / denominator) in cents, exactly (integers only)."""
+    quotient, remainder = divmod(total_cents * numerator, denominator)
+    return quotient + (1 if 2 * remainder >= denominator else 0)
+
+
+# --- The record ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostItem:
+    amount: Decimal
+    incurred_on: date
+    phase: Phase | None = None
+
+    @property
+    def capitalisable(self) -> bool:
+        """Research (研究阶段) is expensed; everything else is part of the cost."""
+        return self.phase is not Phase.research
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A movement as asked: `amount` is the recoverable amount (impair) or the net
+    realisable value (write-downs)."""
+
+    type: MovementType
+    on: date
+    useful_life_months: int | None = None
+    indefinite: bool = False
+    residual_value: Decimal = ZERO
+    fraction: Decimal = ONE
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Posting:
+    month: Month
+    account: Account
+    flow: Flow
+    amount: Decimal  # signed: what it adds to the account's balance
+
+
+@dataclass
+class _Segment:
+    """Straight-line amortisation from `start`: accumulated = base + B × k / R, in cents."""
+
+    start: Month
+    base: int
+    amount: int
+    months: int
+
+
+@dataclass
+class Book:
+    asset_class: AssetClass
+    source: Source
+    items: tuple[CostItem, ...]
+    status: Status
+    capitalised_on: date | None = None
+    original_cost: Decimal = ZERO
+    useful_life_months: int | None = None
+    indefinite: bool = False
+    residual_value: Decimal = ZERO
+    ended_on: date | None = None
+    last_on: date | None = None
+    postings: list[Posting] = field(default_factory=list)
+    segments: list[_Segment] = field(default_factory=list)
+
+    @property
+    def capitalised_month(self) -> Month | None:
+        return month_of(self.capitalised_on) if self.capitalised_on else None
+
+    @property
+    def end_month(self) -> Month | None:
+        return month_of(self.ended_on) if self.ended_on else None
+
+    @property
+    def capitalisable_cost(self) -> Decimal:
+        return sum((i.amount for i in self.items if i.capitalisable), ZERO)
+
+    @property
+    def research_expense(self) -> Decimal:
+        return sum((i.amount for i in self.items if not i.capitalisable), ZERO)
+
+    # Balances and flows ------------------------------------------------------------------
+
+    def _gross_cents(self, month: Month) -> int:
+        """Accumulated amortisation through `month` by the formula, ignoring any end."""
+        found = [s for s in self.segments if s.start <= month]
+        if not found:
+            return 0
+        segment = found[-1]
+        if segment.months == 0:
+            return segment.base
+        k = min(month - segment.start + 1, segment.months)
+        return segment.base + _share(segment.amount, k, segment.months)
+
+    def amortised(self, month: Month) -> Decimal:
+        """Amortisation charged through the end of `month`: the month of disposal or
+        derecognition and every one after it are not amortised."""
+        end = self.end_month
+        return _money(self._gross_cents(month if end is None else min(month, end - 1)))
+
+    def balance(self, account: Account, month: Month) -> Decimal:
+        """The account's balance at the end of `month`."""
+        posted = sum(
+            (p.amount for p in self.postings if p.account is account and p.month <= month), ZERO
+        )
+        if account is Account.amortisation:
+            posted += self.amortised(month)
+        return posted
+
+    def carrying(self, month: Month) -> Decimal:
+        """账面价值 at the end of `month`."""
+        return (
+            self.balance(Account.cost, month)
+            - self.balance(Account.amortisation, month)
+            - self.balance(Account.impairment, month)
+            - self.balance(Account.write_down, month)
+        )
+
+    def charge(self, first: Month, last: Month) -> Decimal:
+        """Amortisation charged in the months `first` … `last`."""
+        return self.amortised(last) - self.amortised(first - 1)
+
+    def flows(self, first: Month, last: Month) -> dict[tuple[Account, Flow], Decimal]:
+        """What each flow moved in the months `first` … `last`, as positive amounts."""
+        moved: dict[tuple[Account, Flow], Decimal] = {}
+        for p in self.postings:
+            if first <= p.month <= last:
+                key = (p.account, p.flow)
+                moved[key] = moved.get(key, ZERO) + abs(p.amount)
+        moved[(Account.amortisation, Flow.charge)] = self.charge(first, last)
+        return moved
+
+    def remaining_months(self, month: Month) -> int | None:
+        """Months of useful life left after `month` (None: indefinite or not amortised)."""
+        start = self.capitalised_month
+        if self.useful_life_months is None or start is None:
+            return None
+        used = min(max(month - start + 1, 0), self.useful_life_months)
+        return self.useful_life_months - used
+
+    def development_expenditure(self, month: Month) -> Decimal:
+        """开发支出 at the end of `month`: development items incurred by then of a developed
+        asset not yet capitalised nor ended by then."""
+        if self.source is not Source.developed:
+            return ZERO
+        capitalised, end = self.capitalised_month, self.end_month
+        if (capitalised is not None and capitalised <= month) or (end is not None and end <= month):
+            return ZERO
+        return sum(
+            (
+                i.amount
+                for i in self.items
+                if i.phase is Phase.development and month_of(i.incurred_on) <= month
+            ),
+            ZERO,
+        )
+
+    def research_in(self, first: Month, last: Month) -> Decimal:
+        return sum(
+            (
+                i.amount
+                for i in self.items
+                if not i.capitalisable and first <= month_of(i.incurred_on) <= last
+            ),
+            ZERO,
+        )
+
+    def on_books(self, first: Month, last: Month) -> bool:
+        """Capitalised at some point of the months `first` … `last`."""
+        start, end = self.capitalised_month, self.end_month
+        return start is not None and start <= last and (end is None or end >= first)
+
+
+def initial_status(asset_class: AssetClass, source: Source) -> Status:
+    if asset_class is AssetClass.intangible and source is Source.developed:
+        return Status.in_development
+    return Status.open
+
+
+def new_book(asset_class: AssetClass, source: Source, items: Iterable[CostItem] = ()) -> Book:
+    return Book(asset_class, source, tuple(items), initial_status(asset_class, source))
+
+
+def replay(
+    asset_class: AssetClass,
+    source: Source,
+    items: Iterable[CostItem],
+    movements: Iterable[Movement],
+) -> Book:
+    """The book of an asset from its record (every movement was admitted when taken)."""
+    book = new_book(asset_class, source, items)
+    for movement in movements:
+        apply(book, movement)
+    return book
+
+
+# --- Movements -------------------------------------------------------------------------------
+
+
+def admits_cost(book: Book) -> None:
+    """409 unless the asset still gathers costs (before capitalisation)."""
+    if book.status not in GATHERING:
+        raise Refused(
+            Text(
+                f"A {book.status.value} asset takes no more cost items: they are part of the "
+                "cost only before capitalisation.",
+                f"处于 {book.status.value} 状态的资产不再接受成本项目:成本只在确认(资本化)前归集。",
+            )
+        )
+
+
+def apply(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """Take `movement` on `book` (changing it) and say what it did, or raise `Refused`."""
+    if book.status in ENDS:
+        raise Refused(
+            Text(
+                f"The asset is {book.status.value}: nothing leaves an end.",
+                f"资产已{'处置' if book.status is Status.disposed else '终止确认'},不能再变动。",
+            )
+        )
+    if book.last_on is not None and movement.on < book.last_on:
+        raise Refused(
+            Text(
+                f"The asset's latest movement is dated {book.last_on}; a movement may not be "
+                "dated before it (a correction is a new movement).",
+                f"该资产最近一笔变动日期为 {book.last_on},"
+                "新变动不得早于该日期(更正须另记一笔变动)。",
+            ),
+            field="date",
+        )
+    effects = _TAKE[movement.type](book, movement)
+    book.last_on = movement.on
+    return effects
+
+
+def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
+    if book.status not in GATHERING:
+        raise Refused(
+            Text(
+                f"A {book.status.value} asset is already capitalised.",
+                f"处于 {book.status.value} 状态的资产已确认。",
+            )
+        )
+    cost = book.capitalisable_cost
+    if cost <= 0:
+        raise Refused(
+            Text(
+                "Nothing to capitalise: the asset has no capitalisable cost items "
+                "(research is expensed).",
+                "没有可资本化的成本:该资产没有可计入成本的项目(研究阶段支出费用化)。",
+            )
+        )
+    latest = max(i.incurred_on for i in book.items)
+    if movement.on < latest:
+        raise Refused(
+            Text(
+                f"is before the latest cost item ({latest})",
+                f"早于最近一笔成本项目的日期({latest})",
+            ),
+            field="date",
+        )
+    if book.asset_class is AssetClass.inventory:
+        if movement.useful_life_months is not None or movement.indefinite:
+            raise Refused(
+                Text("inventory is not amortised: it has no useful life", "存货不摊销,无使用寿命"),
+                field="useful_life_months",
+            )
+        if movement.residual_value:
+            raise Refused(
+                Text("inventory has no residual value", "存货无残值"), field="residual_value"
+            )
+        book.status = Status.held
+    else:
+        if movement.indefinite == (movement.useful_life_months is not None):
+            raise Refused(
+                Text(
+                    "give either useful_life_months or indefinite: true",
+                    "须给出 useful_life_months 或 indefinite: true 之一",
+                ),
+                field="useful_life_months",
+            )
+        if movement.indefinite and movement.residual_value:
+            raise Refused(
+                Text(
+                    "an intangible of indefinite life is not amortised and has no residual value",
+                    "使用寿命不确定的无形资产不摊销,无残值",
+                ),
+                field="residual_value",
+            )
+        if movement.residual_value >= cost and not movement.indefinite:
+            raise Refused(
+                Text(
+                    f"must be below the cost {cost}",
+                    f"须小于成本 {cost}",
+                ),
+                field="residual_value",
+            )
+        book.status = Status.capitalised
+        book.indefinite = movement.indefinite
+        book.useful_life_months = movement.useful_life_months
+        book.residual_value = movement.residual_value
+    book.capitalised_on = movement.on
+    book.original_cost = cost
+    start = month_of(movement.on)
+    book.postings.append(Posting(start, Account.cost, _ADDITION_FLOW[book.source], cost))
+    if book.useful_life_months is not None:
+        book.segments.append(
+            _Segment(start, 0, _cents(cost - book.residual_value), book.useful_life_months)
+        )
+    return {"cost": cost}
+
+
+def _not_before_capitalisation(book: Book, movement: Movement) -> None:
+    if book.capitalised_on is not None and movement.on < book.capitalised_on:
+        raise Refused(
+            Text(
+                f"is before the asset was capitalised ({book.capitalised_on})",
+                f"早于资产确认日期({book.capitalised_on})",
+            ),
+            field="date",
+        )
+
+
+def _needs(book: Book, status: Status, action: str) -> None:
+    if book.status is not status:
+        raise Refused(
+            Text(
+                f"A {book.status.value} {book.asset_class.value} asset cannot {action}; "
+                f"only a {status.value} one.",
+                f"处于 {book.status.value} 状态的资产不能执行 {action},"
+                f"仅 {status.value} 状态的可以。",
+            )
+        )
+
+
+def _end(book: Book, movement: Movement, flow: Flow, status: Status) -> dict[str, Decimal]:
+    """Take the whole asset off the books in the movement's month (not amortised)."""
+    month = month_of(movement.on)
+    book.ended_on = movement.on
+    book.status = status
+    if book.capitalised_on is None:  # ended while gathering costs: never in the tables
+        return {}
+    effects: dict[str, Decimal] = {}
+    balances = {account: book.balance(account, month) for account in Account}
+    for account, amount in balances.items():
+        if amount:
+            row = flow
+            if account is Account.impairment:
+                row = Flow.reduction
+            elif account is Account.write_down:
+                row = Flow.release
+            book.postings.append(Posting(month, account, row, -amount))
+            effects[account.value] = amount
+    effects["carrying_amount"] = (
+        balances[Account.cost]
+        - balances[Account.amortisation]
+        - balances[Account.impairment]
+        - balances[Account.write_down]
+    )
+    return effects
+
+
+def _dispose(book: Book, movement: Movement) -> dict[str, Decimal]:
+    _not_before_capitalisation(book, movement)
+    if book.asset_class is AssetClass.intangible:
+        _needs(book, Status.capitalised, "be disposed of")
+        if movement.fraction != ONE:
+            raise Refused(
+                Text(
+                    "an intangible is disposed of whole: fraction must be 1",
+                    "无形资产须整体处置:fraction 须为 1",
+                ),
+                field="fraction",
+            )
+        return _end(book, movement, Flow.disposal, Status.disposed)
+    _needs(book, Status.held, "be sold")
+    month = month_of(movement.on)
+    remaining = book.balance(Account.cost, month)
+    provision = book.balance(Account.write_down, month)
+    if movement.fraction == ONE:
+        return _end(book, movement, Flow.sale, Status.disposed)
+    released = round_half_up(remaining * movement.fraction)
+    if released <= 0:
+        raise Refused(
+            Text(
+                f"releases nothing of the remaining cost {remaining}",
+                f"按此比例剩余成本 {remaining} 无可结转金额",
+            ),
+            field="fraction",
+        )
+    if released == remaining:
+        return _end(book, movement, Flow.sale, Status.disposed)
+    left = remaining - released
+    # The provision on the released share goes with it (转销); never more left than cost.
+    provision_left = min(provision - round_half_up(provision * movement.fraction), left)
+    book.postings.append(Posting(month, Account.cost, Flow.sale, -released))
+    effects = {"cost": released}
+    if provision != provision_left:
+        book.postings.append(
+            Posting(month, Account.write_down, Flow.release, provision_left - provision)
+        )
+        effects["write_down"] = provision - provision_left
+    effects["carrying_amount"] = released - (provision - provision_left)
+    return effects
+
+
+def _derecognise(book: Book, movement: Movement) -> dict[str, Decimal]:
+    _not_before_capitalisation(book, movement)
+    return _end(book, movement, Flow.derecognition, Status.derecognised)
+
+
+def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
+    if book.asset_class is AssetClass.inventory:
+        raise Refused(
+            Text(
+                "Inventory is not impaired: write it down to its net realisable value.",
+                "存货不计提减值准备,请按可变现净值计提存货跌价准备(write-down)。",
+            )
+        )
+    _needs(book, Status.capitalised, "be impaired")
+    _not_before_capitalisation(book, movement)
+    assert movement.amount is not None and book.capitalised_month is not None
+    recoverable = movement.amount
+    month = month_of(movement.on)
+    carrying = book.carrying(month)  # at the month's end, after its amortisation
+    impairment = carrying - recoverable
+    if impairment <= 0:
+        raise Refused(
+            Text(
+                f"Nothing to impair: the carrying amount at the end of {month_text(month)} is "
+                f"{carrying}, not above the recoverable amount {recoverable}.",
+                f"无需计提减值:{month_text(month)} 月末账面价值 {carrying}"
+                f" 不高于可收回金额 {recoverable}。",
+            )
+        )
+    book.postings.append(Posting(month, Account.impairment, Flow.addition, impairment))
+    book.residual_value = min(book.residual_value, recoverable)
+    if book.useful_life_months is not None:
+        used = min(month - book.capitalised_month + 1, book.useful_life_months)
+        # From the next month the formula restarts on the new carrying amount and the months
+        # left; an earlier restart planned for the same month is replaced.
+        book.segments = [s for s in book.segments if s.start <= month]
+        book.segments.append(
+            _Segment(
+                month + 1,
+                book._gross_cents(month),
+                _cents(recoverable - book.residual_value),
+                book.useful_life_months - used,
+            )
+        )
+    return {"impairment": impairment, "carrying_amount": recoverable}
+
+
+def _required_provision(book: Book, month: Month, net_realisable_value: Decimal) -> Decimal:
+    return max(book.balance(Account.cost, month) - net_realisable_value, ZERO)
+
+
+def _write_down(book: Book, movement: Movement) -> dict[str, Decimal]:
+    _inventory_only(book, "written down")
+    _needs(book, Status.held, "be written down")
+    _not_before_capitalisation(book, movement)
+    assert movement.amount is not None
+    month = month_of(movement.on)
+    provision = book.balance(Account.write_down, month)
+    required = _required_provision(book, month, movement.amount)
+    if required <= provision:
+        raise Refused(
+            Text(
+                f"Nothing to write down: the provision {provision} already covers cost less "
+                f"net realisable value ({required}).",
+                f"无需计提:存货跌价准备 {provision} 已覆盖成本与可变现净值之差({required})。",
+            )
+        )
+    book.postings.append(Posting(month, Account.write_down, Flow.addition, required - provision))
+    return {"write_down": required - provision, "carrying_amount": book.carrying(month)}
+
+
+def _reverse_write_down(book: Book, movement: Movement) -> dict[str, Decimal]:
+    _inventory_only(book, "written back")
+    _needs(book, Status.held, "reverse a write-down")
+    _not_before_capitalisation(book, movement)
+    assert movement.amount is not None
+    month = month_of(movement.on)
+    provision = book.balance(Account.write_down, month)
+    required = _required_provision(book, month, movement.amount)
+    if required >= provision:
+        raise Refused(
+            Text(
+                f"Nothing to reverse: the provision {provision} is not above cost less net "
+                f"realisable value ({required}).",
+                f"无可转回:存货跌价准备 {provision} 不高于成本与可变现净值之差({required})。",
+            )
+        )
+    book.postings.append(Posting(month, Account.write_down, Flow.reversal, required - provision))
+    return {"write_down": provision - required, "carrying_amount": book.carrying(month)}
+
+
+def _inventory_only(book: Book, action: str) -> None:
+    if book.asset_class is AssetClass.intangible:
+        raise Refused(
+            Text(
+                f"An intangible is not {action}: impairment applies (and is never reversed).",
+                "无形资产不计提或转回存货跌价准备:适用减值(且不得转回)。",
+            )
+        )
+
+
+_TAKE = {
+    MovementType.capitalise: _capitalise,
+    MovementType.dispose: _dispose,
+    MovementType.derecognise: _derecognise,
+    MovementType.impair: _impair,
+    MovementType.write_down: _write_down,
+    MovementType.reverse_write_down: _reverse_write_down,
+}
+
+
+# --- The schedule ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    month: str
+    cost: Decimal
+    amortisation: Decimal
+    accumulated_amortisation: Decimal
+    impairment: Decimal
+    write_down: Decimal
+    carrying_amount: Decimal
+
+
+def schedule(book: Book, through: Month) -> list[ScheduleRow]:
+    """Month by month from capitalisation through `through` (or the month it ended)."""
+    start = book.capitalised_month
+    if start is None:
+        return []
+    last = through if book.end_month is None else min(through, book.end_month)
+    rows = []
+    for month in range(start, last + 1):
+        rows.append(
+            ScheduleRow(
+                month=month_text(month),
+                cost=book.balance(Account.cost, month),
+                amortisation=book.charge(month, month),
+                accumulated_amortisation=book.balance(Account.amortisation, month),
+                impairment=book.balance(Account.impairment, month),
+                write_down=book.balance(Account.write_down, month),
+                carrying_amount=book.carrying(month),
+            )
+        )
+    return rows
+
+
+# --- The disclosure tables -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntangibleColumn:
+    """One column of the regulation's table of data resources held as intangible assets."""
+
+    cost_opening: Decimal
+    cost_additions: dict[str, Decimal]  # purchase, internal_development, other
+    cost_reductions: dict[str, Decimal]  # disposal, derecognition, other
+    cost_closing: Decimal
+    amortisation_opening: Decimal
+    amortisation_charge: Decimal
+    amortisation_reductions: dict[str, Decimal]  # disposal, derecognition
+    amortisation_closing: Decimal
+    impairment_opening: Decimal
+    impairment_additions: Decimal
+    impairment_reductions: Decimal
+    impairment_closing: Decimal
+    carrying_opening: Decimal
+    carrying_closing: Decimal
+
+
+@dataclass(frozen=True)
+class InventoryColumn:
+    """One column of the regulation's table of data resources held as inventory."""
+
+    cost_opening: Decimal
+    cost_additions: dict[str, Decimal]  # purchase, processing, other
+    cost_reductions: dict[str, Decimal]  # sale, derecognition, other
+    cost_closing: Decimal
+    write_down_opening: Decimal
+    write_down_additions: Decimal
+    write_down_reductions: dict[str, Decimal]  # reversal, release
+    write_down_closing: Decimal
+    carrying_opening: Decimal
+    carrying_closing: Decimal
+
+
+def _flows(books: Sequence[Book], first: Month, last: Month) -> dict[tuple[Account, Flow], Decimal]:
+    summed: dict[tuple[Account, Flow], Decimal] = {}
+    for book in books:
+        for key, amount in book.flows(first, last).items():
+            summed[key] = summed.get(key, ZERO) + amount
+    return summed
+
+
+def _balances(books: Sequence[Book], account: Account, month: Month) -> Decimal:
+    return sum((b.balance(account, month) for b in books), ZERO)
+
+
+def intangible_column(books: Sequence[Book], first: Month, last: Month) -> IntangibleColumn:
+    moved = _flows(books, first, last)
+
+    def flow(account: Account, name: Flow) -> Decimal:
+        return moved.get((account, name), ZERO)
+
+    def opening(account: Account) -> Decimal:
+        return _balances(books, account, first - 1)
+
+    def closing(account: Account) -> Decimal:
+        return _balances(books, account, last)
+
+    cost, amortisation, impairment = Account.cost, Account.amortisation, Account.impairment
+    return IntangibleColumn(
+        cost_opening=opening(cost),
+        cost_additions={
+            "purchase": flow(cost, Flow.purchase),
+            "internal_development": flow(cost, Flow.internal_development),
+            "other": flow(cost, Flow.other),
+        },
+        cost_reductions={
+            "disposal": flow(cost, Flow.disposal),
+            "derecognition": flow(cost, Flow.derecognition),
+            "other": ZERO,  # nothing the register records reduces cost otherwise
+        },
+        cost_closing=closing(cost),
+        amortisation_opening=opening(amortisation),
+        amortisation_charge=flow(amortisation, Flow.charge),
+        amortisation_reductions={
+            "disposal": flow(amortisation, Flow.disposal),
+            "derecognition": flow(amortisation, Flow.derecognition),
+        },
+        amortisation_closing=closing(amortisation),
+        impairment_opening=opening(impairment),
+        impairment_additions=flow(impairment, Flow.addition),
+        impairment_reductions=flow(impairment, Flow.reduction),
+        impairment_closing=closing(impairment),
+        carrying_opening=sum((b.carrying(first - 1) for b in books), ZERO),
+        carrying_closing=sum((b.carrying(last) for b in books), ZERO),
+    )
+
+
+def inventory_column(books: Sequence[Book], first: Month, last: Month) -> InventoryColumn:
+    moved = _flows(books, first, last)
+
+    def flow(account: Account, name: Flow) -> Decimal:
+        return moved.get((account, name), ZERO)
+
+    cost, provision = Account.cost, Account.write_down
+    return InventoryColumn(
+        cost_opening=_balances(books, cost, first - 1),
+        cost_additions={
+            "purchase": flow(cost, Flow.purchase),
+            "processing": flow(cost, Flow.processing),
+            "other": flow(cost, Flow.other),
+        },
+        cost_reductions={
+            "sale": flow(cost, Flow.sale),
+            "derecognition": flow(cost, Flow.derecognition),
+            "other": ZERO,
+        },
+        cost_closing=_balances(books, cost, last),
+        write_down_opening=_balances(books, provision, first - 1),
+        write_down_additions=flow(provision, Flow.addition),
+        write_down_reductions={
+            "reversal": flow(provision, Flow.reversal),
+            "release": flow(provision, Flow.release),
+        },
+        write_down_closing=_balances(books, provision, last),
+        carrying_opening=sum((b.carrying(first - 1) for b in books), ZERO),
+        carrying_closing=sum((b.carrying(last) for b in books), ZERO),
+    )
+
+
+@dataclass(frozen=True)
+class Tables:
+    intangible: dict[str, IntangibleColumn]  # purchased, developed, other, total
+    inventory: dict[str, InventoryColumn]  # purchased, processed, other, total
+    inventory_closing: Decimal  # 存货 其中：数据资源
+    intangible_closing: Decimal  # 无形资产 其中：数据资源
+    development_expenditure: Decimal  # 开发支出 其中：数据资源
+    research_expense: Decimal  # research expensed in the period
+
+
+def tables(books: Sequence[Book], first: Month, last: Month) -> Tables:
+    """The disclosure tables of the months `first` … `last`. Each total column is computed
+    from all the books, not by adding the other columns, so that the two can be checked."""
+    if first > last:
+        raise ValueError("the period ends before it starts")
+    by_class = {c: [b for b in books if b.asset_class is c] for c in AssetClass}
+    intangible = {
+        s.value: intangible_column(
+            [b for b in by_class[AssetClass.intangible] if b.source is s], first, last
+        )
+        for s in SOURCES[AssetClass.intangible]
+    }
+    intangible["total"] = intangible_column(by_class[AssetClass.intangible], first, last)
+    inventory = {
+        s.value: inventory_column(
+            [b for b in by_class[AssetClass.inventory] if b.source is s], first, last
+        )
+        for s in SOURCES[AssetClass.inventory]
+    }
+    inventory["total"] = inventory_column(by_class[AssetClass.inventory], first, last)
+    return Tables(
+        intangible=intangible,
+        inventory=inventory,
+        inventory_closing=inventory["total"].carrying_closing,
+        intangible_closing=intangible["total"].carrying_closing,
+        development_expenditure=sum((b.development_expenditure(last) for b in books), ZERO),
+        research_expense=sum((b.research_in(first, last) for b in books), ZERO),
+    )
+
+
+def significant(books: Sequence[Book], month: Month) -> list[int]:
+    """The positions of the intangibles whose carrying amount at the end of `month` is at
+    least 10 % of all the data-resource intangibles' (单项重要的数据资源无形资产)."""
+    carrying = [
+        b.carrying(month) if b.asset_class is AssetClass.intangible else ZERO for b in books
+    ]
+    total = sum(carrying, ZERO)
+    if total <= 0:
+        return []
+    return [
+        n for n, amount in enumerate(carrying) if amount > 0 and amount >= total * SIGNIFICANT_SHARE
+    ]

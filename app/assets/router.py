@@ -1,0 +1,437 @@
+"""`/v1/data-assets` (数据资产入表: the register, its cost items, movements and schedules) and
+`/v1/merchants/{id}/data-asset-disclosure` (the tables of 财会〔2023〕11号, JSON or XLSX)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from pydantic import BaseModel
+
+from app.assets import engine, service, workbook
+from app.assets.engine import AssetClass, MovementType, Source, Status
+from app.assets.schemas import (
+    AssetLife,
+    BalanceSheet,
+    Capitalise,
+    CostItemCreate,
+    CostItemOut,
+    DataAssetChange,
+    DataAssetCreate,
+    DataAssetDetail,
+    DataAssetOut,
+    Derecognise,
+    Disclosure,
+    Dispose,
+    Impair,
+    IntangibleTable,
+    InventoryTable,
+    MovementOut,
+    PledgeInForce,
+    RestrictedAsset,
+    ScheduleOut,
+    ScheduleRowOut,
+    SignificantAsset,
+    WriteDown,
+    YearMonth,
+)
+from app.auth.dependencies import require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.deps import Session
+from app.etags import set_etag
+from app.merchants import repository as merchants
+from app.openapi_docs import errors
+from app.pagination import Page, PageParams, cut, id_after, page_params
+
+router = APIRouter(prefix="/v1/data-assets", tags=["data-assets"])
+disclosures = APIRouter(prefix="/v1/merchants", tags=["data-assets"])
+
+# Merchants keep their own assets, operators anyone's; auditors read; assessors: nothing.
+Keeper = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
+Reader = Annotated[Principal, Depends(require(Role.operator, Role.merchant, Role.auditor))]
+IfMatch = Annotated[str | None, Header(description="The asset's ETag.")]
+MOVEMENT_ERRORS = errors(401, 403, 404, 409, 412, 422)
+
+
+def asset_out(view: service.View, who: Principal) -> DataAssetOut:
+    asset = view.asset
+    return DataAssetOut(
+        id=asset.id,
+        merchant_id=asset.merchant_id,
+        product_id=asset.product_id,
+        name=asset.name,
+        description=asset.description,
+        asset_class=AssetClass(asset.asset_class),
+        source=Source(asset.source),
+        status=Status(asset.status),
+        allowed_actions=service.allowed_actions(view, who),
+        created_at=asset.created_at,
+        updated_at=asset.updated_at,
+        version=asset.version,
+        **service.amounts(view),
+    )
+
+
+def detail(view: service.View, who: Principal, response: Response) -> DataAssetDetail:
+    set_etag(response, view.asset.version)
+    capitalisable = {i.id: i.phase != "research" for i in view.items}
+    return DataAssetDetail(
+        **asset_out(view, who).model_dump(),
+        cost_items=[
+            CostItemOut.model_validate({**_columns(i), "capitalisable": capitalisable[i.id]})
+            for i in view.items
+        ],
+        movements=[MovementOut.model_validate(m) for m in view.movements],
+    )
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+@router.post(
+    "",
+    response_model=DataAssetDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 422),
+)
+async def create_asset(
+    data: DataAssetCreate, session: Session, who: Keeper, response: Response
+) -> DataAssetDetail:
+    """Open a data asset in the register: `intangible` (used by the company, CAS 6) or
+    `inventory` (held for sale, CAS 1), with its source. A developed intangible starts
+    `in_development` (开发支出), every other asset `open`; both gather cost items until
+    `capitalise`. A merchant's key opens its own; an operator names `merchant_id`."""
+    asset = await service.create(session, who, data)
+    response.headers["Location"] = f"/v1/data-assets/{asset.id}"
+    return detail((await service.views(session, [asset]))[0], who, response)
+
+
+@router.get("", response_model=Page[DataAssetOut], responses=errors(401, 403, 422))
+async def list_assets(
+    session: Session,
+    who: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    merchant_id: UUID | None = None,
+    asset_class: AssetClass | None = None,
+    status: Status | None = None,
+    product_id: UUID | None = None,
+) -> Page[DataAssetOut]:
+    """Data assets, oldest first: a merchant's own; operators and auditors everyone's.
+    Amounts are at the end of the current month (Asia/Shanghai)."""
+    where = service.AssetFilter(
+        merchant_id=merchant_id,
+        asset_class=asset_class.value if asset_class else None,
+        status=status.value if status else None,
+        product_id=product_id,
+    )
+    rows = await service.list_page(session, who, where, id_after(page), page.limit)
+    items, next_cursor = cut(rows, page.limit, lambda r: [str(r.id)])
+    return Page[DataAssetOut](
+        items=[asset_out(v, who) for v in await service.views(session, items)],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get("/{asset_id}", response_model=DataAssetDetail, responses=errors(401, 403, 404, 422))
+async def get_asset(
+    asset_id: UUID, session: Session, who: Reader, response: Response
+) -> DataAssetDetail:
+    """One asset with its cost items and movements, each with its leaf in the `FIN` log."""
+    return detail(await service.get_view(session, who, asset_id), who, response)
+
+
+@router.patch(
+    "/{asset_id}", response_model=DataAssetDetail, responses=errors(401, 403, 404, 409, 412, 422)
+)
+async def update_asset(
+    asset_id: UUID,
+    data: DataAssetChange,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """Change the asset's name, description or product (its class and source never change;
+    its amounts change only by cost items and movements)."""
+    asset = await service.update(session, who, asset_id, data, if_match)
+    return detail((await service.views(session, [asset]))[0], who, response)
+
+
+@router.post(
+    "/{asset_id}/costs",
+    response_model=DataAssetDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=MOVEMENT_ERRORS,
+)
+async def add_cost(
+    asset_id: UUID,
+    data: CostItemCreate,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """Add a cost item (before `capitalise`; after it 409), optionally resting on evidence:
+    a confirmed trade the merchant bought (all items on one trade together at most its
+    amount), an independent assessment of the asset's product, or an IP certificate the
+    merchant holds; anything else is 422. A developed asset's items are `research`
+    (expensed) or `development` (开发支出). The item is a leaf of the `FIN` log."""
+    asset = await service.add_cost(session, who, asset_id, data, if_match)
+    response.headers["Location"] = f"/v1/data-assets/{asset.id}"
+    return detail((await service.views(session, [asset]))[0], who, response)
+
+
+async def _move(
+    session: Any,
+    who: Principal,
+    asset_id: UUID,
+    kind: MovementType,
+    body: BaseModel,
+    if_match: str | None,
+    response: Response,
+) -> DataAssetDetail:
+    asset = await service.move(session, who, asset_id, kind, body.model_dump(), if_match)
+    return detail((await service.views(session, [asset]))[0], who, response)
+
+
+@router.post("/{asset_id}/capitalise", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+async def capitalise(
+    asset_id: UUID,
+    data: Capitalise,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """Recognise the asset at the sum of its capitalisable cost items (research excluded):
+    an intangible with `useful_life_months` (straight line, from the month of `date`,
+    当月增加当月摊销) or `indefinite: true` (not amortised) and a `residual_value`; inventory
+    with neither. 409 with nothing to capitalise; `date` before the latest item is 422."""
+    return await _move(session, who, asset_id, MovementType.capitalise, data, if_match, response)
+
+
+@router.post("/{asset_id}/dispose", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+async def dispose(
+    asset_id: UUID,
+    data: Dispose,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """处置 / 出售. An intangible is disposed of whole; its month is not amortised
+    (当月减少当月不摊销). Inventory sells `fraction` of what remains, releasing
+    round_half_up(remaining cost × fraction) and the same share of its provision (转销)."""
+    return await _move(session, who, asset_id, MovementType.dispose, data, if_match, response)
+
+
+@router.post("/{asset_id}/derecognise", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+async def derecognise(
+    asset_id: UUID,
+    data: Derecognise,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """失效且终止确认: the asset leaves the books (its month is not amortised), with a reason."""
+    return await _move(session, who, asset_id, MovementType.derecognise, data, if_match, response)
+
+
+@router.post("/{asset_id}/impair", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+async def impair(
+    asset_id: UUID,
+    data: Impair,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """Impair an intangible (CAS 8) to its recoverable amount at the end of the month of
+    `date`, after that month's amortisation; from the next month amortisation restarts on
+    the new carrying amount over the months left. Never reversed. 409 when the carrying
+    amount is not above the recoverable amount."""
+    return await _move(session, who, asset_id, MovementType.impair, data, if_match, response)
+
+
+@router.post("/{asset_id}/write-down", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+async def write_down(
+    asset_id: UUID,
+    data: WriteDown,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """Raise inventory's 存货跌价准备 to cost less net realisable value (CAS 1); 409 when it
+    already covers that."""
+    return await _move(session, who, asset_id, MovementType.write_down, data, if_match, response)
+
+
+@router.post(
+    "/{asset_id}/reverse-write-down", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS
+)
+async def reverse_write_down(
+    asset_id: UUID,
+    data: WriteDown,
+    session: Session,
+    who: Keeper,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """Lower inventory's provision to cost less net realisable value, never below zero
+    (转回); 409 when there is nothing to reverse."""
+    return await _move(
+        session, who, asset_id, MovementType.reverse_write_down, data, if_match, response
+    )
+
+
+@router.get(
+    "/{asset_id}/schedule", response_model=ScheduleOut, responses=errors(401, 403, 404, 422)
+)
+async def get_schedule(
+    asset_id: UUID,
+    session: Session,
+    who: Reader,
+    through: Annotated[
+        YearMonth | None, Query(description="The last month shown; default: the current one.")
+    ] = None,
+) -> ScheduleOut:
+    """The asset's amortisation (and provisions) month by month, from the month it was
+    capitalised through `through`, or the month it left the books."""
+    last, rows = await service.schedule(session, who, asset_id, through)
+    return ScheduleOut(
+        asset_id=asset_id,
+        through=last,
+        rows=[ScheduleRowOut.model_validate(r) for r in rows],
+    )
+
+
+def disclosure_out(data: service.DisclosureData) -> Disclosure:
+    tables = data.tables
+    last = data.last
+    return Disclosure.model_validate(
+        {
+            "merchant_id": data.merchant_id,
+            "from": engine.month_text(data.first),
+            "to": engine.month_text(last),
+            "intangible": IntangibleTable.model_validate(
+                {k: asdict(v) for k, v in tables.intangible.items()}
+            ),
+            "inventory": InventoryTable.model_validate(
+                {k: asdict(v) for k, v in tables.inventory.items()}
+            ),
+            "balance_sheet": BalanceSheet(
+                inventory=tables.inventory_closing,
+                intangible_assets=tables.intangible_closing,
+                development_expenditure=tables.development_expenditure,
+            ),
+            "research_expense": tables.research_expense,
+            "assets": [
+                AssetLife(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    asset_class=AssetClass(v.asset.asset_class),
+                    source=Source(v.asset.source),
+                    status=Status(v.book.status),
+                    capitalised_on=v.book.capitalised_on,
+                    useful_life_months=v.book.useful_life_months,
+                    indefinite_life=v.book.indefinite,
+                    amortisation_method=service.STRAIGHT_LINE
+                    if v.book.useful_life_months
+                    else None,
+                    residual_value=v.book.residual_value,
+                )
+                for v in data.on_books
+            ],
+            "significant": [
+                SignificantAsset(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    description=v.asset.description,
+                    carrying_amount=v.book.carrying(last),
+                    remaining_months=v.book.remaining_months(last),
+                )
+                for v in data.significant
+            ],
+            "restricted": [
+                RestrictedAsset(
+                    asset_id=r.view.asset.id,
+                    name=r.view.asset.name,
+                    asset_class=AssetClass(r.view.asset.asset_class),
+                    certificate_number=r.certificate_number,
+                    pledges=[
+                        PledgeInForce(
+                            pledge_id=p.id,
+                            pledgee_name=p.pledgee_name,
+                            secured_amount=p.secured_amount,
+                            starts_on=p.starts_on,
+                            ends_on=p.ends_on,
+                        )
+                        for p in r.pledges
+                    ],
+                    carrying_amount=r.view.book.carrying(last),
+                    amortisation_charge=r.view.book.charge(data.first, last),
+                )
+                for r in data.restricted
+            ],
+        }
+    )
+
+
+def _wants_workbook(accept: str | None) -> bool:
+    """True when `Accept` names the XLSX media type (with a weight above 0)."""
+    for part in (accept or "").split(","):
+        media, _, params = part.strip().partition(";")
+        if media.strip().lower() == workbook.MEDIA_TYPE:
+            weight = params.strip().removeprefix("q=").strip() if "q=" in params else "1"
+            try:
+                return float(weight) > 0
+            except ValueError:
+                return False
+    return False
+
+
+@disclosures.get(
+    "/{merchant_id}/data-asset-disclosure",
+    response_model=Disclosure,
+    responses={
+        200: {
+            "description": "The disclosure; as XLSX when `Accept` asks for it.",
+            "content": {workbook.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **errors(401, 403, 404, 422),
+    },
+)
+async def get_disclosure(
+    merchant_id: UUID,
+    request: Request,
+    session: Session,
+    who: Reader,
+    from_: Annotated[YearMonth, Query(alias="from", description="First month, `YYYY-MM`.")],
+    to: Annotated[YearMonth, Query(description="Last month, `YYYY-MM`.")],
+) -> Any:
+    """The data-resource disclosure of 财会〔2023〕11号 for the months `from` … `to`: the
+    intangible and inventory tables by source (opening + additions − reductions = closing in
+    every column), the balance-sheet lines at the period end, research expensed, each
+    asset's life and method, significant assets (≥ 10 % of the intangibles' carrying
+    amount) and restricted ones (a linked certificate pledged at the period end). The
+    merchant itself, operators and auditors. With `Accept:
+    application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, the same as an Excel
+    workbook, one sheet per table."""
+    data = await service.disclosure(session, who, merchant_id, from_, to)
+    body = disclosure_out(data)
+    if not _wants_workbook(request.headers.get("accept")):
+        return body
+    merchant = await merchants.get(session, merchant_id)
+    assert merchant is not None
+    name = f"data-asset-disclosure-{body.from_}-{body.to}.xlsx"
+    return Response(
+        content=workbook.render(body, merchant.name),
+        media_type=workbook.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

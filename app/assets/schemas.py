@@ -1,0 +1,381 @@
+"""Data assets, their cost items, movements, schedule and disclosure as the API carries them.
+Money is a decimal string both ways (`app/money.py`); fractions are decimal strings too."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from app.assets.engine import AssetClass, Phase, Source, Status
+from app.money import Amount, cents
+from app.text import Name
+
+# An amount the service computed: always two places, as a string.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(cents, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["142200.00"]}
+    ),
+]
+YearMonth = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="A calendar month, `YYYY-MM` (Asia/Shanghai).",
+        examples=["2025-12"],
+    ),
+]
+Fraction = Annotated[
+    str,
+    Field(
+        pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$",
+        description="A share of what remains, 0 < fraction ≤ 1, as a decimal string.",
+        examples=["0.25"],
+    ),
+]
+CertificateNumber = Annotated[
+    str, Field(pattern=r"^[0-9]{17}$", description="A 17-digit IP certificate number.")
+]
+Description = Annotated[str, Field(min_length=1, max_length=4000)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class CostKind(StrEnum):
+    purchase_price = "purchase_price"  # 购买价款
+    taxes = "taxes"  # 相关税费
+    processing = "processing"  # 脱敏、清洗、标注、整合、分析、可视化
+    rights_verification = "rights_verification"  # 数据权属鉴证
+    quality_assessment = "quality_assessment"  # 质量评估
+    registration_settlement = "registration_settlement"  # 登记结算
+    security = "security"  # 安全管理
+    labour = "labour"
+    compute = "compute"
+    other = "other"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataAssetCreate(_Strict):
+    name: Name
+    asset_class: AssetClass = Field(
+        description="`intangible` (企业使用的数据资源) or `inventory` (日常持有以备出售)."
+    )
+    source: Source = Field(
+        description="`purchased`, `developed` (intangible) or `processed` (inventory), `other`."
+    )
+    product_id: UUID | None = Field(default=None, description="A product of the same merchant.")
+    merchant_id: UUID | None = Field(
+        default=None, description="Whose asset (operators only; a merchant's key: its own)."
+    )
+    description: Description | None = None
+
+
+class DataAssetChange(_Strict):
+    """The fields to change. `asset_class` and `source` never change; `product_id` only while
+    no cost item rests on an assessment of the product."""
+
+    name: Name | None = None
+    description: Description | None = None
+    product_id: UUID | None = None
+
+
+class CostItemCreate(_Strict):
+    kind: CostKind
+    amount: Amount
+    incurred_on: dt.date
+    phase: Phase | None = Field(
+        default=None,
+        description="Developed assets only: `research` (expensed) or `development` (开发支出).",
+    )
+    description: Annotated[str | None, Field(max_length=500)] = None
+    trade_id: UUID | None = Field(
+        default=None,
+        description="Evidence: a confirmed trade the asset's merchant bought; all the items "
+        "resting on one trade together may not exceed its amount.",
+    )
+    assessment_id: UUID | None = Field(
+        default=None, description="Evidence: an independent assessment of the asset's product."
+    )
+    certificate_number: CertificateNumber | None = Field(
+        default=None, description="Evidence: a data IP certificate the merchant holds."
+    )
+
+
+class Capitalise(_Strict):
+    date: dt.date
+    useful_life_months: Annotated[int | None, Field(ge=1, le=1200)] = Field(
+        default=None, description="Intangible with a finite life: straight line over it."
+    )
+    indefinite: bool = Field(
+        default=False, description="Intangible of indefinite life: not amortised (CAS 6)."
+    )
+    residual_value: Amount = "0"
+
+
+class Dispose(_Strict):
+    date: dt.date
+    fraction: Fraction = Field(
+        default="1", description="Inventory: the share of what remains sold; intangible: 1."
+    )
+
+
+class Derecognise(_Strict):
+    date: dt.date
+    reason: Reason
+
+
+class Impair(_Strict):
+    date: dt.date
+    recoverable_amount: Amount
+
+
+class WriteDown(_Strict):
+    date: dt.date
+    net_realisable_value: Amount
+
+
+class CostItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    kind: str
+    amount: Money
+    incurred_on: dt.date
+    phase: str | None
+    capitalisable: bool = Field(description="False for research, which is expensed.")
+    description: str | None
+    trade_id: UUID | None
+    assessment_id: UUID | None
+    certificate_number: str | None
+    ledger: str = Field(default="FIN", description="The log holding this item.")
+    leaf_index: int
+    created_at: dt.datetime
+
+
+class MovementOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    sequence: int
+    type: str
+    date: dt.date = Field(validation_alias="occurred_on")
+    from_status: str
+    to_status: str
+    details: dict[str, Any] = Field(description="The movement's inputs, as asked.")
+    effects: dict[str, Any] = Field(description="The amounts it moved, decimal strings.")
+    ledger: str = Field(default="FIN", description="The log holding this movement.")
+    leaf_index: int
+    created_at: dt.datetime
+
+
+class DataAssetOut(BaseModel):
+    id: UUID
+    merchant_id: UUID
+    product_id: UUID | None
+    name: str
+    description: str | None
+    asset_class: AssetClass
+    source: Source
+    status: Status
+    as_of: str = Field(description="The month end the amounts are at (the current month).")
+    original_cost: Money = Field(description="Capitalised cost, or capitalisable costs so far.")
+    cost: Money = Field(description="账面原值 on the books (inventory: what remains unsold).")
+    accumulated_amortisation: Money
+    impairment: Money
+    write_down: Money
+    carrying_amount: Money = Field(
+        description="账面价值; before capitalisation, the capitalisable costs so far."
+    )
+    research_expense: Money
+    capitalised_on: dt.date | None
+    useful_life_months: int | None
+    indefinite_life: bool
+    residual_value: Money
+    amortisation_method: str | None
+    remaining_months: int | None
+    ended_on: dt.date | None
+    allowed_actions: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+
+class DataAssetDetail(DataAssetOut):
+    cost_items: list[CostItemOut]
+    movements: list[MovementOut]
+
+
+class ScheduleRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    month: str
+    cost: Money
+    amortisation: Money = Field(description="Charged in the month.")
+    accumulated_amortisation: Money
+    impairment: Money
+    write_down: Money
+    carrying_amount: Money
+
+
+class ScheduleOut(BaseModel):
+    asset_id: UUID
+    through: str
+    rows: list[ScheduleRowOut]
+
+
+class IntangibleAdditions(BaseModel):
+    purchase: Money
+    internal_development: Money
+    other: Money
+
+
+class IntangibleReductions(BaseModel):
+    disposal: Money
+    derecognition: Money
+    other: Money
+
+
+class AmortisationReductions(BaseModel):
+    disposal: Money
+    derecognition: Money
+
+
+class IntangibleColumnOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cost_opening: Money
+    cost_additions: IntangibleAdditions
+    cost_reductions: IntangibleReductions
+    cost_closing: Money
+    amortisation_opening: Money
+    amortisation_charge: Money
+    amortisation_reductions: AmortisationReductions
+    amortisation_closing: Money
+    impairment_opening: Money
+    impairment_additions: Money
+    impairment_reductions: Money
+    impairment_closing: Money
+    carrying_opening: Money
+    carrying_closing: Money
+
+
+class InventoryAdditions(BaseModel):
+    purchase: Money
+    processing: Money
+    other: Money
+
+
+class InventoryReductions(BaseModel):
+    sale: Money
+    derecognition: Money
+    other: Money
+
+
+class WriteDownReductions(BaseModel):
+    reversal: Money
+    release: Money
+
+
+class InventoryColumnOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cost_opening: Money
+    cost_additions: InventoryAdditions
+    cost_reductions: InventoryReductions
+    cost_closing: Money
+    write_down_opening: Money
+    write_down_additions: Money
+    write_down_reductions: WriteDownReductions
+    write_down_closing: Money
+    carrying_opening: Money
+    carrying_closing: Money
+
+
+class IntangibleTable(BaseModel):
+    purchased: IntangibleColumnOut
+    developed: IntangibleColumnOut
+    other: IntangibleColumnOut
+    total: IntangibleColumnOut
+
+
+class InventoryTable(BaseModel):
+    purchased: InventoryColumnOut
+    processed: InventoryColumnOut
+    other: InventoryColumnOut
+    total: InventoryColumnOut
+
+
+class BalanceSheet(BaseModel):
+    inventory: Money = Field(description="存货 其中：数据资源, at the period end.")
+    intangible_assets: Money = Field(description="无形资产 其中：数据资源.")
+    development_expenditure: Money = Field(description="开发支出 其中：数据资源.")
+
+
+class AssetLife(BaseModel):
+    """An asset on the books in the period: its useful life and amortisation method."""
+
+    asset_id: UUID
+    name: str
+    asset_class: AssetClass
+    source: Source
+    status: Status
+    capitalised_on: dt.date | None
+    useful_life_months: int | None
+    indefinite_life: bool
+    amortisation_method: str | None = Field(description="`straight_line`, or null.")
+    residual_value: Money
+
+
+class SignificantAsset(BaseModel):
+    asset_id: UUID
+    name: str
+    description: str | None = Field(description="The asset's content.")
+    carrying_amount: Money
+    remaining_months: int | None = Field(description="Null for an indefinite life.")
+
+
+class PledgeInForce(BaseModel):
+    pledge_id: UUID
+    pledgee_name: str
+    secured_amount: Money
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class RestrictedAsset(BaseModel):
+    asset_id: UUID
+    name: str
+    asset_class: AssetClass
+    certificate_number: str
+    pledges: list[PledgeInForce]
+    carrying_amount: Money = Field(description="At the period end.")
+    amortisation_charge: Money = Field(description="Amortisation of the period.")
+
+
+class Disclosure(BaseModel):
+    """The disclosure of 财会〔2023〕11号 for the months `from` … `to`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    merchant_id: UUID
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    intangible: IntangibleTable
+    inventory: InventoryTable
+    balance_sheet: BalanceSheet
+    research_expense: Money = Field(description="Research expensed in the period.")
+    assets: list[AssetLife]
+    significant: list[SignificantAsset] = Field(
+        description="Intangibles whose carrying amount is at least 10 % of all of them."
+    )
+    restricted: list[RestrictedAsset] = Field(
+        description="Assets with a linked IP certificate pledged at the period end."
+    )

@@ -1,0 +1,699 @@
+"""The data-asset register's rules (DOMAIN.md "Data assets — 数据资产入表"): who keeps which
+asset, what evidence a cost item may rest on, movements through the engine, the schedule and
+the disclosure of a period.
+
+Every cost item and movement is written once (the tables refuse changes), appended to the
+`FIN` log, audited and announced (`data_asset.*`), all in the request's transaction. Every
+change to one asset takes the asset's row lock first, so a cost item racing `capitalise`
+either lands before it (and is part of the cost) or after it (and is refused, 409).
+
+Decisions where the contract is silent:
+- Roles: a merchant's key keeps its own merchant's assets; operators keep anyone's (naming
+  `merchant_id`); auditors read all and change nothing; assessors and anonymous callers see
+  none (the register is a company's books, not a market fact): 403 and 401. Another
+  merchant's asset is 404, whether read or changed, as a trade it is no party to.
+- Evidence: the trade must be confirmed (app/trades/confirmation.py), neither cancelled nor
+  refunded, bought by the asset's merchant, and all the cost items resting on it, across
+  the merchant's assets, may not together exceed its amount (one purchase is not capitalised
+  twice). The assessment must be of the asset's product and independent (by an assessor or
+  operator; a self-check proves no fee was paid). The certificate must be held by the
+  merchant and neither revoked nor cancelled.
+- Dates of cost items and movements lie between 1990-01-01 and tomorrow (Asia/Shanghai).
+- An asset's amounts (`cost`, `carrying_amount`, …) are at the end of the current month, or
+  of the month of its latest movement when that is later.
+- Restricted assets: those linked (by a cost item's certificate, or their product's
+  certificate) to a certificate the merchant holds with a pledge in force on the last day
+  of the period, of either class, while on the books then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assets import engine, repository
+from app.assets.engine import (
+    Account,
+    AssetClass,
+    Book,
+    MovementType,
+    Phase,
+    Refused,
+    Source,
+    Status,
+)
+from app.assets.entries import (
+    COST_ITEM_LEAF,
+    FIN_LOG,
+    MOVEMENT_LEAF,
+    cost_item_entry,
+    movement_entry,
+)
+from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
+from app.assets.schemas import CostItemCreate, DataAssetChange, DataAssetCreate
+from app.audit import service as audit
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.clock import shanghai_today
+from app.db import driver, new_id, utcnow
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.etags import check_if_match
+from app.events import service as events
+from app.i18n import Text
+from app.ledger import sequencer
+from app.merchants import repository as merchants
+from app.money import cents
+from app.products import repository as products
+
+ASSET = Text("data asset", "数据资产")
+MERCHANT = Text("merchant", "数商")
+EARLIEST = date(1990, 1, 1)
+MAX_SCHEDULE_MONTHS = 1200
+STRAIGHT_LINE = "straight_line"
+
+# The event each movement announces.
+_EVENTS = {
+    MovementType.capitalise: "capitalised",
+    MovementType.dispose: "disposed",
+    MovementType.derecognise: "derecognised",
+    MovementType.impair: "impaired",
+    MovementType.write_down: "written_down",
+    MovementType.reverse_write_down: "write_down_reversed",
+}
+# The path segment of each movement, as `allowed_actions` names it.
+PATHS = {m: m.value.replace("_", "-") for m in MovementType}
+
+
+@dataclass(frozen=True)
+class View:
+    """An asset with its record and its book, as the API shows it."""
+
+    asset: DataAsset
+    items: list[DataAssetCostItem]
+    movements: list[DataAssetMovement]
+    book: Book
+    as_of: engine.Month
+
+
+def _engine_items(items: Iterable[DataAssetCostItem]) -> list[engine.CostItem]:
+    return [
+        engine.CostItem(i.amount, i.incurred_on, Phase(i.phase) if i.phase else None) for i in items
+    ]
+
+
+def _engine_movement(row: DataAssetMovement) -> engine.Movement:
+    details = row.details
+    amount = details.get("recoverable_amount", details.get("net_realisable_value"))
+    return engine.Movement(
+        type=MovementType(row.type),
+        on=row.occurred_on,
+        useful_life_months=details.get("useful_life_months"),
+        indefinite=bool(details.get("indefinite", False)),
+        residual_value=Decimal(details.get("residual_value", "0")),
+        fraction=Decimal(details.get("fraction", "1")),
+        amount=Decimal(amount) if amount is not None else None,
+    )
+
+
+def book_of(
+    asset: DataAsset, items: list[DataAssetCostItem], movements: list[DataAssetMovement]
+) -> Book:
+    return engine.replay(
+        AssetClass(asset.asset_class),
+        Source(asset.source),
+        _engine_items(items),
+        [_engine_movement(m) for m in movements],
+    )
+
+
+def _as_of(book: Book) -> engine.Month:
+    current = engine.month_of(shanghai_today())
+    return max(current, engine.month_of(book.last_on)) if book.last_on else current
+
+
+async def _view(session: AsyncSession, asset: DataAsset) -> View:
+    items = (await repository.cost_items(session, [asset.id]))[asset.id]
+    moves = (await repository.movements(session, [asset.id]))[asset.id]
+    book = book_of(asset, items, moves)
+    return View(asset, items, moves, book, _as_of(book))
+
+
+async def views(session: AsyncSession, assets: list[DataAsset]) -> list[View]:
+    """The views of a page of assets: two queries, however many."""
+    ids = [a.id for a in assets]
+    items = await repository.cost_items(session, ids)
+    moves = await repository.movements(session, ids)
+    found = []
+    for asset in assets:
+        book = book_of(asset, items[asset.id], moves[asset.id])
+        found.append(View(asset, items[asset.id], moves[asset.id], book, _as_of(book)))
+    return found
+
+
+def may_change(who: Principal | None, asset: DataAsset) -> bool:
+    return who is not None and (who.is_operator or who.owns_merchant(asset.merchant_id))
+
+
+def allowed_actions(view: View, who: Principal | None) -> list[str]:
+    """What this caller may do with the asset now: nothing unless it keeps the asset; else
+    what its state admits (a reversal only while a provision stands)."""
+    if not may_change(who, view.asset):
+        return []
+    book = view.book
+    if book.status in engine.GATHERING:
+        return ["update", "costs", "capitalise", "derecognise"]
+    if book.status is Status.capitalised:
+        return ["update", "dispose", "derecognise", "impair"]
+    if book.status is Status.held:
+        held = ["update", "dispose", "derecognise", "write-down"]
+        if book.balance(Account.write_down, view.as_of) > 0:
+            held.append("reverse-write-down")
+        return held
+    return ["update"]
+
+
+def amounts(view: View) -> dict[str, Any]:
+    """The asset's amounts at the end of `as_of`; before capitalisation, what it has gathered."""
+    book, month = view.book, view.as_of
+    if book.status in engine.GATHERING:
+        gathered = book.capitalisable_cost
+        cost = carrying = gathered
+        amortisation = impairment = write_down = engine.ZERO
+    else:
+        cost = book.balance(Account.cost, month)
+        amortisation = book.balance(Account.amortisation, month)
+        impairment = book.balance(Account.impairment, month)
+        write_down = book.balance(Account.write_down, month)
+        carrying = book.carrying(month)
+    return {
+        "as_of": engine.month_text(month),
+        "original_cost": book.original_cost if book.capitalised_on else book.capitalisable_cost,
+        "cost": cost,
+        "accumulated_amortisation": amortisation,
+        "impairment": impairment,
+        "write_down": write_down,
+        "carrying_amount": carrying,
+        "research_expense": book.research_expense,
+        "capitalised_on": book.capitalised_on,
+        "useful_life_months": book.useful_life_months,
+        "indefinite_life": book.indefinite,
+        "residual_value": book.residual_value,
+        "amortisation_method": STRAIGHT_LINE if book.useful_life_months else None,
+        "remaining_months": book.remaining_months(month) if book.ended_on is None else None,
+        "ended_on": book.ended_on,
+    }
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+async def get_view(session: AsyncSession, who: Principal, asset_id: UUID) -> View:
+    asset = await repository.get_visible(session, asset_id, who)
+    if asset is None:
+        raise NotFound.of(ASSET, asset_id)
+    return await _view(session, asset)
+
+
+async def schedule(
+    session: AsyncSession, who: Principal, asset_id: UUID, through: str | None
+) -> tuple[str, list[engine.ScheduleRow]]:
+    view = await get_view(session, who, asset_id)
+    last = _month(["query", "through"], through) if through else view.as_of
+    start = view.book.capitalised_month
+    if start is not None and last - start + 1 > MAX_SCHEDULE_MONTHS:
+        raise ValidationFailed.field(
+            ["query", "through"],
+            Text(
+                f"at most {MAX_SCHEDULE_MONTHS} months after capitalisation "
+                f"({engine.month_text(start)})",
+                f"自确认月份({engine.month_text(start)})起最多 {MAX_SCHEDULE_MONTHS} 个月",
+            ),
+        )
+    return engine.month_text(last), engine.schedule(view.book, last)
+
+
+AssetFilter = repository.AssetFilter
+
+
+async def list_page(
+    session: AsyncSession, who: Principal, where: AssetFilter, after: UUID | None, limit: int
+) -> list[DataAsset]:
+    return await repository.list_page(session, who, where, after, limit)
+
+
+def _month(loc: list[str | int], text: str) -> engine.Month:
+    try:
+        month = engine.parse_month(text)
+    except ValueError:
+        month = None
+    if month is None or month < engine.month_of(EARLIEST):
+        raise ValidationFailed.field(
+            loc, Text("must be a month YYYY-MM from 1990-01", "须为 1990-01 起的月份 YYYY-MM")
+        )
+    return month
+
+
+# --- Keeping the register --------------------------------------------------------------------
+
+
+async def create(session: AsyncSession, who: Principal, data: DataAssetCreate) -> DataAsset:
+    if who.role is Role.merchant:
+        if data.merchant_id is not None and data.merchant_id != who.merchant_id:
+            raise Forbidden(
+                Text(
+                    "A merchant key keeps its own merchant's data assets only.",
+                    "数商密钥只能登记本数商的数据资产。",
+                ),
+                fields=["merchant_id"],
+            )
+        merchant_id = who.merchant_id
+    else:
+        merchant_id = data.merchant_id
+        if merchant_id is None or await merchants.get(session, merchant_id) is None:
+            raise ValidationFailed.field(
+                ["body", "merchant_id"],
+                Text(
+                    "names no merchant; operators say whose asset it is",
+                    "未指定有效的数商;运营方须指明资产所属数商",
+                ),
+            )
+    assert merchant_id is not None
+    asset_class, source = data.asset_class, data.source
+    if source not in engine.SOURCES[asset_class]:
+        allowed = ", ".join(s.value for s in engine.SOURCES[asset_class])
+        raise ValidationFailed.field(
+            ["body", "source"],
+            Text(
+                f"an {asset_class.value} asset comes from one of: {allowed}",
+                f"{asset_class.value} 类资产的取得方式须为:{allowed}",
+            ),
+        )
+    if data.product_id is not None:
+        await _own_product(session, merchant_id, data.product_id)
+    now = utcnow()
+    asset = DataAsset(
+        id=new_id(),
+        merchant_id=merchant_id,
+        product_id=data.product_id,
+        name=data.name,
+        description=data.description,
+        asset_class=asset_class.value,
+        source=source.value,
+        status=engine.initial_status(asset_class, source).value,
+        created_at=now,
+        updated_at=now,
+    )
+    await repository.add(session, asset)
+    await audit.record(
+        session,
+        who,
+        "data_asset.create",
+        "data_asset",
+        asset.id,
+        {"merchant_id": str(merchant_id), "asset_class": asset.asset_class, "source": asset.source},
+    )
+    await _emit(session, asset, "created", {})
+    return asset
+
+
+async def _own_product(session: AsyncSession, merchant_id: UUID, product_id: UUID) -> None:
+    product = await products.get(session, product_id)
+    if product is None or product.merchant_id != merchant_id:
+        raise ValidationFailed.field(
+            ["body", "product_id"],
+            Text("names no product of the asset's merchant", "不是该资产所属数商的数据产品"),
+        )
+
+
+async def _locked(
+    session: AsyncSession, who: Principal, asset_id: UUID, if_match: str | None
+) -> DataAsset:
+    """The asset, locked, once the caller may change it: 404 when it does not see it, 412 on
+    a stale If-Match."""
+    asset = await repository.get_visible(session, asset_id, who, for_update=True)
+    if asset is None:
+        raise NotFound.of(ASSET, asset_id)
+    if not may_change(who, asset):  # an auditor: read only
+        raise Forbidden(
+            Text(
+                "Only its merchant or an operator changes an asset.",
+                "仅资产所属数商或运营方可变更资产。",
+            )
+        )
+    check_if_match(if_match, asset.version)
+    return asset
+
+
+async def update(
+    session: AsyncSession,
+    who: Principal,
+    asset_id: UUID,
+    data: DataAssetChange,
+    if_match: str | None,
+) -> DataAsset:
+    asset = await _locked(session, who, asset_id, if_match)
+    sent = data.model_fields_set
+    if "name" in sent and data.name is None:
+        raise ValidationFailed.field(["body", "name"], Text("may not be null", "不能为 null"))
+    changes: dict[str, list[Any]] = {}
+    if "product_id" in sent and data.product_id != asset.product_id:
+        if await repository.rests_on_assessment(session, asset.id):
+            raise Conflict(
+                Text(
+                    "A cost item rests on an assessment of the asset's product: the product "
+                    "cannot change.",
+                    "已有成本项目以该产品的评估为凭证:不能更换产品。",
+                )
+            )
+        if data.product_id is not None:
+            await _own_product(session, asset.merchant_id, data.product_id)
+        changes["product_id"] = [_text(asset.product_id), _text(data.product_id)]
+        asset.product_id = data.product_id
+    for name in ("name", "description"):
+        if name in sent and getattr(data, name) != getattr(asset, name):
+            changes[name] = [getattr(asset, name), getattr(data, name)]
+            setattr(asset, name, getattr(data, name))
+    if changes:
+        asset.updated_at = utcnow()
+        await session.flush()
+        await audit.record(session, who, "data_asset.update", "data_asset", asset.id, changes)
+        await _emit(session, asset, "updated", {"changes": sorted(changes)})
+    return asset
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _check_date(field: str, day: date) -> None:
+    latest = shanghai_today() + timedelta(days=1)
+    if not EARLIEST <= day <= latest:
+        raise ValidationFailed.field(
+            ["body", field],
+            Text(
+                f"must lie between {EARLIEST} and {latest}",
+                f"须在 {EARLIEST} 至 {latest} 之间",
+            ),
+        )
+
+
+def _evidence_refused(field: str, en: str, zh: str) -> ValidationFailed:
+    return ValidationFailed.field(["body", field], Text(en, zh))
+
+
+async def _check_evidence(session: AsyncSession, asset: DataAsset, data: CostItemCreate) -> None:
+    """422 unless each piece of evidence given holds (see the module's docstring)."""
+    amount = Decimal(data.amount)
+    if data.trade_id is not None:
+        trade = await repository.lock_trade_evidence(session, data.trade_id)
+        # One answer for "no such trade" and "not the merchant's purchase": nothing is said
+        # about trades the merchant is not the buyer of.
+        if trade is None or trade.buyer_merchant_id != asset.merchant_id:
+            raise _evidence_refused(
+                "trade_id",
+                "names no trade that the asset's merchant bought",
+                "不是该资产所属数商作为买方的交易",
+            )
+        if not trade.confirmed:
+            raise _evidence_refused(
+                "trade_id",
+                "the trade is not confirmed by its counterparty yet",
+                "该交易尚未经对方确认",
+            )
+        if trade.undone:
+            raise _evidence_refused(
+                "trade_id", "the trade was cancelled or refunded", "该交易已取消或退款"
+            )
+        if trade.used + amount > trade.amount:
+            raise _evidence_refused(
+                "amount",
+                f"exceeds what the trade can back: its amount is {cents(trade.amount)}, of "
+                f"which {cents(trade.used)} already backs other cost items",
+                f"超出该交易可支持的金额:交易金额 {cents(trade.amount)},"
+                f"其中 {cents(trade.used)} 已用于其他成本项目",
+            )
+    if data.assessment_id is not None:
+        assessment = await repository.assessment(session, data.assessment_id)
+        if (
+            assessment is None
+            or asset.product_id is None
+            or assessment.product_id != asset.product_id
+        ):
+            raise _evidence_refused(
+                "assessment_id",
+                "names no assessment of the asset's product (the asset must name its product)",
+                "不是该资产所指数据产品的评估(资产须指明数据产品)",
+            )
+        if assessment.self_check:
+            raise _evidence_refused(
+                "assessment_id",
+                "a merchant's self-check is no evidence of a fee: an assessor's or operator's "
+                "assessment is",
+                "数商自评不能作为费用凭证,须为评估机构或运营方的评估",
+            )
+    if data.certificate_number is not None:
+        registration = await repository.registration_by_certificate(
+            session, data.certificate_number
+        )
+        if registration is None or registration.holder_merchant_id != asset.merchant_id:
+            raise _evidence_refused(
+                "certificate_number",
+                "names no IP certificate the asset's merchant holds",
+                "不是该资产所属数商持有的数据知识产权登记证书",
+            )
+        if registration.status in ("revoked", "cancelled"):
+            raise _evidence_refused(
+                "certificate_number",
+                f"the certificate is {registration.status}",
+                f"该证书已{'撤销' if registration.status == 'revoked' else '注销'}",
+            )
+
+
+def _refusal(refused: Refused, view_status: str, allowed: list[str]) -> Exception:
+    if refused.field is not None:
+        return ValidationFailed.field(["body", refused.field], refused.message)
+    return Conflict(refused.message, current_status=view_status, allowed_actions=allowed)
+
+
+async def add_cost(
+    session: AsyncSession,
+    who: Principal,
+    asset_id: UUID,
+    data: CostItemCreate,
+    if_match: str | None,
+) -> DataAsset:
+    asset = await _locked(session, who, asset_id, if_match)
+    view = await _view(session, asset)
+    try:
+        engine.admits_cost(view.book)
+    except Refused as refused:
+        raise _refusal(refused, asset.status, allowed_actions(view, who)) from None
+    developed = asset.source == Source.developed.value
+    if developed and data.phase is None:
+        raise ValidationFailed.field(
+            ["body", "phase"],
+            Text(
+                "a developed asset's cost item is research or development",
+                "自行开发资产的成本项目须注明研究或开发阶段",
+            ),
+        )
+    if not developed and data.phase is not None:
+        raise ValidationFailed.field(
+            ["body", "phase"],
+            Text("only a developed asset's items have a phase", "仅自行开发资产的成本项目有阶段"),
+        )
+    _check_date("incurred_on", data.incurred_on)
+    amount = Decimal(data.amount)
+    so_far = view.book.capitalisable_cost + view.book.research_expense
+    if so_far + amount > engine.MAX_AMOUNT:
+        raise ValidationFailed.field(
+            ["body", "amount"],
+            Text(
+                f"would take the asset's costs past {engine.MAX_AMOUNT}",
+                f"将使资产成本合计超过 {engine.MAX_AMOUNT}",
+            ),
+        )
+    await _check_evidence(session, asset, data)
+    item = DataAssetCostItem(
+        id=new_id(),
+        asset_id=asset.id,
+        merchant_id=asset.merchant_id,
+        asset_class=asset.asset_class,
+        source=asset.source,
+        kind=data.kind.value,
+        amount=amount,
+        incurred_on=data.incurred_on,
+        phase=data.phase.value if data.phase else None,
+        description=data.description,
+        trade_id=data.trade_id,
+        assessment_id=data.assessment_id,
+        certificate_number=data.certificate_number,
+        actor_key_id=who.key_id,
+        actor_role=who.role.value,
+        created_at=utcnow(),
+    )
+    item.leaf_index = await sequencer.append(
+        await driver(session), FIN_LOG, COST_ITEM_LEAF, item.id, cost_item_entry(item)
+    )
+    await repository.add(session, item)
+    asset.updated_at = item.created_at
+    await session.flush()
+    summary = {
+        "cost_item_id": str(item.id),
+        "kind": item.kind,
+        "amount": cents(item.amount),
+        "phase": item.phase,
+        "leaf_index": item.leaf_index,
+    }
+    await audit.record(session, who, "data_asset.cost", "data_asset", asset.id, summary)
+    await _emit(session, asset, "cost_added", summary)
+    return asset
+
+
+def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
+    """The inputs of a movement as stored (money with two places)."""
+    details = {k: v for k, v in body.items() if k != "date"}
+    for key in ("residual_value", "recoverable_amount", "net_realisable_value"):
+        if key in details:
+            details[key] = cents(Decimal(details[key]))
+    if kind is MovementType.capitalise and details.get("useful_life_months") is None:
+        details.pop("useful_life_months", None)
+    return details
+
+
+async def move(
+    session: AsyncSession,
+    who: Principal,
+    asset_id: UUID,
+    kind: MovementType,
+    body: dict[str, Any],
+    if_match: str | None,
+) -> DataAsset:
+    """Take a movement: `body` is its validated request (`date` and its inputs)."""
+    asset = await _locked(session, who, asset_id, if_match)
+    view = await _view(session, asset)
+    day: date = body["date"]
+    _check_date("date", day)
+    details = _details(kind, body)
+    row = DataAssetMovement(
+        id=new_id(),
+        asset_id=asset.id,
+        sequence=len(view.movements) + 1,
+        merchant_id=asset.merchant_id,
+        asset_class=asset.asset_class,
+        source=asset.source,
+        type=kind.value,
+        occurred_on=day,
+        from_status=asset.status,
+        details=details,
+        actor_key_id=who.key_id,
+        actor_role=who.role.value,
+        created_at=utcnow(),
+    )
+    try:
+        effects = engine.apply(view.book, _engine_movement(row))
+    except Refused as refused:
+        raise _refusal(refused, asset.status, allowed_actions(view, who)) from None
+    row.to_status = view.book.status.value
+    row.effects = {k: cents(v) for k, v in effects.items()}
+    row.leaf_index = await sequencer.append(
+        await driver(session), FIN_LOG, MOVEMENT_LEAF, row.id, movement_entry(row)
+    )
+    await repository.add(session, row)
+    asset.status = row.to_status
+    asset.updated_at = row.created_at
+    await session.flush()
+    summary = {
+        "movement_id": str(row.id),
+        "movement": row.type,
+        "date": day.isoformat(),
+        "from": row.from_status,
+        "to": row.to_status,
+        "effects": row.effects,
+        "leaf_index": row.leaf_index,
+    }
+    await audit.record(session, who, f"data_asset.{kind.value}", "data_asset", asset.id, summary)
+    await _emit(session, asset, _EVENTS[kind], summary)
+    return asset
+
+
+async def _emit(session: AsyncSession, asset: DataAsset, name: str, data: dict[str, Any]) -> None:
+    await events.emit(
+        session,
+        f"data_asset.{name}",
+        "data_asset",
+        asset.id,
+        [asset.merchant_id],
+        {
+            "asset_id": str(asset.id),
+            "merchant_id": str(asset.merchant_id),
+            "asset_class": asset.asset_class,
+            "status": asset.status,
+            **data,
+        },
+    )
+
+
+# --- Disclosure ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Restricted:
+    view: View
+    certificate_number: str
+    pledges: list[Any]
+
+
+@dataclass(frozen=True)
+class DisclosureData:
+    merchant_id: UUID
+    first: engine.Month
+    last: engine.Month
+    tables: engine.Tables
+    on_books: list[View]
+    significant: list[View]
+    restricted: list[Restricted]
+
+
+async def disclosure(
+    session: AsyncSession, who: Principal, merchant_id: UUID, first_text: str, last_text: str
+) -> DisclosureData:
+    if not (
+        who.role in (Role.operator, Role.auditor)
+        or (who.role is Role.merchant and who.merchant_id == merchant_id)
+    ):
+        # Another merchant's books are not shown, nor said to exist.
+        raise NotFound.of(MERCHANT, merchant_id)
+    if await merchants.get(session, merchant_id) is None:
+        raise NotFound.of(MERCHANT, merchant_id)
+    first = _month(["query", "from"], first_text)
+    last = _month(["query", "to"], last_text)
+    if first > last:
+        raise ValidationFailed.field(
+            ["query", "to"], Text("must not be before `from`", "不能早于 `from`")
+        )
+    all_views = await views(session, await repository.of_merchant(session, merchant_id))
+    books = [v.book for v in all_views]
+    tables = engine.tables(books, first, last)
+    on_books = [v for v in all_views if v.book.on_books(first, last)]
+    significant = [all_views[n] for n in engine.significant(books, last)]
+    linked = await repository.linked_certificates(
+        session, merchant_id, [v.asset for v in all_views]
+    )
+    pledged = await repository.pledges_in_force(
+        session, sorted({n for ns in linked.values() for n in ns}), engine.month_end(last)
+    )
+    restricted = []
+    for view in all_views:
+        if not view.book.on_books(last, last):
+            continue
+        for number in linked.get(view.asset.id, []):
+            if pledged.get(number):
+                restricted.append(Restricted(view, number, pledged[number]))
+    return DisclosureData(merchant_id, first, last, tables, on_books, significant, restricted)

@@ -1,0 +1,248 @@
+"""The disclosure as an Excel workbook (openpyxl): one sheet per table, headed and labelled in
+Chinese as 财会〔2023〕11号 lays the tables out, amounts as numbers shown with two decimals.
+
+It is written from the very `Disclosure` the JSON answer is made of, so the two carry the
+same numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from app.assets.schemas import Disclosure
+
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NUMBER_FORMAT = "#,##0.00"
+_BOLD = Font(bold=True)
+
+INTANGIBLE_HEADER = (
+    "项目",
+    "外购的数据资源无形资产",
+    "自行开发的数据资源无形资产",
+    "其他方式取得的数据资源无形资产",
+    "合计",
+)
+INVENTORY_HEADER = (
+    "项目",
+    "外购的数据资源存货",
+    "自行加工的数据资源存货",
+    "其他方式取得的数据资源存货",
+    "合计",
+)
+INTANGIBLE_COLUMNS = ("purchased", "developed", "other", "total")
+INVENTORY_COLUMNS = ("purchased", "processed", "other", "total")
+
+# Each row: its label, and the field path of its amount (None: a heading; `group.*`: the sum
+# of the group, as the regulation's subtotal rows 本期增加金额 / 本期减少金额).
+Row = tuple[str, str | None]
+INTANGIBLE_ROWS: list[Row] = [
+    ("一、账面原值", None),
+    ("1.期初余额", "cost_opening"),
+    ("2.本期增加金额", "cost_additions.*"),
+    ("其中：购入", "cost_additions.purchase"),
+    ("内部研发", "cost_additions.internal_development"),
+    ("其他增加", "cost_additions.other"),
+    ("3.本期减少金额", "cost_reductions.*"),
+    ("其中：处置", "cost_reductions.disposal"),
+    ("失效且终止确认", "cost_reductions.derecognition"),
+    ("其他减少", "cost_reductions.other"),
+    ("4.期末余额", "cost_closing"),
+    ("二、累计摊销", None),
+    ("1.期初余额", "amortisation_opening"),
+    ("2.本期增加金额", "amortisation_charge"),
+    ("其中：计提", "amortisation_charge"),
+    ("3.本期减少金额", "amortisation_reductions.*"),
+    ("其中：处置", "amortisation_reductions.disposal"),
+    ("失效且终止确认", "amortisation_reductions.derecognition"),
+    ("4.期末余额", "amortisation_closing"),
+    ("三、减值准备", None),
+    ("1.期初余额", "impairment_opening"),
+    ("2.本期增加金额", "impairment_additions"),
+    ("3.本期减少金额", "impairment_reductions"),
+    ("4.期末余额", "impairment_closing"),
+    ("四、账面价值", None),
+    ("1.期末账面价值", "carrying_closing"),
+    ("2.期初账面价值", "carrying_opening"),
+]  # fmt: skip
+INVENTORY_ROWS: list[Row] = [
+    ("一、账面原值", None),
+    ("1.期初余额", "cost_opening"),
+    ("2.本期增加金额", "cost_additions.*"),
+    ("其中：购入", "cost_additions.purchase"),
+    ("采集加工", "cost_additions.processing"),
+    ("其他", "cost_additions.other"),
+    ("3.本期减少金额", "cost_reductions.*"),
+    ("其中：出售", "cost_reductions.sale"),
+    ("失效且终止确认", "cost_reductions.derecognition"),
+    ("其他", "cost_reductions.other"),
+    ("4.期末余额", "cost_closing"),
+    ("二、存货跌价准备", None),
+    ("1.期初余额", "write_down_opening"),
+    ("2.本期增加金额", "write_down_additions"),
+    ("3.本期减少金额", "write_down_reductions.*"),
+    ("其中：转回", "write_down_reductions.reversal"),
+    ("转销", "write_down_reductions.release"),
+    ("4.期末余额", "write_down_closing"),
+    ("三、账面价值", None),
+    ("1.期末账面价值", "carrying_closing"),
+    ("2.期初账面价值", "carrying_opening"),
+]  # fmt: skip
+
+CLASS_NAMES = {"intangible": "无形资产", "inventory": "存货"}
+SOURCE_NAMES = {
+    "purchased": "外购",
+    "developed": "自行开发",
+    "processed": "自行加工",
+    "other": "其他方式",
+}
+STATUS_NAMES = {
+    "open": "归集成本中",
+    "in_development": "开发中",
+    "capitalised": "已确认",
+    "held": "持有待售",
+    "disposed": "已处置",
+    "derecognised": "已终止确认",
+}
+
+
+def _amount(column: dict[str, Any], path: str) -> Decimal:
+    group, _, part = path.partition(".")
+    if part == "*":
+        return sum((Decimal(v) for v in column[group].values()), Decimal(0))
+    return Decimal(column[group][part] if part else column[group])
+
+
+def _money(sheet: Worksheet, row: int, column: int, value: Decimal | str | None) -> None:
+    cell = sheet.cell(row=row, column=column)
+    if value is None:
+        return
+    cell.value = Decimal(value)
+    cell.number_format = NUMBER_FORMAT
+
+
+def _header(sheet: Worksheet, titles: tuple[str, ...] | list[str], widths: list[int]) -> None:
+    for n, title in enumerate(titles, start=1):
+        cell = sheet.cell(row=1, column=n, value=title)
+        cell.font = _BOLD
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for n, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + n)].width = width
+    sheet.freeze_panes = "B2"
+
+
+def _table(
+    sheet: Worksheet,
+    header: tuple[str, ...],
+    rows: list[Row],
+    table: dict[str, Any],
+    columns: tuple[str, ...],
+) -> None:
+    _header(sheet, header, [22, 24, 24, 26, 18])
+    for n, (label, source) in enumerate(rows, start=2):
+        cell = sheet.cell(row=n, column=1, value=label)
+        if source is None:
+            cell.font = _BOLD
+            continue
+        if not label[0].isdigit():  # a 其中 row, under its subtotal
+            cell.alignment = Alignment(indent=1 if label.startswith("其中") else 3)
+        for m, name in enumerate(columns, start=2):
+            _money(sheet, n, m, _amount(table[name], source))
+
+
+def render(disclosure: Disclosure, merchant_name: str) -> bytes:
+    """The workbook's bytes."""
+    data = disclosure.model_dump(mode="json", by_alias=True)
+    period = f"{data['from']} 至 {data['to']}"
+    book = Workbook()
+    book.properties.title = f"{merchant_name} 数据资源相关信息披露 {period}"
+    book.properties.creator = "Shushang"
+
+    intangible = book.active
+    assert intangible is not None
+    intangible.title = "数据资源无形资产"
+    _table(intangible, INTANGIBLE_HEADER, INTANGIBLE_ROWS, data["intangible"], INTANGIBLE_COLUMNS)
+
+    inventory = book.create_sheet("数据资源存货")
+    _table(inventory, INVENTORY_HEADER, INVENTORY_ROWS, data["inventory"], INVENTORY_COLUMNS)
+
+    sheet = book.create_sheet("资产负债表项目")
+    _header(sheet, ["项目", "期末余额"], [30, 20])
+    for n, (label, key) in enumerate(
+        [
+            ("存货 其中：数据资源", "inventory"),
+            ("无形资产 其中：数据资源", "intangible_assets"),
+            ("开发支出 其中：数据资源", "development_expenditure"),
+        ],
+        start=2,
+    ):
+        sheet.cell(row=n, column=1, value=label)
+        _money(sheet, n, 2, data["balance_sheet"][key])
+
+    sheet = book.create_sheet("研究支出")
+    _header(sheet, ["项目", "本期金额"], [36, 20])
+    sheet.cell(row=2, column=1, value="计入当期损益的数据资源研究阶段支出")
+    _money(sheet, 2, 2, data["research_expense"])
+
+    sheet = book.create_sheet("使用寿命及摊销方法")
+    _header(
+        sheet,
+        ["资产名称", "类别", "取得方式", "状态", "确认日期", "使用寿命(月)", "摊销方法", "残值"],
+        [30, 10, 10, 12, 12, 14, 12, 16],
+    )
+    for n, asset in enumerate(data["assets"], start=2):
+        life = "不确定" if asset["indefinite_life"] else asset["useful_life_months"]
+        method = "直线法" if asset["amortisation_method"] == "straight_line" else "不摊销"
+        values = [
+            asset["name"],
+            CLASS_NAMES[asset["asset_class"]],
+            SOURCE_NAMES[asset["source"]],
+            STATUS_NAMES[asset["status"]],
+            asset["capitalised_on"],
+            life,
+            method,
+        ]
+        for m, value in enumerate(values, start=1):
+            sheet.cell(row=n, column=m, value=value)
+        _money(sheet, n, 8, asset["residual_value"])
+
+    sheet = book.create_sheet("重要单项数据资源无形资产")
+    _header(sheet, ["资产名称", "内容", "账面价值", "剩余摊销期限(月)"], [30, 40, 18, 18])
+    for n, asset in enumerate(data["significant"], start=2):
+        sheet.cell(row=n, column=1, value=asset["name"])
+        sheet.cell(row=n, column=2, value=asset["description"])
+        _money(sheet, n, 3, asset["carrying_amount"])
+        remaining = asset["remaining_months"]
+        sheet.cell(row=n, column=4, value="不确定" if remaining is None else remaining)
+
+    sheet = book.create_sheet("所有权或使用权受限的数据资源")
+    _header(
+        sheet,
+        ["资产名称", "类别", "登记证书编号", "质权人", "担保金额", "账面价值", "本期摊销额"],
+        [30, 10, 20, 30, 16, 16, 16],
+    )
+    for n, asset in enumerate(data["restricted"], start=2):
+        pledgees = "、".join(p["pledgee_name"] for p in asset["pledges"])
+        secured = sum((Decimal(p["secured_amount"]) for p in asset["pledges"]), Decimal(0))
+        for m, value in enumerate(
+            [
+                asset["name"],
+                CLASS_NAMES[asset["asset_class"]],
+                asset["certificate_number"],
+                pledgees,
+            ],
+            start=1,
+        ):
+            sheet.cell(row=n, column=m, value=value)
+        _money(sheet, n, 5, secured)
+        _money(sheet, n, 6, asset["carrying_amount"])
+        _money(sheet, n, 7, asset["amortisation_charge"])
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,220 @@
+"""Demo books (数据资产入表) for two merchants: a year of purchases from each other (recorded
+trades, confirmed, in the OTC log), a development project with research expensed, monthly
+amortisation, an impairment, inventory sold in part and written down, so that the disclosure
+of FY2025 (and of the current year) shows real tables. One asset rests on the demo's pledged
+IP certificate, so it shows as restricted while the pledge is in force.
+
+Everything goes through the register's service, as an operator would key it in; the trades
+are stored as an operator's recording stores them (leaf, audit event, outbox event)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assets import service as assets
+from app.assets.engine import MovementType
+from app.assets.models import DataAsset
+from app.assets.schemas import CostItemCreate, DataAssetCreate
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.clock import SHANGHAI
+from app.db import driver, new_id, utcnow
+from app.events import service as events
+from app.ip.models import IpPledge, IpRegistration
+from app.ledger import sequencer
+from app.merchants.models import Merchant
+from app.trades.entries import trade_entry
+from app.trades.models import Trade
+from app.venues.models import Venue
+
+CENT = Decimal("0.01")
+
+
+async def _trade(
+    session: AsyncSession,
+    who: Principal,
+    seller: UUID,
+    buyer: UUID,
+    amount: str,
+    day: date,
+    term: str,
+) -> UUID:
+    """An off-venue trade as an operator records it (so confirmed), a leaf of the OTC log."""
+    fee_rate = (await session.get(Venue, "OTC")).fee_rate  # type: ignore[union-attr]
+    value = Decimal(amount)
+    trade = Trade(
+        id=new_id(),
+        venue_code="OTC",
+        listing_id=None,
+        product_id=None,
+        seller_merchant_id=seller,
+        buyer_merchant_id=buyer,
+        amount=value,
+        fee=(value * fee_rate).quantize(CENT, ROUND_HALF_UP),
+        currency="CNY",
+        quantity=None,
+        term=term,
+        on_venue=False,
+        contract_digest=hashlib.sha256(
+            f"demo contract {seller} {buyer} {day}".encode()
+        ).hexdigest(),
+        occurred_at=datetime.combine(day, time(10), SHANGHAI).astimezone(UTC),
+        recorded_by_key_id=who.key_id,
+        reported_by_merchant_id=None,
+        created_at=utcnow(),
+    )
+    trade.leaf_index = await sequencer.append(
+        await driver(session), "OTC", "trade", trade.id, trade_entry(trade)
+    )
+    session.add(trade)
+    await session.flush()
+    details = {"venue_code": "OTC", "leaf_index": trade.leaf_index, "amount": amount}
+    await audit.record(session, who, "trade.record", "trade", trade.id, details)
+    await events.emit(
+        session, "trade.recorded", "trade", trade.id, [seller, buyer],
+        {"trade_id": str(trade.id), "on_venue": False, "confirmed": True, **details},
+    )  # fmt: skip
+    return trade.id
+
+
+async def _asset(
+    session: AsyncSession,
+    who: Principal,
+    merchant_id: UUID,
+    fields: dict[str, Any],
+    items: list[dict[str, Any]],
+    movements: list[tuple[MovementType, dict[str, Any]]],
+) -> None:
+    asset = await assets.create(
+        session, who, DataAssetCreate.model_validate({**fields, "merchant_id": str(merchant_id)})
+    )
+    for item in items:
+        await assets.add_cost(session, who, asset.id, CostItemCreate.model_validate(item), None)
+    for kind, body in movements:
+        await assets.move(session, who, asset.id, kind, body, None)
+
+
+async def load(session: AsyncSession, who: Principal, merchants: list[Merchant]) -> int:
+    """The demo books, once (nothing is added when any data asset exists)."""
+    if await session.scalar(select(func.count()).select_from(DataAsset)) or len(merchants) < 2:
+        return 0
+    # The holder of the demo's pledged certificate keeps the first set of books.
+    pledged = (
+        await session.execute(
+            select(IpRegistration.holder_merchant_id, IpRegistration.certificate_number)
+            .join(IpPledge, IpPledge.registration_id == IpRegistration.id)
+            .where(IpPledge.released_at.is_(None), IpRegistration.certificate_number.is_not(None))
+            .limit(1)
+        )
+    ).first()
+    first = pledged[0] if pledged else merchants[0].id
+    second = next(m.id for m in merchants if m.id != first)
+    capitalise, dispose, impair = MovementType.capitalise, MovementType.dispose, MovementType.impair
+    write_down, derecognise = MovementType.write_down, MovementType.derecognise
+
+    bought = await _trade(session, who, second, first, "120000.00", date(2025, 2, 18), "永久使用")
+    await _asset(
+        session, who, first,
+        {"name": "长三角港口集装箱吞吐量数据集", "asset_class": "intangible",
+         "source": "purchased", "description": "外购港口日度吞吐量数据,清洗后用于航运指数研究"},
+        [
+            {"kind": "purchase_price", "amount": "120000.00", "incurred_on": "2025-02-18",
+             "trade_id": str(bought)},
+            {"kind": "taxes", "amount": "7200.00", "incurred_on": "2025-02-18"},
+            {"kind": "processing", "amount": "12000.00", "incurred_on": "2025-03-01",
+             "description": "清洗、去重与标注"},
+            {"kind": "quality_assessment", "amount": "3000.00", "incurred_on": "2025-03-05"},
+        ],
+        [(capitalise, {"date": date(2025, 3, 15), "useful_life_months": 60,
+                       "indefinite": False, "residual_value": "0"})],
+    )  # fmt: skip
+    await _asset(
+        session, who, first,
+        {"name": "企业信用风险评分模型训练集", "asset_class": "intangible",
+         "source": "developed", "description": "自行开发的小微企业信用风险特征与标签数据"},
+        [
+            {"kind": "labour", "amount": "20000.00", "incurred_on": "2025-02-14",
+             "phase": "research", "description": "可行性研究"},
+            {"kind": "labour", "amount": "50000.00", "incurred_on": "2025-04-10",
+             "phase": "development"},
+            {"kind": "compute", "amount": "30000.00", "incurred_on": "2025-06-20",
+             "phase": "development"},
+        ],
+        [
+            (capitalise, {"date": date(2025, 6, 30), "useful_life_months": 36,
+                          "indefinite": False, "residual_value": "0"}),
+            # A competing public dataset cut its value at the end of November.
+            (impair, {"date": date(2025, 11, 30), "recoverable_amount": "50000.00"}),
+        ],
+    )  # fmt: skip
+    certificate_items = []
+    if pledged is not None:
+        certificate_items = [
+            {"kind": "registration_settlement", "amount": "2000.00", "incurred_on": "2025-04-20",
+             "certificate_number": pledged[1], "description": "数据知识产权登记费"},
+        ]  # fmt: skip
+    await _asset(
+        session, who, first,
+        {"name": "城市交通出行 OD 数据包", "asset_class": "inventory", "source": "processed",
+         "description": "自行采集加工、以备出售的出行起讫点数据"},
+        [{"kind": "processing", "amount": "30000.00", "incurred_on": "2025-05-20"},
+         *certificate_items],
+        [
+            (capitalise, {"date": date(2025, 7, 1), "indefinite": False, "residual_value": "0"}),
+            (dispose, {"date": date(2025, 9, 15), "fraction": "0.4"}),
+            (write_down, {"date": date(2025, 12, 31), "net_realisable_value": "15000.00"}),
+        ],
+    )  # fmt: skip
+
+    sold = await _trade(session, who, first, second, "60000.00", date(2025, 4, 8), "三年")
+    stock = await _trade(session, who, first, second, "24000.00", date(2025, 8, 12), "转售授权")
+    await _asset(
+        session, who, second,
+        {"name": "宁波舟山港船舶动态数据集", "asset_class": "intangible", "source": "purchased"},
+        [
+            {"kind": "purchase_price", "amount": "60000.00", "incurred_on": "2025-04-08",
+             "trade_id": str(sold)},
+            {"kind": "rights_verification", "amount": "5000.00", "incurred_on": "2025-04-20"},
+        ],
+        [(capitalise, {"date": date(2025, 5, 1), "useful_life_months": 36,
+                       "indefinite": False, "residual_value": "0"})],
+    )  # fmt: skip
+    await _asset(
+        session, who, second,
+        {"name": "出行数据转售包", "asset_class": "inventory", "source": "purchased"},
+        [{"kind": "purchase_price", "amount": "24000.00", "incurred_on": "2025-08-12",
+          "trade_id": str(stock)}],
+        [
+            (capitalise, {"date": date(2025, 8, 20), "indefinite": False, "residual_value": "0"}),
+            (dispose, {"date": date(2025, 10, 10), "fraction": "0.5"}),
+        ],
+    )  # fmt: skip
+    await _asset(
+        session, who, second,
+        {"name": "公共数据授权运营气象数据", "asset_class": "intangible", "source": "other",
+         "description": "授权运营取得,使用寿命不确定"},
+        [{"kind": "other", "amount": "10000.00", "incurred_on": "2025-01-08"}],
+        [
+            (capitalise, {"date": date(2025, 1, 10), "indefinite": True,
+                          "residual_value": "0"}),
+            (impair, {"date": date(2025, 12, 31), "recoverable_amount": "8000.00"}),
+        ],
+    )  # fmt: skip
+    await _asset(
+        session, who, second,
+        {"name": "已失效的渠道画像数据", "asset_class": "intangible", "source": "purchased"},
+        [{"kind": "purchase_price", "amount": "12000.00", "incurred_on": "2025-01-15"}],
+        [
+            (capitalise, {"date": date(2025, 1, 20), "useful_life_months": 24,
+                          "indefinite": False, "residual_value": "0"}),
+            (derecognise, {"date": date(2025, 8, 5), "reason": "授权期满,数据失效"}),
+        ],
+    )  # fmt: skip
+    return 7
