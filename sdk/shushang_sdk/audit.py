@@ -60,7 +60,7 @@ def verify_command(args: argparse.Namespace) -> int:
         filters: dict[str, Any] = {"venue": args.venue}
         if args.since:
             filters["occurred_from"] = f"{args.since}T00:00:00+08:00"
-        trades = list(client.transactions.list(**filters))
+        trades = list(client.transactions.iter(**filters))
         failures: list[tuple[str, str]] = []
         with Progress(
             TextColumn("verifying"),
@@ -73,11 +73,11 @@ def verify_command(args: argparse.Namespace) -> int:
             task = progress.add_task("trades", total=len(trades))
             for trade in trades:
                 try:
-                    if trade["leaf_index"] >= head["tree_size"]:
+                    if trade.leaf_index >= head["tree_size"]:
                         head = client.ledger.verified_head(args.venue)
-                    client.ledger.verify_transaction(trade["id"], head)
+                    client.ledger.verify_transaction(trade.id, head)
                 except (VerificationFailed, ShushangError) as exc:
-                    failures.append((trade["id"], str(exc)))
+                    failures.append((str(trade.id), str(exc)))
                 progress.advance(task)
     for trade_id, why in failures:
         console.print(f"[red]FAILED[/] {trade_id}: {why}")
