@@ -178,7 +178,7 @@ def test_every_operation_has_a_method(clients: tuple[AsyncClient, Client]) -> No
 
 def test_every_method_is_an_operation(clients: tuple[AsyncClient, Client]) -> None:
     methods = set(sdk_methods(clients[0]))
-    listed = {m for m in OPERATIONS.values()}
+    listed = set(OPERATIONS.values())
     # Each `list…` has its `iter…`, which follows the cursors of the same operation.
     iterators = {
         m.replace(".list", ".iter", 1) for m in listed if m.split(".")[-1].startswith("list")

@@ -22,6 +22,7 @@ from shushang_sdk import (
     Conflict,
     Forbidden,
     NotFound,
+    PreconditionFailed,
     RateLimited,
     ServerUnavailable,
     Unauthorized,
@@ -219,7 +220,7 @@ async def test_a_trade_whose_answer_was_lost_is_recorded_once(
     flaky = Flaky(app, failures=2, path="/v1/transactions", after=True)
     async with sdk(flaky, await make_key(session, Role.operator)) as client:
         recorded = await trade(client, seller, buyer, "1200.00")
-    assert flaky.seen == 3
+    assert flaky.seen == 3 and recorded.meta.replayed  # the third try was answered as the first
     everything = [t async for t in operator.transactions.iter(venue_code="OTC")]
     assert [t.id for t in everything] == [recorded.id]  # one trade, not three
 
@@ -384,3 +385,55 @@ async def test_examples_run(example: str, says: str, live_url: str, operator_tok
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert says in done.stdout, done.stdout
+
+
+async def test_answers_carry_their_metadata(operator: AsyncClient, app: FastAPI) -> None:
+    merchant = await operator.merchants.create(**merchant_body())
+    assert merchant.meta.status == 201 and merchant.meta.request_id
+    read = await operator.merchants.get(merchant.id)
+    assert read.meta.etag and read.meta.etag.startswith(f'"{read.version}.')
+
+    changed = await operator.merchants.update(merchant.id, tier="leading", version=read.meta.etag)
+    assert changed.version == read.version + 1 and changed.tier == "leading"
+    with pytest.raises(PreconditionFailed) as stale:  # someone changed it since `read`
+        await operator.merchants.update(merchant.id, tier="growth", version=read.version)
+    assert stale.value.status == 412 and stale.value.request_id
+    assert (await operator.merchants.get(merchant.id)).tier == "leading"
+
+    seller, buyer = await two_merchants(operator)
+    first = await trade(operator, seller, buyer, "88.00", idempotency_key="erp-SO-1")
+    again = await trade(operator, seller, buyer, "88.00", idempotency_key="erp-SO-1")
+    assert not first.meta.replayed and again.meta.replayed and again.id == first.id
+
+    async with sdk(app, None, headers={"X-Request-ID": "erp-run-42"}) as traced:
+        venue = await traced.venues.get("HZDEX")
+        assert venue.meta.request_id == "erp-run-42"
+        with pytest.raises(NotFound) as missing:
+            await traced.venues.get("NOWHERE")
+        assert missing.value.request_id == "erp-run-42" and "erp-run-42" in str(missing.value)
+
+
+async def test_problems_in_chinese(app: FastAPI, session: AsyncSession) -> None:
+    token = await make_key(session, Role.operator)
+    async with sdk(app, token, accept_language="zh-CN") as client:
+        with pytest.raises(ValidationFailed) as invalid:
+            await client.merchants.create(**merchant_body(uscc=wrong_check(valid_uscc())))
+    problem = invalid.value
+    assert problem.type.startswith("urn:shushang:problem:") and problem.status == 422
+    assert any("\u4e00" <= c <= "\u9fff" for c in problem.title + problem.detail), problem.title
+    assert problem.errors[0]["loc"][-1] == "uscc"
+    assert any("\u4e00" <= c <= "\u9fff" for c in problem.errors[0]["msg"])
+    assert problem.request_id and problem.request_id in str(problem)
+    assert "uscc" in str(problem)  # each invalid field is in the message
+
+
+async def test_iteration_follows_every_page(operator: AsyncClient, app: FastAPI) -> None:
+    merchant = await operator.merchants.create(**merchant_body())
+    for n in range(5):
+        await operator.products.create(
+            **product_body(name=f"城市交通流量数据集{n}"), merchant_id=merchant.id
+        )
+    found = [p.name async for p in operator.products.iter(q="交通", limit=2)]
+    assert sorted(found) == [f"城市交通流量数据集{n}" for n in range(5)]
+    page = await operator.products.list(q="交通", limit=2, facets=True)
+    assert len(page.items) == 2 and page.next_cursor and page.facets is not None
