@@ -1,13 +1,17 @@
 """What the types promise a merchant's engineer: a client script with a misspelt keyword and
-a wrong type fails `mypy --strict`; corrected, it passes (and runs, in test_sdk.py's examples).
-mypy runs in a subprocess on a file outside the repository, against this checkout's SDK."""
+a wrong type fails `mypy --strict`; corrected, it passes and runs against the server (the
+app `make run` serves). mypy runs in a subprocess on a file outside the repository, against
+this checkout's SDK."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.factories import valid_uscc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,7 +19,15 @@ SCRIPT = """
 from shushang_sdk import Client, PreconditionFailed
 
 with Client(accept_language="zh-CN", headers={{"X-ERP": "sap"}}, timeout=5.0) as client:
+    merchant = client.merchants.create(
+        name="杭州交通数据科技有限公司",
+        uscc="{uscc}",
+        region_code="330106",
+        categories=["data_product"],
+        contact_email="erp@example.cn",
+    )
     product = client.products.create(
+        merchant_id=merchant.id,
         name="城市交通流量数据集",
         description="路口车流量, 按小时。",
         {type_keyword}="dataset",
@@ -31,7 +43,7 @@ with Client(accept_language="zh-CN", headers={{"X-ERP": "sap"}}, timeout=5.0) as
         client.products.update(product.id, tags=["交通"], version=product.version)
     except PreconditionFailed as stale:
         print(stale.detail, stale.request_id)
-    client.ip_registrations.examine(product.id, decision="accept")
+    print("updated", client.products.get(product.id).revision)
 """
 
 
@@ -48,12 +60,25 @@ def _mypy(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_a_misspelt_keyword_and_a_wrong_type_fail_mypy_strict(tmp_path: Path) -> None:
-    wrong = _mypy(tmp_path, SCRIPT.format(type_keyword="product_typ", limit='"20"'))
-    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
-    assert 'Unexpected keyword argument "product_typ"' in wrong.stdout, wrong.stdout
-    assert 'Argument "limit" to "iter" of "Products" has incompatible type "str"' in wrong.stdout
-    assert "Found 2 errors" in wrong.stdout, wrong.stdout
+async def test_a_misspelt_keyword_and_a_wrong_type_fail_mypy_strict(
+    tmp_path: Path, live_url: str, operator_token: str
+) -> None:
+    wrong = SCRIPT.format(type_keyword="product_typ", limit='"20"', uscc=valid_uscc())
+    checked = await asyncio.to_thread(_mypy, tmp_path, wrong)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    out = checked.stdout
+    assert 'Unexpected keyword argument "product_typ"' in out, out
+    assert 'Argument "limit" to "iter" of "Products" has incompatible type "str"' in out, out
+    assert "Found 2 errors" in out, out
 
-    right = _mypy(tmp_path, SCRIPT.format(type_keyword="product_type", limit="20"))
-    assert right.returncode == 0, right.stdout + right.stderr
+    right = SCRIPT.format(type_keyword="product_type", limit="20", uscc=valid_uscc())
+    checked = await asyncio.to_thread(_mypy, tmp_path, right)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "sdk"), "SHUSHANG_URL": live_url,
+           "SHUSHANG_API_KEY": operator_token}  # fmt: skip
+    ran = await asyncio.to_thread(
+        subprocess.run, [sys.executable, str(tmp_path / "client_script.py")],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "updated 2" in ran.stdout, ran.stdout
