@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest openapi lock bench-search clean
+.PHONY: run test lint typecheck pytest openapi sdk-models lock bench-search clean
 
 $(STAMP): requirements.lock pyproject.toml sdk/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,10 @@ pytest: $(STAMP)
 ## Regenerate the committed OpenAPI document after an API change.
 openapi: $(STAMP)
 	$(BIN)/shushang openapi > openapi/openapi.json
+
+## Regenerate the SDK's typed models, request keywords and blocking client (after `make openapi`).
+sdk-models: $(STAMP)
+	$(BIN)/python sdk/codegen.py
 
 ## Re-pin every dependency (needs network); commit requirements.lock afterwards.
 lock:

@@ -37,19 +37,19 @@ def record_some_trades(operator: Client, count: int = 5) -> None:
         operator.transactions.record(
             venue_code="OTC",
             on_venue=False,
-            seller_merchant_id=seller["id"],
-            buyer_merchant_id=buyer["id"],
+            seller_merchant_id=seller.id,
+            buyer_merchant_id=buyer.id,
             amount=f"{random.randint(1000, 90000)}.00",
             term="12 个月",
             contract_digest=hashlib.sha256(f"contract {n}".encode()).hexdigest(),
-            occurred_at=datetime.now(SHANGHAI).isoformat(),
+            occurred_at=datetime.now(SHANGHAI),
         )
 
 
 def main() -> None:
     with Client() as operator:
         record_some_trades(operator)
-        auditor_key = operator.api_keys.create("auditor", "月度审计")["token"]
+        auditor_key = operator.api_keys.create(role="auditor", name="月度审计").token
         published = os.environ.get("SHUSHANG_LEDGER_PUBLIC_KEY")
         if not published:
             published = operator.ledger.tree_head("OTC")["public_key"]
@@ -60,13 +60,15 @@ def main() -> None:
         head = auditor.ledger.verified_head("OTC")
         print(f"OTC log: {head['tree_size']} entries, signed head verified")
         verified, failed = 0, 0
-        for trade in auditor.transactions.list(venue="OTC", occurred_from=month_start):
+        for trade in auditor.transactions.iter(venue_code="OTC", occurred_from=month_start):
             try:
-                auditor.ledger.verify_transaction(trade["id"], head)
+                auditor.ledger.verify_transaction(trade.id, head)
                 verified += 1
             except VerificationFailed as exc:
                 failed += 1
-                print(f"FAILED {trade['id']}: {exc}")
+                print(
+                    f"FAILED {trade.id} ({trade.amount} CNY, {trade.occurred_at:%Y-%m-%d}): {exc}"
+                )
     print(f"{verified} trades of {month_start:%Y-%m} verified, {failed} failed")
     if failed or not verified:
         raise SystemExit(1)

@@ -37,10 +37,12 @@ def main() -> None:
             categories=["data_product"],
             contact_email="bd@example.cn",
         )
-        print(f"merchant {merchant['name']} ({merchant['id']})")
-        key = operator.api_keys.create("merchant", "示例数商密钥", merchant["id"])
+        print(f"merchant {merchant.name} ({merchant.id})")
+        key = operator.api_keys.create(
+            role="merchant", name="示例数商密钥", merchant_id=merchant.id
+        )
 
-        with Client(api_key=key["token"]) as seller:
+        with Client(api_key=key.token, accept_language="zh-CN") as seller:
             product = seller.products.create(
                 name="杭州市区县经济指标日度数据集",
                 description="杭州各区县的日度经济指标, 含样本量, 按日更新。",
@@ -56,24 +58,25 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "sample.csv"
                 sample_csv(path)
-                sample = seller.products.upload_sample(product["id"], path)
-            print(f"sample: {sample['rows']} rows, sha256 {sample['sha256'][:16]}…")
+                sample = seller.samples.upload(product.id, path)
+            print(f"sample: {sample.rows} rows, sha256 {sample.sha256[:16]}…")
 
             listing = seller.listings.create(
-                product["id"],
-                "HZDEX",
-                {"model": "subscription", "amount": "36000.00", "unit": "year"},
+                product_id=product.id,
+                venue_code="HZDEX",
+                price={"model": "subscription", "amount": "36000.00", "unit": "year"},
             )
             try:
-                seller.listings.submit(listing["id"])
-            except Conflict as gates:
-                print(f"not yet: {', '.join(gates.missing)}")
+                seller.listings.submit(listing.id)
+            except Conflict as gates:  # in Chinese: the client asked for zh-CN
+                print(f"尚不能提交 ({gates.title}): {', '.join(gates.missing)}")
 
-            seller.products.update(product["id"], status="active")  # assessments follow
-            operator.assessments.quality(product["id"])
-            operator.assessments.compliance(product["id"])
-            valued = operator.assessments.valuation(
-                product["id"],
+            # The revision we read is the one we change: a concurrent edit would be a 412.
+            seller.products.update(product.id, status="active", version=product.version)
+            operator.assessments.run_quality_assessment(product.id)
+            operator.assessments.run_compliance_assessment(product.id)
+            valued = operator.assessments.run_valuation(
+                product.id,
                 method="cost",
                 return_rate="0.12",
                 cost_items=[
@@ -81,10 +84,11 @@ def main() -> None:
                     {"kind": "processing", "amount": "30000.00"},
                 ],
             )
-            print(f"valued at {valued['value']} CNY")
-            seller.listings.submit(listing["id"])
-        listed = operator.listings.approve(listing["id"])
-        print(f"listing {listed['id']} on {listed['venue_code']}: {listed['status']}")
+            print(f"valued at {valued.value} CNY")
+            seller.listings.submit(listing.id)
+        listed = operator.listings.approve(listing.id)
+        print(f"listing {listed.id} on {listed.venue_code}: {listed.status}")
+        print(f"(request {listed.meta.request_id}, ETag {listed.meta.etag})")
 
 
 if __name__ == "__main__":

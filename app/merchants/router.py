@@ -19,6 +19,7 @@ from app.merchants.schemas import (
     Category,
     MerchantCreate,
     MerchantOut,
+    MerchantPage,
     MerchantPublic,
     MerchantUpdate,
     MerchantView,
@@ -26,7 +27,7 @@ from app.merchants.schemas import (
     Tier,
 )
 from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.pagination import PageParams, cut, id_after, page_params
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
@@ -52,7 +53,7 @@ async def create_merchant(
     return shown
 
 
-@router.get("", response_model=Page[MerchantView], responses=errors(400, 401, 422))
+@router.get("", response_model=MerchantPage, responses=errors(400, 401, 422))
 async def list_merchants(
     session: Session,
     who: OptionalPrincipal,
@@ -74,7 +75,7 @@ async def list_merchants(
             min_length=1, max_length=100, description="Part of the name or description, or a USCC."
         ),
     ] = None,
-) -> Page[MerchantView]:
+) -> MerchantPage:
     """The merchant directory, oldest first, for anyone. Each item is the public profile
     (`profile: public`), or the whole record (`profile: full`) for operators, auditors and
     the merchant itself."""
@@ -88,9 +89,7 @@ async def list_merchants(
     )
     rows = await service.list_page(session, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda m: [str(m.id)])
-    return Page[MerchantView](
-        items=await service.views(session, who, items), next_cursor=next_cursor
-    )
+    return MerchantPage(items=await service.views(session, who, items), next_cursor=next_cursor)
 
 
 @router.get("/{merchant_id}", response_model=MerchantView, responses=errors(401, 404, 422))

@@ -21,6 +21,7 @@ from pydantic import (
 from app.clock import shanghai_today
 from app.merchants.certifications import Scheme, has_levels, level_name
 from app.merchants.uscc import compact
+from app.pagination import Page
 from app.regions import RegionCode, city_name, city_of
 from app.text import Name
 
@@ -238,3 +239,7 @@ class MerchantOut(_Profile):
 
 # A merchant as a read shows it to the caller: `profile` says which shape it is.
 MerchantView = Annotated[MerchantOut | MerchantPublic, Field(discriminator="profile")]
+
+
+class MerchantPage(Page[MerchantView]):
+    """A page of the directory: each merchant as the caller may see it (`profile`)."""

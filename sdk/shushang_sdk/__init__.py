@@ -1,6 +1,9 @@
-"""Shushang SDK: `Client` (blocking) and `AsyncClient` for the data-exchange API, and
+"""Shushang SDK: `Client` (blocking) and `AsyncClient` for the data-exchange API, typed from
+its OpenAPI document (`models` for answers, `params` for bodies and queries), and
 verification of its ledger that trusts nothing but a known public key."""
 
+from shushang_sdk import models, params
+from shushang_sdk._model import Download, Json, Meta, Model
 from shushang_sdk.client import AsyncClient, Client
 from shushang_sdk.errors import (
     BadRequest,
@@ -24,7 +27,11 @@ __all__ = [
     "BadRequest",
     "Client",
     "Conflict",
+    "Download",
     "Forbidden",
+    "Json",
+    "Meta",
+    "Model",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -35,6 +42,8 @@ __all__ = [
     "Unauthorized",
     "ValidationFailed",
     "VerificationFailed",
+    "models",
+    "params",
     "trust",
     "verify_webhook",
 ]

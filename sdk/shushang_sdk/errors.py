@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
 class ShushangError(Exception):
-    """Any error answer. `problem` is the problem-details body as sent."""
+    """Any error answer: the RFC 9457 problem (`type`, `title`, `detail`, `errors`; `problem`
+    is the whole body as sent) and the `request_id` to quote to the exchange. `title` and
+    `detail` are in the client's `accept_language` (Chinese for `zh-CN`)."""
 
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        status: int,
+        problem: dict[str, Any],
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.status = status
         self.problem = problem
+        self.request_id = request_id
+        self.headers: Mapping[str, str] = dict(headers or {})
         self.type: str = problem.get("type", "about:blank")
         self.title: str = problem.get("title", "")
         self.detail: str = problem.get("detail", "")
-        super().__init__(f"{status} {self.title}: {self.detail}".strip())
+        said = f"{status} {self.title}: {self.detail}".strip()
+        for error in self.errors:
+            where = ".".join(str(part) for part in error.get("loc", []))
+            said += f"\n  {where}: {error.get('msg', '')}"
+        if request_id:
+            said += f"\n  (request {request_id})"
+        super().__init__(said)
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """Each invalid field of a 422: `loc` (where) and `msg` (what, in your language)."""
+        found = self.problem.get("errors")
+        return list(found) if isinstance(found, list) else []
 
 
 class BadRequest(ShushangError):
@@ -38,7 +61,7 @@ class Conflict(ShushangError):
 
     @property
     def missing(self) -> list[str]:
-        return list(self.problem.get("missing", []))
+        return list(self.problem.get("missing") or [])
 
     @property
     def current_status(self) -> str | None:
@@ -56,16 +79,19 @@ class PayloadTooLarge(ShushangError):
 class ValidationFailed(ShushangError):
     """422. `errors` lists each field: `loc` and `msg`."""
 
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        return list(self.problem.get("errors", []))
-
 
 class RateLimited(ShushangError):
     """429: wait `retry_after` seconds."""
 
-    def __init__(self, status: int, problem: dict[str, Any], retry_after: float | None) -> None:
-        super().__init__(status, problem)
+    def __init__(
+        self,
+        status: int,
+        problem: dict[str, Any],
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, problem, request_id, headers)
         self.retry_after = retry_after
 
 
@@ -94,8 +120,14 @@ _BY_STATUS: dict[int, type[ShushangError]] = {
 }
 
 
-def from_response(status: int, problem: dict[str, Any], retry_after: float | None) -> ShushangError:
+def from_response(
+    status: int,
+    problem: dict[str, Any],
+    retry_after: float | None,
+    request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ShushangError:
     if status == 429:
-        return RateLimited(status, problem, retry_after)
+        return RateLimited(status, problem, request_id, headers, retry_after)
     kind = _BY_STATUS.get(status, ServerError if status >= 500 else ShushangError)
-    return kind(status, problem)
+    return kind(status, problem, request_id, headers)

@@ -1,242 +1,493 @@
-"""The API's resources, one class each, as the async client exposes them; `Client` offers
-the same methods blocking (shushang_sdk.client). Bodies and answers are the API's JSON
-(`dict`); lists are async iterators that follow the cursors."""
+"""`AsyncClient` and its resources: one method per operation of the API, named as the API
+names it (transitions one method each). The blocking `Client` (`_sync.py`) is generated from
+this file by `make sdk-models`: edit here, then regenerate.
+
+Bodies and query parameters are keyword arguments typed by `shushang_sdk.params` (a misspelt
+keyword or a wrong type is a mypy error); answers are `shushang_sdk.models`, each with its
+`meta` (ETag, request id, replayed). `list…` returns one page (`next_cursor`), `iter…` every
+item, following the cursors. `version=` sends If-Match: the change is refused (412) if
+someone changed the resource since you read that version.
+
+Adding an operation: `make sdk-models`, then one method here (and `make sdk-models` again for
+its blocking twin), then a row in tests/sdk/test_coverage.py."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Self, Unpack, overload
+from uuid import UUID
 
-import anyio
+import httpx
 
 from shushang_sdk import leaves, merkle, verify
-from shushang_sdk._transport import Transport, problem_of
+from shushang_sdk import models as m
+from shushang_sdk import params as p
+from shushang_sdk._model import Download, Json, Meta
+from shushang_sdk._transport import AsyncTransport, if_match, path
+from shushang_sdk._transport import _model as model_of
 from shushang_sdk.errors import ShushangError, VerificationFailed
 
-JSON = dict[str, Any]
-
-
-def _if_match(version: int | None) -> dict[str, str] | None:
-    return {"If-Match": f'"{version}"'} if version is not None else None
+DEFAULT_URL = "http://127.0.0.1:8000"
+Id = UUID | str
+Version = int | str | None
 
 
 class _Resource:
-    def __init__(self, /, transport: Transport) -> None:
+    def __init__(self, transport: AsyncTransport, /) -> None:
         self._t = transport
 
 
 class Venues(_Resource):
-    async def get(self, /, code: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/venues/{code}")
-        return found
+    async def list(self, **query: Unpack[p.ListVenuesQuery]) -> m.PageVenueOut:
+        return await self._t.model(m.PageVenueOut, "GET", "/v1/venues", params=query)
 
-    def list(self) -> AsyncIterator[JSON]:
-        return self._t.pages("/v1/venues")
+    def iter(self, **query: Unpack[p.ListVenuesQuery]) -> AsyncIterator[m.VenueOut]:
+        return self._t.iterate(m.PageVenueOut, "/v1/venues", query)
+
+    async def create(self, **body: Unpack[p.VenueCreate]) -> m.VenueOut:
+        return await self._t.model(m.VenueOut, "POST", "/v1/venues", json=body)
+
+    async def get(self, code: str, /) -> m.VenueOut:
+        return await self._t.model(m.VenueOut, "GET", path("/v1/venues/{}", code))
+
+    async def get_negative_list(self, code: str, /) -> m.NegativeListOut:
+        url = path("/v1/venues/{}/negative-list", code)
+        return await self._t.model(m.NegativeListOut, "GET", url)
+
+    async def replace_negative_list(
+        self, code: str, /, *, version: Version = None, **body: Unpack[p.NegativeListIn]
+    ) -> m.NegativeListOut:
+        url = path("/v1/venues/{}/negative-list", code)
+        return await self._t.model(
+            m.NegativeListOut, "PUT", url, json=body, headers=if_match(version)
+        )
+
+    async def list_negative_list_versions(
+        self, code: str, /, **query: Unpack[p.ListNegativeListVersionsQuery]
+    ) -> m.PageNegativeListOut:
+        url = path("/v1/venues/{}/negative-list/versions", code)
+        return await self._t.model(m.PageNegativeListOut, "GET", url, params=query)
+
+    def iter_negative_list_versions(
+        self, code: str, /, **query: Unpack[p.ListNegativeListVersionsQuery]
+    ) -> AsyncIterator[m.NegativeListOut]:
+        url = path("/v1/venues/{}/negative-list/versions", code)
+        return self._t.iterate(m.PageNegativeListOut, url, query)
 
 
 class ApiKeys(_Resource):
-    async def create(self, /, role: str, name: str, merchant_id: str | None = None) -> JSON:
+    async def create(self, **body: Unpack[p.ApiKeyCreate]) -> m.ApiKeyCreated:
         """An API key; its `token` is in this answer only."""
-        body = {"role": role, "name": name, "merchant_id": merchant_id}
-        made: JSON = await self._t.json("POST", "/v1/api-keys", json=body)
-        return made
+        return await self._t.model(m.ApiKeyCreated, "POST", "/v1/api-keys", json=body)
 
-    def list(self, /, **filters: Any) -> AsyncIterator[JSON]:
-        return self._t.pages("/v1/api-keys", filters)
+    async def list(self, **query: Unpack[p.ListApiKeysQuery]) -> m.PageApiKeyOut:
+        return await self._t.model(m.PageApiKeyOut, "GET", "/v1/api-keys", params=query)
 
-    async def revoke(self, /, key_id: str) -> None:
-        await self._t.send("DELETE", f"/v1/api-keys/{key_id}")
+    def iter(self, **query: Unpack[p.ListApiKeysQuery]) -> AsyncIterator[m.ApiKeyOut]:
+        return self._t.iterate(m.PageApiKeyOut, "/v1/api-keys", query)
+
+    async def revoke(self, key_id: Id, /) -> Meta:
+        return await self._t.empty("DELETE", path("/v1/api-keys/{}", key_id))
 
 
 class Merchants(_Resource):
-    async def create(self, /, **fields: Any) -> JSON:
-        made: JSON = await self._t.json("POST", "/v1/merchants", json=fields)
-        return made
+    async def create(self, **body: Unpack[p.MerchantCreate]) -> m.MerchantOut:
+        return await self._t.model(m.MerchantOut, "POST", "/v1/merchants", json=body)
 
-    async def get(self, /, merchant_id: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/merchants/{merchant_id}")
-        return found
+    async def list(self, **query: Unpack[p.ListMerchantsQuery]) -> m.MerchantPage:
+        """The directory: each merchant in full (`profile: "full"`) if your key may see its
+        record (operators, auditors, the merchant itself), else its public profile."""
+        return await self._t.model(m.MerchantPage, "GET", "/v1/merchants", params=query)
 
-    def list(self, /, **filters: Any) -> AsyncIterator[JSON]:
-        """Filters: region, tier, category, third_party_role, dcmm_min, q."""
-        return self._t.pages("/v1/merchants", filters)
+    def iter(
+        self, **query: Unpack[p.ListMerchantsQuery]
+    ) -> AsyncIterator[m.MerchantOut | m.MerchantPublic]:
+        return self._t.iterate(m.MerchantPage, "/v1/merchants", query)
 
-    async def update(self, /, merchant_id: str, version: int | None = None, **fields: Any) -> JSON:
-        """PATCH; pass `version` to refuse (412) if someone changed it meanwhile."""
-        changed: JSON = await self._t.json(
-            "PATCH", f"/v1/merchants/{merchant_id}", json=fields, headers=_if_match(version)
+    async def get(self, merchant_id: Id, /) -> m.MerchantOut | m.MerchantPublic:
+        """The merchant's record if your key may see it (`profile: "full"`), else its public
+        profile (`profile: "public"`)."""
+        response = await self._t.send("GET", path("/v1/merchants/{}", merchant_id))
+        if response.json().get("profile") == "full":
+            return model_of(m.MerchantOut, response)
+        return model_of(m.MerchantPublic, response)
+
+    async def get_data_asset_disclosure(
+        self, merchant_id: Id, /, **query: Unpack[p.GetDisclosureQuery]
+    ) -> m.Disclosure:
+        """The 财会〔2023〕11号 disclosure tables of `from`…`to` (YYYY-MM), as JSON."""
+        url = path("/v1/merchants/{}/data-asset-disclosure", merchant_id)
+        return await self._t.model(m.Disclosure, "GET", url, params=query)
+
+    async def download_data_asset_disclosure(
+        self, merchant_id: Id, /, **query: Unpack[p.GetDisclosureQuery]
+    ) -> Download:
+        """The same tables as an XLSX workbook (one sheet per table)."""
+        url = path("/v1/merchants/{}/data-asset-disclosure", merchant_id)
+        response = await self._t.bytes("GET", url, params=query, headers={"Accept": XLSX})
+        return Download.of(response)
+
+    async def update(
+        self, merchant_id: Id, /, *, version: Version = None, **body: Unpack[p.MerchantUpdate]
+    ) -> m.MerchantOut:
+        url = path("/v1/merchants/{}", merchant_id)
+        return await self._t.model(
+            m.MerchantOut, "PATCH", url, json=body, headers=if_match(version)
         )
-        return changed
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Catalog(_Resource):
+    """The public catalog: cards of listed listings and product pages, one request each."""
+
+    async def list(self, **query: Unpack[p.ListCardsQuery]) -> m.CatalogPage:
+        return await self._t.model(m.CatalogPage, "GET", "/v1/catalog", params=query)
+
+    def iter(self, **query: Unpack[p.ListCardsQuery]) -> AsyncIterator[m.CatalogCard]:
+        return self._t.iterate(m.CatalogPage, "/v1/catalog", query)
+
+    async def get(self, listing_id: Id, /) -> m.CatalogProductPage:
+        """A product page: the card, the product's public fields, its other listings."""
+        url = path("/v1/catalog/{}", listing_id)
+        return await self._t.model(m.CatalogProductPage, "GET", url)
+
+
+class DataAssets(_Resource):
+    """The data-asset register (数据资产入表): a merchant's own books."""
+
+    async def create(self, **body: Unpack[p.DataAssetCreate]) -> m.DataAssetDetail:
+        return await self._t.model(m.DataAssetDetail, "POST", "/v1/data-assets", json=body)
+
+    async def list(self, **query: Unpack[p.ListAssetsQuery]) -> m.PageDataAssetOut:
+        return await self._t.model(m.PageDataAssetOut, "GET", "/v1/data-assets", params=query)
+
+    def iter(self, **query: Unpack[p.ListAssetsQuery]) -> AsyncIterator[m.DataAssetOut]:
+        return self._t.iterate(m.PageDataAssetOut, "/v1/data-assets", query)
+
+    async def get(self, asset_id: Id, /) -> m.DataAssetDetail:
+        return await self._t.model(m.DataAssetDetail, "GET", path("/v1/data-assets/{}", asset_id))
+
+    async def update(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.DataAssetChange]
+    ) -> m.DataAssetDetail:
+        url = path("/v1/data-assets/{}", asset_id)
+        return await self._t.model(
+            m.DataAssetDetail, "PATCH", url, json=body, headers=if_match(version)
+        )
+
+    async def _move(
+        self, asset_id: Id, step: str, body: Mapping[str, Any], version: Version
+    ) -> m.DataAssetDetail:
+        url = path("/v1/data-assets/{}/{}", asset_id, step)
+        return await self._t.model(
+            m.DataAssetDetail, "POST", url, json=dict(body), headers=if_match(version)
+        )
+
+    async def add_cost(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.CostItemCreate]
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "costs", body, version)
+
+    async def capitalise(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Capitalise]
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "capitalise", body, version)
+
+    async def dispose(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Dispose]
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "dispose", body, version)
+
+    async def derecognise(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Derecognise]
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "derecognise", body, version)
+
+    async def impair(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Impair]
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "impair", body, version)
+
+    async def write_down(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.WriteDown]
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "write-down", body, version)
+
+    async def reverse_write_down(
+        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.WriteDown]
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "reverse-write-down", body, version)
+
+    async def get_schedule(
+        self, asset_id: Id, /, **query: Unpack[p.GetScheduleQuery]
+    ) -> m.ScheduleOut:
+        url = path("/v1/data-assets/{}/schedule", asset_id)
+        return await self._t.model(m.ScheduleOut, "GET", url, params=query)
 
 
 class Products(_Resource):
-    async def create(self, /, **fields: Any) -> JSON:
-        made: JSON = await self._t.json("POST", "/v1/products", json=fields)
-        return made
+    async def create(self, **body: Unpack[p.ProductCreate]) -> m.ProductOut:
+        return await self._t.model(m.ProductOut, "POST", "/v1/products", json=body)
 
-    async def get(self, /, product_id: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/products/{product_id}")
-        return found
+    async def list(self, **query: Unpack[p.ListProductsQuery]) -> m.ProductPage:
+        """One page of the catalogue; `q` searches Chinese full text, ranked."""
+        return await self._t.model(m.ProductPage, "GET", "/v1/products", params=query)
 
-    def list(self, /, **filters: Any) -> AsyncIterator[JSON]:
-        """Filters: q (Chinese full text), product_type, domain, merchant_id, status, venue…"""
-        return self._t.pages("/v1/products", filters)
+    def iter(self, **query: Unpack[p.ListProductsQuery]) -> AsyncIterator[m.ProductOut]:
+        return self._t.iterate(m.ProductPage, "/v1/products", query)
 
-    async def update(self, /, product_id: str, revision: int | None = None, **fields: Any) -> JSON:
-        changed: JSON = await self._t.json(
-            "PATCH", f"/v1/products/{product_id}", json=fields, headers=_if_match(revision)
+    async def get(self, product_id: Id, /) -> m.ProductOut:
+        return await self._t.model(m.ProductOut, "GET", path("/v1/products/{}", product_id))
+
+    async def update(
+        self, product_id: Id, /, *, version: Version = None, **body: Unpack[p.ProductUpdate]
+    ) -> m.ProductOut:
+        """A new revision; `version=` the revision you read (or its ETag)."""
+        url = path("/v1/products/{}", product_id)
+        return await self._t.model(m.ProductOut, "PATCH", url, json=body, headers=if_match(version))
+
+    async def list_revisions(
+        self, product_id: Id, /, **query: Unpack[p.ListRevisionsQuery]
+    ) -> m.PageRevisionOut:
+        url = path("/v1/products/{}/revisions", product_id)
+        return await self._t.model(m.PageRevisionOut, "GET", url, params=query)
+
+    def iter_revisions(
+        self, product_id: Id, /, **query: Unpack[p.ListRevisionsQuery]
+    ) -> AsyncIterator[m.RevisionOut]:
+        return self._t.iterate(
+            m.PageRevisionOut, path("/v1/products/{}/revisions", product_id), query
         )
-        return changed
 
-    async def upload_sample(
-        self, product_id: str, file: str | Path | IO[bytes], filename: str | None = None
-    ) -> JSON:
-        """Upload a CSV or JSON Lines sample from a path or a binary file object; httpx
-        streams it from the file. Answers rows, columns, inferred types and SHA-256."""
+    async def get_revision(self, product_id: Id, number: int, /) -> m.RevisionOut:
+        url = path("/v1/products/{}/revisions/{}", product_id, number)
+        return await self._t.model(m.RevisionOut, "GET", url)
+
+
+class Samples(_Resource):
+    async def upload(
+        self, product_id: Id, file: str | Path | IO[bytes], /, *, filename: str | None = None
+    ) -> m.SampleOut:
+        """Upload a CSV or JSON Lines sample from a path or a binary file object (streamed
+        from the file). Answers rows, columns, inferred types and SHA-256."""
         if isinstance(file, str | Path):
-            path = Path(file)
-            with path.open("rb") as stream:
-                return await self._upload(product_id, stream, filename or path.name)
+            with Path(file).open("rb") as stream:
+                return await self._upload(product_id, stream, filename or Path(file).name)
         name = filename or str(getattr(file, "name", None) or "sample.csv")
         return await self._upload(product_id, file, name)
 
-    async def _upload(self, /, product_id: str, stream: IO[bytes], name: str) -> JSON:
-        content_type = (
-            "application/x-ndjson" if name.endswith((".jsonl", ".ndjson")) else "text/csv"
-        )
-        made: JSON = await self._t.json(
-            "POST",
-            f"/v1/products/{product_id}/samples",
-            files={"file": (Path(name).name, stream, content_type)},
-            repeatable=False,
-        )
-        return made
+    async def _upload(self, product_id: Id, stream: IO[bytes], name: str, /) -> m.SampleOut:
+        kind = "application/x-ndjson" if name.endswith((".jsonl", ".ndjson")) else "text/csv"
+        url = path("/v1/products/{}/samples", product_id)
+        files = {"file": (Path(name).name, stream, kind)}
+        return await self._t.model(m.SampleOut, "POST", url, files=files)
 
-    def samples(self, /, product_id: str) -> AsyncIterator[JSON]:
-        return self._t.pages(f"/v1/products/{product_id}/samples")
+    async def list(self, product_id: Id, /, **query: Unpack[p.ListSamplesQuery]) -> m.PageSampleOut:
+        url = path("/v1/products/{}/samples", product_id)
+        return await self._t.model(m.PageSampleOut, "GET", url, params=query)
 
-    def revisions(self, /, product_id: str) -> AsyncIterator[JSON]:
-        return self._t.pages(f"/v1/products/{product_id}/revisions")
+    def iter(
+        self, product_id: Id, /, **query: Unpack[p.ListSamplesQuery]
+    ) -> AsyncIterator[m.SampleOut]:
+        return self._t.iterate(m.PageSampleOut, path("/v1/products/{}/samples", product_id), query)
 
+    async def get(self, product_id: Id, sample_id: Id, /) -> m.SampleOut:
+        url = path("/v1/products/{}/samples/{}", product_id, sample_id)
+        return await self._t.model(m.SampleOut, "GET", url)
 
-_KINDS = {"quality": "quality-assessments", "compliance": "compliance-assessments",
-          "valuation": "valuations"}  # fmt: skip
+    async def download(self, product_id: Id, sample_id: Id, /) -> Download:
+        """The sample's file as uploaded (its bytes, type and name)."""
+        url = path("/v1/products/{}/samples/{}/content", product_id, sample_id)
+        return Download.of(await self._t.bytes("GET", url))
 
 
 class Assessments(_Resource):
-    async def quality(self, /, product_id: str, **fields: Any) -> JSON:
-        return await self._run(product_id, "quality", fields)
+    async def run_quality_assessment(
+        self, product_id: Id, /, **body: Unpack[p.QualityRequest]
+    ) -> m.QualityAssessmentOut:
+        url = path("/v1/products/{}/quality-assessments", product_id)
+        return await self._t.model(m.QualityAssessmentOut, "POST", url, json=body)
 
-    async def compliance(self, /, product_id: str, **fields: Any) -> JSON:
-        """Fields: venue_code (defaults to all venues) and the assessor's statements."""
-        return await self._run(product_id, "compliance", fields)
+    async def list_quality_assessments(
+        self, product_id: Id, /, **query: Unpack[p.ListQualityAssessmentsQuery]
+    ) -> m.PageQualityAssessmentOut:
+        url = path("/v1/products/{}/quality-assessments", product_id)
+        return await self._t.model(m.PageQualityAssessmentOut, "GET", url, params=query)
 
-    async def valuation(self, /, product_id: str, **fields: Any) -> JSON:
-        """Fields: method (`cost`, `income`, `market`) and its inputs (DESIGN.md)."""
-        return await self._run(product_id, "valuation", fields)
+    def iter_quality_assessments(
+        self, product_id: Id, /, **query: Unpack[p.ListQualityAssessmentsQuery]
+    ) -> AsyncIterator[m.QualityAssessmentOut]:
+        url = path("/v1/products/{}/quality-assessments", product_id)
+        return self._t.iterate(m.PageQualityAssessmentOut, url, query)
 
-    async def _run(self, /, product_id: str, kind: str, body: Mapping[str, Any]) -> JSON:
-        made: JSON = await self._t.json(
-            "POST", f"/v1/products/{product_id}/{_KINDS[kind]}", json=dict(body)
-        )
-        return made
+    async def get_quality_assessment(
+        self, product_id: Id, assessment_id: Id, /
+    ) -> m.QualityAssessmentOut:
+        url = path("/v1/products/{}/quality-assessments/{}", product_id, assessment_id)
+        return await self._t.model(m.QualityAssessmentOut, "GET", url)
 
-    def list(self, /, product_id: str, kind: str) -> AsyncIterator[JSON]:
-        """kind: quality, compliance or valuation."""
-        return self._t.pages(f"/v1/products/{product_id}/{_KINDS[kind]}")
+    async def run_compliance_assessment(
+        self, product_id: Id, /, **body: Unpack[p.ComplianceRequest]
+    ) -> m.ComplianceAssessmentOut:
+        """`venue_code` (default: every venue) and the assessor's statements."""
+        url = path("/v1/products/{}/compliance-assessments", product_id)
+        return await self._t.model(m.ComplianceAssessmentOut, "POST", url, json=body)
+
+    async def list_compliance_assessments(
+        self, product_id: Id, /, **query: Unpack[p.ListComplianceAssessmentsQuery]
+    ) -> m.PageComplianceAssessmentOut:
+        url = path("/v1/products/{}/compliance-assessments", product_id)
+        return await self._t.model(m.PageComplianceAssessmentOut, "GET", url, params=query)
+
+    def iter_compliance_assessments(
+        self, product_id: Id, /, **query: Unpack[p.ListComplianceAssessmentsQuery]
+    ) -> AsyncIterator[m.ComplianceAssessmentOut]:
+        url = path("/v1/products/{}/compliance-assessments", product_id)
+        return self._t.iterate(m.PageComplianceAssessmentOut, url, query)
+
+    async def get_compliance_assessment(
+        self, product_id: Id, assessment_id: Id, /
+    ) -> m.ComplianceAssessmentOut:
+        url = path("/v1/products/{}/compliance-assessments/{}", product_id, assessment_id)
+        return await self._t.model(m.ComplianceAssessmentOut, "GET", url)
+
+    @overload
+    async def run_valuation(
+        self, product_id: Id, /, **body: Unpack[p.CostValuation]
+    ) -> m.ValuationOut: ...
+    @overload
+    async def run_valuation(
+        self, product_id: Id, /, **body: Unpack[p.IncomeValuation]
+    ) -> m.ValuationOut: ...
+    @overload
+    async def run_valuation(
+        self, product_id: Id, /, **body: Unpack[p.MarketValuation]
+    ) -> m.ValuationOut: ...
+    async def run_valuation(self, product_id: Id, /, **body: Any) -> m.ValuationOut:
+        """`method="cost"`, `"income"` or `"market"`, and that method's inputs."""
+        url = path("/v1/products/{}/valuations", product_id)
+        return await self._t.model(m.ValuationOut, "POST", url, json=body)
+
+    async def list_valuations(
+        self, product_id: Id, /, **query: Unpack[p.ListValuationsQuery]
+    ) -> m.PageValuationOut:
+        url = path("/v1/products/{}/valuations", product_id)
+        return await self._t.model(m.PageValuationOut, "GET", url, params=query)
+
+    def iter_valuations(
+        self, product_id: Id, /, **query: Unpack[p.ListValuationsQuery]
+    ) -> AsyncIterator[m.ValuationOut]:
+        url = path("/v1/products/{}/valuations", product_id)
+        return self._t.iterate(m.PageValuationOut, url, query)
+
+    async def get_valuation(self, product_id: Id, assessment_id: Id, /) -> m.ValuationOut:
+        url = path("/v1/products/{}/valuations/{}", product_id, assessment_id)
+        return await self._t.model(m.ValuationOut, "GET", url)
 
 
 class Listings(_Resource):
-    async def create(
-        self, /, product_id: str, venue_code: str, price: Mapping[str, Any], **fields: Any
-    ) -> JSON:
-        body = {"product_id": product_id, "venue_code": venue_code, "price": dict(price), **fields}
-        made: JSON = await self._t.json("POST", "/v1/listings", json=body)
-        return made
+    async def create(self, **body: Unpack[p.ListingCreate]) -> m.ListingOut:
+        return await self._t.model(m.ListingOut, "POST", "/v1/listings", json=body)
 
-    async def get(self, /, listing_id: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/listings/{listing_id}")
-        return found
+    async def list(self, **query: Unpack[p.ListListingsQuery]) -> m.PageListingOut:
+        return await self._t.model(m.PageListingOut, "GET", "/v1/listings", params=query)
 
-    def list(self, /, **filters: Any) -> AsyncIterator[JSON]:
-        """Filters: product_id, venue_code, merchant_id, status."""
-        return self._t.pages("/v1/listings", filters)
+    def iter(self, **query: Unpack[p.ListListingsQuery]) -> AsyncIterator[m.ListingOut]:
+        return self._t.iterate(m.PageListingOut, "/v1/listings", query)
 
-    def events(self, /, listing_id: str) -> AsyncIterator[JSON]:
-        return self._t.pages(f"/v1/listings/{listing_id}/events")
+    async def get(self, listing_id: Id, /) -> m.ListingOut:
+        return await self._t.model(m.ListingOut, "GET", path("/v1/listings/{}", listing_id))
 
-    async def _step(self, /, listing_id: str, action: str, reason: str | None) -> JSON:
-        body = {"reason": reason} if reason else {}
-        moved: JSON = await self._t.json("POST", f"/v1/listings/{listing_id}/{action}", json=body)
-        return moved
+    async def list_events(
+        self, listing_id: Id, /, **query: Unpack[p.ListListingEventsQuery]
+    ) -> m.PageListingEventOut:
+        url = path("/v1/listings/{}/events", listing_id)
+        return await self._t.model(m.PageListingEventOut, "GET", url, params=query)
 
-    async def submit(self, /, listing_id: str) -> JSON:
+    def iter_events(
+        self, listing_id: Id, /, **query: Unpack[p.ListListingEventsQuery]
+    ) -> AsyncIterator[m.ListingEventOut]:
+        url = path("/v1/listings/{}/events", listing_id)
+        return self._t.iterate(m.PageListingEventOut, url, query)
+
+    async def _step(
+        self, listing_id: Id, action: str, reason: str | None, version: Version, /
+    ) -> m.ListingOut:
+        url = path("/v1/listings/{}/{}", listing_id, action)
+        body = {"reason": reason} if reason is not None else {}
+        return await self._t.model(m.ListingOut, "POST", url, json=body, headers=if_match(version))
+
+    async def submit(
+        self, listing_id: Id, /, *, reason: str | None = None, version: Version = None
+    ) -> m.ListingOut:
         """Conflict with `missing` naming every unmet gate, if any."""
-        return await self._step(listing_id, "submit", None)
+        return await self._step(listing_id, "submit", reason, version)
 
-    async def approve(self, /, listing_id: str) -> JSON:
-        return await self._step(listing_id, "approve", None)
+    async def approve(
+        self, listing_id: Id, /, *, reason: str | None = None, version: Version = None
+    ) -> m.ListingOut:
+        return await self._step(listing_id, "approve", reason, version)
 
-    async def reject(self, /, listing_id: str, reason: str) -> JSON:
-        return await self._step(listing_id, "reject", reason)
+    async def reject(
+        self, listing_id: Id, /, *, reason: str, version: Version = None
+    ) -> m.ListingOut:
+        return await self._step(listing_id, "reject", reason, version)
 
-    async def suspend(self, /, listing_id: str, reason: str) -> JSON:
-        return await self._step(listing_id, "suspend", reason)
+    async def suspend(
+        self, listing_id: Id, /, *, reason: str, version: Version = None
+    ) -> m.ListingOut:
+        return await self._step(listing_id, "suspend", reason, version)
 
-    async def resume(self, /, listing_id: str) -> JSON:
-        return await self._step(listing_id, "resume", None)
+    async def resume(
+        self, listing_id: Id, /, *, reason: str | None = None, version: Version = None
+    ) -> m.ListingOut:
+        return await self._step(listing_id, "resume", reason, version)
 
-    async def delist(self, /, listing_id: str, reason: str) -> JSON:
-        return await self._step(listing_id, "delist", reason)
+    async def delist(
+        self, listing_id: Id, /, *, reason: str, version: Version = None
+    ) -> m.ListingOut:
+        return await self._step(listing_id, "delist", reason, version)
 
 
 class Transactions(_Resource):
-    async def record(self, /, idempotency_key: str | None = None, **fields: Any) -> JSON:
-        """Record a trade. The SDK sets an Idempotency-Key (or uses yours) and keeps it
-        across its retries, so a retried request never records a second trade."""
-        key = idempotency_key or str(uuid.uuid4())
-        made: JSON = await self._t.json(
-            "POST",
-            "/v1/transactions",
-            json=fields,
-            headers={"Idempotency-Key": key},
-            repeatable=True,
+    async def record(
+        self, *, idempotency_key: str | None = None, **body: Unpack[p.TradeCreate]
+    ) -> m.TradeOut:
+        """Record a trade. The SDK sets an Idempotency-Key (or uses yours) and keeps it across
+        its retries, so a retried request never records a second trade; `meta.replayed` says
+        the server answered from an earlier request with that key."""
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        return await self._t.model(
+            m.TradeOut, "POST", "/v1/transactions", json=body, headers=headers
         )
-        return made
 
-    async def add_event(self, /, trade_id: str, type: str, **fields: Any) -> JSON:
-        """confirmed, delivered, settled, disputed, refunded or cancelled."""
-        made: JSON = await self._t.json(
-            "POST", f"/v1/transactions/{trade_id}/events", json={"type": type, **fields}
-        )
-        return made
+    async def list(self, **query: Unpack[p.ListTradesQuery]) -> m.PageTradeOut:
+        return await self._t.model(m.PageTradeOut, "GET", "/v1/transactions", params=query)
 
-    async def get(self, /, trade_id: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/transactions/{trade_id}")
-        return found
+    def iter(self, **query: Unpack[p.ListTradesQuery]) -> AsyncIterator[m.TradeOut]:
+        return self._t.iterate(m.PageTradeOut, "/v1/transactions", query)
 
-    def list(self, /, **filters: Any) -> AsyncIterator[JSON]:
-        """Filters: venue, merchant_id, product_id, occurred_from, occurred_to, amount_min,
-        amount_max, on_venue, confirmed."""
-        return self._t.pages("/v1/transactions", filters)
+    async def export(self, target: str | Path, /, **query: Unpack[p.ExportTradesQuery]) -> int:
+        """Stream the CSV export (UTF-8 with BOM) into the file `target`; the bytes written."""
+        return await self._t.stream_to(target, "/v1/transactions/export", query)
 
-    async def export(self, /, path: str | Path, **filters: Any) -> int:
-        """Stream the CSV export (UTF-8 with BOM) to `path`; the number of bytes written."""
-        written = 0
-        query = {k: v for k, v in filters.items() if v is not None}
-        async with self._t.http.stream("GET", "/v1/transactions/export", params=query) as response:
-            if not response.is_success:
-                await response.aread()
-                raise problem_of(response)
-            async with await anyio.open_file(path, "wb") as out:
-                async for chunk in response.aiter_bytes():
-                    await out.write(chunk)
-                    written += len(chunk)
-        return written
+    async def get(self, trade_id: Id, /) -> m.TradeDetail:
+        return await self._t.model(m.TradeDetail, "GET", path("/v1/transactions/{}", trade_id))
+
+    async def add_event(
+        self, trade_id: Id, /, **body: Unpack[p.TradeEventCreate]
+    ) -> m.TradeEventOut:
+        """`type`: confirmed, delivered, settled, disputed, refunded or cancelled."""
+        url = path("/v1/transactions/{}/events", trade_id)
+        return await self._t.model(m.TradeEventOut, "POST", url, json=body)
 
 
 class Ledger(_Resource):
@@ -246,47 +497,58 @@ class Ledger(_Resource):
     the exchange's published key (see `shushang_sdk.verify.trust`), never one read from the
     answer being checked."""
 
-    def __init__(self, /, transport: Transport, trusted_keys: verify.TrustedKeys) -> None:
+    def __init__(self, transport: AsyncTransport, trusted_keys: verify.TrustedKeys, /) -> None:
         super().__init__(transport)
         self.trusted_keys = trusted_keys
 
-    async def tree_head(self, /, venue: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/ledgers/{venue}/tree-head")
+    async def tree_head(self, /, venue: str) -> Json:
+        found: Json = await self._t.json("GET", f"/v1/ledgers/{venue}/tree-head")
         return found
 
     async def checkpoint(self, /, log: str) -> str:
         """The log's checkpoint, a C2SP signed note (unverified: see `verified_checkpoint`)."""
         return (await self._t.send("GET", f"/v1/ledgers/{log}/checkpoint")).text
 
+    async def tile(self, /, log: str, level: int, tile_path: str) -> bytes:
+        """A C2SP tlog-tiles hash tile (`tile_path` as the spec writes it: `x001/234` or
+        `000.p/7`): 32-byte hashes, full tiles cacheable forever."""
+        url = path("/v1/ledgers/{}/tile/{}/", log, level) + tile_path
+        return (await self._t.bytes("GET", url)).content
+
+    async def entry_bundle(self, /, log: str, tile_path: str) -> bytes:
+        """A tile of entries (operators and auditors: a bundle mixes many parties' trades)."""
+        url = path("/v1/ledgers/{}/tile/entries/", log) + tile_path
+        return (await self._t.bytes("GET", url)).content
+
     async def verifier_key(self, /, log: str) -> str:
         """The log's signed-note verifier key, as the server shows it. Trusting it is trusting
         the server: compare it with the one the exchange publishes."""
         return (await self._t.send("GET", f"/v1/ledgers/{log}/verifier-key")).text.strip()
 
-    async def entry(self, /, venue: str, index: int) -> JSON:
+    async def entry(self, /, venue: str, index: int) -> Json:
         """Leaf `index`: with `entry` if your key may read its contents, else only
         `{index, leaf_hash}`."""
-        found: JSON = await self._t.json("GET", f"/v1/ledgers/{venue}/entries/{index}")
+        found: Json = await self._t.json("GET", f"/v1/ledgers/{venue}/entries/{index}")
         return found
 
-    async def leaf_hashes(self, /, log: str, start: int, end: int) -> list[JSON]:
+    async def leaf_hashes(self, /, log: str, start: int, end: int) -> list[Json]:
         """The leaf hashes of [start, end) (at most 1 000)."""
-        found: JSON = await self._t.json(
+        found: Json = await self._t.json(
             "GET", f"/v1/ledgers/{log}/leaf-hashes", params={"start": start, "end": end}
         )
-        items: list[JSON] = found["items"]
+        items: list[Json] = found["items"]
         return items
 
-    async def inclusion_proof(self, /, venue: str, index: int, tree_size: int) -> JSON:
-        found: JSON = await self._t.json(
+    async def inclusion_proof(self, /, venue: str, index: int, tree_size: int) -> Json:
+        found: Json = await self._t.json(
             "GET",
             f"/v1/ledgers/{venue}/proofs/inclusion",
             params={"index": index, "tree_size": tree_size},
         )
         return found
 
-    async def consistency_proof(self, /, venue: str, first: int, second: int) -> JSON:
-        found: JSON = await self._t.json(
+    async def consistency_proof(self, /, venue: str, first: int, second: int) -> Json:
+        found: Json = await self._t.json(
             "GET",
             f"/v1/ledgers/{venue}/proofs/consistency",
             params={"first": first, "second": second},
@@ -298,7 +560,7 @@ class Ledger(_Resource):
         against `log`: its size and root are what the log signed."""
         return verify.open_checkpoint(await self.checkpoint(log), self.trusted_keys, log)
 
-    async def verified_head(self, /, venue: str) -> JSON:
+    async def verified_head(self, /, venue: str) -> Json:
         """The log's latest tree head, verified: its checkpoint signed by a trusted key and of
         this log, the JSON head signed too and saying the same. Proofs are then checked
         against the signed root."""
@@ -309,9 +571,13 @@ class Ledger(_Resource):
         signed = verify.open_checkpoint(head["checkpoint"], self.trusted_keys, venue)
         if signed.tree_size != head["tree_size"] or signed.root_hash.hex() != head["root_hash"]:
             raise VerificationFailed("the JSON head and its checkpoint differ")
-        return {**head, "tree_size": signed.tree_size, "root_hash": signed.root_hash.hex()}
+        verified = Json(
+            {**head, "tree_size": signed.tree_size, "root_hash": signed.root_hash.hex()}
+        )
+        verified.meta = head.meta
+        return verified
 
-    async def verify_leaf(self, /, venue: str, index: int, head: Mapping[str, Any]) -> JSON:
+    async def verify_leaf(self, /, venue: str, index: int, head: Mapping[str, Any]) -> Json:
         """Entry `index`, proven included in the tree of the (verified) `head`."""
         entry = await self.entry(venue, index)
         if "entry" not in entry:
@@ -323,13 +589,13 @@ class Ledger(_Resource):
         return entry
 
     async def verify_transaction(
-        self, /, trade_id: str, head: Mapping[str, Any] | None = None
-    ) -> JSON:
+        self, /, trade_id: Id, head: Mapping[str, Any] | None = None
+    ) -> Json:
         """Fetch the trade, its ledger entry, an inclusion proof and a signed head, and check
         them all: the entry is this trade as recorded, field by field, it is in the signed
         tree, and a trusted key signed that tree. Returns the verified entry;
         VerificationFailed if not."""
-        trade: JSON = await self._t.json("GET", f"/v1/transactions/{trade_id}")
+        trade: Json = await self._t.json("GET", f"/v1/transactions/{trade_id}")
         venue, index = trade["venue_code"], trade["leaf_index"]
         if head is None or head["venue_code"] != venue or head["tree_size"] <= index:
             head = await self.verified_head(venue)
@@ -426,12 +692,12 @@ class LogAudit:
 class _Records:
     """The records that leaves name, fetched once each (a trade serves its events too)."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: AsyncTransport) -> None:
         self._t = transport
-        self._trades: dict[str, JSON] = {}
-        self._registrations: dict[str, JSON] = {}
+        self._trades: dict[str, Json] = {}
+        self._registrations: dict[str, Json] = {}
 
-    async def _trade(self, trade_id: str) -> JSON:
+    async def _trade(self, trade_id: str) -> Json:
         if trade_id not in self._trades:
             self._trades[trade_id] = await self._t.json("GET", f"/v1/transactions/{trade_id}")
         return self._trades[trade_id]
@@ -468,104 +734,270 @@ class _Records:
 
 
 class IpRegistrations(_Resource):
-    async def apply(self, /, **fields: Any) -> JSON:
-        made: JSON = await self._t.json("POST", "/v1/ip-registrations", json=fields)
-        return made
+    """Data IP registration (数据知识产权登记): one method per step of the API."""
 
-    async def get(self, /, registration_id: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/ip-registrations/{registration_id}")
-        return found
-
-    def list(self, /, **filters: Any) -> AsyncIterator[JSON]:
-        """Filters: status, product_id, holder_merchant_id."""
-        return self._t.pages("/v1/ip-registrations", filters)
-
-    async def step(
-        self, registration_id: str, action: str, body: Mapping[str, Any] | None = None,
-        version: int | None = None,
-    ) -> JSON:  # fmt: skip
-        """Any step: examine, reject, grant, renew, change, transfer, license, pledge,
-        release, cancel or revoke, with its body."""
-        moved: JSON = await self._t.json(
-            "POST",
-            f"/v1/ip-registrations/{registration_id}/{action}",
-            json=dict(body or {}),
-            headers=_if_match(version),
+    async def apply(self, **body: Unpack[p.IpRegistrationCreate]) -> m.IpRegistrationDetail:
+        return await self._t.model(
+            m.IpRegistrationDetail, "POST", "/v1/ip-registrations", json=body
         )
-        return moved
+
+    async def list(self, **query: Unpack[p.ListRegistrationsQuery]) -> m.PageIpRegistrationOut:
+        return await self._t.model(
+            m.PageIpRegistrationOut, "GET", "/v1/ip-registrations", params=query
+        )
+
+    def iter(self, **query: Unpack[p.ListRegistrationsQuery]) -> AsyncIterator[m.IpRegistrationOut]:
+        return self._t.iterate(m.PageIpRegistrationOut, "/v1/ip-registrations", query)
+
+    async def get(self, registration_id: Id, /) -> m.IpRegistrationDetail:
+        url = path("/v1/ip-registrations/{}", registration_id)
+        return await self._t.model(m.IpRegistrationDetail, "GET", url)
+
+    async def _step(
+        self, registration_id: Id, action: str, body: Any, version: Version, /
+    ) -> m.IpRegistrationDetail:
+        url = path("/v1/ip-registrations/{}/{}", registration_id, action)
+        return await self._t.model(
+            m.IpRegistrationDetail, "POST", url, json=body, headers=if_match(version)
+        )
 
     async def examine(
-        self, /, registration_id: str, accept: bool, reason: str | None = None
-    ) -> JSON:
-        body = {"decision": "accept" if accept else "reject", "reason": reason}
-        return await self.step(registration_id, "examine", body)
+        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.Examination]
+    ) -> m.IpRegistrationDetail:
+        """`decision="accept"` starts the public notice; `"reject"` needs a `reason`."""
+        return await self._step(registration_id, "examine", body, version)
 
-    async def grant(self, /, registration_id: str) -> JSON:
-        return await self.step(registration_id, "grant")
+    async def reject(
+        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.ReasonBody]
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "reject", body, version)
 
-    async def object(self, /, registration_id: str, kind: str, grounds: str) -> JSON:
-        made: JSON = await self._t.json(
-            "POST",
-            f"/v1/ip-registrations/{registration_id}/objections",
-            json={"kind": kind, "grounds": grounds},
+    async def raise_objection(
+        self, registration_id: Id, /, **body: Unpack[p.ObjectionCreate]
+    ) -> m.ObjectionOut:
+        url = path("/v1/ip-registrations/{}/objections", registration_id)
+        return await self._t.model(m.ObjectionOut, "POST", url, json=body)
+
+    async def _decide(
+        self, registration_id: Id, objection_id: Id, decision: str, reason: str | None, /
+    ) -> m.IpRegistrationDetail:
+        url = path(
+            "/v1/ip-registrations/{}/objections/{}/{}", registration_id, objection_id, decision
         )
-        return made
+        body = {"reason": reason} if reason is not None else None
+        return await self._t.model(m.IpRegistrationDetail, "POST", url, json=body)
 
-    async def decide_objection(
-        self, registration_id: str, objection_id: str, uphold: bool, reason: str | None = None
-    ) -> JSON:
-        decided: JSON = await self._t.json(
-            "POST",
-            f"/v1/ip-registrations/{registration_id}/objections/{objection_id}/"
-            + ("uphold" if uphold else "dismiss"),
-            json={"reason": reason},
-        )
-        return decided
+    async def uphold_objection(
+        self, registration_id: Id, objection_id: Id, /, *, reason: str
+    ) -> m.IpRegistrationDetail:
+        """Uphold it: the registration is rejected, for `reason`."""
+        return await self._decide(registration_id, objection_id, "uphold", reason)
+
+    async def dismiss_objection(
+        self, registration_id: Id, objection_id: Id, /, *, reason: str | None = None
+    ) -> m.IpRegistrationDetail:
+        """Dismiss it; dismissing the last open one resumes the public notice."""
+        return await self._decide(registration_id, objection_id, "dismiss", reason)
+
+    async def grant(
+        self, registration_id: Id, /, *, version: Version = None
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "grant", None, version)
+
+    async def renew(
+        self, registration_id: Id, /, *, version: Version = None
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "renew", None, version)
+
+    async def change(
+        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.IpChange]
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "change", body, version)
+
+    async def transfer(
+        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.Transfer]
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "transfer", body, version)
+
+    async def license(
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        **body: Unpack[p.LicenceCreate],
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "license", body, version)
+
+    async def pledge(
+        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.PledgeCreate]
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "pledge", body, version)
+
+    async def release(
+        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.Release]
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "release", body, version)
+
+    async def cancel(
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        **body: Unpack[p.OptionalReason],
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "cancel", body, version)
+
+    async def revoke(
+        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.ReasonBody]
+    ) -> m.IpRegistrationDetail:
+        return await self._step(registration_id, "revoke", body, version)
 
 
 class Certificates(_Resource):
-    async def get(self, /, number: str) -> JSON:
+    async def verify(self, number: str, /) -> m.CertificateOut:
         """Verify a certificate (no key needed): holder, status, validity today, …"""
-        found: JSON = await self._t.json("GET", f"/v1/certificates/{number}")
-        return found
+        return await self._t.model(m.CertificateOut, "GET", path("/v1/certificates/{}", number))
 
 
-class Webhooks(_Resource):
-    async def create(
-        self, /, url: str, event_types: list[str], description: str | None = None
-    ) -> JSON:
-        """The answer carries the `secret` (whsec_…) once: keep it to verify deliveries."""
-        body = {"url": url, "event_types": event_types, "description": description}
-        made: JSON = await self._t.json("POST", "/v1/webhooks", json=body)
-        return made
+class Stats(_Resource):
+    async def overview(self) -> m.Overview:
+        return await self._t.model(m.Overview, "GET", "/v1/stats/overview")
 
-    async def get(self, /, webhook_id: str) -> JSON:
-        found: JSON = await self._t.json("GET", f"/v1/webhooks/{webhook_id}")
-        return found
 
-    def list(self) -> AsyncIterator[JSON]:
-        return self._t.pages("/v1/webhooks")
+class AuditEvents(_Resource):
+    async def list(self, **query: Unpack[p.ListAuditEventsQuery]) -> m.PageAuditEventOut:
+        return await self._t.model(m.PageAuditEventOut, "GET", "/v1/audit-events", params=query)
 
-    async def update(self, /, webhook_id: str, version: int | None = None, **fields: Any) -> JSON:
-        changed: JSON = await self._t.json(
-            "PATCH", f"/v1/webhooks/{webhook_id}", json=fields, headers=_if_match(version)
-        )
-        return changed
-
-    async def delete(self, /, webhook_id: str) -> None:
-        await self._t.send("DELETE", f"/v1/webhooks/{webhook_id}")
-
-    def deliveries(self, /, webhook_id: str) -> AsyncIterator[JSON]:
-        return self._t.pages(f"/v1/webhooks/{webhook_id}/deliveries")
-
-    async def retry(self, /, webhook_id: str, delivery_id: str) -> JSON:
-        made: JSON = await self._t.json(
-            "POST", f"/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"
-        )
-        return made
+    def iter(self, **query: Unpack[p.ListAuditEventsQuery]) -> AsyncIterator[m.AuditEventOut]:
+        return self._t.iterate(m.PageAuditEventOut, "/v1/audit-events", query)
 
 
 class Events(_Resource):
-    def list(self, /, type: str | None = None, since: Any = None) -> AsyncIterator[JSON]:
+    async def list(self, **query: Unpack[p.ListEventsQuery]) -> m.PageEventOut:
         """Events you may see, oldest first; `type` is a type, `group.*` or `*`."""
-        return self._t.pages("/v1/events", {"type": type, "since": since})
+        return await self._t.model(m.PageEventOut, "GET", "/v1/events", params=query)
+
+    def iter(self, **query: Unpack[p.ListEventsQuery]) -> AsyncIterator[m.EventOut]:
+        return self._t.iterate(m.PageEventOut, "/v1/events", query)
+
+
+class Webhooks(_Resource):
+    async def create(self, **body: Unpack[p.WebhookCreate]) -> m.WebhookCreated:
+        """The answer carries the `secret` (whsec_…) once: keep it to verify deliveries."""
+        return await self._t.model(m.WebhookCreated, "POST", "/v1/webhooks", json=body)
+
+    async def list(self, **query: Unpack[p.ListWebhooksQuery]) -> m.PageWebhookOut:
+        return await self._t.model(m.PageWebhookOut, "GET", "/v1/webhooks", params=query)
+
+    def iter(self, **query: Unpack[p.ListWebhooksQuery]) -> AsyncIterator[m.WebhookOut]:
+        return self._t.iterate(m.PageWebhookOut, "/v1/webhooks", query)
+
+    async def get(self, webhook_id: Id, /) -> m.WebhookOut:
+        return await self._t.model(m.WebhookOut, "GET", path("/v1/webhooks/{}", webhook_id))
+
+    async def update(
+        self, webhook_id: Id, /, *, version: Version = None, **body: Unpack[p.WebhookUpdate]
+    ) -> m.WebhookOut:
+        url = path("/v1/webhooks/{}", webhook_id)
+        return await self._t.model(m.WebhookOut, "PATCH", url, json=body, headers=if_match(version))
+
+    async def delete(self, webhook_id: Id, /) -> Meta:
+        return await self._t.empty("DELETE", path("/v1/webhooks/{}", webhook_id))
+
+    async def list_deliveries(
+        self, webhook_id: Id, /, **query: Unpack[p.ListDeliveriesQuery]
+    ) -> m.PageDeliveryOut:
+        url = path("/v1/webhooks/{}/deliveries", webhook_id)
+        return await self._t.model(m.PageDeliveryOut, "GET", url, params=query)
+
+    def iter_deliveries(
+        self, webhook_id: Id, /, **query: Unpack[p.ListDeliveriesQuery]
+    ) -> AsyncIterator[m.DeliveryOut]:
+        url = path("/v1/webhooks/{}/deliveries", webhook_id)
+        return self._t.iterate(m.PageDeliveryOut, url, query)
+
+    async def retry_delivery(self, webhook_id: Id, delivery_id: Id, /) -> m.DeliveryOut:
+        url = path("/v1/webhooks/{}/deliveries/{}/retry", webhook_id, delivery_id)
+        return await self._t.model(m.DeliveryOut, "POST", url)
+
+
+class AsyncClient:
+    """`AsyncClient(base_url, api_key)`; both default to SHUSHANG_URL and SHUSHANG_API_KEY.
+
+    `accept_language="zh-CN"` has problems' `title`, `detail` and `errors[].msg` in Chinese;
+    `headers` are sent with every request. Connection failures and 429 are retried up to
+    `max_retries` times, as are 503s and timeouts of reads and of trade recording (whose
+    Idempotency-Key is kept across its retries), backing off exponentially from `backoff`
+    seconds (or as Retry-After says). `timeout` is in seconds (or an `httpx.Timeout`).
+    `trusted_keys` are the ledger keys verification trusts. Close it (`aclose`) or use it as
+    a context manager."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        accept_language: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        trusted_keys: verify.TrustedKeys | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._transport = t = AsyncTransport(
+            base_url or os.environ.get("SHUSHANG_URL", DEFAULT_URL),
+            api_key if api_key is not None else os.environ.get("SHUSHANG_API_KEY"),
+            transport=transport,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            accept_language=accept_language,
+            headers=headers,
+        )
+        self.venues = Venues(t)
+        self.api_keys = ApiKeys(t)
+        self.merchants = Merchants(t)
+        self.products = Products(t)
+        self.samples = Samples(t)
+        self.assessments = Assessments(t)
+        self.listings = Listings(t)
+        self.transactions = Transactions(t)
+        self.ledger = Ledger(t, dict(trusted_keys or {}))
+        self.ip_registrations = IpRegistrations(t)
+        self.certificates = Certificates(t)
+        self.stats = Stats(t)
+        self.audit_events = AuditEvents(t)
+        self.events = Events(t)
+        self.webhooks = Webhooks(t)
+        self.catalog = Catalog(t)
+        self.data_assets = DataAssets(t)
+
+    async def me(self) -> m.MeOut:
+        """Who your key is: its id, role, name and merchant."""
+        return await self._transport.model(m.MeOut, "GET", "/v1/me")
+
+    async def healthz(self) -> m.Health:
+        """Liveness: the process answers."""
+        return await self._transport.model(m.Health, "GET", "/healthz")
+
+    async def readyz(self) -> m.Health:
+        """Readiness: the database answers too."""
+        return await self._transport.model(m.Health, "GET", "/readyz")
+
+    async def metrics(self) -> str:
+        """Prometheus text exposition (a staff key)."""
+        return (await self._transport.bytes("GET", "/metrics")).text
+
+    async def aclose(self) -> None:
+        await self._transport.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -43,8 +43,8 @@ class Trades:
                 )
                 for n in range(1, 4)
             ]  # fmt: skip
-            await client.transactions.add_event(self.trades[0]["id"], "delivered")
-            await client.transactions.add_event(self.trades[0]["id"], "settled", note="paid")
+            await client.transactions.add_event(self.trades[0].id, type="delivered")
+            await client.transactions.add_event(self.trades[0].id, type="settled", note="paid")
         return self
 
     def client(self, token: str, **keys: Any) -> AsyncClient:
@@ -80,7 +80,7 @@ async def test_every_changed_field_is_caught(trades: Trades, session: AsyncSessi
     """Not five fields: all of them (here the term, and an event's note)."""
     await session.execute(text("ALTER TABLE trade DISABLE TRIGGER trade_immutable"))
     await session.execute(
-        text("UPDATE trade SET term = '24 个月' WHERE id = :id"), {"id": trades.trades[1]["id"]}
+        text("UPDATE trade SET term = '24 个月' WHERE id = :id"), {"id": trades.trades[1].id}
     )
     await session.execute(text("ALTER TABLE trade ENABLE TRIGGER trade_immutable"))
     await session.execute(text("ALTER TABLE trade_event DISABLE TRIGGER trade_event_immutable"))
@@ -89,7 +89,7 @@ async def test_every_changed_field_is_caught(trades: Trades, session: AsyncSessi
     await session.commit()
     async with trades.client(trades.auditor) as auditor:
         with pytest.raises(VerificationFailed, match="term"):
-            await auditor.ledger.verify_transaction(trades.trades[1]["id"])
+            await auditor.ledger.verify_transaction(trades.trades[1].id)
         found = await auditor.ledger.audit("OTC")
     failed = dict(found.failures)
     assert set(failed) == {1, 4} and not found.ok

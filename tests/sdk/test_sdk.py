@@ -22,12 +22,14 @@ from shushang_sdk import (
     Conflict,
     Forbidden,
     NotFound,
+    PreconditionFailed,
     RateLimited,
     ServerUnavailable,
     Unauthorized,
     ValidationFailed,
     VerificationFailed,
     merkle,
+    models,
     trust,
     verify,
     verify_webhook,
@@ -83,19 +85,23 @@ class Flaky:
         await send({"type": "http.response.body", "body": b'{"title": "Unavailable"}'})  # fmt: skip
 
 
-async def two_merchants(client: AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
+async def two_merchants(client: AsyncClient) -> tuple[models.MerchantOut, models.MerchantOut]:
     seller = await client.merchants.create(**merchant_body())
     buyer = await client.merchants.create(**merchant_body())
     return seller, buyer
 
 
 async def trade(
-    client: AsyncClient, seller: dict[str, Any], buyer: dict[str, Any], amount: str
-) -> dict[str, Any]:
+    client: AsyncClient,
+    seller: models.MerchantOut,
+    buyer: models.MerchantOut,
+    amount: str,
+    idempotency_key: str | None = None,
+) -> models.TradeOut:
     return await client.transactions.record(
-        venue_code="OTC", on_venue=False, seller_merchant_id=seller["id"],
-        buyer_merchant_id=buyer["id"], amount=amount, contract_digest=DIGEST,
-        occurred_at="2026-11-20T10:00:00+08:00",
+        venue_code="OTC", on_venue=False, seller_merchant_id=seller.id,
+        buyer_merchant_id=buyer.id, amount=amount, contract_digest=DIGEST,
+        occurred_at="2026-11-20T10:00:00+08:00", idempotency_key=idempotency_key,
     )  # fmt: skip
 
 
@@ -109,43 +115,52 @@ async def test_a_merchant_lists_a_product(
     operator: AsyncClient, app: FastAPI, tmp_path: Path
 ) -> None:
     merchant = await operator.merchants.create(**merchant_body())
-    key = await operator.api_keys.create("merchant", "sdk", merchant["id"])
-    async with sdk(app, key["token"]) as seller:
+    key = await operator.api_keys.create(role="merchant", name="sdk", merchant_id=merchant.id)
+    async with sdk(app, key.token) as seller:
         product = await seller.products.create(**product_body())
         path = tmp_path / "sample.csv"
         path.write_text("日期,城市,指标值\n2026-01-01,杭州,12.5\n2026-01-02,宁波,13.0\n")
-        from_path = await seller.products.upload_sample(product["id"], path)
-        assert from_path["rows"] == 2
+        from_path = await seller.samples.upload(product.id, path)
+        assert from_path.rows == 2
         with path.open("rb") as stream:
-            from_file = await seller.products.upload_sample(product["id"], stream)
-        assert from_file["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-        assert len([s async for s in seller.products.samples(product["id"])]) == 2
+            from_file = await seller.samples.upload(product.id, stream)
+        assert from_file.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert len([s async for s in seller.samples.iter(product.id)]) == 2
+        downloaded = await seller.samples.download(product.id, from_file.id)
+        assert downloaded.content == path.read_bytes() and downloaded.filename == "sample.csv"
 
-        listing = await seller.listings.create(product["id"], "HZDEX", {"model": "negotiable"})
+        listing = await seller.listings.create(
+            product_id=product.id, venue_code="HZDEX", price={"model": "negotiable"}
+        )
         with pytest.raises(Conflict) as gates:
-            await seller.listings.submit(listing["id"])
+            await seller.listings.submit(listing.id)
         assert "quality_assessment" in " ".join(gates.value.missing)
-        await seller.products.update(product["id"], status="active")  # revision 2
-        await operator.assessments.quality(product["id"])
-        await operator.assessments.compliance(product["id"])
-        await operator.assessments.valuation(
-            product["id"], method="cost", return_rate="0.1",
+        assert gates.value.request_id and gates.value.request_id in str(gates.value)
+        await seller.products.update(product.id, status="active")  # revision 2
+        await operator.assessments.run_quality_assessment(product.id)
+        await operator.assessments.run_compliance_assessment(product.id)
+        await operator.assessments.run_valuation(
+            product.id, method="cost", return_rate="0.1",
             cost_items=[{"kind": "processing", "amount": "1000.00"}],
         )  # fmt: skip
-        await seller.products.update(product["id"], status="active")
-        assert (await seller.listings.submit(listing["id"]))["status"] == "submitted"
+        await seller.products.update(product.id, status="active")
+        assert (await seller.listings.submit(listing.id)).status == "submitted"
         with pytest.raises(Forbidden):
-            await seller.listings.approve(listing["id"])
-    assert (await operator.listings.approve(listing["id"]))["status"] == "listed"
-    assert [e["action"] async for e in operator.listings.events(listing["id"])] == [
+            await seller.listings.approve(listing.id)
+    assert (await operator.listings.approve(listing.id)).status == "listed"
+    assert [e.action async for e in operator.listings.iter_events(listing.id)] == [
         "create", "submit", "approve"
     ]  # fmt: skip
 
 
 async def test_lists_follow_cursors(operator: AsyncClient) -> None:
-    made = {(await operator.merchants.create(**merchant_body()))["id"] for _ in range(5)}
-    seen = [m["id"] async for m in operator.merchants.list(limit=2)]
+    made = {(await operator.merchants.create(**merchant_body())).id for _ in range(5)}
+    seen = [m.id async for m in operator.merchants.iter(limit=2)]
     assert set(seen) == made and len(seen) == 5
+    first = await operator.merchants.list(limit=2)
+    assert len(first.items) == 2 and first.next_cursor and first.meta.status == 200
+    second = await operator.merchants.list(limit=2, cursor=first.next_cursor)
+    assert [m.id for m in [*first.items, *second.items]] == seen[:4]
 
 
 async def test_each_problem_is_its_exception(
@@ -162,7 +177,7 @@ async def test_each_problem_is_its_exception(
     assert invalid.value.errors[0]["loc"][-1] == "uscc"
     async with sdk(app, "shs_op_not-a-real-key") as stranger:
         with pytest.raises(Unauthorized):
-            await stranger.merchants.list().__anext__()
+            await stranger.merchants.iter().__anext__()
     auditor = await make_key(session, Role.auditor)
     async with sdk(app, auditor) as reader:
         with pytest.raises(Forbidden):
@@ -194,7 +209,7 @@ async def test_each_problem_is_its_exception(
 async def test_reads_are_retried_when_the_server_fails_twice(app: FastAPI) -> None:
     flaky = Flaky(app, failures=2, path="/v1/venues")
     async with sdk(flaky, None) as client:
-        assert (await client.venues.get("HZDEX"))["code"] == "HZDEX"
+        assert (await client.venues.get("HZDEX")).code == "HZDEX"
     assert flaky.seen == 3
 
 
@@ -205,9 +220,9 @@ async def test_a_trade_whose_answer_was_lost_is_recorded_once(
     flaky = Flaky(app, failures=2, path="/v1/transactions", after=True)
     async with sdk(flaky, await make_key(session, Role.operator)) as client:
         recorded = await trade(client, seller, buyer, "1200.00")
-    assert flaky.seen == 3
-    everything = [t async for t in operator.transactions.list(venue="OTC")]
-    assert [t["id"] for t in everything] == [recorded["id"]]  # one trade, not three
+    assert flaky.seen == 3 and recorded.meta.replayed  # the third try was answered as the first
+    everything = [t async for t in operator.transactions.iter(venue_code="OTC")]
+    assert [t.id for t in everything] == [recorded.id]  # one trade, not three
 
 
 async def test_verification_trusts_only_the_known_key(operator: AsyncClient) -> None:
@@ -215,11 +230,12 @@ async def test_verification_trusts_only_the_known_key(operator: AsyncClient) -> 
     trades = [await trade(operator, seller, buyer, f"{n}00.00") for n in range(1, 6)]
     head = await operator.ledger.tree_head("OTC")
     with pytest.raises(VerificationFailed, match="not a trusted one"):
-        await operator.ledger.verify_transaction(trades[0]["id"])
+        await operator.ledger.verify_transaction(trades[0].id)
     operator.ledger.trusted_keys = trust(head["public_key"])
     for t in trades:
-        entry = await operator.ledger.verify_transaction(t["id"])
-        assert entry["entry"]["trade_id"] == t["id"]
+        entry = await operator.ledger.verify_transaction(t.id)
+        assert entry["entry"]["trade_id"] == str(t.id)
+    assert head.meta.request_id and models.TreeHeadOut.model_validate(head).tree_size == 5
 
     # Forgeries: a changed path, a changed root, another key, a changed entry.
     entry = await operator.ledger.entry("OTC", 2)
@@ -248,7 +264,7 @@ async def test_verification_trusts_only_the_known_key(operator: AsyncClient) -> 
     await operator.ledger.verify_consistency("OTC", head, newer)
     with pytest.raises(VerificationFailed, match="rewritten"):
         await operator.ledger.verify_consistency("OTC", {**head, "root_hash": "cd" * 32}, newer)
-    assert more["leaf_index"] == newer["tree_size"] - 1
+    assert more.leaf_index == newer["tree_size"] - 1
 
 
 def test_sdk_merkle_agrees_with_the_server_for_every_small_tree() -> None:
@@ -296,16 +312,16 @@ async def test_the_blocking_client_and_the_audit_command(
             buyer = client.merchants.create(**merchant_body())
             ids = [
                 client.transactions.record(
-                    venue_code="OTC", on_venue=False, seller_merchant_id=seller["id"],
-                    buyer_merchant_id=buyer["id"], amount=f"{n}.50", contract_digest=DIGEST,
+                    venue_code="OTC", on_venue=False, seller_merchant_id=seller.id,
+                    buyer_merchant_id=buyer.id, amount=f"{n}.50", contract_digest=DIGEST,
                     occurred_at="2026-11-20T10:00:00+08:00",
-                )["id"]
+                ).id
                 for n in range(1, 4)
             ]  # fmt: skip
-            listed = [t["id"] for t in client.transactions.list(venue="OTC", limit=2)]
-            exported = client.transactions.export(tmp_path / "otc.csv", venue="OTC")
+            listed = [t.id for t in client.transactions.iter(venue_code="OTC", limit=2)]
+            exported = client.transactions.export(tmp_path / "otc.csv", venue_code="OTC")
             head = client.ledger.tree_head("OTC")
-            client.ledger._inner.trusted_keys = trust(head["public_key"])
+            client.ledger.trusted_keys = trust(head["public_key"])
             verified = [client.ledger.verify_transaction(i)["index"] for i in ids]
             with pytest.raises(NotFound):
                 client.merchants.get("01a20000-0000-7000-8000-000000000000")
@@ -334,8 +350,8 @@ async def test_the_blocking_client_and_the_audit_command(
     def one_more() -> None:
         with Client(live_url, token) as client:
             client.transactions.record(
-                venue_code="OTC", on_venue=False, seller_merchant_id=seen["seller"]["id"],
-                buyer_merchant_id=seen["buyer"]["id"], amount="7.00", contract_digest=DIGEST,
+                venue_code="OTC", on_venue=False, seller_merchant_id=seen["seller"].id,
+                buyer_merchant_id=seen["buyer"].id, amount="7.00", contract_digest=DIGEST,
                 occurred_at="2026-11-21T10:00:00+08:00",
             )  # fmt: skip
 
@@ -349,10 +365,18 @@ async def test_the_blocking_client_and_the_audit_command(
     assert await asyncio.to_thread(audit, watch) == 2  # the log "rewrote" what was seen
 
 
-@pytest.mark.parametrize("example", ["merchant_listing.py", "auditor_verify_month.py"])
-async def test_examples_run(example: str, live_url: str, operator_token: str) -> None:
-    token = operator_token
-    env = {**os.environ, "SHUSHANG_URL": live_url, "SHUSHANG_API_KEY": token}
+@pytest.mark.parametrize(
+    ("example", "says"),
+    [
+        ("merchant_listing.py", "listing"),
+        ("auditor_verify_month.py", "verified, 0 failed"),
+        ("erp_sync.py", "already recorded"),
+        ("catalog_fetch.py", "products in all"),
+    ],
+)
+async def test_examples_run(example: str, says: str, live_url: str, operator_token: str) -> None:
+    env = {**os.environ, "SHUSHANG_URL": live_url, "SHUSHANG_API_KEY": operator_token,
+           "PYTHONPATH": str(ROOT / "sdk")}  # fmt: skip
     env.pop("SHUSHANG_LEDGER_PUBLIC_KEY", None)
     done = await asyncio.to_thread(
         subprocess.run,
@@ -360,4 +384,56 @@ async def test_examples_run(example: str, live_url: str, operator_token: str) ->
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "listing" in done.stdout or "verified" in done.stdout
+    assert says in done.stdout, done.stdout
+
+
+async def test_answers_carry_their_metadata(operator: AsyncClient, app: FastAPI) -> None:
+    merchant = await operator.merchants.create(**merchant_body())
+    assert merchant.meta.status == 201 and merchant.meta.request_id
+    read = await operator.merchants.get(merchant.id)
+    assert read.meta.etag and read.meta.etag.startswith(f'"{read.version}.')
+
+    changed = await operator.merchants.update(merchant.id, tier="leading", version=read.meta.etag)
+    assert changed.version == read.version + 1 and changed.tier == "leading"
+    with pytest.raises(PreconditionFailed) as stale:  # someone changed it since `read`
+        await operator.merchants.update(merchant.id, tier="growth", version=read.version)
+    assert stale.value.status == 412 and stale.value.request_id
+    assert (await operator.merchants.get(merchant.id)).tier == "leading"
+
+    seller, buyer = await two_merchants(operator)
+    first = await trade(operator, seller, buyer, "88.00", idempotency_key="erp-SO-1")
+    again = await trade(operator, seller, buyer, "88.00", idempotency_key="erp-SO-1")
+    assert not first.meta.replayed and again.meta.replayed and again.id == first.id
+
+    async with sdk(app, None, headers={"X-Request-ID": "erp-run-42"}) as traced:
+        venue = await traced.venues.get("HZDEX")
+        assert venue.meta.request_id == "erp-run-42"
+        with pytest.raises(NotFound) as missing:
+            await traced.venues.get("NOWHERE")
+        assert missing.value.request_id == "erp-run-42" and "erp-run-42" in str(missing.value)
+
+
+async def test_problems_in_chinese(app: FastAPI, session: AsyncSession) -> None:
+    token = await make_key(session, Role.operator)
+    async with sdk(app, token, accept_language="zh-CN") as client:
+        with pytest.raises(ValidationFailed) as invalid:
+            await client.merchants.create(**merchant_body(uscc=wrong_check(valid_uscc())))
+    problem = invalid.value
+    assert problem.type.startswith("urn:shushang:problem:") and problem.status == 422
+    assert any("\u4e00" <= c <= "\u9fff" for c in problem.title + problem.detail), problem.title
+    assert problem.errors[0]["loc"][-1] == "uscc"
+    assert any("\u4e00" <= c <= "\u9fff" for c in problem.errors[0]["msg"])
+    assert problem.request_id and problem.request_id in str(problem)
+    assert "uscc" in str(problem)  # each invalid field is in the message
+
+
+async def test_iteration_follows_every_page(operator: AsyncClient, app: FastAPI) -> None:
+    merchant = await operator.merchants.create(**merchant_body())
+    for n in range(5):
+        await operator.products.create(
+            **product_body(name=f"城市交通流量数据集{n}"), merchant_id=merchant.id
+        )
+    found = [p.name async for p in operator.products.iter(q="交通", limit=2)]
+    assert sorted(found) == [f"城市交通流量数据集{n}" for n in range(5)]
+    page = await operator.products.list(q="交通", limit=2, facets=True)
+    assert len(page.items) == 2 and page.next_cursor and page.facets is not None
