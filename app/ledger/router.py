@@ -156,7 +156,9 @@ async def get_verifier_key(
     return PlainTextResponse(key, media_type=NOTE)
 
 
-@router.get("/entries/{index}", response_model=EntryOut | LeafHashOut, responses=errors(404, 422))
+@router.get(
+    "/entries/{index}", response_model=EntryOut | LeafHashOut, responses=errors(401, 404, 422)
+)
 async def get_entry(
     venue_code: VenueCode,
     index: Annotated[int, Path(ge=0, le=2**62)],
