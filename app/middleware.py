@@ -10,6 +10,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -180,15 +181,23 @@ class BodyLimitMiddleware:
     Every body, uploads included, must keep arriving: a wait of more than
     `body_timeout_seconds` for its next part is answered 408 (a slow client holds no worker
     and no connection for long). Bodies other than uploads (multipart, capped by
-    `upload_max_bytes` as they stream) are held to `max_bytes`: 413 from the
+    `upload_max_bytes` as they stream) are held to `max_bytes`, or to the cap `larger`
+    gives their path (a bulk import streams more than a JSON body may hold): 413 from the
     Content-Length, or at the first byte past the limit of a body sent without one. Either
     way the app then sees the client leave, and what it answers goes nowhere.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        body_timeout_seconds: float,
+        larger: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.body_timeout_seconds = body_timeout_seconds
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -196,10 +205,10 @@ class BodyLimitMiddleware:
             return
         headers = Headers(scope=scope)
         upload = headers.get("content-type", "").startswith("multipart/form-data")
-        limit = None if upload else self.max_bytes
+        limit = None if upload else self.larger.get(scope["path"], self.max_bytes)
         declared = headers.get("content-length", "")
         if limit is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(headers, scope, receive, send, self._too_large())
+            await self._refuse(headers, scope, receive, send, self._too_large(limit))
             return
         seen = 0
         started = refused = body_done = False
@@ -225,7 +234,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if limit is not None and seen > limit:
-                    return await refuse(self._too_large())
+                    return await refuse(self._too_large(limit))
                 body_done = not message.get("more_body", False)
             return message
 
@@ -245,11 +254,12 @@ class BodyLimitMiddleware:
 
         await self.app(scope, guarded_receive, watched_send)
 
-    def _too_large(self) -> PayloadTooLarge:
+    @staticmethod
+    def _too_large(limit: int) -> PayloadTooLarge:
         return PayloadTooLarge(
             Text(
-                f"The request body is larger than {self.max_bytes} bytes.",
-                f"请求体超过 {self.max_bytes} 字节。",
+                f"The request body is larger than {limit} bytes.",
+                f"请求体超过 {limit} 字节。",
             )
         )
 
