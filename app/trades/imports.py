@@ -26,6 +26,7 @@ again replays what was applied and applies the rest.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import tempfile
@@ -149,14 +150,17 @@ class Result:
     def refused(cls, line: int, problem: ShushangError) -> Result:
         return cls(line, ImportStatus.refused, problem=problem)
 
-    def render(self, chinese: bool) -> dict[str, Any]:
-        shown: dict[str, Any] = {"line": self.line, "status": self.status.value}
-        if self.trade_id is not None:
-            shown["trade_id"] = self.trade_id
-            shown["leaf_index"] = self.leaf_index
+    def render(self, chinese: bool) -> bytes:
         if self.problem is not None:
-            shown["problem"] = self.problem.to_problem(chinese)
-        return shown
+            problem = self.problem.to_problem(chinese)
+            return _json({"line": self.line, "status": self.status.value, "problem": problem})
+        # Most lines: our own ids and numbers only, nothing to escape.
+        return b'{"line":%d,"status":"%s","trade_id":"%s","leaf_index":%d}' % (
+            self.line,
+            self.status.value.encode(),
+            str(self.trade_id).encode(),
+            self.leaf_index or 0,
+        )
 
 
 def _refused_line(text: Text) -> ShushangError:
@@ -201,6 +205,19 @@ def read_lines(file: IO[bytes]) -> Iterator[Line]:
         yield parse(number, raw)
 
 
+async def _read_soon(lines: Iterator[Line]) -> list[Line]:
+    """The next batch of lines, handing the event loop back every few lines: parsing runs
+    in the time the batch before waits for the database, and delays it little."""
+    batch: list[Line] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == BATCH_LINES:
+            break
+        if len(batch) % 32 == 0:
+            await asyncio.sleep(0)
+    return batch
+
+
 class Import:
     """One import request: its caller (an operator), whether it is historical, and the
     answer it streams."""
@@ -227,17 +244,25 @@ class Import:
     async def answer(self, file: IO[bytes]) -> AsyncIterator[bytes]:
         """The JSON answer, a batch's results at a time, each once the batch has committed;
         one result a line of text, so the answer reads as it comes."""
+        lines = read_lines(file)
+        upcoming: asyncio.Task[list[Line]] | None = None
         try:
             yield b'{"import_id":"%s","results":[\n' % str(self.id).encode()
-            lines, separator = read_lines(file), b""
-            while batch := list(islice(lines, BATCH_LINES)):
-                for result in await self._apply(batch):
+            batch, separator = list(islice(lines, BATCH_LINES)), b""
+            while batch:
+                # The next batch is read and parsed while this one is in the database.
+                upcoming = asyncio.create_task(_read_soon(lines))
+                results = await self._apply(batch)
+                for result in results:
                     self.counts[result.status] += 1
-                    yield separator + _json(result.render(self._chinese))
-                    separator = b",\n"
+                yield separator + b",\n".join(r.render(self._chinese) for r in results)
+                separator = b",\n"
+                batch = await upcoming
             await self._audit()
             yield b"\n],%s}\n" % _json({s.value: n for s, n in self.counts.items()})[1:-1]
         finally:
+            if upcoming is not None:
+                upcoming.cancel()
             file.close()
 
     async def _apply(self, lines: list[Line]) -> list[Result]:

@@ -39,10 +39,10 @@ from app.auth.ratelimit import RateLimiter
 from app.db import Driver, driver_of
 from app.errors import ShushangError, Unauthorized, is_database_unavailable
 from app.events import service as outbox
-from app.ledger import sequencer
+from app.ledger import merkle, sequencer
 from app.money import cents
 from app.trades import repository, service
-from app.trades.entries import trade_entry
+from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade
 from app.trades.repository import Asked, RecordingFacts
 from app.trades.schemas import TradeCreate, TradeOut
@@ -223,11 +223,17 @@ async def append(
     """Append the trades to the venue's log, in order, in the caller's transaction: each
     trade gets its leaf index; the log's frontier after them is returned (keep it once the
     transaction has committed)."""
-    leaves = [sequencer.Leaf.of("trade", a.trade.id, trade_entry(a.trade)) for a in accepted]
+    leaves = [_leaf(a.trade) for a in accepted]
     indices, frontier = await sequencer.append_many(raw, venue, leaves, known)
     for one, index in zip(accepted, indices, strict=True):
         one.trade.leaf_index = index
     return frontier
+
+
+def _leaf(trade: NewTrade) -> sequencer.Leaf:
+    """`sequencer.Leaf.of`, with the trade's own (faster, equal) canonical JSON."""
+    data = canonical(trade_entry(trade))
+    return sequencer.Leaf("trade", trade.id, data, merkle.leaf_hash(data))
 
 
 async def persist(raw: Driver, accepted: list[Accepted]) -> list[str]:

@@ -14,7 +14,6 @@ from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
-import rfc8785
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -34,7 +33,7 @@ from app.ledger import sequencer
 from app.listings.states import ListingStatus
 from app.trades import repository
 from app.trades.confirmation import is_confirmed
-from app.trades.entries import event_entry
+from app.trades.entries import canonical, event_entry
 from app.trades.models import NewTrade, Trade, TradeEvent
 from app.trades.repository import FirstResponse, RecordingFacts, TradeFilter
 from app.trades.rules import refusal, standings
@@ -64,9 +63,7 @@ _BODY_FIELDS = set(TradeCreate.model_fields)
 
 
 def request_hash(data: TradeCreate) -> bytes:
-    return hashlib.sha256(
-        rfc8785.dumps(data.model_dump(mode="json", include=_BODY_FIELDS))
-    ).digest()
+    return hashlib.sha256(canonical(data.model_dump(mode="json", include=_BODY_FIELDS))).digest()
 
 
 def _invalid(field: str, en: str, zh: str) -> ValidationFailed:
