@@ -50,6 +50,7 @@ from app.demo.catalog import uscc_for
 from app.ledger import merkle
 from app.ledger import repository as ledger_repository
 from bench.common import (
+    ROOT,
     asyncpg_dsn,
     database_url,
     peak_rss_mb,
@@ -468,6 +469,29 @@ def ledger_verify(url: str, venue: str) -> tuple[bool, str, float]:
     return done.returncode == 0, (done.stdout or done.stderr).strip(), time.perf_counter() - started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of the embedded PostgreSQL's processes so far (None for BENCH_DATABASE_URL)."""
+    pid_file = ROOT / ".shushang" / "bench" / "pgdata" / "postmaster.pid"
+    if os.environ.get("BENCH_DATABASE_URL") or not pid_file.exists():
+        return None
+    postmaster, total = int(pid_file.read_text().split()[0]), 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if postmaster in (parent, int(entry.name)):
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    return total
+
+
 def bench_import(url: str, seller: str, buyer: str, token: str, lines: int, clients: int) -> None:
     small = max(1, lines // 10)
     venue = asyncio.run(new_venue(url))
@@ -483,7 +507,11 @@ def bench_import(url: str, seller: str, buyer: str, token: str, lines: int, clie
         warm = peak_rss_mb(pid)
         small_rate, small_made, small_other = asyncio.run(api_import(base, token, small_body))
         after_small = peak_rss_mb(pid)
+        server_cpu, database_cpu = cpu_seconds(pid), postgres_cpu_seconds()
         rate, made, other = asyncio.run(api_import(base, token, large_body))
+        server_cpu = cpu_seconds(pid) - server_cpu
+        if database_cpu is not None:
+            database_cpu = (postgres_cpu_seconds() or 0.0) - database_cpu
         after_large = peak_rss_mb(pid)
     ok, verdict, verify_seconds = ledger_verify(url, venue)
 
@@ -501,6 +529,10 @@ def bench_import(url: str, seller: str, buyer: str, token: str, lines: int, clie
         f"server peak memory: {warm:.0f} MB after a 2 000-line warm-up, {after_small:.0f} MB "
         f"after {small:,} lines, {after_large:.0f} MB after {lines:,} lines  (target: flat)"
     )
+    per_line = f"server CPU per line: {server_cpu / lines * 1e6:.0f} µs (the API process)"
+    if database_cpu is not None:
+        per_line += f", {database_cpu / lines * 1e6:.0f} µs (PostgreSQL)"
+    print(per_line + f"; wall time per line {1e6 / rate:.0f} µs")
     print(
         f"ledger verify {venue}: {'ok' if ok else 'FAILED'} in {verify_seconds:.0f} s — {verdict}"
     )
