@@ -45,6 +45,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.db import Driver, driver_of, new_id
 from app.errors import (
+    _UNSTORABLE_TEXT,  # the 422 of text PostgreSQL cannot store, as the handlers answer it
     PayloadTooLarge,
     ServiceUnavailable,
     ShushangError,
@@ -72,7 +73,6 @@ BATCH_LINES = 1000
 MAX_LINE_BYTES = 16 * 1024
 SPOOLED_IN_MEMORY = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
-_UNSTORABLE_TEXT = {"22021", "22P05"}  # NUL characters, invalid UTF-8
 
 
 class UnsupportedMediaType(ShushangError):

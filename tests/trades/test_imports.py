@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -513,3 +514,39 @@ async def test_ten_thousand_lines_stream_through_http_and_the_ledger_verifies(
     clean = await verify(database_url, "WZDEX")
     assert clean.returncode == 0, clean.stderr
     assert f"{total} entries" in clean.stdout
+
+
+async def test_when_the_database_goes_away_the_rest_is_refused_503(
+    parties: Parties,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The answer has begun (200): the lines not applied say so, each with a 503 problem,
+    and importing the file again replays what was applied and applies the rest."""
+    monkeypatch.setattr(imports, "BATCH_LINES", 2)
+    write = imports.Import._write
+    calls = 0
+
+    async def failing_after_one_batch(self: imports.Import, lines: list[imports.Line]) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("the server went away")
+        return await write(self, lines)
+
+    monkeypatch.setattr(imports.Import, "_write", failing_after_one_batch)
+    lines: list[dict[str, Any] | str] = [line(parties, amount=f"{n}.00") for n in range(1, 6)]
+    lines.insert(3, "{not json")
+    got = results(await post(client, parties.admin, ndjson(lines)))
+    assert [r["status"] for r in got] == ["created", "created"] + ["refused"] * 4
+    assert [r["problem"]["status"] for r in got[2:]] == [503, 422, 503, 503]
+    assert calls == 2  # once away, the database is not tried again for this import
+    assert await count(session, "SELECT count(*) FROM trade") == 2
+
+    monkeypatch.setattr(imports.Import, "_write", write)
+    again = results(await post(client, parties.admin, ndjson(lines)))
+    assert [r["status"] for r in again] == ["replayed", "replayed", "created", "refused"] + [
+        "created"
+    ] * 2
+    assert await count(session, "SELECT count(*) FROM trade") == 5
