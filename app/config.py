@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     json_max_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body other than uploads."
     )
+    import_max_lines: int = Field(
+        default=10_000, ge=1, description="Lines of one bulk import of trades (413 beyond)."
+    )
+    import_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Body of one bulk import of trades (413 beyond); spooled to a temporary "
+        "file past 1 MiB, so memory stays flat.",
+    )
     rate_limit_per_minute: int = Field(default=600, ge=0, description="Per API key; 0 disables.")
     anonymous_rate_limit_per_minute: int = Field(
         default=300,

@@ -293,7 +293,7 @@ def _loc(raw: Sequence[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in raw]
 
 
-def _validation_errors(exc: RequestValidationError) -> ValidationFailed:
+def validation_errors(exc: RequestValidationError) -> ValidationFailed:
     errors = [{"loc": _loc(e.get("loc", ())), "msg": validation_message(e)} for e in exc.errors()]
     fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
     return ValidationFailed(
@@ -309,7 +309,7 @@ async def handle_shushang_error(request: Request, exc: Exception) -> JSONRespons
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return problem_response(request.headers, _validation_errors(exc), request.url.path)
+    return problem_response(request.headers, validation_errors(exc), request.url.path)
 
 
 def allowed_methods(request: Request) -> str:
@@ -358,7 +358,7 @@ def sqlstate(exc: BaseException) -> str | None:
 
 
 # Text a client sent that PostgreSQL cannot store: NUL characters, invalid UTF-8.
-_UNSTORABLE_TEXT = {"22021", "22P05"}
+UNSTORABLE_TEXT = {"22021", "22P05"}
 
 
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -367,7 +367,7 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
     if is_database_unavailable(exc):
         logger.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(request.headers, ServiceUnavailable(), request.url.path)
-    if sqlstate(exc) in _UNSTORABLE_TEXT:
+    if sqlstate(exc) in UNSTORABLE_TEXT:
         error = ValidationFailed(
             Text(
                 "The request holds characters that cannot be stored, such as NUL (\\u0000).",

@@ -52,6 +52,7 @@ from app.ops.router import router as ops_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router
+from app.trades.imports import PATH as IMPORTS_PATH
 from app.trades.lane import TradeLane
 from app.trades.recorder import GroupCommitter
 from app.trades.router import router as trades_router
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         max_bytes=settings.json_max_bytes,
         body_timeout_seconds=settings.request_body_timeout_seconds,
         upload_max_bytes=settings.upload_max_bytes,
+        larger={IMPORTS_PATH: settings.import_max_bytes},
     )
     app.add_middleware(
         AddressRateLimitMiddleware,

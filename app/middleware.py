@@ -10,6 +10,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -182,19 +183,26 @@ class BodyLimitMiddleware:
     `body_timeout_seconds` for its next part is answered 408 (a slow client holds no worker
     and no connection for long). Every body is capped as a whole: an upload (multipart, to
     the upload route) at `upload_max_bytes` plus `ENVELOPE_BYTES` for its other parts and
-    boundaries (the file part alone is capped at `upload_max_bytes` as it streams), any
-    other body at `max_bytes`: 413 from the Content-Length, or at the first byte past the
-    limit of a body sent without one, counted as it passes (nothing is buffered). Either
+    boundaries (the file part alone is capped at `upload_max_bytes` as it streams), a path
+    that `larger` names at its own cap (a bulk import streams more than a JSON body may
+    hold), any other body at `max_bytes`: 413 from the Content-Length, or at the first byte
+    past the limit of a body sent without one, counted as it passes (nothing is buffered). Either
     way the app then sees the client leave, and what it answers goes nowhere.
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, body_timeout_seconds: float, upload_max_bytes: int
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        body_timeout_seconds: float,
+        upload_max_bytes: int,
+        larger: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.body_timeout_seconds = body_timeout_seconds
         self.upload_max_bytes = upload_max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -206,10 +214,13 @@ class BodyLimitMiddleware:
             and UPLOAD_PATH.fullmatch(scope["path"]) is not None
             and headers.get("content-type", "").startswith("multipart/form-data")
         )
-        limit = self.upload_max_bytes + ENVELOPE_BYTES if upload else self.max_bytes
+        if upload:
+            limit = self.upload_max_bytes + ENVELOPE_BYTES
+        else:
+            limit = self.larger.get(scope["path"], self.max_bytes)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await self._refuse(headers, scope, receive, send, self._too_large(upload))
+            await self._refuse(headers, scope, receive, send, self._too_large(upload, limit))
             return
         seen = 0
         started = refused = body_done = False
@@ -235,7 +246,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    return await refuse(self._too_large(upload))
+                    return await refuse(self._too_large(upload, limit))
                 body_done = not message.get("more_body", False)
             return message
 
@@ -255,7 +266,7 @@ class BodyLimitMiddleware:
 
         await self.app(scope, guarded_receive, watched_send)
 
-    def _too_large(self, upload: bool) -> PayloadTooLarge:
+    def _too_large(self, upload: bool, limit: int) -> PayloadTooLarge:
         if upload:
             return PayloadTooLarge(
                 Text(
@@ -268,8 +279,8 @@ class BodyLimitMiddleware:
             )
         return PayloadTooLarge(
             Text(
-                f"The request body is larger than {self.max_bytes} bytes.",
-                f"请求体超过 {self.max_bytes} 字节。",
+                f"The request body is larger than {limit} bytes.",
+                f"请求体超过 {limit} 字节。",
             )
         )
 

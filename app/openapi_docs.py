@@ -37,6 +37,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state, or a duplicate",
     412: "Stale `If-Match`",
     413: "Request body too large",
+    415: "The body's `Content-Type` is not one this operation reads",
     422: "Validation failed; `errors` lists each field",
     429: "Rate limited; see `Retry-After`",
     503: "The database is unavailable; retry after `Retry-After`",

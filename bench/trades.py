@@ -1,7 +1,8 @@
 """Trades, proofs and export: through the API, against raw asyncpg in the same run.
 
     .venv/bin/python -m bench.trades [--trades 3000] [--clients 32] [--leaves 1000000]
-                                     [--export-rows 1000000]
+                                     [--export-rows 1000000] [--import-lines 100000]
+                                     [--only import]
 
 1. Trade recording: `--clients` concurrent HTTP clients posting trades to `shushang serve`,
    against the same rows inserted by as many raw asyncpg connections, one INSERT each. The
@@ -14,6 +15,12 @@
 3. CSV export of `--export-rows` trades (built once, kept): rows per second through the API
    against the same COPY on raw asyncpg, and the server's peak memory before and after.
    Target: ≥ 100 000 rows/s, memory flat.
+4. Bulk import (`POST /v1/transactions/imports`) of `--import-lines` trades in one JSON
+   Lines body, into a venue of its own, after one of a tenth the size: rows per second
+   against the same rows inserted one INSERT each by `--clients` raw asyncpg connections,
+   and against one COPY of them; the server's peak memory after each import (flat from the
+   small import to the large); then `shushang ledger verify` on the venue. Target: ≥ 50 %
+   of raw single-row INSERT rows/s, every row a verified leaf, memory flat.
 """
 
 from __future__ import annotations
@@ -21,11 +28,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
+import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -38,6 +50,7 @@ from app.demo.catalog import uscc_for
 from app.ledger import merkle
 from app.ledger import repository as ledger_repository
 from bench.common import (
+    ROOT,
     asyncpg_dsn,
     database_url,
     peak_rss_mb,
@@ -356,6 +369,176 @@ async def api_export(base: str, token: str) -> tuple[int, float]:
     return lines - 1, (lines - 1) / (time.perf_counter() - started)
 
 
+IMPORT_COLUMNS = [
+    "id", "venue_code", "seller_merchant_id", "buyer_merchant_id", "amount", "fee", "currency",
+    "term", "on_venue", "contract_digest", "occurred_at", "leaf_index", "created_at",
+]  # fmt: skip
+
+
+async def new_venue(url: str) -> str:
+    """A venue of this run's own, so its log holds exactly what this run imports."""
+    code = "BULK" + uuid.uuid4().hex[:8].upper()
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute(
+            "INSERT INTO venue (code, name, fee_rate, negative_list, negative_list_version,"
+            " created_at, updated_at, version) VALUES ($1, '批量导入基准', 0.003, '[]', 1,"
+            " now(), now(), 1)",
+            code,
+        )
+    finally:
+        await connection.close()
+    return code
+
+
+def import_body(venue: str, seller: str, buyer: str, lines: int) -> bytes:
+    """`lines` trades as JSON Lines, each with its own idempotency key (made before timing)."""
+    run = uuid.uuid4().hex[:12]
+    return b"".join(
+        json.dumps(
+            {
+                "idempotency_key": f"{run}-{n}",
+                "venue_code": venue,
+                "on_venue": False,
+                "seller_merchant_id": seller,
+                "buyer_merchant_id": buyer,
+                "amount": f"{1000 + n % 997}.50",
+                "term": "12 个月",
+                "contract_digest": DIGEST,
+                "occurred_at": "2019-06-01T10:00:00+08:00",
+            },
+            ensure_ascii=False,
+        ).encode()
+        + b"\n"
+        for n in range(lines)
+    )
+
+
+async def api_import(base: str, token: str, body: bytes) -> tuple[float, int, int]:
+    """Rows per second of one import, its created and its other lines."""
+    started = time.perf_counter()
+    async with (
+        aiohttp.ClientSession(base, timeout=aiohttp.ClientTimeout(total=3600)) as client,
+        client.post(
+            "/v1/transactions/imports",
+            data=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/x-ndjson",
+            },
+        ) as response,
+    ):
+        answer = await response.read()
+    elapsed = time.perf_counter() - started
+    assert response.status == 200, answer[:500]
+    tally = json.loads(answer)
+    return tally["created"] / elapsed, tally["created"], tally["replayed"] + tally["refused"]
+
+
+async def raw_copy(url: str, seller: str, buyer: str, total: int) -> float:
+    """The same rows, one COPY (trade columns only): the floor of what storing them costs."""
+    rows = [
+        (
+            uuid.uuid4(), "OTC", uuid.UUID(seller), uuid.UUID(buyer),
+            Decimal(f"{1000 + n % 997}.50"), Decimal(0), "CNY", "12 个月", False, DIGEST,
+            NOW, n, NOW,
+        )
+        for n in range(total)
+    ]  # fmt: skip
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute("TRUNCATE bench_raw_trade")
+        started = time.perf_counter()
+        await connection.copy_records_to_table(
+            "bench_raw_trade", records=rows, columns=IMPORT_COLUMNS
+        )
+        return total / (time.perf_counter() - started)
+    finally:
+        await connection.close()
+
+
+def ledger_verify(url: str, venue: str) -> tuple[bool, str, float]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "shushang"), "ledger", "verify", venue],
+        env={**os.environ, "SHUSHANG_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0, (done.stdout or done.stderr).strip(), time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of the embedded PostgreSQL's processes so far (None for BENCH_DATABASE_URL)."""
+    pid_file = ROOT / ".shushang" / "bench" / "pgdata" / "postmaster.pid"
+    if os.environ.get("BENCH_DATABASE_URL") or not pid_file.exists():
+        return None
+    postmaster, total = int(pid_file.read_text().split()[0]), 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if postmaster in (parent, int(entry.name)):
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    return total
+
+
+def bench_import(url: str, seller: str, buyer: str, token: str, lines: int, clients: int) -> None:
+    small = max(1, lines // 10)
+    venue = asyncio.run(new_venue(url))
+    warm_body = import_body(venue, seller, buyer, 2000)
+    small_body = import_body(venue, seller, buyer, small)
+    large_body = import_body(venue, seller, buyer, lines)
+    asyncio.run(raw_inserts(url, seller, buyer, 2000, clients))  # warm up
+    raw_rate, _ = asyncio.run(raw_inserts(url, seller, buyer, lines, clients))
+    copy_rate = asyncio.run(raw_copy(url, seller, buyer, lines))
+    os.environ["SHUSHANG_IMPORT_MAX_LINES"] = str(lines)  # the server started below reads it
+    with serving(url) as (base, pid):
+        asyncio.run(api_import(base, token, warm_body))
+        warm = peak_rss_mb(pid)
+        small_rate, small_made, small_other = asyncio.run(api_import(base, token, small_body))
+        after_small = peak_rss_mb(pid)
+        server_cpu, database_cpu = cpu_seconds(pid), postgres_cpu_seconds()
+        rate, made, other = asyncio.run(api_import(base, token, large_body))
+        server_cpu = cpu_seconds(pid) - server_cpu
+        if database_cpu is not None:
+            database_cpu = (postgres_cpu_seconds() or 0.0) - database_cpu
+        after_large = peak_rss_mb(pid)
+    ok, verdict, verify_seconds = ledger_verify(url, venue)
+
+    print(f"\n4. bulk import into {venue}, one JSON Lines body each")
+    print(f"{'':34}{'rows/s':>10}")
+    print(f"{f'raw single-row INSERT, {clients} conns':34}{raw_rate:>10,.0f}")
+    print(f"{'raw COPY (trade rows only)':34}{copy_rate:>10,.0f}")
+    print(f"{f'API import, {small:,} lines':34}{small_rate:>10,.0f}   ({small_other} not created)")
+    print(f"{f'API import, {lines:,} lines':34}{rate:>10,.0f}   ({other} not created)")
+    print(
+        f"import / raw INSERT: {rate / raw_rate:.0%}  (target ≥ 50 %); "
+        f"import / COPY: {rate / copy_rate:.0%}"
+    )
+    print(
+        f"server peak memory: {warm:.0f} MB after a 2 000-line warm-up, {after_small:.0f} MB "
+        f"after {small:,} lines, {after_large:.0f} MB after {lines:,} lines  (target: flat)"
+    )
+    per_line = f"server CPU per line: {server_cpu / lines * 1e6:.0f} µs (the API process)"
+    if database_cpu is not None:
+        per_line += f", {database_cpu / lines * 1e6:.0f} µs (PostgreSQL)"
+    print(per_line + f"; wall time per line {1e6 / rate:.0f} µs")
+    print(
+        f"ledger verify {venue}: {'ok' if ok else 'FAILED'} in {verify_seconds:.0f} s — {verdict}"
+    )
+    assert made == lines and small_made == small, "every line should have been created"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -364,11 +547,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
+    parser.add_argument("--import-lines", type=int, default=100_000)
+    parser.add_argument("--only", choices=["import"], help="run only this section")
     args = parser.parse_args()
 
     url = database_url("shushang_bench_trades")
     migrate.upgrade(url)
     seller, buyer, token = asyncio.run(setup(url))
+    if args.only == "import":
+        bench_import(url, seller, buyer, token, args.import_lines, args.clients)
+        return
     asyncio.run(build_log(url, args.leaves))
     asyncio.run(build_trades(url, seller, buyer, args.export_rows))
 
@@ -417,6 +605,7 @@ def main() -> None:
         f"API (HTTP):         {api_export_rate:,.0f} rows/s; server peak memory {before:.0f} MB "
         f"before, {after:.0f} MB after  (target ≥ 100 000 rows/s, flat)"
     )
+    bench_import(url, seller, buyer, token, args.import_lines, args.clients)
 
 
 if __name__ == "__main__":

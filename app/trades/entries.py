@@ -5,9 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import rfc8785
+from pydantic_core import to_json
+
 from app.ledger.sequencer import utc_text
 from app.money import cents
 from app.trades.models import NewTrade, Trade, TradeEvent
+
+_FLAT = {str, bool, type(None)}  # exactly these types (a subclass goes the long way)
+
+
+def canonical(entry: dict[str, Any]) -> bytes:
+    """RFC 8785 canonical JSON of `entry`: the bytes a trade's leaf hashes and a trade
+    request's digest covers.
+
+    A trade is a flat object of ASCII keys and string, boolean or null values; for such an
+    object RFC 8785 is exactly compact JSON with sorted keys (the same escapes; ASCII keys
+    sort alike by code point and by UTF-16 unit), which pydantic-core writes about nine
+    times faster than the general `rfc8785` (once the bulk import's main cost). Anything
+    else goes to `rfc8785`. tests/trades/test_entries.py holds them equal."""
+    if "".join(entry).isascii() and {type(value) for value in entry.values()} <= _FLAT:
+        return to_json(dict(sorted(entry.items())))  # a lone surrogate fails, as in rfc8785
+    return rfc8785.dumps(entry)
 
 
 def trade_entry(trade: Trade | NewTrade) -> dict[str, Any]:

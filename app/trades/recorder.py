@@ -39,10 +39,10 @@ from app.auth.ratelimit import RateLimiter
 from app.db import Driver, driver_of
 from app.errors import ShushangError, Unauthorized, is_database_unavailable
 from app.events import service as outbox
-from app.ledger import sequencer
+from app.ledger import merkle, sequencer
 from app.money import cents
 from app.trades import repository, service
-from app.trades.entries import trade_entry
+from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade
 from app.trades.repository import Asked, RecordingFacts
 from app.trades.schemas import TradeCreate, TradeOut
@@ -81,10 +81,17 @@ class Submission:
 
 
 @dataclass(slots=True)
-class _Accepted:
-    submission: Submission
+class Accepted:
+    """A trade that passed its checks, with what its idempotency record and audit event
+    need: stored by `append` and `persist`, whichever way it came (a request or an import's
+    line). `details` go into its audit event besides the venue, leaf and amount."""
+
     who: Principal
     trade: NewTrade
+    idempotency_key: str
+    request_hash: bytes
+    request_id: str | None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class GroupCommitter:
@@ -145,7 +152,7 @@ class GroupCommitter:
             raw = await driver_of(connection)
             async with raw.transaction():
                 facts = await repository.recording_facts(raw, venue, [_asked(s) for s in batch])
-                accepted: list[_Accepted] = []
+                accepted: list[tuple[Submission, Accepted]] = []
                 for submission, fact in zip(batch, facts, strict=True):
                     try:
                         decided = self._decide(submission, fact)
@@ -157,8 +164,12 @@ class GroupCommitter:
                     else:
                         accepted.append(decided)
                 if accepted:
-                    stored, frontier = await _store(raw, venue, accepted, self._frontiers)
-                    answers.extend(stored)
+                    frontier = await append(raw, venue, [a for _, a in accepted], self._frontiers)
+                    contents = await persist(raw, [a for _, a in accepted])
+                    answers.extend(
+                        (submission, Answer(201, str(one.trade.id), content.encode()))
+                        for (submission, one), content in zip(accepted, contents, strict=True)
+                    )
         if accepted:  # committed
             self._frontiers.keep(venue, frontier)
         for submission, answer in answers:
@@ -169,7 +180,9 @@ class GroupCommitter:
             else:
                 submission.done.set_exception(answer)
 
-    def _decide(self, submission: Submission, facts: RecordingFacts) -> Answer | _Accepted:
+    def _decide(
+        self, submission: Submission, facts: RecordingFacts
+    ) -> Answer | tuple[Submission, Accepted]:
         """In the order of the documented route: the key, the key in flight, a retry's first
         answer, then the rules."""
         who = submission.who
@@ -185,7 +198,10 @@ class GroupCommitter:
         first = service.replay(facts.first_response, submission.request_hash)
         if first is not None:
             return Answer(first.status, first.body["id"], _json(first.body), replayed=True)
-        return _Accepted(submission, who, service.new_trade(who, submission.data, facts))
+        trade = service.new_trade(who, submission.data, facts)
+        return submission, Accepted(
+            who, trade, submission.idempotency_key, submission.request_hash, submission.request_id
+        )
 
 
 def _asked(submission: Submission) -> Asked:
@@ -201,23 +217,36 @@ def _asked(submission: Submission) -> Asked:
     )
 
 
-async def _store(
-    raw: Driver, venue: str, accepted: list[_Accepted], known: sequencer.Frontiers
-) -> tuple[list[tuple[Submission, Answer]], sequencer.Frontier]:
-    """Append the trades to the venue's log and store them with their idempotency records,
-    audit events and outbox events, in the caller's transaction: their 201 answers, and the
-    log's frontier after them."""
-    trades = [a.trade for a in accepted]
-    leaves = [sequencer.Leaf.of("trade", t.id, trade_entry(t)) for t in trades]
+async def append(
+    raw: Driver, venue: str, accepted: list[Accepted], known: sequencer.Frontiers
+) -> sequencer.Frontier:
+    """Append the trades to the venue's log, in order, in the caller's transaction: each
+    trade gets its leaf index; the log's frontier after them is returned (keep it once the
+    transaction has committed)."""
+    leaves = [_leaf(a.trade) for a in accepted]
     indices, frontier = await sequencer.append_many(raw, venue, leaves, known)
-    first_responses, audit_events, events, answers = [], [], [], []
     for one, index in zip(accepted, indices, strict=True):
-        trade, submission = one.trade, one.submission
-        trade.leaf_index = index
+        one.trade.leaf_index = index
+    return frontier
+
+
+def _leaf(trade: NewTrade) -> sequencer.Leaf:
+    """`sequencer.Leaf.of`, with the trade's own (faster, equal) canonical JSON."""
+    data = canonical(trade_entry(trade))
+    return sequencer.Leaf("trade", trade.id, data, merkle.leaf_hash(data))
+
+
+async def persist(raw: Driver, accepted: list[Accepted]) -> list[str]:
+    """Store appended trades (of any venues) with their idempotency records, audit events
+    and outbox events, in the caller's transaction, one statement each: the 201 body of
+    each, as its idempotency record keeps it."""
+    first_responses, audit_events, events, contents = [], [], [], []
+    for one in accepted:
+        trade, venue, index = one.trade, one.trade.venue_code, one.trade.leaf_index
         content = TradeOut.model_validate(trade).model_dump_json()
         amount = cents(trade.amount)
         first_responses.append(
-            (one.who.key_id, submission.idempotency_key, submission.request_hash, 201, content)
+            (one.who.key_id, one.idempotency_key, one.request_hash, 201, content)
         )
         audit_events.append(
             audit.Entry(
@@ -225,8 +254,8 @@ async def _store(
                 "trade.record",
                 "trade",
                 trade.id,
-                {"venue_code": venue, "leaf_index": index, "amount": amount},
-                submission.request_id,
+                {"venue_code": venue, "leaf_index": index, "amount": amount, **one.details},
+                one.request_id,
             )
         )
         events.append(
@@ -243,14 +272,14 @@ async def _store(
                     "on_venue": trade.on_venue,
                     "confirmed": trade.confirmed,
                 },
-                request_id=submission.request_id,
+                request_id=one.request_id,
             )
         )
-        answers.append((submission, Answer(201, str(trade.id), content.encode())))
-    await repository.add_recorded(raw, trades, first_responses)
+        contents.append(content)
+    await repository.add_recorded(raw, [a.trade for a in accepted], first_responses)
     await audit.add_on_driver(raw, audit_events)
     await outbox.emit_on(raw, events)
-    return answers, frontier
+    return contents
 
 
 def _json(body: dict[str, Any]) -> bytes:

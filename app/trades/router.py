@@ -7,29 +7,39 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.requests import ClientDisconnect
 
-from app.auth.dependencies import require
+from app.auth.dependencies import OperatorOnly, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.auth.tokens import hash_token
+from app.config import Settings
 from app.context import current_request_id
 from app.deps import Session
 from app.errors import BadRequest
-from app.i18n import Text
+from app.i18n import Text, prefers_chinese
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.streaming import PacedStreamingResponse
-from app.trades import export, repository, service
+from app.trades import export, imports, repository, service
 from app.trades.lane import answered
 from app.trades.recorder import GroupCommitter, Submission
 from app.trades.repository import TradeFilter
-from app.trades.schemas import TradeCreate, TradeDetail, TradeEventCreate, TradeEventOut, TradeOut
+from app.trades.schemas import (
+    ImportAnswer,
+    ImportLine,
+    TradeCreate,
+    TradeDetail,
+    TradeEventCreate,
+    TradeEventOut,
+    TradeOut,
+)
 from app.venues.query import VenueFilter
 
 router = APIRouter(prefix="/v1/transactions", tags=["transactions"])
@@ -81,6 +91,70 @@ async def record_trade(
         )
     )
     return answered(answer)
+
+
+_IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media_type: {
+                "schema": {
+                    "type": "string",
+                    "description": "JSON Lines (UTF-8): one trade a line, each the body of "
+                    "`POST /v1/transactions` plus its own `idempotency_key` (`x-line-schema`).",
+                },
+                "x-line-schema": ImportLine.model_json_schema(),
+            }
+            for media_type in sorted(imports.MEDIA_TYPES)
+        },
+    }
+}
+
+
+@router.post(
+    "/imports",
+    response_model=ImportAnswer,
+    responses={
+        200: {"description": "One result per line, in order; streamed as batches commit."},
+        **errors(401, 403, 413, 415, 422),
+    },
+    openapi_extra=_IMPORT_BODY,
+)
+async def import_trades(
+    request: Request,
+    who: OperatorOnly,
+    session: Session,
+    historical: Annotated[
+        bool,
+        Query(
+            description="Past trades: an on-venue line may name no listing, or a listing that "
+            "is suspended or delisted now (one never listed is still 409)."
+        ),
+    ] = False,
+) -> Response:
+    """Record many trades at once (operator): a JSON Lines body of at most
+    `SHUSHANG_IMPORT_MAX_LINES` lines (413 beyond, and nothing applied), each a trade as
+    `POST /v1/transactions` takes it plus its own `idempotency_key`. Lines are applied in
+    order, each as its own request would be: `created` (a ledger leaf, in file order),
+    `replayed` (its key was used for this very trade: the first trade), or `refused` with
+    the problem that request would get; a refused line refuses nothing else. The answer
+    streams as lines are decided; every `created` line in it is durable."""
+    imports.check_media_type(request.headers.get("content-type"))
+    # The key has been checked: give its connection back before a long upload.
+    await session.commit()
+    settings: Settings = request.app.state.settings
+    try:
+        body = await imports.spool(request.stream(), settings.import_max_lines)
+    except ClientDisconnect:  # gone, or refused by the body limit (which has answered)
+        return Response(status_code=400)
+    run = imports.Import(
+        request.app.state.engine,
+        who,
+        historical=historical,
+        request_id=current_request_id(),
+        chinese=prefers_chinese(request.headers.get("accept-language")),
+    )
+    return StreamingResponse(run.answer(body), media_type="application/json")
 
 
 def _filter(

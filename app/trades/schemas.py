@@ -20,6 +20,7 @@ from pydantic import (
 
 from app.clock import plausible_occurrence
 from app.money import Amount, cents
+from app.openapi_docs import Problem
 
 MAX_AMOUNT = Decimal(10) ** 12
 Occurrence = Annotated[
@@ -27,6 +28,22 @@ Occurrence = Annotated[
     AfterValidator(plausible_occurrence),
     Field(description="With an offset; from 1990-01-01 to one day after now."),
 ]
+
+
+def storable(value: str) -> str:
+    """`value` if PostgreSQL can store it: no NUL, no lone surrogate (JSON's `\\ud800`)."""
+    if "\x00" in value:
+        raise ValueError("contains a NUL character (U+0000), which cannot be stored")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as bad:
+        raise ValueError(f"contains a lone surrogate at {bad.start}: not text") from None
+    return value
+
+
+# Free text of a trade (what was sold, for how long): anything PostgreSQL can store. Tabs and
+# line breaks are kept (the CSV export neutralises a cell that starts with one).
+Label = Annotated[str, Field(max_length=100), AfterValidator(storable)]
 
 
 class EventType(StrEnum):
@@ -48,8 +65,8 @@ class TradeCreate(BaseModel):
     seller_merchant_id: UUID
     buyer_merchant_id: UUID
     amount: Annotated[Amount, Field(description="CNY, > 0 and ≤ 10^12.")]
-    quantity: Annotated[str | None, Field(max_length=100, examples=["10000 次调用"])] = None
-    term: Annotated[str | None, Field(max_length=100, examples=["12 个月"])] = None
+    quantity: Annotated[Label | None, Field(examples=["10000 次调用"])] = None
+    term: Annotated[Label | None, Field(examples=["12 个月"])] = None
     contract_digest: Annotated[
         str, Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the signed contract.")
     ]
@@ -119,3 +136,49 @@ class TradeOut(BaseModel):
 
 class TradeDetail(TradeOut):
     events: list[TradeEventOut]
+
+
+class ImportLine(TradeCreate):
+    """One line of a bulk import: a trade's body and the line's own idempotency key."""
+
+    idempotency_key: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x20-\x7e]+$",
+            description="As the `Idempotency-Key` header of `POST /v1/transactions` (printable "
+            "ASCII), and in the same space: the caller's keys, whichever way they came.",
+        ),
+    ]
+
+
+class ImportStatus(StrEnum):
+    created = "created"
+    replayed = "replayed"
+    refused = "refused"
+
+
+class ImportResult(BaseModel):
+    line: int = Field(description="1-based, as an editor numbers the body's lines.")
+    status: ImportStatus
+    trade_id: UUID | None = Field(default=None, description="Created or replayed lines only.")
+    leaf_index: int | None = Field(
+        default=None, description="The trade's leaf in its venue's ledger (created or replayed)."
+    )
+    problem: Problem | None = Field(
+        default=None,
+        description="Refused lines only: the RFC 9457 problem the trade alone would have got "
+        "from `POST /v1/transactions`, in the caller's language.",
+    )
+
+
+class ImportAnswer(BaseModel):
+    """Streamed as it is decided: the results of a batch of lines are written once the batch
+    has committed, so every `created` line received is durable."""
+
+    import_id: UUID = Field(description="Also in the audit events of the import and its trades.")
+    results: list[ImportResult] = Field(description="One per line, in the order of the lines.")
+    created: int
+    replayed: int
+    refused: int

@@ -14,7 +14,6 @@ from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
-import rfc8785
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -34,7 +33,7 @@ from app.ledger import sequencer
 from app.listings.states import ListingStatus
 from app.trades import repository
 from app.trades.confirmation import is_confirmed
-from app.trades.entries import event_entry
+from app.trades.entries import canonical, event_entry
 from app.trades.models import NewTrade, Trade, TradeEvent
 from app.trades.repository import FirstResponse, RecordingFacts, TradeFilter
 from app.trades.rules import refusal, standings
@@ -58,8 +57,13 @@ class IdempotencyMismatch(ShushangError):
     title = Text("Idempotency-Key reused", "幂等键被复用")
 
 
+# The fields of a trade's body, and only those: an import's line (app/trades/imports.py)
+# carries its idempotency key too, and hashes as the same trade sent alone would.
+_BODY_FIELDS = set(TradeCreate.model_fields)
+
+
 def request_hash(data: TradeCreate) -> bytes:
-    return hashlib.sha256(rfc8785.dumps(data.model_dump(mode="json"))).digest()
+    return hashlib.sha256(canonical(data.model_dump(mode="json", include=_BODY_FIELDS))).digest()
 
 
 def _invalid(field: str, en: str, zh: str) -> ValidationFailed:
@@ -88,8 +92,19 @@ def in_flight() -> IdempotencyInFlight:
     )
 
 
-def _checked_product(who: Principal, data: TradeCreate, facts: RecordingFacts) -> UUID | None:
-    """The rules of DOMAIN.md (Trades) on the facts read: the trade's product, or a problem."""
+# The states a listing reaches only by having been `listed`: a historical import may record
+# a trade made on it back then (draft, submitted and rejected listings never traded).
+ONCE_LISTED = frozenset({ListingStatus.listed, ListingStatus.suspended, ListingStatus.delisted})
+
+
+def _checked_product(
+    who: Principal, data: TradeCreate, facts: RecordingFacts, historical: bool
+) -> UUID | None:
+    """The rules of DOMAIN.md (Trades) on the facts read: the trade's product, or a problem.
+
+    `historical` (an operator's import of past trades) relaxes only the listing: an
+    on-venue trade may name no listing (one that predates this service), or a listing that
+    was listed once and is suspended or delisted now. Everything else holds as ever."""
     if facts.fee_rate is None:
         raise NotFound.of(VENUE, data.venue_code)
     if data.buyer_merchant_id == data.seller_merchant_id:
@@ -109,9 +124,9 @@ def _checked_product(who: Principal, data: TradeCreate, facts: RecordingFacts) -
             )
         )
     venue = data.venue_code
-    if not data.on_venue:
-        if data.listing_id is not None:
-            raise _invalid("listing_id", "is for on-venue trades only", "仅场内交易填写挂牌")
+    if not data.on_venue and data.listing_id is not None:
+        raise _invalid("listing_id", "is for on-venue trades only", "仅场内交易填写挂牌")
+    if not data.on_venue or (historical and data.listing_id is None):
         if data.product_id is not None and facts.product_merchant_id != data.seller_merchant_id:
             raise _invalid("product_id", "names no product of the seller", "不是卖方的产品")
         return data.product_id
@@ -119,7 +134,16 @@ def _checked_product(who: Principal, data: TradeCreate, facts: RecordingFacts) -
         raise _invalid("listing_id", "is required for an on-venue trade", "场内交易须提供挂牌")
     if facts.listing_venue != venue:
         raise _invalid("listing_id", f"names no listing at {venue}", f"不是 {venue} 的挂牌")
-    if facts.listing_status != ListingStatus.listed.value:
+    if historical and facts.listing_status not in ONCE_LISTED:
+        raise Conflict(
+            Text(
+                f"The listing is {facts.listing_status}: it was never listed, so nothing "
+                "was traded on it.",
+                f"该挂牌状态为 {facts.listing_status}:从未挂牌,不可能有场内交易。",
+            ),
+            current_status=facts.listing_status,
+        )
+    if not historical and facts.listing_status != ListingStatus.listed.value:
         raise Conflict(
             Text(
                 f"The listing is {facts.listing_status}, not listed.",
@@ -134,10 +158,13 @@ def _checked_product(who: Principal, data: TradeCreate, facts: RecordingFacts) -
     return facts.listing_product_id
 
 
-def new_trade(who: Principal, data: TradeCreate, facts: RecordingFacts) -> NewTrade:
+def new_trade(
+    who: Principal, data: TradeCreate, facts: RecordingFacts, *, historical: bool = False
+) -> NewTrade:
     """The trade to record, once the rules of DOMAIN.md hold on the facts read (else a
-    problem); its fee from the venue's rate, rounded half-up to the cent."""
-    product_id = _checked_product(who, data, facts)
+    problem); its fee from the venue's rate, rounded half-up to the cent. `historical`:
+    see `_checked_product`."""
+    product_id = _checked_product(who, data, facts, historical)
     assert facts.fee_rate is not None
     amount = Decimal(data.amount)
     # A merchant key reports (only its own off-venue sales, checked above): the trade waits

@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+import json as _json
 import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from pathlib import Path
@@ -441,6 +442,26 @@ class Transactions(_Resource):
         the server answered from an earlier request with that key."""
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         return self._t.model(m.TradeOut, "POST", "/v1/transactions", json=body, headers=headers)
+
+    def import_trades(
+        self, lines: Iterable[Mapping[str, Any]], /, **query: Unpack[p.ImportTradesQuery]
+    ) -> m.ImportAnswer:
+        """Bulk import (operators): each line a trade's fields plus its own `idempotency_key`,
+        sent as JSON Lines; one result per line, in order (`created`, `replayed` or
+        `refused` with its problem). Sending the same lines again replays what was applied."""
+        body = b"".join(
+            _json.dumps(dict(line), ensure_ascii=False, default=str).encode() + b"\n"
+            for line in lines
+        )
+        headers = {"Content-Type": "application/x-ndjson"}
+        return self._t.model(
+            m.ImportAnswer,
+            "POST",
+            "/v1/transactions/imports",
+            params=query,
+            content=body,
+            headers=headers,
+        )
 
     def list(self, **query: Unpack[p.ListTradesQuery]) -> m.PageTradeOut:
         return self._t.model(m.PageTradeOut, "GET", "/v1/transactions", params=query)

@@ -151,6 +151,7 @@ class _Base:
         json: Any,
         headers: Mapping[str, str] | None,
         files: Any,
+        content: bytes | None = None,
     ) -> dict[str, Any]:
         args: dict[str, Any] = {
             "params": {k: _param(v) for k, v in (params or {}).items() if v is not None},
@@ -160,6 +161,8 @@ class _Base:
             args["json"] = to_jsonable_python(json)
         if files is not None:
             args["files"] = files
+        if content is not None:
+            args["content"] = content
         return args
 
     @staticmethod
@@ -216,9 +219,10 @@ class AsyncTransport(_Base):
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         files: Any = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """The response of a 2xx, or the problem raised."""
-        args = self.request_args(params, json, headers, files)
+        args = self.request_args(params, json, headers, files, content)
         repeatable = self.repeatable(method, headers)
         attempt = 0
         while True:
@@ -308,9 +312,10 @@ class SyncTransport(_Base):
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         files: Any = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """The response of a 2xx, or the problem raised."""
-        args = self.request_args(params, json, headers, files)
+        args = self.request_args(params, json, headers, files, content)
         repeatable = self.repeatable(method, headers)
         attempt = 0
         while True:

@@ -976,6 +976,45 @@ class Impair(Model):
     """
 
 
+class ImportAnswer(Model):
+    """
+    Streamed as it is decided: the results of a batch of lines are written once the batch
+    has committed, so every `created` line received is durable.
+    """
+
+    import_id: UUID
+    """
+    Also in the audit events of the import and its trades.
+    """
+    results: list[ImportResult]
+    """
+    One per line, in the order of the lines.
+    """
+    created: int
+    replayed: int
+    refused: int
+
+
+class ImportResult(Model):
+    line: int
+    """
+    1-based, as an editor numbers the body's lines.
+    """
+    status: Annotated[Literal["created", "replayed", "refused"], Field(title="ImportStatus")]
+    trade_id: UUID | None = None
+    """
+    Created or replayed lines only.
+    """
+    leaf_index: int | None = None
+    """
+    The trade's leaf in its venue's ledger (created or replayed).
+    """
+    problem: Problem | None = None
+    """
+    Refused lines only: the RFC 9457 problem the trade alone would have got from `POST /v1/transactions`, in the caller's language.
+    """
+
+
 class InclusionProofOut(Model):
     venue_code: str
     index: int

@@ -313,6 +313,17 @@ class Impair(TypedDict, closed=True):
     """
 
 
+class ImportTradesQuery(TypedDict, closed=True):
+    """
+    Query parameters of POST /v1/transactions/imports.
+    """
+
+    historical: NotRequired[bool]
+    """
+    Past trades: an on-venue line may name no listing, or a listing that is suspended or delisted now (one never listed is still 409).
+    """
+
+
 class IncomeValuation(TypedDict, closed=True):
     method: Literal["income"]
     cash_flows: Sequence[str]

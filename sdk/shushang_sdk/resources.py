@@ -13,9 +13,10 @@ its blocking twin), then a row in tests/sdk/test_coverage.py."""
 
 from __future__ import annotations
 
+import json as _json
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from pathlib import Path
@@ -467,6 +468,26 @@ class Transactions(_Resource):
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         return await self._t.model(
             m.TradeOut, "POST", "/v1/transactions", json=body, headers=headers
+        )
+
+    async def import_trades(
+        self, lines: Iterable[Mapping[str, Any]], /, **query: Unpack[p.ImportTradesQuery]
+    ) -> m.ImportAnswer:
+        """Bulk import (operators): each line a trade's fields plus its own `idempotency_key`,
+        sent as JSON Lines; one result per line, in order (`created`, `replayed` or
+        `refused` with its problem). Sending the same lines again replays what was applied."""
+        body = b"".join(
+            _json.dumps(dict(line), ensure_ascii=False, default=str).encode() + b"\n"
+            for line in lines
+        )
+        headers = {"Content-Type": "application/x-ndjson"}
+        return await self._t.model(
+            m.ImportAnswer,
+            "POST",
+            "/v1/transactions/imports",
+            params=query,
+            content=body,
+            headers=headers,
         )
 
     async def list(self, **query: Unpack[p.ListTradesQuery]) -> m.PageTradeOut:

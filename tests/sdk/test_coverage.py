@@ -35,6 +35,7 @@ OPERATIONS = {
     "GET /v1/merchants/{merchant_id}": "merchants.get",
     "GET /v1/merchants/{merchant_id}/data-asset-disclosure": "merchants.get_data_asset_disclosure",
     "GET /v1/catalog": "catalog.list",
+    "POST /v1/transactions/imports": "transactions.import_trades",
     "GET /v1/catalog/{listing_id}": "catalog.get",
     "GET /v1/me": "me",
     "POST /v1/data-assets": "data_assets.create",

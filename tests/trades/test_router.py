@@ -6,6 +6,7 @@ import asyncio
 import csv
 import hashlib
 import io
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -368,3 +369,19 @@ async def test_turnover_in_the_overview(parties: Parties) -> None:
     assert months[("OTC", "2026-10")]["off_venue"] == {"trades": 1, "turnover": "100.10"}
     assert months[("OTC", "2026-11")]["off_venue"] == {"trades": 1, "turnover": "200.20"}
     assert months[("OTC", "2026-11")]["on_venue"] == {"trades": 0, "turnover": "0.00"}
+
+
+async def test_text_postgresql_cannot_store_is_422_not_500(
+    parties: Parties, session: AsyncSession
+) -> None:
+    """A NUL (or a lone surrogate) in `term` reached PostgreSQL, which cannot store it: a
+    500."""
+    for field, value in (("term", "12\u0000个月"), ("quantity", "\ud800 份")):
+        refused = await parties.client.post(
+            "/v1/transactions",
+            content=json.dumps(parties.body(**{field: value})),  # escaped: \\ud800
+            headers={**parties.admin, "Idempotency-Key": field, "Content-Type": "application/json"},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["loc"] == ["body", field]
+    assert (await session.execute(text("SELECT count(*) FROM trade"))).scalar_one() == 0
