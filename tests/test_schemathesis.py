@@ -1,12 +1,13 @@
 """schemathesis over the whole API: no 5xx, and no response that breaks its own schema.
 
 The cases come from the committed `openapi/openapi.json` (tests/test_openapi.py keeps it
-equal to the app's) and go over HTTP to the app served by uvicorn in a background thread.
+equal to the app's; SHUSHANG_FUZZ_SPEC names another, e.g. one just written by
+`shushang openapi`) and go over HTTP to the app served by uvicorn in a background thread.
 
-Random path parameters only ever meet "not found", so the module builds one world (the demo
-catalog, a trade, API keys, objections, webhook subscriptions with deliveries) and the
-authenticated run puts real ids of the right kind in three examples out of four: the
-handlers behind the lookups get fuzzed too. The world lives for the module (the per-test
+Random ids only ever meet "not found", so the module builds one world (the demo catalog,
+trades, API keys, objections, webhook subscriptions with deliveries) and the authenticated
+run puts real ids of the right kind in the path, the body and the ledger proofs' sizes of
+three examples out of four: the handlers behind the lookups get fuzzed too. The world lives for the module (the per-test
 reset is off here) and is wiped when the module ends. No rate limiter runs (the test
 settings turn both off), and the module checks that none answered.
 
@@ -50,7 +51,10 @@ from app.db import create_engine, create_sessionmaker
 from app.demo import loader
 from tests.factories import make_key
 
-SPEC = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+SPEC = Path(
+    os.environ.get("SHUSHANG_FUZZ_SPEC")
+    or Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -147,6 +151,7 @@ class World:
     listed: list[dict[str, Any]]  # listing_id, venue_code, merchant_id, product_id
     pledges: list[str]
     samples: dict[str, list[str]]  # product id -> its samples
+    ledger_sizes: dict[str, int]  # venue -> leaves in its ledger, when the world was built
 
     def fill(self, case: schemathesis.Case) -> None:
         """Put real ids in the path and the body of three examples out of four, chosen by
@@ -163,6 +168,15 @@ class World:
             case.path_parameters = {**case.path_parameters, **pool[pick % len(pool)]}
         if isinstance(case.body, dict):
             case.body = self._body(case.path, dict(case.body), case.path_parameters or {}, pick)
+        size = self.ledger_sizes.get((case.path_parameters or {}).get("venue_code", ""), 0)
+        if case.path.startswith("/v1/ledgers/{venue_code}/proofs/") and case.query and size:
+            # Tree sizes this ledger has had, and a leaf in the smaller tree.
+            larger = 1 + (pick >> 3) % size
+            smaller = 1 + (pick >> 11) % larger
+            if "tree_size" in case.query:
+                case.query = {**case.query, "tree_size": larger, "index": smaller - 1}
+            else:
+                case.query = {**case.query, "first": smaller, "second": larger}
 
     def _body(self, path: str, body: dict[str, Any], params: dict[str, Any], pick: int) -> Any:
         def one(items: list[Any], salt: int = 0) -> Any:
@@ -405,6 +419,7 @@ def world(live_url: str, settings: Settings, database_url: str, receiver: str) -
         listed=rows["listed"],
         pledges=[r["id"] for r in rows["pledge"]],
         samples=samples,
+        ledger_sizes={r["venue_code"]: r["size"] for r in rows["ledger"]},
     )
 
 
