@@ -7,9 +7,9 @@ equal to the app's; SHUSHANG_FUZZ_SPEC names another, e.g. one just written by
 Random ids only ever meet "not found", so the module builds one world (the demo catalog,
 trades, API keys, objections, webhook subscriptions with deliveries) and the authenticated
 run puts real ids of the right kind in the path, the body and the ledger proofs' sizes of
-three examples out of four: the handlers behind the lookups get fuzzed too. The world lives for the module (the per-test
-reset is off here) and is wiped when the module ends. No rate limiter runs (the test
-settings turn both off), and the module checks that none answered.
+three examples out of four: the handlers behind the lookups get fuzzed too. The world lives
+for the module (the per-test reset is off here) and is wiped when the module ends. No rate
+limiter runs (the test settings turn both off), and the module checks that none answered.
 
 `make fuzz` runs the same with more examples (SHUSHANG_FUZZ_EXAMPLES, SHUSHANG_FUZZ_STATEFUL).
 """
