@@ -487,10 +487,6 @@ def _table(statuses: dict[str, Counter[int]]) -> str:
 def test_the_fuzzing_reached_the_handlers() -> None:
     """No answer came from a rate limiter, and the authenticated run got past the lookups:
     nearly every operation had an answer that is neither "not found" nor a refusal."""
-    operator = STATUSES["operator"]
-    print("\n" + _table(operator))  # `pytest -s` shows what each operation answered
-    if left_out := sorted(OPERATIONS - set(operator)):
-        pytest.skip(f"the authenticated run left out {left_out}")
     limited = {
         (run, op): n
         for run, statuses in STATUSES.items()
@@ -498,7 +494,11 @@ def test_the_fuzzing_reached_the_handlers() -> None:
         if (n := counts[429])
     }
     assert not limited, limited
+    operator = STATUSES["operator"]
+    print("\n" + _table(operator))  # `pytest -s` shows what each operation answered
+    if left_out := sorted(OPERATIONS - set(operator)):
+        pytest.skip(f"the authenticated run left out {left_out}")
     unreached = sorted(op for op in OPERATIONS if set(operator[op]) <= NOT_REACHED)
     assert len(unreached) <= len(OPERATIONS) // 20, "\n".join(unreached) + "\n" + _table(operator)
     succeeded = [op for op in OPERATIONS if any(200 <= s < 300 for s in operator[op])]
-    assert len(succeeded) >= len(OPERATIONS) * 2 // 3, _table(operator)
+    assert len(succeeded) >= len(OPERATIONS) * 3 // 4, _table(operator)
