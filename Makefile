@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest openapi sdk-models lock bench-search clean
+.PHONY: run test lint typecheck pytest fuzz openapi sdk-models lock bench-search clean
 
 $(STAMP): requirements.lock pyproject.toml sdk/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,14 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+## Fuzz every operation over HTTP (schemathesis: 40 examples each, stateful workflows, real
+## ids from a loaded world, no rate limiter): fails on any 5xx or answer that breaks the schema.
+SHUSHANG_FUZZ_EXAMPLES ?= 40
+SHUSHANG_FUZZ_STATEFUL ?= 40
+fuzz: $(STAMP)
+	SHUSHANG_FUZZ_EXAMPLES=$(SHUSHANG_FUZZ_EXAMPLES) SHUSHANG_FUZZ_STATEFUL=$(SHUSHANG_FUZZ_STATEFUL) \
+		$(BIN)/pytest -p no:cacheprovider -o timeout=3600 tests/test_schemathesis.py
 
 ## Regenerate the committed OpenAPI document after an API change.
 openapi: $(STAMP)

@@ -100,9 +100,10 @@ async def get_sample(
     responses={
         200: {
             "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
             },
-            "description": "The bytes as uploaded.",
+            "description": "The bytes as uploaded: a CSV or JSON Lines sample.",
         },
         **errors(401, 404, 422),
     },
