@@ -192,7 +192,13 @@ def parse(signed: str) -> Note:
     text += "\n"
     body_lines = text.split("\n")
     size = body_lines[1] if len(body_lines) == 4 else ""
-    if not size.isdigit() or not size.isascii() or (size.startswith("0") and size != "0"):
+    if (
+        not size.isdigit()
+        or not size.isascii()
+        or (size.startswith("0") and size != "0")
+        or len(size) > 19
+        or int(size) >= 1 << 63
+    ):
         raise BadNote("not a checkpoint: origin, tree size, base64 root hash")
     try:
         root_hash = base64.b64decode(body_lines[2], validate=True)

@@ -360,3 +360,27 @@ async def test_the_witness_command(
     err = " ".join(capsys.readouterr().err.split())  # rich wraps lines
     assert "FORK" in err and "two roots for size 3" in err
     assert await _stored(session) == 1
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "",
+        "\n\n",
+        "x",
+        f"{ORIGIN}\n99999999999999999999999\n{'A' * 43}=\n\n{DASH} w AAAAAAA=\n",
+        f"{ORIGIN}\n9223372036854775807\n{'A' * 43}=\n\n{DASH} w AAAAAAA=\n",
+        f"{ORIGIN}\n\u0661\n{'A' * 43}=\n\n{DASH} w AAAAAAA=\n",
+        f"{ORIGIN}\n1\n{'A' * 43}=\n\n{DASH} w {'A' * 100}\n",
+        f"{ORIGIN}\n1\nnot base64\n\n{DASH} w AAAAAAA=\n",
+        f"{ORIGIN}\n1\n{'A' * 43}=\n\n- w AAAAAAA=\n",
+        f"{ORIGIN}\r\n1\n{'A' * 43}=\n\n{DASH} w AAAAAAA=\n",
+        f"{ORIGIN}\n1\n{'A' * 43}=\n\n{DASH} w\u0000 AAAAAAA=\n",
+    ],
+)
+async def test_malformed_notes_are_4xx(
+    app: FastAPI, operator: httpx.AsyncClient, witnesses: list[Witness], sent: str
+) -> None:
+    await grow(app, LOG, 1)
+    answer = await operator.post(f"/v1/ledgers/{LOG}/cosignatures", json={"checkpoint": sent})
+    assert 400 <= answer.status_code < 500, answer.text
