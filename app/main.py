@@ -21,6 +21,8 @@ from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.ratelimit import AddressLimits, RateLimiter
 from app.auth.router import router as api_keys_router
+from app.certificates.router import documents as certificate_documents_router
+from app.certificates.router import pages as certificate_pages_router
 from app.config import Settings, get_settings
 from app.cors import Cors
 from app.db import create_engine, create_sessionmaker
@@ -176,7 +178,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         assessments_router,
         listings_router,
         ip_router,
+        certificate_documents_router,  # before `/{number}`, which `{number}.pdf` would match
         certificates_router,
+        certificate_pages_router,
         stats_router,
         trades_router,
         ledger_router,
