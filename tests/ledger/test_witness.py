@@ -384,3 +384,37 @@ async def test_malformed_notes_are_4xx(
     await grow(app, LOG, 1)
     answer = await operator.post(f"/v1/ledgers/{LOG}/cosignatures", json={"checkpoint": sent})
     assert 400 <= answer.status_code < 500, answer.text
+
+
+class GrowsOnPost:
+    """The app, except that the log grows by one leaf just before the first POST reaches
+    it: the cosignature the witness posts is then on a checkpoint no longer the latest."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app, self.posts = app, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            self.posts += 1
+            if self.posts == 1:
+                await grow(self.app, LOG, 1)
+        await self.app(scope, receive, send)
+
+
+async def test_a_witness_overtaken_by_the_log_cosigns_the_new_checkpoint(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    witnesses: list[Witness],
+    tmp_path: Path,
+) -> None:
+    await grow(app, LOG, 5)
+    keys = await _log_key(client)
+    racing = GrowsOnPost(app)
+    async with _http(racing, auth(await make_key(session, Role.operator))) as http:
+        done = await witness_round(http, LOG, keys, witnesses[0], tmp_path / "w1.json")
+    assert racing.posts == 2  # 409 stale (size 6 signed meanwhile), then the new one
+    assert (done.old_size, done.tree_size) == (5, 6)
+    served = (await client.get(f"/v1/ledgers/{LOG}/checkpoint")).text
+    assert served.split("\n")[1] == "6"
+    assert list(cosignatures(served, [witnesses[0].key])) == ["witness.example/w1"]
