@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.ledger.note import parse_cosigner  # pure: checks a witness key at start-up
+
 
 class LogFormat(StrEnum):
     json = "json"
@@ -102,6 +104,17 @@ class Settings(BaseSettings):
         le=86400,
         description="A log signs a fresh checkpoint at least this often, growing or not.",
     )
+    witness_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Witnesses whose cosignatures the ledger accepts and serves on its "
+        "checkpoints: comma-separated verifier keys `name+hash+base64(0x04 ‖ Ed25519 key)` "
+        "(C2SP tlog-cosignature), as `shushang-audit witness` prints them.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="The service's public URL (e.g. `https://shushang.example.cn`), for "
+        "links printed on certificates; default: the URL the request came to.",
+    )
     ip_notice_working_days: int = Field(
         default=10, ge=0, le=100, description="Public notice of an IP registration (0: none)."
     )
@@ -159,6 +172,31 @@ class Settings(BaseSettings):
                     f"{origin!r} is not an exact origin like https://portal.example.cn"
                 )
         return origins
+
+    @field_validator("witness_keys", mode="before")
+    @classmethod
+    def _comma_separated_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("witness_keys")
+    @classmethod
+    def _witness_verifier_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            parse_cosigner(key)  # its ValueError says which key is wrong
+        return keys
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        value = value.strip().rstrip("/")
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not a URL like https://shushang.example.cn")
+        return value
 
     @field_validator("log_origin")
     @classmethod

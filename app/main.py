@@ -25,6 +25,8 @@ from app.auth.ratelimit import AddressLimits, RateLimiter
 from app.auth.router import me as me_router
 from app.auth.router import router as api_keys_router
 from app.catalog.router import router as catalog_router
+from app.certificates.router import documents as certificate_documents_router
+from app.certificates.router import pages as certificate_pages_router
 from app.config import Settings, get_settings
 from app.cors import Cors
 from app.db import create_engine, create_sessionmaker
@@ -184,9 +186,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         assessments_router,
         listings_router,
         ip_router,
+        certificate_documents_router,  # before `/{number}`, which `{number}.pdf` would match
         certificates_router,
         data_assets_router,
         data_asset_disclosures_router,
+        certificate_pages_router,
         stats_router,
         trades_router,
         ledger_router,

@@ -40,6 +40,9 @@ MATRIX = {
     "GET /v1/catalog/{listing_id}": "",  # A's listing is a draft: no card, for anyone
     "GET /v1/me": "OMXSU",
     "POST /v1/transactions/imports": "O",
+    "POST /v1/ledgers/{venue_code}/cosignatures": "O",
+    "GET /v1/certificates/{number}.pdf": "POMXSU",
+    "GET /verify/certificates/{number}": "POMXSU",
     # A's books. X is "let in" on the writes that take a body only because an empty body is
     # 422 before the object check; with a valid body X gets 404 (tests/assets/test_hostile.py).
     "POST /v1/data-assets": "OMX",
@@ -270,7 +273,7 @@ class World:
             values["assessment_id"] = self.compliance_id
         elif "valuations/{assessment_id}" in path:
             values["assessment_id"] = self.valuation_id
-        elif path.startswith("/v1/certificates"):
+        elif path.startswith(("/v1/certificates", "/verify/certificates")):
             values["number"] = self.certificate
         if path.endswith("/data-asset-disclosure"):
             path += "?from=2025-01&to=2025-12"

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Driver
+from app.db import Driver, utcnow
 from app.ledger.merkle import Node
 from app.ledger.models import (
     Checkpoint,
@@ -232,6 +232,51 @@ async def keep_checkpoint(session: AsyncSession, signed: Checkpoint) -> None:
             ),
         )
     )
+
+
+async def head(session: AsyncSession, venue_code: str, tree_size: int) -> TreeHead | None:
+    """The first head the log signed of this size, if it ever signed one."""
+    return await session.get(TreeHead, (venue_code, tree_size))
+
+
+async def keep_cosignature(session: AsyncSession, cosignature: Cosignature) -> bool:
+    """Keep a witness's cosignature on a checkpoint, replacing its older one of the same
+    size: False (nothing changed) when the stored one is as new or newer. The time is the
+    first 8 bytes of `signature`, big-endian, so bytes compare as times do."""
+    values = {
+        "venue_code": cosignature.venue_code,
+        "tree_size": cosignature.tree_size,
+        "key_name": cosignature.key_name,
+        "key_hash": cosignature.key_hash,
+        "origin": cosignature.origin,
+        "signature": cosignature.signature,
+        "created_at": utcnow(),
+    }
+    statement = insert(Cosignature).values(values)
+    stored = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[
+                Cosignature.venue_code,
+                Cosignature.tree_size,
+                Cosignature.key_name,
+                Cosignature.key_hash,
+            ],
+            set_={
+                "origin": statement.excluded.origin,
+                "signature": statement.excluded.signature,
+                "created_at": statement.excluded.created_at,
+            },
+            where=func.substring(Cosignature.signature, 1, 8)
+            < func.substring(statement.excluded.signature, 1, 8),
+        ).returning(Cosignature.tree_size)
+    )
+    return stored.first() is not None
+
+
+async def cosignature(
+    session: AsyncSession, venue_code: str, tree_size: int, key_name: str, key_hash: bytes
+) -> Cosignature | None:
+    return await session.get(Cosignature, (venue_code, tree_size, key_name, key_hash))
 
 
 async def cosignatures(

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import OptionalPrincipal, Reader
+from app.auth.dependencies import OperatorOnly, OptionalPrincipal, Reader
 from app.config import Settings
 from app.deps import AppSettings, Session
-from app.ledger import service
+from app.ledger import note, service
 from app.ledger.signing import LOG_NAME, signer_of, tree_head_message
 from app.openapi_docs import errors
 
@@ -154,6 +154,79 @@ async def get_verifier_key(
     await service.known_log(session, venue_code)
     key = service.verifier_key(signer_of(request.app.state), venue_code, settings.log_origin)
     return PlainTextResponse(key, media_type=NOTE)
+
+
+class CosignaturesIn(BaseModel):
+    checkpoint: str = Field(
+        min_length=1,
+        max_length=16_384,
+        description="The log's checkpoint with the witnesses' cosignature lines appended: "
+        "the note as `/checkpoint` served it (or its body, a blank line and any signature "
+        "lines), followed by each witness's line `— <witness name> base64(key hash ‖ u64 "
+        "time ‖ Ed25519 signature)` (C2SP tlog-cosignature v1), as a C2SP tlog-witness "
+        "`add-checkpoint` answer is concatenated to its checkpoint. Lines of the log's own "
+        "key are ignored; every other line must be a known witness's valid cosignature.",
+        examples=[
+            "shushang.local/ledgers/OTC\n5\nq2Zx…=\n\n— shushang.local/ledgers/OTC …\n"
+            "— witness.example/w1 jWbPPw…==\n"
+        ],
+    )
+
+
+class CosignatureOut(BaseModel):
+    witness: str = Field(description="The witness's key name.")
+    key_hash: str = Field(description="Hex 4-byte key hash (SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)).")
+    timestamp: datetime = Field(description="When the witness cosigned.")
+
+
+class CosignaturesOut(BaseModel):
+    venue_code: str
+    tree_size: int
+    cosignatures: list[CosignatureOut] = Field(description="The cosignatures taken.")
+    checkpoint: str = Field(description="The checkpoint as served now, with every cosignature.")
+
+
+@router.post(
+    "/cosignatures",
+    response_model=CosignaturesOut,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def add_cosignatures(
+    venue_code: VenueCode,
+    data: CosignaturesIn,
+    session: Session,
+    request: Request,
+    settings: AppSettings,
+    who: OperatorOnly,
+) -> CosignaturesOut:
+    """Witnesses' cosignatures on the log's latest checkpoint (operator: a witness posts
+    through the exchange's operator). Each is checked against the witness keys the service
+    is configured with (`SHUSHANG_WITNESS_KEYS`) and kept, then served after the log's own
+    signatures on `/checkpoint` and in `/tree-head` while the checkpoint has that size.
+    422: not a checkpoint of this log, a witness not configured, a cosignature that does not
+    verify or is dated in the future or before the log signed the checkpoint, no witness
+    line at all. 409: a checkpoint the log never signed (another root: a fork), an older
+    checkpoint than the latest (stale: cosign the new one), or an older cosignature than
+    the witness's one already kept. Nothing is kept unless everything passes."""
+    served, taken = await service.add_cosignatures(
+        session,
+        signer_of(request.app.state),
+        venue_code,
+        settings.log_origin,
+        timedelta(seconds=settings.checkpoint_interval_seconds),
+        [note.parse_cosigner(key) for key in settings.witness_keys],
+        data.checkpoint,
+        who,
+    )
+    return CosignaturesOut(
+        venue_code=venue_code,
+        tree_size=served.checkpoint.tree_size,
+        cosignatures=[
+            CosignatureOut(witness=c.witness, key_hash=c.key_hash.hex(), timestamp=c.timestamp)
+            for c in taken
+        ],
+        checkpoint=served.note,
+    )
 
 
 @router.get(

@@ -501,6 +501,12 @@ class Ledger(_Resource):
         """The log's checkpoint, a C2SP signed note (unverified: see `verified_checkpoint`)."""
         return (self._t.send("GET", f"/v1/ledgers/{log}/checkpoint")).text
 
+    def add_cosignatures(self, /, log: str, **body: Unpack[p.CosignaturesIn]) -> Json:
+        """Operators: store witnesses' cosignatures of the log's latest checkpoint (the note
+        with the witness lines appended); the answer names those taken."""
+        url = path("/v1/ledgers/{}/cosignatures", log)
+        return self._t.json("POST", url, json=body)
+
     def tile(self, /, log: str, level: int, tile_path: str) -> bytes:
         """A C2SP tlog-tiles hash tile (`tile_path` as the spec writes it: `x001/234` or
         `000.p/7`): 32-byte hashes, full tiles cacheable forever."""
@@ -841,6 +847,15 @@ class Certificates(_Resource):
     def verify(self, number: str, /) -> m.CertificateOut:
         """Verify a certificate (no key needed): holder, status, validity today, …"""
         return self._t.model(m.CertificateOut, "GET", path("/v1/certificates/{}", number))
+
+    def download_pdf(self, number: str, /) -> Download:
+        """The 数据知识产权登记证书 as a PDF, with a QR code to its verification page."""
+        url = path("/v1/certificates/{}", number) + ".pdf"
+        return Download.of(self._t.bytes("GET", url))
+
+    def verification_page(self, number: str, /) -> str:
+        """The HTML page that verifies the certificate in a browser (its QR code's target)."""
+        return (self._t.bytes("GET", path("/verify/certificates/{}", number))).text
 
 
 class Stats(_Resource):

@@ -3,6 +3,8 @@
     shushang-audit verify --log HZDEX [--since 2026-11-01] [--until 2026-11-30]
                           [--public-key KEY] [--max-age SECONDS]
     shushang-audit watch --log HZDEX --state heads.json [--once] [--interval 60]
+    shushang-audit witness --log HZDEX --name witness.example/w1 --key w1.pem
+                           --state w1.json --public-key KEY [--once] [--no-post]
 
 `verify` checks a whole log (a venue's, or `IPR`) against its checkpoint: every leaf hash
 makes the signed root, and every leaf your key may read — trades, trade events, IP
@@ -14,12 +16,18 @@ forked or rolled back is caught. Both read SHUSHANG_URL and SHUSHANG_API_KEY. Th
 thing they trust is the ledger's key: `--public-key` (hex, or the verifier key
 `name+hash+base64` the exchange publishes; or SHUSHANG_LEDGER_PUBLIC_KEY, comma-separated);
 without one, `verify` trusts the key the server shows now and says so, and `watch` pins the
-key of its first checkpoint in the state file.
+key of its first checkpoint in the state file. `witness` runs a witness (C2SP tlog-witness
+semantics, `shushang_sdk.witness`): it proves each new checkpoint consistent with the last
+one it verified before cosigning it with its own key (made on first use; `--print-key`
+prints its verifier key for SHUSHANG_WITNESS_KEYS), posts the cosignature (an operator key),
+and refuses a fork. `verify --witness-key K --require-witnesses N` fails unless N of the
+given witnesses cosigned the checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -29,12 +37,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from shushang_sdk.client import Client
 from shushang_sdk.errors import ShushangError, VerificationFailed
 from shushang_sdk.verify import open_checkpoint, trust
+from shushang_sdk.witness import (
+    Fork,
+    Round,
+    Witness,
+    cosignatures,
+    parse_witness_key,
+    witness_round,
+)
 
 console = Console(stderr=True)
 
@@ -74,6 +91,7 @@ def verify_command(args: argparse.Namespace) -> int:
             f"{args.log}: checkpoint of size {signed.tree_size}, root "
             f"{signed.root_hash.hex()[:16]}…{age}, signature verified"
         )
+        _witnessed(args, signed.note)
         if signed.tree_size == 0:
             console.print(f"[yellow]{args.log}: the log is empty: nothing to verify[/]")
             print(json.dumps({"log": args.log, "size": 0, "verified": 0, "failed": 0}))
@@ -120,6 +138,23 @@ def verify_command(args: argparse.Namespace) -> int:
         )
     )
     return 0 if found.ok else 1
+
+
+def _witnessed(args: argparse.Namespace, signed: str) -> None:
+    """VerificationFailed unless `--require-witnesses` of the `--witness-key`s cosigned."""
+    witnesses = [parse_witness_key(k) for k in args.witness_key]
+    if args.require_witnesses > len(witnesses):
+        raise VerificationFailed(
+            f"--require-witnesses {args.require_witnesses} needs as many --witness-key"
+        )
+    found = cosignatures(signed, witnesses)
+    for name, when in sorted(found.items()):
+        console.print(f"{args.log}: cosigned by witness {name} at {when.isoformat()}")
+    if len(found) < args.require_witnesses:
+        raise VerificationFailed(
+            f"the checkpoint of {args.log} is cosigned by {len(found)} of the given "
+            f"witnesses, fewer than --require-witnesses {args.require_witnesses}"
+        )
 
 
 def _load(state: Path) -> dict[str, Any] | None:
@@ -177,6 +212,56 @@ def watch_command(args: argparse.Namespace) -> int:
             time.sleep(args.interval)
 
 
+def witness_command(args: argparse.Namespace) -> int:
+    witness, created = Witness.load_or_create(args.name, Path(args.key))
+    if created:
+        console.print(f"created the witness key {args.key}")
+    if args.print_key:
+        print(witness.key.vkey)
+        return 0
+    console.print(f"witness {witness.name}, verifier key {witness.key.vkey}")
+    if not args.log:
+        console.print("[red]--log is required[/]")
+        return 1
+    trusted = _keys(args.public_key)
+    if not trusted:
+        console.print(
+            "[red]a witness needs the log's key: --public-key (or SHUSHANG_LEDGER_PUBLIC_KEY), "
+            "the verifier key the exchange publishes[/]"
+        )
+        return 1
+    url = os.environ.get("SHUSHANG_URL", "http://127.0.0.1:8000").rstrip("/")
+    api_key = os.environ.get("SHUSHANG_API_KEY")
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    while True:
+        try:
+            done = asyncio.run(_round(url, headers, args, trusted, witness))
+        except Fork as exc:
+            console.print(f"[bold red]FORK[/] {args.log}: {exc}; evidence kept in {args.state}")
+            return 2
+        if done.served is None:
+            print(done.line, end="")
+        grew = f"{done.old_size} → {done.tree_size}" if done.old_size else f"{done.tree_size}"
+        posted = "posted" if done.served is not None else "not posted"
+        console.print(f"{args.log}: size {grew}, consistent; cosigned ({posted})")
+        if args.once:
+            return 0
+        time.sleep(args.interval)
+
+
+async def _round(
+    url: str,
+    headers: dict[str, str],
+    args: argparse.Namespace,
+    trusted: dict[str, str],
+    witness: Witness,
+) -> Round:
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+        return await witness_round(
+            http, args.log, trusted, witness, Path(args.state), post=not args.no_post
+        )
+
+
 KEY_HELP = "trusted key: hex, or the verifier key name+hash+base64 the exchange publishes"
 
 
@@ -190,6 +275,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--public-key", action="append", default=[], help=KEY_HELP)
     check.add_argument("--max-age", type=float, help="fail if the checkpoint is older (seconds)")
     check.add_argument("--quiet", action="store_true", help="no progress bar")
+    check.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
+        help="a witness's verifier key name+hash+base64 (repeatable)",
+    )
+    check.add_argument(
+        "--require-witnesses",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fail unless N of the --witness-key witnesses cosigned the checkpoint",
+    )
     check.set_defaults(run=verify_command)
     monitor = commands.add_parser("watch", help="prove each new head consistent with the last")
     monitor.add_argument("--log", "--venue", dest="log", required=True)
@@ -198,6 +296,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     monitor.add_argument("--interval", type=float, default=60.0, help="seconds between checks")
     monitor.add_argument("--public-key", action="append", default=[], help=KEY_HELP)
     monitor.set_defaults(run=watch_command)
+    cosign = commands.add_parser(
+        "witness", help="cosign each new checkpoint consistent with the last one seen"
+    )
+    cosign.add_argument("--log", "--venue", dest="log", help="HZDEX, OTC, IPR…")
+    cosign.add_argument("--name", required=True, help="the witness's key name, e.g. example.org/w1")
+    cosign.add_argument("--key", required=True, help="its Ed25519 key (PEM), made if missing")
+    cosign.add_argument("--state", default="witness-state.json", help="sizes and roots seen")
+    cosign.add_argument("--public-key", action="append", default=[], help=KEY_HELP)
+    cosign.add_argument("--print-key", action="store_true", help="print the verifier key")
+    cosign.add_argument("--no-post", action="store_true", help="print the line, post nothing")
+    cosign.add_argument("--once", action="store_true", help="one round and exit")
+    cosign.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
+    cosign.set_defaults(run=witness_command)
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)

@@ -562,6 +562,41 @@ class ConsistencyProofOut(Model):
     """
 
 
+class CosignatureOut(Model):
+    witness: str
+    """
+    The witness's key name.
+    """
+    key_hash: str
+    """
+    Hex 4-byte key hash (SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)).
+    """
+    timestamp: AwareDatetime
+    """
+    When the witness cosigned.
+    """
+
+
+class CosignaturesIn(Model):
+    checkpoint: str
+    """
+    The log's checkpoint with the witnesses' cosignature lines appended: the note as `/checkpoint` served it (or its body, a blank line and any signature lines), followed by each witness's line `— <witness name> base64(key hash ‖ u64 time ‖ Ed25519 signature)` (C2SP tlog-cosignature v1), as a C2SP tlog-witness `add-checkpoint` answer is concatenated to its checkpoint. Lines of the log's own key are ignored; every other line must be a known witness's valid cosignature.
+    """
+
+
+class CosignaturesOut(Model):
+    venue_code: str
+    tree_size: int
+    cosignatures: list[CosignatureOut]
+    """
+    The cosignatures taken.
+    """
+    checkpoint: str
+    """
+    The checkpoint as served now, with every cosignature.
+    """
+
+
 class CostItemCreate(Model):
     model_config = ConfigDict(
         extra="forbid",

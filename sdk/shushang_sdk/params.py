@@ -83,6 +83,13 @@ class ComplianceRequest(TypedDict, closed=True):
     """
 
 
+class CosignaturesIn(TypedDict):
+    checkpoint: str
+    """
+    The log's checkpoint with the witnesses' cosignature lines appended: the note as `/checkpoint` served it (or its body, a blank line and any signature lines), followed by each witness's line `— <witness name> base64(key hash ‖ u64 time ‖ Ed25519 signature)` (C2SP tlog-cosignature v1), as a C2SP tlog-witness `add-checkpoint` answer is concatenated to its checkpoint. Lines of the log's own key are ignored; every other line must be a known witness's valid cosignature.
+    """
+
+
 class CostItemCreate(TypedDict, closed=True):
     kind: Literal[
         "purchase_price",

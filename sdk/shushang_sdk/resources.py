@@ -530,6 +530,12 @@ class Ledger(_Resource):
         """The log's checkpoint, a C2SP signed note (unverified: see `verified_checkpoint`)."""
         return (await self._t.send("GET", f"/v1/ledgers/{log}/checkpoint")).text
 
+    async def add_cosignatures(self, /, log: str, **body: Unpack[p.CosignaturesIn]) -> Json:
+        """Operators: store witnesses' cosignatures of the log's latest checkpoint (the note
+        with the witness lines appended); the answer names those taken."""
+        url = path("/v1/ledgers/{}/cosignatures", log)
+        return await self._t.json("POST", url, json=body)
+
     async def tile(self, /, log: str, level: int, tile_path: str) -> bytes:
         """A C2SP tlog-tiles hash tile (`tile_path` as the spec writes it: `x001/234` or
         `000.p/7`): 32-byte hashes, full tiles cacheable forever."""
@@ -880,6 +886,15 @@ class Certificates(_Resource):
     async def verify(self, number: str, /) -> m.CertificateOut:
         """Verify a certificate (no key needed): holder, status, validity today, …"""
         return await self._t.model(m.CertificateOut, "GET", path("/v1/certificates/{}", number))
+
+    async def download_pdf(self, number: str, /) -> Download:
+        """The 数据知识产权登记证书 as a PDF, with a QR code to its verification page."""
+        url = path("/v1/certificates/{}", number) + ".pdf"
+        return Download.of(await self._t.bytes("GET", url))
+
+    async def verification_page(self, number: str, /) -> str:
+        """The HTML page that verifies the certificate in a browser (its QR code's target)."""
+        return (await self._t.bytes("GET", path("/verify/certificates/{}", number))).text
 
 
 class Stats(_Resource):

@@ -22,10 +22,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.auth.models import Role
+from app.config import Settings
 from app.db import driver_of
 from app.ledger import note, sequencer
 from app.ledger.models import Cosignature
 from app.ledger.sequencer import Leaf
+from tests.factories import auth, make_key
 from tests.trades.conftest import Parties
 
 SOURCE = Path(__file__).parent / "go" / "checkpoint_verify.go"
@@ -217,3 +220,46 @@ async def test_go_reads_a_trade_log_with_a_witness_line(
     result = run(go_verifier, checks)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok forged 0 refused" in result.stdout
+
+
+async def test_go_opens_a_checkpoint_two_witnesses_cosigned(
+    go_verifier: Path,
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Two witnesses cosign through `POST /cosignatures`: the checkpoint served then carries
+    both lines, and Go's note.Open still opens it with the log's key (it skips lines of
+    keys it does not know, as signed-note says)."""
+    from shushang_sdk.verify import trust
+    from shushang_sdk.witness import Witness, cosignatures, witness_round
+
+    await grow(app, "GOW", 17)
+    witnesses = [
+        Witness.load_or_create(f"witness.example/w{n}", tmp_path / f"w{n}.pem")[0] for n in (1, 2)
+    ]
+    monkeypatch.setattr(settings, "witness_keys", [w.key.vkey for w in witnesses])
+    vkey = (await client.get("/v1/ledgers/GOW/verifier-key")).text
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = auth(await make_key(session, Role.operator))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://shushang.test", headers=headers
+    ) as operator:
+        for witness in witnesses:
+            await witness_round(operator, "GOW", trust(vkey), witness, tmp_path / witness.name[-2:])
+    signed = (await client.get("/v1/ledgers/GOW/checkpoint")).text
+    assert signed.count("\u2014") == 4
+    assert len(cosignatures(signed, [w.key for w in witnesses])) == 2
+    checks = {
+        "vkey": vkey,
+        "checkpoints": [signed],
+        "forged": [],
+        "inclusion": await inclusion(client, "GOW", 0, 17, [0, 9, 16]),
+        "consistency": [],
+    }
+    result = run(go_verifier, checks)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok checkpoint 0 size 17" in result.stdout

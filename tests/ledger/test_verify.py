@@ -63,6 +63,7 @@ def test_the_ledger_imports_no_domain() -> None:
 
     allowed = {
         "app.ledger",
+        "app.audit",  # the audit trail is everyone's, not a domain: cosignatures are audited
         "app.auth.principal",
         "app.auth.dependencies",
         "app.config",
