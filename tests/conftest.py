@@ -23,6 +23,7 @@ from app.auth.models import Role
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
+from tests.e2e.browser import chromium  # noqa: F401 - a fixture for the page tests
 from tests.e2e.threads import served
 from tests.factories import make_key
 

@@ -10,41 +10,18 @@ saying how to install it, unless `SHUSHANG_REQUIRE_INTEROP=1` (CI), where it fai
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.e2e.browser import FLAGS
 from tests.ip.test_router import Registry
 
-INSTALL = "apt-get install -y chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 Route = Callable[[Any], Awaitable[None]]
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Chromium's path; a skip (a failure under SHUSHANG_REQUIRE_INTEROP=1) without it or
-    without Playwright, decided before the database is touched."""
-    problem = None
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        import playwright.async_api  # noqa: F401 - only whether it is there
-    except ImportError:
-        problem = "Playwright for Python is not installed: pip install -r requirements.lock"
-    if found is None:
-        problem = f"Chromium is not installed: {INSTALL}"
-    if problem is None and found is not None:
-        return found
-    if os.environ.get("SHUSHANG_REQUIRE_INTEROP") == "1":
-        pytest.fail(f"{problem} (SHUSHANG_REQUIRE_INTEROP=1)")
-    pytest.skip(problem or "no browser")
 
 
 async def verdict(

@@ -9,8 +9,6 @@ saying how to install it, unless `SHUSHANG_REQUIRE_INTEROP=1` (CI), where it fai
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,43 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.main import create_app
 from tests.catalog.cards import make_card
+from tests.e2e.browser import FLAGS
 from tests.e2e.threads import served, static_site
 from tests.factories import make_merchant
 
 pytestmark = pytest.mark.e2e
 
 PAGES = Path(__file__).parent / "pages"
-INSTALL = "apt-get install -y chromium"
-# The flags this machine's Chromium needs: no sandbox as root, no network of its own.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Chromium's path; a skip (a failure under SHUSHANG_REQUIRE_INTEROP=1) without it,
-    decided before the database is touched."""
-    problem = None
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        import playwright.async_api  # noqa: F401 - only whether it is there
-    except ImportError:
-        problem = "Playwright for Python is not installed: pip install -r requirements.lock"
-    if chromium is None:
-        problem = f"Chromium is not installed: {INSTALL}"
-    if problem is None and chromium is not None:
-        return chromium
-    if os.environ.get("SHUSHANG_REQUIRE_INTEROP") == "1":
-        pytest.fail(problem or "no browser")
-    pytest.skip(problem or "no browser")
 
 
 async def render(chromium: str, profile: Path, url: str) -> dict[str, Any]:
