@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.db import unit_of_work
 from app.errors import NotFound
 from app.ledger import repository, service
 from app.ledger.signing import Signer
@@ -32,9 +33,8 @@ async def refresh_once(
         logs = await repository.logs(session)
     for log in logs:
         try:
-            async with factory() as session:
+            async with unit_of_work(factory) as session:
                 await service.checkpoint(session, signer, log, settings.log_origin, max_age)
-                await session.commit()
         except NotFound:  # a log no domain knows any more (its venue gone): nothing to sign
             logger.warning("no such log to refresh", extra={"log": log})
     return len(logs)

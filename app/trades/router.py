@@ -140,8 +140,8 @@ async def import_trades(
     the problem that request would get; a refused line refuses nothing else. The answer
     streams as lines are decided; every `created` line in it is durable."""
     imports.check_media_type(request.headers.get("content-type"))
-    # The key has been checked: give its connection back before a long upload.
-    await session.commit()
+    # The key has been checked (reads only): give the connection back before a long upload.
+    await session.close()
     settings: Settings = request.app.state.settings
     try:
         body = await imports.spool(request.stream(), settings.import_max_lines)
