@@ -68,6 +68,7 @@ from app.events import service as events
 from app.i18n import Text
 from app.ledger import sequencer
 from app.merchants import repository as merchants
+from app.merchants import service as merchant_rules
 from app.money import cents
 from app.products import repository as products
 
@@ -263,27 +264,7 @@ def _month(loc: list[str | int], text: str) -> engine.Month:
 
 
 async def create(session: AsyncSession, who: Principal, data: DataAssetCreate) -> DataAsset:
-    if who.role is Role.merchant:
-        if data.merchant_id is not None and data.merchant_id != who.merchant_id:
-            raise Forbidden(
-                Text(
-                    "A merchant key keeps its own merchant's data assets only.",
-                    "数商密钥只能登记本数商的数据资产。",
-                ),
-                fields=["merchant_id"],
-            )
-        merchant_id = who.merchant_id
-    else:
-        merchant_id = data.merchant_id
-        if merchant_id is None or await merchants.get(session, merchant_id) is None:
-            raise ValidationFailed.field(
-                ["body", "merchant_id"],
-                Text(
-                    "names no merchant; operators say whose asset it is",
-                    "未指定有效的数商;运营方须指明资产所属数商",
-                ),
-            )
-    assert merchant_id is not None
+    merchant_id = await merchant_rules.owner_of_new(session, who, data.merchant_id, ASSET)
     asset_class, source = data.asset_class, data.source
     if source not in engine.SOURCES[asset_class]:
         allowed = ", ".join(s.value for s in engine.SOURCES[asset_class])

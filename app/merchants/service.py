@@ -88,6 +88,33 @@ def _certification(data: CertificationIn) -> Certification:
     )
 
 
+async def owner_of_new(
+    session: AsyncSession, who: Principal, requested: UUID | None, kind: Text
+) -> UUID:
+    """Whose new `kind` (a product, a data asset …) this is: a merchant key's own merchant
+    (naming another is 403), or the existing merchant an operator names (422 otherwise)."""
+    if who.role is Role.merchant:
+        if requested is not None and requested != who.merchant_id:
+            raise Forbidden(
+                Text(
+                    f"A merchant key acts for its own merchant only: no {kind.en} for another.",
+                    f"数商密钥只能为本数商操作,不能为其他数商创建{kind.zh}。",
+                ),
+                fields=["merchant_id"],
+            )
+        assert who.merchant_id is not None
+        return who.merchant_id
+    if requested is None or await repository.get(session, requested) is None:
+        raise ValidationFailed.field(
+            ["body", "merchant_id"],
+            Text(
+                f"names no merchant; operators say whose {kind.en} it is",
+                f"未指定有效的数商;运营方须指明{kind.zh}所属数商",
+            ),
+        )
+    return requested
+
+
 def sees_private(who: Principal | None, merchant_id: UUID) -> bool:
     """The directory's one rule: operators, auditors and the merchant itself read the whole
     record (contact e-mail, USCC override reason, website, description, version); anyone

@@ -9,7 +9,6 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role
 from app.auth.principal import Principal
 from app.context import current_request_id
 from app.db import utcnow
@@ -18,7 +17,7 @@ from app.etags import check_if_match
 from app.events import service as events
 from app.i18n import Text
 from app.listings import automatic
-from app.merchants import repository as merchants
+from app.merchants import service as merchant_rules
 from app.pagination import cut, decode_cursor
 from app.products import repository, search
 from app.products.models import Product, ProductRevision
@@ -84,27 +83,7 @@ async def _record_revision(
 
 
 async def create(session: AsyncSession, who: Principal, data: ProductCreate) -> Product:
-    if who.role is Role.merchant:
-        if data.merchant_id is not None and data.merchant_id != who.merchant_id:
-            raise Forbidden(
-                Text(
-                    "A merchant key creates products for its own merchant only.",
-                    "数商密钥只能为本数商创建数据产品。",
-                ),
-                fields=["merchant_id"],
-            )
-        merchant_id = who.merchant_id
-    else:
-        merchant_id = data.merchant_id
-        if merchant_id is None or await merchants.get(session, merchant_id) is None:
-            raise ValidationFailed.field(
-                ["body", "merchant_id"],
-                Text(
-                    "names no merchant; operators say whose product it is",
-                    "未指定有效的数商;运营方须指明产品所属数商",
-                ),
-            )
-    assert merchant_id is not None
+    merchant_id = await merchant_rules.owner_of_new(session, who, data.merchant_id, PRODUCT)
     fields = {
         name: _stored(getattr(data, name))
         for name in ProductCreate.model_fields
