@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -10,22 +12,69 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiKey, Role
 from app.auth.principal import Principal
-from app.db import driver
+from app.auth.ratelimit import Rate, retry_after
+from app.db import Driver, driver
+
+_PRINCIPAL = (
+    "SELECT id, role, merchant_id, name FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL"
+)
+_PRINCIPAL_TAKING = """
+SELECT k.id, k.role, k.merchant_id, k.name, t.granted, t.wait
+FROM api_key AS k, LATERAL rate_limit_take('k:' || k.id, $2, $3, 1, 0) AS t
+WHERE k.token_hash = $1 AND k.revoked_at IS NULL
+"""
+_PRINCIPALS_TAKING = """
+SELECT k.id, k.role, k.merchant_id, k.name, t.granted, t.wait
+FROM unnest($1::bytea[]) WITH ORDINALITY AS a (token_hash, n)
+LEFT JOIN LATERAL (SELECT id, role, merchant_id, name FROM api_key
+                   WHERE token_hash = a.token_hash AND revoked_at IS NULL LIMIT 1) AS k ON true
+LEFT JOIN LATERAL rate_limit_take('k:' || k.id, $2, $3, 1, 0) AS t ON true
+ORDER BY a.n
+"""
+# `rate_limit_take` is STRICT: for a token of no live key its bucket is NULL, and nothing is
+# taken. The statements run outside any transaction (the request's session has not begun
+# one yet; the committer takes before its own), so the bucket's row is locked only for the
+# function's own few statements: callers of one key queue on that row only that long.
 
 
-async def principal_by_hash(session: AsyncSession, token_hash: bytes) -> Principal | None:
-    """The principal of a live key: every request asks, so this is one plain statement on
-    the driver, outside the ORM and outside any transaction."""
-    row = await (await driver(session)).fetchrow(
-        "SELECT id, role, merchant_id, name FROM api_key"
-        " WHERE token_hash = $1 AND revoked_at IS NULL",
-        token_hash,
-    )
-    if row is None:
-        return None
-    return Principal(
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A key's lookup: its principal (None: no live key) and, when its bucket was empty,
+    the seconds until it holds a request again (None: admitted, or not limited)."""
+
+    principal: Principal | None
+    retry_after: int | None = None
+
+
+def _admitted(row: Any) -> Admitted:
+    if row is None or row["id"] is None:
+        return Admitted(None)
+    principal = Principal(
         key_id=row["id"], role=Role(row["role"]), merchant_id=row["merchant_id"], name=row["name"]
     )
+    if row.get("granted") == 0:
+        return Admitted(principal, retry_after(row["wait"]))
+    return Admitted(principal)
+
+
+async def principal_by_hash(
+    session: AsyncSession, token_hash: bytes, rate: Rate | None = None
+) -> Admitted:
+    """The principal of a live key, taking one request from its shared bucket when `rate`
+    is given: every request asks, so this is one plain statement on the driver, outside the
+    ORM and outside any transaction, authentication and rate limit together."""
+    raw = await driver(session)
+    if rate is None:
+        return _admitted(await raw.fetchrow(_PRINCIPAL, token_hash))
+    return _admitted(await raw.fetchrow(_PRINCIPAL_TAKING, token_hash, rate.emission, rate.burst))
+
+
+async def principals_taking(raw: Driver, token_hashes: list[bytes], rate: Rate) -> list[Admitted]:
+    """`principal_by_hash` for a batch of tokens (the trade committer's), in order, one
+    statement: each token of a live key takes one request from its key's bucket, in order,
+    so a key with fewer requests left than it has in the batch has its first ones admitted."""
+    rows = await raw.fetch(_PRINCIPALS_TAKING, token_hashes, rate.emission, rate.burst)
+    return [_admitted(row) for row in rows]
 
 
 async def get(session: AsyncSession, key_id: UUID) -> ApiKey | None:
