@@ -25,10 +25,10 @@ WHERE k.token_hash = $1 AND k.revoked_at IS NULL
 """
 _PRINCIPALS_TAKING = """
 SELECT k.id, k.role, k.merchant_id, k.name, t.granted, t.wait
-FROM unnest($1::bytea[]) WITH ORDINALITY AS a (token_hash, n)
+FROM unnest($1::bytea[], $2::integer[]) WITH ORDINALITY AS a (token_hash, wanted, n)
 LEFT JOIN LATERAL (SELECT id, role, merchant_id, name FROM api_key
                    WHERE token_hash = a.token_hash AND revoked_at IS NULL LIMIT 1) AS k ON true
-LEFT JOIN LATERAL rate_limit_take('k:' || k.id, $2, $3, 1, 0) AS t ON true
+LEFT JOIN LATERAL rate_limit_take('k:' || k.id, $3, $4, a.wanted, 0) AS t ON true
 ORDER BY a.n
 """
 # `rate_limit_take` is STRICT: for a token of no live key its bucket is NULL, and nothing is
@@ -39,22 +39,25 @@ ORDER BY a.n
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
-    """A key's lookup: its principal (None: no live key) and, when its bucket was empty,
-    the seconds until it holds a request again (None: admitted, or not limited)."""
+    """A key's lookup: its principal (None: no live key), how many of the requests asked
+    for its bucket admitted, and, for the others, the seconds until the bucket holds one
+    again (None: every one admitted, or the key is not limited)."""
 
     principal: Principal | None
+    granted: int = 1
     retry_after: int | None = None
 
 
-def _admitted(row: Any) -> Admitted:
+def _admitted(row: Any, wanted: int = 1) -> Admitted:
     if row is None or row["id"] is None:
-        return Admitted(None)
+        return Admitted(None, 0)
     principal = Principal(
         key_id=row["id"], role=Role(row["role"]), merchant_id=row["merchant_id"], name=row["name"]
     )
-    if row.get("granted") == 0:
-        return Admitted(principal, retry_after(row["wait"]))
-    return Admitted(principal)
+    granted = row.get("granted", wanted)
+    if granted < wanted:
+        return Admitted(principal, granted, retry_after(row["wait"]))
+    return Admitted(principal, granted)
 
 
 async def principal_by_hash(
@@ -69,12 +72,14 @@ async def principal_by_hash(
     return _admitted(await raw.fetchrow(_PRINCIPAL_TAKING, token_hash, rate.emission, rate.burst))
 
 
-async def principals_taking(raw: Driver, token_hashes: list[bytes], rate: Rate) -> list[Admitted]:
-    """`principal_by_hash` for a batch of tokens (the trade committer's), in order, one
-    statement: each token of a live key takes one request from its key's bucket, in order,
-    so a key with fewer requests left than it has in the batch has its first ones admitted."""
-    rows = await raw.fetch(_PRINCIPALS_TAKING, token_hashes, rate.emission, rate.burst)
-    return [_admitted(row) for row in rows]
+async def principals_taking(
+    raw: Driver, token_hashes: list[bytes], wanted: list[int], rate: Rate
+) -> list[Admitted]:
+    """`principal_by_hash` for a batch (the trade committer's): each token of a live key
+    takes `wanted` requests from its key's bucket, or as many as it holds; one statement,
+    one call of the bucket function per key, in order. The tokens must be distinct."""
+    rows = await raw.fetch(_PRINCIPALS_TAKING, token_hashes, wanted, rate.emission, rate.burst)
+    return [_admitted(row, n) for row, n in zip(rows, wanted, strict=True)]
 
 
 async def get(session: AsyncSession, key_id: UUID) -> ApiKey | None:

@@ -218,15 +218,24 @@ class GroupCommitter:
 
     @staticmethod
     async def _take(raw: Driver, batch: list[Submission], rate: Rate) -> None:
-        """Look up the keys of the lane's requests and take one request each from their
-        buckets: one statement, outside the batch's transaction, once per request."""
-        lane = [s for s in batch if s.who is None and not s.taken]
-        if not lane:
+        """Look up the keys of the lane's requests and take from their buckets: one
+        statement, outside the batch's transaction, once per request ever; one take per
+        key, for as many requests as it has here, of which the first ones get what the
+        bucket holds."""
+        by_token: dict[bytes, list[Submission]] = {}
+        for submission in batch:
+            if submission.who is None and not submission.taken:
+                by_token.setdefault(submission.token_hash, []).append(submission)
+        if not by_token:
             return
-        admitted = await keys.principals_taking(raw, [s.token_hash for s in lane], rate)
-        for submission, one in zip(lane, admitted, strict=True):
-            submission.caller, submission.retry_after = one.principal, one.retry_after
-            submission.taken = True
+        admitted = await keys.principals_taking(
+            raw, list(by_token), [len(s) for s in by_token.values()], rate
+        )
+        for submissions, one in zip(by_token.values(), admitted, strict=True):
+            for n, submission in enumerate(submissions):
+                submission.caller = one.principal
+                submission.retry_after = None if n < one.granted else one.retry_after
+                submission.taken = True
 
 
 def _asked(submission: Submission) -> Asked:

@@ -9,7 +9,8 @@
   `fillfactor` leaves room on each page so that updating `tat` stays a HOT update.
 - `rate_limit_take(bucket, emission, burst, wanted, returned)`: gives back `returned`
   tokens, then takes up to `wanted`; answers how many it `granted` and the seconds to
-  `wait` until the bucket next holds one. One call locks the row for the few
+  `wait` until the bucket next holds one. Taking one (a keyed request) is one upsert;
+  leases (several, or giving back) lock the row, then write it. One call locks the row for the few
   microseconds of its own statement (the callers run it outside any transaction).
   STRICT: a NULL bucket (no such key, in a statement that looks keys up) takes nothing.
 
@@ -39,6 +40,20 @@ DECLARE
     base timestamptz;
     existed boolean;
 BEGIN
+    IF wanted = 1 AND returned = 0 THEN
+        -- Every keyed request: one statement. It locks the row even when it takes nothing,
+        -- so the read after it (a fresh snapshot) sees the state that refused.
+        INSERT INTO rate_limit_bucket AS b (key, tat) VALUES (bucket, moment + emission)
+            ON CONFLICT (key) DO UPDATE SET tat = greatest(b.tat, moment) + emission
+            WHERE greatest(b.tat, moment) + emission <= moment + burst
+            RETURNING b.tat INTO held;
+        granted := CASE WHEN FOUND THEN 1 ELSE 0 END;
+        IF granted = 0 THEN
+            SELECT b.tat INTO held FROM rate_limit_bucket AS b WHERE b.key = bucket;
+        END IF;
+        wait := greatest(0, extract(epoch FROM held + emission - burst - moment))::double precision;
+        RETURN;
+    END IF;
     LOOP
         SELECT b.tat INTO held FROM rate_limit_bucket AS b WHERE b.key = bucket
             FOR NO KEY UPDATE;

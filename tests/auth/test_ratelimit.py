@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth import ratelimit
 from app.auth.models import Role
-from app.auth.ratelimit import LeasedLimiter, Rate, client_address, lease_size, take
+from app.auth.ratelimit import (
+    LeasedLimiter,
+    Rate,
+    client_address,
+    key_bucket,
+    lease_size,
+    take,
+)
+from app.auth.tokens import hash_token
 from app.config import Settings
 from app.db import driver_of
 from tests.factories import auth, make_key
@@ -248,3 +256,47 @@ async def test_idle_buckets_are_pruned(app: FastAPI) -> None:
     async with engine.connect() as connection:
         raw = await driver_of(connection)
         assert await raw.fetchval("SELECT array_agg(key) FROM rate_limit_bucket") == ["a:busy"]
+
+
+async def test_the_committer_takes_once_per_key_for_its_whole_batch(
+    app: FastAPI, session: AsyncSession
+) -> None:
+    """A batch's requests of one key take from its bucket in one call: the first ones get
+    what it holds, the others a Retry-After; an unknown token takes nothing; a request is
+    never taken for twice (a failed batch is retried one by one)."""
+    from app.trades.recorder import GroupCommitter, Submission
+    from app.trades.schemas import TradeCreate
+
+    rate = Rate.of(3)
+    assert rate is not None
+    busy = await make_key(session, Role.operator)
+    calm = await make_key(session, Role.operator)
+    data = TradeCreate.model_validate(
+        {
+            "venue_code": "OTC",
+            "on_venue": False,
+            "seller_merchant_id": str(uuid.uuid4()),
+            "buyer_merchant_id": str(uuid.uuid4()),
+            "amount": "1.00",
+            "contract_digest": "0" * 64,
+            "occurred_at": "2026-11-20T10:00:00+08:00",
+        }
+    )
+
+    def submission(token: str) -> Submission:
+        return Submission(data, str(uuid.uuid4()), b"", hash_token(token), None)
+
+    batch = [submission(busy) for _ in range(5)]
+    batch.insert(2, submission(calm))
+    batch.append(submission("shs_op_" + "x" * 40))
+    async with app.state.engine.connect() as connection:
+        raw = await driver_of(connection)
+        await GroupCommitter._take(raw, batch, rate)
+        busy_ones = [s for s in batch if s.token_hash == hash_token(busy)]
+        assert [s.retry_after for s in busy_ones[:3]] == [None] * 3
+        assert all(s.retry_after is not None and 1 <= s.retry_after <= 20 for s in busy_ones[3:])
+        assert batch[2].caller is not None and batch[2].retry_after is None
+        assert batch[-1].caller is None and batch[-1].taken
+        await GroupCommitter._take(raw, batch, rate)  # all taken already: nothing again
+        granted, _ = await take(raw, key_bucket(batch[2].caller.key_id), rate, 3, 0)
+        assert granted == 2  # the calm key gave one, once
