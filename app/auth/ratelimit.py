@@ -18,9 +18,9 @@ tokens from the address's shared bucket in one statement, and spends them in mem
 lease lives `L × emission` (`lifetime`); the next take gives back what an expired lease
 left unspent, in the same statement. While the shared bucket is known to be empty (the
 last take said until when), the process answers 429 without asking the database, so a
-flood of refused requests costs nothing; nor does a statement ever wait on another
-process. Error bound, with P processes: at any moment each process holds at most L − 1
-unspent tokens of an address, so
+flood of refused requests costs no statement either. Error bound, with P processes: at any
+moment each process holds at most L − 1 unspent tokens of an address (one take at a time
+per address), so
 
 - over: the requests admitted in any interval exceed what one bucket would admit by at most
   the tokens held when it began, P × (L − 1) (tokens are only ever spent once, and a
@@ -30,8 +30,9 @@ unspent tokens of an address, so
   their next take, else refilled within `lifetime`).
 
 L = min(50, N // 20), at least 1: for N < 40 there are no leases at all (each request is
-one exact take); at the default 300 a minute, L = 15, a lease lives 3 s, and an address
-costs at most one statement per 15 requests or per 3 s per process.
+one exact take); at the default 300 a minute, L = 15 and a lease lives 3 s: a process
+takes for an address once per 15 of its requests, and a caller slower than one request
+per 3 s costs a statement per request (slow callers are cheap anyway).
 
 Idle buckets (`tat` in the past: full, as good as none) are deleted by `prune_forever`, so
 the table holds only the callers of the last minute; processes forget leases the same way.
