@@ -35,7 +35,8 @@ takes for an address once per 15 of its requests, and a caller slower than one r
 per 3 s costs a statement per request (slow callers are cheap anyway).
 
 Idle buckets (`tat` in the past: full, as good as none) are deleted by `prune_forever`, so
-the table holds only the callers of the last minute; processes forget leases the same way.
+the table holds only the callers of the last two minutes; processes forget leases the
+same way.
 """
 
 from __future__ import annotations
