@@ -59,6 +59,7 @@ log = logging.getLogger("shushang.ratelimit")
 PRUNE_ABOVE = 50_000  # leases a process keeps; beyond this the spent and expired go
 PRUNE_EVERY_SECONDS = 60.0
 MAX_LEASE = 50
+MOST_PER_MINUTE = 60_000_000  # one a microsecond: timestamps count no finer
 
 _TAKE = "SELECT granted, wait FROM rate_limit_take($1, $2, $3, $4, $5)"
 
@@ -74,9 +75,11 @@ class Rate:
 
     @classmethod
     def of(cls, per_minute: int) -> Rate | None:
-        """None for a limit that is off (0 or less)."""
+        """None for a limit that is off (0 or less). Above one a microsecond (60 000 000 a
+        minute) the bucket counts no finer: such a limit is one a microsecond."""
         if per_minute <= 0:
             return None
+        per_minute = min(per_minute, MOST_PER_MINUTE)
         micros = -(-60_000_000 // per_minute)  # ceiling: never faster than N a minute
         return cls(
             per_minute, timedelta(microseconds=micros), timedelta(microseconds=micros * per_minute)

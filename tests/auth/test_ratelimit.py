@@ -44,6 +44,10 @@ def test_rates() -> None:
     assert seven.emission == timedelta(microseconds=8_571_429)
     assert seven.burst == 7 * seven.emission
     assert [lease_size(n) for n in (1, 39, 40, 300, 600, 10_000)] == [1, 1, 2, 15, 30, 50]
+    finest = Rate.of(10**12)
+    assert finest is not None
+    assert finest.emission == timedelta(microseconds=1)
+    assert finest.burst == timedelta(seconds=60)
 
 
 def test_client_addresses() -> None:
