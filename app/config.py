@@ -70,11 +70,16 @@ class Settings(BaseSettings):
         description="Body of one bulk import of trades (413 beyond); spooled to a temporary "
         "file past 1 MiB, so memory stays flat.",
     )
-    rate_limit_per_minute: int = Field(default=600, ge=0, description="Per API key; 0 disables.")
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Per API key, shared by all processes on the database, exact; 0 disables.",
+    )
     anonymous_rate_limit_per_minute: int = Field(
         default=300,
         ge=0,
-        description="Requests without a key, per client address (an IPv6 /64); 0 disables.",
+        description="Requests without a key, per client address (an IPv6 /64), shared by all "
+        "processes through leases (docs/scaling.md); 0 disables.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

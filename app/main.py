@@ -21,7 +21,7 @@ from app.assessments.router import router as assessments_router
 from app.assets.router import disclosures as data_asset_disclosures_router
 from app.assets.router import router as data_assets_router
 from app.audit.router import router as audit_router
-from app.auth.ratelimit import AddressLimits, RateLimiter
+from app.auth.ratelimit import AddressLimits, Rate, prune_forever
 from app.auth.router import me as me_router
 from app.auth.router import router as api_keys_router
 from app.catalog.router import router as catalog_router
@@ -99,6 +99,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
                 refresh_forever(app.state.sessionmaker, lambda: signer_of(app.state), settings)
             ),
         ]
+        if settings.rate_limit_per_minute > 0 or settings.anonymous_rate_limit_per_minute > 0:
+            workers.append(asyncio.create_task(prune_forever(engine)))
         yield
         for worker in workers:
             worker.cancel()
@@ -140,9 +142,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.key_rate = Rate.of(settings.rate_limit_per_minute)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/signing.py
-    app.state.committer = GroupCommitter(app.state.engine, app.state.rate_limiter)
+    app.state.committer = GroupCommitter(app.state.engine, app.state.key_rate)
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
@@ -161,7 +163,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     app.add_middleware(
         AddressRateLimitMiddleware,
-        limits=AddressLimits.per_minute(settings.anonymous_rate_limit_per_minute),
+        limits=AddressLimits.per_minute(engine, settings.anonymous_rate_limit_per_minute),
     )
     app.add_middleware(
         ConditionalRequests,

@@ -143,8 +143,9 @@ PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # never limited
 
 class AddressRateLimitMiddleware:
     """Requests without a key are limited per client address; so are refused keys
-    (app/auth/ratelimit.py, AddressLimits). Keyed requests are limited per key once the key
-    is known (app/auth/dependencies.py and the trade committer)."""
+    (app/auth/ratelimit.py, AddressLimits: shared by all processes through leases, so most
+    requests cost no statement here). Keyed requests are limited per key in the statement
+    that looks the key up (app/auth/dependencies.py and the trade committer)."""
 
     def __init__(self, app: ASGIApp, limits: AddressLimits) -> None:
         self.app = app
@@ -157,9 +158,9 @@ class AddressRateLimitMiddleware:
         address = client_address((scope.get("client") or (None, 0))[0])
         keyed = any(name == b"authorization" for name, _ in scope["headers"])
         if keyed:
-            wait = self.limits.failed_keys.exhausted(address)
+            wait = self.limits.failed_keys.exhausted(address)  # no statement: as known here
         else:
-            wait = self.limits.anonymous.acquire(address)
+            wait = await self.limits.anonymous.acquire(address)
         if wait is not None:
             response = problem_response(Headers(scope=scope), RateLimited(wait), scope["path"])
             await response(scope, receive, send)
@@ -170,7 +171,7 @@ class AddressRateLimitMiddleware:
 
         async def counting_refusals(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
-                self.limits.failed_keys.acquire(address)
+                await self.limits.failed_keys.acquire(address)
             await send(message)
 
         await self.app(scope, receive, counting_refusals)

@@ -3,7 +3,7 @@
 from app.assessments.models import Assessment
 from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
 from app.audit.models import AuditEvent
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, RateLimitBucket
 from app.db import Base
 from app.events.models import Event
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
@@ -51,6 +51,7 @@ __all__ = [
     "NegativeListVersion",
     "Product",
     "ProductRevision",
+    "RateLimitBucket",
     "Sample",
     "SampleChunk",
     "SigningKey",

@@ -77,13 +77,18 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def serving(url: str, workers: int = 1) -> Iterator[tuple[str, int]]:
-    """`shushang serve` on a free port against `url`; yields its base URL and process id."""
+def serving(
+    url: str, workers: int = 1, rate_limit_per_minute: int = 0
+) -> Iterator[tuple[str, int]]:
+    """`shushang serve` on a free port against `url`; yields its base URL and process id.
+    Rate limits are off (the load comes from one address and one key) unless
+    `rate_limit_per_minute` puts the key limit on (bench.trades --only limits)."""
     port = free_port()
     command = ["shushang", "serve", "--port", str(port), "--workers", str(workers)]
     env = {
         "SHUSHANG_DATABASE_URL": url,
-        "SHUSHANG_RATE_LIMIT_PER_MINUTE": "0",
+        "SHUSHANG_RATE_LIMIT_PER_MINUTE": str(rate_limit_per_minute),
+        "SHUSHANG_ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
         "SHUSHANG_LOG_LEVEL": "WARNING",
     }
     with _running(command, env, f"http://127.0.0.1:{port}", "/readyz") as served:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.trades [--trades 3000] [--clients 32] [--leaves 1000000]
                                      [--export-rows 1000000] [--import-lines 100000]
-                                     [--only import]
+                                     [--only import|limits]
 
 1. Trade recording: `--clients` concurrent HTTP clients posting trades to `shushang serve`,
    against the same rows inserted by as many raw asyncpg connections, one INSERT each. The
@@ -21,6 +21,10 @@
    and against one COPY of them; the server's peak memory after each import (flat from the
    small import to the large); then `shushang ledger verify` on the venue. Target: ≥ 50 %
    of raw single-row INSERT rows/s, every row a verified leaf, memory flat.
+5. `--only limits`: what the shared rate limit of keys costs. Trades (the lane: one
+   statement per batch looks the keys up and takes from their buckets) and keyed reads
+   (`GET /v1/me`: the key's lookup takes its token) from `--clients` clients with one key,
+   through `serve` with the key limit off and on (so high that nothing is refused), in turns.
 """
 
 from __future__ import annotations
@@ -539,6 +543,97 @@ def bench_import(url: str, seller: str, buyer: str, token: str, lines: int, clie
     assert made == lines and small_made == small, "every line should have been created"
 
 
+async def api_reads(
+    base: str, token: str, total: int, clients: int
+) -> tuple[float, dict[str, float], int]:
+    """`GET /v1/me` with one key from `clients` clients: the key's lookup and little else."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+    async with aiohttp.ClientSession(
+        base,
+        connector=aiohttp.TCPConnector(limit=clients),
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in counter:
+                started = time.perf_counter()
+                async with client.get("/v1/me") as response:
+                    await response.read()
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status != 200:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, summary(latencies), errors
+
+
+async def raw_lookups(url: str, token: str, total: int, clients: int, take: bool) -> float:
+    """The key's lookup statement alone (with the take, or without), `total` times on
+    `clients` asyncpg connections, one key: lookups a second (the row's contention shows)."""
+    from app.auth.ratelimit import Rate
+    from app.auth.repository import _PRINCIPAL, _PRINCIPAL_TAKING
+
+    rate = Rate.of(100_000_000)
+    assert rate is not None
+    token_hash = hash_token(token)
+    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=clients, max_size=clients)
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        async with pool.acquire() as connection:
+            for _ in counter:
+                if take:
+                    await connection.fetchrow(
+                        _PRINCIPAL_TAKING, token_hash, rate.emission, rate.burst
+                    )
+                else:
+                    await connection.fetchrow(_PRINCIPAL, token_hash)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return total / elapsed
+
+
+def bench_limits(url: str, seller: str, buyer: str, token: str, total: int, clients: int) -> None:
+    """Section 5: the key limit off and on (shared buckets), two turns each, alternating."""
+    on = 100_000_000  # a minute's worth no client here reaches: nothing refused
+    figures: dict[tuple[str, str], list[tuple[float, dict[str, float], int]]] = {}
+    lookups: dict[str, list[float]] = {}
+    for _turn in range(3):
+        for label, take in (("lookup only", False), ("lookup + take", True)):
+            lookups.setdefault(label, []).append(
+                asyncio.run(raw_lookups(url, token, 10 * total, clients, take))
+            )
+    for _turn in range(2):
+        for label, limit in (("off", 0), ("on", on)):
+            with serving(url, rate_limit_per_minute=limit) as (base, _):
+                asyncio.run(api_trades(base, token, seller, buyer, 200, clients))  # warm up
+                figures.setdefault(("trades", label), []).append(
+                    asyncio.run(api_trades(base, token, seller, buyer, total, clients))
+                )
+                figures.setdefault(("reads", label), []).append(
+                    asyncio.run(api_reads(base, token, total, clients))
+                )
+    print(f"\n5. key rate limit off and on, {total:,} requests a turn, {clients} clients, one key")
+    print(f"raw statements, {10 * total:,} a turn on {clients} connections (lookups/s):")
+    for label, rates in lookups.items():
+        print(f"  {label:20}" + "".join(f"{rate:>9,.0f}" for rate in rates))
+    print(f"{'':22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for (what, label), turns in figures.items():
+        for rate, lat, errors in turns:
+            print(
+                f"{what + ', limit ' + label:22}{rate:>8,.0f}{lat['p50']:>9.2f}"
+                f"{lat['p99']:>9.2f}{errors:>8}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -548,7 +643,7 @@ def main() -> None:
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--import-lines", type=int, default=100_000)
-    parser.add_argument("--only", choices=["import"], help="run only this section")
+    parser.add_argument("--only", choices=["import", "limits"], help="run only this section")
     args = parser.parse_args()
 
     url = database_url("shushang_bench_trades")
@@ -556,6 +651,9 @@ def main() -> None:
     seller, buyer, token = asyncio.run(setup(url))
     if args.only == "import":
         bench_import(url, seller, buyer, token, args.import_lines, args.clients)
+        return
+    if args.only == "limits":
+        bench_limits(url, seller, buyer, token, args.trades, args.clients)
         return
     asyncio.run(build_log(url, args.leaves))
     asyncio.run(build_trades(url, seller, buyer, args.export_rows))

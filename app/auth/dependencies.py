@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.auth.ratelimit import RateLimiter
+from app.auth.ratelimit import Rate
 from app.auth.tokens import hash_token, looks_like_token
 from app.deps import Session
 from app.errors import Forbidden, RateLimited, Unauthorized
@@ -33,6 +34,25 @@ async def authenticated(
 ) -> Principal | None:
     """The caller's principal, not counted against its rate limit (probes); None for
     anonymous calls; 401 for a key that does not work."""
+    return await _principal(request, session, credentials, None)
+
+
+async def optional_principal(
+    request: Request,
+    session: Session,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    """The caller's principal, counted against its key's rate limit (429 when used up), in
+    the statement that looks the key up (app/auth/ratelimit.py)."""
+    return await _principal(request, session, credentials, request.app.state.key_rate)
+
+
+async def _principal(
+    request: Request,
+    session: AsyncSession,
+    credentials: HTTPAuthorizationCredentials | None,
+    rate: Rate | None,
+) -> Principal | None:
     if credentials is None:
         if request.headers.get("authorization"):
             raise Unauthorized(Text("Use the Bearer scheme.", "请使用 Bearer 认证方式。"))
@@ -40,27 +60,13 @@ async def authenticated(
     token = credentials.credentials
     if not looks_like_token(token):
         raise Unauthorized(UNKNOWN_KEY)
-    principal = await repository.principal_by_hash(session, hash_token(token))
-    if principal is None:
+    admitted = await repository.principal_by_hash(session, hash_token(token), rate)
+    if admitted.principal is None:
         raise Unauthorized(UNKNOWN_KEY)
-    request.state.principal = principal
-    return principal
-
-
-async def optional_principal(
-    request: Request, principal: Annotated[Principal | None, Depends(authenticated)]
-) -> Principal | None:
-    """The caller's principal, counted against its key's rate limit (429 when used up)."""
-    if principal is not None:
-        admit_rate(request.app.state.rate_limiter, principal)
-    return principal
-
-
-def admit_rate(limiter: RateLimiter, principal: Principal) -> None:
-    """429 when the key has used up its allowance."""
-    wait = limiter.acquire(principal.key_id)
-    if wait is not None:
-        raise RateLimited(wait)
+    request.state.principal = admitted.principal
+    if admitted.retry_after is not None:
+        raise RateLimited(admitted.retry_after)
+    return admitted.principal
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

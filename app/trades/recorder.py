@@ -8,6 +8,10 @@ transaction on the driver connection (asyncpg, no ORM):
 1. reads what all of them need in one statement: the caller's key (a request of the trade
    lane, app/trades/lane.py, is authenticated here), the first response to its
    Idempotency-Key, the venue's fee rate, the parties, listing and product;
+   with rate limits on, the lane's keys are looked up and take from their shared buckets
+   (app/auth/ratelimit.py) in one statement just before the transaction: taken inside it,
+   a key's bucket row would stay locked until the batch commits, queueing that key's
+   batches at other venues (and other processes) behind this one;
 2. decides each: 401/403/429 for the key, 409 while the key is in flight, the first response
    again for a retry, a problem where DOMAIN.md's rules fail, else a new trade;
 3. appends the new trades to the log and stores them with their idempotency records, audit
@@ -33,11 +37,12 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.audit import service as audit
-from app.auth.dependencies import UNKNOWN_KEY, admit_rate, admit_role
+from app.auth import repository as keys
+from app.auth.dependencies import UNKNOWN_KEY, admit_role
 from app.auth.principal import Principal
-from app.auth.ratelimit import RateLimiter
+from app.auth.ratelimit import Rate
 from app.db import Driver, driver_of
-from app.errors import ShushangError, Unauthorized, is_database_unavailable
+from app.errors import RateLimited, ShushangError, Unauthorized, is_database_unavailable
 from app.events import service as outbox
 from app.ledger import merkle, sequencer
 from app.money import cents
@@ -75,6 +80,8 @@ class Submission:
     who: Principal | None = None
     duplicate: bool = False  # another request with this key was in flight when it came
     caller: Principal | None = None  # the key the batch found, for the access log
+    taken: bool = False  # the key was looked up and its bucket taken from (once, ever)
+    retry_after: int | None = None  # the key's bucket was empty: 429
     done: asyncio.Future[Answer] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -95,9 +102,9 @@ class Accepted:
 
 
 class GroupCommitter:
-    def __init__(self, engine: AsyncEngine, limiter: RateLimiter) -> None:
+    def __init__(self, engine: AsyncEngine, rate: Rate | None) -> None:
         self._engine = engine
-        self._limiter = limiter
+        self._rate = rate  # each key's limit; None: off
         self._waiting: dict[str, list[Submission]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._frontiers = sequencer.Frontiers()  # saves reading a log's edge per batch
@@ -150,6 +157,8 @@ class GroupCommitter:
         answers: list[tuple[Submission, Answer | ShushangError]] = []
         async with self._engine.connect() as connection:
             raw = await driver_of(connection)
+            if self._rate is not None:
+                await self._take(raw, batch, self._rate)
             async with raw.transaction():
                 facts = await repository.recording_facts(raw, venue, [_asked(s) for s in batch])
                 accepted: list[tuple[Submission, Accepted]] = []
@@ -187,12 +196,16 @@ class GroupCommitter:
         answer, then the rules."""
         who = submission.who
         if who is None:
-            # Checked again, in full, each time: a batch that fails is retried one by one.
-            who = submission.caller = facts.principal
+            # Checked again each time (a batch that fails is retried one by one), but the
+            # bucket is taken from once: by `_take`, whose principal stands.
+            if not submission.taken:
+                submission.caller = facts.principal
+            who = submission.caller
             if who is None:
                 raise Unauthorized(UNKNOWN_KEY)
             admit_role(who, service.RECORDERS)
-            admit_rate(self._limiter, who)
+            if submission.retry_after is not None:
+                raise RateLimited(submission.retry_after)
         if submission.duplicate:
             raise service.in_flight()
         first = service.replay(facts.first_response, submission.request_hash)
@@ -203,12 +216,34 @@ class GroupCommitter:
             who, trade, submission.idempotency_key, submission.request_hash, submission.request_id
         )
 
+    @staticmethod
+    async def _take(raw: Driver, batch: list[Submission], rate: Rate) -> None:
+        """Look up the keys of the lane's requests and take from their buckets: one
+        statement, outside the batch's transaction, once per request ever; one take per
+        key, for as many requests as it has here, of which the first ones get what the
+        bucket holds."""
+        by_token: dict[bytes, list[Submission]] = {}
+        for submission in batch:
+            if submission.who is None and not submission.taken:
+                by_token.setdefault(submission.token_hash, []).append(submission)
+        if not by_token:
+            return
+        admitted = await keys.principals_taking(
+            raw, list(by_token), [len(s) for s in by_token.values()], rate
+        )
+        for submissions, one in zip(by_token.values(), admitted, strict=True):
+            for n, submission in enumerate(submissions):
+                submission.caller = one.principal
+                submission.retry_after = None if n < one.granted else one.retry_after
+                submission.taken = True
+
 
 def _asked(submission: Submission) -> Asked:
     data = submission.data
+    known = submission.who or (submission.caller if submission.taken else None)
     return Asked(
         token_hash=submission.token_hash,
-        key_id=submission.who.key_id if submission.who else None,
+        key_id=known.key_id if known else None,
         key=submission.idempotency_key,
         seller_id=data.seller_merchant_id,
         buyer_id=data.buyer_merchant_id,

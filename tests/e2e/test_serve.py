@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -125,3 +126,38 @@ def test_serve_with_the_embedded_database(tmp_path: Path) -> None:
     while pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not pid_file.exists(), "the embedded PostgreSQL was left running"
+
+
+def test_two_processes_share_the_rate_limits(database_url: str, tmp_path: Path) -> None:
+    """Two `serve` processes on one database: a key of 20 a minute gets 20 in all, and so
+    does an address without a key (at 20 a minute there are no leases: each request takes
+    its own token), whichever process each request goes to; then 429 with Retry-After."""
+    env = clean_env(
+        DATABASE_URL=database_url,
+        SHUSHANG_RATE_LIMIT_PER_MINUTE="20",
+        SHUSHANG_ANONYMOUS_RATE_LIMIT_PER_MINUTE="20",
+    )
+    with serving(env, tmp_path) as one, serving(env, tmp_path) as two:
+        token = create_key(env, tmp_path, "--role", "auditor", "--name", "shared")
+        keyed = {"Authorization": f"Bearer {token}"}
+        for path, headers in (("/v1/merchants", keyed), ("/v1/venues", {})):
+            started = time.monotonic()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                answers = list(
+                    pool.map(
+                        lambda base, h=headers, p=path: httpx.get(base + p, headers=h),
+                        [one, two] * 20,
+                    )
+                )
+            refilled = int((time.monotonic() - started) // 3)  # one every 3 s
+            statuses = [a.status_code for a in answers]
+            assert set(statuses) == {200, 429}, path
+            assert 20 <= statuses.count(200) <= 20 + refilled, (path, statuses)
+            for refused in (a for a in answers if a.status_code == 429):
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert 1 <= int(refused.headers["Retry-After"]) <= 3
+            # Both processes refuse now, not only the one that saw the last token go (unless
+            # a slow machine took so long that a request's worth came back meanwhile).
+            for base in (one, two):
+                answer = httpx.get(base + path, headers=headers)
+                assert answer.status_code == 429 or time.monotonic() - started > 2.5

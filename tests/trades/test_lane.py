@@ -15,7 +15,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
-from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import hash_token
 from app.config import Settings
 from app.db import Driver, driver_of
@@ -201,7 +200,7 @@ async def test_a_failed_batch_is_retried_one_by_one_with_every_check_again(
     fails on the key's primary key and is retried trade by trade. The retry answers the
     key with the winner's trade, and the auditor in the other batch is refused either way."""
     engine = app.state.engine
-    here, there = (GroupCommitter(engine, RateLimiter(0)) for _ in range(2))
+    here, there = (GroupCommitter(engine, None) for _ in range(2))
     data = TradeCreate.model_validate(parties.body(venue_code="HZDEX"))
 
     def submission(headers: dict[str, str], key: str) -> Submission:
