@@ -27,7 +27,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 
@@ -281,12 +283,32 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """A database that is away or refuses us is the operator's to fix: say so in a line,
+    naming the host and database (never the password), not in a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        raise BackupError(f"{libpq(url).where}: {cause}", refused=False) from exc
+    except OSError as exc:
+        raise BackupError(f"{libpq(url).where}: {exc}", refused=False) from exc
+
+
 async def backup(settings: Settings, url: str, output: Path, *, embedded: bool) -> Metadata:
     """Dump the database to `output` (custom format, mode 0600: it holds every secret the
     database does) and its metadata beside it. An existing file is never overwritten, and a
     failed dump leaves no file under the name."""
     if output.exists() or sidecar(output).exists():
         raise BackupError(f"{output} or {sidecar(output)} already exists: choose another name")
+    if not output.parent.is_dir():
+        raise BackupError(f"{output.parent} is not a directory")
+    with _database_errors(url):
+        return await _backup(settings, url, output, embedded=embedded)
+
+
+async def _backup(settings: Settings, url: str, output: Path, *, embedded: bool) -> Metadata:
     target = libpq(url)
     engine = create_engine(settings, url, poolclass=NullPool)
     partial = output.with_name(f".{output.name}.partial")
@@ -403,6 +425,22 @@ async def restore(
     if not dump.is_file():
         raise BackupError(f"{dump} is not a file")
     metadata = _read_sidecar(dump)
+    with _database_errors(url):
+        return await _restore(
+            settings, url, dump, metadata, clean=clean, verify=verify, embedded=embedded
+        )
+
+
+async def _restore(
+    settings: Settings,
+    url: str,
+    dump: Path,
+    metadata: Metadata | None,
+    *,
+    clean: bool,
+    verify: bool,
+    embedded: bool,
+) -> Restored:
     target = libpq(url)
     engine = create_engine(settings, url, poolclass=NullPool)
     try:

@@ -25,9 +25,10 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings, get_settings
-from app.demo import loader
 from app.ops.backup import BackupError, libpq, pg_tool
+from tests.assets.conftest import Books
 from tests.e2e.test_serve import clean_env
+from tests.ip.test_router import Registry
 from tests.trades.conftest import Parties
 
 BIN = Path(sys.executable).parent / "shushang"
@@ -43,6 +44,23 @@ def shushang(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+def in_process(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command run in this process (no interpreter to start, so the drill stays
+    quick): in a thread of its own, since the command runs its own event loop."""
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            cli, list(args), env={"SHUSHANG_DATABASE_URL": database_url, "DATABASE_URL": None}
+        )
+    finally:
+        get_settings.cache_clear()
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
+async def command(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(in_process, database_url, *args)
 
 
 @pytest.fixture
@@ -104,8 +122,8 @@ async def test_the_restore_drill(
     fresh_server: str,
     tmp_path: Path,
 ) -> None:
-    # A world: trades on four venues (one with an event), IP registrations (IPR) and
-    # data-asset movements (FIN) from the demo, and a checkpoint of every log.
+    # A world: trades on four venues (one with an event), IP registrations granted (IPR),
+    # data assets with costs capitalised (FIN), and a checkpoint of every log.
     parties = await Parties().setup(client, session)
     for venue in VENUES:
         for amount in ("100.00", "2500.50"):
@@ -117,7 +135,12 @@ async def test_the_restore_drill(
         headers=parties.admin,
     )
     assert event.status_code == 201, event.text
-    await loader.load(app.state.sessionmaker, settings)
+    for name in ("杭州市企业经营画像数据集", "宁波港集装箱吞吐量数据集"):
+        registry = await Registry().setup(client, session)  # one registration a product
+        await registry.registered(data_name=name)
+    books = await Books().setup(client, session)
+    await books.capitalised("36000.00", "2025-03-01", months=36)
+    await books.capitalised("5000.00", "2025-04-01", asset_class="inventory", source="processed")
     logs = [row[0] for row in await fetch(database_url, "SELECT venue_code FROM ledger_head")]
     assert {*VENUES, "IPR", "FIN"} <= set(logs)
     checkpoints = {}
@@ -149,17 +172,15 @@ async def test_the_restore_drill(
         row[0] for row in await fetch(fresh_server, "SELECT venue_code FROM ledger_head")
     ]
     assert sorted(restored_logs) == sorted(logs)
-    verified = await asyncio.gather(
-        *(asyncio.to_thread(shushang, fresh_server, "ledger", "verify", log) for log in logs)
-    )
-    for log, result in zip(logs, verified, strict=True):
-        assert result.returncode == 0, (log, result.stderr)
-        assert "verified" in result.stdout
+    for log in logs:
+        verified = await command(fresh_server, "ledger", "verify", log)
+        assert verified.returncode == 0, (log, verified.stderr)
+        assert "verified" in verified.stdout
     assert await signed_state(fresh_server) == before
 
     # A second restore into the now full database is refused, and nothing changes.
     tables = await fetch(fresh_server, TABLES)
-    refused = await asyncio.to_thread(shushang, fresh_server, "restore", str(dump))
+    refused = await command(fresh_server, "restore", str(dump))
     assert refused.returncode == 2
     assert "--clean" in refused.stderr
     assert await fetch(fresh_server, TABLES) == tables
@@ -171,7 +192,7 @@ async def test_the_restore_drill(
     data[len(data) // 2] ^= 0xFF
     damaged.write_bytes(bytes(data))
     shutil.copy(tmp_path / "drill.dump.json", tmp_path / "damaged.dump.json")
-    refused = await asyncio.to_thread(shushang, fresh_server, "restore", "--clean", str(damaged))
+    refused = await command(fresh_server, "restore", "--clean", str(damaged))
     assert refused.returncode == 2
     assert "SHA-256" in refused.stderr
     assert await fetch(fresh_server, TABLES) == tables
@@ -187,17 +208,17 @@ async def test_the_restore_drill(
         "ALTER TABLE trade ENABLE TRIGGER trade_immutable",
         "UPDATE ledger_head SET size = size + 5 WHERE venue_code = 'OTC'",
     )
-    tampered = await asyncio.to_thread(shushang, fresh_server, "ledger", "verify", "HZDEX")
+    tampered = await command(fresh_server, "ledger", "verify", "HZDEX")
     assert tampered.returncode == 1
     assert tampered.stderr.startswith("HZDEX index 0:")
-    replaced = await asyncio.to_thread(shushang, fresh_server, "restore", "--clean", str(dump))
+    replaced = await command(fresh_server, "restore", "--clean", str(dump))
     assert replaced.returncode == 0, replaced.stderr
     otc = metadata["logs"]["OTC"]["size"]
     assert f"log OTC from {otc + 5} to {otc} entries" in replaced.stderr
     assert "rollback" in replaced.stderr
     assert await fetch(fresh_server, TABLES) != tables  # dropped and made again
     assert await signed_state(fresh_server) == before
-    clean = await asyncio.to_thread(shushang, fresh_server, "ledger", "verify", "--all")
+    clean = await command(fresh_server, "ledger", "verify", "--all")
     assert clean.returncode == 0, clean.stderr
 
 
@@ -227,38 +248,23 @@ def test_the_tools_are_new_enough_for_the_server() -> None:
         pg_tool("pg_dump", 99, embedded=False)
 
 
-def test_backup_never_overwrites(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_backup_never_overwrites(database_url: str, tmp_path: Path) -> None:
     existing = tmp_path / "kept.dump"
     existing.write_bytes(b"an earlier backup")
-    monkeypatch.setenv("SHUSHANG_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(cli, ["backup", "--output", str(existing)])
-    finally:
-        get_settings.cache_clear()
-    assert result.exit_code == 2
+    result = in_process(database_url, "backup", "--output", str(existing))
+    assert result.returncode == 2
     assert "already exists" in result.stderr
     assert existing.read_bytes() == b"an earlier backup"
 
 
-def test_restore_refuses_what_is_not_a_backup(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_restore_refuses_what_is_not_a_backup(database_url: str, tmp_path: Path) -> None:
+    missing = in_process(database_url, "restore", str(tmp_path / "nowhere.dump"))
+    assert missing.returncode == 2
+    assert "not a file" in missing.stderr
     junk = tmp_path / "notes.dump"
     junk.write_text("not an archive", encoding="utf-8")
-    monkeypatch.setenv("SHUSHANG_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        missing = runner.invoke(cli, ["restore", str(tmp_path / "nowhere.dump")])
-        result = runner.invoke(cli, ["restore", "--clean", str(junk)])
-    finally:
-        get_settings.cache_clear()
-    assert missing.exit_code == 2
-    assert "not a file" in missing.stderr
-    assert result.exit_code == 2
+    result = in_process(database_url, "restore", "--clean", str(junk))
+    assert result.returncode == 2
     assert "not a pg_dump custom-format archive" in result.stderr
 
 
