@@ -19,12 +19,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import Settings, get_settings
+from app.config import get_settings
 from app.ops.backup import BackupError, libpq, pg_tool
 from tests.assets.conftest import Books
 from tests.e2e.test_serve import clean_env
@@ -114,10 +113,8 @@ async def signed_state(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def test_the_restore_drill(
-    app: FastAPI,
     client: httpx.AsyncClient,
     session: AsyncSession,
-    settings: Settings,
     database_url: str,
     fresh_server: str,
     tmp_path: Path,
