@@ -1,4 +1,4 @@
-"""The `shushang` command: serve, migrate, keys, openapi."""
+"""The `shushang` command: serve, migrate, keys, demo, ledger, ip, backup, restore, openapi."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ import os
 import shutil
 import signal
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import typer
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.ledger.verify import Verification
 
 cli = typer.Typer(
     name="shushang",
@@ -183,41 +188,169 @@ def demo() -> None:
 
 @ledger_cli.command("verify")
 def verify_ledger(
-    venue: Annotated[str, typer.Argument(help="Venue code, e.g. HZDEX, or IPR.")],
+    venue: Annotated[
+        str | None, typer.Argument(help="Venue code, e.g. HZDEX, or IPR or FIN.")
+    ] = None,
+    all_logs: Annotated[
+        bool, typer.Option("--all", help="Every log that has had a leaf or a checkpoint.")
+    ] = False,
 ) -> None:
     """Recompute every leaf from the stored trades and events (or, for IPR, the registration
-    steps), and check the signed head.
+    steps; for FIN, the data-asset movements), and check the signed head and checkpoint.
 
-    Exits 1 naming the first index that does not match."""
+    Exits 1 naming the first index that does not match (or, for one log, if it is empty)."""
     from app.db import create_engine, create_sessionmaker
-    from app.ledger.verify import Verification, verify_venue
+    from app.ledger.verify import verify_logs, verify_venue
     from app.logs import register
 
+    if (venue is None) == (not all_logs):
+        typer.echo("error: name one log, or pass --all", err=True)
+        raise typer.Exit(2)
     register()
     settings = get_settings()
     url = database_url(settings)
 
-    async def run() -> Verification:
+    async def run() -> list[Verification]:
         engine = create_engine(settings, url, pool_size=1, max_overflow=0)
         try:
             async with create_sessionmaker(engine)() as session:
-                return await verify_venue(session, venue)
+                if venue is None:
+                    return await verify_logs(session)
+                return [await verify_venue(session, venue)]
         finally:
             await engine.dispose()
 
-    result = asyncio.run(run())
-    for index, problem in result.problems:
-        where = f"index {index}" if index is not None else "tree head"
-        typer.echo(f"{venue} {where}: {problem}", err=True)
-    if result.problems:
-        raise typer.Exit(1)
-    if not result.ok:
+    results = asyncio.run(run())
+    if venue is not None and not results[0].problems and not results[0].checked:
+        # An empty log proves nothing: asked about it by name, that is a failure.
         typer.echo(f"{venue}: the log is empty: nothing to verify", err=True)
         raise typer.Exit(1)
+    _report(results)
+    if any(result.problems for result in results):
+        raise typer.Exit(1)
+
+
+@cli.command()
+def backup(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The dump to write (never overwritten); default shushang-<UTC time>.dump.",
+        ),
+    ] = None,
+) -> None:
+    """Dump the whole database (pg_dump, custom format) and write its metadata beside it as
+    <dump>.json: the schema revision and each log's size, signed head and checkpoint.
+
+    The metadata is also printed (JSON) on stdout, for comparing after a restore."""
+    from app.ops.backup import BackupError
+    from app.ops.backup import backup as dump_database
+
+    settings = get_settings()
+    url = _libpq_url(settings)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    output = output or Path(f"shushang-{stamp}.dump")
+    try:
+        metadata = asyncio.run(
+            dump_database(settings, url, output, embedded=not settings.database_url)
+        )
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if exc.refused else 1) from exc
+    json.dump(metadata.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    logs = ", ".join(f"{log} {entry['size']}" for log, entry in metadata.logs.items())
     typer.echo(
-        f"{venue}: {result.checked} entries rebuilt from their stored rows; "
-        f"signed head of size {result.head_size} verified"
+        f"backup written to {output} ({metadata.bytes} bytes) and {output}.json; "
+        f"revision {metadata.alembic_revision}; logs: {logs or 'none'}",
+        err=True,
     )
+
+
+@cli.command()
+def restore(
+    dump: Annotated[Path, typer.Argument(help="A dump written by `shushang backup`.")],
+    clean: Annotated[
+        bool,
+        typer.Option(
+            "--clean",
+            help="Replace the tables the database already holds (everything in them is lost).",
+        ),
+    ] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Verify every log after restoring.")
+    ] = True,
+) -> None:
+    """Restore a backup (pg_restore, in one transaction) into DATABASE_URL or the embedded
+    database, then verify every log and compare the restored heads and checkpoints with the
+    backup's metadata (<dump>.json, when it is there).
+
+    Refuses (exit 2, nothing changed) a database that holds any of the backup's tables
+    unless --clean; exits 1 if the restore failed or any log does not verify."""
+    from app.ops.backup import BackupError
+    from app.ops.backup import restore as restore_database
+
+    settings = get_settings()
+    url = _libpq_url(settings)
+    try:
+        result = asyncio.run(
+            restore_database(
+                settings, url, dump, clean=clean, verify=verify, embedded=not settings.database_url
+            )
+        )
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if exc.refused else 1) from exc
+    typer.echo(f"restored {dump} (schema revision {result.revision})")
+    if result.metadata is None:
+        typer.echo(f"no {dump}.json beside the dump: the heads were not compared", err=True)
+    for change in result.rolled_back:
+        typer.echo(
+            f"warning: log {change}: auditors holding later heads will see a rollback", err=True
+        )
+    for mismatch in result.mismatches:
+        typer.echo(f"mismatch: {mismatch}", err=True)
+    if result.metadata is not None and not result.mismatches:
+        typer.echo(f"every log's size, signed head and checkpoint match {dump}.json")
+    _report(result.verifications)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _libpq_url(settings: Settings) -> str:
+    """The database's URL, warning of what pg_dump and pg_restore cannot be told."""
+    from app.ops.backup import libpq
+
+    url = database_url(settings)
+    ignored = libpq(url).ignored
+    if ignored:
+        typer.echo(
+            f"warning: the database URL's {', '.join(ignored)} mean nothing to libpq: "
+            "pg_dump and pg_restore connect without them",
+            err=True,
+        )
+    return url
+
+
+def _report(verifications: list[Verification]) -> None:
+    for result in verifications:
+        for index, problem in result.problems:
+            where = f"index {index}" if index is not None else "tree head"
+            typer.echo(f"{result.venue_code} {where}: {problem}", err=True)
+        if not result.problems:
+            head = (
+                f"signed head of size {result.head_size} verified"
+                if result.head_size is not None
+                else "no signed head yet"
+            )
+            typer.echo(
+                f"{result.venue_code}: {result.checked} entries rebuilt from their stored rows; "
+                + head
+                if result.checked
+                else f"{result.venue_code}: empty: nothing to verify"
+            )
 
 
 @ip_cli.command("expire")

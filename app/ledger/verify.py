@@ -137,3 +137,8 @@ async def _check_checkpoint(
         result.problems.append(
             (None, f"the root of the first {size} entries is not the checkpoint's root")
         )
+
+
+async def verify_logs(session: AsyncSession) -> list[Verification]:
+    """Every log that has had a leaf or a checkpoint, each verified as `verify_venue` does."""
+    return [await verify_venue(session, log) for log in await repository.logs(session)]
