@@ -93,11 +93,12 @@ def serving(url: str, workers: int = 1) -> Iterator[tuple[str, int]]:
 
 
 @contextmanager
-def serving_ceiling(url: str) -> Iterator[str]:
-    """bench/ceiling.py (a bare ASGI app, one INSERT a request) under uvicorn, as
+def serving_ceiling(url: str, workers: int = 1) -> Iterator[str]:
+    """bench/ceiling.py (a bare ASGI app, one statement a request) under uvicorn, as
     `shushang serve` runs the API; yields its base URL."""
     port = free_port()
     command = ["uvicorn", "bench.ceiling:app", "--port", str(port), "--no-access-log"]
+    command += ["--workers", str(workers)]
     env = {"BENCH_DSN": asyncpg_dsn(url)}
     with _running(command, env, f"http://127.0.0.1:{port}", "/") as (base, _):
         yield base
