@@ -98,10 +98,9 @@ async def get_merchant(
 ) -> MerchantOut | MerchantPublic:
     """One merchant: its public profile for anyone, the whole record for operators,
     auditors and the merchant itself, whose `ETag` is what `If-Match` of a PATCH names."""
-    merchant = await service.get_visible(session, merchant_id)
-    (shown,) = await service.views(session, who, [merchant])
+    shown, version = await service.shown(session, who, merchant_id)
     if isinstance(shown, MerchantOut):
-        set_etag(response, merchant.version)
+        set_etag(response, version)
     return shown
 
 

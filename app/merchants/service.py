@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,6 +141,18 @@ def view(who: Principal | None, merchant: Merchant, listed: int) -> MerchantOut 
         name: getattr(merchant, name) for name in shape.model_fields if hasattr(merchant, name)
     }
     return shape.model_validate({**fields, "listed_product_count": listed})
+
+
+async def shown(
+    session: AsyncSession, who: Principal | None, merchant_id: UUID
+) -> tuple[MerchantOut | MerchantPublic, int]:
+    """One merchant in the shape `who` may read, and its version; 404 when unknown. One
+    statement (`repository.shown`): the read of the directory's hottest page."""
+    row = await repository.shown(session, merchant_id)
+    if row is None:
+        raise NotFound.of(MERCHANT, merchant_id)
+    merchant = cast(Merchant, row)
+    return view(who, merchant, row.listed_product_count), merchant.version
 
 
 async def get_visible(session: AsyncSession, merchant_id: UUID) -> Merchant:
