@@ -27,9 +27,10 @@ from sqlalchemy import Label
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ColumnProperty, DeclarativeBase
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
-_DIALECT = PGDialect_asyncpg()
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class Row:
@@ -53,8 +54,9 @@ class Row:
 class Compiled:
     """A statement compiled once: its SQL text and the order of its named parameters."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         compiled = statement.compile(dialect=_DIALECT)
+        assert isinstance(compiled, SQLCompiler)
         self.sql: str = compiled.string
         self.names: Sequence[str] = tuple(compiled.positiontup or ())
         # Values written into the statement (`status == "listed"`) are anonymous parameters

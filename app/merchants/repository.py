@@ -92,9 +92,9 @@ _CERTIFICATE = func.jsonb_build_object(
     *(
         part
         for name in ("scheme", "level", "valid_until", "issued_on", "certificate_number")
-        for part in (literal_column(f"'{name}'"), getattr(Certification, name))
+        for part in [literal_column(f"'{name}'"), getattr(Certification, name)]
     )
-)
+)  # the fields of CertificationOut that are columns
 _SHOWN = Compiled(
     select(
         *columns_of(Merchant),
