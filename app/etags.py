@@ -6,6 +6,12 @@ and `Cache-Control`.
   listed-product count, a card's grade, `allowed_actions` …), whoever asked. A resource
   with a version (merchants, products, listings, …) carries `"<version>.<digest>"`: routes
   set `"<version>"` (`set_etag`) and `ConditionalRequests` appends the digest of the body.
+- A read whose body is a function of a few values known before the body is built (the
+  version, the caller's view of it, a count, today's date) takes its ETag from those
+  (`validator`): `"<version>.<digest of the values>"`, final as the route sets it, and the
+  route answers a matching `If-None-Match` 304 itself (`not_modified`) without building or
+  serializing the body. The values include the response model's schema, so a release that
+  changes what the body holds changes the ETag too.
 - `If-None-Match` matching that ETag (or `*`) is answered 304 with no body.
 - `If-Match` on a change names the version the caller read: `"<version>.<digest>"` from a
   GET, or the bare `"<version>"`; only the version is compared (`check_if_match`), so a
@@ -19,8 +25,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from functools import cache
 
-from fastapi import Response
+from fastapi import Request, Response
+from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,6 +67,31 @@ def check_if_match(if_match: str | None, version: int) -> None:
     )
 
 
+def validator(version: int | None, shape: type[BaseModel], *values: object) -> str:
+    """The strong ETag of a body that is a function of `version`, the response model
+    `shape` and `values` (whatever else the body shows: the caller's view of it, counts,
+    dates); without a version, `"<digest>"` alone. `values` are compared by their `repr`."""
+    digest = _digest(repr((_schema_of(shape), values)).encode())
+    return f'"{version}.{digest}"' if version is not None else f'"{digest}"'
+
+
+@cache
+def _schema_of(shape: type[BaseModel]) -> str:
+    schema = json.dumps(shape.model_json_schema(mode="serialization"), sort_keys=True)
+    return _digest(schema.encode())
+
+
+def not_modified(request: Request, response: Response, etag: str) -> Response | None:
+    """Set `etag` (final, see `validator`); a 304 to answer instead of the body when the
+    request's `If-None-Match` holds it. ConditionalRequests adds the caching headers."""
+    response.headers["ETag"] = etag
+    if request.method in ("GET", "HEAD") and _matches(
+        request.headers.get("if-none-match", ""), etag
+    ):
+        return Response(status_code=304, headers={"ETag": etag})
+    return None
+
+
 def _digest(body: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(body).digest()[:15]).decode()
 
@@ -90,6 +124,8 @@ class ConditionalRequests:
         async def conditional(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
+                if message["status"] == 304 and is_get:  # a route's own (`not_modified`)
+                    self._cache_headers(MutableHeaders(scope=message), keyed, scope["path"])
                 if message["status"] not in (200, 201):
                     await send(message)
                     return
@@ -103,10 +139,12 @@ class ConditionalRequests:
             body = message.get("body", b"")
             whole = not message.get("more_body", False)
             if whole and (is_get or "etag" in headers):
-                version = headers.get("etag")
-                digest = _digest(body)
-                etag = f'"{version.strip(chr(34))}.{digest}"' if version else f'"{digest}"'
-                headers["ETag"] = etag
+                etag = headers.get("etag")
+                if etag is None:
+                    etag = headers["ETag"] = f'"{_digest(body)}"'
+                elif (version := etag.strip('"')).isdigit():  # the digest of the body completes it
+                    etag = headers["ETag"] = f'"{version}.{_digest(body)}"'
+                # else final: the route's `validator`
                 if is_get and _matches(request.get("if-none-match", ""), etag):
                     await send(self._not_modified(held, etag, keyed, scope["path"]))
                     await send({"type": "http.response.body", "body": b""})

@@ -1,9 +1,13 @@
-"""The ceiling for trade recording over HTTP here: a bare ASGI app doing one INSERT a request.
+"""The ceiling of HTTP in Python here: a bare ASGI app doing one statement a request.
 
 No framework, no validation, no ledger: uvicorn, a JSON body read, one asyncpg INSERT of
 the trade row, a small JSON answer. `bench/trades.py` serves it (uvicorn, like
 `shushang serve`) and loads it as it loads the API, to show how much of raw INSERT
 throughput an HTTP service in Python can reach on the machine at all.
+
+`bench/load.py` loads it with its mixed workload too: a GET of the API's search, listings
+or merchant path runs the raw baseline's statement for it (bench/load.py) and answers its
+rows as JSON, so the reads of the mix cost what a read costs without a framework.
 
     BENCH_DSN=postgresql://… uvicorn bench.ceiling:app
 """
@@ -15,10 +19,12 @@ import os
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import unquote_plus
 
 import asyncpg
 from starlette.types import Receive, Scope, Send
 
+from bench import load
 from bench.trades import RAW_INSERT
 
 _pool: asyncpg.Pool | None = None
@@ -41,7 +47,10 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if not message.get("more_body"):
             break
     status, answer = 200, b"{}"
-    if scope["method"] == "POST":
+    if scope["method"] == "GET" and scope["path"] != "/":
+        assert _pool is not None
+        answer = json.dumps(await _read(_pool, scope), default=str).encode()
+    elif scope["method"] == "POST":
         trade = json.loads(body)
         trade_id = uuid.uuid4()
         assert _pool is not None
@@ -64,3 +73,18 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": answer})
+
+
+async def _read(pool: asyncpg.Pool, scope: Scope) -> object:
+    """The raw baseline's statement for one of the mix's reads, its rows as JSON can hold them."""
+    path: str = scope["path"]
+    if path == "/v1/products":
+        query = dict(
+            pair.split("=", 1) for pair in scope["query_string"].decode().split("&") if "=" in pair
+        )
+        words = unquote_plus(query.get("q", ""))
+        return {"items": [dict(r) for r in await pool.fetch(load.SEARCH, words)]}
+    if path == "/v1/listings":
+        return {"items": [dict(r) for r in await pool.fetch(load.LISTINGS)]}
+    row = await pool.fetchrow(load.MERCHANT, uuid.UUID(path.rsplit("/", 1)[1]))
+    return dict(row) if row is not None else None

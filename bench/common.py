@@ -88,6 +88,7 @@ def serving(
     env = {
         "SHUSHANG_DATABASE_URL": url,
         "SHUSHANG_RATE_LIMIT_PER_MINUTE": str(rate_limit_per_minute),
+        # The load generator is one address: its anonymous reads would be 429s otherwise.
         "SHUSHANG_ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
         "SHUSHANG_LOG_LEVEL": "WARNING",
     }
@@ -96,11 +97,12 @@ def serving(
 
 
 @contextmanager
-def serving_ceiling(url: str) -> Iterator[str]:
-    """bench/ceiling.py (a bare ASGI app, one INSERT a request) under uvicorn, as
+def serving_ceiling(url: str, workers: int = 1) -> Iterator[str]:
+    """bench/ceiling.py (a bare ASGI app, one statement a request) under uvicorn, as
     `shushang serve` runs the API; yields its base URL."""
     port = free_port()
     command = ["uvicorn", "bench.ceiling:app", "--port", str(port), "--no-access-log"]
+    command += ["--workers", str(workers)]
     env = {"BENCH_DSN": asyncpg_dsn(url)}
     with _running(command, env, f"http://127.0.0.1:{port}", "/") as (base, _):
         yield base

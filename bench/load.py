@@ -7,8 +7,10 @@ database. Each client loops over a weighted mix: 40 % catalog search (`GET /v1/p
 25 % the public listings, 15 % a merchant read with a key, 20 % a trade recorded
 (`POST /v1/transactions` with an Idempotency-Key). The API runs as `shushang serve
 --workers 2`; the baseline runs comparable statements (a full-text query, the listings
-page, the merchant row, one INSERT per trade) on as many asyncpg connections. It prints
-throughput, p50/p99 and errors per concurrency, and the API's share of the raw rate.
+page, the merchant row, one INSERT per trade) on as many asyncpg connections, and the
+ceiling runs the same statements in a bare ASGI app (bench/ceiling.py: uvicorn with as many
+workers, no framework) loaded by the same client as the API. It prints throughput,
+p50/p99 and errors per concurrency, and the API's share of the raw and of the ceiling's rate.
 """
 
 from __future__ import annotations
@@ -31,12 +33,26 @@ from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.demo import loader
-from bench.common import asyncpg_dsn, database_url, serving, summary
+from bench.common import asyncpg_dsn, database_url, serving, serving_ceiling, summary
 
 WORDS = ["数据", "杭州", "企业", "交通", "金融", "医疗", "物流", "能源", "画像", "指数"]
 MIX = ["search"] * 8 + ["listings"] * 5 + ["merchant"] * 3 + ["trade"] * 4
 DIGEST = hashlib.sha256(b"load contract").hexdigest()
 NOW = datetime.now(UTC)
+
+# The statements of the raw baseline, which the ceiling (bench/ceiling.py) runs too.
+SEARCH = (
+    "SELECT id, name FROM product WHERE status = 'active'"
+    " AND search_words @@ plainto_tsquery('simple', $1) ORDER BY id LIMIT 21"
+)
+LISTINGS = "SELECT * FROM listing WHERE status = 'listed' ORDER BY id LIMIT 21"
+MERCHANT = "SELECT * FROM merchant WHERE id = $1"
+INSERT = (
+    "INSERT INTO bench_raw_trade (id, venue_code, seller_merchant_id,"
+    " buyer_merchant_id, amount, fee, currency, on_venue, contract_digest,"
+    " occurred_at, leaf_index, created_at)"
+    " VALUES ($1, 'OTC', $2, $3, $4, 0, 'CNY', false, $5, $6, 0, now())"
+)
 
 
 async def prepare(url: str) -> tuple[str, list[str]]:
@@ -125,26 +141,15 @@ async def raw_round(
                 kind = rng.choice(MIX)
                 started = time.perf_counter()
                 if kind == "search":
-                    await connection.fetch(
-                        "SELECT id, name FROM product WHERE status = 'active'"
-                        " AND search_words @@ plainto_tsquery('simple', $1) ORDER BY id LIMIT 21",
-                        rng.choice(WORDS),
-                    )
+                    await connection.fetch(SEARCH, rng.choice(WORDS))
                 elif kind == "listings":
-                    await connection.fetch(
-                        "SELECT * FROM listing WHERE status = 'listed' ORDER BY id LIMIT 21"
-                    )
+                    await connection.fetch(LISTINGS)
                 elif kind == "merchant":
-                    await connection.fetchrow(
-                        "SELECT * FROM merchant WHERE id = $1", rng.choice(ids)
-                    )
+                    await connection.fetchrow(MERCHANT, rng.choice(ids))
                 else:
                     seller, buyer = rng.sample(ids, 2)
                     await connection.execute(
-                        "INSERT INTO bench_raw_trade (id, venue_code, seller_merchant_id,"
-                        " buyer_merchant_id, amount, fee, currency, on_venue, contract_digest,"
-                        " occurred_at, leaf_index, created_at)"
-                        " VALUES ($1, 'OTC', $2, $3, $4, 0, 'CNY', false, $5, $6, 0, now())",
+                        INSERT,
                         uuid.uuid4(), seller, buyer, Decimal(rng.randint(1, 99999)), DIGEST, NOW,
                     )  # fmt: skip
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -154,6 +159,39 @@ async def raw_round(
     elapsed = time.monotonic() - started
     await pool.close()
     return len(latencies) / elapsed, summary(latencies)
+
+
+Round = tuple[float, dict[str, float], int]
+
+
+def over_http(
+    base: str, token: str, merchants: list[str], levels: list[int], seconds: float
+) -> dict[int, Round]:
+    """The mix against a served app (the API or the ceiling) at each level, after a warm-up."""
+    asyncio.run(api_round(base, token, merchants, 4, 2))
+    return {c: asyncio.run(api_round(base, token, merchants, c, seconds)) for c in levels}
+
+
+def report(
+    levels: list[int],
+    raw: dict[int, tuple[float, dict[str, float]]],
+    ceiling: dict[int, Round],
+    api: dict[int, Round],
+) -> None:
+    print(f"{'clients':>8}{'raw req/s':>11}{'raw p99':>9}{'ceil req/s':>11}{'ceil p99':>9}"
+          f"{'API req/s':>11}{'API p50':>9}{'API p99':>9}{'errors':>8}{'API/raw':>9}"
+          f"{'API/ceil':>10}")  # fmt: skip
+    for c in levels:
+        raw_rate, raw_lat = raw[c]
+        ceiling_rate, ceiling_lat, ceiling_errors = ceiling[c]
+        api_rate, api_lat, errors = api[c]
+        assert ceiling_errors == 0, "the ceiling app failed requests"
+        print(
+            f"{c:>8}{raw_rate:>11,.0f}{raw_lat['p99']:>9.1f}"
+            f"{ceiling_rate:>11,.0f}{ceiling_lat['p99']:>9.1f}"
+            f"{api_rate:>11,.0f}{api_lat['p50']:>9.1f}{api_lat['p99']:>9.1f}{errors:>8}"
+            f"{api_rate / raw_rate:>9.0%}{api_rate / ceiling_rate:>10.0%}"
+        )
 
 
 def main() -> None:
@@ -170,20 +208,16 @@ def main() -> None:
     migrate.upgrade(url)
     token, merchants = asyncio.run(prepare(url))
     raw = {c: asyncio.run(raw_round(url, merchants, c, args.seconds)) for c in levels}
+    with serving_ceiling(url, args.workers) as base:
+        ceiling = over_http(base, token, merchants, levels, args.seconds)
     with serving(url, args.workers) as (base, _):
-        asyncio.run(api_round(base, token, merchants, 4, 2))  # warm up
-        api = {c: asyncio.run(api_round(base, token, merchants, c, args.seconds)) for c in levels}
+        api = over_http(base, token, merchants, levels, args.seconds)
 
-    print(f"\nmixed workload, {args.seconds:.0f} s per level, API with --workers {args.workers}")
-    print(f"{'clients':>8}{'raw req/s':>11}{'raw p99':>9}{'API req/s':>11}{'API p50':>9}"
-          f"{'API p99':>9}{'errors':>8}{'API/raw':>9}")  # fmt: skip
-    for c in levels:
-        raw_rate, raw_lat = raw[c]
-        api_rate, api_lat, errors = api[c]
-        print(
-            f"{c:>8}{raw_rate:>11,.0f}{raw_lat['p99']:>9.1f}{api_rate:>11,.0f}"
-            f"{api_lat['p50']:>9.1f}{api_lat['p99']:>9.1f}{errors:>8}{api_rate / raw_rate:>9.0%}"
-        )
+    print(
+        f"\nmixed workload, {args.seconds:.0f} s per level, API and ceiling with "
+        f"{args.workers} workers"
+    )
+    report(levels, raw, ceiling, api)
 
 
 if __name__ == "__main__":

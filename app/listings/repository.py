@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.compiled import Compiled, columns_of
 from app.listings.models import Listing, ListingEvent
 from app.listings.states import LIVE, ListingStatus
 
@@ -25,11 +28,25 @@ class ListingFilter:
 def visible_to(who: Principal | None) -> ColumnElement[bool]:
     """Who sees which listing, the one rule (lists and single reads alike): anonymous callers
     see listed listings; a merchant also its own; the reading roles all."""
-    listed = Listing.status == ListingStatus.listed.value
+    kind, merchant_id = _reader(who)
+    return _visible(kind, merchant_id)
+
+
+def _reader(who: Principal | None) -> tuple[str, UUID | None]:
+    """Which of `visible_to`'s cases the caller is, and its merchant's id for `merchant`."""
     if who is not None and who.reads_everything():
-        return true()
+        return "all", None
     if who is not None and who.role is Role.merchant and who.merchant_id is not None:
-        return or_(listed, Listing.merchant_id == who.merchant_id)
+        return "merchant", who.merchant_id
+    return "public", None
+
+
+def _visible(kind: str, merchant_id: Any) -> ColumnElement[bool]:
+    listed = Listing.status == ListingStatus.listed.value
+    if kind == "all":
+        return true()
+    if kind == "merchant":
+        return or_(listed, Listing.merchant_id == merchant_id)
     return listed
 
 
@@ -71,18 +88,34 @@ async def list_page(
     after: UUID | None,
     limit: int,
 ) -> list[Listing]:
-    query = select(Listing).where(visible_to(who)).order_by(Listing.id).limit(limit + 1)
-    if where.product_id:
-        query = query.where(Listing.product_id == where.product_id)
-    if where.venue_code:
-        query = query.where(Listing.venue_code == where.venue_code)
-    if where.merchant_id:
-        query = query.where(Listing.merchant_id == where.merchant_id)
-    if where.status:
-        query = query.where(Listing.status == where.status)
-    if after is not None:
-        query = query.where(Listing.id > after)
-    return list((await session.execute(query)).scalars())
+    """Up to `limit + 1` listings after `after`, oldest first: read-only rows with the
+    listing's columns as attributes (app/compiled.py), one compiled statement per shape."""
+    kind, merchant_id = _reader(who)
+    params = {"limit": limit + 1, "after": after, "who_merchant_id": merchant_id, **vars(where)}
+    shape = (kind, after is not None, *(bool(getattr(where, name)) for name in _FILTERS))
+    rows = await _list_statement(shape).fetch(session, **params)
+    return cast(list[Listing], rows)
+
+
+_FILTERS = tuple(f.name for f in fields(ListingFilter))
+
+
+@cache
+def _list_statement(shape: tuple[Any, ...]) -> Compiled:
+    """`list_page`'s statement for a shape: who reads, whether a cursor, which filters."""
+    kind, has_after, *present = shape
+    query = (
+        select(*columns_of(Listing))
+        .where(_visible(kind, bindparam("who_merchant_id")))
+        .order_by(Listing.id)
+        .limit(bindparam("limit"))
+    )
+    for name, wanted in zip(_FILTERS, present, strict=True):
+        if wanted:
+            query = query.where(getattr(Listing, name) == bindparam(name))
+    if has_after:
+        query = query.where(Listing.id > bindparam("after"))
+    return Compiled(query)
 
 
 async def add(session: AsyncSession, listing: Listing) -> Listing:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.deps import Session
-from app.etags import set_etag
+from app.etags import not_modified, set_etag, validator
 from app.listings import service
 from app.listings.models import Listing
 from app.listings.repository import ListingFilter
@@ -95,12 +95,18 @@ async def list_listings(
 
 @router.get("/{listing_id}", response_model=ListingOut, responses=errors(401, 404, 422))
 async def get_listing(
-    listing_id: UUID, session: Session, who: OptionalPrincipal, response: Response
-) -> ListingOut:
+    listing_id: UUID,
+    session: Session,
+    who: OptionalPrincipal,
+    request: Request,
+    response: Response,
+) -> ListingOut | Response:
     """One listing, if the caller may see it."""
     listing = await service.get_visible(session, who, listing_id)
-    set_etag(response, listing.version)
-    return listing_out(listing, who)
+    # The body is the listing's columns (a change of any is a new version) and the steps
+    # the caller may take, which follow from the state and who the caller is to it.
+    etag = validator(listing.version, ListingOut, service.caller_of(who, listing))
+    return not_modified(request, response, etag) or listing_out(listing, who)
 
 
 @router.get(

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, bindparam, exists, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.compiled import Compiled, Row, columns_of
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.merchants.models import Certification, Merchant
@@ -77,6 +79,43 @@ async def get(session: AsyncSession, merchant_id: UUID) -> Merchant | None:
         .where(Merchant.id == merchant_id)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def shown(session: AsyncSession, merchant_id: UUID) -> Row | None:
+    """What a read of one merchant shows, in one statement: the merchant's columns, its
+    certifications (`certifications`, a list of objects, oldest first) and how many of its
+    products are listed now (`listed_product_count`). A read-only row (app/compiled.py)."""
+    return await _SHOWN.fetch_one(session, merchant_id=merchant_id)
+
+
+_CERTIFICATE = func.jsonb_build_object(
+    *(
+        part
+        for name in ("scheme", "level", "valid_until", "issued_on", "certificate_number")
+        for part in [literal_column(f"'{name}'"), getattr(Certification, name)]
+    )
+)  # the fields of CertificationOut that are columns
+_SHOWN = Compiled(
+    select(
+        *columns_of(Merchant),
+        select(
+            func.coalesce(
+                func.jsonb_agg(aggregate_order_by(_CERTIFICATE, Certification.id)),
+                literal_column("'[]'::jsonb", JSONB),
+            )
+        )
+        .where(Certification.merchant_id == Merchant.id)
+        .scalar_subquery()
+        .label("certifications"),
+        select(func.count(func.distinct(Listing.product_id)))
+        .where(
+            Listing.merchant_id == Merchant.id,
+            Listing.status == ListingStatus.listed.value,
+        )
+        .scalar_subquery()
+        .label("listed_product_count"),
+    ).where(Merchant.id == bindparam("merchant_id"))
+)
 
 
 async def name_of(session: AsyncSession, merchant_id: UUID) -> str | None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.auth.dependencies import OperatorOnly, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.deps import Session
-from app.etags import set_etag
+from app.etags import not_modified, set_etag
 from app.merchants import service
 from app.merchants.repository import MerchantFilter
 from app.merchants.schemas import (
@@ -94,15 +94,16 @@ async def list_merchants(
 
 @router.get("/{merchant_id}", response_model=MerchantView, responses=errors(401, 404, 422))
 async def get_merchant(
-    merchant_id: UUID, session: Session, who: OptionalPrincipal, response: Response
-) -> MerchantOut | MerchantPublic:
+    merchant_id: UUID,
+    session: Session,
+    who: OptionalPrincipal,
+    request: Request,
+    response: Response,
+) -> MerchantOut | MerchantPublic | Response:
     """One merchant: its public profile for anyone, the whole record for operators,
     auditors and the merchant itself, whose `ETag` is what `If-Match` of a PATCH names."""
-    merchant = await service.get_visible(session, merchant_id)
-    (shown,) = await service.views(session, who, [merchant])
-    if isinstance(shown, MerchantOut):
-        set_etag(response, merchant.version)
-    return shown
+    shown = await service.shown(session, who, merchant_id)
+    return not_modified(request, response, shown.etag()) or shown.view()
 
 
 @router.patch(

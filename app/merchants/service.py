@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.clock import shanghai_today
 from app.db import utcnow
 from app.errors import Duplicate, Forbidden, NotFound, ValidationFailed
-from app.etags import check_if_match
+from app.etags import check_if_match, validator
 from app.events import service as events
 from app.i18n import Text
 from app.jsonable import jsonable
@@ -141,6 +141,42 @@ def view(who: Principal | None, merchant: Merchant, listed: int) -> MerchantOut 
         name: getattr(merchant, name) for name in shape.model_fields if hasattr(merchant, name)
     }
     return shape.model_validate({**fields, "listed_product_count": listed})
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One merchant as a read shows it to `who`: what the body and its ETag are made of."""
+
+    who: Principal | None
+    merchant: Merchant
+    listed: int
+
+    def etag(self) -> str:
+        """The body's ETag, without building it: the body shows the merchant's columns (a
+        change of any is a new version), its certifications (their validity as of today)
+        and its listed product count, in the shape the caller may read. The whole record
+        names its version (what `If-Match` compares); the public profile does not."""
+        full = sees_private(self.who, self.merchant.id)
+        return validator(
+            self.merchant.version if full else None,
+            MerchantOut if full else MerchantPublic,
+            self.merchant.version,
+            self.listed,
+            self.merchant.certifications,
+            shanghai_today(),
+        )
+
+    def view(self) -> MerchantOut | MerchantPublic:
+        return view(self.who, self.merchant, self.listed)
+
+
+async def shown(session: AsyncSession, who: Principal | None, merchant_id: UUID) -> Shown:
+    """One merchant for `who`; 404 when unknown. One statement (`repository.shown`): the
+    read of the directory's hottest page."""
+    row = await repository.shown(session, merchant_id)
+    if row is None:
+        raise NotFound.of(MERCHANT, merchant_id)
+    return Shown(who, cast(Merchant, row), row.listed_product_count)
 
 
 async def get_visible(session: AsyncSession, merchant_id: UUID) -> Merchant:

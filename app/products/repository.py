@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
+from typing import cast as typed
 from uuid import UUID
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    String,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -21,11 +26,12 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.compiled import Compiled, columns_of
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.products import search
@@ -44,7 +50,19 @@ class ProductFilter:
     query: search.Query | None = None
 
 
-def publicly_listed(venue_code: str | None = None) -> ColumnElement[bool]:
+# The filters of `ProductFilter` other than the query, in the order shapes name them.
+_FILTERS = (
+    "product_type",
+    "domain",
+    "merchant_id",
+    "status",
+    "classification",
+    "updated_since",
+    "venue_code",
+)
+
+
+def publicly_listed(venue_code: Any = None) -> ColumnElement[bool]:
     """Products with a listing in state `listed` (at `venue_code`, or anywhere): the catalog."""
     listed = select(Listing.id).where(
         Listing.product_id == Product.id, Listing.status == ListingStatus.listed.value
@@ -57,10 +75,23 @@ def publicly_listed(venue_code: str | None = None) -> ColumnElement[bool]:
 def visible_to(who: Principal | None) -> ColumnElement[bool]:
     """Operators, assessors and auditors see every product; a merchant its own and the
     public catalog; anonymous callers the public catalog."""
+    return _visible(*_reader(who))
+
+
+def _reader(who: Principal | None) -> tuple[str, UUID | None]:
+    """Which of `visible_to`'s cases the caller is, and its merchant's id for `merchant`."""
     if who is not None and who.reads_everything():
-        return true()
+        return "all", None
     if who is not None and who.role is Role.merchant and who.merchant_id is not None:
-        return or_(Product.merchant_id == who.merchant_id, publicly_listed())
+        return "merchant", who.merchant_id
+    return "public", None
+
+
+def _visible(kind: str, merchant_id: Any) -> ColumnElement[bool]:
+    if kind == "all":
+        return true()
+    if kind == "merchant":
+        return or_(Product.merchant_id == merchant_id, publicly_listed())
     return publicly_listed()
 
 
@@ -68,10 +99,11 @@ def tsvector(literal_text: str) -> ColumnElement[Any]:
     return cast(literal(literal_text), TSVECTOR)
 
 
-def _matches(column: Any, tsquery: str) -> ColumnElement[bool]:
-    result: ColumnElement[bool] = column.op("@@", return_type=Boolean)(
-        cast(literal(tsquery), TSQUERY)
-    )
+def _matches(column: Any, tsquery: Any) -> ColumnElement[bool]:
+    """`column @@ tsquery`: `tsquery` a literal's text, or a bound parameter of it."""
+    if isinstance(tsquery, str):
+        tsquery = literal(tsquery)
+    result: ColumnElement[bool] = column.op("@@", return_type=Boolean)(cast(tsquery, TSQUERY))
     return result
 
 
@@ -82,33 +114,44 @@ def matching(q: search.Query) -> ColumnElement[bool]:
 
 def in_tier(tier: search.Tier, q: search.Query) -> ColumnElement[bool]:
     """Products in a relevance tier, none of them in a better one."""
-    in_name = _matches(Product.search_name, q.words)
-    in_words = _matches(Product.search_words, q.words)
+    return _in_tier(tier, q.words, q.pairs)
+
+
+def _in_tier(tier: search.Tier, words: Any, pairs: Any) -> ColumnElement[bool]:
+    in_name = _matches(Product.search_name, words)
+    in_words = _matches(Product.search_words, words)
     if tier is search.Tier.in_name:
         return in_name
     if tier is search.Tier.in_text:
         return and_(in_words, not_(in_name))
-    return and_(_matches(Product.search_pairs, q.pairs), not_(in_words))
+    return and_(_matches(Product.search_pairs, pairs), not_(in_words))
+
+
+def _filtered(value: Callable[[str], Any]) -> list[ColumnElement[bool]]:
+    """The filters' conditions; `value(name)` is the filter's value (or a bound parameter
+    for it), None for a filter not given."""
+    conditions: list[ColumnElement[bool]] = []
+    if (product_type := value("product_type")) is not None:
+        conditions.append(Product.product_type == product_type)
+    if (domain := value("domain")) is not None:
+        conditions.append(Product.domains.contains(array([domain])))
+    if (merchant_id := value("merchant_id")) is not None:
+        conditions.append(Product.merchant_id == merchant_id)
+    if (status := value("status")) is not None:
+        conditions.append(Product.status == status)
+    if (classification := value("classification")) is not None:
+        conditions.append(Product.classification == classification)
+    if (updated_since := value("updated_since")) is not None:
+        conditions.append(Product.updated_at >= updated_since)
+    if (venue_code := value("venue_code")) is not None:
+        conditions.append(publicly_listed(venue_code))
+    return conditions
 
 
 def _conditions(
     where: ProductFilter, who: Principal | None, with_query: bool = True
 ) -> list[ColumnElement[bool]]:
-    conditions = [visible_to(who)]
-    if where.product_type:
-        conditions.append(Product.product_type == where.product_type)
-    if where.domain:
-        conditions.append(Product.domains.contains([where.domain]))
-    if where.merchant_id:
-        conditions.append(Product.merchant_id == where.merchant_id)
-    if where.status:
-        conditions.append(Product.status == where.status)
-    if where.classification:
-        conditions.append(Product.classification == where.classification)
-    if where.updated_since:
-        conditions.append(Product.updated_at >= where.updated_since)
-    if where.venue_code:
-        conditions.append(publicly_listed(where.venue_code))
+    conditions = [visible_to(who), *_filtered(lambda name: getattr(where, name) or None)]
     if where.query and with_query:
         conditions.append(matching(where.query))
     return conditions
@@ -122,29 +165,61 @@ async def search_page(
     limit: int,
 ) -> list[tuple[Product, int]]:
     """Up to `limit + 1` products after the keyset `after` = (tier, id): each tier newest
-    first, tier by tier. Without a query there is one tier (0): everything, newest first."""
-    conditions = _conditions(where, who, with_query=False)  # each tier implies a match
-    tiers: list[tuple[int, ColumnElement[bool] | None]] = (
-        [(tier.value, in_tier(tier, where.query)) for tier in search.Tier]
-        if where.query
-        else [(0, None)]
-    )
+    first, tier by tier. Without a query there is one tier (0): everything, newest first.
+    The products are read-only rows with the product's columns as attributes, each tier's
+    statement compiled once per shape (app/compiled.py): the catalog's hottest read."""
+    kind, merchant_id = _reader(who)
+    present = tuple(bool(getattr(where, name)) for name in _FILTERS)
+    params: dict[str, Any] = {name: getattr(where, name) for name in _FILTERS}
+    params["who_merchant_id"] = merchant_id
+    if where.query is not None:
+        params.update(words=where.query.words, pairs=where.query.pairs)
+    tiers = [tier.value for tier in search.Tier] if where.query else [0]
     found: list[tuple[Product, int]] = []
-    for tier, condition in tiers:
+    for tier in tiers:
         if after is not None and tier < after[0]:
             continue
-        newer: list[ColumnElement[bool]] = []
-        if after is not None and tier == after[0]:
-            newer.append(Product.id < after[1])
-        query = select(Product).where(*conditions, *newer)
-        if condition is not None:
-            query = query.where(condition)
-        wanted = limit + 1 - len(found)
-        query = query.order_by(Product.id.desc()).limit(wanted)
-        found += [(p, tier) for p in (await session.execute(query)).scalars()]
+        newer = after is not None and tier == after[0]
+        statement = _tier_statement(kind, tier, newer, present)
+        rows = await statement.fetch(
+            session,
+            **params,
+            after=after[1] if after is not None else None,
+            limit=limit + 1 - len(found),
+        )
+        found += [(typed(Product, row), tier) for row in rows]
         if len(found) > limit:
             break
     return found
+
+
+def _bound(name: str) -> Any:
+    """A filter's parameter. Untyped, it takes the type of the column it is compared with;
+    the domain meets no column (`ARRAY[…]`), so it is typed: text[] @> would not match."""
+    return bindparam(name, type_=String) if name == "domain" else bindparam(name)
+
+
+@cache
+def _tier_statement(kind: str, tier: int, newer: bool, present: tuple[bool, ...]) -> Compiled:
+    """A tier's statement for a shape: who reads, the tier (0: no query), whether it starts
+    after a cursor's id, which filters are given."""
+    given = dict(zip(_FILTERS, present, strict=True))
+    conditions = [
+        _visible(kind, bindparam("who_merchant_id")),
+        *_filtered(lambda name: _bound(name) if given[name] else None),
+    ]
+    if newer:
+        conditions.append(Product.id < bindparam("after"))
+    if tier:
+        words, pairs = (bindparam(name, type_=String) for name in ("words", "pairs"))
+        conditions.append(_in_tier(search.Tier(tier), words, pairs))
+    query = (
+        select(*columns_of(Product))
+        .where(*conditions)
+        .order_by(Product.id.desc())
+        .limit(bindparam("limit"))
+    )
+    return Compiled(query)
 
 
 async def facets(

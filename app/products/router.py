@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.deps import Session
 from app.errors import NotFound
-from app.etags import set_etag
+from app.etags import not_modified, set_etag, validator
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, decode_cursor, page_params
 from app.products import repository, service
@@ -102,12 +102,18 @@ async def list_products(
 
 @router.get("/{product_id}", response_model=ProductOut, responses=errors(401, 404, 422))
 async def get_product(
-    product_id: UUID, session: Session, who: OptionalPrincipal, response: Response
-) -> ProductOut:
+    product_id: UUID,
+    session: Session,
+    who: OptionalPrincipal,
+    request: Request,
+    response: Response,
+) -> ProductOut | Response:
     """One product, if the caller may see it (404 otherwise)."""
     product = await service.get_visible(session, who, product_id)
-    set_etag(response, product.revision)
-    return ProductOut.model_validate(product)
+    # The body is the product's columns, the same for whoever may see it; every change of
+    # them is a new revision.
+    unchanged = not_modified(request, response, validator(product.revision, ProductOut))
+    return unchanged or ProductOut.model_validate(product)
 
 
 @router.patch(

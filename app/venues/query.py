@@ -13,7 +13,7 @@ from app.i18n import Text
 CODE_PATTERN = r"^[A-Z][A-Z0-9]{1,15}$"
 
 
-def venue_filter(
+async def venue_filter(  # async: no worker thread (see app/pagination.py, page_params)
     venue_code: Annotated[
         str | None, Query(pattern=CODE_PATTERN, description="Only this venue, e.g. `HZDEX`.")
     ] = None,

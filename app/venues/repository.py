@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.compiled import Compiled, columns_of
 from app.venues.models import NegativeListVersion, Venue
 
 
@@ -13,10 +16,18 @@ async def get(session: AsyncSession, code: str) -> Venue | None:
 
 
 async def list_page(session: AsyncSession, after: str | None, limit: int) -> list[Venue]:
-    query = select(Venue).order_by(Venue.code).limit(limit + 1)
-    if after is not None:
-        query = query.where(Venue.code > after)
-    return list((await session.execute(query)).scalars())
+    """Up to `limit + 1` venues after the code `after`: read-only rows (app/compiled.py)."""
+    statement = _AFTER if after is not None else _FIRST
+    return cast(list[Venue], await statement.fetch(session, after=after, limit=limit + 1))
+
+
+_FIRST = Compiled(select(*columns_of(Venue)).order_by(Venue.code).limit(bindparam("limit")))
+_AFTER = Compiled(
+    select(*columns_of(Venue))
+    .where(Venue.code > bindparam("after"))
+    .order_by(Venue.code)
+    .limit(bindparam("limit"))
+)
 
 
 async def add(session: AsyncSession, venue: Venue) -> Venue:

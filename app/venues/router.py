@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from app.auth.dependencies import OperatorOnly
 from app.deps import Session
 from app.errors import NotFound
-from app.etags import set_etag
+from app.etags import not_modified, set_etag, validator
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, decode_cursor, page_params
 from app.venues import repository, service
@@ -50,11 +50,14 @@ async def create_venue(
 
 
 @router.get("/{code}", response_model=VenueOut, responses=errors(404, 422))
-async def get_venue(code: VenueCode, session: Session, response: Response) -> VenueOut:
+async def get_venue(
+    code: VenueCode, session: Session, request: Request, response: Response
+) -> VenueOut | Response:
     """One venue, with its fee rate and negative list. Public."""
     venue = await service.get(session, code)
-    set_etag(response, venue.version)
-    return VenueOut.model_validate(venue)
+    # The body is the venue's columns, and any change of them is a new version.
+    unchanged = not_modified(request, response, validator(venue.version, VenueOut))
+    return unchanged or VenueOut.model_validate(venue)
 
 
 @router.get("/{code}/negative-list", response_model=NegativeListOut, responses=errors(404, 422))

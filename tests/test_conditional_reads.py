@@ -1,0 +1,149 @@
+"""Conditional reads of single resources cost no body: the ETag comes from what the body is
+made of (app/etags.py, `validator`), a matching If-None-Match is answered 304 before the
+body is built, and the ETag still changes whenever anything the body shows changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.listings import router as listings_router
+from app.merchants import service as merchants_service
+from app.products.schemas import ProductOut
+from app.venues.schemas import VenueOut
+from tests.factories import auth, make_key, make_merchant, make_product
+
+PRICE = {"model": "subscription", "amount": "12000.00", "unit": "year"}
+
+
+def _never(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("the body was built for a 304")
+
+
+async def _conditional(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str]
+) -> tuple[str, httpx.Response]:
+    first = await client.get(path, headers=headers)
+    assert first.status_code == 200, first.text
+    etag = first.headers["etag"]
+    again = await client.get(path, headers={**headers, "If-None-Match": etag})
+    return etag, again
+
+
+async def test_a_304_builds_no_body_and_keeps_the_caching_headers(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merchant = await make_merchant(session)
+    owner = auth(await make_key(session, Role.merchant, merchant.id))
+    admin = auth(await make_key(session, Role.operator))
+    product = await make_product(session, merchant)
+    made = await client.post(
+        "/v1/listings",
+        json={"product_id": str(product.id), "venue_code": "HZDEX", "price": PRICE},
+        headers=owner,
+    )
+    assert made.status_code == 201, made.text
+    reads = [
+        (f"/v1/products/{product.id}", admin),
+        (f"/v1/listings/{made.json()['id']}", owner),
+        (f"/v1/merchants/{merchant.id}", owner),
+        (f"/v1/merchants/{merchant.id}", {}),
+        ("/v1/venues/HZDEX", {}),
+    ]
+    firsts = {}
+    for path, headers in reads:
+        firsts[path, bool(headers)] = (await client.get(path, headers=headers)).headers
+    monkeypatch.setattr(ProductOut, "model_validate", _never)
+    monkeypatch.setattr(VenueOut, "model_validate", _never)
+    monkeypatch.setattr(listings_router, "listing_out", _never)
+    monkeypatch.setattr(merchants_service, "view", _never)
+    for path, headers in reads:
+        first = firsts[path, bool(headers)]
+        again = await client.get(path, headers={**headers, "If-None-Match": first["etag"]})
+        assert again.status_code == 304, path
+        assert again.content == b""
+        assert again.headers["etag"] == first["etag"]
+        assert again.headers["cache-control"] == first["cache-control"]
+        assert "Authorization" in again.headers["vary"]
+        assert "content-type" not in again.headers
+        head = await client.head(path, headers={**headers, "If-None-Match": first["etag"]})
+        assert head.status_code == 304, path
+    # The whole record names its version (what If-Match compares); the public profile not.
+    assert firsts[f"/v1/merchants/{merchant.id}", True]["etag"].startswith('"1.')
+    assert "." not in firsts[f"/v1/merchants/{merchant.id}", False]["etag"]
+    assert firsts[f"/v1/products/{product.id}", True]["etag"].startswith('"1.')
+
+
+async def test_the_etag_follows_everything_the_body_shows(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    merchant = await make_merchant(session)
+    owner = auth(await make_key(session, Role.merchant, merchant.id))
+    admin = auth(await make_key(session, Role.operator))
+    product = await make_product(session, merchant)
+    made = await client.post(
+        "/v1/listings",
+        json={"product_id": str(product.id), "venue_code": "HZDEX", "price": PRICE},
+        headers=owner,
+    )
+    listing = f"/v1/listings/{made.json()['id']}"
+
+    # The steps a caller may take differ by caller, and so does the ETag.
+    auditor = auth(await make_key(session, Role.auditor))
+    by_owner = await client.get(listing, headers=owner)
+    by_auditor = await client.get(listing, headers=auditor)
+    assert by_owner.json()["allowed_actions"] == ["submit"]
+    assert by_auditor.json()["allowed_actions"] == []
+    assert by_owner.headers["etag"] != by_auditor.headers["etag"]
+    etag = by_owner.headers["etag"]
+    assert (
+        await client.get(listing, headers={**auditor, "If-None-Match": etag})
+    ).status_code == 200
+
+    # A merchant's listed product count changes without a new version of the merchant.
+    path = f"/v1/merchants/{merchant.id}"
+    etag, again = await _conditional(client, path, {})
+    assert again.status_code == 304
+    await session.execute(
+        text("UPDATE listing SET status = 'listed', listed_at = now() WHERE id = :id"),
+        {"id": made.json()["id"]},
+    )
+    await session.commit()
+    after = await client.get(path, headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.json()["listed_product_count"] == 1
+    assert after.headers["etag"] != etag
+
+    # So do its certifications, which are rows of their own.
+    etag, again = await _conditional(client, path, owner)
+    assert again.status_code == 304
+    await session.execute(
+        text(
+            "INSERT INTO merchant_certification (id, merchant_id, scheme, level, valid_until,"
+            " created_at) VALUES (gen_random_uuid(), :id, 'DCMM', 3, '2099-01-01', now())"
+        ),
+        {"id": str(merchant.id)},
+    )
+    await session.commit()
+    after = await client.get(path, headers={**owner, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.json()["certifications"][0]["level"] == 3
+    assert after.headers["etag"] != etag
+    assert after.headers["etag"].split(".")[0] == etag.split(".")[0]  # the same version
+
+    # A change of the product is a new revision: a new ETag, and If-Match names it.
+    product_path = f"/v1/products/{product.id}"
+    etag, again = await _conditional(client, product_path, admin)
+    assert again.status_code == 304
+    changed = await client.patch(
+        product_path, json={"description": "新的说明"}, headers={**admin, "If-Match": etag}
+    )
+    assert changed.status_code == 200, changed.text
+    after = await client.get(product_path, headers={**admin, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.headers["etag"].startswith('"2.')
