@@ -19,7 +19,6 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 PRIMARY_PORT = 5432
 STANDBY_PORT = 5433
@@ -62,7 +61,6 @@ class Replication:
         return self.url(STANDBY_PORT)
 
     def run(self, program: str, *args: str, check: bool = True) -> str:
-        kwargs: dict[str, Any] = {"user": self.user} if self.user else {}
         done = subprocess.run(
             [str(_binaries() / program), *args],
             capture_output=True,
@@ -70,11 +68,12 @@ class Replication:
             check=False,
             timeout=120,
             cwd=self.root,
-            **kwargs,
+            user=self.user,
         )
         if check and done.returncode != 0:
             raise RuntimeError(f"{program} {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-        return done.stdout
+        out: str = done.stdout
+        return out
 
     def psql(self, port: int, sql: str, database: str = "postgres") -> str:
         return self.run(
@@ -106,9 +105,7 @@ class Replication:
         target = self.psql(PRIMARY_PORT, "SELECT pg_current_wal_flush_lsn()")
         deadline = time.monotonic() + timeout
         while True:
-            done = self.psql(
-                STANDBY_PORT, f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
-            )
+            done = self.psql(STANDBY_PORT, f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")
             if done == "t":
                 return
             if time.monotonic() > deadline:
@@ -129,7 +126,9 @@ def _as_user(root: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def replicated(root: Path, database: str = "shushang", durable: bool = True) -> Iterator[Replication]:
+def replicated(
+    root: Path, database: str = "shushang", durable: bool = True
+) -> Iterator[Replication]:
     """A primary (initdb under `root/primary`, database `database` created) and a hot
     standby cloned from it with `pg_basebackup -R` (`root/standby`), both running until
     the block ends. `durable=False` turns fsync off on both (tests)."""

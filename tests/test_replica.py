@@ -119,9 +119,7 @@ async def test_a_replica_that_is_away_is_not_used(make_app: Any, tmp_path: Any) 
     assert REGISTRY.get_sample_value("shushang_read_replica_in_use") == 0
 
 
-async def test_a_server_that_is_not_a_standby_is_not_used(
-    make_app: Any, database_url: str
-) -> None:
+async def test_a_server_that_is_not_a_standby_is_not_used(make_app: Any, database_url: str) -> None:
     """A promoted or unrelated server's rows are not the primary's: not read."""
     app = make_app(read_database_url=database_url)
     await app.state.replica.check()
