@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -76,8 +77,12 @@ class ReadReplica:
         self.usable = False
         self.reason: str | None = "starting" if url else None
         self.lag_seconds: float | None = None
-        # (monotonic time, primary's flushed WAL position) of recent checks, oldest first.
-        self._seen: deque[tuple[float, int]] = deque()
+        # (monotonic time, primary's flushed WAL position) of recent checks, oldest first:
+        # enough of them to tell a lag of twice the allowed, so the memory is bounded while
+        # the replica stays away (and the lag reported saturates there).
+        self._seen: deque[tuple[float, int]] = deque(
+            maxlen=math.ceil(2 * self.max_lag / self.interval) + 2
+        )
         READ_REPLICA_IN_USE.set(0)
 
     @property

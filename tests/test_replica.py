@@ -9,13 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from prometheus_client import REGISTRY
 from sqlalchemy import event
 
 from app.auth.models import Role
 from app.config import Settings
+from app.deps import get_public_read_session, get_read_session
 from app.main import create_app
+from app.replica import ReplicaAwareRoute
 from tests.factories import auth, make_key
 
 
@@ -134,3 +137,22 @@ def test_the_setting_takes_plain_postgres_urls() -> None:
     settings = Settings(read_database_url="postgres://reader@replica.internal/shushang")
     assert settings.read_database_url == "postgresql+asyncpg://reader@replica.internal/shushang"
     assert settings.read_max_lag_seconds == 5.0
+
+
+def test_every_route_that_reads_a_replica_retries_on_the_primary(app: FastAPI) -> None:
+    """A route reading `ReadSession` without `ReplicaAwareRoute` would answer 503 when the
+    replica fails mid-request instead of reading the primary."""
+    readers = {get_read_session, get_public_read_session}
+
+    def reads(dependant: Any) -> bool:
+        return dependant.call in readers or any(reads(d) for d in dependant.dependencies)
+
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    for included in app.routes:
+        routes += [
+            r for r in getattr(included, "original_router", APIRouter()).routes
+            if isinstance(r, APIRoute)
+        ]  # fmt: skip
+    reading = [r for r in routes if reads(r.dependant)]
+    assert len(reading) > 40
+    assert [r.path for r in reading if not isinstance(r, ReplicaAwareRoute)] == []
