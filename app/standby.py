@@ -101,7 +101,10 @@ class Replication:
         self.psql(STANDBY_PORT, "SELECT pg_wal_replay_resume()")
 
     def caught_up(self, timeout: float = 30.0) -> None:
-        """Wait until the standby has replayed everything the primary has flushed now."""
+        """Wait until the standby has replayed everything committed on the primary so far."""
+        # A commit that waits for its flush flushes all WAL before it, also that of commits
+        # made with synchronous_commit off (the tests' servers).
+        self.psql(PRIMARY_PORT, "SET synchronous_commit = on; SELECT txid_current()")
         target = self.psql(PRIMARY_PORT, "SELECT pg_current_wal_flush_lsn()")
         deadline = time.monotonic() + timeout
         while True:
