@@ -30,6 +30,19 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SHUSHANG_DATABASE_URL", "DATABASE_URL"),
         description="PostgreSQL URL; empty means the embedded server under data_dir.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A streaming replica (hot standby) of the database for read-only routes; "
+        "unset means every read goes to the primary.",
+    )
+    read_max_lag_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Reads go to the primary while the replica is this far behind (or down).",
+    )
+    read_check_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often the replica's lag and health are measured."
+    )
     data_dir: Path = Field(default=Path(".shushang"), description="Embedded database and files.")
     embedded_database: bool = Field(
         default=True, description="Without a database URL, start the embedded PostgreSQL."
@@ -220,7 +233,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
     def _asyncpg_driver(cls, value: str | None) -> str | None:
         """Accept the plain `postgres://` and `postgresql://` forms a PaaS hands out."""

@@ -1,9 +1,11 @@
 """Dependencies every router uses: the request's database session (the one commit point),
-and the refusal of query parameters a route does not know."""
+the session of read-only routes (a replica's, or the primary's in autocommit), and the
+refusal of query parameters a route does not know."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.errors import ValidationFailed
 from app.i18n import Text
+from app.replica import read_session
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -34,6 +37,30 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(request: Request, session: Session) -> AsyncIterator[AsyncSession]:
+    """The session of a read-only route: the read replica's while it is usable
+    (`SHUSHANG_READ_DATABASE_URL`, app/replica.py), else the request's primary session.
+    Either way in autocommit: no BEGIN/COMMIT round trips for statements that write
+    nothing. Nothing may be written through it. Lists and reports read it: they may lag the
+    primary by up to `SHUSHANG_READ_MAX_LAG_SECONDS`."""
+    async with AsyncExitStack() as stack:
+        yield await read_session(request, session, stack, keyed_on_primary=False)
+
+
+async def get_public_read_session(
+    request: Request, session: Session
+) -> AsyncIterator[AsyncSession]:
+    """As `get_read_session` for anonymous callers; a caller with a key reads the primary,
+    so that it sees what it has just written (a resource it created, the ETag its next
+    If-Match needs)."""
+    async with AsyncExitStack() as stack:
+        yield await read_session(request, session, stack, keyed_on_primary=True)
+
+
+ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+PublicReadSession = Annotated[AsyncSession, Depends(get_public_read_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 

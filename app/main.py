@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,6 +51,7 @@ from app.middleware import (
 from app.openapi_docs import COMMON_ERRORS, Problem
 from app.ops.router import router as ops_router
 from app.products.router import router as products_router
+from app.replica import ReadReplica, stop
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router
 from app.trades.imports import PATH as IMPORTS_PATH
@@ -101,12 +101,12 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         ]
         if settings.rate_limit_per_minute > 0 or settings.anonymous_rate_limit_per_minute > 0:
             workers.append(asyncio.create_task(prune_forever(engine)))
+        if app.state.replica.configured:
+            workers.append(asyncio.create_task(app.state.replica.watch_forever()))
         yield
         for worker in workers:
-            worker.cancel()
-        for worker in workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await stop(worker)
+        await app.state.replica.dispose()
         await engine.dispose()
 
     app = FastAPI(
@@ -143,6 +143,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.key_rate = Rate.of(settings.rate_limit_per_minute)
+    # Read-only routes read here while it is usable (app/replica.py, app.deps.ReadSession).
+    app.state.replica = ReadReplica(settings, engine, settings.read_database_url)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/signing.py
     app.state.committer = GroupCommitter(app.state.engine, app.state.key_rate)
 

@@ -1,6 +1,7 @@
 """A mixed workload at rising concurrency, through the API and on raw asyncpg in the same run.
 
     .venv/bin/python -m bench.load [--seconds 10] [--clients 4,16,32] [--workers 2]
+    .venv/bin/python -m bench.load --replica [--seconds 10] [--clients 4,16,32]
 
 The demo catalog (35 merchants, 600 products, listings) is loaded once into its own
 database. Each client loops over a weighted mix: 40 % catalog search (`GET /v1/products?q=`),
@@ -11,6 +12,11 @@ page, the merchant row, one INSERT per trade) on as many asyncpg connections, an
 ceiling runs the same statements in a bare ASGI app (bench/ceiling.py: uvicorn with as many
 workers, no framework) loaded by the same client as the API. It prints throughput,
 p50/p99 and errors per concurrency, and the API's share of the raw and of the ceiling's rate.
+
+`--replica` builds a primary and a hot standby (app/standby.py, as tests/e2e/test_replica.py
+does), and runs the same API on the primary alone, then with `SHUSHANG_READ_DATABASE_URL`
+set to the standby: the mixed workload, and public reads alone (search and listings, the
+routes a replica serves), each in requests per second.
 """
 
 from __future__ import annotations
@@ -18,14 +24,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import random
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import aiohttp
 import asyncpg
+import httpx
 
 from app import migrate
 from app.auth.models import Role
@@ -33,6 +43,7 @@ from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.demo import loader
+from app.standby import replicated
 from bench.common import asyncpg_dsn, database_url, serving, serving_ceiling, summary
 
 WORDS = ["数据", "杭州", "企业", "交通", "金融", "医疗", "物流", "能源", "画像", "指数"]
@@ -194,6 +205,73 @@ def report(
         )
 
 
+async def read_round(base: str, clients: int, seconds: float) -> tuple[float, int]:
+    """Public reads only (catalog search and listings, 8:5): requests per second, errors."""
+    done = errors = 0
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=clients)) as http:
+
+        async def client(seed: int) -> None:
+            nonlocal done, errors
+            rng = random.Random(seed)
+            while time.monotonic() < deadline:
+                if rng.random() < 8 / 13:
+                    call = http.get("/v1/products", params={"q": rng.choice(WORDS)})
+                else:
+                    call = http.get("/v1/listings", params={"limit": "20"})
+                async with call as response:
+                    await response.read()
+                    errors += response.status >= 400
+                done += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        return done / (time.monotonic() - started), errors
+
+
+def replica_comparison(seconds: float, levels: list[int], workers: int) -> None:
+    """The API on a primary alone, then with its hot standby as the read replica."""
+    figures: dict[str, dict[int, tuple[float, float, int]]] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-replica-") as root,
+        replicated(Path(root)) as pair,
+    ):
+        migrate.upgrade(pair.primary_url)
+        token, merchants = asyncio.run(prepare(pair.primary_url))
+        pair.caught_up()
+        for name, replica in (("primary only", None), ("with replica", pair.standby_url)):
+            # One client address makes every anonymous read: no per-address limit.
+            os.environ["SHUSHANG_ANONYMOUS_RATE_LIMIT_PER_MINUTE"] = "0"
+            if replica:
+                os.environ["SHUSHANG_READ_DATABASE_URL"] = replica
+            try:
+                with serving(pair.primary_url, workers) as (base, _):
+                    asyncio.run(api_round(base, token, merchants, 4, 2))  # warm up
+                    figures[name] = {}
+                    for c in levels:
+                        mixed, _, mixed_errors = asyncio.run(
+                            api_round(base, token, merchants, c, seconds)
+                        )
+                        reads, read_errors = asyncio.run(read_round(base, c, seconds))
+                        figures[name][c] = (mixed, reads, mixed_errors + read_errors)
+                    shown = httpx.get(
+                        base + "/metrics", headers={"Authorization": f"Bearer {token}"}
+                    ).text
+                    used = [m for m in shown.splitlines() if m.startswith("shushang_read_")]
+                    print(name, "| " + "; ".join(used))
+            finally:
+                os.environ.pop("SHUSHANG_READ_DATABASE_URL", None)
+                os.environ.pop("SHUSHANG_ANONYMOUS_RATE_LIMIT_PER_MINUTE", None)
+    print(f"\nread replica, {seconds:.0f} s per level, API with --workers {workers}")
+    print(f"{'clients':>8}{'':>4}{'mixed req/s':>13}{'reads/s':>10}{'errors':>8}")
+    for c in levels:
+        for name in figures:
+            mixed, reads, errors = figures[name][c]
+            print(f"{c:>8}  {name:<14}{mixed:>11,.0f}{reads:>10,.0f}{errors:>8}")
+        ratio = figures["with replica"][c][1] / figures["primary only"][c][1]
+        print(f"{'':>8}  reads/s with the replica / without: {ratio:.0%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -201,8 +279,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="4,16,32")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--replica", action="store_true", help="API reads/s with and without a read replica"
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
+    if args.replica:
+        replica_comparison(args.seconds, levels, args.workers)
+        return
 
     url = database_url("shushang_bench_load")
     migrate.upgrade(url)

@@ -26,12 +26,15 @@ from app.assessments.schemas import (
 from app.auth.dependencies import CurrentPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import Session
+from app.deps import PublicReadSession, Session
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 
 T = TypeVar("T")
-router = APIRouter(prefix="/v1/products/{product_id}", tags=["assessments"])
+router = APIRouter(
+    prefix="/v1/products/{product_id}", tags=["assessments"], route_class=ReplicaAwareRoute
+)
 
 Assessing = Annotated[Principal, Depends(require(Role.operator, Role.assessor, Role.merchant))]
 _RUN_ERRORS = errors(401, 403, 404, 409, 422)
@@ -190,13 +193,13 @@ def _add_reads(
     """`GET …/{path}` (newest first) and `GET …/{path}/{assessment_id}` for one kind."""
 
     async def list_kind(
-        product_id: UUID, session: Session, who: CurrentPrincipal, page: Paging
+        product_id: UUID, session: PublicReadSession, who: CurrentPrincipal, page: Paging
     ) -> Page[Any]:
         items, next_cursor = await _page(session, who, product_id, kind, page)
         return Page[Any](items=[to_out(a) for a in items], next_cursor=next_cursor)
 
     async def get_kind(
-        product_id: UUID, assessment_id: UUID, session: Session, who: CurrentPrincipal
+        product_id: UUID, assessment_id: UUID, session: PublicReadSession, who: CurrentPrincipal
     ) -> Any:
         return to_out(await service.get(session, who, product_id, kind, assessment_id))
 

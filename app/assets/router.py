@@ -40,14 +40,15 @@ from app.assets.schemas import (
 from app.auth.dependencies import require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import Session
+from app.deps import PublicReadSession, ReadSession, Session
 from app.etags import set_etag
 from app.merchants import repository as merchants
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 
-router = APIRouter(prefix="/v1/data-assets", tags=["data-assets"])
-disclosures = APIRouter(prefix="/v1/merchants", tags=["data-assets"])
+router = APIRouter(prefix="/v1/data-assets", tags=["data-assets"], route_class=ReplicaAwareRoute)
+disclosures = APIRouter(prefix="/v1/merchants", tags=["data-assets"], route_class=ReplicaAwareRoute)
 
 # Merchants keep their own assets, operators anyone's; auditors read; assessors: nothing.
 Keeper = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
@@ -112,7 +113,7 @@ async def create_asset(
 
 @router.get("", response_model=Page[DataAssetOut], responses=errors(401, 403, 422))
 async def list_assets(
-    session: Session,
+    session: PublicReadSession,
     who: Reader,
     page: Annotated[PageParams, Depends(page_params)],
     merchant_id: UUID | None = None,
@@ -138,7 +139,7 @@ async def list_assets(
 
 @router.get("/{asset_id}", response_model=DataAssetDetail, responses=errors(401, 403, 404, 422))
 async def get_asset(
-    asset_id: UUID, session: Session, who: Reader, response: Response
+    asset_id: UUID, session: PublicReadSession, who: Reader, response: Response
 ) -> DataAssetDetail:
     """One asset with its cost items and movements, each with its leaf in the `FIN` log."""
     return detail(await service.get_view(session, who, asset_id), who, response)
@@ -295,7 +296,7 @@ async def reverse_write_down(
 )
 async def get_schedule(
     asset_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     who: Reader,
     through: Annotated[
         YearMonth | None, Query(description="The last month shown; default: the current one.")
@@ -410,7 +411,7 @@ def _wants_workbook(accept: str | None) -> bool:
 async def get_disclosure(
     merchant_id: UUID,
     request: Request,
-    session: Session,
+    session: ReadSession,
     who: Reader,
     from_: Annotated[YearMonth, Query(alias="from", description="First month, `YYYY-MM`.")],
     to: Annotated[YearMonth, Query(description="Last month, `YYYY-MM`.")],

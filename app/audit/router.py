@@ -12,16 +12,17 @@ from app.audit import repository
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditEventOut, AuditOutcome
 from app.auth.dependencies import Reader
-from app.deps import Session
+from app.deps import ReadSession
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 
-router = APIRouter(prefix="/v1/audit-events", tags=["audit"])
+router = APIRouter(prefix="/v1/audit-events", tags=["audit"], route_class=ReplicaAwareRoute)
 
 
 @router.get("", response_model=Page[AuditEventOut], responses=errors(400, 401, 403, 422))
 async def list_audit_events(
-    session: Session,
+    session: ReadSession,
     who: Reader,
     page: Annotated[PageParams, Depends(page_params)],
     action: Annotated[str | None, Query(max_length=64, examples=["merchant.create"])] = None,

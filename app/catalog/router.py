@@ -15,16 +15,17 @@ from app.catalog import service
 from app.catalog.repository import CatalogFilter
 from app.catalog.schemas import CatalogPage, CatalogProductPage, CatalogSort
 from app.clock import shanghai_today
-from app.deps import Session
+from app.deps import ReadSession
 from app.errors import ValidationFailed
 from app.i18n import Text
 from app.money import Amount
 from app.openapi_docs import errors
 from app.pagination import PageParams, page_params
 from app.products.schemas import Domain, ProductType
+from app.replica import ReplicaAwareRoute
 from app.venues.query import VenueFilter
 
-router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
+router = APIRouter(prefix="/v1/catalog", tags=["catalog"], route_class=ReplicaAwareRoute)
 
 PriceBound = Annotated[
     Amount | None, Query(description="CNY; negotiable prices (no amount) are left out.")
@@ -33,7 +34,7 @@ PriceBound = Annotated[
 
 @router.get("", response_model=CatalogPage, responses=errors(400, 401, 422))
 async def list_cards(
-    session: Session,
+    session: ReadSession,
     who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     q: Annotated[
@@ -95,7 +96,7 @@ async def list_cards(
 
 @router.get("/{listing_id}", response_model=CatalogProductPage, responses=errors(401, 404, 422))
 async def get_product_page(
-    listing_id: UUID, session: Session, who: OptionalPrincipal
+    listing_id: UUID, session: ReadSession, who: OptionalPrincipal
 ) -> CatalogProductPage:
     """A product page: the listing's card, the product in full and its other listed
     listings. 404 unless the listing is listed (a suspended one is no card)."""

@@ -16,16 +16,19 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.certificates import pdf, service
 from app.config import Settings
-from app.deps import AppSettings, Session
+from app.deps import AppSettings, PublicReadSession
 from app.errors import NotFound
 from app.ip import service as ip
 from app.ledger import note
 from app.ledger.models import REGISTRY_LOG
 from app.ledger.signing import signer_of
 from app.openapi_docs import errors
+from app.replica import ReplicaAwareRoute
 
-documents = APIRouter(prefix="/v1/certificates", tags=["ip-registrations"])
-pages = APIRouter(tags=["ip-registrations"])
+documents = APIRouter(
+    prefix="/v1/certificates", tags=["ip-registrations"], route_class=ReplicaAwareRoute
+)
+pages = APIRouter(tags=["ip-registrations"], route_class=ReplicaAwareRoute)
 
 Number = Annotated[str, Path(pattern=r"^[0-9]{17}$", examples=["20261133000000001"])]
 PDF = "application/pdf"
@@ -46,7 +49,7 @@ def verify_url(request: Request, settings: Settings, number: str) -> str:
     responses={200: {"content": {PDF: {}}}, **errors(404, 422)},
 )
 async def certificate_pdf(
-    number: Number, session: Session, request: Request, settings: AppSettings
+    number: Number, session: PublicReadSession, request: Request, settings: AppSettings
 ) -> Response:
     """The certificate (数据知识产权登记证书) as a one-page PDF, anyone: holder, data and
     product, number, validity, status as of today, the evidence digest, and a QR code to
@@ -82,7 +85,7 @@ def _csp(nonce: str) -> str:
     },
 )
 async def verify_page(
-    number: Number, session: Session, request: Request, settings: AppSettings
+    number: Number, session: PublicReadSession, request: Request, settings: AppSettings
 ) -> HTMLResponse:
     """A page anyone can open (the certificate's QR code points here) that checks the
     certificate in the browser: it fetches `/v1/certificates/{number}`, the `IPR` entries of

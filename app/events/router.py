@@ -11,15 +11,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.auth.dependencies import CurrentPrincipal
-from app.deps import Session
+from app.deps import ReadSession
 from app.errors import ValidationFailed
 from app.events.models import Event
 from app.events.types import is_known_pattern
 from app.i18n import Text
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=ReplicaAwareRoute)
 
 
 class EventOut(BaseModel):
@@ -35,7 +36,7 @@ class EventOut(BaseModel):
 
 @router.get("", response_model=Page[EventOut], responses=errors(401, 422))
 async def list_events(
-    session: Session,
+    session: ReadSession,
     who: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     type: Annotated[

@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.clock import shanghai_today
 from app.config import Settings
 from app.db import utcnow
-from app.deps import AppSettings, Session
+from app.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.errors import ValidationFailed
 from app.etags import set_etag
 from app.i18n import Text
@@ -49,9 +49,14 @@ from app.merchants import repository as merchants
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.products import repository as products
+from app.replica import ReplicaAwareRoute
 
-router = APIRouter(prefix="/v1/ip-registrations", tags=["ip-registrations"])
-certificates = APIRouter(prefix="/v1/certificates", tags=["ip-registrations"])
+router = APIRouter(
+    prefix="/v1/ip-registrations", tags=["ip-registrations"], route_class=ReplicaAwareRoute
+)
+certificates = APIRouter(
+    prefix="/v1/certificates", tags=["ip-registrations"], route_class=ReplicaAwareRoute
+)
 
 MerchantOrOperator = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 Operator = Annotated[Principal, Depends(require(Role.operator))]
@@ -151,7 +156,7 @@ async def apply(
 
 @router.get("", response_model=Page[IpRegistrationOut], responses=errors(401, 422))
 async def list_registrations(
-    session: Session,
+    session: ReadSession,
     settings: AppSettings,
     who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
@@ -183,7 +188,7 @@ async def list_registrations(
 )
 async def get_registration(
     registration_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     settings: AppSettings,
     who: OptionalPrincipal,
     response: Response,
@@ -468,7 +473,7 @@ async def revoke(
 @certificates.get("/{number}", response_model=CertificateOut, responses=errors(404, 422))
 async def verify_certificate(
     number: Annotated[str, Path(pattern=r"^[0-9]{17}$", examples=["20261133000000001"])],
-    session: Session,
+    session: PublicReadSession,
 ) -> CertificateOut:
     """Verify a certificate (anyone): holder, product, status and whether it is valid
     today, licences and pledges in force, the evidence digest, and every step with its leaf

@@ -12,12 +12,15 @@ from pydantic import BaseModel, Field
 
 from app.auth.dependencies import OperatorOnly, OptionalPrincipal, Reader
 from app.config import Settings
-from app.deps import AppSettings, Session
+from app.deps import AppSettings, ReadSession, Session
 from app.ledger import note, service
 from app.ledger.signing import LOG_NAME, signer_of, tree_head_message
 from app.openapi_docs import errors
+from app.replica import ReplicaAwareRoute
 
-router = APIRouter(prefix="/v1/ledgers/{venue_code}", tags=["ledger"])
+router = APIRouter(
+    prefix="/v1/ledgers/{venue_code}", tags=["ledger"], route_class=ReplicaAwareRoute
+)
 
 VenueCode = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9]{1,15}$", examples=["HZDEX"])]
 Index = Annotated[int, Query(ge=0, le=2**62)]
@@ -235,7 +238,7 @@ async def add_cosignatures(
 async def get_entry(
     venue_code: VenueCode,
     index: Annotated[int, Path(ge=0, le=2**62)],
-    session: Session,
+    session: ReadSession,
     who: OptionalPrincipal,
 ) -> EntryOut | LeafHashOut:
     """Leaf `index` of the log. Its contents only to operators, auditors and the parties of
@@ -267,7 +270,7 @@ async def get_leaf_hashes(
             description=f"Last index, exclusive; at most {service.LEAF_HASHES_MAX} past start.",
         ),
     ],
-    session: Session,
+    session: ReadSession,
 ) -> LeafHashesOut:
     """The leaf hashes of entries [start, end) of the log. Public."""
     found = await service.leaf_hashes(session, venue_code, start, end)
@@ -276,7 +279,7 @@ async def get_leaf_hashes(
 
 @router.get("/proofs/inclusion", response_model=InclusionProofOut, responses=errors(400, 404, 422))
 async def get_inclusion_proof(
-    venue_code: VenueCode, index: Index, tree_size: Index, session: Session
+    venue_code: VenueCode, index: Index, tree_size: Index, session: ReadSession
 ) -> InclusionProofOut:
     """The audit path proving leaf `index` is in the tree of size `tree_size`. Public."""
     proof = await service.inclusion(session, venue_code, index, tree_size)
@@ -295,7 +298,7 @@ async def get_inclusion_proof(
     "/proofs/consistency", response_model=ConsistencyProofOut, responses=errors(400, 404, 422)
 )
 async def get_consistency_proof(
-    venue_code: VenueCode, first: Index, second: Index, session: Session
+    venue_code: VenueCode, first: Index, second: Index, session: ReadSession
 ) -> ConsistencyProofOut:
     """The proof that the tree of size `first` is a prefix of the tree of size `second`."""
     proof = await service.consistency(session, venue_code, first, second)
@@ -329,7 +332,7 @@ TilePath = Annotated[
     responses={200: {"content": {OCTETS: {}}}, **errors(401, 403, 404, 409, 422)},
 )
 async def get_entry_bundle(
-    venue_code: VenueCode, path: TilePath, session: Session, who: Reader
+    venue_code: VenueCode, path: TilePath, session: ReadSession, who: Reader
 ) -> Response:
     """An entry bundle (C2SP tlog-tiles): the entries of level-0 tile N, each a big-endian
     uint16 length and the entry's bytes. A bundle holds the trades of many parties, so only
@@ -350,7 +353,7 @@ async def get_tile(
     venue_code: VenueCode,
     level: Annotated[str, Path(description="L, from 0 to 63.", max_length=2)],
     path: TilePath,
-    session: Session,
+    session: ReadSession,
 ) -> Response:
     """A tile of the log's Merkle tree (C2SP tlog-tiles, height 8): the 32-byte hashes of
     the complete subtrees of 256**L leaves starting at leaf (N·256 + i)·256**L, i < W.

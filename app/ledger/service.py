@@ -18,6 +18,7 @@ from app.i18n import Text
 from app.ledger import kinds, merkle, note, repository, tiles
 from app.ledger.models import Checkpoint, Cosignature, LedgerEntry, TreeHead
 from app.ledger.signing import Signer, tree_head_message
+from app.replica import read_on_primary
 
 # The most leaf hashes one `leaf-hashes` request returns.
 LEAF_HASHES_MAX = 1000
@@ -273,6 +274,17 @@ async def _size(session: AsyncSession, venue_code: str) -> int:
     return size
 
 
+async def _size_reaching(session: AsyncSession, venue_code: str, need: int) -> int:
+    """The log's size, read where the log has at least `need` entries if anywhere: a
+    replica that has not received them yet hands `session` to the primary for the rest of
+    the request (app/replica.py), so a proof, entry or tile is never refused for lag, and
+    never served from a tree the replica does not have."""
+    current = await _size(session, venue_code)
+    if current < need and await read_on_primary(session):
+        current = await _size(session, venue_code)
+    return current
+
+
 def _no_such_tree(size: int, current: int) -> NotFound:
     return NotFound(
         Text(
@@ -283,7 +295,7 @@ def _no_such_tree(size: int, current: int) -> NotFound:
 
 
 async def entry(session: AsyncSession, venue_code: str, index: int) -> LedgerEntry:
-    current = await _size(session, venue_code)
+    current = await _size_reaching(session, venue_code, index + 1)
     found = await repository.entry(session, venue_code, index) if index < current else None
     if found is None:
         raise NotFound(
@@ -305,7 +317,7 @@ async def leaf_hashes(
     session: AsyncSession, venue_code: str, start: int, end: int
 ) -> list[tuple[int, bytes]]:
     """The leaf hashes of [start, end): a range within the log, at most LEAF_HASHES_MAX."""
-    current = await _size(session, venue_code)
+    current = await _size_reaching(session, venue_code, end)
     problems = []
     if end <= start:
         problems.append(("end", Text("must be above start", "须大于 start")))
@@ -341,7 +353,7 @@ def parsed(entry: LedgerEntry) -> dict[str, Any]:
 
 
 async def inclusion(session: AsyncSession, venue_code: str, index: int, tree_size: int) -> Proof:
-    current = await _size(session, venue_code)
+    current = await _size_reaching(session, venue_code, tree_size)
     if tree_size > current:
         raise _no_such_tree(tree_size, current)
     if not 0 <= index < tree_size:
@@ -358,7 +370,7 @@ async def inclusion(session: AsyncSession, venue_code: str, index: int, tree_siz
 
 
 async def consistency(session: AsyncSession, venue_code: str, first: int, second: int) -> Proof:
-    current = await _size(session, venue_code)
+    current = await _size_reaching(session, venue_code, second)
     if second > current:
         raise _no_such_tree(second, current)
     if not 0 < first <= second:
@@ -382,7 +394,7 @@ def _tile(level: str, path: str) -> tiles.Tile:
 
 
 async def _available(session: AsyncSession, venue_code: str, tile: tiles.Tile) -> None:
-    current = await _size(session, venue_code)
+    current = await _size_reaching(session, venue_code, tile.needs())
     if tile.needs() > current:
         raise NotFound(
             Text(

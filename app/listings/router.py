@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, s
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import Session
+from app.deps import PublicReadSession, ReadSession, Session
 from app.etags import not_modified, set_etag, validator
 from app.listings import service
 from app.listings.models import Listing
@@ -19,9 +19,10 @@ from app.listings.schemas import ListingCreate, ListingEventOut, ListingOut, Pri
 from app.listings.states import Action, ListingStatus, allowed_for
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 from app.venues.query import VenueFilter
 
-router = APIRouter(prefix="/v1/listings", tags=["listings"])
+router = APIRouter(prefix="/v1/listings", tags=["listings"], route_class=ReplicaAwareRoute)
 
 ListingWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
@@ -70,7 +71,7 @@ async def create_listing(
 
 @router.get("", response_model=Page[ListingOut], responses=errors(401, 422))
 async def list_listings(
-    session: Session,
+    session: ReadSession,
     who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     product_id: UUID | None = None,
@@ -96,7 +97,7 @@ async def list_listings(
 @router.get("/{listing_id}", response_model=ListingOut, responses=errors(401, 404, 422))
 async def get_listing(
     listing_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     who: OptionalPrincipal,
     request: Request,
     response: Response,
@@ -114,7 +115,7 @@ async def get_listing(
 )
 async def list_listing_events(
     listing_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     who: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[ListingEventOut]:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from app.auth.dependencies import OperatorOnly, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import Session
+from app.deps import PublicReadSession, ReadSession, Session
 from app.etags import not_modified, set_etag
 from app.merchants import service
 from app.merchants.repository import MerchantFilter
@@ -28,8 +28,9 @@ from app.merchants.schemas import (
 )
 from app.openapi_docs import errors
 from app.pagination import PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 
-router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+router = APIRouter(prefix="/v1/merchants", tags=["merchants"], route_class=ReplicaAwareRoute)
 
 MerchantEditor = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
@@ -55,7 +56,7 @@ async def create_merchant(
 
 @router.get("", response_model=MerchantPage, responses=errors(400, 401, 422))
 async def list_merchants(
-    session: Session,
+    session: ReadSession,
     who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     region: Annotated[
@@ -95,7 +96,7 @@ async def list_merchants(
 @router.get("/{merchant_id}", response_model=MerchantView, responses=errors(401, 404, 422))
 async def get_merchant(
     merchant_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     who: OptionalPrincipal,
     request: Request,
     response: Response,

@@ -10,6 +10,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -28,6 +29,29 @@ LATENCY = Histogram(
     "Time from request to the last byte of the response, by method and route template.",
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+# The read replica (app/replica.py). With several workers each process watches the replica
+# on its own: "in use" is the least of the live processes' (0 as soon as one reads the
+# primary), the lag the greatest.
+READ_REPLICA_IN_USE = Gauge(
+    "shushang_read_replica_in_use",
+    "1 while read-only routes are served by the read replica; 0 when none is configured or "
+    "reads fell back to the primary.",
+    multiprocess_mode="livemin",
+)
+READ_REPLICA_LAG = Gauge(
+    "shushang_read_replica_lag_seconds",
+    "How far the read replica's replay is behind the primary, as last measured.",
+    multiprocess_mode="livemax",
+)
+READ_FALLBACKS = Counter(
+    "shushang_read_fallbacks_total",
+    "Read-only requests served by the primary although a replica is configured, by reason: "
+    "down (it does not answer), lag (behind by more than the setting), not_standby (not in "
+    "recovery), starting (not measured yet), error (failed mid-request, retried on the "
+    "primary), behind (a ledger read beyond the tree the replica has).",
+    ["reason"],
 )
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import Session
+from app.deps import PublicReadSession, ReadSession, Session
 from app.errors import NotFound
 from app.etags import not_modified, set_etag, validator
 from app.openapi_docs import errors
@@ -30,9 +30,10 @@ from app.products.schemas import (
     ProductUpdate,
     RevisionOut,
 )
+from app.replica import ReplicaAwareRoute
 from app.venues.query import VenueFilter
 
-router = APIRouter(prefix="/v1/products", tags=["products"])
+router = APIRouter(prefix="/v1/products", tags=["products"], route_class=ReplicaAwareRoute)
 
 ProductWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
@@ -56,7 +57,7 @@ async def create_product(
 
 @router.get("", response_model=ProductPage, responses=errors(401, 422))
 async def list_products(
-    session: Session,
+    session: ReadSession,
     who: OptionalPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     q: Annotated[
@@ -103,7 +104,7 @@ async def list_products(
 @router.get("/{product_id}", response_model=ProductOut, responses=errors(401, 404, 422))
 async def get_product(
     product_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     who: OptionalPrincipal,
     request: Request,
     response: Response,
@@ -152,7 +153,7 @@ async def _revisable(session: Session, who: Principal, product_id: UUID) -> None
 )
 async def list_revisions(
     product_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     who: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[RevisionOut]:
@@ -174,7 +175,7 @@ async def list_revisions(
 async def get_revision(
     product_id: UUID,
     number: Annotated[int, Path(ge=1, le=2_147_483_647)],
-    session: Session,
+    session: PublicReadSession,
     who: CurrentPrincipal,
 ) -> RevisionOut:
     """One revision: the whole product as it was, and what that change changed."""

@@ -11,14 +11,17 @@ from fastapi.responses import StreamingResponse
 from app.auth.dependencies import CurrentPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import AppSettings, Session
+from app.deps import AppSettings, PublicReadSession, Session
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 from app.samples import repository, service
 from app.samples.schemas import SampleOut
 from app.streaming import PacedStreamingResponse
 
-router = APIRouter(prefix="/v1/products/{product_id}/samples", tags=["samples"])
+router = APIRouter(
+    prefix="/v1/products/{product_id}/samples", tags=["samples"], route_class=ReplicaAwareRoute
+)
 
 SampleWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
@@ -73,7 +76,7 @@ async def upload_sample(
 @router.get("", response_model=Page[SampleOut], responses=errors(401, 404, 422))
 async def list_samples(
     product_id: UUID,
-    session: Session,
+    session: PublicReadSession,
     who: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[SampleOut]:
@@ -88,7 +91,7 @@ async def list_samples(
 
 @router.get("/{sample_id}", response_model=SampleOut, responses=errors(401, 404, 422))
 async def get_sample(
-    product_id: UUID, sample_id: UUID, session: Session, who: CurrentPrincipal
+    product_id: UUID, sample_id: UUID, session: PublicReadSession, who: CurrentPrincipal
 ) -> SampleOut:
     """One sample's profile."""
     return SampleOut.model_validate(await service.get(session, who, product_id, sample_id))

@@ -6,13 +6,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.auth.dependencies import Reader
-from app.deps import Session
+from app.deps import ReadSession
 from app.money import cents
 from app.openapi_docs import errors
 from app.regions import city_name
+from app.replica import ReplicaAwareRoute
 from app.stats import repository
 
-router = APIRouter(prefix="/v1/stats", tags=["stats"])
+router = APIRouter(prefix="/v1/stats", tags=["stats"], route_class=ReplicaAwareRoute)
 
 
 class CityCount(BaseModel):
@@ -49,7 +50,7 @@ class Overview(BaseModel):
 
 
 @router.get("/overview", response_model=Overview, responses=errors(401, 403))
-async def overview(session: Session, who: Reader) -> Overview:
+async def overview(session: ReadSession, who: Reader) -> Overview:
     """Merchants by city and tier, listed products by venue, and turnover and trade counts
     by venue and month, on-venue (场内) and off-venue (场外)."""
     cities: dict[str, CityCount] = {}

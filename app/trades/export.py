@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Select, String, case, cast, func, literal
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.streaming import PIECE_BYTES
@@ -70,9 +70,7 @@ def statement(who: Principal, where: TradeFilter) -> Select[Any]:
     return repository.filtered(where, columns.where(repository.visible_to(who))).order_by(Trade.id)
 
 
-async def spooled_csv(
-    factory: async_sessionmaker[AsyncSession], who: Principal, where: TradeFilter
-) -> SpooledFile:
+async def spooled_csv(session: AsyncSession, who: Principal, where: TradeFilter) -> SpooledFile:
     """The whole CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese text
     right), written by PostgreSQL's COPY into a spool (memory up to SPOOL_IN_MEMORY, then a
     temporary file) as fast as the database produces it. The connection goes back to the
@@ -86,13 +84,14 @@ async def spooled_csv(
 
     try:
         spool.write(b"\xef\xbb\xbf")
-        async with factory() as session:
-            connection = await (await session.connection()).get_raw_connection()
-            driver = connection.driver_connection
-            assert driver is not None
-            async with driver.transaction():
-                await driver.execute(f"SET LOCAL TIME ZONE '{EXPORT_TIME_ZONE}'")
-                await driver.copy_from_query(sql, *params, output=write, format="csv", header=True)
+        # `session` reads in autocommit (app.deps.ReadSession): the transaction is the
+        # COPY's own, for its time zone.
+        connection = await (await session.connection()).get_raw_connection()
+        driver = connection.driver_connection
+        assert driver is not None
+        async with driver.transaction():
+            await driver.execute(f"SET LOCAL TIME ZONE '{EXPORT_TIME_ZONE}'")
+            await driver.copy_from_query(sql, *params, output=write, format="csv", header=True)
     except BaseException:
         spool.close()
         raise

@@ -21,11 +21,12 @@ from app.auth.principal import Principal
 from app.auth.tokens import hash_token
 from app.config import Settings
 from app.context import current_request_id
-from app.deps import Session
+from app.deps import PublicReadSession, ReadSession, Session
 from app.errors import BadRequest
 from app.i18n import Text, prefers_chinese
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.replica import ReplicaAwareRoute
 from app.streaming import PacedStreamingResponse
 from app.trades import export, imports, repository, service
 from app.trades.lane import answered
@@ -42,7 +43,7 @@ from app.trades.schemas import (
 )
 from app.venues.query import VenueFilter
 
-router = APIRouter(prefix="/v1/transactions", tags=["transactions"])
+router = APIRouter(prefix="/v1/transactions", tags=["transactions"], route_class=ReplicaAwareRoute)
 
 Recorder = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 TradeReader = Annotated[Principal, Depends(require(Role.operator, Role.auditor, Role.merchant))]
@@ -189,7 +190,7 @@ Filtered = Annotated[TradeFilter, Depends(_filter)]
 
 @router.get("", response_model=Page[TradeOut], responses=errors(401, 403, 422))
 async def list_trades(
-    session: Session,
+    session: ReadSession,
     who: TradeReader,
     where: Filtered,
     page: Annotated[PageParams, Depends(page_params)],
@@ -214,12 +215,12 @@ async def list_trades(
     },
 )
 async def export_trades(
-    request: Request, who: TradeReader, where: Filtered, session: Session
+    request: Request, who: TradeReader, where: Filtered, session: ReadSession
 ) -> StreamingResponse:
     """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), in constant
     memory: the same filters and visibility as the list; cells that would start a formula
     get a `'`; times in Asia/Shanghai. A client that stops reading is cut off."""
-    spool = await export.spooled_csv(request.app.state.sessionmaker, who, where)
+    spool = await export.spooled_csv(session, who, where)
     return PacedStreamingResponse(
         export.pieces(spool),
         send_timeout_seconds=request.app.state.settings.response_send_timeout_seconds,
@@ -229,7 +230,7 @@ async def export_trades(
 
 
 @router.get("/{trade_id}", response_model=TradeDetail, responses=errors(401, 403, 404, 422))
-async def get_trade(trade_id: UUID, session: Session, who: TradeReader) -> TradeDetail:
+async def get_trade(trade_id: UUID, session: PublicReadSession, who: TradeReader) -> TradeDetail:
     """One trade with its events."""
     trade = await service.get_visible(session, who, trade_id)
     events = await repository.events(session, trade.id)

@@ -7,22 +7,23 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from app.auth.dependencies import OperatorOnly
-from app.deps import Session
+from app.deps import PublicReadSession, ReadSession, Session
 from app.errors import NotFound
 from app.etags import not_modified, set_etag, validator
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, decode_cursor, page_params
+from app.replica import ReplicaAwareRoute
 from app.venues import repository, service
 from app.venues.schemas import NegativeListIn, NegativeListOut, VenueCreate, VenueOut
 
-router = APIRouter(prefix="/v1/venues", tags=["venues"])
+router = APIRouter(prefix="/v1/venues", tags=["venues"], route_class=ReplicaAwareRoute)
 
 VenueCode = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9]{1,15}$", examples=["ZJBDEX"])]
 
 
 @router.get("", response_model=Page[VenueOut], responses=errors(400, 422))
 async def list_venues(
-    session: Session, page: Annotated[PageParams, Depends(page_params)]
+    session: ReadSession, page: Annotated[PageParams, Depends(page_params)]
 ) -> Page[VenueOut]:
     """All venues, by code. Public."""
     after = decode_cursor(page.cursor, str)[0] if page.cursor else None
@@ -51,7 +52,7 @@ async def create_venue(
 
 @router.get("/{code}", response_model=VenueOut, responses=errors(404, 422))
 async def get_venue(
-    code: VenueCode, session: Session, request: Request, response: Response
+    code: VenueCode, session: PublicReadSession, request: Request, response: Response
 ) -> VenueOut | Response:
     """One venue, with its fee rate and negative list. Public."""
     venue = await service.get(session, code)
@@ -61,7 +62,7 @@ async def get_venue(
 
 
 @router.get("/{code}/negative-list", response_model=NegativeListOut, responses=errors(404, 422))
-async def get_negative_list(code: VenueCode, session: Session) -> NegativeListOut:
+async def get_negative_list(code: VenueCode, session: PublicReadSession) -> NegativeListOut:
     """The venue's negative list (负面清单) in force, with its version. Public."""
     venue = await service.get(session, code)
     entry = await repository.negative_list(session, code, venue.negative_list_version)
@@ -101,7 +102,7 @@ async def replace_negative_list(
     responses=errors(400, 404, 422),
 )
 async def list_negative_list_versions(
-    code: VenueCode, session: Session, page: Annotated[PageParams, Depends(page_params)]
+    code: VenueCode, session: ReadSession, page: Annotated[PageParams, Depends(page_params)]
 ) -> Page[NegativeListOut]:
     """Every version of the venue's negative list, newest first. Public."""
     await service.get(session, code)
