@@ -158,7 +158,7 @@ async def import_trades(
     return StreamingResponse(run.answer(body), media_type="application/json")
 
 
-def _filter(
+async def _filter(
     venue_code: VenueFilter,
     merchant_id: Annotated[UUID | None, Query(description="As buyer or seller.")] = None,
     product_id: UUID | None = None,
