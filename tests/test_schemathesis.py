@@ -300,6 +300,8 @@ QUERIES = {
     "sample": "SELECT product_id, id AS sample_id FROM product_sample ORDER BY 1, 2",
     "assessment": "SELECT product_id, id AS assessment_id, kind FROM assessment ORDER BY 1, 2",
     "venue": "SELECT code FROM venue ORDER BY code",
+    "asset": "SELECT id AS asset_id FROM data_asset ORDER BY id",
+    "asset_holder": "SELECT DISTINCT merchant_id FROM data_asset ORDER BY 1",
     "ledger": "SELECT venue_code, size FROM ledger_head WHERE size > 0 ORDER BY venue_code",
     "trade": "SELECT id AS trade_id FROM trade ORDER BY id",
     "key": "SELECT id AS key_id FROM api_key WHERE name LIKE 'fuzz victim %' ORDER BY id",
@@ -357,6 +359,10 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
             "objection"
         ],
         "/v1/certificates/{number}": rows["certificate"],
+        "/v1/certificates/{number}.pdf": rows["certificate"],
+        "/verify/certificates/{number}": rows["certificate"],
+        "/v1/catalog/{listing_id}": [{"listing_id": r["listing_id"]} for r in rows["listed"]],
+        "/v1/merchants/{merchant_id}/data-asset-disclosure": rows["asset_holder"],
         "/v1/transactions/{trade_id}": rows["trade"],
         "/v1/transactions/{trade_id}/events": rows["trade"],
         "/v1/ledgers/{venue_code}/entries/{index}": leaves,
@@ -374,6 +380,8 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
             values[template] = ids("product", "product_id")
         elif template.startswith("/v1/ip-registrations/{registration_id}"):
             values[template] = ids("registration", "registration_id")
+        elif template.startswith("/v1/data-assets/{asset_id}"):
+            values[template] = ids("asset", "asset_id")
         elif template.startswith("/v1/webhooks/{webhook_id}"):
             values[template] = webhooks[:1]  # the others are for DELETE
     destroyed = {
