@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from prometheus_client import REGISTRY
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from app.auth.models import Role
 from app.config import Settings
@@ -156,3 +157,34 @@ def test_every_route_that_reads_a_replica_retries_on_the_primary(app: FastAPI) -
     reading = [r for r in routes if reads(r.dependant)]
     assert len(reading) > 40
     assert [r.path for r in reading if not isinstance(r, ReplicaAwareRoute)] == []
+
+
+async def test_a_read_run_again_on_the_primary_takes_one_token(
+    make_app: Any, session: Any, database_url: str
+) -> None:
+    """A replica that fails mid-request (here: a database without Shushang's tables) makes
+    the request run again on the primary: the caller's key is looked up once, and its
+    rate limit counts the request once."""
+    import asyncpg
+
+    plain = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    empty = "shushang_not_a_replica"
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {empty}")
+        await connection.execute(f"CREATE DATABASE {empty}")
+    finally:
+        await connection.close()
+    replica_url = make_url(database_url).set(database=empty)
+    app = make_app(
+        read_database_url=replica_url.render_as_string(hide_password=False),
+        rate_limit_per_minute=3,
+    )
+    app.state.replica._mark(True, None)  # as a check that found it a standby would
+    token = await make_key(session, Role.auditor)
+    async with client_of(app) as client:
+        answers = [
+            (await client.get("/v1/transactions", headers=auth(token))).status_code
+            for _ in range(4)
+        ]
+    assert answers == [200, 200, 200, 429]

@@ -57,6 +57,11 @@ async def _principal(
         if request.headers.get("authorization"):
             raise Unauthorized(Text("Use the Bearer scheme.", "请使用 Bearer 认证方式。"))
         return None
+    admitted_before: Principal | None = getattr(request.state, "principal", None)
+    if admitted_before is not None:
+        # The request runs again (a read that failed on the replica, app/replica.py): its
+        # key was looked up and its token taken once already.
+        return admitted_before
     token = credentials.credentials
     if not looks_like_token(token):
         raise Unauthorized(UNKNOWN_KEY)
