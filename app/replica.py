@@ -160,18 +160,26 @@ def replica_of(request: Request) -> ReadReplica:
 async def autocommit(session: AsyncSession) -> AsyncSession:
     """`session` (the request's primary session) reading in autocommit from here on.
 
-    Its connection so far (authentication's key lookup, which runs on the driver outside
-    any transaction) goes back to the pool: committing it sends nothing when no statement
-    began a transaction. Then one autocommit connection serves the rest, so a request never
-    holds two connections of one pool (a pool of N would otherwise deadlock at N requests).
+    Its connection so far goes back to the pool (`_release`), then one autocommit
+    connection serves the rest, so a request never holds two connections of one pool (a
+    pool of N would otherwise deadlock at N requests).
     """
     if session.info.get(AUTOCOMMITTING):
         return session
-    if session.in_transaction():
-        await session.commit()
+    await _release(session)
     await session.connection(execution_options=AUTOCOMMIT)
     session.info[AUTOCOMMITTING] = True
     return session
+
+
+async def _release(primary: AsyncSession) -> None:
+    """Give back the connection the request's primary session holds so far: that of
+    authentication's key lookup, which ran on the driver outside any transaction (its
+    rate-limit take included, so it stands). A read-only route has written nothing
+    through the session, so ending it is a rollback, which sends nothing when no statement
+    began a transaction; the request's commit point stays `app.deps.get_session`."""
+    if primary.in_transaction():
+        await primary.rollback()
 
 
 async def read_session(
@@ -186,9 +194,7 @@ async def read_session(
             pass  # a caller with a key reads what it may just have written
         elif replica.usable:
             assert replica.sessionmaker is not None
-            if primary.in_transaction():
-                # The key lookup's connection is not needed while the replica answers.
-                await primary.commit()
+            await _release(primary)  # not needed while the replica answers
             session = await stack.enter_async_context(replica.sessionmaker())
             session.info[PRIMARY] = primary
             setattr(state, SOURCE, "replica")
