@@ -7,6 +7,7 @@ stops cleanly when the last of them exits. It listens on a Unix socket only.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import warnings
 from pathlib import Path
@@ -16,6 +17,16 @@ from urllib.parse import parse_qs, urlparse
 DATABASE_NAME = "shushang"
 
 logger = logging.getLogger("shushang.embedded")
+
+
+def binaries() -> Path | None:
+    """The directory of the `pgserver` wheel's PostgreSQL programs (postgres, pg_ctl,
+    pg_dump, pg_basebackup, …), without importing the wheel (an import warns and touches
+    the user's runtime directory); None if the wheel is not installed."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "pginstall" / "bin"
 
 
 def start(data_dir: Path, database: str = DATABASE_NAME, cleanup: str = "stop") -> str:

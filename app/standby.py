@@ -15,20 +15,21 @@ import shutil
 import subprocess
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from app import embedded
 
 PRIMARY_PORT = 5432
 STANDBY_PORT = 5433
 
 
 def _binaries() -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        from pgserver._commands import POSTGRES_BIN_PATH
-    return Path(POSTGRES_BIN_PATH)
+    found = embedded.binaries()
+    if found is None:
+        raise RuntimeError("the pgserver wheel is not installed: no PostgreSQL programs")
+    return found
 
 
 @dataclass

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -42,6 +41,7 @@ from sqlalchemy.pool import NullPool
 
 from app.config import Settings
 from app.db import create_engine
+from app.embedded import binaries as pgserver_binaries
 from app.ledger import repository
 from app.ledger.verify import Verification, verify_logs
 
@@ -122,15 +122,6 @@ def libpq(url: str) -> Libpq:
     return Libpq(env, tuple(sorted(ignored)))
 
 
-def _pgserver_bin() -> Path | None:
-    """The binaries of the `pgserver` wheel's PostgreSQL, without importing it (an import
-    warns and touches the user's runtime directory)."""
-    spec = importlib.util.find_spec("pgserver")
-    if spec is None or spec.origin is None:
-        return None
-    return Path(spec.origin).parent / "pginstall" / "bin"
-
-
 def _major(tool: Path) -> int | None:
     try:
         shown = subprocess.run(
@@ -146,7 +137,7 @@ def pg_tool(name: str, at_least: int, *, embedded: bool) -> Path:
     """`pg_dump` or `pg_restore` of PostgreSQL `at_least` or newer (an older one refuses a
     newer server or archive). The embedded server's own first for the embedded database;
     otherwise the one on PATH, then the `pgserver` wheel's."""
-    bundled = _pgserver_bin()
+    bundled = pgserver_binaries()
     candidates = [bundled / name] if bundled else []
     on_path = shutil.which(name)
     if not embedded and on_path:
