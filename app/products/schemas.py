@@ -277,19 +277,12 @@ class ProductOut(BaseModel):
     data_as_of: date | None
     status: ProductStatus
     revision: int
-    version: int = Field(description="Equal to `revision`; the ETag names it.")
+    # Read from the same attribute as `revision` (a row or an ORM object has no `version`).
+    version: int = Field(
+        validation_alias="revision", description="Equal to `revision`; the ETag names it."
+    )
     created_at: datetime
     updated_at: datetime
-
-    @model_validator(mode="before")
-    @classmethod
-    def _version_is_revision(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {**data, "version": data.get("revision")}
-        return {
-            **{name: getattr(data, name) for name in cls.model_fields if name != "version"},
-            "version": data.revision,
-        }
 
 
 class Facets(BaseModel):
