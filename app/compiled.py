@@ -44,6 +44,9 @@ class Row:
     def __init__(self, record: Mapping[str, Any]) -> None:
         self.__dict__.update(record.items())
 
+    def __getattr__(self, name: str) -> Any:  # reached only for a column the row lacks
+        raise AttributeError(name)
+
     def __repr__(self) -> str:
         return f"Row({self.__dict__!r})"
 
