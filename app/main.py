@@ -52,6 +52,7 @@ from app.openapi_docs import COMMON_ERRORS, Problem
 from app.ops.router import router as ops_router
 from app.products.router import router as products_router
 from app.replica import ReadReplica, stop
+from app.routing import skip_by_prefix
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router
 from app.trades.imports import PATH as IMPORTS_PATH
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         webhooks_router,
     ):
         app.include_router(router, responses=COMMON_ERRORS)
+    skip_by_prefix(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
