@@ -11,7 +11,9 @@ and `Cache-Control`.
   (`validator`): `"<version>.<digest of the values>"`, final as the route sets it, and the
   route answers a matching `If-None-Match` 304 itself (`not_modified`) without building or
   serializing the body. The values include the response model's schema, so a release that
-  changes what the body holds changes the ETag too.
+  changes what the body holds changes the ETag too. Lists whose rows carry a version do
+  the same with each row's id and version (and the caller's view of it), the cursor and
+  any counts: products (also the search) and listings.
 - `If-None-Match` matching that ETag (or `*`) is answered 304 with no body.
 - `If-Match` on a change names the version the caller read: `"<version>.<digest>"` from a
   GET, or the bare `"<version>"`; only the version is compared (`check_if_match`), so a

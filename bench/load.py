@@ -92,10 +92,15 @@ async def prepare(url: str) -> tuple[str, list[str]]:
         await connection.close()
 
 
+# Requests/s, latency figures, errors, and latency figures by kind of request.
+Round = tuple[float, dict[str, float], int, dict[str, dict[str, float]]]
+
+
 async def api_round(
     base: str, token: str, merchants: list[str], clients: int, seconds: float
-) -> tuple[float, dict[str, float], int]:
+) -> Round:
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {kind: [] for kind in MIX}
     errors = 0
     deadline = time.monotonic() + seconds
     headers = {"Authorization": f"Bearer {token}"}
@@ -108,7 +113,8 @@ async def api_round(
                 kind = rng.choice(MIX)
                 started = time.perf_counter()
                 if kind == "search":
-                    call = http.get("/v1/products", params={"q": rng.choice(WORDS)})
+                    # A first page of 20, as the listings (the baseline reads 21 rows each).
+                    call = http.get("/v1/products", params={"q": rng.choice(WORDS), "limit": "20"})
                 elif kind == "listings":
                     call = http.get("/v1/listings", params={"limit": "20"})
                 elif kind == "merchant":
@@ -129,12 +135,15 @@ async def api_round(
                     await response.read()
                     if response.status >= 400:
                         errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
+                latency = (time.perf_counter() - started) * 1000
+                latencies.append(latency)
+                by_kind[kind].append(latency)
 
         started = time.monotonic()
         await asyncio.gather(*(client(n) for n in range(clients)))
         elapsed = time.monotonic() - started
-    return len(latencies) / elapsed, summary(latencies), errors
+    kinds = {kind: summary(samples) for kind, samples in by_kind.items() if samples}
+    return len(latencies) / elapsed, summary(latencies), errors, kinds
 
 
 async def raw_round(
@@ -172,9 +181,6 @@ async def raw_round(
     return len(latencies) / elapsed, summary(latencies)
 
 
-Round = tuple[float, dict[str, float], int]
-
-
 def over_http(
     base: str, token: str, merchants: list[str], levels: list[int], seconds: float
 ) -> dict[int, Round]:
@@ -194,8 +200,8 @@ def report(
           f"{'API/ceil':>10}")  # fmt: skip
     for c in levels:
         raw_rate, raw_lat = raw[c]
-        ceiling_rate, ceiling_lat, ceiling_errors = ceiling[c]
-        api_rate, api_lat, errors = api[c]
+        ceiling_rate, ceiling_lat, ceiling_errors, _ = ceiling[c]
+        api_rate, api_lat, errors, _ = api[c]
         assert ceiling_errors == 0, "the ceiling app failed requests"
         print(
             f"{c:>8}{raw_rate:>11,.0f}{raw_lat['p99']:>9.1f}"
@@ -203,6 +209,14 @@ def report(
             f"{api_rate:>11,.0f}{api_lat['p50']:>9.1f}{api_lat['p99']:>9.1f}{errors:>8}"
             f"{api_rate / raw_rate:>9.0%}{api_rate / ceiling_rate:>10.0%}"
         )
+    print("\nlatency by kind of request, ms (p50 / p99): ceiling | API")
+    for c in levels:
+        shown = [
+            f"{kind} {ceiling[c][3][kind]['p50']:.1f}/{ceiling[c][3][kind]['p99']:.1f} | "
+            f"{api[c][3][kind]['p50']:.1f}/{api[c][3][kind]['p99']:.1f}"
+            for kind in api[c][3]
+        ]
+        print(f"{c:>8}  " + "; ".join(shown))
 
 
 async def read_round(base: str, clients: int, seconds: float) -> tuple[float, int]:
@@ -216,7 +230,7 @@ async def read_round(base: str, clients: int, seconds: float) -> tuple[float, in
             rng = random.Random(seed)
             while time.monotonic() < deadline:
                 if rng.random() < 8 / 13:
-                    call = http.get("/v1/products", params={"q": rng.choice(WORDS)})
+                    call = http.get("/v1/products", params={"q": rng.choice(WORDS), "limit": "20"})
                 else:
                     call = http.get("/v1/listings", params={"limit": "20"})
                 async with call as response:
@@ -249,7 +263,7 @@ def replica_comparison(seconds: float, levels: list[int], workers: int) -> None:
                     asyncio.run(api_round(base, token, merchants, 4, 2))  # warm up
                     figures[name] = {}
                     for c in levels:
-                        mixed, _, mixed_errors = asyncio.run(
+                        mixed, _, mixed_errors, _ = asyncio.run(
                             api_round(base, token, merchants, c, seconds)
                         )
                         reads, read_errors = asyncio.run(read_round(base, c, seconds))

@@ -1,4 +1,4 @@
-"""Conditional reads of single resources cost no body: the ETag comes from what the body is
+"""Conditional reads cost no body: the ETag comes from what the body is
 made of (app/etags.py, `validator`), a matching If-None-Match is answered 304 before the
 body is built, and the ETag still changes whenever anything the body shows changes."""
 
@@ -147,3 +147,103 @@ async def test_the_etag_follows_everything_the_body_shows(
     after = await client.get(product_path, headers={**admin, "If-None-Match": etag})
     assert after.status_code == 200
     assert after.headers["etag"].startswith('"2.')
+
+
+async def test_a_list_304_builds_no_page(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merchant = await make_merchant(session)
+    owner = auth(await make_key(session, Role.merchant, merchant.id))
+    product = await make_product(session, merchant)
+    made = await client.post(
+        "/v1/listings",
+        json={"product_id": str(product.id), "venue_code": "HZDEX", "price": PRICE},
+        headers=owner,
+    )
+    assert made.status_code == 201, made.text
+    reads = [
+        (f"/v1/products?merchant_id={merchant.id}", owner),
+        (f"/v1/products?merchant_id={merchant.id}&facets=true", owner),
+        ("/v1/products?q=数据", {}),
+        (f"/v1/listings?product_id={product.id}", owner),
+        ("/v1/listings", {}),
+    ]
+    firsts = {path + str(bool(h)): (await client.get(path, headers=h)).headers for path, h in reads}
+    monkeypatch.setattr(ProductOut, "model_validate", _never)
+    monkeypatch.setattr(listings_router, "listing_out", _never)
+    for path, headers in reads:
+        first = firsts[path + str(bool(headers))]
+        again = await client.get(path, headers={**headers, "If-None-Match": first["etag"]})
+        assert again.status_code == 304, path
+        assert again.content == b""
+        assert again.headers["etag"] == first["etag"]
+        assert again.headers["cache-control"] == first["cache-control"]
+
+
+async def test_a_list_etag_follows_its_rows_the_caller_and_the_counts(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    merchant = await make_merchant(session)
+    owner = auth(await make_key(session, Role.merchant, merchant.id))
+    admin = auth(await make_key(session, Role.operator))
+    auditor = auth(await make_key(session, Role.auditor))
+    product = await make_product(session, merchant)
+    made = await client.post(
+        "/v1/listings",
+        json={"product_id": str(product.id), "venue_code": "HZDEX", "price": PRICE},
+        headers=owner,
+    )
+    products = f"/v1/products?merchant_id={merchant.id}"
+
+    # A change of a product on the page is a new revision, and a new ETag of the page.
+    etag, again = await _conditional(client, products, admin)
+    assert again.status_code == 304
+    changed = await client.patch(
+        f"/v1/products/{product.id}", json={"description": "新的说明"}, headers=admin
+    )
+    assert changed.status_code == 200, changed.text
+    after = await client.get(products, headers={**admin, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.json()["items"][0]["description"] == "新的说明"
+    assert after.headers["etag"] != etag
+
+    # So does a product joining the page, and the counts beside it.
+    etag = after.headers["etag"]
+    with_counts = await client.get(products + "&facets=true", headers=admin)
+    assert with_counts.headers["etag"] != etag
+    await make_product(session, merchant, name="第二个数据产品")
+    after = await client.get(products, headers={**admin, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert len(after.json()["items"]) == 2
+    counted = await client.get(
+        products + "&facets=true", headers={**admin, "If-None-Match": with_counts.headers["etag"]}
+    )
+    assert counted.status_code == 200
+    assert sum(counted.json()["facets"]["product_type"].values()) == 2
+
+    # The steps a caller may take on each listing differ by caller, and so does the ETag.
+    listings = f"/v1/listings?product_id={product.id}"
+    by_owner = await client.get(listings, headers=owner)
+    by_auditor = await client.get(listings, headers=auditor)
+    assert by_owner.json()["items"][0]["allowed_actions"] == ["submit"]
+    assert by_auditor.json()["items"][0]["allowed_actions"] == []
+    assert by_owner.headers["etag"] != by_auditor.headers["etag"]
+    assert (
+        await client.get(listings, headers={**auditor, "If-None-Match": by_owner.headers["etag"]})
+    ).status_code == 200
+
+    # A step is a new version of the listing (the ORM's version counter, as every change of
+    # a listing is made), and a new ETag of the page: the owner may now delist, not submit.
+    etag = by_owner.headers["etag"]
+    await session.execute(
+        text(
+            "UPDATE listing SET status = 'listed', listed_at = now(), version = version + 1"
+            " WHERE id = :id"
+        ),
+        {"id": made.json()["id"]},
+    )
+    await session.commit()
+    after = await client.get(listings, headers={**owner, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.json()["items"][0]["allowed_actions"] == ["delist"]
+    assert after.headers["etag"] != etag

@@ -73,12 +73,14 @@ async def create_listing(
 async def list_listings(
     session: ReadSession,
     who: OptionalPrincipal,
+    request: Request,
+    response: Response,
     page: Annotated[PageParams, Depends(page_params)],
     product_id: UUID | None = None,
     venue_code: VenueFilter = None,
     merchant_id: UUID | None = None,
     status: ListingStatus | None = None,
-) -> Page[ListingOut]:
+) -> Page[ListingOut] | Response:
     """Listings, oldest first. Anonymous callers see `listed` ones only; a merchant also its
     own; operators, assessors and auditors all."""
     where = ListingFilter(
@@ -89,7 +91,10 @@ async def list_listings(
     )
     rows = await service.list_page(session, who, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda item: [str(item.id)])
-    return Page[ListingOut](
+    # As one listing's ETag (`get_listing`), for each of the page's, and the cursor.
+    shown = [(str(item.id), item.version, service.caller_of(who, item)) for item in items]
+    etag = validator(None, Page[ListingOut], shown, next_cursor)
+    return not_modified(request, response, etag) or Page[ListingOut](
         items=[listing_out(item, who) for item in items], next_cursor=next_cursor
     )
 

@@ -59,6 +59,8 @@ async def create_product(
 async def list_products(
     session: ReadSession,
     who: OptionalPrincipal,
+    request: Request,
+    response: Response,
     page: Annotated[PageParams, Depends(page_params)],
     q: Annotated[
         str | None,
@@ -79,7 +81,7 @@ async def list_products(
         bool,
         Query(description="Add counts by type, domain, classification and venue of all matches."),
     ] = False,
-) -> ProductPage:
+) -> ProductPage | Response:
     """The catalog. Anonymous callers see listed products; a merchant its own and listed
     ones; operators, assessors and auditors every product."""
     where = ProductFilter(
@@ -94,7 +96,11 @@ async def list_products(
     items, next_cursor, counts = await service.search_page(
         session, who, where, q, page.cursor, page.limit, facets
     )
-    return ProductPage(
+    # The page is its products' columns (each change of them a new revision, the same for
+    # whoever may see it), the cursor and the counts: a 304 builds none of it.
+    shown = [(str(p.id), p.revision) for p in items]
+    etag = validator(None, ProductPage, shown, next_cursor, counts)
+    return not_modified(request, response, etag) or ProductPage(
         items=[ProductOut.model_validate(p) for p in items],
         next_cursor=next_cursor,
         facets=Facets(**counts) if counts is not None else None,
