@@ -1,11 +1,12 @@
 """Hot reads: statements compiled once, run on the session's own asyncpg connection.
 
-Profiling the public reads (README, "Where a read's time goes") showed a third of their
-CPU in SQLAlchemy around the database's work: building the statement, its cache key,
-the ORM's compile state, the result and the identity map. The hottest reads (the catalog
-search, the listings, the venues, one merchant) are written as SQLAlchemy statements with
-named bind parameters, compiled once per shape by `Compiled`, and run on the session's
-connection with asyncpg, which keeps them prepared; nothing else of SQLAlchemy runs.
+Profiling the public reads (docs/performance.md, "Where a read's time goes") showed a
+third of their CPU in SQLAlchemy around the database's work: building the statement, its
+cache key, the ORM's compile state, the result and the identity map. The hottest reads
+(the catalog search, the listings, the venues, one merchant) are written as SQLAlchemy
+statements with named bind parameters, compiled once per shape by `Compiled`, and run on
+the session's connection with asyncpg, which keeps them prepared; nothing else of
+SQLAlchemy runs.
 
 - The statement is the same text SQLAlchemy sends (the asyncpg dialect, with its casts).
 - It runs on the session's connection, inside its transaction if it has one: a read in a

@@ -5,7 +5,7 @@ and each router against every one of its routes, with its own bookkeeping in the
 around each route's regular expression; the router that matches then matches again to
 handle the request. A request for a router included late (the ledger's, the webhooks')
 paid for some eighty routes first: profiled, 31 % of an inclusion proof's server time
-(README, "Where a read's time goes").
+(docs/performance.md, "Profiles of 2026-11-30").
 
 `skip_by_prefix` gives every included router the part of the path that all its routes
 begin with (`/v1/ledgers/`, `/v1/products`, …, up to the first path parameter) and answers
