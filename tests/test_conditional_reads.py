@@ -1,9 +1,11 @@
-"""Conditional reads cost no body: the ETag comes from what the body is
-made of (app/etags.py, `validator`), a matching If-None-Match is answered 304 before the
-body is built, and the ETag still changes whenever anything the body shows changes."""
+"""Conditional reads cost no body: the ETag comes from what the body is made of
+(app/etags.py, `validator`), a matching If-None-Match is answered 304 before the body (one
+resource's, or a page of products or listings) is built, and the ETag still changes
+whenever anything the body shows changes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -35,12 +37,23 @@ async def _conditional(
     return etag, again
 
 
-async def test_a_304_builds_no_body_and_keeps_the_caching_headers(
-    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass(frozen=True)
+class World:
+    """A merchant with a product and a draft listing of it at HZDEX, and three keys."""
+
+    merchant: Any
+    product: Any
+    listing: str  # the listing's path
+    owner: dict[str, str]
+    admin: dict[str, str]
+    auditor: dict[str, str]
+
+
+async def _world(client: httpx.AsyncClient, session: AsyncSession) -> World:
     merchant = await make_merchant(session)
     owner = auth(await make_key(session, Role.merchant, merchant.id))
     admin = auth(await make_key(session, Role.operator))
+    auditor = auth(await make_key(session, Role.auditor))
     product = await make_product(session, merchant)
     made = await client.post(
         "/v1/listings",
@@ -48,9 +61,17 @@ async def test_a_304_builds_no_body_and_keeps_the_caching_headers(
         headers=owner,
     )
     assert made.status_code == 201, made.text
+    return World(merchant, product, f"/v1/listings/{made.json()['id']}", owner, admin, auditor)
+
+
+async def test_a_304_builds_no_body_and_keeps_the_caching_headers(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = await _world(client, session)
+    merchant, product, owner, admin = w.merchant, w.product, w.owner, w.admin
     reads = [
         (f"/v1/products/{product.id}", admin),
-        (f"/v1/listings/{made.json()['id']}", owner),
+        (w.listing, owner),
         (f"/v1/merchants/{merchant.id}", owner),
         (f"/v1/merchants/{merchant.id}", {}),
         ("/v1/venues/HZDEX", {}),
@@ -82,19 +103,11 @@ async def test_a_304_builds_no_body_and_keeps_the_caching_headers(
 async def test_the_etag_follows_everything_the_body_shows(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    merchant = await make_merchant(session)
-    owner = auth(await make_key(session, Role.merchant, merchant.id))
-    admin = auth(await make_key(session, Role.operator))
-    product = await make_product(session, merchant)
-    made = await client.post(
-        "/v1/listings",
-        json={"product_id": str(product.id), "venue_code": "HZDEX", "price": PRICE},
-        headers=owner,
-    )
-    listing = f"/v1/listings/{made.json()['id']}"
+    w = await _world(client, session)
+    merchant, product, owner, admin, auditor = w.merchant, w.product, w.owner, w.admin, w.auditor
+    listing = w.listing
 
     # The steps a caller may take differ by caller, and so does the ETag.
-    auditor = auth(await make_key(session, Role.auditor))
     by_owner = await client.get(listing, headers=owner)
     by_auditor = await client.get(listing, headers=auditor)
     assert by_owner.json()["allowed_actions"] == ["submit"]
@@ -111,7 +124,7 @@ async def test_the_etag_follows_everything_the_body_shows(
     assert again.status_code == 304
     await session.execute(
         text("UPDATE listing SET status = 'listed', listed_at = now() WHERE id = :id"),
-        {"id": made.json()["id"]},
+        {"id": w.listing.rsplit("/", 1)[1]},
     )
     await session.commit()
     after = await client.get(path, headers={"If-None-Match": etag})
@@ -152,15 +165,8 @@ async def test_the_etag_follows_everything_the_body_shows(
 async def test_a_list_304_builds_no_page(
     client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    merchant = await make_merchant(session)
-    owner = auth(await make_key(session, Role.merchant, merchant.id))
-    product = await make_product(session, merchant)
-    made = await client.post(
-        "/v1/listings",
-        json={"product_id": str(product.id), "venue_code": "HZDEX", "price": PRICE},
-        headers=owner,
-    )
-    assert made.status_code == 201, made.text
+    w = await _world(client, session)
+    merchant, product, owner = w.merchant, w.product, w.owner
     reads = [
         (f"/v1/products?merchant_id={merchant.id}", owner),
         (f"/v1/products?merchant_id={merchant.id}&facets=true", owner),
@@ -183,16 +189,8 @@ async def test_a_list_304_builds_no_page(
 async def test_a_list_etag_follows_its_rows_the_caller_and_the_counts(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    merchant = await make_merchant(session)
-    owner = auth(await make_key(session, Role.merchant, merchant.id))
-    admin = auth(await make_key(session, Role.operator))
-    auditor = auth(await make_key(session, Role.auditor))
-    product = await make_product(session, merchant)
-    made = await client.post(
-        "/v1/listings",
-        json={"product_id": str(product.id), "venue_code": "HZDEX", "price": PRICE},
-        headers=owner,
-    )
+    w = await _world(client, session)
+    merchant, product, owner, admin, auditor = w.merchant, w.product, w.owner, w.admin, w.auditor
     products = f"/v1/products?merchant_id={merchant.id}"
 
     # A change of a product on the page is a new revision, and a new ETag of the page.
@@ -240,7 +238,7 @@ async def test_a_list_etag_follows_its_rows_the_caller_and_the_counts(
             "UPDATE listing SET status = 'listed', listed_at = now(), version = version + 1"
             " WHERE id = :id"
         ),
-        {"id": made.json()["id"]},
+        {"id": w.listing.rsplit("/", 1)[1]},
     )
     await session.commit()
     after = await client.get(listings, headers={**owner, "If-None-Match": etag})
