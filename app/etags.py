@@ -13,7 +13,7 @@ and `Cache-Control`.
   serializing the body. The values include the response model's schema, so a release that
   changes what the body holds changes the ETag too. Lists whose rows carry a version do
   the same with each row's id and version (and the caller's view of it), the cursor and
-  any counts: products (also the search) and listings.
+  any counts: products (also the search), listings and venues.
 - `If-None-Match` matching that ETag (or `*`) is answered 304 with no body.
 - `If-Match` on a change names the version the caller read: `"<version>.<digest>"` from a
   GET, or the bare `"<version>"`; only the version is compared (`check_if_match`), so a

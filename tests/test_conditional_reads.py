@@ -173,9 +173,12 @@ async def test_a_list_304_builds_no_page(
         ("/v1/products?q=数据", {}),
         (f"/v1/listings?product_id={product.id}", owner),
         ("/v1/listings", {}),
+        ("/v1/venues", {}),
+        ("/v1/venues?limit=2", owner),
     ]
     firsts = {path + str(bool(h)): (await client.get(path, headers=h)).headers for path, h in reads}
     monkeypatch.setattr(ProductOut, "model_validate", _never)
+    monkeypatch.setattr(VenueOut, "model_validate", _never)
     monkeypatch.setattr(listings_router, "listing_out", _never)
     for path, headers in reads:
         first = firsts[path + str(bool(headers))]
@@ -244,4 +247,19 @@ async def test_a_list_etag_follows_its_rows_the_caller_and_the_counts(
     after = await client.get(listings, headers={**owner, "If-None-Match": etag})
     assert after.status_code == 200
     assert after.json()["items"][0]["allowed_actions"] == ["delist"]
+    assert after.headers["etag"] != etag
+
+
+async def test_the_venues_page_etag_follows_its_venues(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    etag, again = await _conditional(client, "/v1/venues", {})
+    assert again.status_code == 304
+    body = {"code": "JXDEX", "name": "嘉兴数据交易中心", "region_code": "330400"}
+    body["fee_rate"] = "0.0025"
+    assert (await client.post("/v1/venues", json=body, headers=admin)).status_code == 201
+    after = await client.get("/v1/venues", headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert "JXDEX" in [v["code"] for v in after.json()["items"]]
     assert after.headers["etag"] != etag

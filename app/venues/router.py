@@ -23,13 +23,18 @@ VenueCode = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9]{1,15}$", examples=["ZJB
 
 @router.get("", response_model=Page[VenueOut], responses=errors(400, 422))
 async def list_venues(
-    session: ReadSession, page: Annotated[PageParams, Depends(page_params)]
-) -> Page[VenueOut]:
+    session: ReadSession,
+    page: Annotated[PageParams, Depends(page_params)],
+    request: Request,
+    response: Response,
+) -> Page[VenueOut] | Response:
     """All venues, by code. Public."""
     after = decode_cursor(page.cursor, str)[0] if page.cursor else None
     rows = await repository.list_page(session, after, page.limit)
     items, next_cursor = cut(rows, page.limit, lambda v: [v.code])
-    return Page[VenueOut](
+    # As one venue's ETag (`get_venue`), for each of the page's, and the cursor.
+    etag = validator(None, Page[VenueOut], [(v.code, v.version) for v in items], next_cursor)
+    return not_modified(request, response, etag) or Page[VenueOut](
         items=[VenueOut.model_validate(v) for v in items], next_cursor=next_cursor
     )
 
