@@ -69,7 +69,10 @@ async def create_listing(
     return listing_out(listing, who)
 
 
-@router.get("", response_model=Page[ListingOut], responses=errors(401, 422))
+ListingPage = Page[ListingOut]
+
+
+@router.get("", response_model=ListingPage, responses=errors(401, 422))
 async def list_listings(
     session: ReadSession,
     who: OptionalPrincipal,
@@ -80,7 +83,7 @@ async def list_listings(
     venue_code: VenueFilter = None,
     merchant_id: UUID | None = None,
     status: ListingStatus | None = None,
-) -> Page[ListingOut] | Response:
+) -> ListingPage | Response:
     """Listings, oldest first. Anonymous callers see `listed` ones only; a merchant also its
     own; operators, assessors and auditors all."""
     where = ListingFilter(
@@ -92,9 +95,9 @@ async def list_listings(
     rows = await service.list_page(session, who, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda item: [str(item.id)])
     # As one listing's ETag (`get_listing`), for each of the page's, and the cursor.
-    shown = [(str(item.id), item.version, service.caller_of(who, item)) for item in items]
-    etag = validator(None, Page[ListingOut], shown, next_cursor)
-    return not_modified(request, response, etag) or Page[ListingOut](
+    shown = [(str(item.id), item.version, service.caller_of(who, item).value) for item in items]
+    etag = validator(None, ListingPage, shown, next_cursor)
+    return not_modified(request, response, etag) or ListingPage(
         items=[listing_out(item, who) for item in items], next_cursor=next_cursor
     )
 
