@@ -43,9 +43,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -159,9 +161,13 @@ async def raw_inserts(
     return total / elapsed, summary(latencies)
 
 
-async def api_trades(
-    base: str, token: str, seller: str, buyer: str, total: int, clients: int
-) -> tuple[float, dict[str, float], int]:
+Call = Callable[[aiohttp.ClientSession, int], Any]  # the n-th request's context manager
+Loaded = tuple[float, dict[str, float], int]  # requests/s, latency figures, errors
+
+
+async def _load(base: str, token: str, total: int, clients: int, call: Call, ok: int) -> Loaded:
+    """`total` requests made by `call`, from `clients` concurrent clients with the key
+    `token`; a status other than `ok` counts as an error."""
     latencies: list[float] = []
     errors = 0
     counter = iter(range(total))
@@ -175,20 +181,31 @@ async def api_trades(
             nonlocal errors
             for n in counter:
                 started = time.perf_counter()
-                async with client.post(
-                    "/v1/transactions",
-                    json=trade_body(seller, buyer, n),
-                    headers={"Idempotency-Key": str(uuid.uuid4())},
-                ) as response:
+                async with call(client, n) as response:
                     await response.read()
                 latencies.append((time.perf_counter() - started) * 1000)
-                if response.status != 201:
+                if response.status != ok:
                     errors += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return total / elapsed, summary(latencies), errors
+
+
+async def api_trades(
+    base: str, token: str, seller: str, buyer: str, total: int, clients: int
+) -> Loaded:
+    """Trades posted with a fresh Idempotency-Key each."""
+
+    def post(client: aiohttp.ClientSession, n: int) -> Any:
+        return client.post(
+            "/v1/transactions",
+            json=trade_body(seller, buyer, n),
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+
+    return await _load(base, token, total, clients, post, 201)
 
 
 async def build_log(url: str, leaves: int) -> None:
@@ -547,33 +564,9 @@ def bench_import(url: str, seller: str, buyer: str, token: str, lines: int, clie
     assert made == lines and small_made == small, "every line should have been created"
 
 
-async def api_reads(
-    base: str, token: str, total: int, clients: int
-) -> tuple[float, dict[str, float], int]:
+async def api_reads(base: str, token: str, total: int, clients: int) -> Loaded:
     """`GET /v1/me` with one key from `clients` clients: the key's lookup and little else."""
-    latencies: list[float] = []
-    errors = 0
-    counter = iter(range(total))
-    async with aiohttp.ClientSession(
-        base,
-        connector=aiohttp.TCPConnector(limit=clients),
-        headers={"Authorization": f"Bearer {token}"},
-    ) as client:
-
-        async def worker() -> None:
-            nonlocal errors
-            for _ in counter:
-                started = time.perf_counter()
-                async with client.get("/v1/me") as response:
-                    await response.read()
-                latencies.append((time.perf_counter() - started) * 1000)
-                if response.status != 200:
-                    errors += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return total / elapsed, summary(latencies), errors
+    return await _load(base, token, total, clients, lambda client, _: client.get("/v1/me"), 200)
 
 
 async def raw_lookups(url: str, token: str, total: int, clients: int, take: bool) -> float:
