@@ -28,7 +28,9 @@ from starlette.types import Scope
 
 
 def skip_by_prefix(app: FastAPI) -> None:
-    """Guard each router included in `app` by the static prefix its routes share."""
+    """Guard each router included in `app` by the static prefix its routes share, as its
+    routes are now: call it once every router is included and has all its routes
+    (`create_app` does, last)."""
     for included in app.router.routes:
         if isinstance(included, _IncludedRouter):
             prefix = static_prefix(included.original_router.routes)
