@@ -282,13 +282,24 @@ def restore(
     verify: Annotated[
         bool, typer.Option("--verify/--no-verify", help="Verify every log after restoring.")
     ] = True,
+    public_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--public-key",
+            help="A ledger key to trust (repeatable): the verifier key that "
+            "/v1/ledgers/{log}/verifier-key publishes, or a PEM file. The configured signing "
+            "key and SHUSHANG_LEDGER_VERIFIER_KEYS are trusted too; keys the dump brings never.",
+        ),
+    ] = None,
 ) -> None:
     """Restore a backup (pg_restore, in one transaction) into DATABASE_URL or the embedded
     database, then verify every log and compare the restored heads and checkpoints with the
     backup's metadata (<dump>.json, when it is there).
 
-    Refuses (exit 2, nothing changed) a database that holds any of the backup's tables
-    unless --clean; exits 1 if the restore failed or any log does not verify."""
+    Refuses (exit 2, nothing changed) a dump whose signed heads and checkpoints do not
+    verify against a key you trust (--public-key, or the configured keys), and a database
+    that holds any of the backup's tables unless --clean; exits 1 if the restore failed or
+    any log does not verify."""
     from app.ops.backup import BackupError
     from app.ops.backup import restore as restore_database
 
@@ -297,7 +308,13 @@ def restore(
     try:
         result = asyncio.run(
             restore_database(
-                settings, url, dump, clean=clean, verify=verify, embedded=not settings.database_url
+                settings,
+                url,
+                dump,
+                clean=clean,
+                verify=verify,
+                embedded=not settings.database_url,
+                public_keys=public_key or (),
             )
         )
     except BackupError as exc:

@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     ledger_signing_key: str | None = Field(
         default=None, description="PEM Ed25519 private key; default: created under data_dir."
     )
+    ledger_verifier_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Ledger public keys a restore trusts besides the signing key's (a key "
+        "retired by rotation): comma-separated verifier keys `name+hash+base64(0x01 ‖ key)` "
+        "as `/v1/ledgers/{log}/verifier-key` publishes them.",
+    )
     log_origin: str = Field(
         default="shushang.local/ledgers",
         description="Checkpoint origin prefix: a log's origin (and key name) is "
@@ -191,14 +197,14 @@ class Settings(BaseSettings):
                 )
         return origins
 
-    @field_validator("witness_keys", mode="before")
+    @field_validator("witness_keys", "ledger_verifier_keys", mode="before")
     @classmethod
     def _comma_separated_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
-    @field_validator("witness_keys")
+    @field_validator("witness_keys", "ledger_verifier_keys")
     @classmethod
     def _witness_verifier_keys(cls, keys: list[str]) -> list[str]:
         for key in keys:

@@ -8,6 +8,7 @@ the first index whose rebuilt entry no longer matches what was hashed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -52,7 +53,21 @@ async def _rebuilt(
     return rebuilt
 
 
-async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
+async def _public_key(
+    session: AsyncSession, key_id: str, trusted: Mapping[str, bytes] | None
+) -> bytes | None:
+    """The public key of `key_id`: from `trusted` when given (a restore trusts no key the
+    dump brought), else the one the database keeps."""
+    if trusted is not None:
+        return trusted.get(key_id)
+    return await repository.public_key(session, key_id)
+
+
+async def verify_venue(
+    session: AsyncSession, venue_code: str, trusted: Mapping[str, bytes] | None = None
+) -> Verification:
+    """Verify one log; `trusted` (key id → public key), when given, is the only source of
+    the keys its head and checkpoint may be signed with."""
     result = Verification(venue_code, size=await repository.size(session, venue_code) or 0)
     allowed = await kinds.kinds_of(session, venue_code)
     if allowed is None:
@@ -100,13 +115,13 @@ async def verify_venue(session: AsyncSession, venue_code: str) -> Verification:
             result.problems.append(
                 (None, f"the root of the first {head.tree_size} entries is not the signed root")
             )
-        public_key = await repository.public_key(session, head.key_id)
+        public_key = await _public_key(session, head.key_id, trusted)
         message = tree_head_message(venue_code, head.tree_size, head.root_hash, head.timestamp)
         if public_key is None or not verify(public_key, head.signature, message):
             result.problems.append(
                 (None, f"the signature of the head of size {head.tree_size} is not valid")
             )
-    await _check_checkpoint(session, venue_code, nodes, result)
+    await _check_checkpoint(session, venue_code, nodes, result, trusted)
     result.problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
     return result
 
@@ -116,15 +131,17 @@ async def _check_checkpoint(
     venue_code: str,
     nodes: dict[merkle.Node, bytes],
     result: Verification,
+    trusted: Mapping[str, bytes] | None,
 ) -> None:
     """The latest checkpoint is signed by its key, for this log, over the rebuilt root."""
     signed = await repository.checkpoint(session, venue_code)
     if signed is None:
         return
-    public_key = await repository.public_key(session, signed.key_id)
+    public_key = await _public_key(session, signed.key_id, trusted)
     try:
         if public_key is None:
-            raise note.BadNote(f"its key {signed.key_id} is unknown")
+            unknown = "not a trusted key" if trusted is not None else "unknown"
+            raise note.BadNote(f"its key {signed.key_id} is {unknown}")
         origin, size, root_hash, _ = note.open_checkpoint(signed.note, public_key)
     except note.BadNote as exc:
         result.problems.append((None, f"the checkpoint of size {signed.tree_size}: {exc}"))
@@ -139,6 +156,8 @@ async def _check_checkpoint(
         )
 
 
-async def verify_logs(session: AsyncSession) -> list[Verification]:
+async def verify_logs(
+    session: AsyncSession, trusted: Mapping[str, bytes] | None = None
+) -> list[Verification]:
     """Every log that has had a leaf or a checkpoint, each verified as `verify_venue` does."""
-    return [await verify_venue(session, log) for log in await repository.logs(session)]
+    return [await verify_venue(session, log, trusted) for log in await repository.logs(session)]

@@ -7,11 +7,16 @@ SHA-256 of the dump, the schema's Alembic revision, and each log's size, latest 
 head and latest checkpoint). The metadata is read in the very snapshot `pg_dump` copies
 (`pg_export_snapshot`), so it describes the dump exactly even while trades are recorded.
 
-A restore refuses a database that already holds any of the dump's tables unless told to
-replace them (`clean`): the operator who points it at production by mistake loses
-nothing. It restores in one transaction (a failure leaves the database as it was), then
-rebuilds every log from its rows (`ledger verify`) and compares the restored heads and
-checkpoints with the metadata: the same bytes, or the restore is reported as failed.
+A restore trusts no key the dump brings: a forged dump would bring its forger's key. The
+latest signed head and checkpoint of every log in the dump must verify against a key the
+operator trusts (passed as `--public-key`, configured as `SHUSHANG_LEDGER_VERIFIER_KEYS`,
+or the configured signing key's), checked before anything is restored; without one such
+key the restore is refused. A restore refuses a database that already holds any of the
+dump's tables unless told to replace them (`clean`): the operator who points it at
+production by mistake loses nothing. It restores in one transaction (a failure leaves the
+database as it was), then rebuilds every log from its rows (`ledger verify`, with the trusted
+keys only) and compares the restored heads and checkpoints with the metadata: the same
+bytes, or the restore is reported as failed.
 
 Connection details go to the tools as libpq environment variables (`PGHOST`, `PGPASSWORD`,
 …): nothing secret is ever on a command line, where `ps` would show it to every user.
@@ -26,13 +31,15 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,7 +49,9 @@ from sqlalchemy.pool import NullPool
 from app.config import Settings
 from app.db import create_engine
 from app.embedded import binaries as pgserver_binaries
-from app.ledger import repository
+from app.ledger import note, repository
+from app.ledger.signing import KEY_FILE, key_id_of, tree_head_message
+from app.ledger.signing import verify as signature_valid
 from app.ledger.verify import Verification, verify_logs
 
 FORMAT = "shushang-backup/1"
@@ -293,8 +302,10 @@ async def backup(settings: Settings, url: str, output: Path, *, embedded: bool) 
     failed dump leaves no file under the name."""
     if output.exists() or sidecar(output).exists():
         raise BackupError(f"{output} or {sidecar(output)} already exists: choose another name")
-    if not output.parent.is_dir():
-        raise BackupError(f"{output.parent} is not a directory")
+    try:  # `--output backups/2026-12-07.dump` makes `backups/` (private: dumps hold secrets)
+        output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"{output.parent} is not a directory we can make: {exc}") from exc
     with _database_errors(url):
         return await _backup(settings, url, output, embedded=embedded)
 
@@ -380,6 +391,158 @@ def _read_sidecar(dump: Path) -> Metadata | None:
     return metadata
 
 
+def _public_key_of(given: str) -> bytes:
+    """A `--public-key`: a signed-note verifier key (`name+hash+base64(0x01 ‖ key)`, as
+    `/v1/ledgers/{log}/verifier-key` publishes it) or the path of a PEM file holding the
+    Ed25519 key (public, or the private signing key itself)."""
+    path = Path(given)
+    if "+" in given and not path.is_file():
+        try:
+            return note.parse_cosigner(given).public_key
+        except ValueError as exc:
+            raise BackupError(f"--public-key {exc}") from exc
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise BackupError(
+            f"--public-key {given!r} is neither a verifier key nor a readable PEM file: {exc}"
+        ) from exc
+    try:
+        key: object = serialization.load_pem_public_key(pem)
+    except ValueError:
+        try:
+            key = serialization.load_pem_private_key(pem, password=None).public_key()
+        except (ValueError, TypeError) as exc:
+            raise BackupError(f"--public-key {given}: not a PEM Ed25519 key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise BackupError(f"--public-key {given}: not an Ed25519 key")
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def trusted_keys(settings: Settings, given: Sequence[str] = ()) -> dict[str, bytes]:
+    """The ledger keys a restore trusts, by key id: those passed, those configured
+    (`SHUSHANG_LEDGER_VERIFIER_KEYS`), and the configured signing key's public key
+    (`SHUSHANG_LEDGER_SIGNING_KEY`, or the key file under the data directory when there is
+    one: a restore never creates a key). Never a key read from the dump."""
+    public_keys = [_public_key_of(key) for key in given]
+    public_keys += [note.parse_cosigner(key).public_key for key in settings.ledger_verifier_keys]
+    pem = settings.ledger_signing_key
+    path = settings.data_dir / KEY_FILE
+    if not pem and path.is_file():
+        pem = path.read_text(encoding="utf-8")
+    if pem:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        if isinstance(key, Ed25519PrivateKey):
+            public_keys.append(
+                key.public_key().public_bytes(
+                    serialization.Encoding.Raw, serialization.PublicFormat.Raw
+                )
+            )
+    return {key_id_of(key): key for key in public_keys}
+
+
+_COPY = re.compile(r"^COPY public\.(ledger_tree_head|ledger_checkpoint) \(([^)]*)\) FROM stdin;$")
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copy_field(raw: str) -> str | None:
+    """A field of COPY's text format, unescaped (`\\N` is NULL)."""
+    if raw == "\\N":
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        char = raw[i]
+        if char == "\\" and i + 1 < len(raw):
+            following = raw[i + 1]
+            out.append(_COPY_ESCAPES.get(following, following))
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _copy_rows(script: str) -> dict[str, list[dict[str, str | None]]]:
+    """The rows of the signed tables in a data-only restore script, by table."""
+    rows: dict[str, list[dict[str, str | None]]] = {}
+    lines = iter(script.split("\n"))
+    for line in lines:
+        found = _COPY.match(line)
+        if not found:
+            continue
+        columns = [c.strip().strip('"') for c in found.group(2).split(",")]
+        table = rows.setdefault(found.group(1), [])
+        for row in lines:
+            if row == "\\.":
+                break
+            table.append(dict(zip(columns, map(_copy_field, row.split("\t")), strict=True)))
+    return rows
+
+
+def _bytea(value: str | None) -> bytes:
+    if not value or not value.startswith("\\x"):
+        raise ValueError("not a bytea in hex")
+    return bytes.fromhex(value[2:])
+
+
+def check_signatures(
+    rows: Mapping[str, list[dict[str, str | None]]], trusted: Mapping[str, bytes]
+) -> list[str]:
+    """What in the dump is not signed by a trusted key: each log's latest head and its
+    checkpoint must verify (nothing listed: the dump's logs are the operator's own)."""
+    problems: list[str] = []
+    latest: dict[str, dict[str, str | None]] = {}
+    for head in rows.get("ledger_tree_head", []):
+        log = head["venue_code"] or ""
+        if log not in latest or int(head["tree_size"] or 0) > int(latest[log]["tree_size"] or 0):
+            latest[log] = head
+    for log, head in sorted(latest.items()):
+        key = trusted.get(head["key_id"] or "")
+        try:
+            message = tree_head_message(
+                log,
+                int(head["tree_size"] or 0),
+                _bytea(head["root_hash"]),
+                datetime.fromisoformat(head["timestamp"] or "").astimezone(UTC),
+            )
+            valid = key is not None and signature_valid(key, _bytea(head["signature"]), message)
+        except ValueError:
+            valid = False
+        if not valid:
+            problems.append(
+                f"{log}: its head of size {head['tree_size']} is not signed by a trusted key "
+                f"(key id {head['key_id']})"
+            )
+    for signed in rows.get("ledger_checkpoint", []):
+        log = signed["venue_code"] or ""
+        key = trusted.get(signed["key_id"] or "")
+        try:
+            if key is None:
+                raise note.BadNote(f"key id {signed['key_id']} is not a trusted key")
+            note.open_checkpoint(signed["note"] or "", key)
+        except note.BadNote as exc:
+            problems.append(f"{log}: its checkpoint is not signed by a trusted key ({exc})")
+    return problems
+
+
+async def _untrusted(tool: Path, dump: Path, trusted: Mapping[str, bytes]) -> list[str]:
+    """Read the signed heads and checkpoints out of the dump (pg_restore to a script, no
+    database touched) and check them against the trusted keys."""
+    script = await _run(
+        tool,
+        [
+            "--data-only",
+            "--table=ledger_tree_head",
+            "--table=ledger_checkpoint",
+            "--file=-",
+            str(dump),
+        ],
+        {},
+    )
+    return check_signatures(_copy_rows(script), trusted)
+
+
 async def _existing(connection: AsyncConnection, tables: set[str]) -> list[str]:
     rows = await connection.execute(
         text(
@@ -410,15 +573,38 @@ def _compare(expected: Metadata, found: Metadata) -> list[str]:
 
 
 async def restore(
-    settings: Settings, url: str, dump: Path, *, clean: bool, verify: bool, embedded: bool
+    settings: Settings,
+    url: str,
+    dump: Path,
+    *,
+    clean: bool,
+    verify: bool,
+    embedded: bool,
+    public_keys: Sequence[str] = (),
 ) -> Restored:
-    """Restore `dump` into the database of `url`, then verify and compare (see the module)."""
+    """Restore `dump` into the database of `url`, then verify and compare (see the module).
+    `public_keys`: the `--public-key`s the operator passed."""
     if not dump.is_file():
         raise BackupError(f"{dump} is not a file")
+    trusted = trusted_keys(settings, public_keys)
+    if not trusted:
+        raise BackupError(
+            "no ledger key to trust: pass --public-key (the verifier key that "
+            "/v1/ledgers/{log}/verifier-key publishes, or a PEM file), or configure "
+            "SHUSHANG_LEDGER_VERIFIER_KEYS or SHUSHANG_LEDGER_SIGNING_KEY. "
+            "A restore never trusts the keys a dump brings"
+        )
     metadata = _read_sidecar(dump)
     with _database_errors(url):
         return await _restore(
-            settings, url, dump, metadata, clean=clean, verify=verify, embedded=embedded
+            settings,
+            url,
+            dump,
+            metadata,
+            trusted,
+            clean=clean,
+            verify=verify,
+            embedded=embedded,
         )
 
 
@@ -427,6 +613,7 @@ async def _restore(
     url: str,
     dump: Path,
     metadata: Metadata | None,
+    trusted: Mapping[str, bytes],
     *,
     clean: bool,
     verify: bool,
@@ -446,6 +633,13 @@ async def _restore(
                 raise BackupError(f"{dump} is not a pg_dump custom-format archive: {exc}") from exc
             if "public.alembic_version" not in tables:
                 raise BackupError(f"{dump} is not a Shushang backup: it has no alembic_version")
+            untrusted = await _untrusted(tool, dump, trusted)
+            if untrusted:
+                raise BackupError(
+                    f"{dump} holds logs not signed by a key you trust: "
+                    + "; ".join(untrusted)
+                    + ". Pass the right --public-key, or do not restore this dump"
+                )
             existing = await _existing(connection, tables)
             if existing and not clean:
                 shown = ", ".join(existing[:5]) + (", …" if len(existing) > 5 else "")
@@ -482,7 +676,7 @@ async def _restore(
 
                 register()
                 session = AsyncSession(bind=connection)
-                result.verifications = await verify_logs(session)
+                result.verifications = await verify_logs(session, trusted)
                 await session.close()
         return result
     finally:

@@ -2,7 +2,8 @@
 registrations and data-asset movements; `shushang restore` into a fresh PostgreSQL server;
 then every log verifies and the latest signed heads and checkpoints are the same bytes.
 Also: a restore into a database that holds Shushang's tables is refused and changes
-nothing, a damaged dump is refused, and a row changed after the restore is caught."""
+nothing, a damaged dump is refused, a row changed after the restore is caught, and a dump
+is restored only against a ledger key the operator trusts (never one the dump brings)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +21,16 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import get_settings
-from app.ops.backup import BackupError, libpq, pg_tool
+from app.config import Settings, get_settings
+from app.ledger import note
+from app.ledger.signing import key_id_of
+from app.ops.backup import BackupError, libpq, pg_tool, trusted_keys
 from tests.assets.conftest import Books
 from tests.e2e.test_serve import clean_env
 from tests.ip.test_router import Registry
@@ -34,11 +40,17 @@ BIN = Path(sys.executable).parent / "shushang"
 VENUES = ("ZJBDEX", "HZDEX", "NBSE", "OTC")
 
 
+# A data directory with no signing key in it: the commands trust only the keys a test passes.
+NO_KEYS = tempfile.mkdtemp(prefix="shushang-no-keys-")
+
+
 def shushang(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """The real command, in its own process, against the given database only."""
     return subprocess.run(
         [str(BIN), *args],
-        env=clean_env(DATABASE_URL=database_url, SHUSHANG_LOG_FORMAT="console"),
+        env=clean_env(
+            DATABASE_URL=database_url, SHUSHANG_LOG_FORMAT="console", SHUSHANG_DATA_DIR=NO_KEYS
+        ),
         capture_output=True,
         text=True,
         timeout=120,
@@ -51,7 +63,15 @@ def in_process(database_url: str, *args: str) -> subprocess.CompletedProcess[str
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(
-            cli, list(args), env={"SHUSHANG_DATABASE_URL": database_url, "DATABASE_URL": None}
+            cli,
+            list(args),
+            env={
+                "SHUSHANG_DATABASE_URL": database_url,
+                "DATABASE_URL": None,
+                "SHUSHANG_DATA_DIR": NO_KEYS,
+                "SHUSHANG_LEDGER_SIGNING_KEY": None,
+                "SHUSHANG_LEDGER_VERIFIER_KEYS": None,
+            },
         )
     finally:
         get_settings.cache_clear()
@@ -146,6 +166,8 @@ async def test_the_restore_drill(
         assert answer.status_code == 200, answer.text
         checkpoints[log] = answer.text
     before = await signed_state(database_url)
+    # The operator's own key, kept apart from any backup (as published, fetched once).
+    vkey = (await client.get("/v1/ledgers/OTC/verifier-key")).text.strip()
 
     dump = tmp_path / "drill.dump"
     backed_up = await asyncio.to_thread(shushang, database_url, "backup", "--output", str(dump))
@@ -157,7 +179,23 @@ async def test_the_restore_drill(
         assert metadata["logs"][log]["checkpoint"]["note"] == checkpoints[log]
     assert dump.stat().st_mode & 0o077 == 0  # it holds every secret the database does
 
-    restored = await asyncio.to_thread(shushang, fresh_server, "restore", str(dump))
+    # Without a key to trust, or with another key than the log's, nothing is restored: the
+    # key the dump itself holds (ledger_signing_key) proves nothing.
+    empty = await fetch(fresh_server, TABLES)
+    untrusted = await asyncio.to_thread(shushang, fresh_server, "restore", str(dump))
+    assert untrusted.returncode == 2
+    assert "--public-key" in untrusted.stderr
+    other = note.verifier_key("someone.else/ledgers/OTC", bytes(range(32)))
+    forged = await asyncio.to_thread(
+        shushang, fresh_server, "restore", "--public-key", other, str(dump)
+    )
+    assert forged.returncode == 2
+    assert "not signed by a key you trust" in forged.stderr
+    assert await fetch(fresh_server, TABLES) == empty
+
+    restored = await asyncio.to_thread(
+        shushang, fresh_server, "restore", "--public-key", vkey, str(dump)
+    )
     assert restored.returncode == 0, restored.stderr
     assert "signed head and checkpoint match" in restored.stdout
     for log in logs:
@@ -177,7 +215,7 @@ async def test_the_restore_drill(
 
     # A second restore into the now full database is refused, and nothing changes.
     tables = await fetch(fresh_server, TABLES)
-    refused = await command(fresh_server, "restore", str(dump))
+    refused = await command(fresh_server, "restore", "--public-key", vkey, str(dump))
     assert refused.returncode == 2
     assert "--clean" in refused.stderr
     assert await fetch(fresh_server, TABLES) == tables
@@ -189,7 +227,7 @@ async def test_the_restore_drill(
     data[len(data) // 2] ^= 0xFF
     damaged.write_bytes(bytes(data))
     shutil.copy(tmp_path / "drill.dump.json", tmp_path / "damaged.dump.json")
-    refused = await command(fresh_server, "restore", "--clean", str(damaged))
+    refused = await command(fresh_server, "restore", "--clean", "--public-key", vkey, str(damaged))
     assert refused.returncode == 2
     assert "SHA-256" in refused.stderr
     assert await fetch(fresh_server, TABLES) == tables
@@ -208,7 +246,7 @@ async def test_the_restore_drill(
     tampered = await command(fresh_server, "ledger", "verify", "HZDEX")
     assert tampered.returncode == 1
     assert tampered.stderr.startswith("HZDEX index 0:")
-    replaced = await command(fresh_server, "restore", "--clean", str(dump))
+    replaced = await command(fresh_server, "restore", "--clean", "--public-key", vkey, str(dump))
     assert replaced.returncode == 0, replaced.stderr
     otc = metadata["logs"]["OTC"]["size"]
     assert f"log OTC from {otc + 5} to {otc} entries" in replaced.stderr
@@ -260,9 +298,61 @@ def test_restore_refuses_what_is_not_a_backup(database_url: str, tmp_path: Path)
     assert "not a file" in missing.stderr
     junk = tmp_path / "notes.dump"
     junk.write_text("not an archive", encoding="utf-8")
-    result = in_process(database_url, "restore", "--clean", str(junk))
+    vkey = note.verifier_key("shushang.local/ledgers/OTC", bytes(range(32)))
+    result = in_process(database_url, "restore", "--clean", "--public-key", vkey, str(junk))
     assert result.returncode == 2
     assert "not a pg_dump custom-format archive" in result.stderr
+
+
+def test_backup_makes_the_directory_it_is_told_to_write_in(
+    database_url: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "backups" / "2026-12" / "nightly.dump"
+    result = in_process(database_url, "backup", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    assert output.is_file()
+    assert (output.parent / "nightly.dump.json").is_file()
+    assert output.parent.stat().st_mode & 0o077 == 0  # a dump holds every secret
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory", encoding="utf-8")
+    refused = in_process(database_url, "backup", "--output", str(blocked / "x.dump"))
+    assert refused.returncode == 2
+    assert "not a directory we can make" in refused.stderr
+
+
+def test_the_keys_a_restore_trusts(tmp_path: Path) -> None:
+    """Passed (a verifier key or a PEM file), configured, or the signing key's; a restore
+    never creates a key, and a malformed one is refused by name."""
+    private = Ed25519PrivateKey.generate()
+    raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    pem = tmp_path / "ledger.pub.pem"
+    pem.write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    bare = Settings(data_dir=tmp_path / "empty", ledger_signing_key=None)
+    assert trusted_keys(bare) == {}
+    assert not (tmp_path / "empty").exists()
+    assert trusted_keys(bare, [str(pem)]) == {key_id_of(raw): raw}
+    vkey = note.verifier_key("shushang.local/ledgers/HZDEX", raw)
+    assert trusted_keys(bare, [vkey]) == {key_id_of(raw): raw}
+    configured = Settings(data_dir=tmp_path / "empty", ledger_verifier_keys=vkey)
+    assert trusted_keys(configured) == {key_id_of(raw): raw}
+    signing = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    assert trusted_keys(Settings(data_dir=tmp_path, ledger_signing_key=signing)) == {
+        key_id_of(raw): raw
+    }
+    with pytest.raises(BackupError, match="--public-key"):
+        trusted_keys(bare, ["name+00+AAAA"])
+    with pytest.raises(BackupError, match="--public-key"):
+        trusted_keys(bare, [str(tmp_path / "missing.pem")])
 
 
 def test_ledger_verify_takes_one_log_or_all() -> None:
