@@ -167,6 +167,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.add_middleware(
         AddressRateLimitMiddleware,
         limits=AddressLimits.per_minute(engine, settings.anonymous_rate_limit_per_minute),
+        engine=engine,
+        key_rate=app.state.key_rate,
     )
     app.add_middleware(
         ConditionalRequests,

@@ -12,20 +12,27 @@ import time
 import uuid
 from collections.abc import Mapping
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit import refusals
-from app.auth.ratelimit import AddressLimits, client_address
+from app.auth.principal import Principal
+from app.auth.ratelimit import AddressLimits, Rate, client_address
+from app.auth.repository import principal_on
+from app.auth.tokens import BEARER_ONLY, UNKNOWN_KEY, bearer_token, hash_token
 from app.context import request_id_var
+from app.db import driver_of
 from app.errors import (
     PayloadTooLarge,
     RateLimited,
     RequestTimeout,
     ServiceUnavailable,
     ShushangError,
+    Unauthorized,
     is_database_unavailable,
     problem_response,
+    remember,
 )
 from app.i18n import Text
 from app.ops.metrics import LATENCY, REQUESTS
@@ -142,39 +149,98 @@ PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # never limited
 
 
 class AddressRateLimitMiddleware:
-    """Requests without a key are limited per client address; so are refused keys
-    (app/auth/ratelimit.py, AddressLimits: shared by all processes through leases, so most
-    requests cost no statement here). Keyed requests are limited per key in the statement
-    that looks the key up (app/auth/dependencies.py and the trade committer)."""
+    """Who is anonymous, and the limit of those who are (DOMAIN.md "Keys").
 
-    def __init__(self, app: ASGIApp, limits: AddressLimits) -> None:
+    A request without `Authorization` is anonymous: limited per client address
+    (app/auth/ratelimit.py, AddressLimits: shared by all processes through leases, so most
+    requests cost no statement here). A request with it is never anonymous: it must
+    authenticate a live key on every route, public ones included, or it is 401, and each
+    401 takes from the address's budget of refused keys. An empty header, another scheme
+    or a string of no key's shape is refused here, before the app. A key of the right shape
+    is looked up, and limited per key, in the statement of the route's dependency
+    (app/auth/dependencies.py) or the trade committer; for a route that looks no key up
+    (venues, certificates, ledger proofs, the docs, a 404), it is looked up here once the
+    app answers and before a byte of that answer goes out, which is then a 401 (or 429) if
+    the key does not work. Probes answer whatever is sent, and are never limited."""
+
+    def __init__(
+        self, app: ASGIApp, limits: AddressLimits, engine: AsyncEngine, key_rate: Rate | None
+    ) -> None:
         self.app = app
         self.limits = limits
+        self.engine = engine
+        self.key_rate = key_rate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
         address = client_address((scope.get("client") or (None, 0))[0])
-        keyed = any(name == b"authorization" for name, _ in scope["headers"])
-        if keyed:
+        authorization = [value for name, value in scope["headers"] if name == b"authorization"]
+        if authorization:
             wait = self.limits.failed_keys.exhausted(address)  # no statement: as known here
         else:
             wait = await self.limits.anonymous.acquire(address)
         if wait is not None:
-            response = problem_response(Headers(scope=scope), RateLimited(wait), scope["path"])
-            await response(scope, receive, send)
+            await self._answer(scope, receive, send, RateLimited(wait))
             return
-        if not keyed:
+        if not authorization:
             await self.app(scope, receive, send)
             return
+        try:
+            if len(authorization) > 1:
+                raise Unauthorized(BEARER_ONLY)  # which key would it be?
+            token = bearer_token(authorization[0].decode("latin-1"))
+        except Unauthorized as refusal:
+            await self.limits.failed_keys.acquire(address)
+            await self._answer(scope, receive, send, refusal)
+            return
+        refused = False
 
-        async def counting_refusals(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 401:
-                await self.limits.failed_keys.acquire(address)
+        async def checked(message: Message) -> None:
+            nonlocal refused
+            if refused:
+                return  # the app's answer, replaced by the refusal
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if status != 429 and status != 401 and _admitted(scope) is None:
+                    refusal = await self._admit(scope, token)
+                    if refusal is not None:
+                        refused = True
+                        status = refusal.status
+                        await self._answer(scope, receive, send, refusal)
+                if status == 401:
+                    await self.limits.failed_keys.acquire(address)
+                if refused:
+                    return
             await send(message)
 
-        await self.app(scope, receive, counting_refusals)
+        await self.app(scope, receive, checked)
+
+    async def _admit(self, scope: Scope, token: str) -> ShushangError | None:
+        """Look up the key of a request whose route did not: None if it works (and the
+        request is counted against its limit), else the refusal to answer instead."""
+        async with self.engine.connect() as connection:
+            admitted = await principal_on(
+                await driver_of(connection), hash_token(token), self.key_rate
+            )
+        if admitted.principal is None:
+            return Unauthorized(UNKNOWN_KEY)
+        scope.setdefault("state", {})["principal"] = admitted.principal
+        if admitted.retry_after is not None:
+            return RateLimited(admitted.retry_after)
+        return None
+
+    @staticmethod
+    async def _answer(scope: Scope, receive: Receive, send: Send, error: ShushangError) -> None:
+        remember(scope, error)  # a refused write is audited (app/audit/refusals.py)
+        await problem_response(Headers(scope=scope), error, scope["path"])(scope, receive, send)
+
+
+def _admitted(scope: Scope) -> Principal | None:
+    """The principal a route (or the trade lane) admitted for this request, if any."""
+    found = scope.get("state", {}).get("principal")
+    return found if isinstance(found, Principal) else None
 
 
 class BodyLimitMiddleware:

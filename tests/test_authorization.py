@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -499,3 +500,152 @@ async def test_pledge_release_and_objections_by_role(
         if (objected.status_code not in DENIED) != (caller in object_let_in):
             wrong.append(f"object by {caller}: {objected.status_code}")
     assert not wrong, "; ".join(wrong)
+
+
+async def test_events_by_type_and_role(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    """DOMAIN.md "Events": each event is visible exactly to whoever may read its noun, as
+    the noun's endpoint shows it. The finding: an assessor, refused on /v1/transactions and
+    /v1/data-assets, read every trade and data-asset event with amounts, and the internal
+    reasons of listing events, via /v1/events. A is the merchant of everything here and the
+    seller; B its buyer; X another merchant; S an assessor; O an operator; U an auditor;
+    P anonymous. Webhooks (of O, B and X) receive no more than their owner reads."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from tests.ip.test_router import Registry
+    from tests.listings.test_router import Exchange
+
+    ex = await Exchange(client, session).setup()
+    a = ex.merchant
+    b, x = await make_merchant(session), await make_merchant(session)
+    keys = {
+        "P": {},
+        "O": ex.admin,
+        "U": auth(await make_key(session, Role.auditor)),
+        "S": ex.assessor,
+        "A": ex.owner,
+        "B": auth(await make_key(session, Role.merchant, b.id)),
+        "X": auth(await make_key(session, Role.merchant, x.id)),
+    }
+    hooks = {}
+    for caller in "OBX":
+        made = await client.post(
+            "/v1/webhooks",
+            json={"url": "https://93.184.216.34/hook", "event_types": ["*"]},
+            headers=keys[caller],
+        )
+        assert made.status_code == 201, made.text
+        hooks[caller] = made.json()["id"]
+
+    # Product and assessment events (the product made active, assessed by S).
+    product_id = await ex.product()
+    # A listed listing, suspended on the way with an internal reason, and a suspended one.
+    listed = await ex.listing(product_id)
+    suspended = await ex.listing(product_id, venue="NBSE")
+    for listing_id in (listed, suspended):
+        for action, key in (("submit", ex.owner), ("approve", ex.admin)):
+            assert (await ex.step(listing_id, action, key)).status_code == 200
+        stopped = await ex.step(listing_id, "suspend", ex.admin, reason="内部：涉嫌刷单")
+        assert stopped.status_code == 200, stopped.text
+    assert (await ex.step(listed, "resume", ex.admin)).status_code == 200
+    # A trade A sold to B, with its amount.
+    trade = await client.post(
+        "/v1/transactions",
+        json={"venue_code": "OTC", "on_venue": False, "seller_merchant_id": str(a.id),
+              "buyer_merchant_id": str(b.id), "amount": "8888.00",
+              "contract_digest": hashlib.sha256(b"events").hexdigest(),
+              "occurred_at": "2026-11-20T10:00:00+08:00"},
+        headers={**ex.admin, "Idempotency-Key": str(uuid.uuid4())},
+    )  # fmt: skip
+    assert trade.status_code == 201, trade.text
+    # A's data asset, and a change of A's private contact e-mail.
+    asset = await client.post(
+        "/v1/data-assets",
+        json={"name": "客户画像数据集", "asset_class": "intangible", "source": "purchased"},
+        headers={**ex.owner, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert asset.status_code == 201, asset.text
+    patched = await client.patch(
+        f"/v1/merchants/{a.id}", json={"contact_email": "new@a.example.cn"}, headers=ex.owner
+    )
+    assert patched.status_code == 200, patched.text
+    # A's registrations: one applied for (not public), one certified (public).
+    registry = await Registry().setup(client, session)
+    products = {str(registry.product.id): "OUS"}  # of the registry's own merchant
+    registry.holder, registry.holder_key = a, ex.owner
+    registry.product = await make_product(session, a)
+    products[str(registry.product.id)] = "OUSA"
+    applied = await registry.apply()
+    assert applied.status_code == 201, applied.text
+    registry.product = await make_product(session, a)
+    products[str(registry.product.id)] = "OUSA"
+    certified = await registry.registered()
+
+    subjects = {
+        trade.json()["id"]: "OUAB",
+        asset.json()["id"]: "OUA",
+        str(a.id): "OUA",  # merchant.updated: the whole record's readers
+        product_id: "OUSA",
+        listed: "OUSABX",
+        suspended: "OUSA",
+        applied.json()["id"]: "OUSA",
+        certified["id"]: "OUSABX",
+        certified["certificate_number"]: "OUSABX",
+        **products,
+    }
+    in_full = {listed: "OUA", suspended: "OUA"}  # the listing events' `reason`
+
+    async def feed(headers: dict[str, str]) -> list[dict[str, Any]]:
+        """Every event the caller reads, three a page (keyset paging over the filter)."""
+        seen: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+            answer = await client.get("/v1/events", params=params, headers=headers)
+            assert answer.status_code == 200, answer.text
+            seen += answer.json()["items"]
+            cursor = answer.json()["next_cursor"]
+            if cursor is None:
+                return seen
+
+    everything = await feed(keys["O"])
+    assessments = {e["subject_id"] for e in everything if e["type"] == "assessment.completed"}
+    subjects |= dict.fromkeys(assessments, "OUSA")
+    extra = [(e["type"], e["subject_id"]) for e in everything if e["subject_id"] not in subjects]
+    assert {e["subject_id"] for e in everything} == set(subjects), extra
+    wrong = []
+    for caller in "OUSABX":
+        events = await feed(keys[caller])
+        assert len({e["id"] for e in events}) == len(events)
+        expected = [e["id"] for e in everything if caller in subjects[e["subject_id"]]]
+        if [e["id"] for e in events] != expected:
+            types = sorted({e["type"] for e in events})
+            wrong.append(f"{caller} sees {types}")
+        for event in events:
+            if event["type"].startswith("listing."):
+                shown = event["data"]["reason"] is not None
+                if event["type"] == "listing.suspended" and shown != (
+                    caller in in_full[event["subject_id"]]
+                ):
+                    wrong.append(f"{caller} reads the reason: {shown}")
+    assert not wrong, "; ".join(wrong)
+    assert (await client.get("/v1/events", headers=keys["P"])).status_code == 401
+    # The assessor's feed has no trade, data-asset or merchant event, by type filter either.
+    for group in ("trade.*", "data_asset.*", "merchant.*"):
+        answer = await client.get("/v1/events", params={"type": group}, headers=keys["S"])
+        assert answer.json()["items"] == [], group
+
+    # Webhooks: an operator's subscription every event; B's and X's only those naming them.
+    delivered = await session.execute(
+        text(
+            "SELECT d.subscription_id::text, e.subject_id FROM webhook_delivery d"
+            " JOIN event e ON e.id = d.event_id"
+        )
+    )
+    by_hook: dict[str, set[str]] = {}
+    for hook_id, subject in delivered.all():
+        by_hook.setdefault(hook_id, set()).add(subject)
+    assert by_hook[hooks["O"]] == set(subjects)
+    assert by_hook[hooks["B"]] == {trade.json()["id"]}
+    assert hooks["X"] not in by_hook

@@ -13,18 +13,17 @@ from app.auth import repository
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.auth.ratelimit import Rate
-from app.auth.tokens import hash_token, looks_like_token
+from app.auth.tokens import UNKNOWN_KEY, bearer_token, hash_token
 from app.deps import Session
 from app.errors import Forbidden, RateLimited, Unauthorized
 from app.i18n import Text
 
+# Declares the scheme in the OpenAPI document; the header itself is read by `bearer_token`.
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     description="An API key: `Authorization: Bearer shs_…`. Operators create keys.",
 )
-
-UNKNOWN_KEY = Text("The API key is unknown or has been revoked.", "API 密钥不存在或已被吊销。")
 
 
 async def authenticated(
@@ -34,7 +33,7 @@ async def authenticated(
 ) -> Principal | None:
     """The caller's principal, not counted against its rate limit (probes); None for
     anonymous calls; 401 for a key that does not work."""
-    return await _principal(request, session, credentials, None)
+    return await _principal(request, session, None)
 
 
 async def optional_principal(
@@ -44,27 +43,25 @@ async def optional_principal(
 ) -> Principal | None:
     """The caller's principal, counted against its key's rate limit (429 when used up), in
     the statement that looks the key up (app/auth/ratelimit.py)."""
-    return await _principal(request, session, credentials, request.app.state.key_rate)
+    return await _principal(request, session, request.app.state.key_rate)
 
 
 async def _principal(
     request: Request,
     session: AsyncSession,
-    credentials: HTTPAuthorizationCredentials | None,
     rate: Rate | None,
 ) -> Principal | None:
-    if credentials is None:
-        if request.headers.get("authorization"):
-            raise Unauthorized(Text("Use the Bearer scheme.", "请使用 Bearer 认证方式。"))
+    """None only without an `Authorization` header: an empty one, another scheme or a key
+    that does not work is 401 (DOMAIN.md "Keys")."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
         return None
     admitted_before: Principal | None = getattr(request.state, "principal", None)
     if admitted_before is not None:
         # The request runs again (a read that failed on the replica, app/replica.py): its
         # key was looked up and its token taken once already.
         return admitted_before
-    token = credentials.credentials
-    if not looks_like_token(token):
-        raise Unauthorized(UNKNOWN_KEY)
+    token = bearer_token(authorization)
     admitted = await repository.principal_by_hash(session, hash_token(token), rate)
     if admitted.principal is None:
         raise Unauthorized(UNKNOWN_KEY)

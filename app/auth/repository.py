@@ -66,7 +66,12 @@ async def principal_by_hash(
     """The principal of a live key, taking one request from its shared bucket when `rate`
     is given: every request asks, so this is one plain statement on the driver, outside the
     ORM and outside any transaction, authentication and rate limit together."""
-    raw = await driver(session)
+    return await principal_on(await driver(session), token_hash, rate)
+
+
+async def principal_on(raw: Driver, token_hash: bytes, rate: Rate | None = None) -> Admitted:
+    """`principal_by_hash` on a driver connection (the address limiter's, for a route that
+    looks no key up)."""
     if rate is None:
         return _admitted(await raw.fetchrow(_PRINCIPAL, token_hash))
     return _admitted(await raw.fetchrow(_PRINCIPAL_TAKING, token_hash, rate.emission, rate.burst))

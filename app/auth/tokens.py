@@ -9,7 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from fastapi.security.utils import get_authorization_scheme_param
+
 from app.auth.models import Role
+from app.errors import Unauthorized
+from app.i18n import Text
 
 TOKEN_PREFIX = "shs_"
 _ROLE_TAG = {Role.operator: "op", Role.merchant: "mch", Role.assessor: "asr", Role.auditor: "aud"}
@@ -31,3 +35,19 @@ def shown_prefix(token: str) -> str:
 
 def looks_like_token(token: str) -> bool:
     return token.startswith(TOKEN_PREFIX) and 20 <= len(token) <= 128
+
+
+UNKNOWN_KEY = Text("The API key is unknown or has been revoked.", "API 密钥不存在或已被吊销。")
+BEARER_ONLY = Text("Use the Bearer scheme.", "请使用 Bearer 认证方式。")
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization` header that may name a key, `Bearer <token>` with a
+    token of a key's shape; 401 for anything else (an empty header, another scheme, a
+    string no key has). A request that sends the header is never anonymous."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(BEARER_ONLY)
+    if not looks_like_token(token):
+        raise Unauthorized(UNKNOWN_KEY)
+    return token

@@ -14,8 +14,9 @@ from app.db import Base, new_id, utcnow
 
 
 class Event(Base):
-    """`type` is dotted (`listing.approved`); `merchant_ids` are the merchants who may see
-    it (staff see every event); `data` is what webhooks deliver."""
+    """`type` is dotted (`listing.approved`); `merchant_ids` are the merchants it concerns,
+    who read it in full (who else sees it, and what of it: app/events/audience.py);
+    `data` is what webhooks deliver."""
 
     __tablename__ = "event"
     __table_args__ = (

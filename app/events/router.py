@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.auth.dependencies import CurrentPrincipal
+from app.auth.principal import Principal
 from app.deps import ReadSession
 from app.errors import ValidationFailed
+from app.events import audience
 from app.events.models import Event
 from app.events.types import is_known_pattern
 from app.i18n import Text
@@ -45,10 +47,14 @@ async def list_events(
     ] = None,
     since: Annotated[datetime | None, Query(description="Events at or after this time.")] = None,
 ) -> Page[EventOut]:
-    """Events, oldest first: staff see all; a merchant the events that concern it."""
-    query = select(Event).order_by(Event.id).limit(page.limit + 1)
-    if not who.reads_everything():
-        query = query.where(Event.merchant_ids.contains([who.merchant_id]))
+    """Events, oldest first: each to whoever may read its noun, as the noun's own endpoint
+    shows it. Trade events to the parties, operators and auditors; data-asset, merchant and
+    webhook events to their merchant, operators and auditors; product and assessment events
+    to the product's merchant and the roles that read everything; listing events to
+    whoever sees the listing (`reason` null unless the caller is staff or the listing's
+    merchant, as `/v1/listings/{id}/events`); IP registration and certificate events to
+    whoever sees the registration or certificate."""
+    query = select(Event).where(audience.visible_to(who)).order_by(Event.id).limit(page.limit + 1)
     if type is not None:
         if not is_known_pattern(type):
             raise ValidationFailed.field(
@@ -66,6 +72,15 @@ async def list_events(
         query = query.where(Event.id > after)
     rows = list((await session.execute(query)).scalars())
     items, next_cursor = cut(rows, page.limit, lambda e: [str(e.id)])
-    return Page[EventOut](
-        items=[EventOut.model_validate(e) for e in items], next_cursor=next_cursor
+    return Page[EventOut](items=[_out(e, who) for e in items], next_cursor=next_cursor)
+
+
+def _out(event: Event, who: Principal) -> EventOut:
+    return EventOut(
+        id=event.id,
+        type=event.type,
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        data=audience.shown(who, event),
+        created_at=event.created_at,
     )

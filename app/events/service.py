@@ -1,8 +1,10 @@
 """Emitting events: the outbox row and its webhook deliveries, in the caller's transaction.
 
 One statement inserts the events and, for every subscription that wants it (its types
-match, it belongs to staff or to a merchant the event concerns, and the key that created it
-is not revoked), a pending delivery.
+match, it belongs to an operator or to a merchant the event names, and the key that created
+it is not revoked), a pending delivery. Both owners read such an event in full by the one
+table of who reads which event (app/events/audience.py), so a subscription never receives
+what its owner could not read at `/v1/events`.
 So an event exists exactly when the change that caused it committed, and nothing is sent
 for a change that rolled back.
 """

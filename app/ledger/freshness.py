@@ -34,7 +34,9 @@ async def refresh_once(
     for log in logs:
         try:
             async with unit_of_work(factory) as session:
-                await service.checkpoint(session, signer, log, settings.log_origin, max_age)
+                await service.checkpoint(
+                    session, signer, log, settings.log_origin, max_age, []
+                )  # re-signing only: what it serves is not read here
         except NotFound:  # a log no domain knows any more (its venue gone): nothing to sign
             logger.warning("no such log to refresh", extra={"log": log})
     return len(logs)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from app.auth.dependencies import OperatorOnly, OptionalPrincipal, Reader
 from app.config import Settings
 from app.deps import AppSettings, ReadSession, Session
-from app.ledger import note, service
+from app.ledger import service
 from app.ledger.signing import LOG_NAME, signer_of, tree_head_message
 from app.openapi_docs import errors
 from app.replica import ReplicaAwareRoute
@@ -99,6 +99,7 @@ async def _signed(
         venue_code,
         settings.log_origin,
         timedelta(seconds=settings.checkpoint_interval_seconds),
+        service.configured_witnesses(settings.witness_keys),
     )
 
 
@@ -217,7 +218,7 @@ async def add_cosignatures(
         venue_code,
         settings.log_origin,
         timedelta(seconds=settings.checkpoint_interval_seconds),
-        [note.parse_cosigner(key) for key in settings.witness_keys],
+        service.configured_witnesses(settings.witness_keys),
         data.checkpoint,
         who,
     )

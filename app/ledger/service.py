@@ -59,10 +59,12 @@ async def checkpoint(
     venue_code: str,
     origin_prefix: str,
     max_age: timedelta,
+    witnesses: Sequence[note.Cosigner],
 ) -> SignedCheckpoint:
     """The log's latest signed checkpoint, signing a new one when the log grew, when the
     stored one is `max_age` old or older (a head that is never re-signed could be replayed
-    forever), or when the origin changed."""
+    forever), or when the origin changed; with the cosignatures of the `witnesses`
+    configured now."""
     size = await _size(session, venue_code)
     origin = note.origin_of(origin_prefix, venue_code)
     now = utcnow().replace(microsecond=0)  # POSIX seconds, as a cosignature dates
@@ -97,16 +99,30 @@ async def checkpoint(
         assert latest is not None
     public_key = await repository.public_key(session, latest.key_id)
     assert public_key is not None
-    lines = await cosignature_lines(session, latest)
+    lines = await cosignature_lines(session, latest, witnesses)
     return SignedCheckpoint(latest, public_key, latest.note + "".join(lines))
 
 
-async def cosignature_lines(session: AsyncSession, signed: Checkpoint) -> list[str]:
+async def cosignature_lines(
+    session: AsyncSession, signed: Checkpoint, witnesses: Sequence[note.Cosigner]
+) -> list[str]:
     """Witness cosignatures on this checkpoint (its size, under its origin), as note
-    signature lines to append after the log's own."""
+    signature lines to append after the log's own: only those of the `witnesses` configured
+    now (`SHUSHANG_WITNESS_KEYS`). A witness taken off the list (its key lost, or no longer
+    trusted) vouches for nothing any more, so its kept cosignatures are not served."""
     origin = signed.note.split("\n", 1)[0]
     found = await repository.cosignatures(session, signed.venue_code, signed.tree_size, origin)
-    return [note.signature_line(c.key_name, c.key_hash, c.signature) for c in found]
+    trusted = {(w.name, w.key_hash) for w in witnesses}
+    return [
+        note.signature_line(c.key_name, c.key_hash, c.signature)
+        for c in found
+        if (c.key_name, c.key_hash) in trusted
+    ]
+
+
+def configured_witnesses(keys: Sequence[str]) -> list[note.Cosigner]:
+    """The witnesses of `SHUSHANG_WITNESS_KEYS` (validated when the settings were read)."""
+    return [note.parse_cosigner(key) for key in keys]
 
 
 # How far ahead of our clock a witness's may run.
@@ -142,7 +158,7 @@ async def add_cosignatures(
     (a size and root it signed: never one it did not, nor an older one), and every line
     other than the log's own a valid, dated cosignature of a known witness. All or nothing.
     Returns the checkpoint as now served and the cosignatures taken."""
-    current = await checkpoint(session, signer, venue_code, origin_prefix, max_age)
+    current = await checkpoint(session, signer, venue_code, origin_prefix, max_age, witnesses)
     try:
         parsed = note.parse(signed_note)
     except note.BadNote as exc:
@@ -243,7 +259,7 @@ async def add_cosignatures(
         f"{venue_code}/{parsed.tree_size}",
         {"witnesses": [w.name for w, _, _ in taken], "tree_size": parsed.tree_size},
     )
-    lines = await cosignature_lines(session, current.checkpoint)
+    lines = await cosignature_lines(session, current.checkpoint, witnesses)
     served = SignedCheckpoint(
         current.checkpoint, current.public_key, current.checkpoint.note + "".join(lines)
     )

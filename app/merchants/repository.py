@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, exists, func, literal_column, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -25,7 +26,13 @@ class MerchantFilter:
     third_party_role: str | None = None
     dcmm_min: int | None = None
     q: str | None = None
+    # Whose descriptions `q` searches (the description is private): every merchant's (`ALL`,
+    # for operators and auditors), one merchant's (its own key), or none (anyone else).
+    descriptions_of: UUID | Literal["all"] | None = None
     today: date | None = None
+
+
+ALL: Literal["all"] = "all"
 
 
 def _escape_like(text: str) -> str:
@@ -53,13 +60,13 @@ def _filtered(where: MerchantFilter) -> Select[Merchant]:
         )
     if where.q:
         pattern = f"%{_escape_like(where.q)}%"
-        query = query.where(
-            or_(
-                Merchant.name.ilike(pattern, escape="\\"),
-                Merchant.uscc == where.q.upper(),
-                Merchant.description.ilike(pattern, escape="\\"),
-            )
-        )
+        searched = [Merchant.name.ilike(pattern, escape="\\"), Merchant.uscc == where.q.upper()]
+        described = Merchant.description.ilike(pattern, escape="\\")
+        if where.descriptions_of == ALL:
+            searched.append(described)
+        elif where.descriptions_of is not None:
+            searched.append(and_(Merchant.id == where.descriptions_of, described))
+        query = query.where(or_(*searched))
     return query
 
 

@@ -73,7 +73,11 @@ async def list_merchants(
     q: Annotated[
         str | None,
         Query(
-            min_length=1, max_length=100, description="Part of the name or description, or a USCC."
+            min_length=1,
+            max_length=100,
+            description="Part of the name, or a USCC; also part of the description of the "
+            "merchants whose whole record the caller reads (operators and auditors: all; a "
+            "merchant key: its own).",
         ),
     ] = None,
 ) -> MerchantPage:
@@ -88,7 +92,7 @@ async def list_merchants(
         dcmm_min=dcmm_min,
         q=q,
     )
-    rows = await service.list_page(session, where, id_after(page), page.limit)
+    rows = await service.list_page(session, who, where, id_after(page), page.limit)
     items, next_cursor = cut(rows, page.limit, lambda m: [str(m.id)])
     return MerchantPage(items=await service.views(session, who, items), next_cursor=next_cursor)
 

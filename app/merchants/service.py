@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any, Literal, cast
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,6 +124,18 @@ def sees_private(who: Principal | None, merchant_id: UUID) -> bool:
     return who.role in (Role.operator, Role.auditor) or who.owns_merchant(merchant_id)
 
 
+def private_search_scope(who: Principal | None) -> UUID | Literal["all"] | None:
+    """Whose private fields a directory search (`q`) may match, by `sees_private`: every
+    merchant's for operators and auditors, a merchant key's own merchant's, nobody's for
+    anyone else. Otherwise a search would answer, one guess at a time, what a private
+    description says."""
+    if who is None:
+        return None
+    if who.role in (Role.operator, Role.auditor):
+        return repository.ALL
+    return who.merchant_id if who.role is Role.merchant else None
+
+
 async def views(
     session: AsyncSession, who: Principal | None, found: list[Merchant]
 ) -> list[MerchantOut | MerchantPublic]:
@@ -152,19 +164,25 @@ class Shown:
     listed: int
 
     def etag(self) -> str:
-        """The body's ETag, without building it: the body shows the merchant's columns (a
-        change of any is a new version), its certifications (their validity as of today)
-        and its listed product count, in the shape the caller may read. The whole record
-        names its version (what `If-Match` compares); the public profile does not."""
-        full = sees_private(self.who, self.merchant.id)
-        return validator(
-            self.merchant.version if full else None,
-            MerchantOut if full else MerchantPublic,
-            self.merchant.version,
-            self.listed,
-            self.merchant.certifications,
-            shanghai_today(),
+        """The body's ETag, without building it: the body shows the merchant's columns in
+        the shape the caller may read, its certifications (their validity as of today) and
+        its listed product count. The whole record's is derived from its version (any
+        change of a column is a new version; `If-Match` compares it). The public profile's
+        is derived from the public fields alone, never the version: a change of a private
+        field (the contact e-mail, the override reason) would otherwise show anyone that
+        something private changed, and when."""
+        if sees_private(self.who, self.merchant.id):
+            version = self.merchant.version
+            return validator(version, MerchantOut, version, *self._shown_too())
+        public = tuple(
+            getattr(self.merchant, name)
+            for name in MerchantPublic.model_fields
+            if hasattr(self.merchant, name)
         )
+        return validator(None, MerchantPublic, public, *self._shown_too())
+
+    def _shown_too(self) -> tuple[object, ...]:
+        return self.listed, self.merchant.certifications, shanghai_today()
 
     def view(self) -> MerchantOut | MerchantPublic:
         return view(self.who, self.merchant, self.listed)
@@ -188,9 +206,15 @@ async def get_visible(session: AsyncSession, merchant_id: UUID) -> Merchant:
 
 
 async def list_page(
-    session: AsyncSession, where: MerchantFilter, after: UUID | None, limit: int
+    session: AsyncSession,
+    who: Principal | None,
+    where: MerchantFilter,
+    after: UUID | None,
+    limit: int,
 ) -> list[Merchant]:
-    return await repository.list_page(session, replace(where, today=shanghai_today()), after, limit)
+    """A page of the directory; `q` matches the fields `who` may read of each merchant."""
+    scoped = replace(where, today=shanghai_today(), descriptions_of=private_search_scope(who))
+    return await repository.list_page(session, scoped, after, limit)
 
 
 async def create(session: AsyncSession, who: Principal, data: MerchantCreate) -> Merchant:

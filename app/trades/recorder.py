@@ -38,9 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.audit import service as audit
 from app.auth import repository as keys
-from app.auth.dependencies import UNKNOWN_KEY, admit_role
+from app.auth.dependencies import admit_role
 from app.auth.principal import Principal
 from app.auth.ratelimit import Rate
+from app.auth.tokens import UNKNOWN_KEY
 from app.db import Driver, driver_of
 from app.errors import RateLimited, ShushangError, Unauthorized, is_database_unavailable
 from app.events import service as outbox

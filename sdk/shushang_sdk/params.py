@@ -684,7 +684,7 @@ class ListMerchantsQuery(TypedDict, closed=True):
     """
     q: NotRequired[str | None]
     """
-    Part of the name or description, or a USCC.
+    Part of the name, or a USCC; also part of the description of the merchants whose whole record the caller reads (operators and auditors: all; a merchant key: its own).
     """
     limit: NotRequired[int]
     """

@@ -304,3 +304,115 @@ async def test_the_committer_takes_once_per_key_for_its_whole_batch(
         await GroupCommitter._take(raw, batch, rate)  # all taken already: nothing again
         granted, _ = await take(raw, key_bucket(batch[2].caller.key_id), rate, 3, 0)
         assert granted == 2  # the calm key gave one, once
+
+
+async def _revoked_key(session: AsyncSession, role: Role = Role.operator) -> dict[str, str]:
+    from sqlalchemy import text
+
+    token = await make_key(session, role)
+    await session.execute(
+        text("UPDATE api_key SET revoked_at = now() WHERE token_hash = :h"),
+        {"h": hash_token(token)},
+    )
+    await session.commit()
+    return auth(token)
+
+
+def _not_keys(revoked: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Authorization headers that authenticate no live key, by the form of the finding."""
+    return {
+        "empty": {"Authorization": ""},
+        "scheme only": {"Authorization": "Bearer"},
+        "junk": auth("shs_junk"),
+        "unknown": auth("shs_op_" + "x" * 43),
+        "basic": {"Authorization": "Basic YWRtaW46YWRtaW4="},
+        "revoked": revoked,
+    }
+
+
+# Public reads, a route of no router (the docs, their assets, the OpenAPI document), a path
+# that does not exist, a verification page, a ledger tile and a write.
+PUBLIC_PATHS = (
+    "/v1/venues",
+    "/v1/venues/HZDEX",
+    "/v1/catalog",
+    "/v1/merchants",
+    "/v1/ledgers/OTC/checkpoint",
+    "/v1/ledgers/OTC/tile/0/000",
+    "/v1/certificates/NO-SUCH",
+    "/verify/certificates/NO-SUCH",
+    "/docs",
+    "/openapi.json",
+    "/docs-assets/swagger-ui.css",
+    "/no/such/path",
+)
+
+
+async def test_a_header_that_authenticates_no_key_is_401_everywhere(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The finding: an empty `Authorization:`, `Bearer shs_junk` or a revoked key was served
+    on public routes as if anonymous. Now a request carrying the header must authenticate a
+    live key on every route, or it is 401 (problem+json, WWW-Authenticate); a working key
+    is served; probes answer whatever is sent."""
+    forms = _not_keys(await _revoked_key(session))
+    good = auth(await make_key(session, Role.auditor))
+    for path in PUBLIC_PATHS:
+        served = await client.get(path)
+        assert served.status_code != 401, path
+        assert (await client.get(path, headers=good)).status_code == served.status_code, path
+        for form, headers in forms.items():
+            answer = await client.get(path, headers=headers)
+            assert answer.status_code == 401, (path, form, answer.status_code)
+            assert answer.headers["content-type"] == "application/problem+json", (path, form)
+            assert answer.headers["www-authenticate"] == 'Bearer realm="shushang"'
+            assert answer.json()["type"].endswith("unauthorized")
+            head = await client.head(path, headers=headers)
+            assert head.status_code == 401 and head.content == b"", (path, form)
+    for probe in ("/healthz", "/readyz"):
+        assert (await client.get(probe, headers=forms["junk"])).status_code == 200
+    # A write with a revoked operator key: refused, nothing written.
+    from sqlalchemy import func, select
+
+    from app.venues.models import Venue
+
+    before = (await session.execute(select(func.count()).select_from(Venue))).scalar_one()
+    made = await client.post(
+        "/v1/venues",
+        json={"code": "EVIL", "name": "伪造交易所", "fee_rate": "0.001"},
+        headers=forms["revoked"],
+    )
+    assert made.status_code == 401
+    assert (await session.execute(select(func.count()).select_from(Venue))).scalar_one() == before
+
+
+async def test_a_header_that_authenticates_no_key_does_not_skip_the_address_limit(
+    settings: Settings, session: AsyncSession
+) -> None:
+    """The finding: 400 of 400 requests carrying an empty `Authorization:`, `Bearer
+    shs_junk` or a revoked key were served, past the address limit. Now none is served:
+    each is 401 and takes from the address's budget of refused keys, then 429; anonymous
+    callers still have theirs, and a working key its own."""
+    from app.main import create_app
+
+    strict = create_app(settings.model_copy(update={"anonymous_rate_limit_per_minute": 2}))
+    forms = _not_keys(await _revoked_key(session))
+    good = auth(await make_key(session, Role.auditor))
+    try:
+        for n, (form, headers) in enumerate(forms.items()):
+            async with _client(strict, f"198.51.100.{n + 1}") as guesser:
+                for path in ("/v1/venues", "/v1/catalog", "/docs-assets/swagger-ui.css"):
+                    statuses = [
+                        (await guesser.get(path, headers=headers)).status_code for _ in range(2)
+                    ]
+                    assert 200 not in statuses and set(statuses) <= {401, 429}, (form, path)
+                assert (await guesser.get("/v1/venues", headers=headers)).status_code == 429
+                # The address's refused keys are used up: even a working key waits.
+                assert (await guesser.get("/v1/venues", headers=good)).status_code == 429
+        async with _client(strict, "198.51.100.99") as anonymous:
+            statuses = [(await anonymous.get("/v1/venues")).status_code for _ in range(3)]
+            assert statuses == [200, 200, 429]
+            # A working key is limited per key, not per address.
+            assert (await anonymous.get("/v1/venues", headers=good)).status_code == 200
+    finally:
+        await strict.state.engine.dispose()

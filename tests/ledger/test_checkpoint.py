@@ -159,40 +159,89 @@ async def test_the_background_refresh_signs_quiet_logs(
     assert after["OTC"] >= stamps["OTC"] and after["HZDEX"] == stamps["HZDEX"]
 
 
-async def test_witness_cosignatures_append(
-    parties: Parties, client: httpx.AsyncClient, session: AsyncSession
-) -> None:
-    """The seam for witnesses: a stored cosignature is served after the log's lines, and
-    the note still opens with the log's key."""
-    await parties.record(venue_code="HZDEX")
-    signed = (await client.get("/v1/ledgers/HZDEX/checkpoint")).text
+async def _witness_cosigns(session: AsyncSession, signed: str) -> tuple[note.Cosigner, str]:
+    """A witness's cosignature on the checkpoint `signed` (of HZDEX, size 1), kept as the
+    cosign route keeps one; the witness and its note line's prefix."""
     body = signed.split("\n\n")[0] + "\n"
     witness = Ed25519PrivateKey.generate()
-    witness_key = witness.public_key().public_bytes_raw()
-    name = "witness.example/w1"
+    cosigner = note.Cosigner("witness.example/w1", witness.public_key().public_bytes_raw())
     when = 1_790_000_000
-    signature = when.to_bytes(8, "big") + witness.sign(note.cosigned_message(body, when))
     session.add(
         Cosignature(
             venue_code="HZDEX",
             tree_size=1,
-            key_name=name,
-            key_hash=note.key_hash(name, note.COSIGNATURE_V1, witness_key),
+            key_name=cosigner.name,
+            key_hash=cosigner.key_hash,
             origin="shushang.local/ledgers/HZDEX",
-            signature=signature,
+            signature=when.to_bytes(8, "big") + witness.sign(note.cosigned_message(body, when)),
         )
     )
     await session.commit()
+    return cosigner, f"{DASH} {cosigner.name} "
+
+
+async def test_witness_cosignatures_append(
+    parties: Parties,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The seam for witnesses: a stored cosignature of a configured witness is served after
+    the log's lines, and the note still opens with the log's key."""
+    await parties.record(venue_code="HZDEX")
+    signed = (await client.get("/v1/ledgers/HZDEX/checkpoint")).text
+    body = signed.split("\n\n")[0] + "\n"
+    witness, line = await _witness_cosigns(session, signed)
+    monkeypatch.setattr(settings, "witness_keys", [witness.vkey])
     served = (await client.get("/v1/ledgers/HZDEX/checkpoint")).text
     assert served.startswith(signed)
     last = served.removesuffix("\n").split("\n")[-1]
-    assert last.startswith(f"{DASH} {name} ")
+    assert last.startswith(line)
     raw = base64.b64decode(last.rsplit(" ", 1)[1])
-    Ed25519PublicKey.from_public_bytes(witness_key).verify(
+    Ed25519PublicKey.from_public_bytes(witness.public_key).verify(
         raw[12:], note.cosigned_message(body, int.from_bytes(raw[4:12], "big"))
     )
     _, public_key = await _vkey(client, "HZDEX")
     assert note.open_checkpoint(served, public_key)[1] == 1
+
+
+async def test_a_witness_taken_off_the_list_is_not_served(
+    parties: Parties,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The finding: a witness removed from SHUSHANG_WITNESS_KEYS (its key lost, or no longer
+    trusted) still had its cosignature served, on the checkpoint and in the tree head. Now
+    only the witnesses configured now are served; the kept row stays (configured again, it
+    is served again)."""
+    await parties.record(venue_code="HZDEX")
+    signed = (await client.get("/v1/ledgers/HZDEX/checkpoint")).text
+    witness, line = await _witness_cosigns(session, signed)
+    other = note.Cosigner(
+        "witness.example/w2", Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    )
+
+    async def served() -> tuple[str, str]:
+        checkpoint = (await client.get("/v1/ledgers/HZDEX/checkpoint")).text
+        head = (await client.get("/v1/ledgers/HZDEX/tree-head")).json()["checkpoint"]
+        return checkpoint, head
+
+    monkeypatch.setattr(settings, "witness_keys", [witness.vkey])
+    assert all(line in text for text in await served())
+    for configured in ([], [other.vkey]):
+        monkeypatch.setattr(settings, "witness_keys", configured)
+        assert await served() == (signed, signed)
+    # Same name, another key: not the witness that cosigned.
+    impostor = note.Cosigner(witness.name, other.public_key)
+    monkeypatch.setattr(settings, "witness_keys", [impostor.vkey])
+    assert await served() == (signed, signed)
+    stored = await session.execute(text("SELECT count(*) FROM ledger_cosignature"))
+    assert stored.scalar_one() == 1
+    monkeypatch.setattr(settings, "witness_keys", [other.vkey, witness.vkey])
+    assert all(line in text for text in await served())
 
 
 @pytest.mark.parametrize("origin", ["", "has space/x", "a+b/c", "https://x.example/l", "x\ty"])

@@ -182,7 +182,11 @@ async def test_go_verifies_checkpoints_and_proofs(
 
 
 async def test_go_reads_a_trade_log_with_a_witness_line(
-    go_verifier: Path, client: httpx.AsyncClient, session: AsyncSession
+    go_verifier: Path,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A venue's log of real trades, with a witness cosignature appended and another log's
     checkpoint offered in its place: Go opens the first and refuses the second."""
@@ -207,6 +211,8 @@ async def test_go_reads_a_trade_log_with_a_witness_line(
         )
     )
     await session.commit()
+    cosigner = note.Cosigner(name, witness.public_key().public_bytes_raw())
+    monkeypatch.setattr(settings, "witness_keys", [cosigner.vkey])  # served while configured
     signed = (await client.get("/v1/ledgers/OTC/checkpoint")).text
     assert signed.count("\u2014") == 3
     other = (await client.get("/v1/ledgers/HZDEX/checkpoint")).text

@@ -395,3 +395,71 @@ async def test_nul_characters_are_422_not_500(
     searched = await client.get("/v1/merchants", params={"q": "a\u0000"}, headers=headers)
     assert searched.status_code == 422
     assert (await client.get("/v1/merchants", headers=headers)).json()["items"] == []
+
+
+async def test_the_directory_search_matches_only_what_the_caller_may_read(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The finding: `q` matched private descriptions for anyone, so an anonymous caller
+    could learn, one guess at a time, what a merchant's private description says. Now `q`
+    matches a description only for callers who read that merchant's whole record."""
+    mine = await make_merchant(session, name="甲数据有限公司", description="内部：秘密客户名单")
+    theirs = await make_merchant(session, name="乙数据有限公司", description="秘密项目")
+    own = auth(await make_key(session, Role.merchant, mine.id))
+    keys = {role: auth(await make_key(session, role)) for role in Role if role is not Role.merchant}
+
+    async def found(headers: dict[str, str], q: str = "秘密") -> set[str]:
+        answer = await client.get("/v1/merchants", params={"q": q}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {m["id"] for m in answer.json()["items"]}
+
+    for public in ({}, keys[Role.assessor]):
+        assert await found(public) == set()
+        assert await found(public, "甲数据") == {str(mine.id)}  # the name is public
+        assert await found(public, mine.uscc) == {str(mine.id)}
+    assert await found(own) == {str(mine.id)}  # its own description, not another's
+    for staff in (Role.operator, Role.auditor):
+        assert await found(keys[staff]) == {str(mine.id), str(theirs.id)}
+
+
+async def test_a_private_change_leaves_the_public_etag(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The finding: the public profile's ETag was derived from the version, which every
+    change bumps, so a change of the contact e-mail changed what anonymous callers saw of
+    the ETag. Now the public ETag is of the public fields only; the whole record's still
+    follows the version."""
+    merchant = await make_merchant(session)
+    admin = await operator(session)
+    own = auth(await make_key(session, Role.merchant, merchant.id))
+    assessor = auth(await make_key(session, Role.assessor))
+    other = auth(await make_key(session, Role.merchant, (await make_merchant(session)).id))
+    url = f"/v1/merchants/{merchant.id}"
+
+    async def etags() -> dict[str, str]:
+        seen = {}
+        for name, headers in (("P", {}), ("S", assessor), ("X", other), ("M", own)):
+            one = await client.get(url, headers=headers)
+            listed = await client.get("/v1/merchants", params={"q": merchant.uscc}, headers=headers)
+            assert one.status_code == listed.status_code == 200
+            seen[name] = one.headers["ETag"]
+            seen[name + "list"] = listed.headers["ETag"]
+        return seen
+
+    async def patch(body: dict[str, Any], headers: dict[str, str]) -> None:
+        answer = await client.patch(url, json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+
+    before = await etags()
+    await patch({"contact_email": "new@example.cn"}, own)
+    await patch({"description": "新的内部说明", "website": "https://new.example.cn/"}, admin)
+    after = await etags()
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"M", "Mlist"}  # only the merchant itself reads what changed
+    # A conditional read of the public profile still answers 304.
+    again = await client.get(url, headers={"If-None-Match": after["P"]})
+    assert again.status_code == 304
+
+    await patch({"tier": "leading"}, admin)  # a public field
+    public = await etags()
+    assert all(public[name] != after[name] for name in public)

@@ -325,8 +325,17 @@ async def test_trades_and_certificates_emit_events(
     assert [e["type"] for e in steps] == [
         "ip_registration.submitted", "ip_registration.accepted", "ip_registration.granted"
     ]  # fmt: skip
+    # Another merchant reads the certified registration as anyone may (GET
+    # /v1/ip-registrations/{id}, /v1/certificates/{number}), so its events too; no trade's.
     outsider = (await client.get("/v1/events", headers=registry.other_key)).json()["items"]
-    assert outsider == []
+    assert [e["type"] for e in outsider] == [
+        "ip_registration.submitted", "ip_registration.accepted", "ip_registration.granted",
+        "certificate.granted",
+    ]  # fmt: skip
+    assert {e["subject_id"] for e in outsider} == {
+        certificate["id"],
+        certificate["certificate_number"],
+    }
 
 
 async def test_concurrent_workers_send_each_delivery_once(
