@@ -78,7 +78,10 @@ class Registry:
         return await self.client.post(
             f"/v1/ip-registrations/{registration_id}/pledges/{pledge_id}/{action}",
             json=body,
-            headers={**(key or self.admin), "Idempotency-Key": str(uuid.uuid4())},
+            headers={
+                **(self.admin if key is None else key),
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
         )
 
     async def pledged(
