@@ -1136,7 +1136,7 @@ async def confirm(
             ),
             pledge_id=str(found.id),
         )
-    await _refuse_open_pledge_in_force(session, registration, today)
+    await _refuse_another_in_force(session, registration, today)
     now = utcnow()
     found.status = PledgeStatus.in_force.value
     found.confirmed_at = now
@@ -1144,7 +1144,7 @@ async def confirm(
     return await _done(session, who, registration, Action.confirm, before, details, now)
 
 
-async def _refuse_open_pledge_in_force(
+async def _refuse_another_in_force(
     session: AsyncSession, registration: IpRegistration, today: date
 ) -> None:
     found = (await repository.open_pledges(session, [registration.id]))[registration.id]
@@ -1201,8 +1201,8 @@ async def consent(
     found = await _pledge_of(session, registration, pledge_id)
     if not _pledge_in_force(found, today):
         raise _pledge_is(found, Action.consent)
-    spare = (await repository.open_pledges(session, [registration.id]))[registration.id]
-    if _consented(spare, found, Action(data.step.value)):
+    found_open = (await repository.open_pledges(session, [registration.id]))[registration.id]
+    if _consented(found_open, found, Action(data.step.value)):
         raise Conflict(
             Text(
                 f"The pledgee's consent to {data.step.value} is recorded and not yet used.",
