@@ -865,7 +865,8 @@ async def transfer(
     settings: Settings,
 ) -> IpRegistration:
     """转移 to another merchant; while a pledge is in force only with the pledgee's consent
-    to this transfer, recorded by the operator."""
+    to this transfer, recorded by the operator. Pledges the old holder applied for and
+    nobody confirmed are withdrawn with the transfer."""
     registration, before, today = await _locked(
         session, who, registration_id, Action.transfer, if_match, settings
     )
@@ -879,6 +880,17 @@ async def transfer(
         )
     now = utcnow()
     consents = await _consents_while_pledged(session, registration, today, Action.transfer, now)
+    # The old holder's applications lapse with its title: the new holder applies itself.
+    lapsed = [
+        p
+        for p in (await repository.open_pledges(session, [registration.id]))[
+            registration.id
+        ].pledges
+        if p.status == PledgeStatus.applied
+    ]
+    for applied in lapsed:
+        applied.status = PledgeStatus.withdrawn.value
+        applied.withdrawn_at = now
     old_holder = registration.holder_merchant_id
     registration.holder_merchant_id = to_merchant_id
     details = {
@@ -886,6 +898,7 @@ async def transfer(
         "to_holder": str(to_merchant_id),
         "reason": reason,
         **consents,
+        **({"withdrawn_pledge_ids": [str(p.id) for p in lapsed]} if lapsed else {}),
     }
     return await _done(session, who, registration, Action.transfer, before, details, now)
 

@@ -201,10 +201,19 @@ async def test_a_pledge_applied_before_a_transfer_never_binds_the_new_holder(
         registry, rid, "transfer", {"to_merchant_id": str(registry.other.id)}, registry.holder_key
     )
     assert moved.status_code == 200, moved.text
+    assert moved.json()["pledges"][0]["status"] == "withdrawn"
+    assert moved.json()["history"][-1]["details"]["withdrawn_pledge_ids"] == [pledge_id]
     before = await snapshot(session, rid)
-    refused = await registry.pledge_step(rid, pledge_id, "confirm", None, bank.key)
-    assert refused.status_code == 409, refused.text
+    for key in (bank.key, registry.admin):
+        refused = await registry.pledge_step(rid, pledge_id, "confirm", None, key)
+        assert refused.status_code in (403, 409), refused.text
     assert await snapshot(session, rid) == before
+    # The new holder applies for its own pledge, which the bank may confirm.
+    registry.holder_key = registry.other_key
+    confirmed = await registry.pledged(
+        rid, pledge_body(pledgee_merchant_id=str(bank.merchant.id)), bank.key
+    )
+    assert confirmed.status_code == 200, confirmed.text
 
 
 # --- 2. No transfer, cancel or licence while pledged without consent ----------------------
