@@ -98,6 +98,12 @@ MATRIX = {
     "POST /v1/ip-registrations/{registration_id}/license": "OMX",
     "POST /v1/ip-registrations/{registration_id}/pledge": "OMX",
     "POST /v1/ip-registrations/{registration_id}/release": "OMX",
+    # A's registration is submitted: the holder is let in only where it is a party (withdraw);
+    # confirming is the pledgee's or the operator's, consent and reinstatement the operator's.
+    "POST /v1/ip-registrations/{registration_id}/pledges/{pledge_id}/confirm": "O",
+    "POST /v1/ip-registrations/{registration_id}/pledges/{pledge_id}/withdraw": "OM",
+    "POST /v1/ip-registrations/{registration_id}/pledges/{pledge_id}/consent": "O",
+    "POST /v1/ip-registrations/{registration_id}/reinstate": "O",
     "POST /v1/ip-registrations/{registration_id}/cancel": "OM",
     "POST /v1/ip-registrations/{registration_id}/revoke": "O",
     "GET /v1/certificates/{number}": "POMXSU",
@@ -256,6 +262,7 @@ class World:
             "action": "submit",
             "registration_id": registration.json()["id"],
             "objection_id": "01a20000-0000-7000-8000-000000000000",
+            "pledge_id": "01a20000-0000-7000-8000-000000000001",
             "decision": "dismiss",
             "trade_id": trade.json()["id"],
             "key_id": key.json()["id"],
@@ -453,12 +460,15 @@ async def test_trade_events_are_let_in_by_role(
     assert not wrong, "; ".join(wrong)
 
 
-async def test_pledge_release_and_objections_by_role(
+async def test_pledge_steps_and_objections_by_role(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    """The holder alone never releases a pledge; the pledgee's key and the operator do.
-    Objections: other merchants and operators, never the holder, an auditor or an assessor.
-    H holder, B the pledgee (a bank with a merchant key), X another merchant."""
+    """A pledge needs both sides: the pledgee's key or the operator confirms, never the
+    holder; the holder (or the operator) withdraws an applied one; only the operator
+    records the pledgee's consent; the holder alone never releases a pledge, the pledgee's
+    key and the operator do. Objections: other merchants and operators, never the holder,
+    an auditor or an assessor. H holder, B the pledgee (a bank with a merchant key), X
+    another merchant."""
     from tests.ip.test_hostile import Bank, pledge_body
     from tests.ip.test_router import Registry
 
@@ -473,21 +483,40 @@ async def test_pledge_release_and_objections_by_role(
         "A": auth(await make_key(session, Role.assessor)),
         "U": registry.auditor,
     }
-    release_let_in, object_let_in = "OB", "OBX"
+    let_in = {"confirm": "OB", "consent": "O", "release": "OB", "withdraw": "OH"}
+    object_let_in = "OBX"
     wrong = []
+    body = pledge_body(pledgee_merchant_id=str(bank.merchant.id))
+
+    def check(action: str, caller: str, answer: httpx.Response) -> None:
+        assert answer.status_code < 500, answer.text
+        if (answer.status_code not in DENIED) != (caller in let_in[action]):
+            wrong.append(f"{action} by {caller}: {answer.status_code}")
+
     for caller, key in keys.items():
         registry.product = await make_product(session, registry.holder)
         rid = (await registry.registered())["id"]
-        pledged = await registry.step(
-            rid, "pledge", pledge_body(pledgee_merchant_id=str(bank.merchant.id)), keys["H"]
-        )
-        assert pledged.status_code == 200, pledged.text
-        pledge_id = pledged.json()["pledges"][0]["id"]
+        applied = await registry.step(rid, "pledge", body, keys["H"])
+        assert applied.status_code == 200, applied.text
+        pledge_id = applied.json()["pledges"][0]["id"]
+        confirmed = await registry.pledge_step(rid, pledge_id, "confirm", None, key)
+        check("confirm", caller, confirmed)
+        if confirmed.status_code != 200:
+            done = await registry.pledge_step(rid, pledge_id, "confirm", None, keys["B"])
+            assert done.status_code == 200, done.text
+        consent = await registry.pledge_step(rid, pledge_id, "consent", {"step": "license"}, key)
+        check("consent", caller, consent)
         released = await client.post(
             f"/v1/ip-registrations/{rid}/release", json={"pledge_id": pledge_id}, headers=key
         )
-        if (released.status_code not in DENIED) != (caller in release_let_in):
-            wrong.append(f"release by {caller}: {released.status_code}")
+        check("release", caller, released)
+        if released.status_code != 200:
+            done = await registry.step(rid, "release", {"pledge_id": pledge_id})
+            assert done.status_code == 200, done.text
+        applied = await registry.step(rid, "pledge", body, keys["H"])
+        assert applied.status_code == 200, applied.text
+        [second] = [p["id"] for p in applied.json()["pledges"] if p["status"] == "applied"]
+        check("withdraw", caller, await registry.pledge_step(rid, second, "withdraw", None, key))
 
         registry.product = await make_product(session, registry.holder)
         noticed = (await registry.apply()).json()["id"]

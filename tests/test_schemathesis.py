@@ -286,6 +286,7 @@ QUERIES = {
     "listed": "SELECT id AS listing_id, venue_code, merchant_id, product_id FROM listing"
     " WHERE status = 'listed' ORDER BY id",
     "pledge": "SELECT id FROM ip_pledge ORDER BY id",
+    "pledge_of": "SELECT id AS pledge_id, registration_id FROM ip_pledge ORDER BY id",
     "listing": "SELECT id FROM listing ORDER BY id",
     "in_notice": "SELECT id FROM ip_registration WHERE status = 'publicizing' ORDER BY id",
     "registration": "SELECT id FROM ip_registration ORDER BY id",
@@ -358,6 +359,12 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
         "/v1/ip-registrations/{registration_id}/objections/{objection_id}/{decision}": rows[
             "objection"
         ],
+        **{
+            f"/v1/ip-registrations/{{registration_id}}/pledges/{{pledge_id}}/{step}": rows[
+                "pledge_of"
+            ]
+            for step in ("confirm", "withdraw", "consent")
+        },
         "/v1/certificates/{number}": rows["certificate"],
         "/v1/certificates/{number}.pdf": rows["certificate"],
         "/verify/certificates/{number}": rows["certificate"],

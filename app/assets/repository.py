@@ -212,7 +212,8 @@ async def pledges_in_force(
     session: AsyncSession, numbers: list[str], day: date
 ) -> dict[str, list[IpPledge]]:
     """The pledges of each certificate in force at the end of `day` (Asia/Shanghai): begun,
-    not past their term, and not released by then."""
+    not past their term, confirmed by then (an applied pledge restricts nothing) and not
+    released by then."""
     if not numbers:
         return {}
     day_over = datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
@@ -223,6 +224,7 @@ async def pledges_in_force(
             IpRegistration.certificate_number.in_(numbers),
             IpPledge.starts_on <= day,
             IpPledge.ends_on >= day,
+            IpPledge.confirmed_at < day_over,
             or_(IpPledge.released_at.is_(None), IpPledge.released_at >= day_over),
         )
         .order_by(IpPledge.starts_on, IpPledge.id)

@@ -11,7 +11,9 @@ merchant and the venue, plus three LATERAL look-ups by product, for the page's r
   self-check is no grade);
 - compliance: the newest compliance assessment of the current revision that covered the
   listing's venue, not a self-check (the one the listing gates accepted);
-- certificate: the newest data IP certificate issued for the product.
+- certificate: the product's data IP certificate in force, held by the product's own
+  merchant (a certificate transferred away, suspended, revoked, cancelled or expired is
+  none of the card's).
 
 A page is found first (listing ids and sort keys, filtered, ordered, limited: an index
 scan that stops after the page), and only its rows are joined to the rest, so the look-ups
@@ -129,10 +131,13 @@ def sections(kind: str, query: search.Query | None) -> list[Section]:
 
 
 def _certified(today: date) -> ColumnElement[bool]:
-    """The product holds a data IP certificate in force today."""
+    """The product's merchant holds a data IP certificate of it in force today: the card's
+    rule (`_certificate_lateral`) with today's date."""
     return exists(
         select(IpRegistration.id).where(
-            IpRegistration.product_id == Product.id, status_is(IpStatus.registered, today)
+            IpRegistration.product_id == Product.id,
+            IpRegistration.holder_merchant_id == Product.merchant_id,
+            status_is(IpStatus.registered, today),
         )
     )
 
@@ -226,6 +231,9 @@ def _compliance_lateral() -> Any:
 
 
 def _certificate_lateral() -> Any:
+    """The product's registered certificate held by the product's merchant (one at most: a
+    product has one live registration). Built once, without a date: `service.card_of`
+    drops one whose validity has passed, as `_certified` does in SQL."""
     return (
         select(
             IpRegistration.certificate_number.label("number"),
@@ -234,6 +242,8 @@ def _certificate_lateral() -> Any:
         )
         .where(
             IpRegistration.product_id == Product.id,
+            IpRegistration.holder_merchant_id == Product.merchant_id,
+            IpRegistration.status == IpStatus.registered.value,
             IpRegistration.certificate_number.is_not(None),
         )
         .order_by(nulls_last(IpRegistration.granted_on.desc()), IpRegistration.id.desc())

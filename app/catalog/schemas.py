@@ -79,7 +79,8 @@ class CardCompliance(BaseModel):
 
 
 class CardCertificate(BaseModel):
-    """The product's data IP certificate (数据知识产权登记证书), the newest one issued."""
+    """The product's data IP certificate (数据知识产权登记证书) in force today, held by the
+    product's merchant; a card without one shows none."""
 
     number: str
     status: IpStatus = Field(description="`registered` while in force; else why not.")

@@ -31,6 +31,7 @@ from app.catalog.schemas import (
 from app.errors import BadRequest, NotFound
 from app.i18n import Text
 from app.ip.effective import effective_status
+from app.ip.states import IpStatus
 from app.listings.schemas import PriceOut
 from app.pagination import decode_cursor, encode_cursor
 from app.products import search
@@ -117,10 +118,14 @@ def card_of(row: Row[Any], today: date) -> CatalogCard:
             grade=row.grade, overall=row.overall, assessed_at=row.quality_assessed_at
         )
     certificate = None
-    if row.certificate_number is not None:
+    # Only a certificate in force today: one past its validity is no certificate of the card.
+    if row.certificate_number is not None and (
+        effective_status(row.certificate_status, row.certificate_valid_until, today)
+        is IpStatus.registered
+    ):
         certificate = CardCertificate(
             number=row.certificate_number,
-            status=effective_status(row.certificate_status, row.certificate_valid_until, today),
+            status=IpStatus.registered,
             valid_until=row.certificate_valid_until,
         )
     return CatalogCard(

@@ -32,6 +32,7 @@ STATUS = {
     IpStatus.expired: ("已届满", "expired"),
     IpStatus.revoked: ("已撤销", "revoked"),
     IpStatus.cancelled: ("已注销", "cancelled"),
+    IpStatus.suspended: ("已中止(待复核)", "suspended for review"),
 }
 
 

@@ -28,6 +28,7 @@ from app.clock import SHANGHAI
 from app.db import driver, new_id, utcnow
 from app.events import service as events
 from app.ip.models import IpPledge, IpRegistration
+from app.ip.states import PledgeStatus
 from app.ledger import sequencer
 from app.merchants.models import Merchant
 from app.trades.entries import trade_entry
@@ -110,7 +111,10 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
         await session.execute(
             select(IpRegistration.holder_merchant_id, IpRegistration.certificate_number)
             .join(IpPledge, IpPledge.registration_id == IpRegistration.id)
-            .where(IpPledge.released_at.is_(None), IpRegistration.certificate_number.is_not(None))
+            .where(
+                IpPledge.status == PledgeStatus.in_force.value,
+                IpRegistration.certificate_number.is_not(None),
+            )
             .limit(1)
         )
     ).first()

@@ -11,9 +11,13 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "ip_registration": (
         "submitted", "accepted", "rejected", "objected", "objection_upheld",
         "objection_dismissed", "granted", "renewed", "changed", "transferred", "licensed",
-        "pledged", "released", "cancelled", "revoked", "expired",
+        "pledge_applied", "pledged", "pledge_withdrawn", "pledge_consented", "released",
+        "cancelled", "revoked", "expired", "suspended", "reinstated",
     ),
-    "certificate": ("granted", "renewed", "transferred", "revoked", "cancelled", "expired"),
+    "certificate": (
+        "granted", "renewed", "transferred", "revoked", "cancelled", "expired", "suspended",
+        "reinstated",
+    ),
     "data_asset": (
         "created", "updated", "cost_added", "capitalised", "disposed", "derecognised",
         "impaired", "written_down", "write_down_reversed",

@@ -34,7 +34,7 @@ CERTIFICATE_SERIAL = Sequence("ip_certificate_serial", start=1, maxvalue=9_999_9
 
 _STATUSES = (
     "'submitted', 'publicizing', 'objected', 'rejected', 'registered', 'revoked', 'expired',"
-    " 'cancelled'"
+    " 'cancelled', 'suspended'"
 )
 
 
@@ -49,7 +49,7 @@ class IpRegistration(Base):
             "product_id",
             unique=True,
             postgresql_where=text(
-                "status IN ('submitted', 'publicizing', 'objected', 'registered')"
+                "status IN ('submitted', 'publicizing', 'objected', 'registered', 'suspended')"
             ),
         ),
         Index("ix_ip_registration_holder", "holder_merchant_id", "id"),
@@ -82,6 +82,8 @@ class IpRegistration(Base):
     granted_on: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     decision_reason: Mapped[str | None] = mapped_column(String(2000))
+    # Why a registration is `suspended` (`core_data`); cleared when the operator reinstates.
+    suspension_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -138,12 +140,17 @@ class IpLicence(Base):
 
 
 class IpPledge(Base):
-    """A pledge (质押) of the IP as security, in force until released or its term ends."""
+    """A pledge (质押) of the IP as security. The holder applies (`applied`); the pledgee's
+    key or the operator confirms (`in_force`, until released or its term ends); the holder
+    may withdraw an applied one (`withdrawn`). Only a pledge in force restricts."""
 
     __tablename__ = "ip_pledge"
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="term_ordered"),
         CheckConstraint("secured_amount > 0", name="secured_amount_positive"),
+        CheckConstraint(
+            "status IN ('applied', 'in_force', 'withdrawn', 'released')", name="status_known"
+        ),
         Index("ix_ip_pledge_registration", "registration_id", "starts_on"),
     )
 
@@ -157,10 +164,38 @@ class IpPledge(Base):
     pledgee_merchant_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("merchant.id", ondelete="RESTRICT")
     )
+    # The holder that applied: a pledge applied before a transfer never binds the new holder.
+    pledgor_merchant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("merchant.id", ondelete="RESTRICT")
+    )
     secured_amount: Mapped[Decimal] = mapped_column(Numeric(15, 2))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="applied")
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IpPledgeConsent(Base):
+    """The pledgee's consent to one step on a pledge in force (民法典 第四百四十四条: a pledged
+    right is transferred or licensed only with the pledgee's consent), recorded by the
+    operator. One consent admits one such step: the step that uses it sets `used_at` and
+    names the consent in its `IPR` leaf."""
+
+    __tablename__ = "ip_pledge_consent"
+    __table_args__ = (
+        CheckConstraint("step IN ('transfer', 'cancel', 'license')", name="step_known"),
+        Index("ix_ip_pledge_consent_pledge", "pledge_id", "id"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+    pledge_id: Mapped[UUID] = mapped_column(ForeignKey("ip_pledge.id", ondelete="RESTRICT"))
+    step: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(500))
+    recorded_by_key_id: Mapped[UUID | None] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

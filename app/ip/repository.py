@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from app.ip.models import (
     IpLicence,
     IpObjection,
     IpPledge,
+    IpPledgeConsent,
     IpRegistration,
     IpStep,
 )
@@ -89,7 +90,13 @@ async def list_page(
 
 async def live_for_product(session: AsyncSession, product_id: UUID) -> IpRegistration | None:
     """The product's registration in progress or in force, if any."""
-    live = [IpStatus.submitted, IpStatus.publicizing, IpStatus.objected, IpStatus.registered]
+    live = [
+        IpStatus.submitted,
+        IpStatus.publicizing,
+        IpStatus.objected,
+        IpStatus.registered,
+        IpStatus.suspended,
+    ]
     query = select(IpRegistration).where(
         IpRegistration.product_id == product_id,
         IpRegistration.status.in_([s.value for s in live]),
@@ -129,21 +136,66 @@ async def licences(session: AsyncSession, registration_id: UUID) -> list[IpLicen
     return list((await session.execute(query)).scalars())
 
 
-async def unreleased_pledges(
+OPEN_PLEDGE = ("applied", "in_force")
+
+
+@dataclass(frozen=True)
+class OpenPledges:
+    """A registration's pledges applied for or in force, and the unused consents on them."""
+
+    pledges: list[IpPledge] = field(default_factory=list)
+    consents: list[IpPledgeConsent] = field(default_factory=list)
+
+
+async def open_pledges(
     session: AsyncSession, registration_ids: list[UUID]
-) -> dict[UUID, list[IpPledge]]:
-    """The pledges not yet released of each registration, in one query for a whole page."""
-    found: dict[UUID, list[IpPledge]] = {rid: [] for rid in registration_ids}
+) -> dict[UUID, OpenPledges]:
+    """The open pledges of each registration and their unused consents, in two queries for
+    a whole page."""
+    found = {rid: OpenPledges() for rid in registration_ids}
     if not registration_ids:
         return found
     query = (
         select(IpPledge)
-        .where(IpPledge.registration_id.in_(registration_ids), IpPledge.released_at.is_(None))
+        .where(IpPledge.registration_id.in_(registration_ids), IpPledge.status.in_(OPEN_PLEDGE))
         .order_by(IpPledge.starts_on, IpPledge.id)
     )
+    by_id: dict[UUID, IpPledge] = {}
     for pledge in (await session.execute(query)).scalars():
-        found[pledge.registration_id].append(pledge)
+        found[pledge.registration_id].pledges.append(pledge)
+        by_id[pledge.id] = pledge
+    if by_id:
+        unused = select(IpPledgeConsent).where(
+            IpPledgeConsent.pledge_id.in_(list(by_id)), IpPledgeConsent.used_at.is_(None)
+        )
+        for consent in (await session.execute(unused.order_by(IpPledgeConsent.id))).scalars():
+            found[by_id[consent.pledge_id].registration_id].consents.append(consent)
     return found
+
+
+async def consents(session: AsyncSession, registration_id: UUID) -> list[IpPledgeConsent]:
+    """Every consent recorded on the registration's pledges, used or not."""
+    query = (
+        select(IpPledgeConsent)
+        .join(IpPledge, IpPledge.id == IpPledgeConsent.pledge_id)
+        .where(IpPledge.registration_id == registration_id)
+        .order_by(IpPledgeConsent.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def held_for_product(session: AsyncSession, product_id: UUID) -> list[IpRegistration]:
+    """The product's registrations in force (`registered`), locked."""
+    query = (
+        select(IpRegistration)
+        .where(
+            IpRegistration.product_id == product_id,
+            IpRegistration.status == IpStatus.registered.value,
+        )
+        .order_by(IpRegistration.id)
+        .with_for_update()
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def pledges(session: AsyncSession, registration_id: UUID) -> list[IpPledge]:

@@ -21,9 +21,12 @@ from app.errors import ValidationFailed
 from app.etags import set_etag
 from app.i18n import Text
 from app.ip import repository, service
-from app.ip.models import IpPledge, IpRegistration
+from app.ip.models import IpRegistration
+from app.ip.repository import OPEN_PLEDGE, OpenPledges
 from app.ip.schemas import (
     CertificateOut,
+    ConsentCreate,
+    ConsentOut,
     Decision,
     Examination,
     IpChange,
@@ -67,7 +70,7 @@ STEP_ERRORS = errors(401, 403, 404, 409, 412, 422)
 def registration_out(
     registration: IpRegistration,
     who: Principal | None,
-    unreleased: list[IpPledge],
+    pledges: OpenPledges,
     settings: Settings,
     now: datetime,
 ) -> IpRegistrationOut:
@@ -98,7 +101,8 @@ def registration_out(
         granted_on=registration.granted_on,
         valid_until=registration.valid_until,
         decision_reason=registration.decision_reason,
-        allowed_actions=service.allowed_actions(registration, who, unreleased, settings, now),
+        suspension_reason=registration.suspension_reason,
+        allowed_actions=service.allowed_actions(registration, who, pledges, settings, now),
         created_at=registration.created_at,
         updated_at=registration.updated_at,
         version=registration.version,
@@ -114,9 +118,13 @@ async def _detail(
 ) -> IpRegistrationDetail:
     set_etag(response, registration.version)
     pledges = await repository.pledges(session, registration.id)
-    unreleased = [p for p in pledges if p.released_at is None]
+    consents = await repository.consents(session, registration.id)
+    open_ = OpenPledges(
+        [p for p in pledges if p.status in OPEN_PLEDGE],
+        [c for c in consents if c.used_at is None],
+    )
     return IpRegistrationDetail(
-        **registration_out(registration, who, unreleased, settings, utcnow()).model_dump(),
+        **registration_out(registration, who, open_, settings, utcnow()).model_dump(),
         objections=[
             ObjectionOut.model_validate(o)
             for o in await repository.objections(session, registration.id)
@@ -126,6 +134,7 @@ async def _detail(
             for lic in await repository.licences(session, registration.id)
         ],
         pledges=[PledgeOut.model_validate(p) for p in pledges],
+        consents=[ConsentOut.model_validate(c) for c in consents],
         history=[
             StepOut.model_validate(s) for s in await repository.steps(session, registration.id)
         ],
@@ -176,9 +185,9 @@ async def list_registrations(
         session, who, where, shanghai_today(now), id_after(page), page.limit
     )
     items, next_cursor = cut(rows, page.limit, lambda r: [str(r.id)])
-    unreleased = await repository.unreleased_pledges(session, [r.id for r in items])
+    pledges = await repository.open_pledges(session, [r.id for r in items])
     return Page[IpRegistrationOut](
-        items=[registration_out(r, who, unreleased[r.id], settings, now) for r in items],
+        items=[registration_out(r, who, pledges[r.id], settings, now) for r in items],
         next_cursor=next_cursor,
     )
 
@@ -362,7 +371,8 @@ async def transfer(
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
-    """转移 to another merchant (the holder or an operator); 409 while pledged."""
+    """转移 to another merchant (the holder or an operator); while a pledge is in force, 409
+    unless the operator recorded the pledgee's consent to this transfer."""
     registration = await service.transfer(
         session, who, registration_id, data.to_merchant_id, data.reason, if_match, settings
     )
@@ -382,7 +392,8 @@ async def license(
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
     """许可: license the data IP (the holder or an operator). An exclusive licence admits no
-    overlapping licence, and none may overlap an exclusive one (409)."""
+    overlapping licence, and none may overlap an exclusive one (409). While a pledge is in
+    force, 409 unless the operator recorded the pledgee's consent to this licence."""
     registration = await service.license(session, who, registration_id, data, if_match, settings)
     return await _detail(session, registration, response, who, settings)
 
@@ -399,10 +410,81 @@ async def pledge(
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
-    """质押 the data IP as security (the holder or an operator); one pledge at a time. Name
-    the pledgee's `pledgee_merchant_id` when it is a merchant of the exchange, so that its
-    key may release the pledge (else only an operator may)."""
+    """Apply to pledge the data IP as security (质押登记, the holder or an operator): the
+    pledge is `applied` and restricts nothing, nor shows on the certificate, until confirmed
+    (`…/pledges/{pledge_id}/confirm`). One pledge applied for or in force at a time. Name the
+    pledgee's `pledgee_merchant_id` when it is a merchant of the exchange, so that its key
+    may confirm and release the pledge (else only an operator may); its `pledgee_name` is
+    then that merchant's registered name."""
     registration = await service.pledge(session, who, registration_id, data, if_match, settings)
+    return await _detail(session, registration, response, who, settings)
+
+
+@router.post(
+    "/{registration_id}/pledges/{pledge_id}/confirm",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+)
+async def confirm_pledge(
+    registration_id: UUID,
+    pledge_id: UUID,
+    session: Session,
+    settings: AppSettings,
+    who: MerchantOrOperator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """The pledgee's side of 质押登记: the key of the merchant the pledge names as pledgee,
+    or an operator (having seen the contract; the only one for a pledgee that is no
+    merchant), puts an `applied` pledge `in_force`. From then on transfer, cancel and
+    licence need the pledgee's consent. Anyone else: 403."""
+    registration = await service.confirm(
+        session, who, registration_id, pledge_id, if_match, settings
+    )
+    return await _detail(session, registration, response, who, settings)
+
+
+@router.post(
+    "/{registration_id}/pledges/{pledge_id}/withdraw",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+)
+async def withdraw_pledge(
+    registration_id: UUID,
+    pledge_id: UUID,
+    session: Session,
+    settings: AppSettings,
+    who: MerchantOrOperator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Withdraw an `applied` pledge (the holder or an operator); one in force: 409."""
+    registration = await service.withdraw(
+        session, who, registration_id, pledge_id, if_match, settings
+    )
+    return await _detail(session, registration, response, who, settings)
+
+
+@router.post(
+    "/{registration_id}/pledges/{pledge_id}/consent",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+)
+async def consent_to_step(
+    registration_id: UUID,
+    pledge_id: UUID,
+    data: ConsentCreate,
+    session: Session,
+    settings: AppSettings,
+    who: Operator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Record the pledgee's consent to one step (`transfer`, `cancel` or `license`) on a
+    pledge in force (operator; 民法典 第四百四十四条). It admits that step once."""
+    registration = await service.consent(
+        session, who, registration_id, pledge_id, data, if_match, settings
+    )
     return await _detail(session, registration, response, who, settings)
 
 
@@ -418,8 +500,9 @@ async def release(
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
-    """Release a pledge: the operator (recording the pledgee's release), or the pledgee's
-    own merchant key when the pledge names `pledgee_merchant_id`. The holder alone: 403."""
+    """Release a pledge in force: the operator (recording the pledgee's release), or the
+    pledgee's own merchant key when the pledge names `pledgee_merchant_id`. The holder
+    alone: 403. An applied pledge is withdrawn, not released (409)."""
     registration = await service.release(
         session, who, registration_id, data.pledge_id, if_match, settings
     )
@@ -438,7 +521,8 @@ async def cancel(
     data: OptionalReason | None = None,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
-    """注销 the certificate (the holder or an operator); 409 while pledged."""
+    """注销 the certificate (the holder or an operator); while a pledge is in force, 409
+    unless the operator recorded the pledgee's consent to this cancellation."""
     registration = await service.end(
         session,
         who,
@@ -470,6 +554,26 @@ async def revoke(
     return await _detail(session, registration, response, who, settings)
 
 
+@router.post(
+    "/{registration_id}/reinstate", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+)
+async def reinstate(
+    registration_id: UUID,
+    session: Session,
+    settings: AppSettings,
+    who: Operator,
+    response: Response,
+    data: OptionalReason | None = None,
+    if_match: IfMatch = None,
+) -> IpRegistrationDetail:
+    """Lift a suspension after review (operator): a registration `suspended` because its
+    product became core data is `registered` again. 409 while the product is still core."""
+    registration = await service.reinstate(
+        session, who, registration_id, data.reason if data else None, if_match, settings
+    )
+    return await _detail(session, registration, response, who, settings)
+
+
 @certificates.get("/{number}", response_model=CertificateOut, responses=errors(404, 422))
 async def verify_certificate(
     number: Annotated[str, Path(pattern=r"^[0-9]{17}$", examples=["20261133000000001"])],
@@ -493,6 +597,7 @@ async def verify_certificate(
         status=current,
         valid_today=current is IpStatus.registered
         and registration.granted_on <= today <= registration.valid_until,
+        suspension_reason=registration.suspension_reason,
         granted_on=registration.granted_on,
         valid_until=registration.valid_until,
         holder=Party(id=holder.id, name=holder.name),

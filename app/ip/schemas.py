@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from app.ip.states import IpStatus
+from app.ip.states import IpStatus, PledgeStatus
 from app.merchants import uscc
 from app.money import Amount, cents
 from app.products.schemas import DataSource, Domain
@@ -146,12 +146,19 @@ class LicenceCreate(_Term):
 
 
 class PledgeCreate(_Term):
-    pledgee_name: Line
+    """The holder's application (质押登记): the pledge is `applied` until confirmed."""
+
+    pledgee_name: Line | None = Field(
+        default=None,
+        description="Required without `pledgee_merchant_id`; with it, the merchant's "
+        "registered name (filled in when omitted, another name is 422).",
+    )
     pledgee_uscc: Annotated[str | None, Field(min_length=18, max_length=18)] = None
     pledgee_merchant_id: UUID | None = Field(
         default=None,
         description="The pledgee, when it is a merchant of the exchange (not the holder): "
-        "its merchant key may then release the pledge. Without it only an operator may.",
+        "its merchant key may then confirm and release the pledge. Without it only an "
+        "operator may.",
     )
     secured_amount: Annotated[Amount, Field(description="CNY secured, > 0.")]
 
@@ -174,6 +181,37 @@ class Release(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pledge_id: UUID
+
+
+class ConsentStep(StrEnum):
+    """The steps a pledge in force blocks without the pledgee's consent."""
+
+    transfer = "transfer"
+    cancel = "cancel"
+    license = "license"
+
+
+class ConsentCreate(BaseModel):
+    """The pledgee's consent to one step, as the operator records it: it admits one such
+    step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: ConsentStep
+    reference: Annotated[
+        str | None, Field(max_length=500, description="The pledgee's written consent.")
+    ] = None
+
+
+class ConsentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    pledge_id: UUID
+    step: ConsentStep
+    reference: str | None
+    used_at: datetime | None = Field(description="When the step it admitted was taken.")
+    created_at: datetime
 
 
 class ObjectionOut(BaseModel):
@@ -209,9 +247,16 @@ class PledgeOut(BaseModel):
     pledgee_name: str
     pledgee_uscc: str | None
     pledgee_merchant_id: UUID | None
+    pledgor_merchant_id: UUID = Field(description="The holder that applied.")
     secured_amount: Decimal
     starts_on: date
     ends_on: date
+    status: PledgeStatus = Field(
+        description="`applied` (restricts nothing yet), `in_force` once confirmed by the "
+        "pledgee's key or the operator, `withdrawn`, `released`."
+    )
+    confirmed_at: datetime | None
+    withdrawn_at: datetime | None
     released_at: datetime | None
     created_at: datetime
 
@@ -260,6 +305,9 @@ class IpRegistrationOut(BaseModel):
     granted_on: date | None
     valid_until: date | None = Field(description="The last day the certificate is valid.")
     decision_reason: str | None
+    suspension_reason: str | None = Field(
+        description="Why a `suspended` registration is: `core_data` (its product became core)."
+    )
     allowed_actions: list[str]
     created_at: datetime
     updated_at: datetime
@@ -270,6 +318,7 @@ class IpRegistrationDetail(IpRegistrationOut):
     objections: list[ObjectionOut]
     licences: list[LicenceOut]
     pledges: list[PledgeOut]
+    consents: list[ConsentOut] = Field(description="The pledgee's consents on its pledges.")
     history: list[StepOut]
 
 
@@ -285,6 +334,7 @@ class CertificateOut(BaseModel):
     registration_id: UUID
     status: IpStatus
     valid_today: bool = Field(description="Registered, and today within its validity.")
+    suspension_reason: str | None = Field(description="`core_data` while `suspended`.")
     granted_on: date
     valid_until: date
     holder: Party
@@ -293,5 +343,7 @@ class CertificateOut(BaseModel):
     domain: str
     evidence_digest: str
     licences_in_force: list[LicenceOut]
-    pledges_in_force: list[PledgeOut]
+    pledges_in_force: list[PledgeOut] = Field(
+        description="Confirmed pledges only: one applied for is no pledge yet."
+    )
     history: list[StepOut]

@@ -24,19 +24,29 @@ from app.events import service as events
 from app.i18n import Text
 from app.ip import effective, repository
 from app.ip.entries import step_entry
-from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
+from app.ip.models import (
+    IpLicence,
+    IpObjection,
+    IpPledge,
+    IpPledgeConsent,
+    IpRegistration,
+    IpStep,
+)
+from app.ip.repository import OpenPledges
 from app.ip.schemas import (
+    ConsentCreate,
     IpChange,
     IpRegistrationCreate,
     LicenceCreate,
     ObjectionCreate,
     PledgeCreate,
 )
-from app.ip.states import STEPS, Action, IpStatus, Party, allowed_from, who_may
+from app.ip.states import STEPS, Action, IpStatus, Party, PledgeStatus, allowed_from, who_may
 from app.ledger import sequencer
 from app.ledger.models import REGISTRY_LOG
 from app.merchants import repository as merchants
 from app.money import cents
+from app.products import repository as product_rows
 from app.products import service as products
 from app.products.schemas import DataSource, SourceKind
 from app.samples import repository as samples
@@ -46,6 +56,9 @@ REGISTRATION = Text("IP registration", "数据知识产权登记")
 CERTIFICATE = Text("certificate", "登记证书")
 OBJECTION = Text("objection", "异议")
 PLEDGE = Text("pledge", "质押")
+CORE_DATA = "core_data"  # the suspension reason of a product reclassified core data
+# The steps a pledge in force blocks unless the pledgee consented to that very step.
+_NEED_CONSENT = (Action.transfer, Action.cancel, Action.license)
 
 # Sources whose lawfulness rests on a document: the application must name it.
 _NEEDS_PROOF = {
@@ -54,6 +67,9 @@ _NEEDS_PROOF = {
     SourceKind.public_authorized: ("the authorisation", "授权文件"),
     SourceKind.partner_agreement: ("the agreement", "合作协议"),
 }
+
+
+_CORE_UNREGISTRABLE = Text("core data (核心数据) cannot be registered", "核心数据不予登记")
 
 
 class Unregistrable(ShushangError):
@@ -68,10 +84,10 @@ def effective_status(registration: IpRegistration, today: date) -> IpStatus:
 
 
 def parties(
-    who: Principal | None, registration: IpRegistration, unreleased: list[IpPledge]
+    who: Principal | None, registration: IpRegistration, pledges: OpenPledges
 ) -> frozenset[Party]:
-    """What the caller is to this registration (`states.Party`); `unreleased`: its pledges not
-    yet released. Auditors, assessors and anonymous callers are no party."""
+    """What the caller is to this registration (`states.Party`); `pledges`: its pledges applied
+    for or in force. Auditors, assessors and anonymous callers are no party."""
     if who is None:
         return frozenset()
     if who.is_operator:
@@ -81,13 +97,14 @@ def parties(
     mine = {
         Party.holder if who.merchant_id == registration.holder_merchant_id else Party.other_merchant
     }
-    if any(_may_release(who, p) for p in unreleased):
+    if any(_speaks_for_pledgee(who, p) for p in pledges.pledges):
         mine.add(Party.pledgee)
     return frozenset(mine)
 
 
-def _may_release(who: Principal, pledge: IpPledge) -> bool:
-    """The operator, or the key of the merchant the pledge names as pledgee."""
+def _speaks_for_pledgee(who: Principal, pledge: IpPledge) -> bool:
+    """Who may confirm and release a pledge: the operator (the registry, having seen the
+    contract or the release), or the key of the merchant the pledge names as pledgee."""
     return who.is_operator or (
         pledge.pledgee_merchant_id is not None and who.owns_merchant(pledge.pledgee_merchant_id)
     )
@@ -104,28 +121,38 @@ def _notice_over(registration: IpRegistration, now: datetime) -> bool:
     return ends is None or now >= ends
 
 
+def _consented(pledges: OpenPledges, pledge: IpPledge, action: Action) -> bool:
+    return any(c.pledge_id == pledge.id and c.step == action.value for c in pledges.consents)
+
+
 def allowed_actions(
     registration: IpRegistration,
     who: Principal | None,
-    unreleased: list[IpPledge],
+    pledges: OpenPledges,
     settings: Settings,
     now: datetime | None = None,
 ) -> list[str]:
     """What this caller may do with the registration now: what its state admits from the
     caller's parties (states.py), less what the service would refuse today by date or pledge
-    (the notice, the renewal window, a pledge in force, no pledge of the caller to release)."""
+    (the notice, the renewal window, a pledge in force without the pledgee's consent to the
+    step, no pledge of the caller to confirm or release)."""
     now = now or utcnow()
     today = shanghai_today(now)
     current = effective_status(registration, today)
-    caller = parties(who, registration, unreleased)
-    pledged = any(_pledge_in_force(p, today) for p in unreleased)
+    caller = parties(who, registration, pledges)
+    in_force = [p for p in pledges.pledges if _pledge_in_force(p, today)]
+    applied = [p for p in pledges.pledges if p.status == PledgeStatus.applied]
     gates = {
         Action.object: not _notice_over(registration, now),
         Action.grant: _notice_over(registration, now),
-        Action.transfer: not pledged,
-        Action.pledge: not pledged,
-        Action.cancel: not pledged,
-        Action.release: who is not None and any(_may_release(who, p) for p in unreleased),
+        Action.pledge: not any(_pledge_open(p, today) for p in pledges.pledges),
+        Action.confirm: not in_force
+        and who is not None
+        and any(_confirmable(who, registration, p, today) for p in applied),
+        Action.withdraw: bool(applied),
+        Action.consent: bool(in_force),
+        Action.release: who is not None and any(_speaks_for_pledgee(who, p) for p in in_force),
+        **{a: all(_consented(pledges, p, a) for p in in_force) for a in _NEED_CONSENT},
     }
     if current is IpStatus.registered:
         gates[Action.renew] = today >= renewal_opens_on(
@@ -191,12 +218,7 @@ async def create(
     )
     problems: list[tuple[str, Text]] = []
     if product.classification == "core":
-        problems.append(
-            (
-                "classification",
-                Text("core data (核心数据) cannot be registered", "核心数据不予登记"),
-            )
-        )
+        problems.append(("classification", _CORE_UNREGISTRABLE))
     if not sources:
         problems.append(("sources", Text("the data's sources must be named", "须说明数据来源")))
     problems += _source_problems(sources, today)
@@ -319,8 +341,10 @@ _EVENTS = {
     Action.object: "objected", Action.uphold: "objection_upheld",
     Action.dismiss: "objection_dismissed", Action.grant: "granted", Action.renew: "renewed",
     Action.change: "changed", Action.transfer: "transferred", Action.license: "licensed",
-    Action.pledge: "pledged", Action.release: "released", Action.cancel: "cancelled",
-    Action.revoke: "revoked", Action.expire: "expired",
+    Action.pledge: "pledge_applied", Action.confirm: "pledged",
+    Action.withdraw: "pledge_withdrawn", Action.consent: "pledge_consented",
+    Action.release: "released", Action.cancel: "cancelled", Action.revoke: "revoked",
+    Action.expire: "expired", Action.suspend: "suspended", Action.reinstate: "reinstated",
 }  # fmt: skip
 _CERTIFICATE_EVENTS = {
     Action.grant,
@@ -329,6 +353,8 @@ _CERTIFICATE_EVENTS = {
     Action.revoke,
     Action.cancel,
     Action.expire,
+    Action.suspend,
+    Action.reinstate,
 }
 
 
@@ -375,9 +401,9 @@ async def _locked(
     registration = await repository.get_visible(session, registration_id, who, for_update=True)
     if registration is None:
         raise NotFound.of(REGISTRATION, registration_id)
-    unreleased = (await repository.unreleased_pledges(session, [registration.id]))[registration.id]
+    pledges = (await repository.open_pledges(session, [registration.id]))[registration.id]
     step = STEPS[action]
-    if not parties(who, registration, unreleased) & step.by:
+    if not parties(who, registration, pledges) & step.by:
         en, zh = who_may(action)
         raise Forbidden(
             Text(f"Only {en} may {action.value} a registration.", f"仅{zh}可执行 {action.value}。")
@@ -387,7 +413,7 @@ async def _locked(
     today = shanghai_today(now)
     current = effective_status(registration, today)
     if current not in step.leaves:
-        allowed = allowed_actions(registration, who, unreleased, settings, now)
+        allowed = allowed_actions(registration, who, pledges, settings, now)
         expired = (
             f" (it expired after {registration.valid_until})"
             if current is IpStatus.expired and registration.status != current.value
@@ -507,6 +533,19 @@ async def object_to(
             ),
             publicity_ends_at=ends.isoformat(),
         )
+    for earlier in await repository.objections(session, registration.id):
+        if _same_objector(earlier, who):
+            # One objection per objector: a chain of them would keep the registration
+            # `objected` past its notice; a dismissed objector has had its say.
+            raise Conflict(
+                Text(
+                    f"You objected to this registration already (it is {earlier.status}): "
+                    "one objection per objector.",
+                    f"您已对该登记提出过异议(状态 {earlier.status}):每一异议人只能提出一次。",
+                ),
+                objection_id=str(earlier.id),
+                objection_status=earlier.status,
+            )
     objection = IpObjection(
         id=new_id(),
         registration_id=registration.id,
@@ -521,6 +560,13 @@ async def object_to(
     details = {"objection_id": str(objection.id), "kind": objection.kind}
     await _done(session, who, registration, Action.object, before, details, now, IpStatus.objected)
     return registration, objection
+
+
+def _same_objector(objection: IpObjection, who: Principal) -> bool:
+    """A merchant objects as its merchant (whichever of its keys), an operator as its key."""
+    if who.merchant_id is not None:
+        return objection.objector_merchant_id == who.merchant_id
+    return objection.objector_merchant_id is None and objection.objector_key_id == who.key_id
 
 
 async def decide_objection(
@@ -609,6 +655,10 @@ async def grant(
             publicity_ends_at=ends.isoformat(),
         )
     problems = _source_problems(registration.sources, today)
+    product = await product_rows.get(session, registration.product_id)
+    if product is not None and product.classification == "core":
+        # Reclassified while under examination: core data is never registered.
+        problems.append(("classification", _CORE_UNREGISTRABLE))
     if problems:
         raise _refuse(problems)
     serial = await repository.next_serial(session)
@@ -731,23 +781,77 @@ def _in_force(start: date, end: date, today: date) -> bool:
 
 
 def _pledge_in_force(pledge: IpPledge, today: date) -> bool:
-    return pledge.released_at is None and pledge.ends_on >= today
+    """Confirmed, not released, its term not over. Only such a pledge restricts."""
+    return pledge.status == PledgeStatus.in_force and pledge.ends_on >= today
 
 
-async def _refuse_while_pledged(
-    session: AsyncSession, registration: IpRegistration, today: date, action: Action
-) -> None:
-    """409 while a pledge is in force: the pledgee must release it first."""
-    for pledge in await repository.pledges(session, registration.id):
-        if _pledge_in_force(pledge, today):
+def _pledge_open(pledge: IpPledge, today: date) -> bool:
+    """Applied for or in force, its term not over: no other pledge may be applied for."""
+    return pledge.status in (PledgeStatus.applied, PledgeStatus.in_force) and (
+        pledge.ends_on >= today
+    )
+
+
+def _confirmable(
+    who: Principal, registration: IpRegistration, pledge: IpPledge, today: date
+) -> bool:
+    return (
+        pledge.status == PledgeStatus.applied
+        and _speaks_for_pledgee(who, pledge)
+        and pledge.pledgor_merchant_id == registration.holder_merchant_id
+        and pledge.ends_on >= today
+    )
+
+
+async def _consents_while_pledged(
+    session: AsyncSession, registration: IpRegistration, today: date, action: Action, now: datetime
+) -> dict[str, Any]:
+    """While a pledge is in force, `action` (transfer, cancel, licence) needs the pledgee's
+    consent to that very step, recorded by the operator (民法典 第四百四十四条): 409 without
+    one. The consents it uses are spent (one consent, one step); what the step's details say
+    of them."""
+    found = (await repository.open_pledges(session, [registration.id]))[registration.id]
+    used: list[IpPledgeConsent] = []
+    for pledge in found.pledges:
+        if not _pledge_in_force(pledge, today):
+            continue
+        consent = next(
+            (c for c in found.consents if c.pledge_id == pledge.id and c.step == action.value),
+            None,
+        )
+        if consent is None:
             raise Conflict(
                 Text(
                     f"The IP is pledged to {pledge.pledgee_name} until {pledge.ends_on}: "
-                    f"release the pledge before you {action.value}.",
+                    f"to {action.value} it, the operator must first record the pledgee's "
+                    "consent to that step, or the pledge be released.",
                     f"该数据知识产权已质押给 {pledge.pledgee_name},至 {pledge.ends_on}:"
-                    f"须先解除质押方可{action.value}。",
+                    f"须由运营方登记质权人对 {action.value} 的同意,或先解除质押。",
                 ),
                 pledge_id=str(pledge.id),
+            )
+        used.append(consent)
+    for consent in used:
+        consent.used_at = now
+    return {"consent_ids": [str(c.id) for c in used]} if used else {}
+
+
+async def _refuse_open_pledge(
+    session: AsyncSession, registration: IpRegistration, today: date
+) -> None:
+    """One pledge at a time: 409 while another is applied for or in force."""
+    found = (await repository.open_pledges(session, [registration.id]))[registration.id]
+    for pledge in found.pledges:
+        if _pledge_open(pledge, today):
+            raise Conflict(
+                Text(
+                    f"A pledge to {pledge.pledgee_name} is {pledge.status} until "
+                    f"{pledge.ends_on}: one pledge at a time (withdraw or release it first).",
+                    f"已有质押给 {pledge.pledgee_name} 的质押({pledge.status},至 "
+                    f"{pledge.ends_on}):同一时间只能有一项质押。",
+                ),
+                pledge_id=str(pledge.id),
+                pledge_status=pledge.status,
             )
 
 
@@ -760,7 +864,9 @@ async def transfer(
     if_match: str | None,
     settings: Settings,
 ) -> IpRegistration:
-    """转移 to another merchant; not while pledged (the pledgee must release first)."""
+    """转移 to another merchant; while a pledge is in force only with the pledgee's consent
+    to this transfer, recorded by the operator. Pledges the old holder applied for and
+    nobody confirmed are withdrawn with the transfer."""
     registration, before, today = await _locked(
         session, who, registration_id, Action.transfer, if_match, settings
     )
@@ -772,11 +878,28 @@ async def transfer(
         raise ValidationFailed.field(
             ["body", "to_merchant_id"], Text("names no merchant", "数商不存在")
         )
-    await _refuse_while_pledged(session, registration, today, Action.transfer)
+    now = utcnow()
+    consents = await _consents_while_pledged(session, registration, today, Action.transfer, now)
+    # The old holder's applications lapse with its title: the new holder applies itself.
+    lapsed = [
+        p
+        for p in (await repository.open_pledges(session, [registration.id]))[
+            registration.id
+        ].pledges
+        if p.status == PledgeStatus.applied
+    ]
+    for applied in lapsed:
+        applied.status = PledgeStatus.withdrawn.value
+        applied.withdrawn_at = now
     old_holder = registration.holder_merchant_id
     registration.holder_merchant_id = to_merchant_id
-    now = utcnow()
-    details = {"from_holder": str(old_holder), "to_holder": str(to_merchant_id), "reason": reason}
+    details = {
+        "from_holder": str(old_holder),
+        "to_holder": str(to_merchant_id),
+        "reason": reason,
+        **consents,
+        **({"withdrawn_pledge_ids": [str(p.id) for p in lapsed]} if lapsed else {}),
+    }
     return await _done(session, who, registration, Action.transfer, before, details, now)
 
 
@@ -801,8 +924,9 @@ async def license(
     if_match: str | None,
     settings: Settings,
 ) -> IpRegistration:
-    """许可: an exclusive licence admits no other licence whose term overlaps it."""
-    registration, before, _ = await _locked(
+    """许可: an exclusive licence admits no other licence whose term overlaps it; while a
+    pledge is in force, only with the pledgee's consent to this licence."""
+    registration, before, today = await _locked(
         session, who, registration_id, Action.license, if_match, settings
     )
     _within_validity(registration, data.starts_on, data.ends_on)
@@ -833,6 +957,7 @@ async def license(
                 licence_id=str(other.id),
             )
     now = utcnow()
+    consents = await _consents_while_pledged(session, registration, today, Action.license, now)
     licence = IpLicence(
         id=new_id(),
         registration_id=registration.id,
@@ -855,8 +980,69 @@ async def license(
         "exclusive": data.exclusive,
         "starts_on": data.starts_on.isoformat(),
         "ends_on": data.ends_on.isoformat(),
+        **consents,
     }
     return await _done(session, who, registration, Action.license, before, details, now)
+
+
+async def _pledgee_name(
+    session: AsyncSession, registration: IpRegistration, data: PledgeCreate
+) -> tuple[str, str | None]:
+    """The pledgee's name and USCC. A pledgee that is a merchant of the exchange is named as
+    registered: another `pledgee_name` beside its id is 422 (a bank's name on an
+    accomplice's key), an omitted one is filled in. Without an id the name is required."""
+    if data.pledgee_merchant_id is None:
+        if not data.pledgee_name:
+            raise ValidationFailed.field(
+                ["body", "pledgee_name"],
+                Text("is required without pledgee_merchant_id", "未提供质权人数商时必填"),
+            )
+        return data.pledgee_name, data.pledgee_uscc
+    pledgee = await merchants.get(session, data.pledgee_merchant_id)
+    if pledgee is None:
+        raise ValidationFailed.field(
+            ["body", "pledgee_merchant_id"], Text("names no merchant", "数商不存在")
+        )
+    if pledgee.id == registration.holder_merchant_id:
+        raise ValidationFailed.field(
+            ["body", "pledgee_merchant_id"],
+            Text(
+                "is the holder: a holder cannot be its own pledgee", "是权利人本身:不能向自己质押"
+            ),
+        )
+    if data.pledgee_uscc is not None and data.pledgee_uscc != pledgee.uscc:
+        # One pledgee: a USCC of another entity would leave it unclear who confirms.
+        raise ValidationFailed.field(
+            ["body", "pledgee_uscc"],
+            Text(
+                "is not the USCC of pledgee_merchant_id",
+                "与 pledgee_merchant_id 的统一社会信用代码不符",
+            ),
+        )
+    if data.pledgee_name is not None and data.pledgee_name != pledgee.name:
+        raise ValidationFailed.field(
+            ["body", "pledgee_name"],
+            Text(
+                f"is not the registered name of pledgee_merchant_id ({pledgee.name})",
+                f"与 pledgee_merchant_id 的登记名称({pledgee.name})不符",
+            ),
+        )
+    return pledgee.name, pledgee.uscc
+
+
+def _pledge_details(entry: IpPledge) -> dict[str, Any]:
+    return {
+        "pledge_id": str(entry.id),
+        "pledge_status": entry.status,
+        "pledgee_name": entry.pledgee_name,
+        "pledgee_uscc": entry.pledgee_uscc,
+        "pledgee_merchant_id": str(entry.pledgee_merchant_id)
+        if entry.pledgee_merchant_id
+        else None,
+        "secured_amount": cents(entry.secured_amount),
+        "starts_on": entry.starts_on.isoformat(),
+        "ends_on": entry.ends_on.isoformat(),
+    }
 
 
 async def pledge(
@@ -867,62 +1053,193 @@ async def pledge(
     if_match: str | None,
     settings: Settings,
 ) -> IpRegistration:
-    """质押: one pledge in force at a time. A pledgee that is a merchant of the exchange
-    (`pledgee_merchant_id`) may later release the pledge with its own key."""
+    """质押登记, the holder's side: the pledge is `applied` and restricts nothing until the
+    pledgee's key (`pledgee_merchant_id`) or the operator confirms it. One pledge at a time."""
     registration, before, today = await _locked(
         session, who, registration_id, Action.pledge, if_match, settings
     )
     _within_validity(registration, data.starts_on, data.ends_on)
-    pledgee_uscc = data.pledgee_uscc
-    if data.pledgee_merchant_id is not None:
-        pledgee = await merchants.get(session, data.pledgee_merchant_id)
-        if pledgee is None:
-            raise ValidationFailed.field(
-                ["body", "pledgee_merchant_id"], Text("names no merchant", "数商不存在")
-            )
-        if pledgee.id == registration.holder_merchant_id:
-            raise ValidationFailed.field(
-                ["body", "pledgee_merchant_id"],
-                Text(
-                    "is the holder: a holder cannot be its own pledgee",
-                    "是权利人本身:不能向自己质押",
-                ),
-            )
-        if pledgee_uscc is not None and pledgee_uscc != pledgee.uscc:
-            # One pledgee: a USCC of another entity would leave it unclear who may release.
-            raise ValidationFailed.field(
-                ["body", "pledgee_uscc"],
-                Text(
-                    "is not the USCC of pledgee_merchant_id",
-                    "与 pledgee_merchant_id 的统一社会信用代码不符",
-                ),
-            )
-        pledgee_uscc = pledgee.uscc
-    await _refuse_while_pledged(session, registration, today, Action.pledge)
+    name, pledgee_uscc = await _pledgee_name(session, registration, data)
+    await _refuse_open_pledge(session, registration, today)
     now = utcnow()
-    amount = Decimal(data.secured_amount)
     entry = IpPledge(
         id=new_id(),
         registration_id=registration.id,
-        pledgee_name=data.pledgee_name,
+        pledgee_name=name,
         pledgee_uscc=pledgee_uscc,
         pledgee_merchant_id=data.pledgee_merchant_id,
-        secured_amount=amount,
+        pledgor_merchant_id=registration.holder_merchant_id,
+        secured_amount=Decimal(data.secured_amount),
         starts_on=data.starts_on,
         ends_on=data.ends_on,
+        status=PledgeStatus.applied.value,
+        created_at=now,
+    )
+    await repository.add(session, entry)
+    details = _pledge_details(entry)
+    return await _done(session, who, registration, Action.pledge, before, details, now)
+
+
+async def _pledge_of(
+    session: AsyncSession, registration: IpRegistration, pledge_id: UUID
+) -> IpPledge:
+    found = next(
+        (p for p in await repository.pledges(session, registration.id) if p.id == pledge_id), None
+    )
+    if found is None:
+        raise NotFound.of(PLEDGE, pledge_id)
+    return found
+
+
+def _not_the_pledgee(action: Action) -> Forbidden:
+    en, zh = who_may(action)
+    return Forbidden(
+        Text(
+            f"Only {en} may {action.value} this pledge; it names another pledgee.",
+            f"仅{zh}可对该质押执行 {action.value};该质押的质权人不是您。",
+        )
+    )
+
+
+def _pledge_is(found: IpPledge, action: Action) -> Conflict:
+    return Conflict(
+        Text(
+            f"The pledge is {found.status}: it cannot {action.value}.",
+            f"该质押状态为 {found.status},不能执行 {action.value}。",
+        ),
+        pledge_status=found.status,
+    )
+
+
+async def confirm(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    pledge_id: UUID,
+    if_match: str | None,
+    settings: Settings,
+) -> IpRegistration:
+    """The pledgee's side of 质押登记: the key of the merchant the pledge names as pledgee,
+    or the operator (the registry, having seen the contract; the only one for a pledgee
+    that is no merchant) puts an applied pledge `in_force`. 409 once the certificate has
+    changed holder since the application, after the pledge's term, or while another pledge
+    is in force."""
+    registration, before, today = await _locked(
+        session, who, registration_id, Action.confirm, if_match, settings
+    )
+    found = await _pledge_of(session, registration, pledge_id)
+    if not _speaks_for_pledgee(who, found):
+        raise _not_the_pledgee(Action.confirm)
+    if found.status != PledgeStatus.applied:
+        raise _pledge_is(found, Action.confirm)
+    if found.pledgor_merchant_id != registration.holder_merchant_id:
+        raise Conflict(
+            Text(
+                "The certificate changed holder after this pledge was applied for: the new "
+                "holder must apply itself.",
+                "该质押申请后证书已转移:须由新的权利人重新申请。",
+            ),
+            pledge_id=str(found.id),
+        )
+    if found.ends_on < today:
+        raise Conflict(
+            Text(
+                f"The pledge's term ended on {found.ends_on}.",
+                f"该质押期限已于 {found.ends_on} 届满。",
+            ),
+            pledge_id=str(found.id),
+        )
+    await _refuse_another_in_force(session, registration, today)
+    now = utcnow()
+    found.status = PledgeStatus.in_force.value
+    found.confirmed_at = now
+    details = _pledge_details(found)
+    return await _done(session, who, registration, Action.confirm, before, details, now)
+
+
+async def _refuse_another_in_force(
+    session: AsyncSession, registration: IpRegistration, today: date
+) -> None:
+    found = (await repository.open_pledges(session, [registration.id]))[registration.id]
+    for other in found.pledges:
+        if _pledge_in_force(other, today):
+            raise Conflict(
+                Text(
+                    f"A pledge to {other.pledgee_name} is in force until {other.ends_on}.",
+                    f"已有质押给 {other.pledgee_name} 的质押生效中,至 {other.ends_on}。",
+                ),
+                pledge_id=str(other.id),
+            )
+
+
+async def withdraw(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    pledge_id: UUID,
+    if_match: str | None,
+    settings: Settings,
+) -> IpRegistration:
+    """The holder (or an operator) withdraws a pledge still `applied`; one in force is
+    released by the pledgee's side only (409)."""
+    registration, before, _ = await _locked(
+        session, who, registration_id, Action.withdraw, if_match, settings
+    )
+    found = await _pledge_of(session, registration, pledge_id)
+    if found.status != PledgeStatus.applied:
+        raise _pledge_is(found, Action.withdraw)
+    now = utcnow()
+    found.status = PledgeStatus.withdrawn.value
+    found.withdrawn_at = now
+    details = {"pledge_id": str(found.id), "pledge_status": found.status}
+    return await _done(session, who, registration, Action.withdraw, before, details, now)
+
+
+async def consent(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    pledge_id: UUID,
+    data: ConsentCreate,
+    if_match: str | None,
+    settings: Settings,
+) -> IpRegistration:
+    """The operator records the pledgee's consent to one step (`transfer`, `cancel` or
+    `license`) on a pledge in force (民法典 第四百四十四条). It admits that step once: the
+    step spends it. 409 on a pledge not in force, or while a consent to the same step is
+    still unspent."""
+    registration, before, today = await _locked(
+        session, who, registration_id, Action.consent, if_match, settings
+    )
+    found = await _pledge_of(session, registration, pledge_id)
+    if not _pledge_in_force(found, today):
+        raise _pledge_is(found, Action.consent)
+    found_open = (await repository.open_pledges(session, [registration.id]))[registration.id]
+    if _consented(found_open, found, Action(data.step.value)):
+        raise Conflict(
+            Text(
+                f"The pledgee's consent to {data.step.value} is recorded and not yet used.",
+                f"质权人对 {data.step.value} 的同意已登记且尚未使用。",
+            ),
+            pledge_id=str(found.id),
+        )
+    now = utcnow()
+    entry = IpPledgeConsent(
+        id=new_id(),
+        pledge_id=found.id,
+        step=data.step.value,
+        reference=data.reference,
+        recorded_by_key_id=who.key_id,
         created_at=now,
     )
     await repository.add(session, entry)
     details = {
-        "pledge_id": str(entry.id),
-        "pledgee_name": data.pledgee_name,
-        "pledgee_uscc": pledgee_uscc,
-        "pledgee_merchant_id": str(data.pledgee_merchant_id) if data.pledgee_merchant_id else None,
-        "secured_amount": cents(amount),
-        "starts_on": data.starts_on.isoformat(),
-        "ends_on": data.ends_on.isoformat(),
+        "pledge_id": str(found.id),
+        "consent_id": str(entry.id),
+        "step": entry.step,
+        "reference": entry.reference,
     }
-    return await _done(session, who, registration, Action.pledge, before, details, now)
+    return await _done(session, who, registration, Action.consent, before, details, now)
 
 
 async def release(
@@ -933,34 +1250,28 @@ async def release(
     if_match: str | None,
     settings: Settings,
 ) -> IpRegistration:
-    """解除质押, as the registry records the pledgee's release: the operator, or the key of
-    the merchant the pledge names as pledgee. Never the holder alone (403): it could free
-    the certificate for a transfer behind the pledgee's back."""
+    """解除质押 of a pledge in force, as the registry records the pledgee's release: the
+    operator, or the key of the merchant the pledge names as pledgee. Never the holder alone
+    (403): it could free the certificate for a transfer behind the pledgee's back."""
     registration, before, _ = await _locked(
         session, who, registration_id, Action.release, if_match, settings
     )
-    found = next(
-        (p for p in await repository.pledges(session, registration.id) if p.id == pledge_id), None
-    )
-    if found is None:
-        raise NotFound.of(PLEDGE, pledge_id)
-    if not _may_release(who, found):
-        en, zh = who_may(Action.release)
-        raise Forbidden(
-            Text(
-                f"Only {en} may release this pledge; it names another pledgee.",
-                f"仅{zh}可解除该质押;该质押的质权人不是您。",
-            )
-        )
+    found = await _pledge_of(session, registration, pledge_id)
+    if not _speaks_for_pledgee(who, found):
+        raise _not_the_pledgee(Action.release)
     if found.released_at is not None:
         raise Conflict(
             Text(
                 f"The pledge was released at {found.released_at.isoformat()}.",
                 f"该质押已于 {found.released_at.isoformat()} 解除。",
-            )
+            ),
+            pledge_status=found.status,
         )
+    if found.status != PledgeStatus.in_force:
+        raise _pledge_is(found, Action.release)
     now = utcnow()
     found.released_at = now
+    found.status = PledgeStatus.released.value
     return await _done(
         session, who, registration, Action.release, before, {"pledge_id": str(found.id)}, now
     )
@@ -975,17 +1286,66 @@ async def end(
     if_match: str | None,
     settings: Settings,
 ) -> IpRegistration:
-    """注销 by the holder (not while pledged) or 撤销 by the operator (with a reason)."""
+    """注销 by the holder (while a pledge is in force, only with the pledgee's consent) or
+    撤销 by the operator (with a reason)."""
     registration, before, today = await _locked(
         session, who, registration_id, action, if_match, settings
     )
+    now = utcnow()
+    details: dict[str, Any] = {"reason": reason}
     if action is Action.cancel:
-        await _refuse_while_pledged(session, registration, today, action)
+        details |= await _consents_while_pledged(session, registration, today, action, now)
     target = STEPS[action].reaches
     assert target is not None
-    now = utcnow()
     registration.decision_reason = reason
-    return await _done(session, who, registration, action, before, {"reason": reason}, now, target)
+    registration.suspension_reason = None
+    return await _done(session, who, registration, action, before, details, now, target)
+
+
+async def suspend_core_data(session: AsyncSession, cause: Principal, product_id: UUID) -> int:
+    """The product became core data (核心数据): its certificates in force are `suspended`
+    (reason `core_data`) until the operator reinstates them after review; how many. The
+    system takes the step (no key on the leaf); the audit names the caller who set it off."""
+    held = await repository.held_for_product(session, product_id)
+    now = utcnow()
+    for registration in held:
+        registration.suspension_reason = CORE_DATA
+        details = {"reason": CORE_DATA, "cause_key_id": str(cause.key_id)}
+        await _done(
+            session, None, registration, Action.suspend, IpStatus.registered, details, now,
+            IpStatus.suspended,
+        )  # fmt: skip
+    return len(held)
+
+
+async def reinstate(
+    session: AsyncSession,
+    who: Principal,
+    registration_id: UUID,
+    reason: str | None,
+    if_match: str | None,
+    settings: Settings,
+) -> IpRegistration:
+    """The operator, after review, lifts a suspension: 409 while the product is still core
+    data (reclassify it first). Reclassifying alone never reinstates."""
+    registration, before, _ = await _locked(
+        session, who, registration_id, Action.reinstate, if_match, settings
+    )
+    product = await product_rows.get(session, registration.product_id)
+    if product is not None and product.classification == "core":
+        raise Conflict(
+            Text(
+                "The product is still classified core data: reclassify it before reinstating.",
+                "该产品仍为核心数据:须先变更分级再恢复登记。",
+            ),
+            product_id=str(product.id),
+        )
+    now = utcnow()
+    details = {"reason": reason, "suspension_reason": registration.suspension_reason}
+    registration.suspension_reason = None
+    return await _done(
+        session, who, registration, Action.reinstate, before, details, now, IpStatus.registered
+    )
 
 
 async def expire_due(session: AsyncSession) -> int:
@@ -1008,6 +1368,8 @@ def licences_in_force(licences: list[IpLicence], today: date) -> list[IpLicence]
 
 
 def pledges_in_force(pledges: list[IpPledge], today: date) -> list[IpPledge]:
+    """Confirmed pledges whose term runs today: what a certificate shows (an applied one
+    is no pledge yet)."""
     return [p for p in pledges if _pledge_in_force(p, today) and p.starts_on <= today]
 
 

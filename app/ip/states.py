@@ -2,11 +2,16 @@
 
     submitted ──examine──▶ publicizing ──grant──▶ registered ──revoke──▶ revoked
         │                   │      ▲                  │ ├──cancel──▶ cancelled
-        │          objection│      │dismiss (last)    │ └──(valid_until passes)──▶ expired
-        │                   ▼      │                  │
-        └──reject──▶ rejected ◀─uphold/reject── objected
+        │          objection│      │dismiss (last)    │ ├──(valid_until passes)──▶ expired
+        │                   ▼      │                  │ └──(product made core)──▶ suspended
+        └──reject──▶ rejected ◀─uphold/reject── objected      ──reinstate──▶ registered
                                                       └─ renew, change, transfer, license,
-                                                         pledge, release: stay registered
+                                                         pledge, confirm, withdraw, consent,
+                                                         release: stay registered
+
+A `suspended` registration (its product was reclassified core data) admits no licence,
+transfer, renewal, pledge or confirmation; its pledges may still be withdrawn, consented
+to and released, the holder may cancel it, the operator revoke or `reinstate` it.
 
 Each action names the states it leaves, the state it reaches (None: it stays), and the
 parties who may take it (DOMAIN.md, "Who may do what, under hostile use"). A caller is a
@@ -30,6 +35,16 @@ class IpStatus(StrEnum):
     revoked = "revoked"
     expired = "expired"
     cancelled = "cancelled"
+    suspended = "suspended"
+
+
+class PledgeStatus(StrEnum):
+    """applied ──confirm──▶ in_force ──release──▶ released; applied ──withdraw──▶ withdrawn."""
+
+    applied = "applied"
+    in_force = "in_force"
+    withdrawn = "withdrawn"
+    released = "released"
 
 
 # Visible to anyone: under public notice (公示) or with a certificate issued.
@@ -41,6 +56,7 @@ PUBLIC = frozenset(
         IpStatus.revoked,
         IpStatus.expired,
         IpStatus.cancelled,
+        IpStatus.suspended,
     }
 )
 
@@ -48,7 +64,8 @@ PUBLIC = frozenset(
 class Party(StrEnum):
     operator = "operator"
     holder = "holder"
-    # A merchant an unreleased pledge names (`pledgee_merchant_id`): it may release that pledge.
+    # A merchant an open (applied or in force) pledge names (`pledgee_merchant_id`): it may
+    # confirm that pledge while applied, and release it once in force.
     pledgee = "pledgee"
     # A merchant key of a merchant that is not the holder (a pledgee is one too).
     other_merchant = "other_merchant"
@@ -67,10 +84,15 @@ class Action(StrEnum):
     transfer = "transfer"
     license = "license"
     pledge = "pledge"
+    confirm = "confirm"
+    withdraw = "withdraw"
+    consent = "consent"
     release = "release"
     cancel = "cancel"
     revoke = "revoke"
     expire = "expire"
+    suspend = "suspend"
+    reinstate = "reinstate"
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,7 @@ class Step:
 S = IpStatus
 P = Party
 _REGISTERED = frozenset({S.registered})
+_HELD = frozenset({S.registered, S.suspended})  # a certificate issued and not ended
 OPERATOR = frozenset({P.operator})
 HOLDER = frozenset({P.operator, P.holder})
 # Objections come from the market: never the holder itself, nor the exchange's own auditors
@@ -91,6 +114,9 @@ OBJECTORS = frozenset({P.operator, P.other_merchant})
 # The registry records the pledgee's release: the operator, or the pledgee's own key. Never
 # the holder alone, who would otherwise free the certificate to be transferred.
 RELEASERS = frozenset({P.operator, P.pledgee})
+# A pledge is registered when both sides act (质押登记 is applied for jointly): the holder
+# applies, the pledgee's key or the registry (the operator, having seen the contract) confirms.
+CONFIRMERS = RELEASERS
 STEPS: dict[Action, Step] = {
     Action.examine: Step(frozenset({S.submitted}), S.publicizing, OPERATOR),
     Action.reject: Step(frozenset({S.submitted, S.objected}), S.rejected, OPERATOR),
@@ -103,10 +129,16 @@ STEPS: dict[Action, Step] = {
     Action.transfer: Step(_REGISTERED, None, HOLDER),
     Action.license: Step(_REGISTERED, None, HOLDER),
     Action.pledge: Step(_REGISTERED, None, HOLDER),
-    Action.release: Step(_REGISTERED, None, RELEASERS),
-    Action.cancel: Step(_REGISTERED, S.cancelled, HOLDER),
-    Action.revoke: Step(_REGISTERED, S.revoked, OPERATOR),
+    Action.confirm: Step(_REGISTERED, None, CONFIRMERS),
+    Action.withdraw: Step(_HELD, None, HOLDER),
+    Action.consent: Step(_HELD, None, OPERATOR),
+    Action.release: Step(_HELD, None, RELEASERS),
+    Action.cancel: Step(_HELD, S.cancelled, HOLDER),
+    Action.revoke: Step(_HELD, S.revoked, OPERATOR),
+    Action.reinstate: Step(frozenset({S.suspended}), S.registered, OPERATOR),
 }
+# `expire` and `suspend` are the system's own steps (a date passing, a product made core
+# data): no caller takes them, so they have no entry here.
 
 
 def allowed_from(status: IpStatus, parties: frozenset[Party]) -> list[str]:

@@ -16,6 +16,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.events import service as events
 from app.i18n import Text
+from app.ip import automatic as ip_automatic
 from app.listings import automatic
 from app.merchants import service as merchant_rules
 from app.pagination import cut, decode_cursor
@@ -65,8 +66,9 @@ async def _record_revision(
 ) -> None:
     """Keep the product's new revision; every revision is made through here, so here too the
     product's listed listings are suspended: their gates were met by the revision before
-    (app/listings/automatic.py). `product.revision` is the ORM's version counter: any other
-    write to the row would make a revision that skips both, so none may exist."""
+    (app/listings/automatic.py), and a product made core data suspends its IP certificates
+    (app/ip/automatic.py). `product.revision` is the ORM's version counter: any other write
+    to the row would make a revision that skips these, so none may exist."""
     await repository.add_revision(
         session,
         ProductRevision(
@@ -80,6 +82,7 @@ async def _record_revision(
         ),
     )
     await automatic.product_revised(session, who, product.id, product.revision, changes)
+    await ip_automatic.product_revised(session, who, product.id, changes)
 
 
 async def create(session: AsyncSession, who: Principal, data: ProductCreate) -> Product:

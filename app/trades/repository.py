@@ -55,6 +55,8 @@ class RecordingFacts:
     listing_merchant_id: UUID | None
     listing_product_id: UUID | None
     product_merchant_id: UUID | None
+    # The classification of the product the trade names (its own or its listing's).
+    product_classification: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ SELECT k.id AS key_id, k.role, k.merchant_id AS key_merchant_id, k.name AS key_n
        EXISTS (SELECT FROM merchant WHERE id = a.buyer_id) AS buyer_known,
        l.venue_code AS listing_venue, l.status AS listing_status,
        l.merchant_id AS listing_merchant_id, l.product_id AS listing_product_id,
-       (SELECT merchant_id FROM product WHERE id = a.product_id) AS product_merchant_id
+       p.merchant_id AS product_merchant_id, p.classification AS product_classification
 FROM unnest($2::bytea[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[])
      WITH ORDINALITY AS a (token_hash, key_id, key, seller_id, buyer_id, listing_id, product_id, n)
 LEFT JOIN venue AS v ON v.code = $1
@@ -90,6 +92,8 @@ LEFT JOIN LATERAL (SELECT request_hash, response_status, response_body FROM idem
        ON true
 LEFT JOIN LATERAL (SELECT venue_code, status, merchant_id, product_id FROM listing
                    WHERE id = a.listing_id LIMIT 1 FOR SHARE) AS l ON true
+LEFT JOIN LATERAL (SELECT merchant_id, classification FROM product
+                   WHERE id = COALESCE(a.product_id, l.product_id) LIMIT 1) AS p ON true
 ORDER BY a.n
 """
 # FOR SHARE: the listing stays as read until the batch commits. A suspension (a product
@@ -134,6 +138,7 @@ async def recording_facts(
             listing_merchant_id=row["listing_merchant_id"],
             listing_product_id=row["listing_product_id"],
             product_merchant_id=row["product_merchant_id"],
+            product_classification=row["product_classification"],
         )
         for row in rows
     ]

@@ -165,6 +165,15 @@ def new_trade(
     problem); its fee from the venue's rate, rounded half-up to the cent. `historical`:
     see `_checked_product`."""
     product_id = _checked_product(who, data, facts, historical)
+    if product_id is not None and facts.product_classification == "core":
+        # Core data (核心数据) is not traded, on or off the venue, imported or not.
+        raise Conflict(
+            Text(
+                "The product is classified core data: no trade may name it.",
+                "该产品为核心数据:不得交易。",
+            ),
+            product_id=str(product_id),
+        )
     assert facts.fee_rate is not None
     amount = Decimal(data.amount)
     # A merchant key reports (only its own off-venue sales, checked above): the trade waits

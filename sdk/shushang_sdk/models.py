@@ -167,7 +167,8 @@ class Capitalise(Model):
 
 class CardCertificate(Model):
     """
-    The product's data IP certificate (数据知识产权登记证书), the newest one issued.
+    The product's data IP certificate (数据知识产权登记证书) in force today, held by the
+    product's merchant; a card without one shows none.
     """
 
     number: str
@@ -181,6 +182,7 @@ class CardCertificate(Model):
             "revoked",
             "expired",
             "cancelled",
+            "suspended",
         ],
         Field(title="IpStatus"),
     ]
@@ -358,12 +360,17 @@ class CertificateOut(Model):
             "revoked",
             "expired",
             "cancelled",
+            "suspended",
         ],
         Field(title="IpStatus"),
     ]
     valid_today: bool
     """
     Registered, and today within its validity.
+    """
+    suspension_reason: str | None
+    """
+    `core_data` while `suspended`.
     """
     granted_on: date_aliased
     valid_until: date_aliased
@@ -374,6 +381,9 @@ class CertificateOut(Model):
     evidence_digest: str
     licences_in_force: list[LicenceOut]
     pledges_in_force: list[PledgeOut]
+    """
+    Confirmed pledges only: one applied for is no pledge yet.
+    """
     history: list[StepOut]
 
 
@@ -546,6 +556,40 @@ class ComplianceRequest(Model):
     """
     Venues whose negative lists to apply. Default: every venue.
     """
+
+
+class ConsentCreate(Model):
+    """
+    The pledgee's consent to one step, as the operator records it: it admits one such
+    step.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    step: Annotated[Literal["transfer", "cancel", "license"], Field(title="ConsentStep")]
+    """
+    The steps a pledge in force blocks without the pledgee's consent.
+    """
+    reference: str | None = None
+    """
+    The pledgee's written consent.
+    """
+
+
+class ConsentOut(Model):
+    id: UUID
+    pledge_id: UUID
+    step: Annotated[Literal["transfer", "cancel", "license"], Field(title="ConsentStep")]
+    """
+    The steps a pledge in force blocks without the pledgee's consent.
+    """
+    reference: str | None
+    used_at: AwareDatetime | None
+    """
+    When the step it admitted was taken.
+    """
+    created_at: AwareDatetime
 
 
 class ConsistencyProofOut(Model):
@@ -1247,6 +1291,7 @@ class IpRegistrationDetail(Model):
             "revoked",
             "expired",
             "cancelled",
+            "suspended",
         ],
         Field(title="IpStatus"),
     ]
@@ -1265,6 +1310,10 @@ class IpRegistrationDetail(Model):
     The last day the certificate is valid.
     """
     decision_reason: str | None
+    suspension_reason: str | None
+    """
+    Why a `suspended` registration is: `core_data` (its product became core).
+    """
     allowed_actions: list[str]
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -1272,6 +1321,10 @@ class IpRegistrationDetail(Model):
     objections: list[ObjectionOut]
     licences: list[LicenceOut]
     pledges: list[PledgeOut]
+    consents: list[ConsentOut]
+    """
+    The pledgee's consents on its pledges.
+    """
     history: list[StepOut]
 
 
@@ -1303,6 +1356,7 @@ class IpRegistrationOut(Model):
             "revoked",
             "expired",
             "cancelled",
+            "suspended",
         ],
         Field(title="IpStatus"),
     ]
@@ -1321,6 +1375,10 @@ class IpRegistrationOut(Model):
     The last day the certificate is valid.
     """
     decision_reason: str | None
+    suspension_reason: str | None
+    """
+    Why a `suspended` registration is: `core_data` (its product became core).
+    """
     allowed_actions: list[str]
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -1843,16 +1901,23 @@ class Party(Model):
 
 
 class PledgeCreate(Model):
+    """
+    The holder's application (质押登记): the pledge is `applied` until confirmed.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
     )
     starts_on: date_aliased
     ends_on: date_aliased
-    pledgee_name: str
+    pledgee_name: str | None = None
+    """
+    Required without `pledgee_merchant_id`; with it, the merchant's registered name (filled in when omitted, another name is 422).
+    """
     pledgee_uscc: str | None = None
     pledgee_merchant_id: UUID | None = None
     """
-    The pledgee, when it is a merchant of the exchange (not the holder): its merchant key may then release the pledge. Without it only an operator may.
+    The pledgee, when it is a merchant of the exchange (not the holder): its merchant key may then confirm and release the pledge. Without it only an operator may.
     """
     secured_amount: str
     """
@@ -1873,9 +1938,21 @@ class PledgeOut(Model):
     pledgee_name: str
     pledgee_uscc: str | None
     pledgee_merchant_id: UUID | None
+    pledgor_merchant_id: UUID
+    """
+    The holder that applied.
+    """
     secured_amount: str
     starts_on: date_aliased
     ends_on: date_aliased
+    status: Annotated[
+        Literal["applied", "in_force", "withdrawn", "released"], Field(title="PledgeStatus")
+    ]
+    """
+    `applied` (restricts nothing yet), `in_force` once confirmed by the pledgee's key or the operator, `withdrawn`, `released`.
+    """
+    confirmed_at: AwareDatetime | None
+    withdrawn_at: AwareDatetime | None
     released_at: AwareDatetime | None
     created_at: AwareDatetime
 

@@ -83,6 +83,22 @@ class ComplianceRequest(TypedDict, closed=True):
     """
 
 
+class ConsentCreate(TypedDict, closed=True):
+    """
+    The pledgee's consent to one step, as the operator records it: it admits one such
+    step.
+    """
+
+    step: Literal["transfer", "cancel", "license"]
+    """
+    The steps a pledge in force blocks without the pledgee's consent.
+    """
+    reference: NotRequired[str | None]
+    """
+    The pledgee's written consent.
+    """
+
+
 class CosignaturesIn(TypedDict):
     checkpoint: str
     """
@@ -795,6 +811,7 @@ class ListRegistrationsQuery(TypedDict, closed=True):
             "revoked",
             "expired",
             "cancelled",
+            "suspended",
         ]
         | None
     ]
@@ -1036,13 +1053,20 @@ class OptionalReason(TypedDict, closed=True):
 
 
 class PledgeCreate(TypedDict, closed=True):
+    """
+    The holder's application (质押登记): the pledge is `applied` until confirmed.
+    """
+
     starts_on: date_aliased | str
     ends_on: date_aliased | str
-    pledgee_name: str
+    pledgee_name: NotRequired[str | None]
+    """
+    Required without `pledgee_merchant_id`; with it, the merchant's registered name (filled in when omitted, another name is 422).
+    """
     pledgee_uscc: NotRequired[str | None]
     pledgee_merchant_id: NotRequired[UUID | str | None]
     """
-    The pledgee, when it is a merchant of the exchange (not the holder): its merchant key may then release the pledge. Without it only an operator may.
+    The pledgee, when it is a merchant of the exchange (not the holder): its merchant key may then confirm and release the pledge. Without it only an operator may.
     """
     secured_amount: str
     """

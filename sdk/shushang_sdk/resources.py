@@ -866,6 +866,49 @@ class IpRegistrations(_Resource):
     ) -> m.IpRegistrationDetail:
         return await self._step(registration_id, "release", body, version)
 
+    async def _pledge_step(
+        self, registration_id: Id, pledge_id: Id, action: str, body: Any, version: Version, /
+    ) -> m.IpRegistrationDetail:
+        url = path("/v1/ip-registrations/{}/pledges/{}/{}", registration_id, pledge_id, action)
+        return await self._t.model(
+            m.IpRegistrationDetail, "POST", url, json=body, headers=if_match(version)
+        )
+
+    async def confirm_pledge(
+        self, registration_id: Id, pledge_id: Id, /, *, version: Version = None
+    ) -> m.IpRegistrationDetail:
+        """The pledgee's key (or an operator) puts an applied pledge in force."""
+        return await self._pledge_step(registration_id, pledge_id, "confirm", None, version)
+
+    async def withdraw_pledge(
+        self, registration_id: Id, pledge_id: Id, /, *, version: Version = None
+    ) -> m.IpRegistrationDetail:
+        """The holder withdraws a pledge still applied for."""
+        return await self._pledge_step(registration_id, pledge_id, "withdraw", None, version)
+
+    async def consent_to_step(
+        self,
+        registration_id: Id,
+        pledge_id: Id,
+        /,
+        *,
+        version: Version = None,
+        **body: Unpack[p.ConsentCreate],
+    ) -> m.IpRegistrationDetail:
+        """An operator records the pledgee's consent to one transfer, cancel or licence."""
+        return await self._pledge_step(registration_id, pledge_id, "consent", body, version)
+
+    async def reinstate(
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        **body: Unpack[p.OptionalReason],
+    ) -> m.IpRegistrationDetail:
+        """An operator lifts a suspension (core data) after review."""
+        return await self._step(registration_id, "reinstate", body, version)
+
     async def cancel(
         self,
         registration_id: Id,

@@ -432,12 +432,16 @@ async def test_restricted_assets_are_those_pledged_at_the_period_end(
     # Certificates are granted today, and a pledge lies within the certificate's validity:
     # FY2026 is the period whose end the pledge is in force at.
     today = shanghai_today()
-    pledged = await registry.step(
-        certificate["id"], "pledge",
-        {"pledgee_name": "杭州银行股份有限公司", "secured_amount": "3000000.00",
-         "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=365)).isoformat()},
-        registry.holder_key,
-    )  # fmt: skip
+    pledge = {
+        "pledgee_name": "杭州银行股份有限公司", "secured_amount": "3000000.00",
+        "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=365)).isoformat(),
+    }  # fmt: skip
+    applied = await registry.step(certificate["id"], "pledge", pledge, registry.holder_key)
+    assert applied.status_code == 200, applied.text
+    # Applied for only: no pledge yet, nothing restricted (issue 27).
+    assert (await books.disclosure("2026-01", "2026-12")).json()["restricted"] == []
+    pledge_id = applied.json()["pledges"][0]["id"]
+    pledged = await registry.pledge_step(certificate["id"], pledge_id, "confirm")
     assert pledged.status_code == 200, pledged.text
     fy = (await books.disclosure("2026-01", "2026-12")).json()
     (restricted,) = fy["restricted"]

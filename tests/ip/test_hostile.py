@@ -76,8 +76,8 @@ async def test_the_holder_alone_cannot_release_a_pledge_and_transfer(
     for named in (None, str(bank.merchant.id)):
         certificate = await registry.registered()
         rid = certificate["id"]
-        pledged = await registry.step(
-            rid, "pledge", pledge_body(pledgee_merchant_id=named), registry.holder_key
+        pledged = await registry.pledged(
+            rid, pledge_body(pledgee_merchant_id=named), bank.key if named else None
         )
         assert pledged.status_code == 200, pledged.text
         pledge = pledged.json()["pledges"][0]
@@ -117,8 +117,8 @@ async def test_the_pledgee_releases_with_its_own_key(
     bank = await Bank().setup(session)
     third = auth(await make_key(session, Role.merchant, (await make_merchant(session)).id))
     rid = (await registry.registered())["id"]
-    pledged = await registry.step(
-        rid, "pledge", pledge_body(pledgee_merchant_id=str(bank.merchant.id)), registry.holder_key
+    pledged = await registry.pledged(
+        rid, pledge_body(pledgee_merchant_id=str(bank.merchant.id)), bank.key
     )
     assert pledged.status_code == 200, pledged.text
     pledge = pledged.json()["pledges"][0]
@@ -160,8 +160,8 @@ async def test_a_pledgee_releases_only_its_own_pledge(
     bank = await Bank().setup(session)
     other_bank = await Bank().setup(session)
     rid = (await registry.registered())["id"]
-    first = await registry.step(
-        rid, "pledge", pledge_body(pledgee_merchant_id=str(bank.merchant.id)), registry.holder_key
+    first = await registry.pledged(
+        rid, pledge_body(pledgee_merchant_id=str(bank.merchant.id)), bank.key
     )
     # The first pledge lapses unreleased (time travel), the second goes to another bank.
     first_id = first.json()["pledges"][0]["id"]
@@ -170,11 +170,8 @@ async def test_a_pledgee_releases_only_its_own_pledge(
         {"d": shanghai_today() - timedelta(days=1), "id": first_id},
     )
     await session.commit()
-    second = await registry.step(
-        rid,
-        "pledge",
-        pledge_body(pledgee_merchant_id=str(other_bank.merchant.id)),
-        registry.holder_key,
+    second = await registry.pledged(
+        rid, pledge_body(pledgee_merchant_id=str(other_bank.merchant.id)), other_bank.key
     )
     assert second.status_code == 200, second.text
     [second_id] = [p["id"] for p in second.json()["pledges"] if p["id"] != first_id]
@@ -423,22 +420,31 @@ async def test_allowed_actions_are_the_callers_own(
     assert await listed(registry.other_key) == []
     await registry.step(rid, "grant")
 
-    pledged = await registry.step(
+    applied = await registry.step(
         rid,
         "pledge",
         pledge_body(pledgee_merchant_id=str(bank.merchant.id)),
         registry.holder_key,
     )
-    pledge_id = pledged.json()["pledges"][0]["id"]
+    pledge_id = applied.json()["pledges"][0]["id"]
+    # An applied pledge restricts nothing: the bank may confirm it, the holder withdraw it.
+    assert {name: await listed(key) for name, key in callers.items()} == {
+        "operator": ["change", "transfer", "license", "confirm", "withdraw", "cancel", "revoke"],
+        "holder": ["change", "transfer", "license", "withdraw", "cancel"],
+        "pledgee": ["confirm"], "other": [], "auditor": [], "assessor": [], "anonymous": [],
+    }  # fmt: skip
+    confirmed = await registry.pledge_step(rid, pledge_id, "confirm", None, bank.key)
+    assert confirmed.status_code == 200, confirmed.text
     registered = {name: await listed(key) for name, key in callers.items()}
-    # A pledge in force shuts transfer, pledge and cancel; renewal waits for its window.
+    # A pledge in force shuts transfer, licence, pledge and cancel (without the pledgee's
+    # consent); renewal waits for its window.
     assert registered == {
-        "operator": ["change", "license", "release", "revoke"],
-        "holder": ["change", "license"], "pledgee": ["release"], "other": [],
+        "operator": ["change", "consent", "release", "revoke"],
+        "holder": ["change"], "pledgee": ["release"], "other": [],
         "auditor": [], "assessor": [], "anonymous": [],
     }  # fmt: skip
     await registry.ends_in(rid, days=30)
-    assert await listed(registry.holder_key) == ["renew", "change", "license"]
+    assert await listed(registry.holder_key) == ["renew", "change"]
 
     bodies = {
         **REGISTERED_ACTIONS,
@@ -446,19 +452,24 @@ async def test_allowed_actions_are_the_callers_own(
         "license": {**REGISTERED_ACTIONS["license"], **term},
         "pledge": pledge_body(),
         "release": {"pledge_id": pledge_id},
+        "confirm": None,
+        "withdraw": None,
+        "consent": {"step": "license"},
     }
+    on_pledge = {"confirm", "withdraw", "consent"}
     # Who may take each step at all (the 403 line); dates and pledges aside.
     may = {
         "operator": set(bodies),
-        "holder": {"renew", "change", "transfer", "license", "pledge", "cancel"},
-        "pledgee": {"release"},
+        "holder": {"renew", "change", "transfer", "license", "pledge", "withdraw", "cancel"},
+        "pledgee": {"release", "confirm"},
     }
     for name, key in callers.items():
         actions = await listed(key)
         assert actions is not None
         for action, body in bodies.items():
+            path = f"pledges/{pledge_id}/{action}" if action in on_pledge else action
             probe = await client.post(
-                f"/v1/ip-registrations/{rid}/{action}",
+                f"/v1/ip-registrations/{rid}/{path}",
                 json=body,
                 headers={**key, "If-Match": '"999"'},
             )

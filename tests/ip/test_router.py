@@ -4,6 +4,7 @@ step after, each a provable leaf of the registry log `IPR`."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -63,6 +64,38 @@ class Registry:
             json=body,
             headers=key or self.admin,
         )
+
+    async def pledge_step(
+        self,
+        registration_id: str,
+        pledge_id: str,
+        action: str,
+        body: Any = None,
+        key: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """`confirm`, `withdraw` or `consent` on one pledge (an IP step: with its own
+        Idempotency-Key)."""
+        return await self.client.post(
+            f"/v1/ip-registrations/{registration_id}/pledges/{pledge_id}/{action}",
+            json=body,
+            headers={
+                **(self.admin if key is None else key),
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+        )
+
+    async def pledged(
+        self,
+        registration_id: str,
+        body: dict[str, Any],
+        confirm_key: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Both sides of 质押登记: the holder applies, then the pledgee's key (or by default
+        the operator) confirms; the confirmation's answer."""
+        applied = await self.step(registration_id, "pledge", body, self.holder_key)
+        assert applied.status_code == 200, applied.text
+        [pledge] = [p for p in applied.json()["pledges"] if p["status"] == "applied"]
+        return await self.pledge_step(registration_id, pledge["id"], "confirm", None, confirm_key)
 
     async def end_notice(self, registration_id: str) -> None:
         """The notice period passes (time travel: its end moves to just now)."""
@@ -385,9 +418,11 @@ async def test_licences_pledges_transfer_renew_change_cancel(
         "secured_amount": "5000000.00",
         **term(today, today + year),
     }
-    pledged = await registry.step(rid, "pledge", pledge_body, registry.holder_key)
+    # The bank names no merchant of the exchange: the registry confirms the pledge.
+    pledged = await registry.pledged(rid, pledge_body)
     assert pledged.status_code == 200, pledged.text
     pledge = pledged.json()["pledges"][0]
+    assert pledge["status"] == "in_force"
     assert pledge["secured_amount"] == "5000000.00"
     assert (await registry.step(rid, "pledge", pledge_body, registry.holder_key)).status_code == 409
     bad_uscc = {**pledge_body, "pledgee_uscc": "91330106MA27XL0000"}
@@ -437,7 +472,8 @@ async def test_licences_pledges_transfer_renew_change_cancel(
         assert late.status_code == 409 and late.json()["current_status"] == "cancelled"
     actions = [s["action"] for s in cancelled.json()["history"]]
     assert actions == [
-        "submit", "examine", "grant", "license", "license", "pledge", "release", "transfer",
+        "submit", "examine", "grant", "license", "license", "pledge", "confirm", "release",
+        "transfer",
         "renew", "change", "cancel",
     ]  # fmt: skip
 

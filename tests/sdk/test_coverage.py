@@ -109,6 +109,13 @@ OPERATIONS = {
     "POST /v1/ip-registrations/{registration_id}/license": "ip_registrations.license",
     "POST /v1/ip-registrations/{registration_id}/pledge": "ip_registrations.pledge",
     "POST /v1/ip-registrations/{registration_id}/release": "ip_registrations.release",
+    "POST /v1/ip-registrations/{registration_id}/pledges/{pledge_id}/confirm":
+        "ip_registrations.confirm_pledge",
+    "POST /v1/ip-registrations/{registration_id}/pledges/{pledge_id}/withdraw":
+        "ip_registrations.withdraw_pledge",
+    "POST /v1/ip-registrations/{registration_id}/pledges/{pledge_id}/consent":
+        "ip_registrations.consent_to_step",
+    "POST /v1/ip-registrations/{registration_id}/reinstate": "ip_registrations.reinstate",
     "POST /v1/ip-registrations/{registration_id}/cancel": "ip_registrations.cancel",
     "POST /v1/ip-registrations/{registration_id}/revoke": "ip_registrations.revoke",
     "GET /v1/certificates/{number}": "certificates.verify",
