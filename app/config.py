@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -138,6 +139,15 @@ class Settings(BaseSettings):
         default=None,
         description="The service's public URL (e.g. `https://shushang.example.cn`), for "
         "links printed on certificates; default: the URL the request came to.",
+    )
+    large_trade_amount: Decimal = Field(
+        default=Decimal("10000000.00"),
+        gt=0,
+        le=Decimal(10) ** 12,
+        decimal_places=2,
+        description="CNY. An off-venue trade above this counts in statistics and as a market "
+        "comparable only once an operator confirmed it; a counterparty's confirmation is not "
+        "enough.",
     )
     ip_notice_working_days: int = Field(
         default=10, ge=0, le=100, description="Public notice of an IP registration (0: none)."

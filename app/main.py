@@ -147,7 +147,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     # Read-only routes read here while it is usable (app/replica.py, app.deps.ReadSession).
     app.state.replica = ReadReplica(settings, engine, settings.read_database_url)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/signing.py
-    app.state.committer = GroupCommitter(app.state.engine, app.state.key_rate)
+    app.state.committer = GroupCommitter(
+        app.state.engine, app.state.key_rate, settings.large_trade_amount
+    )
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)

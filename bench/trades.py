@@ -343,17 +343,22 @@ async def build_trades(url: str, seller: str, buyer: str, rows: int) -> None:
 
 async def raw_export(url: str) -> tuple[int, float]:
     """The same COPY the API runs, straight to a counting callback (the same columns, with
-    `confirmed` computed by the same SQL, but no formatting)."""
+    `confirmed`, `operator_confirmed` and `large` computed by the same SQL, but no
+    formatting)."""
     from sqlalchemy import select
     from sqlalchemy.dialects import postgresql
 
-    from app.trades.confirmation import confirmed_clause
+    from app.config import Settings
+    from app.trades.confirmation import confirmed_clause, large_clause, operator_confirmed_clause
     from app.trades.export import COLUMNS
     from app.trades.models import Trade
 
-    selected = [
-        confirmed_clause().label(c) if c == "confirmed" else getattr(Trade, c) for c in COLUMNS
-    ]
+    computed = {
+        "confirmed": confirmed_clause(),
+        "operator_confirmed": operator_confirmed_clause(),
+        "large": large_clause(Settings.model_fields["large_trade_amount"].default),
+    }
+    selected = [computed[c].label(c) if c in computed else getattr(Trade, c) for c in COLUMNS]
     query = select(*selected).where(Trade.venue_code == "WZDEX").order_by(Trade.id)
     sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 

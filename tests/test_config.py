@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,13 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHUSHANG_PORT", "70000")
     with pytest.raises(ValueError, match="port"):
         Settings()
+
+
+def test_the_large_trade_amount_is_money_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().large_trade_amount == Decimal("10000000.00")
+    monkeypatch.setenv("SHUSHANG_LARGE_TRADE_AMOUNT", "500000.50")
+    assert Settings().large_trade_amount == Decimal("500000.50")
+    for bad in ("0", "-1", "1000000000000.01", "1.001", "NaN", "a lot"):
+        monkeypatch.setenv("SHUSHANG_LARGE_TRADE_AMOUNT", bad)
+        with pytest.raises(ValueError, match="large_trade_amount"):
+            Settings()

@@ -5,8 +5,11 @@ use"). A candidate is a recorded trade of a product of the same `product_type` s
 domain with the product valued; it is a comparable unless, checked in this order:
 
 - `valued_merchant`: the valued product's merchant is its seller or its buyer;
-- `unconfirmed`: an off-venue trade a merchant reported that nobody confirmed
-  (`app/trades/confirmation.py`);
+- `unconfirmed`: an off-venue trade a merchant reported that nobody confirmed;
+- `large_unconfirmed`: confirmed, but a large off-venue trade (above
+  `SHUSHANG_LARGE_TRADE_AMOUNT`) that no operator confirmed: it does not count yet
+  (`app/trades/confirmation.py`, the one home of "this trade counts", which the statistics
+  use too);
 - `cancelled`, `refunded`, `disputed`: see below;
 - `not_settled`: it has no `settled` event;
 - `no_assessed_quality`: the traded product has no quality assessment by an assessor or an
@@ -14,6 +17,9 @@ domain with the product valued; it is a comparable unless, checked in this order
 - `older_trade_of_seller`: its seller has a more recent trusted trade (one per seller);
 - `beyond_limit`: more than `MAX_COMPARABLES` sellers qualify and it is not among the most
   recent of them.
+
+The trades left are the trusted ones; the valuation engine then leaves out its `outlier`s
+(app/assessments/valuation.py), the last reason of `Exclusion`.
 
 A settled trade that was later refunded, or that has a `disputed` event, is no trusted
 price: a refund undoes the payment, and a dispute says a party contests the deal. The event
@@ -43,7 +49,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.assessments.models import Assessment
 from app.products.models import Product
-from app.trades.confirmation import confirmed_clause
+from app.trades.confirmation import confirmed_clause, counts_clause
 from app.trades.models import Trade, TradeEvent
 
 # A valuation uses the most recent trusted trades of at most this many sellers.
@@ -125,6 +131,7 @@ class Exclusion(StrEnum):
 
     valued_merchant = "valued_merchant"
     unconfirmed = "unconfirmed"
+    large_unconfirmed = "large_unconfirmed"
     cancelled = "cancelled"
     refunded = "refunded"
     disputed = "disputed"
@@ -132,6 +139,7 @@ class Exclusion(StrEnum):
     no_assessed_quality = "no_assessed_quality"
     older_trade_of_seller = "older_trade_of_seller"
     beyond_limit = "beyond_limit"
+    outlier = "outlier"  # decided by the valuation engine, among the trusted trades
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,7 @@ class TrustedTrade:
 
     trade_id: UUID
     seller_merchant_id: UUID
+    buyer_merchant_id: UUID
     occurred_at: datetime
     amount: Decimal
     quality_coefficient: Decimal
@@ -173,6 +182,7 @@ async def market_comparables(
     merchant_id: UUID,
     product_type: str,
     domains: list[str],
+    large_amount: Decimal,
     limit: int = MAX_COMPARABLES,
     shown: int = LEFT_OUT_IDS_SHOWN,
 ) -> Comparables:
@@ -196,6 +206,7 @@ async def market_comparables(
             Exclusion.valued_merchant.value,
         ),
         (not_(confirmed_clause()), Exclusion.unconfirmed.value),
+        (not_(counts_clause(large_amount)), Exclusion.large_unconfirmed.value),
         (_has("cancelled"), Exclusion.cancelled.value),
         (_has("refunded"), Exclusion.refunded.value),
         (_has("disputed"), Exclusion.disputed.value),
@@ -210,6 +221,7 @@ async def market_comparables(
         select(
             Trade.id,
             Trade.seller_merchant_id,
+            Trade.buyer_merchant_id,
             Trade.occurred_at,
             Trade.amount,
             quality.c.assessment_id,
@@ -267,6 +279,7 @@ async def market_comparables(
             for column in (
                 d.id,
                 d.seller_merchant_id,
+                d.buyer_merchant_id,
                 d.occurred_at,
                 d.amount,
                 d.quality_coefficient,

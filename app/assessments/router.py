@@ -26,7 +26,7 @@ from app.assessments.schemas import (
 from app.auth.dependencies import CurrentPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import PublicReadSession, Session
+from app.deps import AppSettings, PublicReadSession, Session
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.replica import ReplicaAwareRoute
@@ -103,6 +103,7 @@ def valuation_out(a: Assessment) -> ValuationOut:
         factors=r["factors"],
         breakdown=r["breakdown"],
         comparables=r.get("comparables"),
+        excluded=r.get("excluded"),
     )
 
 
@@ -163,10 +164,13 @@ async def run_valuation(
     session: Session,
     who: Assessing,
     response: Response,
+    settings: AppSettings,
 ) -> ValuationOut:
     """Value the data asset by the cost, income or market approach (中评协〔2023〕17号),
-    in Decimal arithmetic rounded half-up to 0.01 CNY once, at the end."""
-    a = await service.run_valuation(session, who, product_id, data)
+    in Decimal arithmetic rounded half-up to 0.01 CNY once, at the end. The market approach
+    takes the median of the comparables' adjusted prices with outliers excluded, kept ones
+    from at least 3 distinct sellers and 3 distinct buyers (422 otherwise)."""
+    a = await service.run_valuation(session, who, product_id, data, settings.large_trade_amount)
     _located(response, product_id, "valuations", a)
     return valuation_out(a)
 

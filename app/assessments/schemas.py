@@ -102,8 +102,12 @@ class MarketValuation(BaseModel):
     comparables: Annotated[list[ComparableIn], Field(max_length=100)] | None = Field(
         default=None,
         description="Default: trusted recorded trades of products of the same type and domain "
-        "(settled, on-venue or confirmed, quality assessed by an assessor or operator, one per "
-        "seller, none of the valued product's merchant); fewer than 3 is 422.",
+        "(settled, on-venue or confirmed, large off-venue ones confirmed by an operator, "
+        "quality assessed by an assessor or operator, one per seller, none of the valued "
+        "product's merchant); fewer than 3 is 422. Given or recorded, the value is the median "
+        "of the adjusted prices with outliers (further than 3 × 1.4826 × MAD from the median) "
+        "excluded; the kept must be at least 3, from 3 distinct sellers and 3 distinct buyers "
+        "(a comparable given here counts as a seller and a buyer of its own), else 422.",
     )
     quality_coefficient: Coefficient | None = Field(
         default=None, description="Default: from the product's latest quality assessment."
@@ -175,6 +179,19 @@ class ComplianceAssessmentOut(_AssessmentOut):
     rows_scanned: int
 
 
+class ExcludedComparable(BaseModel):
+    """A comparable, or candidate trade, the market valuation left out, and why."""
+
+    trade_id: UUID | None = Field(description="Null for a comparable given in the request.")
+    reason: Exclusion
+    comparable: int | None = Field(
+        default=None, description="A comparable given in the request: its index there."
+    )
+    reference: str | None = Field(
+        default=None, description="A comparable given in the request: its `reference`."
+    )
+
+
 class LeftOutTrades(BaseModel):
     count: int
     trade_ids: list[UUID] = Field(description="The newest of them, at most 20.")
@@ -187,15 +204,19 @@ class ComparableSelection(BaseModel):
     candidates: int = Field(
         description="Recorded trades of products of the same type sharing a domain."
     )
-    used: list[UUID] = Field(description="The comparables' trade ids, newest first.")
+    used: list[UUID] = Field(
+        description="The kept comparables' trade ids (trusted, no outliers), newest first."
+    )
     left_out: dict[Exclusion, LeftOutTrades] = Field(
         description="Per reason, in the order the rule checks: `valued_merchant` (the valued "
         "product's merchant is seller or buyer), `unconfirmed` (an off-venue trade a merchant "
-        "reported that nobody confirmed), `cancelled`, `refunded`, `disputed`, `not_settled`, "
-        "`no_assessed_quality` (no quality coefficient from an assessor's or operator's "
-        "assessment of the traded product; self-checks never count), `older_trade_of_seller` "
-        "(one comparable per seller, its most recent), `beyond_limit` (the 20 most recent "
-        "sellers' trades are used)."
+        "reported that nobody confirmed), `large_unconfirmed` (an off-venue trade above "
+        "`SHUSHANG_LARGE_TRADE_AMOUNT` that no operator confirmed), `cancelled`, `refunded`, "
+        "`disputed`, `not_settled`, `no_assessed_quality` (no quality coefficient from an "
+        "assessor's or operator's assessment of the traded product; self-checks never "
+        "count), `older_trade_of_seller` (one comparable per seller, its most recent), "
+        "`beyond_limit` (the 20 most recent sellers' trades are used), `outlier` (adjusted "
+        "price further than 3 × 1.4826 × MAD from the median)."
     )
 
 
@@ -207,10 +228,19 @@ class ValuationOut(_AssessmentOut):
     factors: dict[str, Any]
     breakdown: list[dict[str, Any]] = Field(
         description="Per cost item, period or comparable; a comparable from a recorded trade "
-        "names its `trade_id`, seller, date and the quality assessment its Qⱼ comes from."
+        "names its `trade_id`, seller, buyer, date and the quality assessment its Qⱼ comes "
+        "from. Market approach: every trusted comparable with its `adjusted_price`, and "
+        "`excluded`: null when kept, `outlier` when not."
     )
     comparables: ComparableSelection | None = Field(
         default=None,
         description="Market approach on recorded trades: which were used and why the other "
         "candidates were not.",
+    )
+    excluded: list[ExcludedComparable] | None = Field(
+        default=None,
+        description="Market approach: every comparable or candidate trade left out, with "
+        "its reason, in the order the rule checks (per reason, the newest 20 trades; "
+        "`comparables.left_out` counts them all). Null for the other methods and for market "
+        "valuations made before 2026-12-07.",
     )

@@ -312,53 +312,101 @@ async def _quality_coefficient(
 
 
 class TooFewComparables(ValidationFailed):
-    """A market valuation from recorded trades that found fewer trusted comparables than the
-    method needs; `comparables` says how many and why the other candidates were left out."""
+    """A market valuation from recorded trades that found too few trusted comparables, or
+    kept too few of them (outliers out) from distinct sellers and buyers; `comparables` says
+    which were used and why the other candidates were left out, `excluded` names them."""
 
-    def __init__(self, found: repository.Comparables, selection: dict[str, Any]) -> None:
+    def __init__(self, reason: Text, selection: dict[str, Any], excluded: list[Any]) -> None:
+        super().__init__(
+            Text(
+                f"comparables: {reason.en}. Give comparables in the request, or use another "
+                "method.",
+                f"comparables:{reason.zh}。请在请求中提供可比案例,或改用其他评估方法。",
+            ),
+            errors=[{"loc": ["body", "comparables"], "msg": reason.en}],
+        )
+        self.extensions["comparables"] = selection
+        self.extensions["excluded"] = excluded
+
+    @classmethod
+    def untrusted(cls, found: repository.Comparables) -> TooFewComparables:
         needed, n = valuation.MIN_COMPARABLES, len(found.used)
         reasons = ", ".join(f"{r.value} {g.count}" for r, g in found.left_out.items()) or "none"
         trusted = f"{n} trusted comparable{'' if n == 1 else 's'}"
-        super().__init__(
+        selection = _selection(found, [])
+        return cls(
             Text(
-                f"comparables: only {trusted} found among {found.candidates} candidate trades "
-                f"of products of the same type and domain; at least {needed} are needed (left "
-                f"out: {reasons}). Give comparables in the request, or use another method.",
-                f"comparables:在同类型、同领域产品的 {found.candidates} 笔候选交易中仅找到 "
-                f"{n} 个可信可比案例,至少需要 {needed} 个(排除:{reasons})。"
-                "请在请求中提供可比案例,或改用其他评估方法。",
+                f"only {trusted} found among {found.candidates} candidate trades of products "
+                f"of the same type and domain; at least {needed} are needed (left out: "
+                f"{reasons})",
+                f"在同类型、同领域产品的 {found.candidates} 笔候选交易中仅找到 {n} 个可信可比"
+                f"案例,至少需要 {needed} 个(排除:{reasons})",
             ),
-            errors=[
-                {
-                    "loc": ["body", "comparables"],
-                    "msg": f"only {trusted} found, at least {needed} needed",
-                }
-            ],
+            selection,
+            _excluded(selection),
         )
-        self.extensions["comparables"] = selection
+
+    @classmethod
+    def too_few_kept(
+        cls, found: repository.Comparables, short: valuation.TooFewKept
+    ) -> TooFewComparables:
+        outliers = [
+            trade
+            for trade, entry in zip(found.used, short.breakdown, strict=True)
+            if entry["excluded"] is not None
+        ]
+        selection = _selection(found, outliers)
+        return cls(Text(short.message, short.message_zh), selection, _excluded(selection))
 
 
-def _selection(found: repository.Comparables) -> dict[str, Any]:
-    """Which trades a market valuation used and why it left out the other candidates."""
+def _selection(
+    found: repository.Comparables, outliers: list[repository.TrustedTrade]
+) -> dict[str, Any]:
+    """Which trades a market valuation used (the trusted ones that are no outliers) and why
+    it left out the other candidates: per reason, how many and the newest ids."""
+    out = {t.trade_id for t in outliers}
+    left_out = dict(found.left_out)
+    if outliers:  # at most MAX_COMPARABLES: all shown
+        left_out[repository.Exclusion.outlier] = repository.LeftOut(
+            len(outliers), [t.trade_id for t in outliers]
+        )
     selection: dict[str, Any] = jsonable(
         {
             "source": "trusted_trades",
             "candidates": found.candidates,
-            "used": [t.trade_id for t in found.used],
+            "used": [t.trade_id for t in found.used if t.trade_id not in out],
             "left_out": {
                 reason: {"count": group.count, "trade_ids": group.trade_ids}
-                for reason, group in found.left_out.items()
+                for reason, group in left_out.items()
             },
         }
     )
     return selection
 
 
+def _excluded(selection: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each excluded candidate named with its reason, in the order the rule checks (for
+    reasons with more than LEFT_OUT_IDS_SHOWN candidates, the newest; `left_out` counts)."""
+    return [
+        {"trade_id": trade_id, "reason": reason, "comparable": None, "reference": None}
+        for reason, group in selection["left_out"].items()
+        for trade_id in group["trade_ids"]
+    ]
+
+
 async def _market(
-    session: AsyncSession, product: Product, data: MarketValuation, q: Decimal
-) -> tuple[valuation.ValuationResult, dict[str, Any] | None]:
+    session: AsyncSession, product: Product, data: MarketValuation, q: Decimal, large: Decimal
+) -> tuple[valuation.ValuationResult, dict[str, Any] | None, list[dict[str, Any]]]:
     """The market approach on the comparables given, or else on the trusted trades recorded
-    (with which were used and why the others were not)."""
+    (with which were used and why the others were not); and every excluded comparable with
+    its reason.
+
+    Comparables given in the request are the assessor's own signed evidence, not recorded
+    trades: they name no merchants, so each counts as a seller and a buyer of its own (the
+    rule of distinct parties is about recorded trades, where two colluding merchants could
+    be most of the evidence). The median and its outliers apply to them all the same, and
+    so does the need for 3 kept; an excluded one is named by its position in the request
+    (`comparable`) and its `reference`."""
     if data.comparables is not None:
         given = [
             valuation.Comparable(
@@ -371,36 +419,54 @@ async def _market(
             )
             for c in data.comparables
         ]
-        return valuation.market(given, q), None
+        result = valuation.market(given, q)
+        excluded = [
+            {
+                "trade_id": None,
+                "comparable": index,
+                "reference": entry["reference"],
+                "reason": entry["excluded"],
+            }
+            for index, entry in enumerate(result.breakdown)
+            if entry["excluded"] is not None
+        ]
+        return result, None, excluded
     found = await repository.market_comparables(
-        session, product.merchant_id, product.product_type, product.domains
+        session, product.merchant_id, product.product_type, product.domains, large
     )
-    selection = _selection(found)
     if len(found.used) < valuation.MIN_COMPARABLES:
-        raise TooFewComparables(found, selection)
-    result = valuation.market(
-        [
-            valuation.Comparable(
-                price=t.amount,
-                quality_coefficient=t.quality_coefficient,
-                reference=f"trade:{t.trade_id}",
-            )
-            for t in found.used
-        ],
-        q,
-    )
+        raise TooFewComparables.untrusted(found)
+    try:
+        result = valuation.market(
+            [
+                valuation.Comparable(
+                    price=t.amount,
+                    quality_coefficient=t.quality_coefficient,
+                    reference=f"trade:{t.trade_id}",
+                    seller=str(t.seller_merchant_id),
+                    buyer=str(t.buyer_merchant_id),
+                )
+                for t in found.used
+            ],
+            q,
+        )
+    except valuation.TooFewKept as short:
+        raise TooFewComparables.too_few_kept(found, short) from short
     # The engine keeps each comparable's factors; where each comes from is the trade's record.
     sourced = [
         {
             **entry,
             "trade_id": trade.trade_id,
             "seller_merchant_id": trade.seller_merchant_id,
+            "buyer_merchant_id": trade.buyer_merchant_id,
             "occurred_at": trade.occurred_at,
             "quality_assessment_id": trade.quality_assessment_id,
         }
         for entry, trade in zip(result.breakdown, found.used, strict=True)
     ]
-    return replace(result, breakdown=sourced), selection
+    outliers = [t for t, e in zip(found.used, result.breakdown, strict=True) if e["excluded"]]
+    selection = _selection(found, outliers)
+    return replace(result, breakdown=sourced), selection, _excluded(selection)
 
 
 async def run_valuation(
@@ -408,10 +474,14 @@ async def run_valuation(
     who: Principal,
     product_id: UUID,
     data: CostValuation | IncomeValuation | MarketValuation,
+    large_amount: Decimal,
 ) -> Assessment:
+    """`large_amount`: `SHUSHANG_LARGE_TRADE_AMOUNT`, for a market valuation on recorded
+    trades."""
     product, self_check = await _assessable(session, who, product_id)
     inputs: dict[str, Any] = data.model_dump(mode="json")
     selection: dict[str, Any] | None = None
+    excluded: list[dict[str, Any]] | None = None
     started = time.perf_counter()
     try:
         if isinstance(data, CostValuation):
@@ -431,7 +501,7 @@ async def run_valuation(
         else:
             q, source = await _quality_coefficient(session, product_id, data.quality_coefficient)
             inputs["quality_coefficient_used"] = {"value": format(q, "f"), **source}
-            result, selection = await _market(session, product, data, q)
+            result, selection, excluded = await _market(session, product, data, q, large_amount)
             if selection is not None:
                 inputs["comparables_source"] = "trusted trades"
     except valuation.ValuationInputError as exc:
@@ -450,6 +520,8 @@ async def run_valuation(
     )
     if selection is not None:
         body["comparables"] = selection
+    if excluded is not None:
+        body["excluded"] = jsonable(excluded)
     assessment = _record(
         who,
         product,

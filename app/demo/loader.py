@@ -104,7 +104,7 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
                     await _store_sample(session, product, demo.sample_csv)
                     loaded.samples += 1
     async with unit_of_work(factory) as session:
-        loaded.listings = await _list_sampled_products(session)
+        loaded.listings = await _list_sampled_products(session, settings)
     async with unit_of_work(factory) as session:
         loaded.ip_registrations = await _register_ip(session, settings)
     async with unit_of_work(factory) as session:
@@ -112,7 +112,7 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
     return loaded
 
 
-async def _list_sampled_products(session: AsyncSession) -> int:
+async def _list_sampled_products(session: AsyncSession, settings: Settings) -> int:
     """Take each demo product that has a sample through assessment to a listing on a venue,
     as an assessor and the venue would; products already listed somewhere are left alone."""
     listed = 0
@@ -149,6 +149,7 @@ async def _list_sampled_products(session: AsyncSession) -> int:
                     ],
                 }
             ),
+            settings.large_trade_amount,
         )
         listing = await listings.create(
             session,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.merchants.models import Merchant
-from app.trades.confirmation import confirmed_clause
+from app.trades.confirmation import counts_clause
 from app.trades.models import Trade, TradeEvent
 
 
@@ -31,18 +31,19 @@ async def listed_products_by_venue(session: AsyncSession) -> list[tuple[str, int
 
 
 async def turnover_by_venue_and_month(
-    session: AsyncSession,
+    session: AsyncSession, large_amount: Decimal
 ) -> list[tuple[str, str, bool, int, Decimal]]:
-    """(venue, month in Asia/Shanghai, on-venue?, trades, turnover) of confirmed trades,
-    cancelled and refunded ones left out: an off-venue trade a merchant reported counts
-    once its counterparty (or an operator) confirms it."""
+    """(venue, month in Asia/Shanghai, on-venue?, trades, turnover) of the trades that count
+    (app/trades/confirmation.py), cancelled and refunded ones left out: an off-venue trade a
+    merchant reported counts once its counterparty (or an operator) confirms it, and one
+    above `large_amount` once an operator does."""
     month = func.to_char(func.timezone("Asia/Shanghai", Trade.occurred_at), "YYYY-MM").label(
         "month"
     )
     undone = select(TradeEvent.trade_id).where(TradeEvent.type.in_(["cancelled", "refunded"]))
     query = (
         select(Trade.venue_code, month, Trade.on_venue, func.count(), func.sum(Trade.amount))
-        .where(Trade.id.not_in(undone), confirmed_clause())
+        .where(Trade.id.not_in(undone), counts_clause(large_amount))
         .group_by(Trade.venue_code, month, Trade.on_venue)
         .order_by(Trade.venue_code, month, Trade.on_venue)
     )

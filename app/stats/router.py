@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.auth.dependencies import Reader
-from app.deps import ReadSession
+from app.deps import AppSettings, ReadSession
 from app.money import cents
 from app.openapi_docs import errors
 from app.regions import city_name
@@ -44,13 +44,14 @@ class Overview(BaseModel):
     merchants_by_city: list[CityCount]
     listed_products_by_venue: list[VenueCount]
     turnover_by_venue_and_month: list[VenueMonth] = Field(
-        description="Confirmed trades (an off-venue trade a merchant reported counts once "
-        "confirmed), cancelled and refunded ones left out."
+        description="Trades that count: confirmed (an off-venue trade a merchant reported "
+        "counts once confirmed; one above `SHUSHANG_LARGE_TRADE_AMOUNT` once an operator "
+        "confirmed it), cancelled and refunded ones left out."
     )
 
 
 @router.get("/overview", response_model=Overview, responses=errors(401, 403))
-async def overview(session: ReadSession, who: Reader) -> Overview:
+async def overview(session: ReadSession, who: Reader, settings: AppSettings) -> Overview:
     """Merchants by city and tier, listed products by venue, and turnover and trade counts
     by venue and month, on-venue (场内) and off-venue (场外)."""
     cities: dict[str, CityCount] = {}
@@ -65,7 +66,8 @@ async def overview(session: ReadSession, who: Reader) -> Overview:
         for code, n in await repository.listed_products_by_venue(session)
     ]
     months: dict[tuple[str, str], VenueMonth] = {}
-    for venue, month, on_venue, n, total in await repository.turnover_by_venue_and_month(session):
+    turnover = await repository.turnover_by_venue_and_month(session, settings.large_trade_amount)
+    for venue, month, on_venue, n, total in turnover:
         row = months.setdefault(
             (venue, month),
             VenueMonth(

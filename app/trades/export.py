@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Select, String, case, cast, func, literal
+from sqlalchemy import Boolean, ColumnElement, Select, String, case, cast, func, literal
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.streaming import PIECE_BYTES
 from app.trades import repository
-from app.trades.confirmation import confirmed_clause
+from app.trades.confirmation import confirmed_clause, large_clause, operator_confirmed_clause
 from app.trades.models import Trade
 from app.trades.repository import TradeFilter
 
@@ -25,6 +26,7 @@ COLUMNS = [
     "id", "venue_code", "on_venue", "listing_id", "product_id", "seller_merchant_id",
     "buyer_merchant_id", "amount", "fee", "currency", "quantity", "term", "contract_digest",
     "occurred_at", "leaf_index", "created_at", "reported_by_merchant_id", "confirmed",
+    "large", "operator_confirmed",
 ]  # fmt: skip
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 SpooledFile = tempfile.SpooledTemporaryFile[bytes]
@@ -42,9 +44,18 @@ def _inert(cell: Any) -> Any:
     return case((func.left(text, 1).in_(_FORMULA_STARTS), literal("'") + text), else_=text)
 
 
-def _column(name: str) -> Any:
-    if name == "confirmed":  # per row, one probe of the partial index ix_trade_event_confirmed
-        return case((confirmed_clause(), literal("true")), else_=literal("false")).label(name)
+def _flag(clause: ColumnElement[bool], name: str) -> Any:
+    return case((clause, literal("true")), else_=literal("false")).label(name)
+
+
+def _column(name: str, large_amount: Decimal) -> Any:
+    # Per row, at most a probe of the partial index ix_trade_event_confirmed.
+    if name == "confirmed":
+        return _flag(confirmed_clause(), name)
+    if name == "operator_confirmed":
+        return _flag(operator_confirmed_clause(), name)
+    if name == "large":
+        return _flag(large_clause(large_amount), name)
     column = getattr(Trade, name)
     if isinstance(column.type, Boolean):
         return case((column, literal("true")), else_=literal("false")).label(name)
@@ -64,19 +75,23 @@ def _sql(query: Select[Any]) -> tuple[str, list[Any]]:
     return str(compiled), params
 
 
-def statement(who: Principal, where: TradeFilter) -> Select[Any]:
+def statement(who: Principal, where: TradeFilter, large_amount: Decimal) -> Select[Any]:
     """The export's query: the list's filters and visibility, a text cell per column."""
-    columns = Trade.__table__.select().with_only_columns(*(_column(c) for c in COLUMNS))
+    columns = Trade.__table__.select().with_only_columns(
+        *(_column(c, large_amount) for c in COLUMNS)
+    )
     return repository.filtered(where, columns.where(repository.visible_to(who))).order_by(Trade.id)
 
 
-async def spooled_csv(session: AsyncSession, who: Principal, where: TradeFilter) -> SpooledFile:
+async def spooled_csv(
+    session: AsyncSession, who: Principal, where: TradeFilter, large_amount: Decimal
+) -> SpooledFile:
     """The whole CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese text
     right), written by PostgreSQL's COPY into a spool (memory up to SPOOL_IN_MEMORY, then a
     temporary file) as fast as the database produces it. The connection goes back to the
     pool before a byte is sent, so a client that reads slowly, or never, holds nothing of
     the database; and a failed copy is a problem answer, not a truncated file."""
-    sql, params = _sql(statement(who, where))
+    sql, params = _sql(statement(who, where, large_amount))
     spool: SpooledFile = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by `pieces`
 
     async def write(chunk: bytes) -> None:

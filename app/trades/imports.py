@@ -32,6 +32,7 @@ import logging
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 from typing import IO, Any
 from uuid import UUID
@@ -230,10 +231,12 @@ class Import:
         historical: bool,
         request_id: str | None,
         chinese: bool,
+        large_amount: Decimal,
     ) -> None:
         self.id: UUID = new_id()
         self._engine = engine
         self._who = who
+        self._large_amount = large_amount  # SHUSHANG_LARGE_TRADE_AMOUNT
         self._historical = historical
         self._request_id = request_id
         self._chinese = chinese
@@ -334,7 +337,11 @@ class Import:
                             )
                             continue
                         trade = service.new_trade(
-                            self._who, line.data, facts[number], historical=self._historical
+                            self._who,
+                            line.data,
+                            facts[number],
+                            large_amount=self._large_amount,
+                            historical=self._historical,
                         )
                     except ShushangError as refusal:
                         results[number] = Result.refused(number, refusal)

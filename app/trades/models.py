@@ -60,9 +60,11 @@ class Trade(Base):
         ForeignKey("merchant.id", ondelete="RESTRICT")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Not a column: whether the trade is confirmed, computed by the query that reads it
-    # (app/trades/repository.py `readable`, from app/trades/confirmation.py).
+    # Not columns: whether the trade is confirmed, by an operator, and large, computed by the
+    # query that reads it (app/trades/repository.py `readable`, from app/trades/confirmation.py).
     confirmed: Mapped[bool] = query_expression()
+    operator_confirmed: Mapped[bool] = query_expression()
+    large: Mapped[bool] = query_expression()
 
 
 @dataclass(slots=True)
@@ -87,7 +89,9 @@ class NewTrade:
     recorded_by_key_id: UUID
     reported_by_merchant_id: UUID | None
     created_at: datetime
-    confirmed: bool  # not stored: whether the trade is confirmed as recorded
+    confirmed: bool  # not stored: whether the trade is confirmed as recorded,
+    operator_confirmed: bool  # by an operator,
+    large: bool  # and large (app/trades/confirmation.py)
     leaf_index: int = -1  # set when the ledger gives the trade its leaf
 
 
@@ -104,6 +108,10 @@ class TradeEvent(Base):
             "trade_id",
             postgresql_where=text("type = 'confirmed'"),
         ),
+        CheckConstraint(
+            "recorded_by_role IN ('operator', 'merchant', 'assessor', 'auditor')",
+            name="recorded_by_role_known",
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
@@ -113,6 +121,10 @@ class TradeEvent(Base):
     note: Mapped[str | None] = mapped_column(String(2000))
     leaf_index: Mapped[int] = mapped_column(BigInteger)
     recorded_by_key_id: Mapped[UUID | None] = mapped_column()
+    # The role of that key when it appended the event (an operator's `confirmed` is what a
+    # large off-venue trade waits for); NULL only for events older than this column whose key
+    # was unknown.
+    recorded_by_role: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

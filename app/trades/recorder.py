@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -103,9 +104,10 @@ class Accepted:
 
 
 class GroupCommitter:
-    def __init__(self, engine: AsyncEngine, rate: Rate | None) -> None:
+    def __init__(self, engine: AsyncEngine, rate: Rate | None, large_amount: Decimal) -> None:
         self._engine = engine
         self._rate = rate  # each key's limit; None: off
+        self._large_amount = large_amount  # SHUSHANG_LARGE_TRADE_AMOUNT
         self._waiting: dict[str, list[Submission]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._frontiers = sequencer.Frontiers()  # saves reading a log's edge per batch
@@ -212,7 +214,7 @@ class GroupCommitter:
         first = service.replay(facts.first_response, submission.request_hash)
         if first is not None:
             return Answer(first.status, first.body["id"], _json(first.body), replayed=True)
-        trade = service.new_trade(who, submission.data, facts)
+        trade = service.new_trade(who, submission.data, facts, large_amount=self._large_amount)
         return submission, Accepted(
             who, trade, submission.idempotency_key, submission.request_hash, submission.request_id
         )

@@ -15,7 +15,11 @@ from sqlalchemy.orm import with_expression
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.db import Driver, columns
-from app.trades.confirmation import confirmed_clause
+from app.trades.confirmation import (
+    confirmed_clause,
+    large_clause,
+    operator_confirmed_clause,
+)
 from app.trades.models import NewTrade, Trade, TradeEvent
 
 
@@ -200,26 +204,37 @@ def visible_to(who: Principal) -> ColumnElement[bool]:
     return false()
 
 
-def readable(who: Principal) -> Select[Trade]:
-    """The trades `who` may read, each with `confirmed` computed."""
+def readable(who: Principal, large_amount: Decimal) -> Select[Trade]:
+    """The trades `who` may read, each with `confirmed`, `operator_confirmed` and `large`
+    computed (`large_amount`: `SHUSHANG_LARGE_TRADE_AMOUNT`)."""
     return (
         select(Trade)
         .where(visible_to(who))
-        .options(with_expression(Trade.confirmed, confirmed_clause()))
+        .options(
+            with_expression(Trade.confirmed, confirmed_clause()),
+            with_expression(Trade.operator_confirmed, operator_confirmed_clause()),
+            with_expression(Trade.large, large_clause(large_amount)),
+        )
     )
 
 
-async def get(session: AsyncSession, who: Principal, trade_id: UUID) -> Trade | None:
-    query = readable(who).where(Trade.id == trade_id).execution_options(populate_existing=True)
+async def get(
+    session: AsyncSession, who: Principal, trade_id: UUID, large_amount: Decimal
+) -> Trade | None:
+    query = (
+        readable(who, large_amount)
+        .where(Trade.id == trade_id)
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(query)).scalar_one_or_none()
 
 
 async def lock(session: AsyncSession, who: Principal, trade_id: UUID) -> Trade | None:
-    """The trade, locked until the transaction ends, if `who` may read it. Its `confirmed`
-    is as of this statement's snapshot: decide on the events read after the lock."""
+    """The trade, locked until the transaction ends, if `who` may read it. Whether it is
+    confirmed is for the caller to decide on the events read after the lock."""
     query = (
-        readable(who)
-        .where(Trade.id == trade_id)
+        select(Trade)
+        .where(visible_to(who), Trade.id == trade_id)
         .with_for_update(of=Trade)
         .execution_options(populate_existing=True)
     )
@@ -259,9 +274,14 @@ def filtered(where: TradeFilter, query: Select[Any]) -> Select[Any]:
 
 
 async def list_page(
-    session: AsyncSession, who: Principal, where: TradeFilter, after: UUID | None, limit: int
+    session: AsyncSession,
+    who: Principal,
+    where: TradeFilter,
+    after: UUID | None,
+    limit: int,
+    large_amount: Decimal,
 ) -> list[Trade]:
-    query = filtered(where, readable(who)).order_by(Trade.id).limit(limit + 1)
+    query = filtered(where, readable(who, large_amount)).order_by(Trade.id).limit(limit + 1)
     if after is not None:
         query = query.where(Trade.id > after)
     return list((await session.execute(query)).scalars())

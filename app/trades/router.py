@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.auth.tokens import hash_token
 from app.config import Settings
 from app.context import current_request_id
-from app.deps import PublicReadSession, ReadSession, Session
+from app.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.errors import BadRequest
 from app.i18n import Text, prefers_chinese
 from app.openapi_docs import errors
@@ -154,6 +154,7 @@ async def import_trades(
         historical=historical,
         request_id=current_request_id(),
         chinese=prefers_chinese(request.headers.get("accept-language")),
+        large_amount=settings.large_trade_amount,
     )
     return StreamingResponse(run.answer(body), media_type="application/json")
 
@@ -194,9 +195,12 @@ async def list_trades(
     who: TradeReader,
     where: Filtered,
     page: Annotated[PageParams, Depends(page_params)],
+    settings: AppSettings,
 ) -> Page[TradeOut]:
     """Trades, oldest first (auditors and operators: all; a merchant: its own)."""
-    rows = await service.list_page(session, who, where, id_after(page), page.limit)
+    rows = await service.list_page(
+        session, who, where, id_after(page), page.limit, settings.large_trade_amount
+    )
     items, next_cursor = cut(rows, page.limit, lambda t: [str(t.id)])
     return Page[TradeOut](
         items=[TradeOut.model_validate(t) for t in items], next_cursor=next_cursor
@@ -220,19 +224,22 @@ async def export_trades(
     """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), in constant
     memory: the same filters and visibility as the list; cells that would start a formula
     get a `'`; times in Asia/Shanghai. A client that stops reading is cut off."""
-    spool = await export.spooled_csv(session, who, where)
+    settings: Settings = request.app.state.settings
+    spool = await export.spooled_csv(session, who, where, settings.large_trade_amount)
     return PacedStreamingResponse(
         export.pieces(spool),
-        send_timeout_seconds=request.app.state.settings.response_send_timeout_seconds,
+        send_timeout_seconds=settings.response_send_timeout_seconds,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
     )
 
 
 @router.get("/{trade_id}", response_model=TradeDetail, responses=errors(401, 403, 404, 422))
-async def get_trade(trade_id: UUID, session: PublicReadSession, who: TradeReader) -> TradeDetail:
+async def get_trade(
+    trade_id: UUID, session: PublicReadSession, who: TradeReader, settings: AppSettings
+) -> TradeDetail:
     """One trade with its events."""
-    trade = await service.get_visible(session, who, trade_id)
+    trade = await service.get_visible(session, who, trade_id, settings.large_trade_amount)
     events = await repository.events(session, trade.id)
     return TradeDetail.model_validate(
         {

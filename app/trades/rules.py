@@ -8,7 +8,7 @@ party). A trade an operator recorded has no reporter, so no counterparty either:
 confirmed from the start and only an operator cancels it.
 
     event        on-venue                  off-venue
-    confirmed    operator (always 409)     counterparty, operator
+    confirmed    operator (always 409)     counterparty while unconfirmed, operator
     delivered    seller, operator          seller once confirmed, operator
     disputed     buyer, seller, operator   buyer or seller once confirmed, operator
     settled      operator                  seller once confirmed, operator
@@ -20,9 +20,11 @@ Operators may append any event, so what refuses an operator is always the trade'
 (409, "already confirmed"); a merchant whose standing never allows the event is 403, and
 one whose standing allows it only in another state (confirmed or not) is 409.
 
-Order, for everyone: delivered, settled, disputed, cancelled and confirmed happen at most
-once, and nothing confirms an already confirmed trade; a dispute follows a delivery or a
-settlement; a refund follows a settlement; a settled trade is refunded, not cancelled;
+Order, for everyone: delivered, settled, disputed and cancelled happen at most once; a
+trade an operator recorded or confirmed is confirmed for good (409), while one only its
+counterparty confirmed may still be confirmed by an operator, at any point before its end: a
+large off-venue trade counts only then (app/trades/confirmation.py); a dispute follows a
+delivery or a settlement; a refund follows a settlement; a settled trade is refunded, not cancelled;
 after a cancellation or a refund nothing more happens.
 """
 
@@ -69,7 +71,7 @@ class Cell:
 S, W = Standing, When
 OPERATOR = Grant(S.operator)
 WHO_MAY: dict[str, Cell] = {
-    "confirmed": Cell((OPERATOR,), (Grant(S.counterparty), OPERATOR)),
+    "confirmed": Cell((OPERATOR,), (Grant(S.counterparty, W.unconfirmed), OPERATOR)),
     "delivered": Cell(
         (Grant(S.seller), OPERATOR),
         (Grant(S.seller, W.confirmed), OPERATOR),
@@ -83,7 +85,7 @@ WHO_MAY: dict[str, Cell] = {
     "cancelled": Cell((OPERATOR,), (Grant(S.reporter, W.unconfirmed), OPERATOR)),
 }
 
-_ONCE = {"confirmed", "delivered", "settled", "disputed", "cancelled"}
+_ONCE = {"delivered", "settled", "disputed", "cancelled"}  # `confirmed`: see order_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +128,21 @@ def grants(event: str, on_venue: bool, standing: Iterable[Standing]) -> list[Gra
     return [g for g in (cell.on_venue if on_venue else cell.off_venue) if g.who in mine]
 
 
-def order_problem(so_far: Sequence[str], new: str, confirmed: bool) -> Text | None:
+def order_problem(
+    so_far: Sequence[str], new: str, confirmed: bool, operator_confirmed: bool
+) -> Text | None:
     """Why `new` may not follow the events `so_far` on a trade that is (or not) confirmed,
-    whoever asks; None when it may."""
+    and by an operator (or not), whoever asks; None when it may."""
     closed = [e for e in so_far if e in ("cancelled", "refunded")]
     if closed:
         return Text(
             f"the trade was {closed[0]}: nothing follows", f"交易已{closed[0]},不能再追加事件"
         )
-    if new == "confirmed" and confirmed:
-        return Text("the trade is already confirmed", "交易已确认")
+    if new == "confirmed" and operator_confirmed:
+        return Text(
+            "the trade is already confirmed, by an operator or by its recording",
+            "交易已由运营方确认(或由其记录确认)",
+        )
     if new in _ONCE and new in so_far:
         return Text(f"the trade is already {new}", f"交易已是 {new} 状态")
     if new == "refunded" and "settled" not in so_far:
@@ -166,10 +173,11 @@ def refusal(
     standing: Iterable[Standing],
     so_far: Sequence[str],
     confirmed: bool,
+    operator_confirmed: bool,
 ) -> Refusal | None:
     """Whether a caller of this standing may append `event` now: None, or why not. Who
     first (403), then the order (409), then the table's "once confirmed" and "while
-    unconfirmed" (409)."""
+    unconfirmed" (409). `operator_confirmed` implies `confirmed`."""
     held = grants(event, on_venue, standing)
     if not held:
         return Refusal(
@@ -179,7 +187,7 @@ def refusal(
                 f"您无权为该交易追加 {event} 事件。",
             ),
         )
-    problem = order_problem(so_far, event, confirmed)
+    problem = order_problem(so_far, event, confirmed, operator_confirmed)
     if problem is None and not any(_holds(g.when, confirmed) for g in held):
         problem = _NOT_NOW[held[0].when]
     if problem is not None:

@@ -124,6 +124,15 @@ class TradeOut(BaseModel):
         "(or an operator) appends `confirmed`; unconfirmed trades count in no statistic. "
         "In a replayed answer, as it was when the trade was recorded."
     )
+    operator_confirmed: bool = Field(
+        description="Recorded by an operator, or confirmed by one (a `confirmed` event an "
+        "operator's key appended). In a replayed answer, as it was when recorded."
+    )
+    large: bool = Field(
+        description="An off-venue trade above `SHUSHANG_LARGE_TRADE_AMOUNT` (default "
+        "10000000.00): it counts in statistics and as a market comparable only once "
+        "`operator_confirmed`; a counterparty's confirmation is not enough."
+    )
     contract_digest: str
     occurred_at: datetime
     leaf_index: int = Field(description="The trade's leaf in the venue's ledger.")

@@ -32,7 +32,7 @@ from app.i18n import Text
 from app.ledger import sequencer
 from app.listings.states import ListingStatus
 from app.trades import repository
-from app.trades.confirmation import is_confirmed
+from app.trades.confirmation import is_confirmed, is_large, is_operator_confirmed
 from app.trades.entries import canonical, event_entry
 from app.trades.models import NewTrade, Trade, TradeEvent
 from app.trades.repository import FirstResponse, RecordingFacts, TradeFilter
@@ -159,11 +159,16 @@ def _checked_product(
 
 
 def new_trade(
-    who: Principal, data: TradeCreate, facts: RecordingFacts, *, historical: bool = False
+    who: Principal,
+    data: TradeCreate,
+    facts: RecordingFacts,
+    *,
+    large_amount: Decimal,
+    historical: bool = False,
 ) -> NewTrade:
     """The trade to record, once the rules of DOMAIN.md hold on the facts read (else a
     problem); its fee from the venue's rate, rounded half-up to the cent. `historical`:
-    see `_checked_product`."""
+    see `_checked_product`; `large_amount`: `SHUSHANG_LARGE_TRADE_AMOUNT`."""
     product_id = _checked_product(who, data, facts, historical)
     if product_id is not None and facts.product_classification == "core":
         # Core data (核心数据) is not traded, on or off the venue, imported or not.
@@ -198,11 +203,15 @@ def new_trade(
         reported_by_merchant_id=reporter,
         created_at=utcnow(),
         confirmed=is_confirmed(reporter, ()),
+        operator_confirmed=is_operator_confirmed(reporter, ()),
+        large=is_large(data.on_venue, amount, large_amount),
     )
 
 
-async def get_visible(session: AsyncSession, who: Principal, trade_id: UUID) -> Trade:
-    trade = await repository.get(session, who, trade_id)
+async def get_visible(
+    session: AsyncSession, who: Principal, trade_id: UUID, large_amount: Decimal
+) -> Trade:
+    trade = await repository.get(session, who, trade_id, large_amount)
     if trade is None:
         raise NotFound.of(TRADE, trade_id)
     return trade
@@ -217,7 +226,8 @@ async def add_event(
     trade = await repository.lock(session, who, trade_id)  # one event at a time per trade
     if trade is None:
         raise NotFound.of(TRADE, trade_id)
-    so_far = [e.type for e in await repository.events(session, trade.id)]
+    recorded = await repository.events(session, trade.id)
+    so_far = [e.type for e in recorded]
     refused = refusal(
         data.type.value,
         on_venue=trade.on_venue,
@@ -232,6 +242,9 @@ async def add_event(
         # From the events read under the lock: a `confirmed` committed while this request
         # waited for it counts.
         confirmed=is_confirmed(trade.reported_by_merchant_id, so_far),
+        operator_confirmed=is_operator_confirmed(
+            trade.reported_by_merchant_id, [(e.type, e.recorded_by_role) for e in recorded]
+        ),
     )
     if refused is not None and refused.forbidden:
         raise Forbidden(refused.reason)
@@ -245,6 +258,7 @@ async def add_event(
         occurred_at=(data.occurred_at or now).astimezone(UTC),
         note=data.note,
         recorded_by_key_id=who.key_id,
+        recorded_by_role=who.role.value,
         created_at=now,
     )
     index = await sequencer.append(
@@ -272,6 +286,11 @@ async def add_event(
 
 
 async def list_page(
-    session: AsyncSession, who: Principal, where: TradeFilter, after: UUID | None, limit: int
+    session: AsyncSession,
+    who: Principal,
+    where: TradeFilter,
+    after: UUID | None,
+    limit: int,
+    large_amount: Decimal,
 ) -> list[Trade]:
-    return await repository.list_page(session, who, where, after, limit)
+    return await repository.list_page(session, who, where, after, limit, large_amount)

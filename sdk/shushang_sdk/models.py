@@ -498,12 +498,13 @@ class ComparableSelection(Model):
     """
     used: list[UUID]
     """
-    The comparables' trade ids, newest first.
+    The kept comparables' trade ids (trusted, no outliers), newest first.
     """
     left_out: dict[
         Literal[
             "valued_merchant",
             "unconfirmed",
+            "large_unconfirmed",
             "cancelled",
             "refunded",
             "disputed",
@@ -511,11 +512,12 @@ class ComparableSelection(Model):
             "no_assessed_quality",
             "older_trade_of_seller",
             "beyond_limit",
+            "outlier",
         ],
         LeftOutTrades,
     ]
     """
-    Per reason, in the order the rule checks: `valued_merchant` (the valued product's merchant is seller or buyer), `unconfirmed` (an off-venue trade a merchant reported that nobody confirmed), `cancelled`, `refunded`, `disputed`, `not_settled`, `no_assessed_quality` (no quality coefficient from an assessor's or operator's assessment of the traded product; self-checks never count), `older_trade_of_seller` (one comparable per seller, its most recent), `beyond_limit` (the 20 most recent sellers' trades are used).
+    Per reason, in the order the rule checks: `valued_merchant` (the valued product's merchant is seller or buyer), `unconfirmed` (an off-venue trade a merchant reported that nobody confirmed), `large_unconfirmed` (an off-venue trade above `SHUSHANG_LARGE_TRADE_AMOUNT` that no operator confirmed), `cancelled`, `refunded`, `disputed`, `not_settled`, `no_assessed_quality` (no quality coefficient from an assessor's or operator's assessment of the traded product; self-checks never count), `older_trade_of_seller` (one comparable per seller, its most recent), `beyond_limit` (the 20 most recent sellers' trades are used), `outlier` (adjusted price further than 3 × 1.4826 × MAD from the median).
     """
 
 
@@ -1010,6 +1012,44 @@ class Examination(Model):
     reason: str | None = None
     """
     Required to reject.
+    """
+
+
+class ExcludedComparable(Model):
+    """
+    A comparable, or candidate trade, the market valuation left out, and why.
+    """
+
+    trade_id: UUID | None
+    """
+    Null for a comparable given in the request.
+    """
+    reason: Annotated[
+        Literal[
+            "valued_merchant",
+            "unconfirmed",
+            "large_unconfirmed",
+            "cancelled",
+            "refunded",
+            "disputed",
+            "not_settled",
+            "no_assessed_quality",
+            "older_trade_of_seller",
+            "beyond_limit",
+            "outlier",
+        ],
+        Field(title="Exclusion"),
+    ]
+    """
+    Why a candidate trade is no market comparable, in the order the rule checks.
+    """
+    comparable: int | None = None
+    """
+    A comparable given in the request: its index there.
+    """
+    reference: str | None = None
+    """
+    A comparable given in the request: its `reference`.
     """
 
 
@@ -1517,7 +1557,7 @@ class MarketValuation(Model):
     method: Literal["market"]
     comparables: list[ComparableIn] | None = None
     """
-    Default: trusted recorded trades of products of the same type and domain (settled, on-venue or confirmed, quality assessed by an assessor or operator, one per seller, none of the valued product's merchant); fewer than 3 is 422.
+    Default: trusted recorded trades of products of the same type and domain (settled, on-venue or confirmed, large off-venue ones confirmed by an operator, quality assessed by an assessor or operator, one per seller, none of the valued product's merchant); fewer than 3 is 422. Given or recorded, the value is the median of the adjusted prices with outliers (further than 3 × 1.4826 × MAD from the median) excluded; the kept must be at least 3, from 3 distinct sellers and 3 distinct buyers (a comparable given here counts as a seller and a buyer of its own), else 422.
     """
     quality_coefficient: str | None = None
     """
@@ -1806,7 +1846,7 @@ class Overview(Model):
     listed_products_by_venue: list[VenueCount]
     turnover_by_venue_and_month: list[VenueMonth]
     """
-    Confirmed trades (an off-venue trade a merchant reported counts once confirmed), cancelled and refunded ones left out.
+    Trades that count: confirmed (an off-venue trade a merchant reported counts once confirmed; one above `SHUSHANG_LARGE_TRADE_AMOUNT` once an operator confirmed it), cancelled and refunded ones left out.
     """
 
 
@@ -2458,6 +2498,14 @@ class TradeDetail(Model):
     """
     False for an off-venue trade a merchant reported until the counterparty (or an operator) appends `confirmed`; unconfirmed trades count in no statistic. In a replayed answer, as it was when the trade was recorded.
     """
+    operator_confirmed: bool
+    """
+    Recorded by an operator, or confirmed by one (a `confirmed` event an operator's key appended). In a replayed answer, as it was when recorded.
+    """
+    large: bool
+    """
+    An off-venue trade above `SHUSHANG_LARGE_TRADE_AMOUNT` (default 10000000.00): it counts in statistics and as a market comparable only once `operator_confirmed`; a counterparty's confirmation is not enough.
+    """
     contract_digest: str
     occurred_at: AwareDatetime
     leaf_index: int
@@ -2519,6 +2567,14 @@ class TradeOut(Model):
     confirmed: bool
     """
     False for an off-venue trade a merchant reported until the counterparty (or an operator) appends `confirmed`; unconfirmed trades count in no statistic. In a replayed answer, as it was when the trade was recorded.
+    """
+    operator_confirmed: bool
+    """
+    Recorded by an operator, or confirmed by one (a `confirmed` event an operator's key appended). In a replayed answer, as it was when recorded.
+    """
+    large: bool
+    """
+    An off-venue trade above `SHUSHANG_LARGE_TRADE_AMOUNT` (default 10000000.00): it counts in statistics and as a market comparable only once `operator_confirmed`; a counterparty's confirmation is not enough.
     """
     contract_digest: str
     occurred_at: AwareDatetime
@@ -2605,11 +2661,15 @@ class ValuationOut(Model):
     factors: dict[str, Any]
     breakdown: list[dict[str, Any]]
     """
-    Per cost item, period or comparable; a comparable from a recorded trade names its `trade_id`, seller, date and the quality assessment its Qⱼ comes from.
+    Per cost item, period or comparable; a comparable from a recorded trade names its `trade_id`, seller, buyer, date and the quality assessment its Qⱼ comes from. Market approach: every trusted comparable with its `adjusted_price`, and `excluded`: null when kept, `outlier` when not.
     """
     comparables: ComparableSelection | None = None
     """
     Market approach on recorded trades: which were used and why the other candidates were not.
+    """
+    excluded: list[ExcludedComparable] | None = None
+    """
+    Market approach: every comparable or candidate trade left out, with its reason, in the order the rule checks (per reason, the newest 20 trades; `comparables.left_out` counts them all). Null for the other methods and for market valuations made before 2026-12-07.
     """
 
 

@@ -959,7 +959,7 @@ class MarketValuation(TypedDict, closed=True):
     method: Literal["market"]
     comparables: NotRequired[Sequence[ComparableIn] | None]
     """
-    Default: trusted recorded trades of products of the same type and domain (settled, on-venue or confirmed, quality assessed by an assessor or operator, one per seller, none of the valued product's merchant); fewer than 3 is 422.
+    Default: trusted recorded trades of products of the same type and domain (settled, on-venue or confirmed, large off-venue ones confirmed by an operator, quality assessed by an assessor or operator, one per seller, none of the valued product's merchant); fewer than 3 is 422. Given or recorded, the value is the median of the adjusted prices with outliers (further than 3 × 1.4826 × MAD from the median) excluded; the kept must be at least 3, from 3 distinct sellers and 3 distinct buyers (a comparable given here counts as a seller and a buyer of its own), else 422.
     """
     quality_coefficient: NotRequired[str | None]
     """

@@ -83,7 +83,9 @@ class Market:
         events: tuple[str, ...] = ("settled",),
     ) -> str:
         """An off-venue trade recorded through the API (by an operator unless `headers`
-        say otherwise), then its `events` as the ledger would hold them."""
+        say otherwise) to `buyer` (default: a buyer of its own), then its `events` as the
+        ledger would hold them."""
+        buyer = buyer or await make_merchant(self.session)
         response = await self.client.post(
             "/v1/transactions",
             json={
@@ -91,7 +93,7 @@ class Market:
                 "on_venue": False,
                 "product_id": str(product_id) if product_id else None,
                 "seller_merchant_id": str(seller.id),
-                "buyer_merchant_id": str((buyer or self.buyer).id),
+                "buyer_merchant_id": str(buyer.id),
                 "amount": amount,
                 "contract_digest": DIGEST,
                 "occurred_at": (NOW - timedelta(days=days_ago)).isoformat(),
@@ -103,7 +105,7 @@ class Market:
         await self.events(trade_id, *events)
         return trade_id
 
-    async def events(self, trade_id: str, *types: str) -> None:
+    async def events(self, trade_id: str, *types: str, role: str = "merchant") -> None:
         # Straight into the table: which party may append which event is the trades' rule,
         # and may change; what a valuation trusts must not depend on it.
         for n, kind in enumerate(types):
@@ -113,6 +115,7 @@ class Market:
                     type=kind,
                     occurred_at=NOW,
                     leaf_index=10**9 + n,
+                    recorded_by_role=role,
                 )
             )
         await self.session.commit()
@@ -199,11 +202,18 @@ async def test_invented_unconfirmed_trades_value_nothing(
     listed = await client.get(f"/v1/products/{m.valued}/valuations", headers=m.assessor)
     assert listed.json()["items"] == []
 
-    # Once each buyer confirms its trade, they are trusted trades, but of one seller: still
+    # Each buyer confirms its trade: large off-venue trades that no operator confirmed still
+    # count for nothing.
+    for trade_id in invented:
+        await m.events(trade_id, "confirmed")
+    still = await m.value()
+    assert still.status_code == 422
+    assert "only 0 trusted comparables found" in still.json()["detail"]
+    assert left_out(still.json()) == {"large_unconfirmed": 3}
+    # Once an operator confirms them too, they are trusted trades, but of one seller: still
     # one comparable at most.
-    await m.events(invented[0], "confirmed")
-    await m.events(invented[1], "confirmed")
-    await m.events(invented[2], "confirmed")
+    for trade_id in invented:
+        await m.events(trade_id, "confirmed", role="operator")
     still = await m.value()
     assert still.status_code == 422
     assert "only 1 trusted comparable found" in still.json()["detail"]
@@ -373,7 +383,9 @@ async def test_trusted_comparables_value_and_say_why_the_others_were_left_out(
     valued = await m.value()
     assert valued.status_code == 201, valued.text
     result = valued.json()
-    assert result["value"] == "3000.00"  # (1000 + 2000 + 3000 + 6000) / 4
+    # The median of 1000, 2000, 3000 and 6000 (none an outlier: m = 2500, MAD = 1000, and
+    # 6000 is 3500 from m, within 4447.8); the plain mean of version 1 said 3000.00.
+    assert result["value"] == "2500.00"
     assert result["inputs"]["comparables_source"] == "trusted trades"
     used = [s1_newest, s2_trade, s3_trade, confirmed]  # newest first
     assert [c["trade_id"] for c in result["breakdown"]] == used
@@ -431,6 +443,7 @@ async def test_comparables_come_from_one_bounded_query(
             m.valued_merchant.id,
             "dataset",
             ["finance"],
+            Decimal("10000000.00"),
             limit=2,
             shown=3,
         )

@@ -140,17 +140,23 @@ async def test_a_reported_trade_waits_for_the_counterparty(
     await trail.accepted("confirmed", parties.buyer_key)
     detail = await trail.read(parties.buyer_key)
     assert detail["confirmed"] is True and [e["type"] for e in detail["events"]] == ["confirmed"]
+    assert detail["operator_confirmed"] is False
     await trail.refused("confirmed", parties.buyer_key, 409)  # once only
-    await trail.refused("confirmed", parties.admin, 409)
     await trail.refused("cancelled", parties.seller_key, 409)  # confirmed: the operator's now
     await trail.refused("settled", parties.buyer_key, 403)
 
     await trail.accepted("delivered", parties.seller_key)
     await trail.accepted("settled", parties.seller_key)
+    # An operator may still confirm what the counterparty confirmed (a large trade counts
+    # only then), settled or not; once.
+    await trail.accepted("confirmed", parties.admin)
+    assert (await trail.read())["operator_confirmed"] is True
+    await trail.refused("confirmed", parties.admin, 409)
+    await trail.refused("confirmed", parties.buyer_key, 409)
     await trail.accepted("disputed", parties.buyer_key)
     await trail.accepted("refunded", parties.seller_key)
     events, _ = await trail.state()
-    assert events == ["confirmed", "delivered", "settled", "disputed", "refunded"]
+    assert events == ["confirmed", "delivered", "settled", "confirmed", "disputed", "refunded"]
     # Each a leaf of the venue's log, `confirmed` too.
     leaf = await parties.client.get(
         f"/v1/ledgers/OTC/entries/{trail.trade['leaf_index'] + 1}", headers=parties.auditor

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from decimal import Decimal
 
 import httpx
 from fastapi import FastAPI
@@ -200,7 +201,7 @@ async def test_a_failed_batch_is_retried_one_by_one_with_every_check_again(
     fails on the key's primary key and is retried trade by trade. The retry answers the
     key with the winner's trade, and the auditor in the other batch is refused either way."""
     engine = app.state.engine
-    here, there = (GroupCommitter(engine, None) for _ in range(2))
+    here, there = (GroupCommitter(engine, None, Decimal("10000000.00")) for _ in range(2))
     data = TradeCreate.model_validate(parties.body(venue_code="HZDEX"))
 
     def submission(headers: dict[str, str], key: str) -> Submission:
