@@ -15,7 +15,7 @@ blocks, and core data suspends its certificate (DOMAIN.md, "Who may do what, rou
   admits, whose `IPR` leaf names the consent.
 
 Revision ID: 20261207_02
-Revises: 20261130_02
+Revises: 20261207_01
 Create Date: 2026-12-07 17:30:00
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261207_02"
-down_revision: str | None = "20261130_02"
+down_revision: str | None = "20261207_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
