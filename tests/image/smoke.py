@@ -60,6 +60,9 @@ PIP_NETWORK = {
     "client-cert",
 }
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+# Every image built on the stand-in inherits this label: the prune after a build removes only
+# those of our earlier builds that nothing names any more.
+LABEL = "shushang.image-test=debootstrap"
 SUITE = "bookworm"  # python:3.11-slim's Debian
 
 
@@ -202,8 +205,7 @@ def make_base(work: Path) -> None:
         "--change",
         'CMD ["python3"]',
         "--change",
-        "LABEL org.opencontainers.image.description="
-        "debootstrap-bookworm-stand-in-for-python-3.11-slim",
+        f"LABEL {LABEL}",
         str(archive),
         BASE,
         stdout=subprocess.DEVNULL,
@@ -313,22 +315,27 @@ def postgres(work: Path) -> Iterator[str]:
 
 
 def build() -> None:
+    """Build the image; the build stage is tagged too, so that the prune of our earlier
+    builds' leftovers keeps its layers (the pip installs) as the next build's cache."""
     started = time.monotonic()
-    run(
+    common = [
         "podman",
         "build",
         "--format=docker",  # keeps the Dockerfile's HEALTHCHECK (OCI has none)
         "--isolation=chroot",
         "--pull=never",
         "--network=host",
-        "-t",
-        IMAGE,
         "-f",
         "Dockerfile",
-        ".",
-        cwd=ROOT,
-    )
+    ]
+    run(*common, "--target=build", "-t", f"{IMAGE}-build", ".", cwd=ROOT)
+    run(*common, "-t", IMAGE, ".", cwd=ROOT)
     say(f"podman build took {time.monotonic() - started:.0f} s")
+    subprocess.run(
+        ["podman", "image", "prune", "--force", "--filter", f"label={LABEL}"],
+        check=True,
+        capture_output=True,
+    )
 
 
 @contextlib.contextmanager
