@@ -27,6 +27,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -425,6 +426,8 @@ def smoke(image: Image, database_url: str) -> None:
 
 
 def main() -> None:
+    # A CI timeout's SIGTERM unwinds like an error: the finally blocks stop and remove.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     check_tools()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="shushang-image-") as directory:
