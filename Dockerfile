@@ -7,12 +7,15 @@ FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /opt/shushang
-COPY requirements.lock ./
-RUN /opt/shushang/bin/pip install -r requirements.lock
-COPY pyproject.toml README.md alembic.ini ./
+# The service's own dependencies (pyproject's), at the versions requirements.lock pins: the
+# lock pins the development tools too (pytest, mypy, playwright…), which stay out.
+COPY requirements.lock pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > runtime.txt \
+    && /opt/shushang/bin/pip install -c requirements.lock -r runtime.txt
+COPY README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
-RUN /opt/shushang/bin/pip install --no-deps .
+RUN /opt/shushang/bin/pip install --no-deps . && /opt/shushang/bin/pip check
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/shushang/bin:$PATH \

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest fuzz openapi sdk-models lock bench-search clean
+.PHONY: run test lint typecheck pytest fuzz image-test openapi sdk-models lock bench-search clean
 
 $(STAMP): requirements.lock pyproject.toml sdk/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -37,6 +37,12 @@ SHUSHANG_FUZZ_STATEFUL ?= 40
 fuzz: $(STAMP)
 	SHUSHANG_FUZZ_EXAMPLES=$(SHUSHANG_FUZZ_EXAMPLES) SHUSHANG_FUZZ_STATEFUL=$(SHUSHANG_FUZZ_STATEFUL) \
 		$(BIN)/pytest -p no:cacheprovider -o timeout=3600 tests/test_schemathesis.py
+
+## Build the Dockerfile with podman (root; a debootstrapped stand-in for python:3.11-slim, made
+## once) and smoke-test what it built: migrate, serve, /healthz, /v1/catalog, /docs.
+## Skips without podman/debootstrap (fails under CI). See docs/operations.md.
+image-test: $(STAMP)
+	$(BIN)/python tests/image/smoke.py
 
 ## Regenerate the committed OpenAPI document after an API change.
 openapi: $(STAMP)
