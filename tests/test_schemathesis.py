@@ -176,7 +176,10 @@ class World:
         if digest % 4 == 0:
             return  # (without a key a step is 428: that stays fuzzed too)
         if f"{case.method.upper()} {case.path}" in KEYED:
-            case.headers = {**(case.headers or {}), "Idempotency-Key": str(uuid4())}
+            # A fresh key, and no made-up If-Match (a stale one is 412 before the handler;
+            # it stays fuzzed in the fourth case above).
+            kept = {k: v for k, v in (case.headers or {}).items() if k.lower() != "if-match"}
+            case.headers = {**kept, "Idempotency-Key": str(uuid4())}
         pick = digest // 4
         pool = (self.destroyed if case.method.upper() == "DELETE" else self.values).get(case.path)
         if pool and case.path_parameters:
