@@ -3,12 +3,16 @@
     ShushangError                    500  any failure of ours, never shown in detail
     ├── BadRequest                   400  malformed header, cursor or parameter
     ├── ValidationFailed             422  a body or query that breaks a rule, with `errors[]`
+    ├── IdempotencyMismatch          422  an Idempotency-Key used for another request
     ├── Unauthorized                 401  no key, unknown key, revoked key
     ├── Forbidden                    403  the caller's role or merchant may not do this
     ├── NotFound                     404  unknown, or not visible to the caller
     ├── MethodNotAllowed             405
     ├── Conflict                     409  state conflict or duplicate
+    │   └── IdempotencyInFlight      409  the first request with this key still runs
     ├── PreconditionFailed           412  stale `If-Match`
+    ├── PreconditionRequired         428  a step that changes money or title, with neither
+    │                                     `If-Match` nor `Idempotency-Key`
     ├── PayloadTooLarge              413
     ├── RateLimited                  429  with `Retry-After`
     └── ServiceUnavailable           503  the database cannot be reached
@@ -26,7 +30,7 @@ from typing import Any, ClassVar
 import asyncpg
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -177,6 +181,44 @@ class PreconditionFailed(ShushangError):
     )
 
 
+class PreconditionRequired(ShushangError):
+    """A step that changes money or title (app/idempotency.py) sent without a way to tell its
+    retry from a second request."""
+
+    status = 428
+    slug = "precondition-required"
+    title = Text("Precondition required", "缺少前置条件")
+    default_detail = Text(
+        "This step changes money or title: send `Idempotency-Key` (a fresh value per step, "
+        "the same on its retries) or `If-Match` with the ETag you read, so that a retry "
+        "cannot do it twice.",
+        "该操作涉及资金或权属变动:请发送 `Idempotency-Key`(每次操作一个新值,重试时保持不变)"
+        "或携带所读取 ETag 的 `If-Match`,以免重试导致重复执行。",
+    )
+
+
+class IdempotencyInFlight(Conflict):
+    slug = "idempotency-in-flight"
+    title = Text("Request in progress", "请求处理中")
+    default_detail = Text(
+        "A request with this Idempotency-Key is still in progress; retry shortly.",
+        "使用该幂等键的请求仍在处理中,请稍后重试。",
+    )
+
+    def __init__(self, detail: Text | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+
+
+class IdempotencyMismatch(ShushangError):
+    status = 422
+    slug = "idempotency-key-reused"
+    title = Text("Idempotency-Key reused", "幂等键被复用")
+    default_detail = Text(
+        "This Idempotency-Key was used for a different request.",
+        "该幂等键已用于另一个不同的请求。",
+    )
+
+
 class PayloadTooLarge(ShushangError):
     status = 413
     slug = "payload-too-large"
@@ -259,6 +301,21 @@ def is_database_unavailable(exc: BaseException) -> bool:
         orig = getattr(current, "orig", None)
         current = orig if isinstance(orig, BaseException) else current.__cause__
     return False
+
+
+class Answered(Exception):
+    """Not a failure: a dependency that holds the request's answer already (the first answer
+    to a step's Idempotency-Key, app/idempotency.py) raises it, and `handle_answered` sends
+    it. The endpoint does not run and nothing the request began is committed."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def handle_answered(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Answered)
+    return exc.response
 
 
 _ANSWERED = "problem"

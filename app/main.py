@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import errors
+from app import errors, idempotency
 from app.assessments.router import router as assessments_router
 from app.assets.router import disclosures as data_asset_disclosures_router
 from app.assets.router import router as data_assets_router
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
 
     app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
+    app.add_exception_handler(errors.Answered, errors.handle_answered)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
     app.add_exception_handler(IntegrityError, errors.handle_integrity_error)
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         webhooks_router,
     ):
         app.include_router(router, responses=COMMON_ERRORS)
+    idempotency.describe(app.routes)
     skip_by_prefix(app)
 
     def openapi() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, RateLimitBucket
 from app.db import Base
 from app.events.models import Event
+from app.idempotency import IdempotencyRecord
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
 from app.ledger.models import (
     Checkpoint,
@@ -20,7 +21,7 @@ from app.listings.models import Listing, ListingEvent
 from app.merchants.models import Certification, Merchant
 from app.products.models import Product, ProductRevision
 from app.samples.models import Sample, SampleChunk
-from app.trades.models import IdempotencyRecord, Trade, TradeEvent
+from app.trades.models import Trade, TradeEvent
 from app.venues.models import NegativeListVersion, Venue
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 

@@ -39,6 +39,8 @@ _DESCRIPTIONS = {
     413: "Request body too large",
     415: "The body's `Content-Type` is not one this operation reads",
     422: "Validation failed; `errors` lists each field",
+    428: "Neither `Idempotency-Key` nor `If-Match`: this step changes money or title, and "
+    "a retry must not do it twice",
     429: "Rate limited; see `Retry-After`",
     503: "The database is unavailable; retry after `Retry-After`",
 }

@@ -33,13 +33,13 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.commit import BeforeCommitRoute
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, driver_of
-from app.errors import ShushangError, is_database_unavailable
+from app.errors import Answered, ShushangError, is_database_unavailable
 from app.ops.metrics import READ_FALLBACKS, READ_REPLICA_IN_USE, READ_REPLICA_LAG
 
 logger = logging.getLogger("shushang.replica")
@@ -221,12 +221,13 @@ async def read_on_primary(session: AsyncSession) -> bool:
 
 
 # Failures that are answers, not the replica's trouble: the primary would give the same.
-_ANSWERS = (ShushangError, StarletteHTTPException, RequestValidationError)
+_ANSWERS = (ShushangError, Answered, StarletteHTTPException, RequestValidationError)
 
 
-class ReplicaAwareRoute(APIRoute):
+class ReplicaAwareRoute(BeforeCommitRoute):
     """A route that, when it failed while reading the replica, is run once more with every
-    read on the primary: the replica's loss costs a retry, never a failed request."""
+    read on the primary: the replica's loss costs a retry, never a failed request. (Its
+    hooks before the commit, app/commit.py, run inside each try.)"""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -7,7 +7,9 @@ The job is safe to run again: products are matched by name and changed only when
 description differs, with `version=` so an edit made meanwhile on the exchange is not
 overwritten (412, and the job says so); each order is recorded with the ERP's order number
 as its Idempotency-Key, so a second run (or a retry after a lost answer) records nothing
-twice and the answer says `replayed` (the same key with another body is refused, 422).
+twice and the answer says `replayed` (the same key with another body is refused, 422); its
+delivery is an event with a key made of the order number, its settlement an event sent
+with `version=` (If-Match, the trade's ETag as read): neither is appended twice.
 Every line it prints carries the request id to quote to the exchange. With an operator key
 it first makes the merchant and the merchant's key.
 """
@@ -93,6 +95,23 @@ def sync_orders(operator: Client, seller: models.MerchantOut, orders: list[ErpOr
         )
         said = "already recorded" if trade.meta.replayed else "recorded"
         print(f"order {order.number}: {said} as trade {trade.id} (leaf {trade.leaf_index})")
+        # Events change money too: each is sent with an Idempotency-Key (the ERP's own here;
+        # the SDK makes one when none is given), so a rerun appends nothing twice.
+        delivered = operator.transactions.add_event(
+            trade.id, idempotency_key=f"erp-{order.number}-delivered", type="delivered"
+        )
+        print(f"  delivered{' (already)' if delivered.meta.replayed else ''}")
+        # Or against the trade as read (If-Match: its ETag counts its events): settled
+        # once, and a rerun that finds it settled leaves it.
+        read = operator.transactions.get(trade.id)
+        if "settled" in {event.type for event in read.events}:
+            print("  settled (already)")
+            continue
+        try:
+            operator.transactions.add_event(trade.id, version=read.meta.etag, type="settled")
+            print("  settled")
+        except PreconditionFailed as stale:  # another event came in since `read`
+            print(f"  not settled: the trade changed meanwhile ({stale.request_id})")
 
 
 def main() -> None:

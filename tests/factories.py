@@ -6,7 +6,7 @@ import itertools
 import random
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,14 @@ def wrong_check(code: str) -> str:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def idempotent(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` for one step that changes money or title (app/idempotency.py): with a
+    fresh Idempotency-Key, unless they carry one (or an If-Match) already."""
+    if "Idempotency-Key" in headers or "If-Match" in headers:
+        return headers
+    return {**headers, "Idempotency-Key": str(uuid4())}
 
 
 async def make_key(

@@ -14,15 +14,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import idempotency
 from app.auth.models import Role
-from tests.factories import auth, make_key, make_merchant, make_product, merchant_body, product_body
+from app.commit import BeforeCommitRoute
+from tests.factories import (
+    auth,
+    idempotent,
+    make_key,
+    make_merchant,
+    make_product,
+    merchant_body,
+    product_body,
+)
 
 SPEC = json.loads((Path(__file__).parent.parent / "openapi" / "openapi.json").read_text())
 
@@ -223,7 +237,7 @@ class World:
         ).json()
         await client.post(
             f"/v1/ip-registrations/{certified['id']}/examine", json={"decision": "accept"},
-            headers=operator,
+            headers=idempotent(operator),
         )  # fmt: skip
         from sqlalchemy import text
 
@@ -233,7 +247,7 @@ class World:
         )
         await session.commit()
         granted = await client.post(
-            f"/v1/ip-registrations/{certified['id']}/grant", headers=operator
+            f"/v1/ip-registrations/{certified['id']}/grant", headers=idempotent(operator)
         )
         deliveries = await client.get(f"/v1/webhooks/{hook.json()['id']}/deliveries", headers=mine)
         key = await client.post(
@@ -290,9 +304,9 @@ class World:
     async def let_in(self, operation: str, caller: str) -> tuple[bool, int]:
         method, path = operation.split(" ", 1)
         body = {} if method in ("POST", "PUT", "PATCH") else None
-        response = await self.client.request(
-            method, self.url(path), json=body, headers=self.keys[caller]
-        )
+        # Steps that change money or title want a key (else 428, which says nothing of roles).
+        headers = self.keys[caller] if body is None else idempotent(self.keys[caller])
+        response = await self.client.request(method, self.url(path), json=body, headers=headers)
         assert response.status_code < 500, (operation, caller, response.text)
         return response.status_code not in DENIED, response.status_code
 
@@ -439,7 +453,7 @@ async def test_trade_events_are_let_in_by_role(
             confirmed = await client.post(
                 f"/v1/transactions/{trade_id}/events",
                 json={"type": "confirmed"},
-                headers=parties.buyer_key,
+                headers=idempotent(parties.buyer_key),
             )
             assert confirmed.status_code == 201, confirmed.text
         return trade_id, keys
@@ -452,7 +466,7 @@ async def test_trade_events_are_let_in_by_role(
                 answer = await client.post(
                     f"/v1/transactions/{trade_id}/events",
                     json={"type": event},
-                    headers=keys[caller],
+                    headers=idempotent(keys[caller]),
                 )
                 assert answer.status_code < 500, answer.text
                 if (answer.status_code not in DENIED) != (caller in declared):
@@ -507,7 +521,9 @@ async def test_pledge_steps_and_objections_by_role(
         consent = await registry.pledge_step(rid, pledge_id, "consent", {"step": "license"}, key)
         check("consent", caller, consent)
         released = await client.post(
-            f"/v1/ip-registrations/{rid}/release", json={"pledge_id": pledge_id}, headers=key
+            f"/v1/ip-registrations/{rid}/release",
+            json={"pledge_id": pledge_id},
+            headers=idempotent(key),
         )
         check("release", caller, released)
         if released.status_code != 200:
@@ -524,7 +540,7 @@ async def test_pledge_steps_and_objections_by_role(
         objected = await client.post(
             f"/v1/ip-registrations/{noticed}/objections",
             json={"kind": "ownership", "grounds": "数据由我方采集"},
-            headers=key,
+            headers=idempotent(key),
         )
         if (objected.status_code not in DENIED) != (caller in object_let_in):
             wrong.append(f"object by {caller}: {objected.status_code}")
@@ -678,3 +694,77 @@ async def test_events_by_type_and_role(client: httpx.AsyncClient, session: Async
     assert by_hook[hooks["O"]] == set(subjects)
     assert by_hook[hooks["B"]] == {trade.json()["id"]}
     assert hooks["X"] not in by_hook
+
+
+# Steps that change money or title (DOMAIN.md, "Retries never double money or title"): every
+# POST below a data asset or an IP registration, a restatement's approval, a trade's events.
+STEP_PATTERNS = [
+    re.compile(r"POST /v1/data-assets/\{[^/]+\}/.+"),
+    re.compile(r"POST /v1/data-asset-restatements/\{[^/]+\}/.+"),
+    re.compile(r"POST /v1/ip-registrations/\{[^/]+\}/.+"),
+    re.compile(r"POST /v1/transactions/\{[^/]+\}/events"),
+]
+
+
+def _operations_of(app: FastAPI) -> dict[str, APIRoute]:
+    return {
+        f"{method} {route.path}": route
+        for route in idempotency.api_routes(app.routes)
+        for method in route.methods
+    }
+
+
+def test_every_step_that_changes_money_or_title_is_marked(app: FastAPI) -> None:
+    """Marked `dependencies=[RETRY_SAFE]` are exactly the routes whose path says they are
+    such a step: a new step route cannot be forgotten. Each documents 428 and both headers,
+    and runs its hooks before the commit (where its first answer is kept)."""
+    operations = _operations_of(app)
+    steps = {op for op in operations if any(p.fullmatch(op) for p in STEP_PATTERNS)}
+    marked = {op for op, route in operations.items() if idempotency.marked(route)}
+    assert marked == steps
+    assert len(steps) >= 20
+    document = app.openapi()
+    for operation in steps:
+        method, path = operation.split(" ", 1)
+        assert isinstance(operations[operation], BeforeCommitRoute), operation
+        documented = document["paths"][path][method.lower()]
+        assert "428" in documented["responses"] and "412" in documented["responses"], operation
+        headers = {p["name"].lower() for p in documented["parameters"] if p["in"] == "header"}
+        assert {"idempotency-key", "if-match"} <= headers, operation
+        assert "Idempotency-Key" in documented["description"], operation
+    # Not steps: a PATCH of an asset's name, reads, creations.
+    assert "PATCH /v1/data-assets/{asset_id}" not in marked
+    assert "POST /v1/transactions" not in marked  # 400 without a key (2026-11-29)
+
+
+async def test_every_step_is_428_without_a_header_and_changes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Called as its owner and as an operator, with an empty body, without `If-Match` or
+    `Idempotency-Key` (or with `If-Match: *`, which names no version): 428, and no table
+    that holds money or title changed."""
+    world = await World().build(client, session)
+    tables = ("data_asset_cost_item", "data_asset_movement", "ip_step", "ip_objection",
+              "trade_event", "idempotency_record", "ledger_entry")  # fmt: skip
+
+    async def counts() -> dict[str, int]:
+        found = {}
+        for table in tables:
+            found[table] = (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
+        await session.commit()
+        return found
+
+    before = await counts()
+    steps = [op for op, route in _operations_of(app).items() if idempotency.marked(route)]
+    wrong = []
+    for operation in steps:
+        _, path = operation.split(" ", 1)
+        for caller in "OM":
+            for extra in ({}, {"If-Match": "*"}):
+                answer = await client.post(
+                    world.url(path), json={}, headers={**world.keys[caller], **extra}
+                )
+                if answer.status_code != 428:
+                    wrong.append(f"{operation} by {caller} {extra}: {answer.status_code}")
+    assert not wrong, "; ".join(wrong)
+    assert await counts() == before

@@ -14,7 +14,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
-from tests.factories import auth, make_key, make_merchant, make_product, merchant_body, product_body
+from tests.factories import (
+    auth,
+    idempotent,
+    make_key,
+    make_merchant,
+    make_product,
+    merchant_body,
+    product_body,
+)
 
 
 def cursor(key: Any) -> str:
@@ -201,6 +209,6 @@ async def test_trade_dates_are_bounded(
     event = await client.post(
         f"/v1/transactions/{made}/events",
         json={"type": "delivered", "occurred_at": occurred_at},
-        headers=admin,
+        headers=idempotent(admin),
     )
     assert event.status_code == 422, event.text

@@ -42,6 +42,7 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.deps import PublicReadSession, ReadSession, Session
 from app.etags import set_etag
+from app.idempotency import RETRY_SAFE
 from app.merchants import repository as merchants
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
@@ -54,7 +55,7 @@ disclosures = APIRouter(prefix="/v1/merchants", tags=["data-assets"], route_clas
 Keeper = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 Reader = Annotated[Principal, Depends(require(Role.operator, Role.merchant, Role.auditor))]
 IfMatch = Annotated[str | None, Header(description="The asset's ETag.")]
-MOVEMENT_ERRORS = errors(401, 403, 404, 409, 412, 422)
+MOVEMENT_ERRORS = errors(401, 403, 404, 409, 412, 422, 428)
 
 
 def asset_out(view: service.View, who: Principal) -> DataAssetOut:
@@ -157,7 +158,8 @@ async def update_asset(
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
     """Change the asset's name, description or product (its class and source never change;
-    its amounts change only by cost items and movements)."""
+    its amounts change only by cost items and movements). Changing no money and setting
+    values, it is safe to retry as it is; `If-Match` guards it against another's change."""
     asset = await service.update(session, who, asset_id, data, if_match)
     return detail((await service.views(session, [asset]))[0], who, response)
 
@@ -167,6 +169,7 @@ async def update_asset(
     response_model=DataAssetDetail,
     status_code=status.HTTP_201_CREATED,
     responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def add_cost(
     asset_id: UUID,
@@ -199,7 +202,12 @@ async def _move(
     return detail((await service.views(session, [asset]))[0], who, response)
 
 
-@router.post("/{asset_id}/capitalise", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+@router.post(
+    "/{asset_id}/capitalise",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
 async def capitalise(
     asset_id: UUID,
     data: Capitalise,
@@ -215,7 +223,12 @@ async def capitalise(
     return await _move(session, who, asset_id, MovementType.capitalise, data, if_match, response)
 
 
-@router.post("/{asset_id}/dispose", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+@router.post(
+    "/{asset_id}/dispose",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
 async def dispose(
     asset_id: UUID,
     data: Dispose,
@@ -230,7 +243,12 @@ async def dispose(
     return await _move(session, who, asset_id, MovementType.dispose, data, if_match, response)
 
 
-@router.post("/{asset_id}/derecognise", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+@router.post(
+    "/{asset_id}/derecognise",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
 async def derecognise(
     asset_id: UUID,
     data: Derecognise,
@@ -243,7 +261,12 @@ async def derecognise(
     return await _move(session, who, asset_id, MovementType.derecognise, data, if_match, response)
 
 
-@router.post("/{asset_id}/impair", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+@router.post(
+    "/{asset_id}/impair",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
 async def impair(
     asset_id: UUID,
     data: Impair,
@@ -259,7 +282,12 @@ async def impair(
     return await _move(session, who, asset_id, MovementType.impair, data, if_match, response)
 
 
-@router.post("/{asset_id}/write-down", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS)
+@router.post(
+    "/{asset_id}/write-down",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
 async def write_down(
     asset_id: UUID,
     data: WriteDown,
@@ -274,7 +302,10 @@ async def write_down(
 
 
 @router.post(
-    "/{asset_id}/reverse-write-down", response_model=DataAssetDetail, responses=MOVEMENT_ERRORS
+    "/{asset_id}/reverse-write-down",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def reverse_write_down(
     asset_id: UUID,

@@ -20,6 +20,7 @@ from app.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.errors import ValidationFailed
 from app.etags import set_etag
 from app.i18n import Text
+from app.idempotency import RETRY_SAFE
 from app.ip import repository, service
 from app.ip.models import IpRegistration
 from app.ip.repository import OPEN_PLEDGE, OpenPledges
@@ -64,7 +65,7 @@ certificates = APIRouter(
 MerchantOrOperator = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 Operator = Annotated[Principal, Depends(require(Role.operator))]
 IfMatch = Annotated[str | None, Header(description="The registration's ETag.")]
-STEP_ERRORS = errors(401, 403, 404, 409, 412, 422)
+STEP_ERRORS = errors(401, 403, 404, 409, 412, 422, 428)
 
 
 def registration_out(
@@ -209,7 +210,10 @@ async def get_registration(
 
 
 @router.post(
-    "/{registration_id}/examine", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/examine",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def examine(
     registration_id: UUID,
@@ -238,7 +242,10 @@ async def examine(
 
 
 @router.post(
-    "/{registration_id}/reject", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/reject",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def reject(
     registration_id: UUID,
@@ -260,7 +267,8 @@ async def reject(
     "/{registration_id}/objections",
     response_model=ObjectionOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def raise_objection(
     registration_id: UUID,
@@ -268,11 +276,15 @@ async def raise_objection(
     session: Session,
     settings: AppSettings,
     who: CurrentPrincipal,
+    if_match: IfMatch = None,
 ) -> ObjectionOut:
     """Object during the public notice (a merchant other than the holder, or an operator;
     the holder, auditors and assessors get 403): the registration becomes `objected` until
-    the operator decides. After the notice, 409."""
-    _, objection = await service.object_to(session, who, registration_id, data, settings)
+    the operator decides. After the notice, 409. It changes no money or title, but it holds
+    the registration: a retry must not object twice, so it takes the headers of a step."""
+    _, objection = await service.object_to(
+        session, who, registration_id, data, settings, if_match=if_match
+    )
     return ObjectionOut.model_validate(objection)
 
 
@@ -280,6 +292,7 @@ async def raise_objection(
     "/{registration_id}/objections/{objection_id}/{decision}",
     response_model=IpRegistrationDetail,
     responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def decide_objection(
     registration_id: UUID,
@@ -293,6 +306,7 @@ async def decide_objection(
     who: Operator,
     response: Response,
     data: OptionalReason | None = None,
+    if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
     """Decide an open objection (operator). Upholding rejects the registration and needs a
     `reason`; dismissing the last open one resumes the public notice."""
@@ -303,12 +317,17 @@ async def decide_objection(
             ["body", "reason"], Text("is required to uphold", "维持异议时必填")
         )
     registration = await service.decide_objection(
-        session, who, registration_id, objection_id, uphold, reason, settings
+        session, who, registration_id, objection_id, uphold, reason, settings, if_match=if_match
     )
     return await _detail(session, registration, response, who, settings)
 
 
-@router.post("/{registration_id}/grant", response_model=IpRegistrationDetail, responses=STEP_ERRORS)
+@router.post(
+    "/{registration_id}/grant",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
 async def grant(
     registration_id: UUID,
     session: Session,
@@ -324,7 +343,12 @@ async def grant(
     return await _detail(session, registration, response, who, settings)
 
 
-@router.post("/{registration_id}/renew", response_model=IpRegistrationDetail, responses=STEP_ERRORS)
+@router.post(
+    "/{registration_id}/renew",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
 async def renew(
     registration_id: UUID,
     session: Session,
@@ -342,7 +366,10 @@ async def renew(
 
 
 @router.post(
-    "/{registration_id}/change", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/change",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def change(
     registration_id: UUID,
@@ -360,7 +387,10 @@ async def change(
 
 
 @router.post(
-    "/{registration_id}/transfer", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/transfer",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def transfer(
     registration_id: UUID,
@@ -380,7 +410,10 @@ async def transfer(
 
 
 @router.post(
-    "/{registration_id}/license", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/license",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def license(
     registration_id: UUID,
@@ -399,7 +432,10 @@ async def license(
 
 
 @router.post(
-    "/{registration_id}/pledge", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/pledge",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def pledge(
     registration_id: UUID,
@@ -424,6 +460,7 @@ async def pledge(
     "/{registration_id}/pledges/{pledge_id}/confirm",
     response_model=IpRegistrationDetail,
     responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def confirm_pledge(
     registration_id: UUID,
@@ -448,6 +485,7 @@ async def confirm_pledge(
     "/{registration_id}/pledges/{pledge_id}/withdraw",
     response_model=IpRegistrationDetail,
     responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def withdraw_pledge(
     registration_id: UUID,
@@ -469,6 +507,7 @@ async def withdraw_pledge(
     "/{registration_id}/pledges/{pledge_id}/consent",
     response_model=IpRegistrationDetail,
     responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def consent_to_step(
     registration_id: UUID,
@@ -489,7 +528,10 @@ async def consent_to_step(
 
 
 @router.post(
-    "/{registration_id}/release", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/release",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def release(
     registration_id: UUID,
@@ -510,7 +552,10 @@ async def release(
 
 
 @router.post(
-    "/{registration_id}/cancel", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/cancel",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def cancel(
     registration_id: UUID,
@@ -536,7 +581,10 @@ async def cancel(
 
 
 @router.post(
-    "/{registration_id}/revoke", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/revoke",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def revoke(
     registration_id: UUID,
@@ -555,7 +603,10 @@ async def revoke(
 
 
 @router.post(
-    "/{registration_id}/reinstate", response_model=IpRegistrationDetail, responses=STEP_ERRORS
+    "/{registration_id}/reinstate",
+    response_model=IpRegistrationDetail,
+    responses=STEP_ERRORS,
+    dependencies=[RETRY_SAFE],
 )
 async def reinstate(
     registration_id: UUID,

@@ -517,11 +517,13 @@ async def object_to(
     registration_id: UUID,
     data: ObjectionCreate,
     settings: Settings,
+    *,
+    if_match: str | None = None,
 ) -> tuple[IpRegistration, IpObjection]:
     """An objection during public notice: a merchant other than the holder, or an operator
     (states.OBJECTORS); never the holder, an auditor or an assessor (403)."""
     registration, before, _ = await _locked(
-        session, who, registration_id, Action.object, None, settings
+        session, who, registration_id, Action.object, if_match, settings
     )
     now = utcnow()
     ends = registration.publicity_ends_at
@@ -577,11 +579,15 @@ async def decide_objection(
     uphold: bool,
     reason: str | None,
     settings: Settings,
+    *,
+    if_match: str | None = None,
 ) -> IpRegistration:
     """Uphold (the registration is rejected) or dismiss an open objection; with the last
     one dismissed the public notice goes on to its end."""
     action = Action.uphold if uphold else Action.dismiss
-    registration, before, _ = await _locked(session, who, registration_id, action, None, settings)
+    registration, before, _ = await _locked(
+        session, who, registration_id, action, if_match, settings
+    )
     objections = await repository.objections(session, registration.id)
     objection = next((o for o in objections if o.id == objection_id), None)
     if objection is None:

@@ -1,11 +1,12 @@
-"""Trades (交易) and their events, never updated or deleted; and idempotency records."""
+"""Trades (交易) and their events, never updated or deleted. (The idempotency records of
+their recording are app/idempotency.py's, shared with every step that changes money or
+title.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -15,13 +16,10 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
-    LargeBinary,
     Numeric,
     String,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.db import Base, new_id, utcnow
@@ -125,17 +123,4 @@ class TradeEvent(Base):
     # large off-venue trade waits for); NULL only for events older than this column whose key
     # was unknown.
     recorded_by_role: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class IdempotencyRecord(Base):
-    """The first response to a key's request, replayed for retries with the same key."""
-
-    __tablename__ = "idempotency_record"
-
-    api_key_id: Mapped[UUID] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    response_status: Mapped[int] = mapped_column(Integer)
-    response_body: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -23,7 +23,9 @@ from app.config import Settings
 from app.context import current_request_id
 from app.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.errors import BadRequest
+from app.etags import set_etag
 from app.i18n import Text, prefers_chinese
+from app.idempotency import RETRY_SAFE
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.replica import ReplicaAwareRoute
@@ -236,11 +238,17 @@ async def export_trades(
 
 @router.get("/{trade_id}", response_model=TradeDetail, responses=errors(401, 403, 404, 422))
 async def get_trade(
-    trade_id: UUID, session: PublicReadSession, who: TradeReader, settings: AppSettings
+    trade_id: UUID,
+    session: PublicReadSession,
+    who: TradeReader,
+    settings: AppSettings,
+    response: Response,
 ) -> TradeDetail:
-    """One trade with its events."""
+    """One trade with its events. The ETag's version is the number of its events (the trade
+    itself never changes): the `If-Match` of its next event."""
     trade = await service.get_visible(session, who, trade_id, settings.large_trade_amount)
     events = await repository.events(session, trade.id)
+    set_etag(response, len(events))
     return TradeDetail.model_validate(
         {
             **TradeOut.model_validate(trade).model_dump(),
@@ -253,10 +261,17 @@ async def get_trade(
     "/{trade_id}/events",
     response_model=TradeEventOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 412, 422, 428),
+    dependencies=[RETRY_SAFE],
 )
 async def add_trade_event(
-    trade_id: UUID, data: TradeEventCreate, session: Session, who: Recorder
+    trade_id: UUID,
+    data: TradeEventCreate,
+    session: Session,
+    who: Recorder,
+    if_match: Annotated[
+        str | None, Header(description="The trade's ETag (its version: its events so far).")
+    ] = None,
 ) -> TradeEventOut:
     """Append confirmed, delivered, settled, disputed, refunded or cancelled: each is a leaf
     of the trade's venue ledger too. Who may append which (403 otherwise) depends on what
@@ -264,4 +279,5 @@ async def add_trade_event(
     counterparty of a merchant's off-venue report confirms it; its seller delivers and
     settles it once confirmed; its reporter may cancel it while unconfirmed; operators
     append any event. Out of order is 409."""
-    return TradeEventOut.model_validate(await service.add_event(session, who, trade_id, data))
+    event = await service.add_event(session, who, trade_id, data, if_match)
+    return TradeEventOut.model_validate(event)

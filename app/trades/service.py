@@ -23,10 +23,12 @@ from app.db import driver, new_id, utcnow
 from app.errors import (
     Conflict,
     Forbidden,
+    IdempotencyInFlight,
+    IdempotencyMismatch,
     NotFound,
-    ShushangError,
     ValidationFailed,
 )
+from app.etags import check_if_match
 from app.events import service as events
 from app.i18n import Text
 from app.ledger import sequencer
@@ -46,17 +48,6 @@ CENT = Decimal("0.01")
 RECORDERS = frozenset({Role.operator, Role.merchant})
 
 
-class IdempotencyInFlight(Conflict):
-    slug = "idempotency-in-flight"
-    title = Text("Request in progress", "请求处理中")
-
-
-class IdempotencyMismatch(ShushangError):
-    status = 422
-    slug = "idempotency-key-reused"
-    title = Text("Idempotency-Key reused", "幂等键被复用")
-
-
 # The fields of a trade's body, and only those: an import's line (app/trades/imports.py)
 # carries its idempotency key too, and hashes as the same trade sent alone would.
 _BODY_FIELDS = set(TradeCreate.model_fields)
@@ -73,23 +64,12 @@ def _invalid(field: str, en: str, zh: str) -> ValidationFailed:
 def replay(first: FirstResponse | None, digest: bytes) -> FirstResponse | None:
     """The first response for this key, or None when this request is the first."""
     if first is not None and first.request_hash != digest:
-        raise IdempotencyMismatch(
-            Text(
-                "This Idempotency-Key was used for a different request.",
-                "该幂等键已用于另一个不同的请求。",
-            )
-        )
+        raise IdempotencyMismatch()
     return first
 
 
 def in_flight() -> IdempotencyInFlight:
-    return IdempotencyInFlight(
-        Text(
-            "A request with this Idempotency-Key is still in progress; retry shortly.",
-            "使用该幂等键的请求仍在处理中,请稍后重试。",
-        ),
-        headers={"Retry-After": "1"},
-    )
+    return IdempotencyInFlight()
 
 
 # The states a listing reaches only by having been `listed`: a historical import may record
@@ -218,11 +198,16 @@ async def get_visible(
 
 
 async def add_event(
-    session: AsyncSession, who: Principal, trade_id: UUID, data: TradeEventCreate
+    session: AsyncSession,
+    who: Principal,
+    trade_id: UUID,
+    data: TradeEventCreate,
+    if_match: str | None = None,
 ) -> TradeEvent:
     """Append an event, if the caller's standing towards the trade allows it now
     (app/trades/rules.py): 404 for a trade it may not see, 403 for an event its standing
-    never allows, 409 for one out of order."""
+    never allows, 412 when `if_match` names another version than the trade's (the number of
+    its events), 409 for one out of order."""
     trade = await repository.lock(session, who, trade_id)  # one event at a time per trade
     if trade is None:
         raise NotFound.of(TRADE, trade_id)
@@ -248,6 +233,7 @@ async def add_event(
     )
     if refused is not None and refused.forbidden:
         raise Forbidden(refused.reason)
+    check_if_match(if_match, len(so_far))
     if refused is not None:
         raise Conflict(refused.reason, events=so_far)
     now = utcnow()

@@ -5,14 +5,16 @@ exceptions, answers parsed into models with their `Meta`, cursors followed, and 
 Both share everything but the await: how a request is built (`_Base.request_args`), which
 failure is retried (`_Base.retry_after_failure`) and how an answer is read (`_read`). Retries
 back off exponentially (honouring Retry-After) on a connection never made and on 429, for any
-request (the server did nothing); and on 503, timeouts and broken connections only for what is
-safe to repeat: reads, and requests with an Idempotency-Key, which is set once and kept across
+request (the server did nothing); and on 503, timeouts, broken connections and a 409 "still in
+progress" only for what is safe to repeat: reads, and requests with an Idempotency-Key (every
+step that changes money or title has one: `step_headers`), which is set once and kept across
 the retries so the server does the work once."""
 
 from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -33,6 +35,7 @@ RETRIED_STATUSES = frozenset({429, 503})
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAYBE_DONE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 VERSION = "0.2.0"
+IN_FLIGHT = "urn:shushang:problem:idempotency-in-flight"
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T", covariant=True)
@@ -63,6 +66,13 @@ def if_match(version: int | str | None) -> dict[str, str]:
     return {"If-Match": version}
 
 
+def step_headers(version: int | str | None, idempotency_key: str | None) -> dict[str, str]:
+    """The headers of a step that changes money or title: `version=` as If-Match, and an
+    Idempotency-Key, yours or a fresh one, which `send` keeps across its retries, so that a
+    retried step is done once (a retry gets the first answer again, `meta.replayed`)."""
+    return {**if_match(version), "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+
+
 def _param(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -86,6 +96,18 @@ def _retry_after(response: httpx.Response) -> float | None:
             return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
         except (TypeError, ValueError):
             return None
+
+
+def _in_flight(response: httpx.Response | None) -> bool:
+    """409 because the first request with this Idempotency-Key still runs (an earlier try
+    that timed out on the client's side): its answer comes to a retry once it is done."""
+    if response is None or response.status_code != 409:
+        return False
+    try:
+        problem = response.json()
+    except ValueError:
+        return False
+    return isinstance(problem, dict) and problem.get("type") == IN_FLIGHT
 
 
 def problem_of(response: httpx.Response) -> errors.ShushangError:
@@ -183,7 +205,7 @@ class _Base:
             retry = isinstance(failure, NOT_SENT) or repeatable
         else:
             status = response.status_code if response is not None else 0
-            retry = status == 429 or (status == 503 and repeatable)
+            retry = status == 429 or (repeatable and (status == 503 or _in_flight(response)))
         if not retry:
             return None
         hinted = _retry_after(response) if response is not None else None

@@ -72,6 +72,11 @@ class PreconditionFailed(ShushangError):
     """412: the If-Match was stale."""
 
 
+class PreconditionRequired(ShushangError):
+    """428: a step that changes money or title went without `Idempotency-Key` or `If-Match`
+    (the SDK sends a key on every such step: only a hand-made request meets this)."""
+
+
 class PayloadTooLarge(ShushangError):
     pass
 
@@ -116,6 +121,7 @@ _BY_STATUS: dict[int, type[ShushangError]] = {
     412: PreconditionFailed,
     413: PayloadTooLarge,
     422: ValidationFailed,
+    428: PreconditionRequired,
     503: ServerUnavailable,
 }
 

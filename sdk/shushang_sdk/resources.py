@@ -30,13 +30,14 @@ from shushang_sdk import leaves, merkle, verify
 from shushang_sdk import models as m
 from shushang_sdk import params as p
 from shushang_sdk._model import Download, Json, Meta
-from shushang_sdk._transport import AsyncTransport, if_match, path
+from shushang_sdk._transport import AsyncTransport, if_match, path, step_headers
 from shushang_sdk._transport import _model as model_of
 from shushang_sdk.errors import ShushangError, VerificationFailed
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 Id = UUID | str
 Version = int | str | None
+Key = str | None  # an Idempotency-Key; None: a fresh one
 
 
 class _Resource:
@@ -162,7 +163,9 @@ class Catalog(_Resource):
 
 
 class DataAssets(_Resource):
-    """The data-asset register (数据资产入表): a merchant's own books."""
+    """The data-asset register (数据资产入表): a merchant's own books. Cost items and
+    movements send an Idempotency-Key (`idempotency_key=`, else a fresh one) kept across
+    the SDK's retries, so a retried movement is booked once; `version=` adds If-Match."""
 
     async def create(self, **body: Unpack[p.DataAssetCreate]) -> m.DataAssetDetail:
         return await self._t.model(m.DataAssetDetail, "POST", "/v1/data-assets", json=body)
@@ -185,47 +188,93 @@ class DataAssets(_Resource):
         )
 
     async def _move(
-        self, asset_id: Id, step: str, body: Mapping[str, Any], version: Version
+        self,
+        asset_id: Id,
+        step: str,
+        body: Mapping[str, Any],
+        version: Version,
+        idempotency_key: str | None,
     ) -> m.DataAssetDetail:
         url = path("/v1/data-assets/{}/{}", asset_id, step)
-        return await self._t.model(
-            m.DataAssetDetail, "POST", url, json=dict(body), headers=if_match(version)
-        )
+        headers = step_headers(version, idempotency_key)
+        return await self._t.model(m.DataAssetDetail, "POST", url, json=dict(body), headers=headers)
 
     async def add_cost(
-        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.CostItemCreate]
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.CostItemCreate],
     ) -> m.DataAssetDetail:
-        return await self._move(asset_id, "costs", body, version)
+        return await self._move(asset_id, "costs", body, version, idempotency_key)
 
     async def capitalise(
-        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Capitalise]
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Capitalise],
     ) -> m.DataAssetDetail:
-        return await self._move(asset_id, "capitalise", body, version)
+        return await self._move(asset_id, "capitalise", body, version, idempotency_key)
 
     async def dispose(
-        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Dispose]
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Dispose],
     ) -> m.DataAssetDetail:
-        return await self._move(asset_id, "dispose", body, version)
+        return await self._move(asset_id, "dispose", body, version, idempotency_key)
 
     async def derecognise(
-        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Derecognise]
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Derecognise],
     ) -> m.DataAssetDetail:
-        return await self._move(asset_id, "derecognise", body, version)
+        return await self._move(asset_id, "derecognise", body, version, idempotency_key)
 
     async def impair(
-        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.Impair]
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Impair],
     ) -> m.DataAssetDetail:
-        return await self._move(asset_id, "impair", body, version)
+        return await self._move(asset_id, "impair", body, version, idempotency_key)
 
     async def write_down(
-        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.WriteDown]
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.WriteDown],
     ) -> m.DataAssetDetail:
-        return await self._move(asset_id, "write-down", body, version)
+        return await self._move(asset_id, "write-down", body, version, idempotency_key)
 
     async def reverse_write_down(
-        self, asset_id: Id, /, *, version: Version = None, **body: Unpack[p.WriteDown]
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.WriteDown],
     ) -> m.DataAssetDetail:
-        return await self._move(asset_id, "reverse-write-down", body, version)
+        return await self._move(asset_id, "reverse-write-down", body, version, idempotency_key)
 
     async def get_schedule(
         self, asset_id: Id, /, **query: Unpack[p.GetScheduleQuery]
@@ -504,11 +553,21 @@ class Transactions(_Resource):
         return await self._t.model(m.TradeDetail, "GET", path("/v1/transactions/{}", trade_id))
 
     async def add_event(
-        self, trade_id: Id, /, **body: Unpack[p.TradeEventCreate]
+        self,
+        trade_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.TradeEventCreate],
     ) -> m.TradeEventOut:
-        """`type`: confirmed, delivered, settled, disputed, refunded or cancelled."""
+        """`type`: confirmed, delivered, settled, disputed, refunded or cancelled. Sends an
+        Idempotency-Key (yours or a fresh one) kept across the SDK's retries, so a retried
+        event is appended once; `version=` (the trade's ETag, `meta.etag` of `get`) adds
+        If-Match."""
         url = path("/v1/transactions/{}/events", trade_id)
-        return await self._t.model(m.TradeEventOut, "POST", url, json=body)
+        headers = step_headers(version, idempotency_key)
+        return await self._t.model(m.TradeEventOut, "POST", url, json=body, headers=headers)
 
 
 class Ledger(_Resource):
@@ -761,7 +820,9 @@ class _Records:
 
 
 class IpRegistrations(_Resource):
-    """Data IP registration (数据知识产权登记): one method per step of the API."""
+    """Data IP registration (数据知识产权登记): one method per step of the API. Every step
+    sends an Idempotency-Key (`idempotency_key=`, else a fresh one) kept across the SDK's
+    retries, so a retried step is done once; `version=` adds If-Match."""
 
     async def apply(self, **body: Unpack[p.IpRegistrationCreate]) -> m.IpRegistrationDetail:
         return await self._t.model(
@@ -781,70 +842,126 @@ class IpRegistrations(_Resource):
         return await self._t.model(m.IpRegistrationDetail, "GET", url)
 
     async def _step(
-        self, registration_id: Id, action: str, body: Any, version: Version, /
+        self, registration_id: Id, action: str, body: Any, version: Version, key: Key, /
     ) -> m.IpRegistrationDetail:
         url = path("/v1/ip-registrations/{}/{}", registration_id, action)
-        return await self._t.model(
-            m.IpRegistrationDetail, "POST", url, json=body, headers=if_match(version)
-        )
+        headers = step_headers(version, key)
+        return await self._t.model(m.IpRegistrationDetail, "POST", url, json=body, headers=headers)
 
     async def examine(
-        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.Examination]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Examination],
     ) -> m.IpRegistrationDetail:
         """`decision="accept"` starts the public notice; `"reject"` needs a `reason`."""
-        return await self._step(registration_id, "examine", body, version)
+        return await self._step(registration_id, "examine", body, version, idempotency_key)
 
     async def reject(
-        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.ReasonBody]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.ReasonBody],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "reject", body, version)
+        return await self._step(registration_id, "reject", body, version, idempotency_key)
 
     async def raise_objection(
-        self, registration_id: Id, /, **body: Unpack[p.ObjectionCreate]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.ObjectionCreate],
     ) -> m.ObjectionOut:
         url = path("/v1/ip-registrations/{}/objections", registration_id)
-        return await self._t.model(m.ObjectionOut, "POST", url, json=body)
+        headers = step_headers(version, idempotency_key)
+        return await self._t.model(m.ObjectionOut, "POST", url, json=body, headers=headers)
 
     async def _decide(
-        self, registration_id: Id, objection_id: Id, decision: str, reason: str | None, /
+        self,
+        registration_id: Id,
+        objection_id: Id,
+        decision: str,
+        reason: str | None,
+        version: Version,
+        key: Key,
+        /,
     ) -> m.IpRegistrationDetail:
         url = path(
             "/v1/ip-registrations/{}/objections/{}/{}", registration_id, objection_id, decision
         )
         body = {"reason": reason} if reason is not None else None
-        return await self._t.model(m.IpRegistrationDetail, "POST", url, json=body)
+        headers = step_headers(version, key)
+        return await self._t.model(m.IpRegistrationDetail, "POST", url, json=body, headers=headers)
 
     async def uphold_objection(
-        self, registration_id: Id, objection_id: Id, /, *, reason: str
+        self,
+        registration_id: Id,
+        objection_id: Id,
+        /,
+        *,
+        reason: str,
+        version: Version = None,
+        idempotency_key: Key = None,
     ) -> m.IpRegistrationDetail:
         """Uphold it: the registration is rejected, for `reason`."""
-        return await self._decide(registration_id, objection_id, "uphold", reason)
+        return await self._decide(
+            registration_id, objection_id, "uphold", reason, version, idempotency_key
+        )
 
     async def dismiss_objection(
-        self, registration_id: Id, objection_id: Id, /, *, reason: str | None = None
+        self,
+        registration_id: Id,
+        objection_id: Id,
+        /,
+        *,
+        reason: str | None = None,
+        version: Version = None,
+        idempotency_key: Key = None,
     ) -> m.IpRegistrationDetail:
         """Dismiss it; dismissing the last open one resumes the public notice."""
-        return await self._decide(registration_id, objection_id, "dismiss", reason)
+        return await self._decide(
+            registration_id, objection_id, "dismiss", reason, version, idempotency_key
+        )
 
     async def grant(
-        self, registration_id: Id, /, *, version: Version = None
+        self, registration_id: Id, /, *, version: Version = None, idempotency_key: Key = None
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "grant", None, version)
+        return await self._step(registration_id, "grant", None, version, idempotency_key)
 
     async def renew(
-        self, registration_id: Id, /, *, version: Version = None
+        self, registration_id: Id, /, *, version: Version = None, idempotency_key: Key = None
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "renew", None, version)
+        return await self._step(registration_id, "renew", None, version, idempotency_key)
 
     async def change(
-        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.IpChange]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.IpChange],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "change", body, version)
+        return await self._step(registration_id, "change", body, version, idempotency_key)
 
     async def transfer(
-        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.Transfer]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Transfer],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "transfer", body, version)
+        return await self._step(registration_id, "transfer", body, version, idempotency_key)
 
     async def license(
         self,
@@ -852,39 +969,74 @@ class IpRegistrations(_Resource):
         /,
         *,
         version: Version = None,
+        idempotency_key: Key = None,
         **body: Unpack[p.LicenceCreate],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "license", body, version)
+        return await self._step(registration_id, "license", body, version, idempotency_key)
 
     async def pledge(
-        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.PledgeCreate]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.PledgeCreate],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "pledge", body, version)
+        return await self._step(registration_id, "pledge", body, version, idempotency_key)
 
     async def release(
-        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.Release]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Release],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "release", body, version)
+        return await self._step(registration_id, "release", body, version, idempotency_key)
 
     async def _pledge_step(
-        self, registration_id: Id, pledge_id: Id, action: str, body: Any, version: Version, /
+        self,
+        registration_id: Id,
+        pledge_id: Id,
+        action: str,
+        body: Any,
+        version: Version,
+        key: Key,
+        /,
     ) -> m.IpRegistrationDetail:
         url = path("/v1/ip-registrations/{}/pledges/{}/{}", registration_id, pledge_id, action)
-        return await self._t.model(
-            m.IpRegistrationDetail, "POST", url, json=body, headers=if_match(version)
-        )
+        headers = step_headers(version, key)
+        return await self._t.model(m.IpRegistrationDetail, "POST", url, json=body, headers=headers)
 
     async def confirm_pledge(
-        self, registration_id: Id, pledge_id: Id, /, *, version: Version = None
+        self,
+        registration_id: Id,
+        pledge_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
     ) -> m.IpRegistrationDetail:
         """The pledgee's key (or an operator) puts an applied pledge in force."""
-        return await self._pledge_step(registration_id, pledge_id, "confirm", None, version)
+        return await self._pledge_step(
+            registration_id, pledge_id, "confirm", None, version, idempotency_key
+        )
 
     async def withdraw_pledge(
-        self, registration_id: Id, pledge_id: Id, /, *, version: Version = None
+        self,
+        registration_id: Id,
+        pledge_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
     ) -> m.IpRegistrationDetail:
         """The holder withdraws a pledge still applied for."""
-        return await self._pledge_step(registration_id, pledge_id, "withdraw", None, version)
+        return await self._pledge_step(
+            registration_id, pledge_id, "withdraw", None, version, idempotency_key
+        )
 
     async def consent_to_step(
         self,
@@ -893,10 +1045,13 @@ class IpRegistrations(_Resource):
         /,
         *,
         version: Version = None,
+        idempotency_key: Key = None,
         **body: Unpack[p.ConsentCreate],
     ) -> m.IpRegistrationDetail:
         """An operator records the pledgee's consent to one transfer, cancel or licence."""
-        return await self._pledge_step(registration_id, pledge_id, "consent", body, version)
+        return await self._pledge_step(
+            registration_id, pledge_id, "consent", body, version, idempotency_key
+        )
 
     async def reinstate(
         self,
@@ -904,10 +1059,11 @@ class IpRegistrations(_Resource):
         /,
         *,
         version: Version = None,
+        idempotency_key: Key = None,
         **body: Unpack[p.OptionalReason],
     ) -> m.IpRegistrationDetail:
         """An operator lifts a suspension (core data) after review."""
-        return await self._step(registration_id, "reinstate", body, version)
+        return await self._step(registration_id, "reinstate", body, version, idempotency_key)
 
     async def cancel(
         self,
@@ -915,14 +1071,21 @@ class IpRegistrations(_Resource):
         /,
         *,
         version: Version = None,
+        idempotency_key: Key = None,
         **body: Unpack[p.OptionalReason],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "cancel", body, version)
+        return await self._step(registration_id, "cancel", body, version, idempotency_key)
 
     async def revoke(
-        self, registration_id: Id, /, *, version: Version = None, **body: Unpack[p.ReasonBody]
+        self,
+        registration_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.ReasonBody],
     ) -> m.IpRegistrationDetail:
-        return await self._step(registration_id, "revoke", body, version)
+        return await self._step(registration_id, "revoke", body, version, idempotency_key)
 
 
 class Certificates(_Resource):

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
-from tests.factories import auth, make_key, make_merchant, make_product
+from tests.factories import auth, idempotent, make_key, make_merchant, make_product
 
 DIGEST = hashlib.sha256(b"data purchase contract").hexdigest()
 
@@ -92,7 +92,7 @@ class Books:
         return await self.client.post(
             f"/v1/data-assets/{asset_id}/costs",
             json=body,
-            headers=self.key if headers is None else headers,
+            headers=idempotent(self.key if headers is None else headers),
         )
 
     async def move(
@@ -101,7 +101,7 @@ class Books:
         return await self.client.post(
             f"/v1/data-assets/{asset_id}/{action}",
             json=body,
-            headers=self.key if headers is None else headers,
+            headers=idempotent(self.key if headers is None else headers),
         )
 
     async def ok(self, response: httpx.Response) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from tests.assets.conftest import Books
-from tests.factories import auth, make_key, make_product
+from tests.factories import auth, idempotent, make_key, make_product
 from tests.ip.test_router import Registry
 
 
@@ -41,7 +41,7 @@ async def test_books_are_private_to_their_merchant_and_staff(books: Books) -> No
         ("POST", f"/v1/data-assets/{aid}/impair", {"date": "2025-06-01",
                                                    "recoverable_amount": "1.00"}),
     ]:  # fmt: skip
-        answer = await client.request(method, path, json=body, headers=books.other_key)
+        answer = await client.request(method, path, json=body, headers=idempotent(books.other_key))
         assert answer.status_code == 404, (path, answer.text)
     listed = await client.get("/v1/data-assets", headers=books.other_key)
     assert listed.json()["items"] == []
@@ -143,7 +143,9 @@ async def test_evidence_that_does_not_hold_is_refused(
     assert reported["confirmed"] is False
     await refused_evidence(books, aid, "trade_id", amount="8000.00", trade_id=reported["id"])
     confirmed = await client.post(
-        f"/v1/transactions/{reported['id']}/events", json={"type": "confirmed"}, headers=books.key
+        f"/v1/transactions/{reported['id']}/events",
+        json={"type": "confirmed"},
+        headers=idempotent(books.key),
     )
     assert confirmed.status_code == 201, confirmed.text
     await books.ok(await books.cost(aid, amount="8000.00", trade_id=reported["id"]))
@@ -152,7 +154,7 @@ async def test_evidence_that_does_not_hold_is_refused(
     undone = await client.post(
         f"/v1/transactions/{cancelled['id']}/events",
         json={"type": "cancelled"},
-        headers=books.admin,
+        headers=idempotent(books.admin),
     )
     assert undone.status_code == 201, undone.text
     await refused_evidence(books, aid, "trade_id", amount="500.00", trade_id=cancelled["id"])

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import Role
 from app.clock import shanghai_today
 from app.config import Settings
-from tests.factories import auth, make_key, make_merchant, make_product
+from tests.factories import auth, idempotent, make_key, make_merchant, make_product
 from tests.ip.test_router import Registry
 
 YEAR = timedelta(days=365)
@@ -342,7 +342,7 @@ async def test_objections_only_from_other_merchants_and_operators(
     objection = {"kind": "ownership", "grounds": "数据由我方采集"}
     for key in (registry.holder_key, registry.auditor, assessor):
         refused = await client.post(
-            f"/v1/ip-registrations/{rid}/objections", json=objection, headers=key
+            f"/v1/ip-registrations/{rid}/objections", json=objection, headers=idempotent(key)
         )
         assert refused.status_code == 403, refused.text
         assert "merchant other than the holder" in refused.json()["detail"]
@@ -352,7 +352,7 @@ async def test_objections_only_from_other_merchants_and_operators(
         assert await steps_of(session, rid, "object") == 0
     for key in (registry.other_key, registry.admin):
         made = await client.post(
-            f"/v1/ip-registrations/{rid}/objections", json=objection, headers=key
+            f"/v1/ip-registrations/{rid}/objections", json=objection, headers=idempotent(key)
         )
         assert made.status_code == 201, made.text
     assert await scalar(session, "SELECT count(*) FROM ip_objection") == 2

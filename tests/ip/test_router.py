@@ -18,7 +18,7 @@ from app.clock import shanghai_today
 from app.ip import service
 from app.ledger import merkle
 from app.ledger.verify import verify_venue
-from tests.factories import auth, make_key, make_merchant, make_product, valid_uscc
+from tests.factories import auth, idempotent, make_key, make_merchant, make_product, valid_uscc
 
 DIGEST = hashlib.sha256(b"registered data").hexdigest()
 
@@ -62,7 +62,7 @@ class Registry:
         return await self.client.post(
             f"/v1/ip-registrations/{registration_id}/{action}",
             json=body,
-            headers=key or self.admin,
+            headers=idempotent(key or self.admin),
         )
 
     async def pledge_step(
@@ -281,7 +281,7 @@ async def test_objections(registry: Registry, client: httpx.AsyncClient) -> None
     before = await client.post(
         f"/v1/ip-registrations/{rid}/objections",
         json={"kind": "ownership", "grounds": "数据由我方采集"},
-        headers=registry.other_key,
+        headers=idempotent(registry.other_key),
     )
     assert before.status_code == 404  # not public before the notice
     await registry.step(rid, "examine", {"decision": "accept"})
@@ -293,13 +293,13 @@ async def test_objections(registry: Registry, client: httpx.AsyncClient) -> None
     own = await client.post(
         f"/v1/ip-registrations/{rid}/objections",
         json={"kind": "other", "grounds": "x"},
-        headers=registry.holder_key,
+        headers=idempotent(registry.holder_key),
     )
     assert own.status_code == 403
     objected = await client.post(
         f"/v1/ip-registrations/{rid}/objections",
         json={"kind": "ownership", "grounds": "数据由我方采集, 见合同 HT-9"},
-        headers=registry.other_key,
+        headers=idempotent(registry.other_key),
     )
     assert objected.status_code == 201, objected.text
     objection = objected.json()
@@ -326,7 +326,7 @@ async def test_objections(registry: Registry, client: httpx.AsyncClient) -> None
     late = await client.post(
         f"/v1/ip-registrations/{rid}/objections",
         json={"kind": "other", "grounds": "晚了"},
-        headers=registry.other_key,
+        headers=idempotent(registry.other_key),
     )
     assert late.status_code == 409 and "ended" in late.json()["detail"]
     assert (await registry.step(rid, "grant")).status_code == 200
@@ -339,7 +339,7 @@ async def test_an_upheld_objection_rejects(registry: Registry, client: httpx.Asy
         await client.post(
             f"/v1/ip-registrations/{rid}/objections",
             json={"kind": "ownership", "grounds": "权属争议"},
-            headers=registry.other_key,
+            headers=idempotent(registry.other_key),
         )
     ).json()
     path = f"objections/{objection['id']}/uphold"

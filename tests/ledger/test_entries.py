@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.ledger import merkle
-from tests.factories import auth, make_key, make_merchant
+from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.ip.test_router import Registry
 from tests.trades.conftest import Parties
 
@@ -27,7 +27,9 @@ async def test_trade_contents_only_to_parties_and_staff(
 ) -> None:
     trade = (await parties.record(venue_code="OTC", amount="777.00")).json()
     event = await client.post(
-        f"/v1/transactions/{trade['id']}/events", json={"type": "delivered"}, headers=parties.admin
+        f"/v1/transactions/{trade['id']}/events",
+        json={"type": "delivered"},
+        headers=idempotent(parties.admin),
     )
     assert event.status_code == 201, event.text
     third = auth(await make_key(session, Role.merchant, (await make_merchant(session)).id))

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.e2e.test_serve import clean_env
+from tests.factories import idempotent
 from tests.trades.conftest import Parties
 
 
@@ -36,7 +37,9 @@ async def test_verify_and_tamper(
         for n in range(1, 8)
     ]
     await client.post(
-        f"/v1/transactions/{ids[2]}/events", json={"type": "delivered"}, headers=parties.admin
+        f"/v1/transactions/{ids[2]}/events",
+        json={"type": "delivered"},
+        headers=idempotent(parties.admin),
     )
     assert (await client.get("/v1/ledgers/HZDEX/tree-head")).json()["tree_size"] == 8
 

@@ -33,6 +33,7 @@ from app.ledger.signing import key_id_of
 from app.ops.backup import BackupError, libpq, pg_tool, trusted_keys
 from tests.assets.conftest import Books
 from tests.e2e.test_serve import clean_env
+from tests.factories import idempotent
 from tests.ip.test_router import Registry
 from tests.trades.conftest import Parties
 
@@ -149,7 +150,7 @@ async def test_the_restore_drill(
     event = await client.post(
         f"/v1/transactions/{created.json()['id']}/events",
         json={"type": "delivered"},
-        headers=parties.admin,
+        headers=idempotent(parties.admin),
     )
     assert event.status_code == 201, event.text
     for name in ("杭州市企业经营画像数据集", "宁波港集装箱吞吐量数据集"):

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
-from tests.factories import auth, make_key, make_merchant
+from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.trades.conftest import Parties
 
 
@@ -27,7 +27,9 @@ class Trail:
 
     async def add(self, kind: str, headers: dict[str, str]) -> httpx.Response:
         return await self.parties.client.post(
-            f"/v1/transactions/{self.trade['id']}/events", json={"type": kind}, headers=headers
+            f"/v1/transactions/{self.trade['id']}/events",
+            json={"type": kind},
+            headers=idempotent(headers),
         )
 
     async def state(self) -> tuple[list[str], int]:

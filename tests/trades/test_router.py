@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
-from tests.factories import auth, make_key, make_merchant
+from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.ledger.test_merkle import ref_mth, ref_path, ref_subproof
 from tests.trades.conftest import Parties
 
@@ -220,7 +220,9 @@ async def test_events_in_order_and_on_the_ledger(
     url = f"/v1/transactions/{trade['id']}/events"
 
     async def add(kind: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        return await client.post(url, json={"type": kind}, headers=headers or parties.admin)
+        return await client.post(
+            url, json={"type": kind}, headers=idempotent(headers or parties.admin)
+        )
 
     assert (await add("refunded")).status_code == 409  # nothing settled yet
     assert (await add("disputed")).status_code == 409  # nothing delivered yet
@@ -247,13 +249,13 @@ async def test_events_in_order_and_on_the_ledger(
         await client.post(
             f"/v1/transactions/{cancelled['id']}/events",
             json={"type": "cancelled"},
-            headers=parties.admin,
+            headers=idempotent(parties.admin),
         )
     ).status_code == 201
     after = await client.post(
         f"/v1/transactions/{cancelled['id']}/events",
         json={"type": "settled"},
-        headers=parties.admin,
+        headers=idempotent(parties.admin),
     )
     assert after.status_code == 409
 
@@ -362,7 +364,7 @@ async def test_turnover_in_the_overview(parties: Parties) -> None:
     await parties.client.post(
         f"/v1/transactions/{cancelled['id']}/events",
         json={"type": "cancelled"},
-        headers=parties.admin,
+        headers=idempotent(parties.admin),
     )
     overview = (await parties.client.get("/v1/stats/overview", headers=parties.auditor)).json()
     months = {(m["venue_code"], m["month"]): m for m in overview["turnover_by_venue_and_month"]}

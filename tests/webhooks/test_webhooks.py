@@ -11,7 +11,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.auth.models import Role
 from app.events import service as events
-from tests.factories import auth, make_key, make_merchant, product_body
+from tests.factories import auth, idempotent, make_key, make_merchant, product_body
 from tests.webhooks.conftest import Hooks, make_due
 
 
@@ -302,7 +302,9 @@ async def test_trades_and_certificates_emit_events(
     parties = await Parties().setup(client, session)
     trade = (await parties.record(venue_code="OTC")).json()
     await client.post(
-        f"/v1/transactions/{trade['id']}/events", json={"type": "delivered"}, headers=parties.admin
+        f"/v1/transactions/{trade['id']}/events",
+        json={"type": "delivered"},
+        headers=idempotent(parties.admin),
     )
     for key in (parties.seller_key, parties.buyer_key):
         seen = (await client.get("/v1/events", params={"type": "trade.*"}, headers=key)).json()
