@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import Role
 from app.clock import shanghai_today
 from app.ledger.verify import verify_venue
-from tests.factories import auth, make_key, make_merchant
+from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.ip.test_hostile import YEAR, Bank, pledge_body, scalar, steps_of
 from tests.ip.test_router import Registry
 from tests.listings.test_router import Exchange
@@ -520,14 +520,16 @@ async def test_one_objection_per_objector_and_the_notice_never_moves(
     ends = examined.json()["publicity_ends_at"]
     objection = {"kind": "other", "grounds": "数据描述不实"}
     first = await client.post(
-        f"/v1/ip-registrations/{rid}/objections", json=objection, headers=registry.other_key
+        f"/v1/ip-registrations/{rid}/objections",
+        json=objection,
+        headers=idempotent(registry.other_key),
     )
     assert first.status_code == 201, first.text
     before = await snapshot(session, rid)
     # Again, with the same key or another key of the same merchant: 409.
     for key in (registry.other_key, second_key):
         again = await client.post(
-            f"/v1/ip-registrations/{rid}/objections", json=objection, headers=key
+            f"/v1/ip-registrations/{rid}/objections", json=objection, headers=idempotent(key)
         )
         assert again.status_code == 409, again.text
         assert again.json()["objection_id"] == first.json()["id"]
@@ -539,7 +541,7 @@ async def test_one_objection_per_objector_and_the_notice_never_moves(
     assert dismissed.json()["publicity_ends_at"] == ends
     before = await snapshot(session, rid)
     refused = await client.post(
-        f"/v1/ip-registrations/{rid}/objections", json=objection, headers=second_key
+        f"/v1/ip-registrations/{rid}/objections", json=objection, headers=idempotent(second_key)
     )
     assert refused.status_code == 409 and refused.json()["objection_status"] == "dismissed"
     assert await snapshot(session, rid) == before
@@ -547,7 +549,7 @@ async def test_one_objection_per_objector_and_the_notice_never_moves(
 
     # Another objector may object once; the notice end is where examination put it.
     other = await client.post(
-        f"/v1/ip-registrations/{rid}/objections", json=objection, headers=third_key
+        f"/v1/ip-registrations/{rid}/objections", json=objection, headers=idempotent(third_key)
     )
     assert other.status_code == 201, other.text
     shown = (await client.get(f"/v1/ip-registrations/{rid}")).json()
