@@ -16,7 +16,7 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.clock import SHANGHAI
 from app.ip.models import IpPledge, IpRegistration
-from app.trades.confirmation import confirmed_clause
+from app.trades.confirmation import confirmed_clause, counts_clause
 from app.trades.models import Trade, TradeEvent
 
 
@@ -128,11 +128,14 @@ class TradeFacts:
     buyer_merchant_id: UUID
     amount: Decimal
     confirmed: bool
+    counts: bool  # confirmed and, if large, by an operator (app/trades/confirmation.py)
     undone: bool  # cancelled or refunded
     used: Decimal  # what cost items already rest on it
 
 
-async def lock_trade_evidence(session: AsyncSession, trade_id: UUID) -> TradeFacts | None:
+async def lock_trade_evidence(
+    session: AsyncSession, trade_id: UUID, large_amount: Decimal
+) -> TradeFacts | None:
     """The trade's facts, with a transaction lock on its use as evidence: two cost items
     resting on one trade (of any assets) are checked one after the other, so together they
     never exceed its amount. (The trade row itself is never locked: it is append-only.)"""
@@ -152,13 +155,16 @@ async def lock_trade_evidence(session: AsyncSession, trade_id: UUID) -> TradeFac
         Trade.buyer_merchant_id,
         Trade.amount,
         confirmed_clause().label("confirmed"),
+        counts_clause(large_amount).label("counts"),
         undone.label("undone"),
         used.label("used"),
     ).where(Trade.id == trade_id)
     row = (await session.execute(query)).one_or_none()
     if row is None:
         return None
-    return TradeFacts(row.buyer_merchant_id, row.amount, row.confirmed, row.undone, row.used)
+    return TradeFacts(
+        row.buyer_merchant_id, row.amount, row.confirmed, row.counts, row.undone, row.used
+    )
 
 
 async def assessment(session: AsyncSession, assessment_id: UUID) -> Assessment | None:

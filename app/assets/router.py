@@ -40,7 +40,7 @@ from app.assets.schemas import (
 from app.auth.dependencies import require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.deps import PublicReadSession, ReadSession, Session
+from app.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.etags import set_etag
 from app.idempotency import RETRY_SAFE
 from app.merchants import repository as merchants
@@ -177,14 +177,18 @@ async def add_cost(
     session: Session,
     who: Keeper,
     response: Response,
+    settings: AppSettings,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
     """Add a cost item (before `capitalise`; after it 409), optionally resting on evidence:
-    a confirmed trade the merchant bought (all items on one trade together at most its
+    a trade the merchant bought that counts (confirmed; a large off-venue one by an
+    operator) (all items on one trade together at most its
     amount), an independent assessment of the asset's product, or an IP certificate the
     merchant holds; anything else is 422. A developed asset's items are `research`
     (expensed) or `development` (开发支出). The item is a leaf of the `FIN` log."""
-    asset = await service.add_cost(session, who, asset_id, data, if_match)
+    asset = await service.add_cost(
+        session, who, asset_id, data, if_match, settings.large_trade_amount
+    )
     response.headers["Location"] = f"/v1/data-assets/{asset.id}"
     return detail((await service.views(session, [asset]))[0], who, response)
 

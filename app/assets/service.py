@@ -12,12 +12,14 @@ Decisions where the contract is silent:
   `merchant_id`); auditors read all and change nothing; assessors and anonymous callers see
   none (the register is a company's books, not a market fact): 403 and 401. Another
   merchant's asset is 404, whether read or changed, as a trade it is no party to.
-- Evidence: the trade must be confirmed (app/trades/confirmation.py), neither cancelled nor
-  refunded, bought by the asset's merchant, and all the cost items resting on it, across
+- Evidence: the trade must count (app/trades/confirmation.py: confirmed and, above
+  `SHUSHANG_LARGE_TRADE_AMOUNT` off venue, confirmed by an operator, so two colluding
+  merchants cannot book a sham purchase), neither cancelled nor refunded, bought by the
+  asset's merchant, and all the cost items resting on it, across
   the merchant's assets, may not together exceed its amount (one purchase is not capitalised
   twice). The assessment must be of the asset's product and independent (by an assessor or
   operator; a self-check proves no fee was paid). The certificate must be held by the
-  merchant and neither revoked nor cancelled.
+  merchant and in force: neither revoked, cancelled nor suspended (core data).
 - Dates of cost items and movements lie between 1990-01-01 and tomorrow (Asia/Shanghai).
 - An asset's amounts (`cost`, `carrying_amount`, …) are at the end of the current month, or
   of the month of its latest movement when that is later.
@@ -388,11 +390,13 @@ def _evidence_refused(field: str, en: str, zh: str) -> ValidationFailed:
     return ValidationFailed.field(["body", field], Text(en, zh))
 
 
-async def _check_evidence(session: AsyncSession, asset: DataAsset, data: CostItemCreate) -> None:
+async def _check_evidence(
+    session: AsyncSession, asset: DataAsset, data: CostItemCreate, large_amount: Decimal
+) -> None:
     """422 unless each piece of evidence given holds (see the module's docstring)."""
     amount = Decimal(data.amount)
     if data.trade_id is not None:
-        trade = await repository.lock_trade_evidence(session, data.trade_id)
+        trade = await repository.lock_trade_evidence(session, data.trade_id, large_amount)
         # One answer for "no such trade" and "not the merchant's purchase": nothing is said
         # about trades the merchant is not the buyer of.
         if trade is None or trade.buyer_merchant_id != asset.merchant_id:
@@ -406,6 +410,12 @@ async def _check_evidence(session: AsyncSession, asset: DataAsset, data: CostIte
                 "trade_id",
                 "the trade is not confirmed by its counterparty yet",
                 "该交易尚未经对方确认",
+            )
+        if not trade.counts:
+            raise _evidence_refused(
+                "trade_id",
+                "a large off-venue trade backs a cost only once an operator has confirmed it",
+                "大额场外交易须经运营方确认后方可作为成本凭证",
             )
         if trade.undone:
             raise _evidence_refused(
@@ -448,12 +458,16 @@ async def _check_evidence(session: AsyncSession, asset: DataAsset, data: CostIte
                 "names no IP certificate the asset's merchant holds",
                 "不是该资产所属数商持有的数据知识产权登记证书",
             )
-        if registration.status in ("revoked", "cancelled"):
+        if registration.status in _NOT_IN_FORCE:
             raise _evidence_refused(
                 "certificate_number",
                 f"the certificate is {registration.status}",
-                f"该证书已{'撤销' if registration.status == 'revoked' else '注销'}",
+                f"该证书已{_NOT_IN_FORCE[registration.status]}",
             )
+
+
+# A certificate in one of these states backs no cost (a suspended one: its product is core).
+_NOT_IN_FORCE = {"revoked": "撤销", "cancelled": "注销", "suspended": "中止"}
 
 
 def _refusal(refused: Refused, view_status: str, allowed: list[str]) -> Exception:
@@ -468,7 +482,9 @@ async def add_cost(
     asset_id: UUID,
     data: CostItemCreate,
     if_match: str | None,
+    large_amount: Decimal,
 ) -> DataAsset:
+    """Add a cost item; `large_amount`: SHUSHANG_LARGE_TRADE_AMOUNT, for trade evidence."""
     asset = await _locked(session, who, asset_id, if_match)
     view = await _view(session, asset)
     try:
@@ -500,7 +516,7 @@ async def add_cost(
                 f"将使资产成本合计超过 {engine.MAX_AMOUNT}",
             ),
         )
-    await _check_evidence(session, asset, data)
+    await _check_evidence(session, asset, data, large_amount)
     item = DataAssetCostItem(
         id=new_id(),
         asset_id=asset.id,

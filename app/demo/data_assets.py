@@ -86,6 +86,7 @@ async def _trade(
 
 
 async def _asset(
+    large_amount: Decimal,
     session: AsyncSession,
     who: Principal,
     merchant_id: UUID,
@@ -97,13 +98,18 @@ async def _asset(
         session, who, DataAssetCreate.model_validate({**fields, "merchant_id": str(merchant_id)})
     )
     for item in items:
-        await assets.add_cost(session, who, asset.id, CostItemCreate.model_validate(item), None)
+        await assets.add_cost(
+            session, who, asset.id, CostItemCreate.model_validate(item), None, large_amount
+        )
     for kind, body in movements:
         await assets.move(session, who, asset.id, kind, body, None)
 
 
-async def load(session: AsyncSession, who: Principal, merchants: list[Merchant]) -> int:
-    """The demo books, once (nothing is added when any data asset exists)."""
+async def load(
+    session: AsyncSession, who: Principal, merchants: list[Merchant], large_amount: Decimal
+) -> int:
+    """The demo books, once (nothing is added when any data asset exists). `large_amount`:
+    SHUSHANG_LARGE_TRADE_AMOUNT, as the cost items' trade evidence is checked against it."""
     if await session.scalar(select(func.count()).select_from(DataAsset)) or len(merchants) < 2:
         return 0
     # The holder of the demo's pledged certificate keeps the first set of books.
@@ -125,6 +131,7 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
 
     bought = await _trade(session, who, second, first, "120000.00", date(2025, 2, 18), "永久使用")
     await _asset(
+        large_amount,
         session, who, first,
         {"name": "长三角港口集装箱吞吐量数据集", "asset_class": "intangible",
          "source": "purchased", "description": "外购港口日度吞吐量数据,清洗后用于航运指数研究"},
@@ -140,6 +147,7 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
                        "indefinite": False, "residual_value": "0"})],
     )  # fmt: skip
     await _asset(
+        large_amount,
         session, who, first,
         {"name": "企业信用风险评分模型训练集", "asset_class": "intangible",
          "source": "developed", "description": "自行开发的小微企业信用风险特征与标签数据"},
@@ -165,6 +173,7 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
              "certificate_number": pledged[1], "description": "数据知识产权登记费"},
         ]  # fmt: skip
     await _asset(
+        large_amount,
         session, who, first,
         {"name": "城市交通出行 OD 数据包", "asset_class": "inventory", "source": "processed",
          "description": "自行采集加工、以备出售的出行起讫点数据"},
@@ -180,6 +189,7 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
     sold = await _trade(session, who, first, second, "60000.00", date(2025, 4, 8), "三年")
     stock = await _trade(session, who, first, second, "24000.00", date(2025, 8, 12), "转售授权")
     await _asset(
+        large_amount,
         session, who, second,
         {"name": "宁波舟山港船舶动态数据集", "asset_class": "intangible", "source": "purchased"},
         [
@@ -191,6 +201,7 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
                        "indefinite": False, "residual_value": "0"})],
     )  # fmt: skip
     await _asset(
+        large_amount,
         session, who, second,
         {"name": "出行数据转售包", "asset_class": "inventory", "source": "purchased"},
         [{"kind": "purchase_price", "amount": "24000.00", "incurred_on": "2025-08-12",
@@ -201,6 +212,7 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
         ],
     )  # fmt: skip
     await _asset(
+        large_amount,
         session, who, second,
         {"name": "公共数据授权运营气象数据", "asset_class": "intangible", "source": "other",
          "description": "授权运营取得,使用寿命不确定"},
@@ -212,6 +224,7 @@ async def load(session: AsyncSession, who: Principal, merchants: list[Merchant])
         ],
     )  # fmt: skip
     await _asset(
+        large_amount,
         session, who, second,
         {"name": "已失效的渠道画像数据", "asset_class": "intangible", "source": "purchased"},
         [{"kind": "purchase_price", "amount": "12000.00", "incurred_on": "2025-01-15"}],

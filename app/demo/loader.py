@@ -108,7 +108,9 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
     async with unit_of_work(factory) as session:
         loaded.ip_registrations = await _register_ip(session, settings)
     async with unit_of_work(factory) as session:
-        loaded.data_assets = await demo_books.load(session, DEMO, demo_merchants)
+        loaded.data_assets = await demo_books.load(
+            session, DEMO, demo_merchants, settings.large_trade_amount
+        )
     return loaded
 
 

@@ -339,3 +339,66 @@ async def test_staff_see_every_merchants_books(
         headers=staff,
     )
     assert len(rest.json()["items"]) == 1 and rest.json()["next_cursor"] is None
+
+
+async def test_a_sham_large_purchase_backs_no_cost_until_an_operator_confirms_it(
+    books: Books, client: httpx.AsyncClient
+) -> None:
+    """Attack (two merchants): the seller reports an off-venue sale above
+    SHUSHANG_LARGE_TRADE_AMOUNT to its accomplice, who confirms it and books it as the
+    purchase price of a data asset. A counterparty's word is not enough for a large trade,
+    in the books as in valuations and statistics: refused until an operator confirms."""
+    asset = await books.asset()
+    sham = await books.trade("20000000.00", headers=books.seller_key)
+    confirmed = await client.post(
+        f"/v1/transactions/{sham['id']}/events",
+        json={"type": "confirmed"},
+        headers=idempotent(books.key),
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    await refused_evidence(
+        books,
+        asset["id"],
+        "trade_id",
+        kind="purchase_price",
+        amount="20000000.00",
+        trade_id=sham["id"],
+    )
+    by_operator = await client.post(
+        f"/v1/transactions/{sham['id']}/events",
+        json={"type": "confirmed"},
+        headers=idempotent(books.admin),
+    )
+    assert by_operator.status_code == 201, by_operator.text
+    booked = await books.cost(
+        asset["id"], kind="purchase_price", amount="20000000.00", trade_id=sham["id"]
+    )
+    assert booked.status_code == 201, booked.text
+
+
+async def test_a_certificate_suspended_for_core_data_backs_no_cost(
+    books: Books, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Core data has no certificate in use: once the product is reclassified `core`, its
+    suspended certificate is no evidence for a cost item."""
+    registry = await Registry().setup(client, session)
+    registry.holder, registry.holder_key, registry.product = (
+        books.merchant,
+        books.key,
+        books.product,
+    )
+    certificate = await registry.registered()
+    asset = await books.asset(product_id=str(books.product.id))
+    made_core = await client.patch(
+        f"/v1/products/{books.product.id}",
+        json={"classification": "core", "classification_level": None},
+        headers=books.key,
+    )
+    assert made_core.status_code == 200, made_core.text
+    await refused_evidence(
+        books,
+        asset["id"],
+        "certificate_number",
+        kind="rights_verification",
+        certificate_number=certificate["certificate_number"],
+    )
