@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.auth.dependencies import CurrentPrincipal
+from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.deps import ReadSession
 from app.errors import ValidationFailed
 from app.events.models import Event
@@ -43,7 +44,9 @@ async def list_events(
         str | None,
         Query(max_length=64, description="A type (`listing.approved`) or a group (`trade.*`)."),
     ] = None,
-    since: Annotated[datetime | None, Query(description="Events at or after this time.")] = None,
+    since: Annotated[
+        QueryInstant | None, Query(description=f"Events at or after this time; {INSTANT_BOUNDS}")
+    ] = None,
 ) -> Page[EventOut]:
     """Events, oldest first: staff see all; a merchant the events that concern it."""
     query = select(Event).order_by(Event.id).limit(page.limit + 1)
