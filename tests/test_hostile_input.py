@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
+from app.clock import QueryMonth
 from tests.factories import auth, make_key, make_merchant, make_product, merchant_body, product_body
 
 
@@ -235,6 +237,20 @@ def test_every_instant_in_a_query_is_covered(app: Any) -> None:
         )
     }
     assert found == set(INSTANT_PARAMETERS)
+    # A month in a query is a QueryMonth: its pattern is the bound (1990-01 to 2100-12).
+    month_pattern = TypeAdapter(QueryMonth).json_schema()["pattern"]
+    months = [
+        (path, parameter["name"], schema.get("pattern"))
+        for path, item in spec["paths"].items()
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+        for schema in parameter["schema"].get("anyOf", [parameter["schema"]])
+        if "YYYY-MM" in parameter.get("description", "") + schema.get("description", "")
+        or "-(0[1-9]|1[0-2])" in schema.get("pattern", "")
+    ]
+    assert months, "the disclosure's months at least"
+    assert all(pattern == month_pattern for _, _, pattern in months), months
 
 
 @pytest.mark.parametrize(("path", "parameter"), INSTANT_PARAMETERS)
