@@ -415,3 +415,22 @@ async def test_workbook_text_is_never_a_formula(books: Books) -> None:
     # (XML reads a CR in text as a line feed: the `'` is what matters.)
     assert described == {"'" + "\t\n"[n % 2] + t for n, t in enumerate(sorted(typed))}
     assert "'" + name in texts
+
+
+async def test_a_control_character_the_workbook_cannot_hold_is_replaced(books: Books) -> None:
+    """A description may hold U+0001 (JSON carries it), XLSX cannot: openpyxl raised, and the
+    disclosure workbook was a 500. It is shown as U+FFFD."""
+    asset = await books.asset(description="港口\x01数据")
+    await books.ok(
+        await books.cost(asset["id"], {**books.key, "Idempotency-Key": str(uuid.uuid4())})
+    )
+    await books.ok(
+        await books.move(
+            asset["id"], "capitalise", {**books.key, "Idempotency-Key": str(uuid.uuid4())},
+            date="2025-01-31", useful_life_months=120,
+        )
+    )  # fmt: skip
+    xlsx = await books.disclosure("2025-01", "2025-12", Accept=workbook.MEDIA_TYPE)
+    assert xlsx.status_code == 200, xlsx.text
+    significant = load_workbook(io.BytesIO(xlsx.content))["重要单项数据资源无形资产"]
+    assert significant["B2"].value == "港口\ufffd数据"
