@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, Field
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -25,3 +28,47 @@ def plausible_occurrence(value: datetime) -> datetime:
     if value > datetime.now(UTC) + FUTURE_SLACK:
         raise ValueError("must not be more than one day in the future")
     return value
+
+
+# --- Dates and numbers in queries --------------------------------------------------------
+# DOMAIN.md ("Dates and numbers in queries"): bounded like bodies, from 1990-01-01 to
+# 9999-12-31 after conversion to Asia/Shanghai, months from 1990-01 to 2100-12; outside, 422
+# naming the parameter. Every route takes such a parameter as one of the types below, so the
+# bound is said once; PostgreSQL (and Python's own dates) never see a year 0 or 10000.
+EARLIEST_DAY = date(1990, 1, 1)
+LATEST_DAY = date(9999, 12, 31)
+EARLIEST_MONTH = "1990-01"
+LATEST_MONTH = "2100-12"
+_BOUNDS = f"must lie between {EARLIEST_DAY} and {LATEST_DAY} (Asia/Shanghai)"
+
+
+def bounded_instant(value: datetime) -> datetime:
+    """`value` (aware: without an offset it is UTC) if its Asia/Shanghai date lies within
+    the bounds, else a ValueError saying them."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        day = aware.astimezone(SHANGHAI).date()
+    except OverflowError:  # 0001-01-01T00:00+14:00, 9999-12-31T23:59-14:00: off the calendar
+        raise ValueError(_BOUNDS) from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(_BOUNDS)
+    return aware
+
+
+# What a route's description says of its QueryInstant parameters.
+INSTANT_BOUNDS = (
+    f"with an offset (else UTC), {EARLIEST_DAY} to {LATEST_DAY} in Asia/Shanghai, else 422"
+)
+# An instant in a query (`since`, `updated_since`, `occurred_from`, …).
+QueryInstant = Annotated[datetime, AfterValidator(bounded_instant)]
+# A calendar month in a query, `YYYY-MM` from 1990-01 to 2100-12: the pattern is the bound,
+# so the API description says it to every client.
+QueryMonth = Annotated[
+    str,
+    Field(
+        pattern=r"^(199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$",
+        description=f"A calendar month, `YYYY-MM` (Asia/Shanghai), {EARLIEST_MONTH} to "
+        f"{LATEST_MONTH}.",
+        examples=["2025-12"],
+    ),
+]

@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
+from app.clock import QueryMonth
 from tests.factories import (
     auth,
     idempotent,
@@ -212,3 +214,83 @@ async def test_trade_dates_are_bounded(
         headers=idempotent(admin),
     )
     assert event.status_code == 422, event.text
+
+
+# Every instant a query takes (issue 27): bounded like bodies, after conversion to
+# Asia/Shanghai, by app/clock.py QueryInstant.
+INSTANT_PARAMETERS = [
+    ("/v1/products", "updated_since"),
+    ("/v1/transactions", "occurred_from"),
+    ("/v1/transactions", "occurred_to"),
+    ("/v1/transactions/export", "occurred_from"),
+    ("/v1/transactions/export", "occurred_to"),
+    ("/v1/events", "since"),
+    ("/v1/audit-events", "since"),
+    ("/v1/audit-events", "until"),
+]
+
+
+def test_every_instant_in_a_query_is_covered(app: Any) -> None:
+    """A new route with a date-time query parameter joins the list above."""
+    spec = app.openapi()
+    found = {
+        (path, parameter["name"])
+        for path, item in spec["paths"].items()
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+        and any(
+            s.get("format") in ("date-time", "date")
+            for s in parameter["schema"].get("anyOf", [parameter["schema"]])
+        )
+    }
+    assert found == set(INSTANT_PARAMETERS)
+    # A month in a query is a QueryMonth: its pattern is the bound (1990-01 to 2100-12).
+    month_pattern = TypeAdapter(QueryMonth).json_schema()["pattern"]
+    months = [
+        (path, parameter["name"], schema.get("pattern"))
+        for path, item in spec["paths"].items()
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+        for schema in parameter["schema"].get("anyOf", [parameter["schema"]])
+        if "YYYY-MM" in parameter.get("description", "") + schema.get("description", "")
+        or "-(0[1-9]|1[0-2])" in schema.get("pattern", "")
+    ]
+    assert months, "the disclosure's months at least"
+    assert all(pattern == month_pattern for _, _, pattern in months), months
+
+
+@pytest.mark.parametrize(("path", "parameter"), INSTANT_PARAMETERS)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00+14:00",  # the day before 0001-01-01 in UTC: asyncpg's OverflowError
+        "9999-12-31T23:59:59-14:00",  # 10000-01-01 in Asia/Shanghai
+        "1989-12-31T15:59:59Z",  # 1989-12-31T23:59:59 in Asia/Shanghai
+        "9999-12-31T16:00:00Z",  # 10000-01-01T00:00 in Asia/Shanghai
+        "0001-01-01T00:00:00",  # no offset: UTC
+    ],
+)
+async def test_instants_in_queries_are_bounded(
+    client: httpx.AsyncClient, session: AsyncSession, path: str, parameter: str, value: str
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    answer = await client.get(path, params={parameter: value}, headers=admin)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["errors"][0]["loc"] == ["query", parameter]
+    assert parameter in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(("path", "parameter"), INSTANT_PARAMETERS)
+@pytest.mark.parametrize(
+    "value",
+    ["1990-01-01T00:00:00+08:00", "9999-12-31T23:59:59+08:00", "9999-12-31T15:59:59Z"],
+)
+async def test_instants_at_the_bounds_are_answered(
+    client: httpx.AsyncClient, session: AsyncSession, path: str, parameter: str, value: str
+) -> None:
+    admin = auth(await make_key(session, Role.operator))
+    answer = await client.get(path, params={parameter: value}, headers=admin)
+    assert answer.status_code == 200, answer.text

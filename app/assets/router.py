@@ -35,11 +35,11 @@ from app.assets.schemas import (
     ScheduleRowOut,
     SignificantAsset,
     WriteDown,
-    YearMonth,
 )
 from app.auth.dependencies import require
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.clock import QueryMonth
 from app.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.etags import set_etag
 from app.idempotency import RETRY_SAFE
@@ -334,7 +334,8 @@ async def get_schedule(
     session: PublicReadSession,
     who: Reader,
     through: Annotated[
-        YearMonth | None, Query(description="The last month shown; default: the current one.")
+        QueryMonth | None,
+        Query(description="The last month shown (1990-01 to 2100-12); default: the current one."),
     ] = None,
 ) -> ScheduleOut:
     """The asset's amortisation (and provisions) month by month, from the month it was
@@ -448,8 +449,10 @@ async def get_disclosure(
     request: Request,
     session: ReadSession,
     who: Reader,
-    from_: Annotated[YearMonth, Query(alias="from", description="First month, `YYYY-MM`.")],
-    to: Annotated[YearMonth, Query(description="Last month, `YYYY-MM`.")],
+    from_: Annotated[
+        QueryMonth, Query(alias="from", description="First month, `YYYY-MM`, 1990-01 to 2100-12.")
+    ],
+    to: Annotated[QueryMonth, Query(description="Last month, `YYYY-MM`, 1990-01 to 2100-12.")],
 ) -> Any:
     """The data-resource disclosure of 财会〔2023〕11号 for the months `from` … `to`: the
     intangible and inventory tables by source (opening + additions − reductions = closing in

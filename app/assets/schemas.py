@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from app.assets.engine import AssetClass, Phase, Source, Status
-from app.money import Amount, cents
+from app.money import Amount, PositiveAmount, cents
 from app.text import Name
 
 # An amount the service computed: always two places, as a string.
@@ -21,14 +21,6 @@ Money = Annotated[
     PlainSerializer(cents, return_type=str),
     WithJsonSchema(
         {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["142200.00"]}
-    ),
-]
-YearMonth = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-        description="A calendar month, `YYYY-MM` (Asia/Shanghai).",
-        examples=["2025-12"],
     ),
 ]
 Fraction = Annotated[
@@ -89,7 +81,7 @@ class DataAssetChange(_Strict):
 
 class CostItemCreate(_Strict):
     kind: CostKind
-    amount: Amount
+    amount: PositiveAmount
     incurred_on: dt.date
     phase: Phase | None = Field(
         default=None,

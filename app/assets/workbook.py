@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.assets.schemas import Disclosure
+from app.cells import workbook_text
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER_FORMAT = "#,##0.00"
@@ -118,6 +120,18 @@ def _amount(column: dict[str, Any], path: str) -> Decimal:
     return Decimal(column[group][part] if part else column[group])
 
 
+def _cell(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Write `value` at (row, column); text is stored as text, never as a formula, and made
+    inert (app/cells.py): a merchant's `=HYPERLINK(…)` stays words on the auditor's screen."""
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        cell.value = workbook_text(value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
 def _money(sheet: Worksheet, row: int, column: int, value: Decimal | str | None) -> None:
     cell = sheet.cell(row=row, column=column)
     if value is None:
@@ -128,7 +142,7 @@ def _money(sheet: Worksheet, row: int, column: int, value: Decimal | str | None)
 
 def _header(sheet: Worksheet, titles: tuple[str, ...] | list[str], widths: list[int]) -> None:
     for n, title in enumerate(titles, start=1):
-        cell = sheet.cell(row=1, column=n, value=title)
+        cell = _cell(sheet, 1, n, title)
         cell.font = _BOLD
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for n, width in enumerate(widths):
@@ -145,7 +159,7 @@ def _table(
 ) -> None:
     _header(sheet, header, [22, 24, 24, 26, 18])
     for n, (label, source) in enumerate(rows, start=2):
-        cell = sheet.cell(row=n, column=1, value=label)
+        cell = _cell(sheet, n, 1, label)
         if source is None:
             cell.font = _BOLD
             continue
@@ -181,12 +195,12 @@ def render(disclosure: Disclosure, merchant_name: str) -> bytes:
         ],
         start=2,
     ):
-        sheet.cell(row=n, column=1, value=label)
+        _cell(sheet, n, 1, label)
         _money(sheet, n, 2, data["balance_sheet"][key])
 
     sheet = book.create_sheet("研究支出")
     _header(sheet, ["项目", "本期金额"], [36, 20])
-    sheet.cell(row=2, column=1, value="计入当期损益的数据资源研究阶段支出")
+    _cell(sheet, 2, 1, "计入当期损益的数据资源研究阶段支出")
     _money(sheet, 2, 2, data["research_expense"])
 
     sheet = book.create_sheet("使用寿命及摊销方法")
@@ -208,17 +222,17 @@ def render(disclosure: Disclosure, merchant_name: str) -> bytes:
             method,
         ]
         for m, value in enumerate(values, start=1):
-            sheet.cell(row=n, column=m, value=value)
+            _cell(sheet, n, m, value)
         _money(sheet, n, 8, asset["residual_value"])
 
     sheet = book.create_sheet("重要单项数据资源无形资产")
     _header(sheet, ["资产名称", "内容", "账面价值", "剩余摊销期限(月)"], [30, 40, 18, 18])
     for n, asset in enumerate(data["significant"], start=2):
-        sheet.cell(row=n, column=1, value=asset["name"])
-        sheet.cell(row=n, column=2, value=asset["description"])
+        _cell(sheet, n, 1, asset["name"])
+        _cell(sheet, n, 2, asset["description"])
         _money(sheet, n, 3, asset["carrying_amount"])
         remaining = asset["remaining_months"]
-        sheet.cell(row=n, column=4, value="不确定" if remaining is None else remaining)
+        _cell(sheet, n, 4, "不确定" if remaining is None else remaining)
 
     sheet = book.create_sheet("所有权或使用权受限的数据资源")
     _header(
@@ -238,7 +252,7 @@ def render(disclosure: Disclosure, merchant_name: str) -> bytes:
             ],
             start=1,
         ):
-            sheet.cell(row=n, column=m, value=value)
+            _cell(sheet, n, m, value)
         _money(sheet, n, 5, secured)
         _money(sheet, n, 6, asset["carrying_amount"])
         _money(sheet, n, 7, asset["amortisation_charge"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -12,6 +11,7 @@ from app.audit import repository
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditEventOut, AuditOutcome
 from app.auth.dependencies import Reader
+from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.deps import ReadSession
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
@@ -31,8 +31,12 @@ async def list_audit_events(
     actor_key_id: UUID | None = None,
     actor_role: Annotated[str | None, Query(max_length=16)] = None,
     request_id: Annotated[str | None, Query(max_length=128)] = None,
-    since: Annotated[datetime | None, Query(description="created_at ≥ since")] = None,
-    until: Annotated[datetime | None, Query(description="created_at < until")] = None,
+    since: Annotated[
+        QueryInstant | None, Query(description=f"created_at ≥ since; {INSTANT_BOUNDS}")
+    ] = None,
+    until: Annotated[
+        QueryInstant | None, Query(description=f"created_at < until; {INSTANT_BOUNDS}")
+    ] = None,
     outcome: Annotated[
         AuditOutcome | None, Query(description="`refused`: only the writes that were refused.")
     ] = None,

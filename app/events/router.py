@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.auth.dependencies import CurrentPrincipal
 from app.auth.principal import Principal
+from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.deps import ReadSession
 from app.errors import ValidationFailed
 from app.events import audience
@@ -45,7 +46,9 @@ async def list_events(
         str | None,
         Query(max_length=64, description="A type (`listing.approved`) or a group (`trade.*`)."),
     ] = None,
-    since: Annotated[datetime | None, Query(description="Events at or after this time.")] = None,
+    since: Annotated[
+        QueryInstant | None, Query(description=f"Events at or after this time; {INSTANT_BOUNDS}")
+    ] = None,
 ) -> Page[EventOut]:
     """Events, oldest first: each to whoever may read its noun, as the noun's own endpoint
     shows it. Trade events to the parties, operators and auditors; data-asset, merchant and

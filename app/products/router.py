@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
 from app.auth.models import Role
 from app.auth.principal import Principal
+from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.deps import PublicReadSession, ReadSession, Session
 from app.errors import NotFound
 from app.etags import not_modified, set_etag, validator
@@ -75,7 +75,9 @@ async def list_products(
     merchant_id: UUID | None = None,
     status: ProductStatus | None = None,
     classification: Classification | None = None,
-    updated_since: Annotated[datetime | None, Query(description="updated_at ≥ this")] = None,
+    updated_since: Annotated[
+        QueryInstant | None, Query(description=f"updated_at ≥ this; {INSTANT_BOUNDS}")
+    ] = None,
     venue_code: VenueFilter = None,
     facets: Annotated[
         bool,

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.cells import inert_sql
 from app.streaming import PIECE_BYTES
 from app.trades import repository
 from app.trades.confirmation import confirmed_clause, large_clause, operator_confirmed_clause
@@ -34,14 +35,6 @@ SpooledFile = tempfile.SpooledTemporaryFile[bytes]
 # the offset in force on the day (+08:00, or +09:00 in the summers of 1986-1991).
 _RFC3339 = 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'
 EXPORT_TIME_ZONE = "Asia/Shanghai"
-# A cell a spreadsheet would read as a formula (OWASP, CSV injection): =, +, -, @, TAB, CR.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(cell: Any) -> Any:
-    """The text of a cell, with a `'` before it when it would start a formula."""
-    text = cast(cell, String)
-    return case((func.left(text, 1).in_(_FORMULA_STARTS), literal("'") + text), else_=text)
 
 
 def _flag(clause: ColumnElement[bool], name: str) -> Any:
@@ -62,7 +55,7 @@ def _column(name: str, large_amount: Decimal) -> Any:
     if name in ("occurred_at", "created_at"):
         return func.to_char(column, _RFC3339).label(name)
     if name in ("quantity", "term"):  # what a merchant typed: never a live formula
-        return _inert(column).label(name)
+        return inert_sql(column).label(name)
     return cast(column, String).label(name) if name.endswith("_id") or name == "id" else column
 
 

@@ -5,7 +5,6 @@ There is no PUT, PATCH or DELETE: a trade's record never changes.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -19,6 +18,7 @@ from app.auth.dependencies import OperatorOnly, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.auth.tokens import hash_token
+from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.config import Settings
 from app.context import current_request_id
 from app.deps import AppSettings, PublicReadSession, ReadSession, Session
@@ -165,8 +165,12 @@ async def _filter(
     venue_code: VenueFilter,
     merchant_id: Annotated[UUID | None, Query(description="As buyer or seller.")] = None,
     product_id: UUID | None = None,
-    occurred_from: Annotated[datetime | None, Query(description="occurred_at ≥ this")] = None,
-    occurred_to: Annotated[datetime | None, Query(description="occurred_at < this")] = None,
+    occurred_from: Annotated[
+        QueryInstant | None, Query(description=f"occurred_at ≥ this; {INSTANT_BOUNDS}")
+    ] = None,
+    occurred_to: Annotated[
+        QueryInstant | None, Query(description=f"occurred_at < this; {INSTANT_BOUNDS}")
+    ] = None,
     amount_min: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
     amount_max: Annotated[Decimal | None, Query(ge=0, max_digits=15, decimal_places=2)] = None,
     on_venue: bool | None = None,

@@ -664,7 +664,7 @@ class CostItemCreate(Model):
     ]
     amount: str
     """
-    CNY, a decimal string with at most 2 places.
+    CNY, above 0, a decimal string with at most 2 places.
     """
     incurred_on: date_aliased
     phase: Literal["research", "development"] | None = None

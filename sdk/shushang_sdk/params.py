@@ -121,7 +121,7 @@ class CostItemCreate(TypedDict, closed=True):
     ]
     amount: str
     """
-    CNY, a decimal string with at most 2 places.
+    CNY, above 0, a decimal string with at most 2 places.
     """
     incurred_on: date_aliased | str
     phase: NotRequired[Literal["research", "development"] | None]
@@ -255,11 +255,11 @@ class ExportTradesQuery(TypedDict, closed=True):
     product_id: NotRequired[UUID | str | None]
     occurred_from: NotRequired[datetime | str | None]
     """
-    occurred_at ≥ this
+    occurred_at ≥ this; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     occurred_to: NotRequired[datetime | str | None]
     """
-    occurred_at < this
+    occurred_at < this; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     amount_min: NotRequired[float | str | None]
     amount_max: NotRequired[float | str | None]
@@ -324,7 +324,7 @@ class GetScheduleQuery(TypedDict, closed=True):
 
     through: NotRequired[str | None]
     """
-    The last month shown; default: the current one.
+    The last month shown (1990-01 to 2100-12); default: the current one.
     """
 
 
@@ -497,11 +497,11 @@ class ListAuditEventsQuery(TypedDict, closed=True):
     request_id: NotRequired[str | None]
     since: NotRequired[datetime | str | None]
     """
-    created_at ≥ since
+    created_at ≥ since; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     until: NotRequired[datetime | str | None]
     """
-    created_at < until
+    created_at < until; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     outcome: NotRequired[Literal["succeeded", "refused"] | None]
     """
@@ -626,7 +626,7 @@ class ListEventsQuery(TypedDict, closed=True):
     """
     since: NotRequired[datetime | str | None]
     """
-    Events at or after this time.
+    Events at or after this time; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     limit: NotRequired[int]
     """
@@ -761,7 +761,7 @@ class ListProductsQuery(TypedDict, closed=True):
     classification: NotRequired[Literal["general", "important", "core"] | None]
     updated_since: NotRequired[datetime | str | None]
     """
-    updated_at ≥ this
+    updated_at ≥ this; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     facets: NotRequired[bool]
     """
@@ -869,11 +869,11 @@ class ListTradesQuery(TypedDict, closed=True):
     product_id: NotRequired[UUID | str | None]
     occurred_from: NotRequired[datetime | str | None]
     """
-    occurred_at ≥ this
+    occurred_at ≥ this; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     occurred_to: NotRequired[datetime | str | None]
     """
-    occurred_at < this
+    occurred_at < this; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
     amount_min: NotRequired[float | str | None]
     amount_max: NotRequired[float | str | None]

@@ -214,3 +214,61 @@ async def test_results_are_immutable(client: httpx.AsyncClient, session: AsyncSe
     with pytest.raises(DBAPIError, match="immutable"):
         await session.execute(text("UPDATE assessment SET grade = 'A'"))
     await session.rollback()
+
+
+@pytest.mark.parametrize(
+    "jsonl",
+    [
+        b'{"name": "ok", "note": "fine"}\n{"name": "\\ud800", "note": "lone"}\n',
+        b'{"name": "ok"}\n{"\\udfff": "a lone low surrogate as a key"}\n',
+        b'{"name": "ok"}\n{"name": ["nested", {"deep": "\\ud800x"}]}\n',
+    ],
+)
+async def test_a_sample_holding_a_lone_surrogate_is_refused_not_assessed(
+    client: httpx.AsyncClient, session: AsyncSession, jsonl: bytes
+) -> None:
+    """Issue 27: JSON's `\\ud800` is no text. Such a sample was stored, and a quality
+    assessment of it was a 500; the upload now names the line, and nothing is stored."""
+    merchant = await make_merchant(session)
+    product = await make_product(session, merchant)
+    owner = auth(await make_key(session, Role.merchant, merchant.id))
+    uploaded = await client.post(
+        f"/v1/products/{product.id}/samples",
+        files={"file": ("s.jsonl", jsonl, "application/x-ndjson")},
+        headers=owner,
+    )
+    assert uploaded.status_code == 422, uploaded.text
+    assert uploaded.headers["content-type"].startswith("application/problem+json")
+    assert "line 2" in uploaded.json()["detail"].lower()
+    assessor = auth(await make_key(session, Role.assessor))
+    quality = await client.post(f"/v1/products/{product.id}/quality-assessments", headers=assessor)
+    assert quality.status_code == 409, quality.text  # no sample to assess
+    for table in ("product_sample", "assessment"):
+        count = await session.execute(text(f"SELECT count(*) FROM {table}"))
+        assert count.scalar_one() == 0, table
+
+
+async def test_a_sample_stored_with_a_lone_surrogate_is_still_assessed(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A sample stored before uploads refused lone surrogates: the quality assessment of it
+    was a 500 (issue 27); now each lone surrogate reads as U+FFFD and the assessment runs."""
+    merchant = await make_merchant(session)
+    product = await make_product(session, merchant)
+    owner = auth(await make_key(session, Role.merchant, merchant.id))
+    good = b'{"name": "ok", "note": "fine"}\n{"name": "xx", "note": "lone"}\n'
+    uploaded = await client.post(
+        f"/v1/products/{product.id}/samples",
+        files={"file": ("s.jsonl", good, "application/x-ndjson")},
+        headers=owner,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    old = good.replace(b'"xx"', b'"\\ud800"').replace(b'"fine"', b'"\\ud83d\\ude00"')
+    await session.execute(
+        text("UPDATE sample_chunk SET data = :data WHERE sample_id = :id"),
+        {"data": old, "id": uploaded.json()["id"]},
+    )
+    await session.commit()
+    assessor = auth(await make_key(session, Role.assessor))
+    quality = await client.post(f"/v1/products/{product.id}/quality-assessments", headers=assessor)
+    assert quality.status_code == 201, quality.text

@@ -5,14 +5,18 @@ Each refusal leaves the database as it was."""
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assets import workbook
 from app.auth.models import Role
+from app.cells import FORMULA_STARTS
 from tests.assets.conftest import Books
 from tests.factories import auth, idempotent, make_key, make_product
 from tests.ip.test_router import Registry
@@ -209,6 +213,14 @@ async def test_cost_items_and_movements_keep_to_the_rules(books: Books) -> None:
     await refused_evidence(books, aid, "incurred_on", phase="research", incurred_on="1989-12-31")
     await refused_evidence(books, aid, "incurred_on", phase="research", incurred_on="2999-01-01")
     await refused_evidence(books, aid, "amount", phase="research", amount="-5.00")
+    # Issue 27: the table's CHECK (amount > 0) answered 0.00 with a 500.
+    before = await snapshot(books)
+    for zero in ("0", "0.00", "0000000000000.0"):
+        retry_safe = {**books.key, "Idempotency-Key": str(uuid.uuid4())}
+        answer = await books.cost(aid, retry_safe, phase="research", amount=zero)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["loc"] == ["body", "amount"]
+    assert await snapshot(books) == before
     await refused_evidence(books, aid, "amount", phase="research", amount="１００")  # not ASCII
     await refused_evidence(books, aid, "kind", phase="research", kind="bribes")
 
@@ -302,6 +314,36 @@ async def test_two_items_racing_on_one_trade_never_exceed_it(books: Books) -> No
     assert await books.count("data_asset_cost_item") == 1
 
 
+@pytest.mark.parametrize("month", ["1989-12", "2101-01", "9999-12", "0000-01"])
+@pytest.mark.parametrize("parameter", ["from", "to", "through"])
+async def test_months_in_queries_are_bounded(books: Books, month: str, parameter: str) -> None:
+    """Issue 27: `from=1990-01&to=9999-12` was a 500; months run from 1990-01 to 2100-12
+    (app/clock.py QueryMonth), else 422 naming the parameter."""
+    asset = await books.capitalised("1200.00", "2025-01-10", 12)
+    if parameter == "through":
+        answer = await books.client.get(
+            f"/v1/data-assets/{asset['id']}/schedule", params={"through": month}, headers=books.key
+        )
+    else:
+        months = {"from": "1990-01", "to": "2100-12", parameter: month}
+        answer = await books.disclosure(months["from"], months["to"])
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["errors"][0]["loc"] == ["query", parameter]
+    assert parameter in answer.json()["detail"]
+
+
+async def test_months_at_the_bounds_are_answered(books: Books) -> None:
+    asset = await books.capitalised("1200.00", "2025-01-10", 12)
+    whole = await books.disclosure("1990-01", "2100-12")
+    assert whole.status_code == 200, whole.text
+    assert whole.json()["intangible"]["total"]["cost_closing"] == "1200.00"
+    schedule = await books.client.get(
+        f"/v1/data-assets/{asset['id']}/schedule", params={"through": "2100-12"}, headers=books.key
+    )
+    assert schedule.status_code == 200, schedule.text
+
+
 async def test_queries_are_checked(books: Books) -> None:
     asset = await books.capitalised("1200.00", "2025-01-10", 12)
     client, key = books.client, books.key
@@ -313,7 +355,7 @@ async def test_queries_are_checked(books: Books) -> None:
         assert answer.status_code == 422, params
     for first, last in (("2025-12", "2025-01"), ("2025-00", "2025-01"), ("1989-12", "2025-01")):
         assert (await books.disclosure(first, last)).status_code == 422
-    assert (await books.disclosure("9999-12", "9999-12")).status_code == 200
+    assert (await books.disclosure("2100-12", "2100-12")).status_code == 200
     unknown = await client.get(
         f"/v1/merchants/{uuid.uuid4()}/data-asset-disclosure",
         params={"from": "2025-01", "to": "2025-12"},
@@ -402,3 +444,58 @@ async def test_a_certificate_suspended_for_core_data_backs_no_cost(
         kind="rights_verification",
         certificate_number=certificate["certificate_number"],
     )
+
+
+async def test_workbook_text_is_never_a_formula(books: Books) -> None:
+    """Issue 27: an asset named `=HYPERLINK(…)` arrived in the disclosure workbook as a live
+    formula. Every text cell is now text, neutralised as the CSV export's (app/cells.py)."""
+    name = '=HYPERLINK("http://evil.example/steal","点此查看")'
+    typed = {name, "+1", "-2+3", "@SUM(A1)"}  # a name takes no TAB or CR, a description does
+    retry_safe = {**books.key, "Idempotency-Key": str(uuid.uuid4())}
+    for n, text in enumerate(sorted(typed)):
+        asset = await books.asset(name=text, description="\t\r"[n % 2] + text)
+        await books.ok(await books.cost(asset["id"], retry_safe | {"Idempotency-Key": str(n)}))
+        await books.ok(
+            await books.move(
+                asset["id"], "capitalise", {**books.key, "Idempotency-Key": f"c{n}"},
+                date="2025-01-31", useful_life_months=120,
+            )
+        )  # fmt: skip
+    xlsx = await books.disclosure("2025-01", "2025-12", Accept=workbook.MEDIA_TYPE)
+    assert xlsx.status_code == 200, xlsx.text
+    assert xlsx.headers["content-type"] == workbook.MEDIA_TYPE
+    book = load_workbook(io.BytesIO(xlsx.content))
+    texts = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_STARTS), cell.value
+                    texts.append(cell.value)
+    lives = book["使用寿命及摊销方法"]
+    assert {row[0].value for row in lives.iter_rows(min_row=2)} == {"'" + t for t in typed}
+    significant = book["重要单项数据资源无形资产"]
+    described = {row[1].value for row in significant.iter_rows(min_row=2)}
+    # (XML reads a CR in text as a line feed: the `'` is what matters.)
+    assert described == {"'" + "\t\n"[n % 2] + t for n, t in enumerate(sorted(typed))}
+    assert "'" + name in texts
+
+
+async def test_a_control_character_the_workbook_cannot_hold_is_replaced(books: Books) -> None:
+    """A description may hold U+0001 (JSON carries it), XLSX cannot: openpyxl raised, and the
+    disclosure workbook was a 500. It is shown as U+FFFD."""
+    asset = await books.asset(description="港口\x01数据")
+    await books.ok(
+        await books.cost(asset["id"], {**books.key, "Idempotency-Key": str(uuid.uuid4())})
+    )
+    await books.ok(
+        await books.move(
+            asset["id"], "capitalise", {**books.key, "Idempotency-Key": str(uuid.uuid4())},
+            date="2025-01-31", useful_life_months=120,
+        )
+    )  # fmt: skip
+    xlsx = await books.disclosure("2025-01", "2025-12", Accept=workbook.MEDIA_TYPE)
+    assert xlsx.status_code == 200, xlsx.text
+    significant = load_workbook(io.BytesIO(xlsx.content))["重要单项数据资源无形资产"]
+    assert significant["B2"].value == "港口\ufffd数据"

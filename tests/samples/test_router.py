@@ -258,3 +258,22 @@ async def test_a_multi_chunk_sample_comes_back_byte_for_byte(
         f"/v1/products/{product_id}/samples/{sample['id']}/content", headers=token
     )
     assert hashlib.sha256(download.content).hexdigest() == sample["sha256"]
+
+
+async def test_a_number_longer_than_python_reads_is_a_malformed_line(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Issue 27: a JSON Lines sample holding a 5 000-digit integer was a 500 (Python refuses
+    to read integers of more than 4 300 digits); now the line is named, nothing stored."""
+    product_id, token = await setup(session)
+    content = b'{"n": 1}\n{"n": ' + b"9" * 5000 + b"}\n"
+    response = await client.post(
+        f"/v1/products/{product_id}/samples",
+        files=multipart(content, "x.jsonl", "application/x-ndjson"),
+        headers=token,
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "line 2" in response.json()["detail"].lower()
+    assert "digits" in response.json()["detail"]
+    assert (await session.execute(text("SELECT count(*) FROM product_sample"))).scalar_one() == 0
