@@ -8,11 +8,14 @@ for 4, more lenient), never wrong. `tests/web/test_fastapi_compat.py` fails on s
 upgrade, naming what went, and runs every fallback. pyproject.toml pins FastAPI to the
 range checked below: widen it only after checking the new versions here.
 
-Checked: FastAPI 0.165.0 (the lock's, with its Starlette 1.10.0: the whole suite), 0.137.0
-(the range's lower bound: every access resolves, and tests/test_routing.py,
+Checked: FastAPI 0.165.0 (the lock's, with its Starlette 1.10.0: tests/web and the routing,
+replica, HTTP, conditional-read, idempotency and OpenAPI tests), 0.137.0
+(the range's lower bound: every access resolves, and tests/web, tests/test_routing.py,
 test_replica.py and test_http.py pass with the locked Starlette), and the sources of
-0.139.0, 0.140.0, 0.150.0, 0.155.0, 0.160.0, 0.162.0, 0.163.0 and 0.164.0 (each defines
-what 1, 3 and 4 use). 0.136 and older lack 1; 0.120 and older lack 3.
+0.138.0, 0.139.0, 0.139.2, 0.140.0, 0.150.0, 0.155.0, 0.160.0, 0.162.0, 0.163.0 and
+0.164.0 (each has what 1, 3 and 4 use). 0.136 and older lack 1 (on 0.136.0 the app runs
+on fallback 1: test_replica.py and test_http.py pass, and tests/web names what is
+missing); 0.120 and older lack 3 (and `Depends(scope=...)`).
 
 1. `fastapi.routing._IncludedRouter`, its `original_router` and its `matches`
    (FastAPI >= 0.137; before, `include_router` copied every route into the app's router).
@@ -43,7 +46,9 @@ what 1, 3 and 4 use). 0.136 and older lack 1; 0.120 and older lack 3.
    left out of the schema is not checked (FastAPI's own way: unknown ones are ignored).
 
 Public, so not here: `scope["route"]` (set by Starlette's router and by FastAPI's routes,
-read by the middleware and the audit log), `Depends(scope="function")`, `request.state`.
+read by the middleware and the audit log), `Depends(scope="function")`, `request.state`,
+and overriding `APIRoute.get_route_handler` (FastAPI's documented way to a custom route
+class: app/commit.py, app/replica.py).
 """
 
 from __future__ import annotations
