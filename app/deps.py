@@ -16,6 +16,7 @@ from app.config import Settings
 from app.errors import ValidationFailed
 from app.i18n import Text
 from app.replica import read_session
+from app.web._fastapi_compat import function_stack, query_parameter_names
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -60,9 +61,9 @@ def _function_stack(request: Request) -> AsyncExitStack:
     dependencies (one per try, `ReplicaAwareRoute`), which closes it right after the
     endpoint, before `get_session` commits, as a function-scoped generator dependency
     would. The read sessions are plain functions: FastAPI's machinery for a generator
-    dependency cost every read more than the rest of choosing its session."""
-    stack: AsyncExitStack = request.scope["fastapi_function_astack"]
-    return stack
+    dependency cost every read more than the rest of choosing its session. (FastAPI keeps
+    that stack in a private scope key: app/web/_fastapi_compat.py.)"""
+    return function_stack(request)
 
 
 ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
@@ -70,20 +71,16 @@ PublicReadSession = Annotated[AsyncSession, Depends(get_public_read_session)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
-_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+_KNOWN_QUERY: dict[int, frozenset[str] | None] = {}
 
 
-def _query_names(route: APIRoute) -> frozenset[str]:
-    names = _KNOWN_QUERY.get(id(route))
-    if names is None:
-        found: set[str] = set()
-        dependants = [route.dependant]
-        while dependants:
-            dependant = dependants.pop()
-            found.update(param.alias for param in dependant.query_params)
-            dependants.extend(dependant.dependencies)
-        names = _KNOWN_QUERY[id(route)] = frozenset(found)
-    return names
+def _query_names(route: APIRoute) -> frozenset[str] | None:
+    """The query parameters `route` takes; None if they cannot be known (a route left out
+    of the OpenAPI document, on a FastAPI without the internals the names come from)."""
+    key = id(route)
+    if key not in _KNOWN_QUERY:
+        _KNOWN_QUERY[key] = query_parameter_names(route)
+    return _KNOWN_QUERY[key]
 
 
 async def known_query_parameters(request: Request) -> None:
@@ -92,7 +89,10 @@ async def known_query_parameters(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
         return
-    unknown = sorted(set(request.query_params.keys()) - _query_names(route))
+    known = _query_names(route)
+    if known is None:
+        return
+    unknown = sorted(set(request.query_params.keys()) - known)
     if unknown:
         names = ", ".join(unknown)
         raise ValidationFailed(

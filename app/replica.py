@@ -41,6 +41,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker, driver_of
 from app.errors import Answered, ShushangError, is_database_unavailable
 from app.ops.metrics import READ_FALLBACKS, READ_REPLICA_IN_USE, READ_REPLICA_LAG
+from app.web._fastapi_compat import function_stack_per_try
 
 logger = logging.getLogger("shushang.replica")
 
@@ -233,13 +234,10 @@ class ReplicaAwareRoute(BeforeCommitRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            scope = request.scope
-            outer = scope.get("fastapi_function_astack")
             try:
                 # The first try's function-scoped dependencies (its sessions) end with it,
                 # so a failed try gives back its connections before the second begins.
-                async with AsyncExitStack() as stack:
-                    scope["fastapi_function_astack"] = stack
+                async with function_stack_per_try(request):
                     return await handler(request)
             except _ANSWERS:
                 raise
@@ -248,11 +246,10 @@ class ReplicaAwareRoute(BeforeCommitRoute):
                     raise
                 logger.warning("read failed on the replica, retried on the primary: %r", exc)
                 replica_of(request).failed(exc)
-            finally:
-                scope["fastapi_function_astack"] = outer
             setattr(request.state, ON_PRIMARY, True)
             setattr(request.state, SOURCE, "primary")
-            return await handler(request)
+            async with function_stack_per_try(request):
+                return await handler(request)
 
         return handle
 

@@ -12,30 +12,31 @@ begin with (`/v1/ledgers/`, `/v1/products`, …, up to the first path parameter)
 "no match" at once for a path that does not begin with it: no route of that router could
 have matched it, so which route handles a request, and every 404 and 405, stay as they
 were. Only the order of the work changes; the routers, their routes and the OpenAPI
-document are FastAPI's own.
+document are FastAPI's own. The FastAPI and Starlette internals this takes (included
+routers, the route path) come from app/web/_fastapi_compat.py: a FastAPI without them
+leaves every router unguarded, slower and as correct.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from functools import partial
 
 from fastapi import FastAPI
-from fastapi.routing import _IncludedRouter
-from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
+
+from app.web._fastapi_compat import Matcher, included_routers, route_path, routes_of, wrap_matches
 
 
 def skip_by_prefix(app: FastAPI) -> None:
     """Guard each router included in `app` by the static prefix its routes share, as its
     routes are now: call it once every router is included and has all its routes
     (`create_app` does, last)."""
-    for included in app.router.routes:
-        if isinstance(included, _IncludedRouter):
-            prefix = static_prefix(included.original_router.routes)
-            if prefix not in ("", "/"):
-                included.matches = _guarded(included.matches, prefix)  # type: ignore[method-assign,assignment]
+    for included in included_routers(app):  # none if FastAPI changed them: unguarded then
+        prefix = static_prefix(routes_of(included))
+        if prefix not in ("", "/"):
+            wrap_matches(included, partial(_guarded, prefix=prefix))
 
 
 def static_prefix(routes: list[BaseRoute]) -> str:
@@ -45,11 +46,9 @@ def static_prefix(routes: list[BaseRoute]) -> str:
     return os.path.commonprefix(starts) if starts else ""  # noqa: RUF071
 
 
-def _guarded(
-    matches: Callable[[Scope], tuple[Match, Scope]], prefix: str
-) -> Callable[[Scope], tuple[Match, Scope]]:
+def _guarded(matches: Matcher, prefix: str) -> Matcher:
     def guarded(scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] not in ("http", "websocket") or get_route_path(scope).startswith(prefix):
+        if scope["type"] not in ("http", "websocket") or route_path(scope).startswith(prefix):
             return matches(scope)
         return Match.NONE, {}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from fastapi.routing import _IncludedRouter
 from starlette.routing import Match
 
 from app.main import create_app
 from app.routing import static_prefix
+from app.web._fastapi_compat import included_routers, routes_of, unguarded_matches
 
 UNROUTED = ["/", "/v1", "/v1/", "/v1/product", "/v1/productsX", "/v1/ledgers", "/nowhere/x"]
 
@@ -23,7 +23,7 @@ def _concrete(path: str) -> list[str]:
 
 def test_a_guarded_router_matches_every_path_as_fastapi_does() -> None:
     app = create_app(database_url="postgresql+asyncpg://nobody@localhost/nothing")
-    included = [r for r in app.router.routes if isinstance(r, _IncludedRouter)]
+    included = included_routers(app)
     paths = {p for r in app.routes for p in _concrete(getattr(r, "path", "/"))} | set(UNROUTED)
     guarded = [r for r in included if "matches" in vars(r)]
     assert len(guarded) >= len(included) - 1  # all but the ops router (`/healthz`, `/metrics`)
@@ -35,10 +35,10 @@ def test_a_guarded_router_matches_every_path_as_fastapi_does() -> None:
                         "type": "http", "method": method, "path": root + path,
                         "root_path": root, "headers": [], "query_string": b"",
                     }  # fmt: skip
-                    unguarded = _IncludedRouter.matches(router, dict(scope))[0]
+                    unguarded = unguarded_matches(router, dict(scope))[0]
                     assert router.matches(dict(scope))[0] == unguarded, (router, path, method)
     # The guard does work: a ledger path is no business of the products router's.
-    products = next(r for r in guarded if static_prefix(r.original_router.routes) == "/v1/products")
+    products = next(r for r in guarded if static_prefix(routes_of(r)) == "/v1/products")
     assert products.matches({"type": "http", "path": "/v1/ledgers/X/checkpoint"}) == (
         Match.NONE,
         {},
