@@ -244,7 +244,7 @@ PROFILES = [
     SampleProfile("A", 3, 1.0, 0.0, 0.0, 0.0, documented=True),
     SampleProfile("B", 75, 0.2, 0.0, 0.0, 0.0, documented=False),
     SampleProfile("C", 300, 0.2, 0.15, 0.3, 0.2, documented=False),
-    SampleProfile("D", 700, 0.0, 0.6, 0.5, 0.6, documented=False),
+    SampleProfile("D", 700, 0.0, 0.7, 0.5, 0.7, documented=False),
 ]
 _PROFILE_WEIGHTS = [3, 4, 2, 1]
 SAMPLE_COLUMNS = ["日期", "城市", "区县", "指标值", "样本量", "备注"]
@@ -344,7 +344,8 @@ def sample_csv(
         note = rng.choice(["正常", "正常", "节假日", "数据补录", "口径调整"])
         note = note if rng.random() < profile.notes else ""
         lines.append(f"{when},{city},{district},{value},{size},{note}")
-    copies = round(rows * profile.repeated)  # the oldest rows, keyed in again over the next
+    # The oldest rows keyed in again over the next ones (never over the newest).
+    copies = min(round(rows * profile.repeated), (rows - 1) // 2)
     lines[copies : 2 * copies] = lines[:copies]
     return "\n".join([",".join(SAMPLE_COLUMNS), *lines]) + "\n"
 
