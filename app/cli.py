@@ -157,7 +157,8 @@ async def _create_key(
 @cli.command()
 def demo() -> None:
     """Load demo data: merchants in the 11 cities of Zhejiang, 600 products, samples, and
-    listings of the sampled products on the venues (assessed first, as the gates require).
+    listings of the sampled products on the venues (assessed first, as the gates require),
+    data IP registrations, two merchants' books and trades on every venue's log.
 
     Safe to run again: what is already there is left as it is."""
     from app import migrate as migrations
@@ -182,7 +183,8 @@ def demo() -> None:
     typer.echo(
         f"demo data loaded: {loaded.merchants} new merchants, {loaded.products} new products, "
         f"{loaded.samples} new samples, {loaded.listings} new listings, "
-        f"{loaded.ip_registrations} new IP registrations, {loaded.data_assets} new data assets"
+        f"{loaded.ip_registrations} new IP registrations, {loaded.data_assets} new data assets, "
+        f"{loaded.trades} new on-venue trades"
     )
 
 

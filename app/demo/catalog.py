@@ -2,6 +2,11 @@
 
 Used by `shushang demo` (a few dozen merchants, 600 products) and by the search benchmark
 (100 000 products), so both exercise the catalog with the text a real exchange holds.
+
+Every fifth demo product has a sample and is listed (120 cards): ten in each application
+domain, spread over the four venues and the price models. Its sample is kept as a real one
+would be, well or badly (`SampleProfile`), so that the quality assessment, computed from it,
+grades the cards from A to D.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ _CATEGORIES = [
     "data_platform",
 ]
 
-_DOMAIN_SUBJECTS: dict[Domain, list[str]] = {
+DOMAIN_SUBJECTS: dict[Domain, list[str]] = {
     Domain.industrial_manufacturing: [
         "规上工业企业用电",
         "化工产业大脑生产",
@@ -76,6 +81,7 @@ _DOMAIN_SUBJECTS: dict[Domain, list[str]] = {
         "商圈客流",
         "义乌小商品价格指数",
         "直播电商销售",
+        "数据交易指数",
     ],
     Domain.finance: [
         "小微企业信用评价",
@@ -83,6 +89,7 @@ _DOMAIN_SUBJECTS: dict[Domain, list[str]] = {
         "供应链金融风控",
         "动产抵押登记",
         "普惠金融授信",
+        "数据交易结算",
     ],
     Domain.sci_tech: [
         "专利价值评估",
@@ -174,6 +181,32 @@ _SOURCES: list[dict[str, Any]] = [
     {"kind": "open_public", "description": "政府公开数据"},
 ]  # fmt: skip
 _TAGS = ["浙江", "数据要素", "月度", "实时", "脱敏", "API", "标准化", "高频", "区县级", "企业级"]
+# Each domain as the trade names it: a product's description and tags carry it, so a search
+# for 交通 or 金融 finds the domain's products as a buyer would expect.
+DOMAIN_WORDS: dict[Domain, str] = {
+    Domain.industrial_manufacturing: "工业制造",
+    Domain.commerce_trade: "商贸流通",
+    Domain.finance: "金融服务",
+    Domain.sci_tech: "科技创新",
+    Domain.culture_tourism: "文化旅游",
+    Domain.healthcare: "医疗健康",
+    Domain.city_governance: "城市治理",
+    Domain.transport: "交通运输",
+    Domain.agriculture: "农业农村",
+    Domain.ecology_carbon: "绿色低碳",
+    Domain.education: "教育",
+    Domain.public_services: "公共服务",
+}
+VENUES = ["ZJBDEX", "HZDEX", "WZDEX", "NBSE"]
+PRICES: list[dict[str, str]] = [
+    {"model": "subscription", "amount": "36000.00", "unit": "year"},
+    {"model": "subscription", "amount": "12000.00", "unit": "month"},
+    {"model": "one_time", "amount": "128000.00"},
+    {"model": "one_time", "amount": "56000.00"},
+    {"model": "per_call", "amount": "0.50"},
+    {"model": "negotiable"},
+]
+LISTED_EVERY = 5  # every fifth product has a sample and is listed
 
 
 @dataclass
@@ -189,11 +222,54 @@ class DemoMerchant:
     description: str
 
 
+@dataclass(frozen=True)
+class SampleProfile:
+    """How a demo sample is kept, so that the quality assessment (app/assessments/quality.py)
+    finds what it would find in a real one: the age of its newest row (timeliness), the
+    share of rows with a note (completeness: an empty cell of a column the product does not
+    declare optional counts as missing), of values missing, of rows repeated (accuracy) and
+    of malformed dates (conformity); and whether the product documents its columns
+    (accessibility). `grade` is what the assessment finds (tests/demo check it)."""
+
+    grade: str
+    age_days: int
+    notes: float
+    values_missing: float
+    repeated: float
+    bad_dates: float
+    documented: bool
+
+
+PROFILES = [
+    SampleProfile("A", 3, 1.0, 0.0, 0.0, 0.0, documented=True),
+    SampleProfile("B", 75, 0.2, 0.0, 0.0, 0.0, documented=False),
+    SampleProfile("C", 300, 0.2, 0.15, 0.3, 0.2, documented=False),
+    SampleProfile("D", 700, 0.0, 0.7, 0.5, 0.7, documented=False),
+]
+_PROFILE_WEIGHTS = [3, 4, 2, 1]
+SAMPLE_COLUMNS = ["日期", "城市", "区县", "指标值", "样本量", "备注"]
+# The columns a documented product declares (its `schema`), the note optional.
+SAMPLE_SCHEMA: dict[str, Any] = {
+    "columns": [
+        {"name": "日期", "type": "date", "format": "date"},
+        {"name": "城市", "type": "string"},
+        {"name": "区县", "type": "string"},
+        {"name": "指标值", "type": "decimal", "format": "number"},
+        {"name": "样本量", "type": "integer", "format": "number"},
+        {"name": "备注", "type": "string"},
+    ],
+    "required": ["日期", "城市", "区县", "指标值", "样本量"],
+}
+
+
 @dataclass
 class DemoProduct:
     merchant_index: int
     body: dict[str, Any]
     sample_csv: str | None = field(default=None)
+    # Where and at what price the demo lists it (products with a sample only).
+    venue_code: str | None = None
+    price: dict[str, str] | None = None
 
 
 def uscc_for(rng: random.Random, region_code: str) -> str:
@@ -247,24 +323,38 @@ def merchants(seed: int = 2026) -> list[DemoMerchant]:
     return found
 
 
-def _sample_csv(rng: random.Random, city: str, rows: int = 60) -> str:
-    lines = ["日期,城市,区县,指标值,样本量,备注"]
-    start = date(2025, 1, 1)
+def sample_csv(
+    rng: random.Random, city: str, profile: SampleProfile, today: date, rows: int = 60
+) -> str:
+    """A sample of `rows` daily rows up to `profile.age_days` before `today`, kept as the
+    profile says."""
+    newest = today - timedelta(days=profile.age_days)
+    lines: list[str] = []
     for i in range(rows):
-        day = start + timedelta(days=i)
-        note = "" if rng.random() < 0.8 else rng.choice(["节假日", "数据补录", "口径调整"])
-        lines.append(
-            f"{day.isoformat()},{city},{city}{rng.choice('东西南北中')}区,"
-            f"{rng.uniform(10, 1000):.2f},{rng.randint(100, 50000)},{note}"
+        day = newest - timedelta(days=rows - 1 - i)
+        when = day.isoformat()
+        if i < rows - 1 and rng.random() < profile.bad_dates:  # the newest row stays dated
+            when = f"{day.year}-{day.month:02d}-{rng.randint(32, 39)}"
+        district = f"{city}{rng.choice('东西南北中')}区"
+        value, size = f"{rng.uniform(10, 1000):.2f}", str(rng.randint(100, 50000))
+        district, value, size = (
+            "" if rng.random() < profile.values_missing else kept
+            for kept in (district, value, size)
         )
-    return "\n".join(lines) + "\n"
+        note = rng.choice(["正常", "正常", "节假日", "数据补录", "口径调整"])
+        note = note if rng.random() < profile.notes else ""
+        lines.append(f"{when},{city},{district},{value},{size},{note}")
+    # The oldest rows keyed in again over the next ones (never over the newest).
+    copies = min(round(rows * profile.repeated), (rows - 1) // 2)
+    lines[copies : 2 * copies] = lines[:copies]
+    return "\n".join([",".join(SAMPLE_COLUMNS), *lines]) + "\n"
 
 
 def product_text(
     rng: random.Random, product_type: ProductType, domain: Domain, city: str
 ) -> tuple[str, str, list[str]]:
     """A product's name, description and tags."""
-    subject = rng.choice(_DOMAIN_SUBJECTS[domain])
+    subject = rng.choice(DOMAIN_SUBJECTS[domain])
     form = rng.choice(_TYPE_FORMS[product_type])
     year = rng.choice([2023, 2024, 2025])
     name = f"{city}{subject}{form}({year})"
@@ -272,13 +362,18 @@ def product_text(
         f"汇聚{city}{subject}相关数据,时间跨度{year}年至今,"
         f"{rng.choice(_USES)}。{rng.choice(_QUALITIES)},{rng.choice(_QUALITIES)}。"
         f"{'支持接口调用与文件下载。' if product_type is ProductType.data_api else '按月更新。'}"
+        f"应用场景:{DOMAIN_WORDS[domain]}。"
     )
-    tags = sorted({*rng.sample(_TAGS, 3), subject[:4]})
+    tags = sorted({*rng.sample(_TAGS, 3), subject, DOMAIN_WORDS[domain]})
     return name, description, tags
 
 
-def products(merchant_count: int, count: int = 600, seed: int = 2026) -> Iterator[DemoProduct]:
-    """`count` products covering every type and every domain, spread over the merchants."""
+def products(
+    merchant_count: int, *, today: date, count: int = 600, seed: int = 2026
+) -> Iterator[DemoProduct]:
+    """`count` products covering every type and every domain, spread over the merchants;
+    every `LISTED_EVERY`-th has a sample dated up to `today` and a venue and price to be
+    listed at (those cover every domain, each domain every venue)."""
     rng = random.Random(seed + 1)
     cities = [name.removesuffix("市") for name in ZHEJIANG_CITIES.values()]
     combos = [(t, d) for t in ProductType for d in Domain]
@@ -313,7 +408,20 @@ def products(merchant_count: int, count: int = 600, seed: int = 2026) -> Iterato
         }
         if body["classification"] == "general":
             body["classification_level"] = rng.randint(1, 3)
-        sample = (
-            _sample_csv(rng, city) if product_type is ProductType.dataset and i % 3 == 0 else None
+        if i % LISTED_EVERY:
+            yield DemoProduct(merchant_index=i % merchant_count, body=body)
+            continue
+        # The k-th listed product: the domains come round every 12, so the venue moves on by
+        # one each round and each domain is listed on every venue.
+        k = i // LISTED_EVERY
+        profile = rng.choices(PROFILES, _PROFILE_WEIGHTS)[0]
+        body["data_as_of"] = (today - timedelta(days=profile.age_days)).isoformat()
+        if profile.documented:
+            body["schema"] = SAMPLE_SCHEMA
+        yield DemoProduct(
+            merchant_index=i % merchant_count,
+            body=body,
+            sample_csv=sample_csv(rng, city, profile, today),
+            venue_code=VENUES[(k + k // len(Domain)) % len(VENUES)],
+            price=rng.choice(PRICES),
         )
-        yield DemoProduct(merchant_index=i % merchant_count, body=body, sample_csv=sample)

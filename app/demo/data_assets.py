@@ -5,13 +5,13 @@ of FY2025 (and of the current year) shows real tables. One asset rests on the de
 IP certificate, so it shows as restricted while the pledge is in force.
 
 Everything goes through the register's service, as an operator would key it in; the trades
-are stored as an operator's recording stores them (leaf, audit event, outbox event)."""
+are recorded as `POST /v1/transactions` records them (app/trades/recorder.py `record_one`)."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -22,67 +22,45 @@ from app.assets import service as assets
 from app.assets.engine import MovementType
 from app.assets.models import DataAsset
 from app.assets.schemas import CostItemCreate, DataAssetCreate
-from app.audit import service as audit
 from app.auth.principal import Principal
 from app.clock import SHANGHAI
-from app.db import driver, new_id, utcnow
-from app.events import service as events
+from app.db import driver
 from app.ip.models import IpPledge, IpRegistration
 from app.ip.states import PledgeStatus
-from app.ledger import sequencer
 from app.merchants.models import Merchant
-from app.trades.entries import trade_entry
-from app.trades.models import Trade
-from app.venues.models import Venue
-
-CENT = Decimal("0.01")
+from app.trades import recorder
+from app.trades.schemas import TradeCreate
 
 
 async def _trade(
     session: AsyncSession,
     who: Principal,
+    large_amount: Decimal,
     seller: UUID,
     buyer: UUID,
     amount: str,
     day: date,
     term: str,
 ) -> UUID:
-    """An off-venue trade as an operator records it (so confirmed), a leaf of the OTC log."""
-    fee_rate = (await session.get(Venue, "OTC")).fee_rate  # type: ignore[union-attr]
-    value = Decimal(amount)
-    trade = Trade(
-        id=new_id(),
+    """An off-venue trade an operator records (so confirmed), a leaf of the OTC log: recorded
+    as `POST /v1/transactions` records it, under an Idempotency-Key of the demo's."""
+    data = TradeCreate(
         venue_code="OTC",
-        listing_id=None,
-        product_id=None,
+        on_venue=False,
         seller_merchant_id=seller,
         buyer_merchant_id=buyer,
-        amount=value,
-        fee=(value * fee_rate).quantize(CENT, ROUND_HALF_UP),
-        currency="CNY",
-        quantity=None,
+        amount=amount,
         term=term,
-        on_venue=False,
         contract_digest=hashlib.sha256(
             f"demo contract {seller} {buyer} {day}".encode()
         ).hexdigest(),
-        occurred_at=datetime.combine(day, time(10), SHANGHAI).astimezone(UTC),
-        recorded_by_key_id=who.key_id,
-        reported_by_merchant_id=None,
-        created_at=utcnow(),
+        occurred_at=datetime.combine(day, time(10), SHANGHAI),
     )
-    trade.leaf_index = await sequencer.append(
-        await driver(session), "OTC", "trade", trade.id, trade_entry(trade)
+    key = f"shushang-demo/OTC/{seller}/{buyer}/{day.isoformat()}"
+    trade_id, _ = await recorder.record_one(
+        await driver(session), who, data, key, large_amount=large_amount
     )
-    session.add(trade)
-    await session.flush()
-    details = {"venue_code": "OTC", "leaf_index": trade.leaf_index, "amount": amount}
-    await audit.record(session, who, "trade.record", "trade", trade.id, details)
-    await events.emit(
-        session, "trade.recorded", "trade", trade.id, [seller, buyer],
-        {"trade_id": str(trade.id), "on_venue": False, "confirmed": True, **details},
-    )  # fmt: skip
-    return trade.id
+    return trade_id
 
 
 async def _asset(
@@ -129,7 +107,9 @@ async def load(
     capitalise, dispose, impair = MovementType.capitalise, MovementType.dispose, MovementType.impair
     write_down, derecognise = MovementType.write_down, MovementType.derecognise
 
-    bought = await _trade(session, who, second, first, "120000.00", date(2025, 2, 18), "永久使用")
+    bought = await _trade(
+        session, who, large_amount, second, first, "120000.00", date(2025, 2, 18), "永久使用"
+    )
     await _asset(
         large_amount,
         session, who, first,
@@ -186,8 +166,12 @@ async def load(
         ],
     )  # fmt: skip
 
-    sold = await _trade(session, who, first, second, "60000.00", date(2025, 4, 8), "三年")
-    stock = await _trade(session, who, first, second, "24000.00", date(2025, 8, 12), "转售授权")
+    sold = await _trade(
+        session, who, large_amount, first, second, "60000.00", date(2025, 4, 8), "三年"
+    )
+    stock = await _trade(
+        session, who, large_amount, first, second, "24000.00", date(2025, 8, 12), "转售授权"
+    )
     await _asset(
         large_amount,
         session, who, second,

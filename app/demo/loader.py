@@ -1,6 +1,11 @@
 """Loading the demo catalog through the services, so it gets revisions, search text and audit
 events like any other data. Idempotent: what exists (by USCC, or merchant and product
-name) is left as it is."""
+name) is left as it is.
+
+What it shows: 120 listed products, ten in each application domain, on all four venues, graded
+A to D by an assessor from their samples (app/demo/catalog.py), eight with their data IP
+registered, books for two merchants (app/demo/data_assets.py) and on-venue trades on every
+venue's log (app/demo/trades.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +28,7 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.demo import catalog
 from app.demo import data_assets as demo_books
+from app.demo import trades as demo_trades
 from app.errors import Conflict
 from app.ip import repository as ip_rows
 from app.ip import service as ip
@@ -57,15 +64,10 @@ class Loaded:
     listings: int = 0
     ip_registrations: int = 0
     data_assets: int = 0
+    trades: int = 0
 
 
-VENUES = ["ZJBDEX", "HZDEX", "WZDEX", "NBSE"]
-PRICES = [
-    {"model": "subscription", "amount": "36000.00", "unit": "year"},
-    {"model": "one_time", "amount": "128000.00"},
-    {"model": "per_call", "amount": "0.50"},
-    {"model": "negotiable"},
-]
+VENUES = catalog.VENUES
 
 
 async def _merchant_ids(session: AsyncSession) -> list[Merchant]:
@@ -88,11 +90,11 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
         demo_merchants = await _merchant_ids(session)
         loaded.merchants = len({m.id for m in demo_merchants} - before)
         existing = set((await session.execute(select(Product.merchant_id, Product.name))).all())
-    missing = [
-        demo
-        for demo in catalog.products(len(demo_merchants))
-        if (demo_merchants[demo.merchant_index].id, demo.body["name"]) not in existing
-    ]
+    plan = {
+        (demo_merchants[demo.merchant_index].id, demo.body["name"]): demo
+        for demo in catalog.products(len(demo_merchants), today=shanghai_today())
+    }
+    missing = [demo for key, demo in plan.items() if key not in existing]
     for start in range(0, len(missing), 100):  # a hundred products a transaction
         async with unit_of_work(factory) as session:
             for demo in missing[start : start + 100]:
@@ -104,19 +106,26 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
                     await _store_sample(session, product, demo.sample_csv)
                     loaded.samples += 1
     async with unit_of_work(factory) as session:
-        loaded.listings = await _list_sampled_products(session, settings)
+        loaded.listings = await _list_sampled_products(session, settings, plan)
     async with unit_of_work(factory) as session:
         loaded.ip_registrations = await _register_ip(session, settings)
     async with unit_of_work(factory) as session:
         loaded.data_assets = await demo_books.load(
             session, DEMO, demo_merchants, settings.large_trade_amount
         )
+    async with unit_of_work(factory) as session:
+        loaded.trades = await demo_trades.load(
+            session, DEMO, [m.id for m in demo_merchants], settings.large_trade_amount
+        )
     return loaded
 
 
-async def _list_sampled_products(session: AsyncSession, settings: Settings) -> int:
-    """Take each demo product that has a sample through assessment to a listing on a venue,
-    as an assessor and the venue would; products already listed somewhere are left alone."""
+async def _list_sampled_products(
+    session: AsyncSession, settings: Settings, plan: dict[tuple[UUID, str], catalog.DemoProduct]
+) -> int:
+    """Take each demo product that has a sample through assessment to a listing at the venue
+    and price of its `plan`, as an assessor and the venue would; products already listed
+    somewhere, and products that are not the demo's, are left alone."""
     listed = 0
     sampled = (
         (
@@ -131,6 +140,9 @@ async def _list_sampled_products(session: AsyncSession, settings: Settings) -> i
         .all()
     )
     for n, product in enumerate(sampled):
+        demo = plan.get((product.merchant_id, product.name))
+        if demo is None or demo.venue_code is None:
+            continue
         product_id = product.id
         await products.update(
             session, DEMO, product_id, ProductUpdate(status=ProductStatus.active), None
@@ -159,8 +171,8 @@ async def _list_sampled_products(session: AsyncSession, settings: Settings) -> i
             ListingCreate.model_validate(
                 {
                     "product_id": str(product_id),
-                    "venue_code": VENUES[n % len(VENUES)],
-                    "price": PRICES[n % len(PRICES)],
+                    "venue_code": demo.venue_code,
+                    "price": demo.price,
                     "licence": "仅限被许可方内部使用,不得转售。",
                 }
             ),
@@ -206,14 +218,16 @@ async def _register_ip(session: AsyncSession, settings: Settings) -> int:
                 .where(Product.id.in_(select(Listing.product_id)))
                 .where(Product.classification != "core")
                 .order_by(Product.id)
-                .limit(IP_REGISTRATIONS)
             )
         )
         .scalars()
         .all()
     )
     no_notice = settings.model_copy(update={"ip_notice_working_days": 0})
-    for n, product in enumerate(chosen):
+    n = 0  # registered so far
+    for product in chosen:
+        if n == IP_REGISTRATIONS:
+            break
         data = IpRegistrationCreate.model_validate(
             {
                 "product_id": str(product.id),
@@ -230,15 +244,16 @@ async def _register_ip(session: AsyncSession, settings: Settings) -> int:
         try:
             registration = await ip.create(session, DEMO, data)
         except (ip.Unregistrable, Conflict):
-            continue
-        granted = n < IP_GRANTED
+            continue  # e.g. a purchased source without its contract: the next one
+        n += 1
+        granted = n <= IP_GRANTED
         await ip.examine_accept(
             session, DEMO, registration.id, None, no_notice if granted else settings
         )
         if not granted:
             continue
         await ip.grant(session, DEMO, registration.id, None, settings)
-        if n == 0:
+        if n == 1:
             today = shanghai_today()
             ends = today + timedelta(days=365)
             await ip.license(
@@ -271,4 +286,4 @@ async def _register_ip(session: AsyncSession, settings: Settings) -> int:
             # The bank is no merchant here: the registry confirms, having seen the contract.
             [applied] = await ip_rows.pledges(session, registration.id)
             await ip.confirm(session, DEMO, registration.id, applied.id, None, settings)
-    return len(chosen)
+    return n

@@ -33,6 +33,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -253,6 +254,41 @@ def _asked(submission: Submission) -> Asked:
         listing_id=data.listing_id,
         product_id=data.product_id,
     )
+
+
+async def record_one(
+    raw: Driver,
+    who: Principal,
+    data: TradeCreate,
+    idempotency_key: str,
+    *,
+    large_amount: Decimal,
+    request_id: str | None = None,
+) -> tuple[UUID, bool]:
+    """One trade recorded in the caller's transaction as `POST /v1/transactions` records it
+    (the facts, the rules, the leaf, the idempotency record, the audit and outbox events of
+    the batch writer above), for a caller that is no request: `shushang demo`. `who` is
+    known already. The trade's id, and True when it was recorded now (False: the key's
+    first trade, as a retry is answered); a problem raises, as it would be answered."""
+    digest = service.request_hash(data)
+    asked = Asked(
+        token_hash=b"",  # the caller is known: its key id scopes the idempotency keys
+        key_id=who.key_id,
+        key=idempotency_key,
+        seller_id=data.seller_merchant_id,
+        buyer_id=data.buyer_merchant_id,
+        listing_id=data.listing_id,
+        product_id=data.product_id,
+    )
+    [facts] = await repository.recording_facts(raw, data.venue_code, [asked])
+    first = service.replay(facts.first_response, digest)
+    if first is not None:
+        return UUID(first.body["id"]), False
+    trade = service.new_trade(who, data, facts, large_amount=large_amount)
+    accepted = Accepted(who, trade, idempotency_key, digest, request_id)
+    await append(raw, data.venue_code, [accepted], sequencer.Frontiers())
+    await persist(raw, [accepted])
+    return trade.id, True
 
 
 async def append(

@@ -92,8 +92,10 @@ async def test_demo_covers_the_catalog_and_is_idempotent(
     page = await client.get(f"/v1/catalog/{cards[0]['listing']['id']}")
     assert page.json()["product"]["id"] == cards[0]["product"]["id"]
 
+    trades = (await session.execute(text("SELECT count(*) FROM trade"))).scalar_one()
     again = await loader.load(app.state.sessionmaker, settings)
     assert (again.merchants, again.products, again.samples, again.listings) == (0, 0, 0, 0)
-    assert again.ip_registrations == 0
+    assert (again.ip_registrations, again.data_assets, again.trades) == (0, 0, 0)
     total = (await session.execute(text("SELECT count(*) FROM product"))).scalar_one()
     assert total == first.products
+    assert (await session.execute(text("SELECT count(*) FROM trade"))).scalar_one() == trades
