@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -31,11 +31,10 @@ from app.ip.models import IpPledge, IpRegistration
 from app.ip.states import PledgeStatus
 from app.ledger import sequencer
 from app.merchants.models import Merchant
+from app.money import round_half_up
 from app.trades.entries import trade_entry
 from app.trades.models import Trade
 from app.venues.models import Venue
-
-CENT = Decimal("0.01")
 
 
 async def _trade(
@@ -58,7 +57,7 @@ async def _trade(
         seller_merchant_id=seller,
         buyer_merchant_id=buyer,
         amount=value,
-        fee=(value * fee_rate).quantize(CENT, ROUND_HALF_UP),
+        fee=round_half_up(value * fee_rate),
         currency="CNY",
         quantity=None,
         term=term,
