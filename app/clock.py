@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -15,10 +15,19 @@ def shanghai_today(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(SHANGHAI).date()
 
 
-# When a trade can have happened (DOMAIN.md): not before China's first data exchanges were
-# thought of, and not more than a day ahead of this server's clock (time zones, clock skew).
-EARLIEST_OCCURRENCE = datetime(1990, 1, 1, tzinfo=SHANGHAI)
+# When a fact the exchange records can have happened (DOMAIN.md): a trade, a trade event, a
+# data asset's cost item or movement. Not before China's first data exchanges were thought of
+# (1990-01-01, Asia/Shanghai: also the first day a query may name), and not more than a day
+# ahead of this server's clock (time zones, clock skew). The one home of this window.
+EARLIEST_DAY = date(1990, 1, 1)
+EARLIEST_OCCURRENCE = datetime.combine(EARLIEST_DAY, time(), SHANGHAI)
 FUTURE_SLACK = timedelta(days=1)
+
+
+def occurrence_days(now: datetime | None = None) -> tuple[date, date]:
+    """The first and last calendar days (Asia/Shanghai) a fact may be dated: 1990-01-01 to
+    tomorrow."""
+    return EARLIEST_DAY, shanghai_today(now) + FUTURE_SLACK
 
 
 def plausible_occurrence(value: datetime) -> datetime:
@@ -35,7 +44,6 @@ def plausible_occurrence(value: datetime) -> datetime:
 # 9999-12-31 after conversion to Asia/Shanghai, months from 1990-01 to 2100-12; outside, 422
 # naming the parameter. Every route takes such a parameter as one of the types below, so the
 # bound is said once; PostgreSQL (and Python's own dates) never see a year 0 or 10000.
-EARLIEST_DAY = date(1990, 1, 1)
 LATEST_DAY = date(9999, 12, 31)
 EARLIEST_MONTH = "1990-01"
 LATEST_MONTH = "2100-12"

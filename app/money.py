@@ -1,9 +1,9 @@
 """Money as the API carries it: CNY as a decimal string with at most two places, never a
-float; and back to text with exactly two."""
+float; back to text with exactly two; and the one rounding rule (half-up to the cent)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -39,6 +39,16 @@ SignedAmount = Annotated[
         examples=["100000.00"],
     ),
 ]
+
+
+CENT = Decimal("0.01")
+
+
+def round_half_up(value: Decimal, places: Decimal = CENT) -> Decimal:
+    """Round half-up to `places` (the cent unless told): fees, costs, scores and valuations
+    all round this one way. Uses the current decimal context's precision, so a caller that
+    needs more digits wraps the call in its own `localcontext`."""
+    return value.quantize(places, rounding=ROUND_HALF_UP)
 
 
 def cents(amount: Decimal) -> str:

@@ -27,13 +27,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from itertools import islice
 from typing import Any
 
 from app.assessments import pii
 from app.merchants import uscc
+from app.money import CENT, round_half_up
 from app.regions import region_problem
 from app.samples.profile import ValueType, classify
 
@@ -51,7 +52,6 @@ GRADES = ((Decimal(90), "A"), (Decimal(75), "B"), (Decimal(60), "C"))
 TIMELINESS_BASE = Decimal("0.02")  # a year-old dataset keeps 2 % of its value
 RECOGNITION_SHARE = Decimal("0.8")  # a column is recognised when 80 % of its values look so
 _RECOGNITION_ROWS = 1000
-_CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
 
@@ -127,7 +127,7 @@ def percent(part: int | Decimal, whole: int | Decimal) -> Decimal:
     """part / whole as a percentage with two decimals (100 when there is nothing to judge)."""
     if not whole:
         return Decimal("100.00")
-    return (Decimal(part) * _HUNDRED / Decimal(whole)).quantize(_CENT, ROUND_HALF_UP)
+    return round_half_up(Decimal(part) * _HUNDRED / Decimal(whole))
 
 
 def grade_of(overall: Decimal) -> str:
@@ -328,9 +328,7 @@ def assess(
     as_of = newest_seen or product.data_as_of
     age_days = max(0, (today - as_of).days) if as_of else None
     timeliness = (
-        (_HUNDRED * TIMELINESS_BASE ** (Decimal(age_days) / Decimal(365))).quantize(
-            _CENT, ROUND_HALF_UP
-        )
+        round_half_up(_HUNDRED * TIMELINESS_BASE ** (Decimal(age_days) / Decimal(365)))
         if age_days is not None
         else Decimal("0.00")
     )
@@ -341,7 +339,7 @@ def assess(
         "sample": product.has_sample,
         "service_level": bool(product.service_level and product.service_level.strip()),
     }
-    accessibility = Decimal(25 * sum(points.values())).quantize(_CENT)
+    accessibility = Decimal(25 * sum(points.values())).quantize(CENT)
 
     indicators = {
         "completeness": completeness,
@@ -351,14 +349,12 @@ def assess(
         "timeliness": timeliness,
         "accessibility": accessibility,
     }
-    overall = sum((indicators[k] * w for k, w in WEIGHTS.items()), Decimal(0)).quantize(
-        _CENT, ROUND_HALF_UP
-    )
+    overall = round_half_up(sum((indicators[k] * w for k, w in WEIGHTS.items()), Decimal(0)))
     return QualityResult(
         indicators=indicators,
         overall=overall,
         grade=grade_of(overall),
-        quality_coefficient=(overall / _HUNDRED).quantize(Decimal("0.0001"), ROUND_HALF_UP),
+        quality_coefficient=round_half_up(overall / _HUNDRED, Decimal("0.0001")),
         rows=total,
         columns=[
             {
@@ -437,7 +433,7 @@ def _checker(rule: FormatRule | None) -> Callable[[str], bool] | None:
 
 
 def _mean(values: Sequence[Decimal]) -> Decimal:
-    return (sum(values, Decimal(0)) / len(values)).quantize(_CENT, ROUND_HALF_UP)
+    return round_half_up(sum(values, Decimal(0)) / len(values))
 
 
 def _fingerprint(values: Sequence[str | None]) -> int:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Response, status
 from pydantic import BaseModel
 
 from app.assessments import repository, service
+from app.assessments.auth import AssessmentsRun
 from app.assessments.models import Assessment
 from app.assessments.schemas import (
     Assessor,
@@ -23,8 +24,7 @@ from app.assessments.schemas import (
     ValuationOut,
     ValuationRequest,
 )
-from app.auth.dependencies import CurrentPrincipal, require
-from app.auth.models import Role
+from app.auth.dependencies import CurrentPrincipal
 from app.auth.principal import Principal
 from app.deps import AppSettings, PublicReadSession, Session
 from app.openapi_docs import errors
@@ -36,7 +36,6 @@ router = APIRouter(
     prefix="/v1/products/{product_id}", tags=["assessments"], route_class=ReplicaAwareRoute
 )
 
-Assessing = Annotated[Principal, Depends(require(Role.operator, Role.assessor, Role.merchant))]
 _RUN_ERRORS = errors(401, 403, 404, 409, 422)
 _READ_ERRORS = errors(401, 404, 422)
 
@@ -120,7 +119,7 @@ def _located(response: Response, product_id: UUID, path: str, a: Assessment) -> 
 async def run_quality_assessment(
     product_id: UUID,
     session: Session,
-    who: Assessing,
+    who: AssessmentsRun,
     response: Response,
     data: Annotated[QualityRequest, Body()] = QualityRequest(),  # noqa: B008 - immutable default
 ) -> QualityAssessmentOut:
@@ -140,7 +139,7 @@ async def run_quality_assessment(
 async def run_compliance_assessment(
     product_id: UUID,
     session: Session,
-    who: Assessing,
+    who: AssessmentsRun,
     response: Response,
     data: Annotated[ComplianceRequest, Body()] = ComplianceRequest(),  # noqa: B008 - immutable default
 ) -> ComplianceAssessmentOut:
@@ -162,7 +161,7 @@ async def run_valuation(
     product_id: UUID,
     data: ValuationRequest,
     session: Session,
-    who: Assessing,
+    who: AssessmentsRun,
     response: Response,
     settings: AppSettings,
 ) -> ValuationOut:

@@ -32,12 +32,13 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
+from app.money import round_half_up
+
 RULES_VERSION = "valuation/CAS-2023-17/2"
 MIN_COMPARABLES = 3  # and as many distinct sellers, and buyers, among the kept
 # An adjusted price further than this many MADs from the median is an outlier.
 OUTLIER_MADS = 3 * Decimal("1.4826")
 OUTLIER = "outlier"
-_CENT = Decimal("0.01")
 _PRECISION = Context(prec=34, rounding=ROUND_HALF_UP)
 
 
@@ -119,7 +120,7 @@ def money(amount: Decimal, field: str) -> Decimal:
             "按该输入估值达到或超过 10^14 元",
         )
     with localcontext(_PRECISION):
-        return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+        return round_half_up(amount)
 
 
 def _text(value: Decimal) -> str:

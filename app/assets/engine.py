@@ -35,14 +35,14 @@ import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from app.i18n import Text
+from app.money import CENT, round_half_up
 
 ZERO = Decimal("0.00")
 ONE = Decimal(1)
-CENT = Decimal("0.01")
 # The largest amount a stored column (NUMERIC(15, 2)) holds.
 MAX_AMOUNT = Decimal("9999999999999.99")
 # Useful lives run from one month to a hundred years.
@@ -165,10 +165,6 @@ def month_start(month: Month) -> date:
 def month_end(month: Month) -> date:
     year, number = divmod(month, 12)
     return date(year, number + 1, calendar.monthrange(year, number + 1)[1])
-
-
-def round_half_up(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def _cents(value: Decimal) -> int:

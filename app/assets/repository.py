@@ -16,8 +16,8 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.clock import SHANGHAI
 from app.ip.models import IpPledge, IpRegistration
-from app.trades.confirmation import confirmed_clause, counts_clause
-from app.trades.models import Trade, TradeEvent
+from app.trades.confirmation import confirmed_clause, counts_clause, undone_clause
+from app.trades.models import Trade
 
 
 def visible_to(who: Principal) -> ColumnElement[bool]:
@@ -143,9 +143,6 @@ async def lock_trade_evidence(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"data_asset_evidence:{trade_id}"},
     )
-    undone = exists().where(
-        TradeEvent.trade_id == Trade.id, TradeEvent.type.in_(["cancelled", "refunded"])
-    )
     used = (
         select(func.coalesce(func.sum(DataAssetCostItem.amount), 0))
         .where(DataAssetCostItem.trade_id == Trade.id)
@@ -156,7 +153,7 @@ async def lock_trade_evidence(
         Trade.amount,
         confirmed_clause().label("confirmed"),
         counts_clause(large_amount).label("counts"),
-        undone.label("undone"),
+        undone_clause().label("undone"),
         used.label("used"),
     ).where(Trade.id == trade_id)
     row = (await session.execute(query)).one_or_none()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from app.assets import engine, service, workbook
+from app.assets.auth import AssetsRead, AssetsWrite
 from app.assets.engine import AssetClass, MovementType, Source, Status
 from app.assets.schemas import (
     AssetLife,
@@ -36,8 +37,6 @@ from app.assets.schemas import (
     SignificantAsset,
     WriteDown,
 )
-from app.auth.dependencies import require
-from app.auth.models import Role
 from app.auth.principal import Principal
 from app.clock import QueryMonth
 from app.deps import AppSettings, PublicReadSession, ReadSession, Session
@@ -51,9 +50,6 @@ from app.replica import ReplicaAwareRoute
 router = APIRouter(prefix="/v1/data-assets", tags=["data-assets"], route_class=ReplicaAwareRoute)
 disclosures = APIRouter(prefix="/v1/merchants", tags=["data-assets"], route_class=ReplicaAwareRoute)
 
-# Merchants keep their own assets, operators anyone's; auditors read; assessors: nothing.
-Keeper = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
-Reader = Annotated[Principal, Depends(require(Role.operator, Role.merchant, Role.auditor))]
 IfMatch = Annotated[str | None, Header(description="The asset's ETag.")]
 MOVEMENT_ERRORS = errors(401, 403, 404, 409, 412, 422, 428)
 
@@ -101,7 +97,7 @@ def _columns(row: Any) -> dict[str, Any]:
     responses=errors(401, 403, 422),
 )
 async def create_asset(
-    data: DataAssetCreate, session: Session, who: Keeper, response: Response
+    data: DataAssetCreate, session: Session, who: AssetsWrite, response: Response
 ) -> DataAssetDetail:
     """Open a data asset in the register: `intangible` (used by the company, CAS 6) or
     `inventory` (held for sale, CAS 1), with its source. A developed intangible starts
@@ -115,7 +111,7 @@ async def create_asset(
 @router.get("", response_model=Page[DataAssetOut], responses=errors(401, 403, 422))
 async def list_assets(
     session: PublicReadSession,
-    who: Reader,
+    who: AssetsRead,
     page: Annotated[PageParams, Depends(page_params)],
     merchant_id: UUID | None = None,
     asset_class: AssetClass | None = None,
@@ -140,7 +136,7 @@ async def list_assets(
 
 @router.get("/{asset_id}", response_model=DataAssetDetail, responses=errors(401, 403, 404, 422))
 async def get_asset(
-    asset_id: UUID, session: PublicReadSession, who: Reader, response: Response
+    asset_id: UUID, session: PublicReadSession, who: AssetsRead, response: Response
 ) -> DataAssetDetail:
     """One asset with its cost items and movements, each with its leaf in the `FIN` log."""
     return detail(await service.get_view(session, who, asset_id), who, response)
@@ -153,7 +149,7 @@ async def update_asset(
     asset_id: UUID,
     data: DataAssetChange,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
@@ -175,7 +171,7 @@ async def add_cost(
     asset_id: UUID,
     data: CostItemCreate,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     settings: AppSettings,
     if_match: IfMatch = None,
@@ -216,7 +212,7 @@ async def capitalise(
     asset_id: UUID,
     data: Capitalise,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
@@ -237,7 +233,7 @@ async def dispose(
     asset_id: UUID,
     data: Dispose,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
@@ -257,7 +253,7 @@ async def derecognise(
     asset_id: UUID,
     data: Derecognise,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
@@ -275,7 +271,7 @@ async def impair(
     asset_id: UUID,
     data: Impair,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
@@ -296,7 +292,7 @@ async def write_down(
     asset_id: UUID,
     data: WriteDown,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
@@ -315,7 +311,7 @@ async def reverse_write_down(
     asset_id: UUID,
     data: WriteDown,
     session: Session,
-    who: Keeper,
+    who: AssetsWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> DataAssetDetail:
@@ -332,7 +328,7 @@ async def reverse_write_down(
 async def get_schedule(
     asset_id: UUID,
     session: PublicReadSession,
-    who: Reader,
+    who: AssetsRead,
     through: Annotated[
         QueryMonth | None,
         Query(description="The last month shown (1990-01 to 2100-12); default: the current one."),
@@ -448,7 +444,7 @@ async def get_disclosure(
     merchant_id: UUID,
     request: Request,
     session: ReadSession,
-    who: Reader,
+    who: AssetsRead,
     from_: Annotated[
         QueryMonth, Query(alias="from", description="First month, `YYYY-MM`, 1990-01 to 2100-12.")
     ],

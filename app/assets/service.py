@@ -20,7 +20,8 @@ Decisions where the contract is silent:
   twice). The assessment must be of the asset's product and independent (by an assessor or
   operator; a self-check proves no fee was paid). The certificate must be held by the
   merchant and in force: neither revoked, cancelled nor suspended (core data).
-- Dates of cost items and movements lie between 1990-01-01 and tomorrow (Asia/Shanghai).
+- Dates of cost items and movements lie between 1990-01-01 and tomorrow (Asia/Shanghai:
+  app/clock.py `occurrence_days`).
 - An asset's amounts (`cost`, `carrying_amount`, …) are at the end of the current month, or
   of the month of its latest movement when that is later.
 - Restricted assets: those linked (by a cost item's certificate, or their product's
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -62,7 +63,7 @@ from app.assets.schemas import CostItemCreate, DataAssetChange, DataAssetCreate
 from app.audit import service as audit
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.clock import shanghai_today
+from app.clock import EARLIEST_DAY, occurrence_days, shanghai_today
 from app.db import driver, new_id, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
@@ -76,7 +77,6 @@ from app.products import repository as products
 
 ASSET = Text("data asset", "数据资产")
 MERCHANT = Text("merchant", "数商")
-EARLIEST = date(1990, 1, 1)
 MAX_SCHEDULE_MONTHS = 1200
 STRAIGHT_LINE = "straight_line"
 
@@ -255,7 +255,7 @@ def _month(loc: list[str | int], text: str) -> engine.Month:
         month = engine.parse_month(text)
     except ValueError:
         month = None
-    if month is None or month < engine.month_of(EARLIEST):
+    if month is None or month < engine.month_of(EARLIEST_DAY):
         raise ValidationFailed.field(
             loc, Text("must be a month YYYY-MM from 1990-01", "须为 1990-01 起的月份 YYYY-MM")
         )
@@ -375,13 +375,13 @@ def _text(value: object) -> str | None:
 
 
 def _check_date(field: str, day: date) -> None:
-    latest = shanghai_today() + timedelta(days=1)
-    if not EARLIEST <= day <= latest:
+    earliest, latest = occurrence_days()
+    if not earliest <= day <= latest:
         raise ValidationFailed.field(
             ["body", field],
             Text(
-                f"must lie between {EARLIEST} and {latest}",
-                f"须在 {EARLIEST} 至 {latest} 之间",
+                f"must lie between {earliest} and {latest}",
+                f"须在 {earliest} 至 {latest} 之间",
             ),
         )
 

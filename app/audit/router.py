@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from app.audit import repository
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditEventOut, AuditOutcome
-from app.auth.dependencies import Reader
+from app.auth.dependencies import StaffRead
 from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.deps import ReadSession
 from app.openapi_docs import errors
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/audit-events", tags=["audit"], route_class=Replic
 @router.get("", response_model=Page[AuditEventOut], responses=errors(400, 401, 403, 422))
 async def list_audit_events(
     session: ReadSession,
-    who: Reader,
+    who: StaffRead,
     page: Annotated[PageParams, Depends(page_params)],
     action: Annotated[str | None, Query(max_length=64, examples=["merchant.create"])] = None,
     resource_type: Annotated[str | None, Query(max_length=32)] = None,

@@ -1,4 +1,8 @@
-"""Who is calling: `OptionalPrincipal`, `CurrentPrincipal` and `require(...)` for roles."""
+"""Who is calling: `OptionalPrincipal`, `CurrentPrincipal` and `require(...)` for roles.
+
+Role aliases live with their domain (`app/<domain>/auth.py`: `AssetsRead`, `AssetsWrite`, …),
+named for the domain and what they allow; only the generic ones are here. One name, one role
+set: `roles_of` reads a `require(...)` dependency's roles back, and a test holds the rule."""
 
 from __future__ import annotations
 
@@ -83,6 +87,10 @@ async def current_principal(principal: OptionalPrincipal) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+# The roles each `require(...)` dependency admits, to read them back (`roles_of`).
+_REQUIRED: dict[object, frozenset[Role]] = {}
+
+
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only the given roles (403 for the others, 401 for no key)."""
     allowed = frozenset(roles)
@@ -91,7 +99,13 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
         admit_role(principal, allowed)
         return principal
 
+    _REQUIRED[dependency] = allowed
     return dependency
+
+
+def roles_of(dependency: object) -> frozenset[Role] | None:
+    """The roles a `require(...)` dependency admits; None for any other callable."""
+    return _REQUIRED.get(dependency)
 
 
 def admit_role(principal: Principal, allowed: frozenset[Role]) -> None:
@@ -106,5 +120,6 @@ def admit_role(principal: Principal, allowed: frozenset[Role]) -> None:
         )
 
 
+# Generic aliases, for what is the exchange's staff's alone.
 OperatorOnly = Annotated[Principal, Depends(require(Role.operator))]
-Reader = Annotated[Principal, Depends(require(Role.operator, Role.auditor))]
+StaffRead = Annotated[Principal, Depends(require(Role.operator, Role.auditor))]

@@ -10,8 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Path, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
-from app.auth.models import Role
+from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from app.auth.principal import Principal
 from app.clock import shanghai_today
 from app.config import Settings
@@ -22,6 +21,7 @@ from app.etags import set_etag
 from app.i18n import Text
 from app.idempotency import RETRY_SAFE
 from app.ip import repository, service
+from app.ip.auth import IpHolderSteps, IpRegistrarSteps
 from app.ip.models import IpRegistration
 from app.ip.repository import OPEN_PLEDGE, OpenPledges
 from app.ip.schemas import (
@@ -62,8 +62,6 @@ certificates = APIRouter(
     prefix="/v1/certificates", tags=["ip-registrations"], route_class=ReplicaAwareRoute
 )
 
-MerchantOrOperator = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
-Operator = Annotated[Principal, Depends(require(Role.operator))]
 IfMatch = Annotated[str | None, Header(description="The registration's ETag.")]
 STEP_ERRORS = errors(401, 403, 404, 409, 412, 422, 428)
 
@@ -152,7 +150,7 @@ async def apply(
     data: IpRegistrationCreate,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
 ) -> IpRegistrationDetail:
     """Apply to register the data IP of a product (its merchant; or an operator for it).
@@ -219,7 +217,7 @@ async def examine(
     registration_id: UUID,
     data: Examination,
     session: Session,
-    who: Operator,
+    who: IpRegistrarSteps,
     settings: AppSettings,
     response: Response,
     if_match: IfMatch = None,
@@ -252,7 +250,7 @@ async def reject(
     data: ReasonBody,
     session: Session,
     settings: AppSettings,
-    who: Operator,
+    who: IpRegistrarSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -303,7 +301,7 @@ async def decide_objection(
     ],
     session: Session,
     settings: AppSettings,
-    who: Operator,
+    who: IpRegistrarSteps,
     response: Response,
     data: OptionalReason | None = None,
     if_match: IfMatch = None,
@@ -331,7 +329,7 @@ async def decide_objection(
 async def grant(
     registration_id: UUID,
     session: Session,
-    who: Operator,
+    who: IpRegistrarSteps,
     settings: AppSettings,
     response: Response,
     if_match: IfMatch = None,
@@ -352,7 +350,7 @@ async def grant(
 async def renew(
     registration_id: UUID,
     session: Session,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     settings: AppSettings,
     response: Response,
     if_match: IfMatch = None,
@@ -376,7 +374,7 @@ async def change(
     data: IpChange,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -397,7 +395,7 @@ async def transfer(
     data: Transfer,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -420,7 +418,7 @@ async def license(
     data: LicenceCreate,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -442,7 +440,7 @@ async def pledge(
     data: PledgeCreate,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -467,7 +465,7 @@ async def confirm_pledge(
     pledge_id: UUID,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -492,7 +490,7 @@ async def withdraw_pledge(
     pledge_id: UUID,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -515,7 +513,7 @@ async def consent_to_step(
     data: ConsentCreate,
     session: Session,
     settings: AppSettings,
-    who: Operator,
+    who: IpRegistrarSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -538,7 +536,7 @@ async def release(
     data: Release,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -561,7 +559,7 @@ async def cancel(
     registration_id: UUID,
     session: Session,
     settings: AppSettings,
-    who: MerchantOrOperator,
+    who: IpHolderSteps,
     response: Response,
     data: OptionalReason | None = None,
     if_match: IfMatch = None,
@@ -591,7 +589,7 @@ async def revoke(
     data: ReasonBody,
     session: Session,
     settings: AppSettings,
-    who: Operator,
+    who: IpRegistrarSteps,
     response: Response,
     if_match: IfMatch = None,
 ) -> IpRegistrationDetail:
@@ -612,7 +610,7 @@ async def reinstate(
     registration_id: UUID,
     session: Session,
     settings: AppSettings,
-    who: Operator,
+    who: IpRegistrarSteps,
     response: Response,
     data: OptionalReason | None = None,
     if_match: IfMatch = None,

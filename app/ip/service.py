@@ -19,7 +19,6 @@ from app.clock import shanghai_today
 from app.config import Settings
 from app.db import driver, new_id, utcnow
 from app.errors import Conflict, Forbidden, NotFound, ShushangError, ValidationFailed
-from app.etags import check_if_match
 from app.events import service as events
 from app.i18n import Text
 from app.ip import effective, repository
@@ -50,6 +49,7 @@ from app.products import repository as product_rows
 from app.products import service as products
 from app.products.schemas import DataSource, SourceKind
 from app.samples import repository as samples
+from app.steps import YOU_MAY, check_step
 from app.workdays import period_end
 
 REGISTRATION = Text("IP registration", "数据知识产权登记")
@@ -403,32 +403,29 @@ async def _locked(
         raise NotFound.of(REGISTRATION, registration_id)
     pledges = (await repository.open_pledges(session, [registration.id]))[registration.id]
     step = STEPS[action]
-    if not parties(who, registration, pledges) & step.by:
-        en, zh = who_may(action)
-        raise Forbidden(
-            Text(f"Only {en} may {action.value} a registration.", f"仅{zh}可执行 {action.value}。")
-        )
-    check_if_match(if_match, registration.version)
+    en, zh = who_may(action)
     now = utcnow()
     today = shanghai_today(now)
     current = effective_status(registration, today)
-    if current not in step.leaves:
-        allowed = allowed_actions(registration, who, pledges, settings, now)
-        expired = (
+    check_step(
+        may=bool(parties(who, registration, pledges) & step.by),
+        refused=Text(
+            f"Only {en} may {action.value} a registration.", f"仅{zh}可执行 {action.value}。"
+        ),
+        if_match=if_match,
+        version=registration.version,
+        current=current,
+        leaves=step.leaves,
+        action=action.value,
+        thing=Text("registration", "登记"),
+        allowed=lambda: allowed_actions(registration, who, pledges, settings, now),
+        you_may=YOU_MAY,
+        note=(
             f" (it expired after {registration.valid_until})"
             if current is IpStatus.expired and registration.status != current.value
             else ""
-        )
-        raise Conflict(
-            Text(
-                f"A {current.value} registration cannot {action.value}{expired}; you may: "
-                f"{', '.join(allowed) or 'nothing more'}.",
-                f"处于 {current.value} 状态的登记不能执行 {action.value};您可执行:"
-                f"{'、'.join(allowed) or '无'}。",
-            ),
-            current_status=current.value,
-            allowed_actions=allowed,
-        )
+        ),
+    )
     return registration, current, today
 
 

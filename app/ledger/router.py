@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import OperatorOnly, OptionalPrincipal, Reader
+from app.auth.dependencies import OperatorOnly, OptionalPrincipal, StaffRead
 from app.config import Settings
 from app.deps import AppSettings, ReadSession, Session
 from app.ledger import service
@@ -333,7 +333,7 @@ TilePath = Annotated[
     responses={200: {"content": {OCTETS: {}}}, **errors(401, 403, 404, 409, 422)},
 )
 async def get_entry_bundle(
-    venue_code: VenueCode, path: TilePath, session: ReadSession, who: Reader
+    venue_code: VenueCode, path: TilePath, session: ReadSession, who: StaffRead
 ) -> Response:
     """An entry bundle (C2SP tlog-tiles): the entries of level-0 tile N, each a big-endian
     uint16 length and the entry's bytes. A bundle holds the trades of many parties, so only

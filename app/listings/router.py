@@ -7,12 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, status
 
-from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
-from app.auth.models import Role
+from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from app.auth.principal import Principal
 from app.deps import PublicReadSession, ReadSession, Session
 from app.etags import not_modified, set_etag, validator
 from app.listings import service
+from app.listings.auth import ListingsWrite
 from app.listings.models import Listing
 from app.listings.repository import ListingFilter
 from app.listings.schemas import ListingCreate, ListingEventOut, ListingOut, PriceOut, Transition
@@ -23,8 +23,6 @@ from app.replica import ReplicaAwareRoute
 from app.venues.query import VenueFilter
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"], route_class=ReplicaAwareRoute)
-
-ListingWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
 
 def listing_out(listing: Listing, who: Principal | None) -> ListingOut:
@@ -59,7 +57,7 @@ def listing_out(listing: Listing, who: Principal | None) -> ListingOut:
     responses=errors(401, 403, 404, 409, 422),
 )
 async def create_listing(
-    data: ListingCreate, session: Session, who: ListingWriter, response: Response
+    data: ListingCreate, session: Session, who: ListingsWrite, response: Response
 ) -> ListingOut:
     """Offer a product on a venue, as a draft (the product's merchant, or an operator).
     One live listing per product and venue: a second is 409."""

@@ -12,8 +12,7 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.context import current_request_id
 from app.db import utcnow
-from app.errors import Conflict, Duplicate, Forbidden, NotFound, ValidationFailed
-from app.etags import check_if_match
+from app.errors import Conflict, Duplicate, NotFound, ValidationFailed
 from app.i18n import Text
 from app.listings import events as listing_events
 from app.listings import gates, repository
@@ -23,6 +22,7 @@ from app.listings.schemas import ListingCreate
 from app.listings.states import STEPS, Action, Caller, ListingStatus, allowed_for, may_take
 from app.products import repository as products_repository
 from app.products import service as products
+from app.steps import check_step
 from app.venues import service as venues
 
 LISTING = Text("listing", "挂牌")
@@ -152,32 +152,26 @@ async def take(
         raise NotFound.of(LISTING, listing_id)
     step = STEPS[action]
     caller = caller_of(who, listing)
-    if not may_take(step, caller):
-        raise Forbidden(
-            Text(
-                f"Only an operator or the listing's merchant may {action.value} it.",
-                f"仅运营方或挂牌所属数商可执行 {action.value}。",
-            )
-            if step.merchant_may
-            else Text(
-                f"Only an operator may {action.value} a listing.",
-                f"仅运营方可执行 {action.value}。",
-            )
-        )
-    check_if_match(if_match, listing.version)
     current = ListingStatus(listing.status)
-    if current not in step.leaves:
-        allowed = allowed_for(current, caller)
-        raise Conflict(
-            Text(
-                f"A {current.value} listing cannot {action.value}; it may: "
-                f"{', '.join(allowed) or 'nothing more'}.",
-                f"处于 {current.value} 状态的挂牌不能执行 {action.value};可执行:"
-                f"{'、'.join(allowed) or '无'}。",
-            ),
-            current_status=current.value,
-            allowed_actions=allowed,
+    check_step(
+        may=may_take(step, caller),
+        refused=Text(
+            f"Only an operator or the listing's merchant may {action.value} it.",
+            f"仅运营方或挂牌所属数商可执行 {action.value}。",
         )
+        if step.merchant_may
+        else Text(
+            f"Only an operator may {action.value} a listing.",
+            f"仅运营方可执行 {action.value}。",
+        ),
+        if_match=if_match,
+        version=listing.version,
+        current=current,
+        leaves=step.leaves,
+        action=action.value,
+        thing=LISTING,
+        allowed=lambda: allowed_for(current, caller),
+    )
     if step.needs_reason and not reason:
         raise ValidationFailed.field(
             ["body", "reason"],

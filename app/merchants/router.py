@@ -8,12 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from app.auth.dependencies import OperatorOnly, OptionalPrincipal, require
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.auth.dependencies import OperatorOnly, OptionalPrincipal
 from app.deps import PublicReadSession, ReadSession, Session
 from app.etags import not_modified, set_etag
 from app.merchants import service
+from app.merchants.auth import MerchantsEdit
 from app.merchants.repository import MerchantFilter
 from app.merchants.schemas import (
     Category,
@@ -31,8 +30,6 @@ from app.pagination import PageParams, cut, id_after, page_params
 from app.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"], route_class=ReplicaAwareRoute)
-
-MerchantEditor = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
 
 @router.post(
@@ -120,7 +117,7 @@ async def update_merchant(
     merchant_id: UUID,
     data: MerchantUpdate,
     session: Session,
-    who: MerchantEditor,
+    who: MerchantsEdit,
     response: Response,
     if_match: Annotated[
         str | None, Header(description="The ETag last read; 412 if the merchant changed since.")

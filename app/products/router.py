@@ -7,8 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require
-from app.auth.models import Role
+from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from app.auth.principal import Principal
 from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.deps import PublicReadSession, ReadSession, Session
@@ -17,6 +16,7 @@ from app.etags import not_modified, set_etag, validator
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, decode_cursor, page_params
 from app.products import repository, service
+from app.products.auth import ProductsWrite
 from app.products.repository import ProductFilter
 from app.products.schemas import (
     Classification,
@@ -35,8 +35,6 @@ from app.venues.query import VenueFilter
 
 router = APIRouter(prefix="/v1/products", tags=["products"], route_class=ReplicaAwareRoute)
 
-ProductWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
-
 
 @router.post(
     "",
@@ -45,7 +43,7 @@ ProductWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchan
     responses=errors(401, 403, 422),
 )
 async def create_product(
-    data: ProductCreate, session: Session, who: ProductWriter, response: Response
+    data: ProductCreate, session: Session, who: ProductsWrite, response: Response
 ) -> ProductOut:
     """Describe a data product. A merchant key creates it for its own merchant; an operator
     names `merchant_id`. It starts as a `draft` at revision 1."""
@@ -134,7 +132,7 @@ async def update_product(
     product_id: UUID,
     data: ProductUpdate,
     session: Session,
-    who: ProductWriter,
+    who: ProductsWrite,
     response: Response,
     if_match: Annotated[
         str | None, Header(description="The ETag last read; 412 if the product changed since.")

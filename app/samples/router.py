@@ -8,14 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.auth.dependencies import CurrentPrincipal, require
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.auth.dependencies import CurrentPrincipal
 from app.deps import AppSettings, PublicReadSession, Session
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.replica import ReplicaAwareRoute
 from app.samples import repository, service
+from app.samples.auth import SamplesWrite
 from app.samples.schemas import SampleOut
 from app.streaming import PacedStreamingResponse
 
@@ -23,7 +22,6 @@ router = APIRouter(
     prefix="/v1/products/{product_id}/samples", tags=["samples"], route_class=ReplicaAwareRoute
 )
 
-SampleWriter = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -59,7 +57,7 @@ async def upload_sample(
     product_id: UUID,
     request: Request,
     session: Session,
-    who: SampleWriter,
+    who: SamplesWrite,
     settings: AppSettings,
     response: Response,
 ) -> SampleOut:

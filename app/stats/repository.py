@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.merchants.models import Merchant
-from app.trades.confirmation import counts_clause
-from app.trades.models import Trade, TradeEvent
+from app.trades.confirmation import counts_clause, undone_clause
+from app.trades.models import Trade
 
 
 async def merchants_by_city_and_tier(session: AsyncSession) -> list[tuple[str, str | None, int]]:
@@ -40,10 +40,9 @@ async def turnover_by_venue_and_month(
     month = func.to_char(func.timezone("Asia/Shanghai", Trade.occurred_at), "YYYY-MM").label(
         "month"
     )
-    undone = select(TradeEvent.trade_id).where(TradeEvent.type.in_(["cancelled", "refunded"]))
     query = (
         select(Trade.venue_code, month, Trade.on_venue, func.count(), func.sum(Trade.amount))
-        .where(Trade.id.not_in(undone), counts_clause(large_amount))
+        .where(not_(undone_clause()), counts_clause(large_amount))
         .group_by(Trade.venue_code, month, Trade.on_venue)
         .order_by(Trade.venue_code, month, Trade.on_venue)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import Reader
+from app.auth.dependencies import StaffRead
 from app.deps import AppSettings, ReadSession
 from app.money import cents
 from app.openapi_docs import errors
@@ -51,7 +51,7 @@ class Overview(BaseModel):
 
 
 @router.get("/overview", response_model=Overview, responses=errors(401, 403))
-async def overview(session: ReadSession, who: Reader, settings: AppSettings) -> Overview:
+async def overview(session: ReadSession, who: StaffRead, settings: AppSettings) -> Overview:
     """Merchants by city and tier, listed products by venue, and turnover and trade counts
     by venue and month, on-venue (场内) and off-venue (场外)."""
     cities: dict[str, CityCount] = {}

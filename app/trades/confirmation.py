@@ -8,6 +8,8 @@
   operator: a `confirmed` event whose `recorded_by_role` is `operator` (the role of the key
   that appended it, kept on the event as it was then).
 - **Large.** An off-venue trade above `SHUSHANG_LARGE_TRADE_AMOUNT` (`large_amount` here).
+- **Undone.** A trade with a `cancelled` or `refunded` event (`UNDONE`): nothing follows
+  either, and each reader leaves it out (statistics, cost evidence) or names why.
 - **Counts** (in every statistic, and as a market comparable): confirmed and, if large,
   operator-confirmed. A counterparty's word is not enough for a large trade: two colluding
   merchants are exactly a reporter and its counterparty.
@@ -29,6 +31,12 @@ from sqlalchemy import ColumnElement, and_, exists, not_, or_
 from app.trades.models import Trade, TradeEvent
 
 OPERATOR = "operator"  # the `recorded_by_role` of an operator's event (app.auth Role)
+UNDONE = frozenset({"cancelled", "refunded"})  # the events that undo a trade
+
+
+def undone_clause() -> ColumnElement[bool]:
+    """SQL: the `trade` row of the query was cancelled or refunded (an undoing event exists)."""
+    return exists().where(TradeEvent.trade_id == Trade.id, TradeEvent.type.in_(sorted(UNDONE)))
 
 
 def confirmed_clause() -> ColumnElement[bool]:

@@ -14,9 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import ClientDisconnect
 
-from app.auth.dependencies import OperatorOnly, require
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.auth.dependencies import OperatorOnly
 from app.auth.tokens import hash_token
 from app.clock import INSTANT_BOUNDS, QueryInstant
 from app.config import Settings
@@ -31,6 +29,7 @@ from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.replica import ReplicaAwareRoute
 from app.streaming import PacedStreamingResponse
 from app.trades import export, imports, repository, service
+from app.trades.auth import TradesRead, TradesRecord
 from app.trades.lane import answered
 from app.trades.recorder import GroupCommitter, Submission
 from app.trades.repository import TradeFilter
@@ -47,8 +46,6 @@ from app.venues.query import VenueFilter
 
 router = APIRouter(prefix="/v1/transactions", tags=["transactions"], route_class=ReplicaAwareRoute)
 
-Recorder = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
-TradeReader = Annotated[Principal, Depends(require(Role.operator, Role.auditor, Role.merchant))]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -68,7 +65,7 @@ IdempotencyKey = Annotated[
 async def record_trade(
     request: Request,
     data: TradeCreate,
-    who: Recorder,
+    who: TradesRecord,
     idempotency_key: IdempotencyKey = None,
 ) -> TradeOut | Response:
     """Record a trade (operator; or a merchant registering its own off-venue sale). The
@@ -198,7 +195,7 @@ Filtered = Annotated[TradeFilter, Depends(_filter)]
 @router.get("", response_model=Page[TradeOut], responses=errors(401, 403, 422))
 async def list_trades(
     session: ReadSession,
-    who: TradeReader,
+    who: TradesRead,
     where: Filtered,
     page: Annotated[PageParams, Depends(page_params)],
     settings: AppSettings,
@@ -225,7 +222,7 @@ async def list_trades(
     },
 )
 async def export_trades(
-    request: Request, who: TradeReader, where: Filtered, session: ReadSession
+    request: Request, who: TradesRead, where: Filtered, session: ReadSession
 ) -> StreamingResponse:
     """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), in constant
     memory: the same filters and visibility as the list; cells that would start a formula
@@ -244,7 +241,7 @@ async def export_trades(
 async def get_trade(
     trade_id: UUID,
     session: PublicReadSession,
-    who: TradeReader,
+    who: TradesRead,
     settings: AppSettings,
     response: Response,
 ) -> TradeDetail:
@@ -272,7 +269,7 @@ async def add_trade_event(
     trade_id: UUID,
     data: TradeEventCreate,
     session: Session,
-    who: Recorder,
+    who: TradesRecord,
     if_match: Annotated[
         str | None, Header(description="The trade's ETag (its version: its events so far).")
     ] = None,

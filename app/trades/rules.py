@@ -36,6 +36,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from app.i18n import Text
+from app.trades.confirmation import UNDONE
 
 
 class Standing(StrEnum):
@@ -133,7 +134,7 @@ def order_problem(
 ) -> Text | None:
     """Why `new` may not follow the events `so_far` on a trade that is (or not) confirmed,
     and by an operator (or not), whoever asks; None when it may."""
-    closed = [e for e in so_far if e in ("cancelled", "refunded")]
+    closed = [e for e in so_far if e in UNDONE]
     if closed:
         return Text(
             f"the trade was {closed[0]}: nothing follows", f"交易已{closed[0]},不能再追加事件"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from app.events import service as events
 from app.i18n import Text
 from app.ledger import sequencer
 from app.listings.states import ListingStatus
+from app.money import round_half_up
 from app.trades import repository
 from app.trades.confirmation import is_confirmed, is_large, is_operator_confirmed
 from app.trades.entries import canonical, event_entry
@@ -43,7 +44,6 @@ from app.trades.schemas import TradeCreate, TradeEventCreate
 from app.venues.service import VENUE
 
 TRADE = Text("trade", "交易")
-CENT = Decimal("0.01")
 # Who may record a trade: an operator, or a merchant key its own off-venue sale.
 RECORDERS = frozenset({Role.operator, Role.merchant})
 
@@ -172,7 +172,7 @@ def new_trade(
         seller_merchant_id=data.seller_merchant_id,
         buyer_merchant_id=data.buyer_merchant_id,
         amount=amount,
-        fee=(amount * facts.fee_rate).quantize(CENT, ROUND_HALF_UP),
+        fee=round_half_up(amount * facts.fee_rate),
         currency="CNY",
         quantity=data.quantity,
         term=data.term,

@@ -9,15 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Response, status
 from sqlalchemy import select
 
-from app.auth.dependencies import require
-from app.auth.models import Role
-from app.auth.principal import Principal
 from app.deps import AppSettings, Session
 from app.etags import set_etag
 from app.events.models import Event
 from app.openapi_docs import errors
 from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.webhooks import service
+from app.webhooks.auth import WebhooksRead, WebhooksWrite
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
 from app.webhooks.schemas import (
     AttemptOut,
@@ -30,9 +28,6 @@ from app.webhooks.schemas import (
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
-Owner = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
-Reader = Annotated[Principal, Depends(require(Role.operator, Role.merchant, Role.auditor))]
-
 
 @router.post(
     "",
@@ -41,7 +36,11 @@ Reader = Annotated[Principal, Depends(require(Role.operator, Role.merchant, Role
     responses=errors(401, 403, 422),
 )
 async def create_webhook(
-    data: WebhookCreate, session: Session, who: Owner, settings: AppSettings, response: Response
+    data: WebhookCreate,
+    session: Session,
+    who: WebhooksWrite,
+    settings: AppSettings,
+    response: Response,
 ) -> WebhookCreated:
     """Subscribe a URL to event types (`["*"]`: all). The `secret` (`whsec_…`) is shown
     only in this answer. A URL whose host resolves to any address that is not public
@@ -58,7 +57,7 @@ async def create_webhook(
 
 @router.get("", response_model=Page[WebhookOut], responses=errors(401, 403, 422))
 async def list_webhooks(
-    session: Session, who: Reader, page: Annotated[PageParams, Depends(page_params)]
+    session: Session, who: WebhooksRead, page: Annotated[PageParams, Depends(page_params)]
 ) -> Page[WebhookOut]:
     """Subscriptions: a merchant's own; operators and auditors all."""
     rows = await service.list_page(session, who, id_after(page), page.limit)
@@ -70,7 +69,7 @@ async def list_webhooks(
 
 @router.get("/{webhook_id}", response_model=WebhookOut, responses=errors(401, 403, 404, 422))
 async def get_webhook(
-    webhook_id: UUID, session: Session, who: Reader, response: Response
+    webhook_id: UUID, session: Session, who: WebhooksRead, response: Response
 ) -> WebhookOut:
     subscription = await service.get_visible(session, who, webhook_id)
     set_etag(response, subscription.version)
@@ -82,7 +81,7 @@ async def update_webhook(
     webhook_id: UUID,
     data: WebhookUpdate,
     session: Session,
-    who: Owner,
+    who: WebhooksWrite,
     settings: AppSettings,
     response: Response,
     if_match: Annotated[str | None, Header(description="The subscription's ETag.")] = None,
@@ -102,7 +101,7 @@ async def update_webhook(
     response_class=Response,
     responses=errors(401, 403, 404, 422),
 )
-async def delete_webhook(webhook_id: UUID, session: Session, who: Owner) -> Response:
+async def delete_webhook(webhook_id: UUID, session: Session, who: WebhooksWrite) -> Response:
     """Unsubscribe; nothing more is sent. Its delivery log is kept."""
     await service.delete(session, who, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -139,7 +138,7 @@ async def _delivery_out(session: Session, delivery: WebhookDelivery) -> Delivery
 async def list_deliveries(
     webhook_id: UUID,
     session: Session,
-    who: Reader,
+    who: WebhooksRead,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[DeliveryOut]:
     """Deliveries, oldest event first, each with its attempts: when, status code, latency."""
@@ -167,7 +166,7 @@ async def list_deliveries(
     responses=errors(401, 403, 404, 422),
 )
 async def retry_delivery(
-    webhook_id: UUID, delivery_id: UUID, session: Session, who: Owner
+    webhook_id: UUID, delivery_id: UUID, session: Session, who: WebhooksWrite
 ) -> DeliveryOut:
     """Send a delivery again (after a fix on the receiving side), with a new retry window."""
     delivery = await service.retry(session, who, webhook_id, delivery_id)

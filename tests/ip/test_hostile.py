@@ -559,3 +559,28 @@ async def test_the_status_filter_is_on_the_status_shown(
         "items"
     ]
     assert [r["id"] for r in expired_after] == [lapsed["id"]]
+
+
+async def test_a_refused_step_names_the_state_and_what_the_caller_may(registry: Registry) -> None:
+    """The step template's wording (app/steps.py), word for word, in both languages; the
+    403 for a party that may not take the step comes first."""
+    rid = (await registry.registered())["id"]
+    accept = {"decision": "accept"}
+    refused = await registry.step(rid, "examine", accept)
+    assert refused.status_code == 409, refused.text
+    allowed = refused.json()["allowed_actions"]
+    assert refused.json()["current_status"] == "registered" and allowed
+    assert refused.json()["detail"] == (
+        f"A registered registration cannot examine; you may: {', '.join(allowed)}."
+    )
+    chinese = await registry.client.post(
+        f"/v1/ip-registrations/{rid}/examine",
+        json=accept,
+        headers={**idempotent(registry.admin), "Accept-Language": "zh-CN"},
+    )
+    assert chinese.json()["detail"] == (
+        f"处于 registered 状态的登记不能执行 examine;您可执行:{'、'.join(allowed)}。"
+    )
+    forbidden = await registry.step(rid, "cancel", {"reason": "不再使用"}, registry.other_key)
+    assert forbidden.status_code == 403, forbidden.text
+    assert forbidden.json()["detail"] == "Only the holder or an operator may cancel a registration."

@@ -147,6 +147,8 @@ async def test_illegal_steps_name_the_state_and_what_is_allowed(ex: Exchange) ->
     assert refused.status_code == 409
     assert refused.json()["current_status"] == "draft"
     assert refused.json()["allowed_actions"] == ["submit"]
+    # The step template's wording (app/steps.py), word for word.
+    assert refused.json()["detail"] == "A draft listing cannot approve; it may: submit."
     await ex.step(listing_id, "submit", ex.owner)
     assert (await ex.step(listing_id, "reject", ex.admin)).status_code == 422
     rejected = await ex.step(listing_id, "reject", ex.admin, reason="价格说明不完整")

@@ -1,0 +1,16 @@
+"""Who may write listings.
+
+One name, one role set (STYLE.md "Role aliases per domain")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.auth.dependencies import require
+from app.auth.models import Role
+from app.auth.principal import Principal
+
+# List a product: a merchant its own, operators any.
+ListingsWrite = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]

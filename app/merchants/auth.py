@@ -1,0 +1,16 @@
+"""Who may edit merchants.
+
+One name, one role set (STYLE.md "Role aliases per domain")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.auth.dependencies import require
+from app.auth.models import Role
+from app.auth.principal import Principal
+
+# Edit a merchant: a merchant itself, operators any (as the service allows).
+MerchantsEdit = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]
