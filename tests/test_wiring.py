@@ -138,3 +138,30 @@ async def test_a_product_made_core_suspends_its_listings_and_certificates(
     assert history[-1]["reason"] == "product_changed", history[-1]
     read = (await client.get(f"/v1/ip-registrations/{rid}", headers=ex.owner)).json()
     assert read["status"] == "suspended" and read["suspension_reason"] == "core_data"
+
+
+async def test_a_failing_reaction_fails_the_revision_and_keeps_nothing(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reactions run inside the revision's transaction: when one raises, the request
+    fails and neither the revision nor the listings' suspension is kept."""
+    ex, _registry, product_id, listing_id, _rid = await listed_and_certified(client, session)
+
+    async def broken(session: AsyncSession, who: Principal, event: ProductRevised) -> None:
+        raise RuntimeError("a reaction failed")
+
+    wired = reactions.subscribed()
+    monkeypatch.setattr(
+        reactions, "_handlers", {**wired, ProductRevised: [*wired[ProductRevised], broken]}
+    )
+    before = (await client.get(f"/v1/products/{product_id}", headers=ex.owner)).json()
+    failed = await client.patch(
+        f"/v1/products/{product_id}",
+        json={"classification": "core", "classification_level": None},
+        headers=ex.owner,
+    )
+    assert failed.status_code == 500
+    after = (await client.get(f"/v1/products/{product_id}", headers=ex.owner)).json()
+    assert after == before
+    listing = (await client.get(f"/v1/listings/{listing_id}", headers=ex.admin)).json()
+    assert listing["status"] == "listed"
