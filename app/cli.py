@@ -28,6 +28,16 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@cli.callback()
+def _wired() -> None:
+    # Every command runs with the ledger's kinds and the cross-domain reactions registered.
+    from app.wiring import register
+
+    register()
+
+
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 ledger_cli = typer.Typer(
@@ -203,7 +213,7 @@ def verify_ledger(
     Exits 1 naming the first index that does not match (or, for one log, if it is empty)."""
     from app.db import create_engine, create_sessionmaker
     from app.ledger.verify import verify_logs, verify_venue
-    from app.logs import register
+    from app.wiring import register
 
     if (venue is None) == (not all_logs):
         typer.echo("error: name one log, or pass --all", err=True)

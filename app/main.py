@@ -40,7 +40,6 @@ from app.ledger.freshness import refresh_forever
 from app.ledger.router import router as ledger_router
 from app.ledger.signing import signer_of
 from app.listings.router import router as listings_router
-from app.logs import register as register_logs
 from app.merchants.router import router as merchants_router
 from app.middleware import (
     AddressRateLimitMiddleware,
@@ -62,6 +61,7 @@ from app.trades.router import router as trades_router
 from app.venues.router import router as venues_router
 from app.webhooks.delivery import deliver_forever
 from app.webhooks.router import router as webhooks_router
+from app.wiring import register as register_wiring
 
 API_DESCRIPTION = """
 Shushang (数商) is the back end of a data exchange: it registers data merchants, lists
@@ -77,7 +77,7 @@ Lists are keyset-paged: `?limit=` (1–200) and `?cursor=` from `next_cursor`.
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
     """The ASGI app. `database_url` overrides the settings (the embedded server's URL)."""
     settings = settings or get_settings()
-    register_logs()
+    register_wiring()
     url = database_url or settings.database_url
     if not url:
         raise RuntimeError(

@@ -23,11 +23,15 @@ from app.auth.models import Role
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
+from app.wiring import register as register_wiring
 from tests.e2e.browser import chromium  # noqa: F401 - a fixture for the page tests
 from tests.e2e.threads import served
 from tests.factories import make_key
 
 SEED_SCHEMA = "test_seed"
+
+# Tests call services directly too, not only through create_app: wire the domains once.
+register_wiring()
 
 
 def _plain(url: str) -> str:

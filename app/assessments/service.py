@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments import compliance, pii, quality, repository, valuation
 from app.assessments.models import Assessment
+from app.assessments.reactions import ComplianceFailed
 from app.assessments.schemas import (
     ComplianceRequest,
     CostValuation,
@@ -37,10 +38,10 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.events import service as events
 from app.i18n import Text
 from app.jsonable import jsonable
-from app.listings import automatic
 from app.products import repository as products_repository
 from app.products import service as products
 from app.products.models import Product
+from app.reactions import emit
 from app.samples import repository as samples
 from app.samples.models import Sample
 from app.samples.profile import SampleFormat, read_rows
@@ -276,7 +277,7 @@ async def run_compliance(
     await _keep(session, who, assessment, {"result": result.result.value})
     failing = [code for code, v in result.venues.items() if v["result"] == "fail"]
     if failing and not self_check:
-        await automatic.compliance_failed(session, who, product.id, assessment.id, failing)
+        await emit(session, who, ComplianceFailed(product.id, assessment.id, tuple(failing)))
     return assessment
 
 

@@ -10,13 +10,14 @@ from app.audit import service as audit
 from app.auth import repository
 from app.auth.models import ApiKey, Role
 from app.auth.principal import Principal
+from app.auth.reactions import KeyRevoked
 from app.auth.schemas import MeMerchant, MeOut
 from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.i18n import Text
 from app.merchants import repository as merchants
-from app.webhooks import service as webhooks
+from app.reactions import emit
 
 API_KEY = Text("API key", "API 密钥")
 
@@ -70,7 +71,7 @@ async def revoke(session: AsyncSession, who: Principal, key_id: UUID) -> ApiKey:
     if key.revoked_at is None:
         await repository.revoke(session, key, utcnow())
         await audit.record(session, who, "api_key.revoke", "api_key", key.id, {"name": key.name})
-        await webhooks.stop_created_by(session, who, key.id)
+        await emit(session, who, KeyRevoked(key.id))
     return key
 
 

@@ -47,6 +47,7 @@ from app.products.schemas import ProductCreate, ProductStatus, ProductUpdate
 from app.samples import service as samples
 from app.samples.models import Sample
 from app.samples.upload import ReceivedFile
+from app.wiring import register
 
 DEMO = command_line("shushang demo")
 # The demo's assessments are a third-party assessor's, as on a real exchange (所商分离): the
@@ -84,6 +85,7 @@ async def _merchant_ids(session: AsyncSession) -> list[Merchant]:
 
 
 async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) -> Loaded:
+    register()  # the demo makes revisions, assessments and trades: their reactions and leaves
     loaded = Loaded()
     async with unit_of_work(factory) as session:
         before = set((await session.execute(select(Merchant.id))).scalars().all())

@@ -2,8 +2,9 @@
 certificate: a product reclassified core data (核心数据) suspends its certificates in force
 for review. Reclassifying back does not reinstate: the operator does, after review.
 
-Called from `app/products/service.py _record_revision`, the one place every product
-revision passes (as `app/listings/automatic.py` is), in the same transaction."""
+`on_product_revised` is the reaction to `ProductRevised`, which `app/products/service.py
+_record_revision` emits for every product revision (app/reactions.py); `app/wiring.py`
+subscribes it, after listings' own, and it runs in the same transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.ip import service
+from app.products.reactions import ProductRevised
 
 
 async def product_revised(
@@ -24,3 +26,10 @@ async def product_revised(
     if became != "core":
         return 0
     return await service.suspend_core_data(session, cause, product_id)
+
+
+async def on_product_revised(
+    session: AsyncSession, cause: Principal, event: ProductRevised
+) -> None:
+    """The reaction to `ProductRevised` (wired in app/wiring.py)."""
+    await product_revised(session, cause, event.product_id, event.changes)

@@ -5,6 +5,10 @@ them suspends the product's listed listings at once, with an event saying why.
   it): the gates were met by assessments of the revision before;
 - a compliance re-assessment that fails at a venue (`compliance_failed`), there only.
 
+`products` and `assessments` do not call these: they emit `ProductRevised` and
+`ComplianceFailed` (app/reactions.py), and `app/wiring.py` subscribes `on_product_revised`
+and `on_compliance_failed` to them; they run in the emitter's transaction.
+
 The system takes the step, not the caller whose request set it off: the listing event has
 `actor_role` `system` and no key; the audit event too, and names that caller in its details.
 """
@@ -16,6 +20,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessments.reactions import ComplianceFailed
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.context import current_request_id
@@ -24,6 +29,7 @@ from app.listings import events as listing_events
 from app.listings import repository
 from app.listings.models import ListingEvent
 from app.listings.states import ListingStatus
+from app.products.reactions import ProductRevised
 
 SYSTEM = "system"  # the actor_role of the steps taken here
 
@@ -65,6 +71,22 @@ async def compliance_failed(
         COMPLIANCE_FAILED,
         {"assessment_id": str(assessment_id)},
         venue_codes,
+    )
+
+
+async def on_product_revised(
+    session: AsyncSession, cause: Principal, event: ProductRevised
+) -> None:
+    """The reaction to `ProductRevised` (wired in app/wiring.py)."""
+    await product_revised(session, cause, event.product_id, event.revision, event.changes)
+
+
+async def on_compliance_failed(
+    session: AsyncSession, cause: Principal, event: ComplianceFailed
+) -> None:
+    """The reaction to `ComplianceFailed` (wired in app/wiring.py)."""
+    await compliance_failed(
+        session, cause, event.product_id, event.assessment_id, list(event.venue_codes)
     )
 
 

@@ -672,7 +672,7 @@ async def _restore(
                     if was["size"] > found.logs.get(log, {}).get("size", 0)
                 ]
             if verify:
-                from app.logs import register
+                from app.wiring import register
 
                 register()
                 session = AsyncSession(bind=connection)

@@ -16,12 +16,11 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etags import check_if_match
 from app.events import service as events
 from app.i18n import Text
-from app.ip import automatic as ip_automatic
-from app.listings import automatic
 from app.merchants import service as merchant_rules
 from app.pagination import cut, decode_cursor
 from app.products import repository, search
 from app.products.models import Product, ProductRevision
+from app.products.reactions import ProductRevised
 from app.products.repository import ProductFilter
 from app.products.schemas import (
     NULLABLE_FIELDS,
@@ -31,6 +30,7 @@ from app.products.schemas import (
     ProductStatus,
     ProductUpdate,
 )
+from app.reactions import emit
 
 PRODUCT = Text("product", "数据产品")
 _SEARCHED_FIELDS = frozenset({"name", "description", "tags"})
@@ -64,11 +64,12 @@ def _index(product: Product) -> None:
 async def _record_revision(
     session: AsyncSession, who: Principal, product: Product, changes: dict[str, Any]
 ) -> None:
-    """Keep the product's new revision; every revision is made through here, so here too the
-    product's listed listings are suspended: their gates were met by the revision before
-    (app/listings/automatic.py), and a product made core data suspends its IP certificates
-    (app/ip/automatic.py). `product.revision` is the ORM's version counter: any other write
-    to the row would make a revision that skips these, so none may exist."""
+    """Keep the product's new revision; every revision is made through here, so here too
+    `ProductRevised` is emitted, in the same transaction: listings suspends the product's
+    listed listings (their gates were met by the revision before) and the registry suspends
+    the certificates of a product made core data (reactions wired in app/wiring.py).
+    `product.revision` is the ORM's version counter: any other write to the row would make a
+    revision that skips these, so none may exist."""
     await repository.add_revision(
         session,
         ProductRevision(
@@ -81,8 +82,7 @@ async def _record_revision(
             request_id=current_request_id(),
         ),
     )
-    await automatic.product_revised(session, who, product.id, product.revision, changes)
-    await ip_automatic.product_revised(session, who, product.id, changes)
+    await emit(session, who, ProductRevised(product.id, product.revision, changes))
 
 
 async def create(session: AsyncSession, who: Principal, data: ProductCreate) -> Product:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.models import ApiKey, Role
 from app.auth.principal import Principal
+from app.auth.reactions import KeyRevoked
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -105,6 +106,11 @@ async def list_page(
 
 
 KEY_REVOKED = "the API key that created it was revoked"
+
+
+async def on_key_revoked(session: AsyncSession, who: Principal, event: KeyRevoked) -> None:
+    """The reaction to `KeyRevoked` (app/auth/reactions.py, wired in app/wiring.py)."""
+    await stop_created_by(session, who, event.key_id)
 
 
 async def stop_created_by(session: AsyncSession, who: Principal, key_id: UUID) -> int:

@@ -24,8 +24,8 @@ from app.auth.models import Role
 from app.config import Settings
 from app.demo import catalog, loader
 from app.ledger.verify import verify_logs
-from app.logs import register
 from app.products.schemas import Domain
+from app.wiring import register
 from tests.factories import auth, make_key
 
 ROOT = Path(__file__).resolve().parents[2]
