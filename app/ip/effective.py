@@ -1,6 +1,6 @@
 """A registration's effective status, the one home of the rule: `registered` reads as
 `expired` from the day after `valid_until` (Asia/Shanghai dates), before the hourly sweep
-(`service.expire_due`) has recorded the `expire` step. Python for a registration already
+(`renewal.expire_due`) has recorded the `expire` step. Python for a registration already
 loaded, SQL for the `status` filter of lists, so a list never shows under `registered` a
 registration it labels `expired`."""
 
