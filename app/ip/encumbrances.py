@@ -4,6 +4,7 @@ spends while a pledge is in force."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -62,23 +63,30 @@ async def consents_while_pledged(
     return {"consent_ids": [str(c.id) for c in used]} if used else {}
 
 
+async def _open_pledge_where(
+    session: AsyncSession, registration: IpRegistration, matches: Callable[[IpPledge], bool]
+) -> IpPledge | None:
+    """The registration's first open pledge (applied for or in force) that `matches`."""
+    found = (await repository.open_pledges(session, [registration.id]))[registration.id]
+    return next((pledge for pledge in found.pledges if matches(pledge)), None)
+
+
 async def _refuse_open_pledge(
     session: AsyncSession, registration: IpRegistration, today: date
 ) -> None:
     """One pledge at a time: 409 while another is applied for or in force."""
-    found = (await repository.open_pledges(session, [registration.id]))[registration.id]
-    for pledge in found.pledges:
-        if pledge_open(pledge, today):
-            raise Conflict(
-                Text(
-                    f"A pledge to {pledge.pledgee_name} is {pledge.status} until "
-                    f"{pledge.ends_on}: one pledge at a time (withdraw or release it first).",
-                    f"已有质押给 {pledge.pledgee_name} 的质押({pledge.status},至 "
-                    f"{pledge.ends_on}):同一时间只能有一项质押。",
-                ),
-                pledge_id=str(pledge.id),
-                pledge_status=pledge.status,
-            )
+    pledge = await _open_pledge_where(session, registration, lambda p: pledge_open(p, today))
+    if pledge is not None:
+        raise Conflict(
+            Text(
+                f"A pledge to {pledge.pledgee_name} is {pledge.status} until "
+                f"{pledge.ends_on}: one pledge at a time (withdraw or release it first).",
+                f"已有质押给 {pledge.pledgee_name} 的质押({pledge.status},至 "
+                f"{pledge.ends_on}):同一时间只能有一项质押。",
+            ),
+            pledge_id=str(pledge.id),
+            pledge_status=pledge.status,
+        )
 
 
 async def license(
@@ -325,16 +333,15 @@ async def confirm(
 async def _refuse_another_in_force(
     session: AsyncSession, registration: IpRegistration, today: date
 ) -> None:
-    found = (await repository.open_pledges(session, [registration.id]))[registration.id]
-    for other in found.pledges:
-        if pledge_in_force(other, today):
-            raise Conflict(
-                Text(
-                    f"A pledge to {other.pledgee_name} is in force until {other.ends_on}.",
-                    f"已有质押给 {other.pledgee_name} 的质押生效中,至 {other.ends_on}。",
-                ),
-                pledge_id=str(other.id),
-            )
+    other = await _open_pledge_where(session, registration, lambda p: pledge_in_force(p, today))
+    if other is not None:
+        raise Conflict(
+            Text(
+                f"A pledge to {other.pledgee_name} is in force until {other.ends_on}.",
+                f"已有质押给 {other.pledgee_name} 的质押生效中,至 {other.ends_on}。",
+            ),
+            pledge_id=str(other.id),
+        )
 
 
 async def withdraw(
