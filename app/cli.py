@@ -16,8 +16,8 @@ from uuid import UUID
 
 import typer
 
-from app.auth.models import Role
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
+from app.core.roles import Role
 
 if TYPE_CHECKING:
     from app.ledger.verify import Verification
@@ -59,7 +59,7 @@ def database_url(settings: Settings) -> str:
             err=True,
         )
         raise typer.Exit(2)
-    from app import embedded
+    from app.core import embedded
 
     return embedded.start(settings.data_dir)
 
@@ -73,8 +73,8 @@ def serve(
     """Migrate the database and serve the API (embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
-    from app import migrate
-    from app.logging import configure_logging
+    from app.core import migrate
+    from app.core.logging import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -112,7 +112,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 @cli.command()
 def migrate() -> None:
     """Apply every pending migration."""
-    from app import migrate as migrations
+    from app.core import migrate as migrations
 
     migrations.upgrade(database_url(get_settings()))
     typer.echo("database is at the latest revision")
@@ -134,7 +134,7 @@ def create_key(
     if (parsed_role is Role.merchant) != (parsed_merchant is not None):
         typer.echo("error: --merchant-id is required for, and only for, --role merchant", err=True)
         raise typer.Exit(2)
-    from app import migrate as migrations
+    from app.core import migrate as migrations
 
     settings = get_settings()
     url = database_url(settings)
@@ -148,8 +148,8 @@ async def _create_key(
     settings: Settings, url: str, role: Role, name: str, merchant_id: UUID | None
 ) -> str:
     from app.auth import service
-    from app.db import create_engine, create_sessionmaker, unit_of_work
-    from app.errors import ShushangError
+    from app.core.db import create_engine, create_sessionmaker, unit_of_work
+    from app.core.errors import ShushangError
 
     engine = create_engine(settings, url, pool_size=1, max_overflow=0)
     try:
@@ -171,7 +171,7 @@ def demo() -> None:
     data IP registrations, two merchants' books and trades on every venue's log.
 
     Safe to run again: what is already there is left as it is."""
-    from app import migrate as migrations
+    from app.core import migrate as migrations
     from app.demo import loader
     from app.products import search
 
@@ -180,7 +180,7 @@ def demo() -> None:
     migrations.upgrade(url)
 
     async def run() -> loader.Loaded:
-        from app.db import create_engine, create_sessionmaker
+        from app.core.db import create_engine, create_sessionmaker
 
         engine = create_engine(settings, url, pool_size=1, max_overflow=0)
         try:
@@ -211,7 +211,7 @@ def verify_ledger(
     steps; for FIN, the data-asset movements), and check the signed head and checkpoint.
 
     Exits 1 naming the first index that does not match (or, for one log, if it is empty)."""
-    from app.db import create_engine, create_sessionmaker
+    from app.core.db import create_engine, create_sessionmaker
     from app.ledger.verify import verify_logs, verify_venue
     from app.wiring import register
 
@@ -386,7 +386,7 @@ def _report(verifications: list[Verification]) -> None:
 def expire_certificates() -> None:
     """Record the expiry of every certificate whose validity has passed (`serve` does it
     hourly)."""
-    from app.db import create_engine, create_sessionmaker
+    from app.core.db import create_engine, create_sessionmaker
     from app.ip.expiry import expire_once
 
     settings = get_settings()

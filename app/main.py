@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import errors, idempotency
 from app.assessments.router import router as assessments_router
 from app.assets.router import disclosures as data_asset_disclosures_router
 from app.assets.router import router as data_assets_router
@@ -26,12 +25,10 @@ from app.auth.router import router as api_keys_router
 from app.catalog.router import router as catalog_router
 from app.certificates.router import documents as certificate_documents_router
 from app.certificates.router import pages as certificate_pages_router
-from app.config import Settings, get_settings
-from app.cors import Cors
-from app.db import create_engine, create_sessionmaker
-from app.deps import known_query_parameters
-from app.docs import add_docs
-from app.etags import ConditionalRequests
+from app.core import errors
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.etags import ConditionalRequests
 from app.events.router import router as events_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
@@ -41,17 +38,8 @@ from app.ledger.router import router as ledger_router
 from app.ledger.signing import signer_of
 from app.listings.router import router as listings_router
 from app.merchants.router import router as merchants_router
-from app.middleware import (
-    AddressRateLimitMiddleware,
-    BodyLimitMiddleware,
-    HeadMiddleware,
-    RequestContextMiddleware,
-)
-from app.openapi_docs import COMMON_ERRORS, Problem
 from app.ops.router import router as ops_router
 from app.products.router import router as products_router
-from app.replica import ReadReplica, stop
-from app.routing import skip_by_prefix
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router
 from app.trades.imports import PATH as IMPORTS_PATH
@@ -59,6 +47,19 @@ from app.trades.lane import TradeLane
 from app.trades.recorder import GroupCommitter
 from app.trades.router import router as trades_router
 from app.venues.router import router as venues_router
+from app.web import idempotency
+from app.web.cors import Cors
+from app.web.deps import known_query_parameters
+from app.web.docs import add_docs
+from app.web.middleware import (
+    AddressRateLimitMiddleware,
+    BodyLimitMiddleware,
+    HeadMiddleware,
+    RequestContextMiddleware,
+)
+from app.web.openapi_docs import COMMON_ERRORS, Problem
+from app.web.replica import ReadReplica, stop
+from app.web.routing import skip_by_prefix
 from app.webhooks.delivery import deliver_forever
 from app.webhooks.router import router as webhooks_router
 from app.wiring import register as register_wiring
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        docs_url=None,  # app/docs.py serves them without a CDN
+        docs_url=None,  # app/web/docs.py serves them without a CDN
         dependencies=[Depends(known_query_parameters)],
         redoc_url=None,
         openapi_tags=[
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.key_rate = Rate.of(settings.rate_limit_per_minute)
-    # Read-only routes read here while it is usable (app/replica.py, app.deps.ReadSession).
+    # Read-only routes read here while it is usable (app/web/replica.py, app.web.deps.ReadSession).
     app.state.replica = ReadReplica(settings, engine, settings.read_database_url)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/signing.py
     app.state.committer = GroupCommitter(

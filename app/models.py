@@ -4,9 +4,8 @@ from app.assessments.models import Assessment
 from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, RateLimitBucket
-from app.db import Base
+from app.core.db import Base
 from app.events.models import Event
-from app.idempotency import IdempotencyRecord
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
 from app.ledger.models import (
     Checkpoint,
@@ -23,6 +22,7 @@ from app.products.models import Product, ProductRevision
 from app.samples.models import Sample, SampleChunk
 from app.trades.models import Trade, TradeEvent
 from app.venues.models import NegativeListVersion, Venue
+from app.web.idempotency import IdempotencyRecord
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [

@@ -1,5 +1,5 @@
 """Where the domains are connected at start-up: the ledger's logs and leaf kinds
-(app/logs.py) and the cross-domain reactions (app/reactions.py). A lower domain emits a
+(app/logs.py) and the cross-domain reactions (app/core/reactions.py). A lower domain emits a
 fact it defines; a higher one reacts to it; only this module knows both.
 
 Every entry point calls `register()` before serving or running a command: `create_app`,
@@ -11,10 +11,10 @@ from __future__ import annotations
 from app import logs
 from app.assessments.reactions import ComplianceFailed
 from app.auth.reactions import KeyRevoked
+from app.core.reactions import subscribe
 from app.ip import automatic as ip_automatic
 from app.listings import automatic as listings_automatic
 from app.products.reactions import ProductRevised
-from app.reactions import subscribe
 from app.webhooks import service as webhooks
 
 

@@ -23,12 +23,12 @@ def database_url(name: str) -> str:
     """BENCH_DATABASE_URL, or a database `name` on an embedded server under .shushang/bench."""
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
-        from app.config import Settings
+        from app.core.config import Settings
 
         resolved = Settings(database_url=url).database_url
         assert resolved
         return resolved
-    from app import embedded
+    from app.core import embedded
 
     # The embedded server stops when this process exits; the data stays for the next run.
     return embedded.start(ROOT / ".shushang" / "bench", database=name)

@@ -13,7 +13,7 @@ ceiling runs the same statements in a bare ASGI app (bench/ceiling.py: uvicorn w
 workers, no framework) loaded by the same client as the API. It prints throughput,
 p50/p99 and errors per concurrency, and the API's share of the raw and of the ceiling's rate.
 
-`--replica` builds a primary and a hot standby (app/standby.py, as tests/e2e/test_replica.py
+`--replica` builds a primary and a hot standby (app/core/standby.py, as tests/e2e/test_replica.py
 does), and runs the same API on the primary alone, then with `SHUSHANG_READ_DATABASE_URL`
 set to the standby: the mixed workload, and public reads alone (search and listings, the
 routes a replica serves), each in requests per second.
@@ -37,13 +37,13 @@ import aiohttp
 import asyncpg
 import httpx
 
-from app import migrate
-from app.auth.models import Role
 from app.auth.tokens import hash_token, new_token, shown_prefix
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.core import migrate
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.roles import Role
+from app.core.standby import replicated
 from app.demo import loader
-from app.standby import replicated
 from bench.common import asyncpg_dsn, database_url, serving, serving_ceiling, summary
 
 WORDS = ["数据", "杭州", "企业", "交通", "金融", "医疗", "物流", "能源", "画像", "指数"]

@@ -53,9 +53,9 @@ import aiohttp
 import asyncpg
 import httpx
 
-from app import migrate
-from app.auth.models import Role
 from app.auth.tokens import hash_token, new_token, shown_prefix
+from app.core import migrate
+from app.core.roles import Role
 from app.demo.catalog import uscc_for
 from app.ledger import merkle
 from app.ledger import repository as ledger_repository
@@ -348,7 +348,7 @@ async def raw_export(url: str) -> tuple[int, float]:
     from sqlalchemy import select
     from sqlalchemy.dialects import postgresql
 
-    from app.config import Settings
+    from app.core.config import Settings
     from app.trades.confirmation import confirmed_clause, large_clause, operator_confirmed_clause
     from app.trades.export import COLUMNS
     from app.trades.models import Trade

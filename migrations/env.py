@@ -1,4 +1,4 @@
-"""Alembic environment: async, on the URL given by `app.migrate` or the settings."""
+"""Alembic environment: async, on the URL given by `app.core.migrate` or the settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.config import get_settings
+from app.core.config import get_settings
 from app.models import Base
 
 config = context.config

@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from app import embedded, migrate
-from app.auth.models import Role
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.core import embedded, migrate
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.roles import Role
 from app.main import create_app
 from app.wiring import register as register_wiring
 from tests.e2e.browser import chromium  # noqa: F401 - a fixture for the page tests

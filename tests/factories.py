@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as keys
-from app.auth.models import Role
+from app.core.roles import Role
 from app.merchants.models import Certification, Merchant
 from app.merchants.uscc import ALPHABET, check_character
 
@@ -38,7 +38,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 def idempotent(headers: dict[str, str]) -> dict[str, str]:
-    """`headers` for one step that changes money or title (app/idempotency.py): with a
+    """`headers` for one step that changes money or title (app/web/idempotency.py): with a
     fresh Idempotency-Key, unless they carry one (or an If-Match) already."""
     if "Idempotency-Key" in headers or "If-Match" in headers:
         return headers
@@ -114,7 +114,7 @@ def product_body(**fields: Any) -> dict[str, Any]:
 
 async def make_product(session: AsyncSession, merchant: Merchant, **fields: Any) -> Any:
     """A product made through the service, as the API would (revision 1, search text)."""
-    from app.auth.principal import Principal
+    from app.core.principal import Principal
     from app.products import service
     from app.products.schemas import ProductCreate
 

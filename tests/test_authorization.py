@@ -25,9 +25,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import idempotency
-from app.auth.models import Role
-from app.commit import BeforeCommitRoute
+from app.core.commit import BeforeCommitRoute
+from app.core.roles import Role
+from app.web import idempotency
 from tests.factories import (
     auth,
     idempotent,

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import get_settings
+from app.core.config import get_settings
 
 SPEC = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 runner = CliRunner()

@@ -1,5 +1,5 @@
 """Conditional reads cost no body: the ETag comes from what the body is made of
-(app/etags.py, `validator`), a matching If-None-Match is answered 304 before the body (one
+(app/core/etags.py, `validator`), a matching If-None-Match is answered 304 before the body (one
 resource's, or a page of products or listings) is built, and the ETag still changes
 whenever anything the body shows changes."""
 
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from app.listings import router as listings_router
 from app.merchants import service as merchants_service
 from app.products.schemas import ProductOut

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import LogFormat, Settings
+from app.core.config import LogFormat, Settings
 
 
 def test_database_url_from_paas_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,8 @@ import pytest
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.clock import QueryMonth
+from app.core.clock import QueryMonth
+from app.core.roles import Role
 from tests.factories import (
     auth,
     idempotent,
@@ -217,7 +217,7 @@ async def test_trade_dates_are_bounded(
 
 
 # Every instant a query takes (issue 27): bounded like bodies, after conversion to
-# Asia/Shanghai, by app/clock.py QueryInstant.
+# Asia/Shanghai, by app/core/clock.py QueryInstant.
 INSTANT_PARAMETERS = [
     ("/v1/products", "updated_since"),
     ("/v1/transactions", "occurred_from"),

@@ -1,4 +1,4 @@
-"""Retries never double money or title (app/idempotency.py): a data asset's movements, an IP
+"""Retries never double money or title (app/web/idempotency.py): a data asset's movements, an IP
 registration's steps and a trade's events need `If-Match` or `Idempotency-Key` (428
 without either, nothing changed); the same key and request again is the first answer
 replayed; the key for another request is 422; a key in flight is 409; a failed step keeps
@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.idempotency import request_hash
+from app.web.idempotency import request_hash
 from tests.assets.conftest import Books
 from tests.ip.test_router import Registry
 from tests.trades.conftest import Parties

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app import migrate
+from app.core import migrate
 from app.models import Base
 
 SCRATCH = "shushang_migration_test"

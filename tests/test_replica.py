@@ -15,11 +15,11 @@ from prometheus_client import REGISTRY
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from app.auth.models import Role
-from app.config import Settings
-from app.deps import get_public_read_session, get_read_session
+from app.core.config import Settings
+from app.core.roles import Role
 from app.main import create_app
-from app.replica import ReplicaAwareRoute
+from app.web.deps import get_public_read_session, get_read_session
+from app.web.replica import ReplicaAwareRoute
 from tests.factories import auth, make_key
 
 

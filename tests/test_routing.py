@@ -1,4 +1,4 @@
-"""Routers are skipped by the prefix their routes share (app/routing.py): every path any
+"""Routers are skipped by the prefix their routes share (app/web/routing.py): every path any
 route takes, and paths no route takes, match exactly as FastAPI matches them unguarded."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 from starlette.routing import Match
 
 from app.main import create_app
-from app.routing import static_prefix
 from app.web._fastapi_compat import included_routers, routes_of, unguarded_matches
+from app.web.routing import static_prefix
 
 UNROUTED = ["/", "/v1", "/v1/", "/v1/product", "/v1/productsX", "/v1/ledgers", "/nowhere/x"]
 

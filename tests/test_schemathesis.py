@@ -45,9 +45,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.pool import NullPool
 
-from app.auth.models import Role
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.roles import Role
 from app.demo import loader
 from tests.factories import make_key
 

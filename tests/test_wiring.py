@@ -13,11 +13,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import reactions, wiring
+from app import wiring
 from app.assessments.reactions import ComplianceFailed
-from app.auth.principal import Principal
 from app.auth.reactions import KeyRevoked
-from app.config import Settings
+from app.core import reactions
+from app.core.config import Settings
+from app.core.principal import Principal
 from app.ip import automatic as ip_automatic
 from app.listings import automatic as listings_automatic
 from app.main import create_app

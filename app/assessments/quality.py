@@ -33,9 +33,9 @@ from itertools import islice
 from typing import Any
 
 from app.assessments import pii
+from app.core.money import CENT, round_half_up
+from app.core.regions import region_problem
 from app.merchants import uscc
-from app.money import CENT, round_half_up
-from app.regions import region_problem
 from app.samples.profile import ValueType, classify
 
 RULES_VERSION = "quality/GB-T-36344-2018/1"

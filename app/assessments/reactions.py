@@ -1,4 +1,4 @@
-"""Facts about assessments that other domains react to (app/reactions.py, wired in
+"""Facts about assessments that other domains react to (app/core/reactions.py, wired in
 app/wiring.py): assessments emits them and imports none of the reacting domains."""
 
 from __future__ import annotations

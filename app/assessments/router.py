@@ -25,11 +25,11 @@ from app.assessments.schemas import (
     ValuationRequest,
 )
 from app.auth.dependencies import CurrentPrincipal
-from app.auth.principal import Principal
-from app.deps import AppSettings, PublicReadSession, Session
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.principal import Principal
+from app.web.deps import AppSettings, PublicReadSession, Session
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 T = TypeVar("T")
 router = APIRouter(

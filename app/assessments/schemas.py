@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.assessments.repository import Exclusion
-from app.money import SignedAmount
+from app.core.money import SignedAmount
 
 Rate = Annotated[
     str,

@@ -31,17 +31,17 @@ from app.assessments.schemas import (
     QualityRequest,
 )
 from app.audit import service as audit
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.clock import shanghai_today
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.clock import shanghai_today
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.i18n import Text
+from app.core.jsonable import jsonable
+from app.core.principal import Principal
+from app.core.reactions import emit
+from app.core.roles import Role
 from app.events import service as events
-from app.i18n import Text
-from app.jsonable import jsonable
 from app.products import repository as products_repository
 from app.products import service as products
 from app.products.models import Product
-from app.reactions import emit
 from app.samples import repository as samples
 from app.samples.models import Sample
 from app.samples.profile import SampleFormat, read_rows

@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
-from app.money import round_half_up
+from app.core.money import round_half_up
 
 RULES_VERSION = "valuation/CAS-2023-17/2"
 MIN_COMPARABLES = 3  # and as many distinct sellers, and buyers, among the kept

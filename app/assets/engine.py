@@ -38,8 +38,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from app.i18n import Text
-from app.money import CENT, round_half_up
+from app.core.i18n import Text
+from app.core.money import CENT, round_half_up
 
 ZERO = Decimal("0.00")
 ONE = Decimal(1)

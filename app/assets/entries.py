@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from app.assets.models import DataAssetCostItem, DataAssetMovement
+from app.core.money import cents
 from app.ledger.sequencer import utc_text
-from app.money import cents
 
 FIN_LOG = "FIN"
 COST_ITEM_LEAF = "asset_cost_item"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assets.entries import COST_ITEM_LEAF, FIN_LOG, LEAF_KINDS, MOVEMENT_LEAF
 from app.assets.models import DataAsset
 from app.assets.repository import visible_to
-from app.auth.principal import Principal
+from app.core.principal import Principal
 from app.ledger import kinds
 
 

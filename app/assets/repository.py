@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.models import Assessment
 from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.clock import SHANGHAI
+from app.core.clock import SHANGHAI
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.ip.models import IpPledge, IpRegistration
 from app.trades.confirmation import confirmed_clause, counts_clause, undone_clause
 from app.trades.models import Trade

@@ -37,15 +37,15 @@ from app.assets.schemas import (
     SignificantAsset,
     WriteDown,
 )
-from app.auth.principal import Principal
-from app.clock import QueryMonth
-from app.deps import AppSettings, PublicReadSession, ReadSession, Session
-from app.etags import set_etag
-from app.idempotency import RETRY_SAFE
+from app.core.clock import QueryMonth
+from app.core.etags import set_etag
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.principal import Principal
 from app.merchants import repository as merchants
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
+from app.web.deps import AppSettings, PublicReadSession, ReadSession, Session
+from app.web.idempotency import RETRY_SAFE
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/data-assets", tags=["data-assets"], route_class=ReplicaAwareRoute)
 disclosures = APIRouter(prefix="/v1/merchants", tags=["data-assets"], route_class=ReplicaAwareRoute)

@@ -1,5 +1,5 @@
 """Data assets, their cost items, movements, schedule and disclosure as the API carries them.
-Money is a decimal string both ways (`app/money.py`); fractions are decimal strings too."""
+Money is a decimal string both ways (`app/core/money.py`); fractions are decimal strings too."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from app.assets.engine import AssetClass, Phase, Source, Status
-from app.money import Amount, PositiveAmount, cents
-from app.text import Name
+from app.core.money import Amount, PositiveAmount, cents
+from app.core.text import Name
 
 # An amount the service computed: always two places, as a string.
 Money = Annotated[

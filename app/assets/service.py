@@ -21,7 +21,7 @@ Decisions where the contract is silent:
   operator; a self-check proves no fee was paid). The certificate must be held by the
   merchant and in force: neither revoked, cancelled nor suspended (core data).
 - Dates of cost items and movements lie between 1990-01-01 and tomorrow (Asia/Shanghai:
-  app/clock.py `occurrence_days`).
+  app/core/clock.py `occurrence_days`).
 - An asset's amounts (`cost`, `carrying_amount`, …) are at the end of the current month, or
   of the month of its latest movement when that is later.
 - Restricted assets: those linked (by a cost item's certificate, or their product's
@@ -61,18 +61,18 @@ from app.assets.entries import (
 from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
 from app.assets.schemas import CostItemCreate, DataAssetChange, DataAssetCreate
 from app.audit import service as audit
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.clock import EARLIEST_DAY, occurrence_days, shanghai_today
-from app.db import driver, new_id, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.etags import check_if_match
+from app.core.clock import EARLIEST_DAY, occurrence_days, shanghai_today
+from app.core.db import driver, new_id, utcnow
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.etags import check_if_match
+from app.core.i18n import Text
+from app.core.money import cents
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.events import service as events
-from app.i18n import Text
 from app.ledger import sequencer
 from app.merchants import repository as merchants
 from app.merchants import service as merchant_rules
-from app.money import cents
 from app.products import repository as products
 
 ASSET = Text("data asset", "数据资产")

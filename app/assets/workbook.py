@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.assets.schemas import Disclosure
-from app.cells import workbook_text
+from app.core.cells import workbook_text
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NUMBER_FORMAT = "#,##0.00"
@@ -122,7 +122,7 @@ def _amount(column: dict[str, Any], path: str) -> Decimal:
 
 def _cell(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
     """Write `value` at (row, column); text is stored as text, never as a formula, and made
-    inert (app/cells.py): a merchant's `=HYPERLINK(…)` stays words on the auditor's screen."""
+    inert (app/core/cells.py): a merchant's `=HYPERLINK(…)` stays words on the auditor's screen."""
     cell = sheet.cell(row=row, column=column)
     if isinstance(value, str):
         cell.value = workbook_text(value)

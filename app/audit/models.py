@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, DateTime, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, new_id, utcnow
+from app.core.db import Base, new_id, utcnow
 
 
 class AuditEvent(Base):

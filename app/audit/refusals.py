@@ -3,7 +3,7 @@
 The change itself rolled back, so the attempt is written afterwards in a transaction of its
 own, with the actor (when its key was recognised), the route, the status and the reason an
 auditor can read. Wherever a problem is rendered (the error handlers, the trade lane) it is
-remembered on the request's scope (`app.errors.remember`); the request-context middleware,
+remembered on the request's scope (`app.core.errors.remember`); the request-context middleware,
 which sees the final status of every request, calls `record` once the response has gone
 out, so the caller never waits for it.
 """
@@ -17,8 +17,8 @@ from starlette.types import Scope
 
 from app.audit.models import AuditEvent
 from app.audit.service import event
-from app.db import unit_of_work
-from app.errors import ShushangError, answered_problem
+from app.core.db import unit_of_work
+from app.core.errors import ShushangError, answered_problem
 
 logger = logging.getLogger("shushang.audit")
 

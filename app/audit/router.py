@@ -11,11 +11,11 @@ from app.audit import repository
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditEventOut, AuditOutcome
 from app.auth.dependencies import StaffRead
-from app.clock import INSTANT_BOUNDS, QueryInstant
-from app.deps import ReadSession
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
+from app.core.clock import INSTANT_BOUNDS, QueryInstant
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.web.deps import ReadSession
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit"], route_class=ReplicaAwareRoute)
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
-from app.auth.principal import Principal
-from app.context import current_request_id
-from app.db import Driver, new_id
+from app.core.context import current_request_id
+from app.core.db import Driver, new_id
+from app.core.principal import Principal
 
 
 def event(

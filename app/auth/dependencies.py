@@ -14,13 +14,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
-from app.auth.models import Role
-from app.auth.principal import Principal
 from app.auth.ratelimit import Rate
 from app.auth.tokens import UNKNOWN_KEY, bearer_token, hash_token
-from app.deps import Session
-from app.errors import Forbidden, RateLimited, Unauthorized
-from app.i18n import Text
+from app.core.errors import Forbidden, RateLimited, Unauthorized
+from app.core.i18n import Text
+from app.core.principal import Principal
+from app.core.roles import Role
+from app.web.deps import Session
 
 # Declares the scheme in the OpenAPI document; the header itself is read by `bearer_token`.
 bearer = HTTPBearer(
@@ -62,7 +62,7 @@ async def _principal(
         return None
     admitted_before: Principal | None = getattr(request.state, "principal", None)
     if admitted_before is not None:
-        # The request runs again (a read that failed on the replica, app/replica.py): its
+        # The request runs again (a read that failed on the replica, app/web/replica.py): its
         # key was looked up and its token taken once already.
         return admitted_before
     token = bearer_token(authorization)

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, new_id, utcnow
-
-
-class Role(StrEnum):
-    """Who a key speaks for (DESIGN.md, Roles)."""
-
-    operator = "operator"
-    merchant = "merchant"
-    assessor = "assessor"
-    auditor = "auditor"
+from app.core.db import Base, new_id, utcnow
 
 
 class ApiKey(Base):

@@ -53,7 +53,7 @@ from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import Driver, driver_of
+from app.core.db import Driver, driver_of
 
 log = logging.getLogger("shushang.ratelimit")
 

@@ -10,10 +10,11 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiKey, Role
-from app.auth.principal import Principal
+from app.auth.models import ApiKey
 from app.auth.ratelimit import Rate, retry_after
-from app.db import Driver, driver
+from app.core.db import Driver, driver
+from app.core.principal import Principal
+from app.core.roles import Role
 
 _PRINCIPAL = (
     "SELECT id, role, merchant_id, name FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL"

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.auth import repository, service
 from app.auth.dependencies import CurrentPrincipal, OperatorOnly
-from app.auth.models import Role
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, MeOut
-from app.deps import Session
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.roles import Role
+from app.web.deps import Session
+from app.web.openapi_docs import errors
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 me = APIRouter(prefix="/v1/me", tags=["api-keys"])

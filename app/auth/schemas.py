@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.auth.models import Role
-from app.text import Name
+from app.core.roles import Role
+from app.core.text import Name
 
 
 class ApiKeyCreate(BaseModel):

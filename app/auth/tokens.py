@@ -11,9 +11,9 @@ import secrets
 
 from fastapi.security.utils import get_authorization_scheme_param
 
-from app.auth.models import Role
-from app.errors import Unauthorized
-from app.i18n import Text
+from app.core.errors import Unauthorized
+from app.core.i18n import Text
+from app.core.roles import Role
 
 TOKEN_PREFIX = "shs_"
 _ROLE_TAG = {Role.operator: "op", Role.merchant: "mch", Role.assessor: "asr", Role.auditor: "aud"}

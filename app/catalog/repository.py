@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.models import Assessment
-from app.auth.models import Role
+from app.core.roles import Role
 from app.ip.effective import status_is
 from app.ip.models import IpRegistration
 from app.ip.states import IpStatus

@@ -14,16 +14,16 @@ from app.auth.dependencies import OptionalPrincipal
 from app.catalog import service
 from app.catalog.repository import CatalogFilter
 from app.catalog.schemas import CatalogPage, CatalogProductPage, CatalogSort
-from app.clock import shanghai_today
-from app.deps import ReadSession
-from app.errors import ValidationFailed
-from app.i18n import Text
-from app.money import Amount
-from app.openapi_docs import errors
-from app.pagination import PageParams, page_params
+from app.core.clock import shanghai_today
+from app.core.errors import ValidationFailed
+from app.core.i18n import Text
+from app.core.money import Amount
+from app.core.pagination import PageParams, page_params
 from app.products.schemas import Domain, ProductType
-from app.replica import ReplicaAwareRoute
 from app.venues.query import VenueFilter
+from app.web.deps import ReadSession
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"], route_class=ReplicaAwareRoute)
 

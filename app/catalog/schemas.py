@@ -10,10 +10,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from app.core.pagination import Page
 from app.ip.states import IpStatus
 from app.listings.schemas import PriceOut
 from app.merchants.schemas import Tier
-from app.pagination import Page
 from app.products.schemas import DeliveryMode, Domain, ProductOut, ProductType, UpdateFrequency
 
 # How much of a description a card shows.

@@ -28,15 +28,15 @@ from app.catalog.schemas import (
     CatalogSort,
     OtherListing,
 )
-from app.errors import BadRequest, NotFound
-from app.i18n import Text
+from app.core.errors import BadRequest, NotFound
+from app.core.i18n import Text
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.regions import city_name
 from app.ip.effective import effective_status
 from app.ip.states import IpStatus
 from app.listings.schemas import PriceOut
-from app.pagination import decode_cursor, encode_cursor
 from app.products import search
 from app.products.schemas import ProductOut
-from app.regions import city_name
 
 CARD = Text("catalog card", "目录卡片")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -18,7 +18,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.certificates.service import Certificate
-from app.clock import SHANGHAI
+from app.core.clock import SHANGHAI
 from app.ip.states import IpStatus
 
 SONG = "STSong-Light"

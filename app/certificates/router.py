@@ -15,15 +15,15 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.certificates import pdf, service
-from app.config import Settings
-from app.deps import AppSettings, PublicReadSession
-from app.errors import NotFound
+from app.core import signed_note as note
+from app.core.config import Settings
+from app.core.errors import NotFound
 from app.ip import service as ip
-from app.ledger import note
 from app.ledger.models import REGISTRY_LOG
 from app.ledger.signing import signer_of
-from app.openapi_docs import errors
-from app.replica import ReplicaAwareRoute
+from app.web.deps import AppSettings, PublicReadSession
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 documents = APIRouter(
     prefix="/v1/certificates", tags=["ip-registrations"], route_class=ReplicaAwareRoute

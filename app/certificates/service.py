@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.clock import shanghai_today
-from app.db import utcnow
+from app.core.clock import shanghai_today
+from app.core.db import utcnow
 from app.ip import service as ip
 from app.ip.states import IpStatus
 from app.merchants import repository as merchants

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from app.core.regions import ZHEJIANG_CITIES
 from app.merchants.uscc import ALPHABET, check_character
 from app.products.schemas import Domain, ProductType
-from app.regions import ZHEJIANG_CITIES
 
 # County-level districts, so merchants spread within each city.
 DISTRICTS: dict[str, list[str]] = {

@@ -22,9 +22,9 @@ from app.assets import service as assets
 from app.assets.engine import MovementType
 from app.assets.models import DataAsset
 from app.assets.schemas import CostItemCreate, DataAssetCreate
-from app.auth.principal import Principal
-from app.clock import SHANGHAI
-from app.db import driver
+from app.core.clock import SHANGHAI
+from app.core.db import driver
+from app.core.principal import Principal
 from app.ip.models import IpPledge, IpRegistration
 from app.ip.states import PledgeStatus
 from app.merchants.models import Merchant

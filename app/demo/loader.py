@@ -21,15 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.assessments import service as assessments
 from app.assessments.schemas import ComplianceRequest, CostValuation, QualityRequest
-from app.auth.models import Role
-from app.auth.principal import COMMAND_LINE_KEY_ID, Principal, command_line
-from app.clock import shanghai_today
-from app.config import Settings
-from app.db import unit_of_work
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.db import unit_of_work
+from app.core.errors import Conflict
+from app.core.principal import COMMAND_LINE_KEY_ID, Principal, command_line
+from app.core.roles import Role
 from app.demo import catalog
 from app.demo import data_assets as demo_books
 from app.demo import trades as demo_trades
-from app.errors import Conflict
 from app.ip import repository as ip_rows
 from app.ip import service as ip
 from app.ip.models import IpRegistration

@@ -17,10 +17,10 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.db import driver
+from app.core.db import driver
+from app.core.errors import IdempotencyMismatch
+from app.core.principal import Principal
 from app.demo.catalog import VENUES
-from app.errors import IdempotencyMismatch
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.trades import recorder

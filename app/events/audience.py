@@ -33,8 +33,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Uuid, case, cast, exists, false, func, or_, true
 
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.events.models import Event
 from app.events.types import EVENT_TYPES
 from app.ip import repository as registrations

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Index, String, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, new_id, utcnow
+from app.core.db import Base, new_id, utcnow
 
 
 class Event(Base):

@@ -11,17 +11,17 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.auth.dependencies import CurrentPrincipal
-from app.auth.principal import Principal
-from app.clock import INSTANT_BOUNDS, QueryInstant
-from app.deps import ReadSession
-from app.errors import ValidationFailed
+from app.core.clock import INSTANT_BOUNDS, QueryInstant
+from app.core.errors import ValidationFailed
+from app.core.i18n import Text
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.principal import Principal
 from app.events import audience
 from app.events.models import Event
 from app.events.types import is_known_pattern
-from app.i18n import Text
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
+from app.web.deps import ReadSession
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=ReplicaAwareRoute)
 

@@ -19,8 +19,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.context import current_request_id
-from app.db import Driver, driver, new_id, utcnow
+from app.core.context import current_request_id
+from app.core.db import Driver, driver, new_id, utcnow
 from app.events.types import ALL
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.clock import shanghai_today
-from app.config import Settings
-from app.db import utcnow
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.ip.encumbered import (
     NEED_CONSENT,
     confirmable,

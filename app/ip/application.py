@@ -10,19 +10,19 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.clock import shanghai_today
-from app.config import Settings
-from app.db import new_id, utcnow
-from app.errors import Conflict, ShushangError, ValidationFailed
-from app.i18n import Text
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.db import new_id, utcnow
+from app.core.errors import Conflict, ShushangError, ValidationFailed
+from app.core.i18n import Text
+from app.core.jsonable import jsonable
+from app.core.principal import Principal
 from app.ip import repository
 from app.ip.models import IpRegistration
 from app.ip.schemas import IpChange, IpRegistrationCreate
 from app.ip.states import Action, IpStatus
 from app.ip.steps import done, locked, record_step
 from app.ip.validity import agreement_end
-from app.jsonable import jsonable
 from app.products import service as products
 from app.products.schemas import DataSource, SourceKind
 from app.samples import repository as samples

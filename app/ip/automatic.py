@@ -3,7 +3,7 @@ certificate: a product reclassified core data (核心数据) suspends its certif
 for review. Reclassifying back does not reinstate: the operator does, after review.
 
 `on_product_revised` is the reaction to `ProductRevised`, which `app/products/service.py
-_record_revision` emits for every product revision (app/reactions.py); `app/wiring.py`
+_record_revision` emits for every product revision (app/core/reactions.py); `app/wiring.py`
 subscribes it, after listings' own, and it runs in the same transaction."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.core.principal import Principal
 from app.ip import service
 from app.products.reactions import ProductRevised
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.auth.principal import Principal
+from app.core.principal import Principal
 from app.ip.models import IpLicence, IpPledge, IpRegistration
 from app.ip.repository import OpenPledges
 from app.ip.states import Action, PledgeStatus

@@ -12,11 +12,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.config import Settings
-from app.db import new_id, utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.i18n import Text
+from app.core.config import Settings
+from app.core.db import new_id, utcnow
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.i18n import Text
+from app.core.money import cents
+from app.core.principal import Principal
 from app.ip import repository
 from app.ip.encumbered import consented, pledge_in_force, pledge_open, speaks_for_pledgee
 from app.ip.models import IpLicence, IpPledge, IpPledgeConsent, IpRegistration
@@ -25,7 +26,6 @@ from app.ip.states import Action, PledgeStatus, who_may
 from app.ip.steps import done, locked
 from app.ip.validity import within_validity
 from app.merchants import repository as merchants
-from app.money import cents
 
 PLEDGE = Text("pledge", "质押")
 

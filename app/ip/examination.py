@@ -8,11 +8,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.config import Settings
-from app.db import new_id, utcnow
-from app.errors import Conflict, NotFound
-from app.i18n import Text
+from app.core.config import Settings
+from app.core.db import new_id, utcnow
+from app.core.errors import Conflict, NotFound
+from app.core.i18n import Text
+from app.core.principal import Principal
+from app.core.workdays import period_end
 from app.ip import repository
 from app.ip.application import CORE_UNREGISTRABLE, refuse, source_problems
 from app.ip.models import IpObjection, IpRegistration
@@ -21,7 +22,6 @@ from app.ip.states import Action, IpStatus
 from app.ip.steps import done, locked
 from app.ip.validity import granted_until
 from app.products import repository as product_rows
-from app.workdays import period_end
 
 OBJECTION = Text("objection", "异议")
 

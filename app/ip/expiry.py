@@ -8,7 +8,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import unit_of_work
+from app.core.db import unit_of_work
 from app.ip import service
 
 logger = logging.getLogger(__name__)

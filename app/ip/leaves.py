@@ -13,7 +13,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.core.principal import Principal
 from app.ip.entries import step_entry
 from app.ip.models import IpRegistration, IpStep
 from app.ip.repository import visible_to

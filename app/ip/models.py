@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, new_id, utcnow
+from app.core.db import Base, new_id, utcnow
 
 # The serial part of certificate numbers (seven digits): unique across the registry.
 CERTIFICATE_SERIAL = Sequence("ip_certificate_serial", start=1, maxvalue=9_999_999)

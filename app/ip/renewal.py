@@ -7,12 +7,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.clock import shanghai_today
-from app.config import Settings
-from app.db import utcnow
-from app.errors import Conflict
-from app.i18n import Text
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import Conflict
+from app.core.i18n import Text
+from app.core.principal import Principal
 from app.ip import repository
 from app.ip.models import IpRegistration
 from app.ip.states import Action, IpStatus

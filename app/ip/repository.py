@@ -9,8 +9,8 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.ip.effective import status_is
 from app.ip.models import (
     CERTIFICATE_SERIAL,

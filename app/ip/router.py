@@ -11,15 +11,14 @@ from fastapi import APIRouter, Depends, Header, Path, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
-from app.auth.principal import Principal
-from app.clock import shanghai_today
-from app.config import Settings
-from app.db import utcnow
-from app.deps import AppSettings, PublicReadSession, ReadSession, Session
-from app.errors import ValidationFailed
-from app.etags import set_etag
-from app.i18n import Text
-from app.idempotency import RETRY_SAFE
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import ValidationFailed
+from app.core.etags import set_etag
+from app.core.i18n import Text
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.principal import Principal
 from app.ip import repository, service
 from app.ip.auth import IpHolderSteps, IpRegistrarSteps
 from app.ip.models import IpRegistration
@@ -50,10 +49,11 @@ from app.ip.schemas import (
 )
 from app.ip.states import Action, IpStatus
 from app.merchants import repository as merchants
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
 from app.products import repository as products
-from app.replica import ReplicaAwareRoute
+from app.web.deps import AppSettings, PublicReadSession, ReadSession, Session
+from app.web.idempotency import RETRY_SAFE
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(
     prefix="/v1/ip-registrations", tags=["ip-registrations"], route_class=ReplicaAwareRoute

@@ -10,13 +10,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from app.core.money import Amount, cents
+from app.core.text import Name
 from app.ip.states import IpStatus, PledgeStatus
 from app.merchants import uscc
-from app.money import Amount, cents
 from app.products.schemas import DataSource, Domain
-from app.text import Name
 
-Line = Name  # names and other one-line fields: printable characters only (app/text.py)
+Line = Name  # names and other one-line fields: printable characters only (app/core/text.py)
 Prose = Annotated[str, Field(min_length=1, max_length=4000)]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256.")]

@@ -20,9 +20,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.errors import NotFound
-from app.i18n import Text
+from app.core.errors import NotFound
+from app.core.i18n import Text
+from app.core.principal import Principal
 from app.ip import repository
 from app.ip.allowed import allowed_actions, parties
 from app.ip.application import Unregistrable, change, create

@@ -12,13 +12,14 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.clock import shanghai_today
-from app.config import Settings
-from app.db import driver, new_id, utcnow
-from app.errors import NotFound
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.db import driver, new_id, utcnow
+from app.core.errors import NotFound
+from app.core.i18n import Text
+from app.core.principal import Principal
+from app.core.steps import YOU_MAY, check_step
 from app.events import service as events
-from app.i18n import Text
 from app.ip import repository
 from app.ip.allowed import allowed_actions, parties
 from app.ip.entries import step_entry
@@ -27,7 +28,6 @@ from app.ip.states import STEPS, Action, IpStatus, who_may
 from app.ip.validity import effective_status
 from app.ledger import sequencer
 from app.ledger.models import REGISTRY_LOG
-from app.steps import YOU_MAY, check_step
 
 REGISTRATION = Text("IP registration", "数据知识产权登记")
 

@@ -8,11 +8,11 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.config import Settings
-from app.db import utcnow
-from app.errors import ValidationFailed
-from app.i18n import Text
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import ValidationFailed
+from app.core.i18n import Text
+from app.core.principal import Principal
 from app.ip import repository
 from app.ip.encumbrances import consents_while_pledged
 from app.ip.models import IpRegistration

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.errors import ValidationFailed
-from app.i18n import Text
+from app.core.errors import ValidationFailed
+from app.core.i18n import Text
 from app.ip import effective
 from app.ip.models import IpRegistration
 from app.ip.states import IpStatus

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.db import unit_of_work
-from app.errors import NotFound
+from app.core.config import Settings
+from app.core.db import unit_of_work
+from app.core.errors import NotFound
 from app.ledger import repository, service
 from app.ledger.signing import Signer
 

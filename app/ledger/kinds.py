@@ -25,7 +25,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.core.principal import Principal
 
 Rebuild = Callable[[AsyncSession, Sequence[UUID]], Awaitable[dict[UUID, dict[str, Any]]]]
 Readable = Callable[[AsyncSession, Principal | None, Sequence[UUID]], Awaitable[set[UUID]]]

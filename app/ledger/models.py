@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import BigInteger, DateTime, ForeignKey, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.core.db import Base, utcnow
 
 # Each venue has a log named by its code; data IP registrations have the registry log.
 REGISTRY_LOG = "IPR"

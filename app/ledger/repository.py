@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Driver, driver, utcnow
+from app.core.db import Driver, driver, utcnow
 from app.ledger.merkle import Node
 from app.ledger.models import (
     Checkpoint,

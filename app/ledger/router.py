@@ -11,12 +11,12 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from app.auth.dependencies import OperatorOnly, OptionalPrincipal, StaffRead
-from app.config import Settings
-from app.deps import AppSettings, ReadSession, Session
+from app.core.config import Settings
 from app.ledger import service
 from app.ledger.signing import LOG_NAME, signer_of, tree_head_message
-from app.openapi_docs import errors
-from app.replica import ReplicaAwareRoute
+from app.web.deps import AppSettings, ReadSession, Session
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(
     prefix="/v1/ledgers/{venue_code}", tags=["ledger"], route_class=ReplicaAwareRoute

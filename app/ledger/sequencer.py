@@ -14,7 +14,7 @@ from uuid import UUID
 
 import rfc8785
 
-from app.db import Driver
+from app.core.db import Driver
 from app.ledger import merkle, repository
 from app.ledger.merkle import Node
 
@@ -77,7 +77,7 @@ async def append_many(
     """Add `leaves` as the next leaves of the venue's log, in order: their indices, and the
     log's frontier after them (for `known.keep` once the transaction has committed).
 
-    `connection` is an asyncpg connection in a transaction (see `app.db.driver`). The head
+    `connection` is an asyncpg connection in a transaction (see `app.core.db.driver`). The head
     row is locked once for all the leaves, and the complete subtrees they finish are
     computed here from the log's frontier, read with the lock unless `known` has it.
     """

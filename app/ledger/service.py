@@ -11,14 +11,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.db import driver, utcnow
-from app.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from app.i18n import Text
-from app.ledger import kinds, merkle, note, repository, tiles
+from app.core import signed_note as note
+from app.core.db import driver, utcnow
+from app.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from app.core.i18n import Text
+from app.core.principal import Principal
+from app.ledger import kinds, merkle, repository, tiles
 from app.ledger.models import Checkpoint, Cosignature, LedgerEntry, TreeHead
 from app.ledger.signing import Signer, tree_head_message
-from app.replica import read_on_primary
+from app.web.replica import read_on_primary
 
 # The most leaf hashes one `leaf-hashes` request returns.
 LEAF_HASHES_MAX = 1000
@@ -293,7 +294,7 @@ async def _size(session: AsyncSession, venue_code: str) -> int:
 async def _size_reaching(session: AsyncSession, venue_code: str, need: int) -> int:
     """The log's size, read where the log has at least `need` entries if anywhere: a
     replica that has not received them yet hands `session` to the primary for the rest of
-    the request (app/replica.py), so a proof, entry or tile is never refused for lag, and
+    the request (app/web/replica.py), so a proof, entry or tile is never refused for lag, and
     never served from a tree the replica does not have."""
     current = await _size(session, venue_code)
     if current < need and await read_on_primary(session):

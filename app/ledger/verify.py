@@ -14,7 +14,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ledger import kinds, merkle, note, repository
+from app.core import signed_note as note
+from app.ledger import kinds, merkle, repository
 from app.ledger.models import LedgerEntry
 from app.ledger.sequencer import canonical
 from app.ledger.signing import tree_head_message, verify

@@ -6,7 +6,7 @@ them suspends the product's listed listings at once, with an event saying why.
 - a compliance re-assessment that fails at a venue (`compliance_failed`), there only.
 
 `products` and `assessments` do not call these: they emit `ProductRevised` and
-`ComplianceFailed` (app/reactions.py), and `app/wiring.py` subscribes `on_product_revised`
+`ComplianceFailed` (app/core/reactions.py), and `app/wiring.py` subscribes `on_product_revised`
 and `on_compliance_failed` to them; they run in the emitter's transaction.
 
 The system takes the step, not the caller whose request set it off: the listing event has
@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.reactions import ComplianceFailed
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.context import current_request_id
-from app.db import utcnow
+from app.core.context import current_request_id
+from app.core.db import utcnow
+from app.core.principal import Principal
 from app.listings import events as listing_events
 from app.listings import repository
 from app.listings.models import ListingEvent

@@ -13,8 +13,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments import repository as assessments
-from app.db import utcnow
-from app.i18n import Text
+from app.core.db import utcnow
+from app.core.i18n import Text
 from app.products.models import Product
 from app.venues.models import Venue
 

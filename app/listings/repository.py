@@ -10,9 +10,9 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, bindparam, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.compiled import Compiled, columns_of
+from app.core.compiled import Compiled, columns_of
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.listings.models import Listing, ListingEvent
 from app.listings.states import LIVE, ListingStatus
 
@@ -89,7 +89,7 @@ async def list_page(
     limit: int,
 ) -> list[Listing]:
     """Up to `limit + 1` listings after `after`, oldest first: read-only rows with the
-    listing's columns as attributes (app/compiled.py), one compiled statement per shape."""
+    listing's columns as attributes (app/core/compiled.py), one compiled statement per shape."""
     kind, merchant_id = _reader(who)
     params = {"limit": limit + 1, "after": after, "who_merchant_id": merchant_id, **vars(where)}
     shape = (kind, after is not None, *(bool(getattr(where, name)) for name in _FILTERS))

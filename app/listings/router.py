@@ -8,19 +8,19 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
-from app.auth.principal import Principal
-from app.deps import PublicReadSession, ReadSession, Session
-from app.etags import not_modified, set_etag, validator
+from app.core.etags import not_modified, set_etag, validator
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.principal import Principal
 from app.listings import service
 from app.listings.auth import ListingsWrite
 from app.listings.models import Listing
 from app.listings.repository import ListingFilter
 from app.listings.schemas import ListingCreate, ListingEventOut, ListingOut, PriceOut, Transition
 from app.listings.states import Action, ListingStatus, allowed_for
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
 from app.venues.query import VenueFilter
+from app.web.deps import PublicReadSession, ReadSession, Session
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"], route_class=ReplicaAwareRoute)
 

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from app.core.money import Amount, cents
 from app.listings.states import ListingStatus
-from app.money import Amount, cents
 
 
 class PriceModel(StrEnum):

@@ -8,12 +8,13 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.context import current_request_id
-from app.db import utcnow
-from app.errors import Conflict, Duplicate, NotFound, ValidationFailed
-from app.i18n import Text
+from app.core.context import current_request_id
+from app.core.db import utcnow
+from app.core.errors import Conflict, Duplicate, NotFound, ValidationFailed
+from app.core.i18n import Text
+from app.core.principal import Principal
+from app.core.roles import Role
+from app.core.steps import check_step
 from app.listings import events as listing_events
 from app.listings import gates, repository
 from app.listings.models import Listing, ListingEvent
@@ -22,7 +23,6 @@ from app.listings.schemas import ListingCreate
 from app.listings.states import STEPS, Action, Caller, ListingStatus, allowed_for, may_take
 from app.products import repository as products_repository
 from app.products import service as products
-from app.steps import check_step
 from app.venues import service as venues
 
 LISTING = Text("listing", "挂牌")

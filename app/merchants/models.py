@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, new_id, utcnow
+from app.core.db import Base, new_id, utcnow
 
 
 class Merchant(Base):

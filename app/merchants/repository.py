@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.compiled import Compiled, Row, columns_of
+from app.core.compiled import Compiled, Row, columns_of
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.merchants.models import Certification, Merchant
@@ -91,7 +91,7 @@ async def get(session: AsyncSession, merchant_id: UUID) -> Merchant | None:
 async def shown(session: AsyncSession, merchant_id: UUID) -> Row | None:
     """What a read of one merchant shows, in one statement: the merchant's columns, its
     certifications (`certifications`, a list of objects, oldest first) and how many of its
-    products are listed now (`listed_product_count`). A read-only row (app/compiled.py)."""
+    products are listed now (`listed_product_count`). A read-only row (app/core/compiled.py)."""
     return await _SHOWN.fetch_one(session, merchant_id=merchant_id)
 
 

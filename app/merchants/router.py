@@ -9,8 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.auth.dependencies import OperatorOnly, OptionalPrincipal
-from app.deps import PublicReadSession, ReadSession, Session
-from app.etags import not_modified, set_etag
+from app.core.etags import not_modified, set_etag
+from app.core.pagination import PageParams, cut, id_after, page_params
 from app.merchants import service
 from app.merchants.auth import MerchantsEdit
 from app.merchants.repository import MerchantFilter
@@ -25,9 +25,9 @@ from app.merchants.schemas import (
     ThirdPartyRole,
     Tier,
 )
-from app.openapi_docs import errors
-from app.pagination import PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
+from app.web.deps import PublicReadSession, ReadSession, Session
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"], route_class=ReplicaAwareRoute)
 

@@ -18,12 +18,12 @@ from pydantic import (
     model_validator,
 )
 
-from app.clock import shanghai_today
+from app.core.clock import shanghai_today
+from app.core.pagination import Page
+from app.core.regions import RegionCode, city_name, city_of
+from app.core.text import Name
 from app.merchants.certifications import Scheme, has_levels, level_name
 from app.merchants.uscc import compact
-from app.pagination import Page
-from app.regions import RegionCode, city_name, city_of
-from app.text import Name
 
 
 class Category(StrEnum):

@@ -9,15 +9,15 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.clock import shanghai_today
-from app.db import utcnow
-from app.errors import Duplicate, Forbidden, NotFound, ValidationFailed
-from app.etags import check_if_match, validator
+from app.core.clock import shanghai_today
+from app.core.db import utcnow
+from app.core.errors import Duplicate, Forbidden, NotFound, ValidationFailed
+from app.core.etags import check_if_match, validator
+from app.core.i18n import Text
+from app.core.jsonable import jsonable
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.events import service as events
-from app.i18n import Text
-from app.jsonable import jsonable
 from app.merchants import repository, uscc
 from app.merchants.models import Certification, Merchant
 from app.merchants.repository import MerchantFilter

@@ -46,10 +46,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 
-from app.config import Settings
-from app.db import create_engine
-from app.embedded import binaries as pgserver_binaries
-from app.ledger import note, repository
+from app.core import signed_note as note
+from app.core.config import Settings
+from app.core.db import create_engine
+from app.core.embedded import binaries as pgserver_binaries
+from app.ledger import repository
 from app.ledger.signing import KEY_FILE, key_id_of, tree_head_message
 from app.ledger.signing import verify as signature_valid
 from app.ledger.verify import Verification, verify_logs

@@ -11,11 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.dependencies import admit_role, authenticated
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.errors import ServiceUnavailable, Unauthorized
-from app.openapi_docs import errors
-from app.ops import metrics
+from app.core import metrics
+from app.core.errors import ServiceUnavailable, Unauthorized
+from app.core.principal import Principal
+from app.core.roles import Role
+from app.web.openapi_docs import errors
 
 router = APIRouter(tags=["operations"])
 READERS = frozenset({Role.operator, Role.auditor})

@@ -29,9 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.compiled import Compiled, columns_of
+from app.core.compiled import Compiled, columns_of
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.products import search
@@ -167,7 +167,7 @@ async def search_page(
     """Up to `limit + 1` products after the keyset `after` = (tier, id): each tier newest
     first, tier by tier. Without a query there is one tier (0): everything, newest first.
     The products are read-only rows with the product's columns as attributes, each tier's
-    statement compiled once per shape (app/compiled.py): the catalog's hottest read."""
+    statement compiled once per shape (app/core/compiled.py): the catalog's hottest read."""
     kind, merchant_id = _reader(who)
     present = tuple(bool(getattr(where, name)) for name in _FILTERS)
     params: dict[str, Any] = {name: getattr(where, name) for name in _FILTERS}

@@ -8,13 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
-from app.auth.principal import Principal
-from app.clock import INSTANT_BOUNDS, QueryInstant
-from app.deps import PublicReadSession, ReadSession, Session
-from app.errors import NotFound
-from app.etags import not_modified, set_etag, validator
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, decode_cursor, page_params
+from app.core.clock import INSTANT_BOUNDS, QueryInstant
+from app.core.errors import NotFound
+from app.core.etags import not_modified, set_etag, validator
+from app.core.pagination import Page, PageParams, cut, decode_cursor, page_params
+from app.core.principal import Principal
 from app.products import repository, service
 from app.products.auth import ProductsWrite
 from app.products.repository import ProductFilter
@@ -30,8 +28,10 @@ from app.products.schemas import (
     ProductUpdate,
     RevisionOut,
 )
-from app.replica import ReplicaAwareRoute
 from app.venues.query import VenueFilter
+from app.web.deps import PublicReadSession, ReadSession, Session
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/products", tags=["products"], route_class=ReplicaAwareRoute)
 

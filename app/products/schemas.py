@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.pagination import Page
-from app.text import Name
+from app.core.pagination import Page
+from app.core.text import Name
 
 
 class ProductType(StrEnum):

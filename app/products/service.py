@@ -9,15 +9,16 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.context import current_request_id
-from app.db import utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.etags import check_if_match
+from app.core.context import current_request_id
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.etags import check_if_match
+from app.core.i18n import Text
+from app.core.pagination import cut, decode_cursor
+from app.core.principal import Principal
+from app.core.reactions import emit
 from app.events import service as events
-from app.i18n import Text
 from app.merchants import service as merchant_rules
-from app.pagination import cut, decode_cursor
 from app.products import repository, search
 from app.products.models import Product, ProductRevision
 from app.products.reactions import ProductRevised
@@ -30,7 +31,6 @@ from app.products.schemas import (
     ProductStatus,
     ProductUpdate,
 )
-from app.reactions import emit
 
 PRODUCT = Text("product", "数据产品")
 _SEARCHED_FIELDS = frozenset({"name", "description", "tags"})

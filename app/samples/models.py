@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBi
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, new_id, utcnow
+from app.core.db import Base, new_id, utcnow
 
 CHUNK_BYTES = 1024 * 1024
 

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentPrincipal
-from app.deps import AppSettings, PublicReadSession, Session
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.samples import repository, service
 from app.samples.auth import SamplesWrite
 from app.samples.schemas import SampleOut
-from app.streaming import PacedStreamingResponse
+from app.web.deps import AppSettings, PublicReadSession, Session
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
+from app.web.streaming import PacedStreamingResponse
 
 router = APIRouter(
     prefix="/v1/products/{product_id}/samples", tags=["samples"], route_class=ReplicaAwareRoute

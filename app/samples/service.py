@@ -9,10 +9,10 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.config import Settings
-from app.errors import NotFound, ValidationFailed
-from app.i18n import Text
+from app.core.config import Settings
+from app.core.errors import NotFound, ValidationFailed
+from app.core.i18n import Text
+from app.core.principal import Principal
 from app.products import service as products
 from app.samples import repository
 from app.samples.models import Sample
@@ -24,7 +24,7 @@ from app.samples.profile import (
     profile_file,
 )
 from app.samples.upload import ReceivedFile, receive_file
-from app.streaming import in_short_transactions
+from app.web.streaming import in_short_transactions
 
 SAMPLE = Text("sample", "样本")
 

@@ -3,7 +3,7 @@
 The body is never held in memory: each chunk the client sends is parsed, counted, hashed
 and written to disk as it arrives, and the upload stops with 413 at the first byte of the
 file past the cap. The body as a whole (other parts, headers, boundaries) is capped before
-it gets here, by `app.middleware.BodyLimitMiddleware`: at the cap plus `ENVELOPE_BYTES`.
+it gets here, by `app.web.middleware.BodyLimitMiddleware`: at the cap plus `ENVELOPE_BYTES`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from app.errors import BadRequest, PayloadTooLarge, ValidationFailed
-from app.i18n import Text
+from app.core.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from app.core.i18n import Text
 
 # Room for everything in an upload's body besides the file: part headers, boundaries and
 # small fields. A body larger than the cap plus this is refused (413).

@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.auth.dependencies import StaffRead
-from app.deps import AppSettings, ReadSession
-from app.money import cents
-from app.openapi_docs import errors
-from app.regions import city_name
-from app.replica import ReplicaAwareRoute
+from app.core.money import cents
+from app.core.regions import city_name
 from app.stats import repository
+from app.web.deps import AppSettings, ReadSession
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"], route_class=ReplicaAwareRoute)
 

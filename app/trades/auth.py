@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.auth.dependencies import require
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.core.principal import Principal
+from app.core.roles import Role
 
 # Record a trade, append its events (each as app/trades/rules.py allows).
 TradesRecord = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]

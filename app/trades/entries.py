@@ -8,8 +8,8 @@ from typing import Any
 import rfc8785
 from pydantic_core import to_json
 
+from app.core.money import cents
 from app.ledger.sequencer import utc_text
-from app.money import cents
 from app.trades.models import NewTrade, Trade, TradeEvent
 
 _FLAT = {str, bool, type(None)}  # exactly these types (a subclass goes the long way)

@@ -1,7 +1,7 @@
 """CSV export of trades: PostgreSQL writes the CSV itself (`COPY … TO STDOUT`) into a spool
 that overflows to a temporary file, so memory stays flat however many trades match; the
 database connection is free again before the first byte goes out, and the response is
-paced (app/streaming.py): a client that stops reading is cut off, holding nothing."""
+paced (app/web/streaming.py): a client that stops reading is cut off, holding nothing."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from sqlalchemy import Boolean, ColumnElement, Select, String, case, cast, func,
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.cells import inert_sql
-from app.streaming import PIECE_BYTES
+from app.core.cells import inert_sql
+from app.core.principal import Principal
 from app.trades import repository
 from app.trades.confirmation import confirmed_clause, large_clause, operator_confirmed_clause
 from app.trades.models import Trade
 from app.trades.repository import TradeFilter
+from app.web.streaming import PIECE_BYTES
 
 # New columns go at the end, so that a spreadsheet reading columns by position still works.
 COLUMNS = [
@@ -92,7 +92,7 @@ async def spooled_csv(
 
     try:
         spool.write(b"\xef\xbb\xbf")
-        # `session` reads in autocommit (app.deps.ReadSession): the transaction is the
+        # `session` reads in autocommit (app.web.deps.ReadSession): the transaction is the
         # COPY's own, for its time zone.
         connection = await (await session.connection()).get_raw_connection()
         driver = connection.driver_connection

@@ -43,9 +43,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.db import Driver, driver_of, new_id
-from app.errors import (
+from app.core.db import Driver, driver_of, new_id
+from app.core.errors import (
     UNSTORABLE_TEXT,  # the 422 of text PostgreSQL cannot store, as the handlers answer it
     PayloadTooLarge,
     ServiceUnavailable,
@@ -55,7 +54,8 @@ from app.errors import (
     sqlstate,
     validation_errors,
 )
-from app.i18n import Text
+from app.core.i18n import Text
+from app.core.principal import Principal
 from app.ledger import sequencer
 from app.trades import recorder, repository, service
 from app.trades.recorder import Accepted

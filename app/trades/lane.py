@@ -25,8 +25,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.tokens import hash_token, looks_like_token
-from app.context import current_request_id
-from app.errors import ShushangError, problem_response, remember
+from app.core.context import current_request_id
+from app.core.errors import ShushangError, problem_response, remember
 from app.trades import service
 from app.trades.recorder import Answer, GroupCommitter, Submission
 from app.trades.schemas import TradeCreate

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.core.principal import Principal
 from app.ledger import kinds
 from app.trades.entries import event_entry, trade_entry
 from app.trades.models import Trade, TradeEvent

@@ -1,5 +1,5 @@
 """Trades (交易) and their events, never updated or deleted. (The idempotency records of
-their recording are app/idempotency.py's, shared with every step that changes money or
+their recording are app/web/idempotency.py's, shared with every step that changes money or
 title.)"""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
-from app.db import Base, new_id, utcnow
+from app.core.db import Base, new_id, utcnow
 
 
 class Trade(Base):

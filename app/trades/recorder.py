@@ -41,14 +41,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.audit import service as audit
 from app.auth import repository as keys
 from app.auth.dependencies import admit_role
-from app.auth.principal import Principal
 from app.auth.ratelimit import Rate
 from app.auth.tokens import UNKNOWN_KEY
-from app.db import Driver, driver_of
-from app.errors import RateLimited, ShushangError, Unauthorized, is_database_unavailable
+from app.core.db import Driver, driver_of
+from app.core.errors import RateLimited, ShushangError, Unauthorized, is_database_unavailable
+from app.core.money import cents
+from app.core.principal import Principal
 from app.events import service as outbox
 from app.ledger import merkle, sequencer
-from app.money import cents
 from app.trades import repository, service
 from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade

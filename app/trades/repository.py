@@ -12,9 +12,9 @@ from sqlalchemy import ColumnElement, Select, false, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.db import Driver, columns
+from app.core.db import Driver, columns
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.trades.confirmation import (
     confirmed_clause,
     large_clause,

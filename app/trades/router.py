@@ -16,18 +16,13 @@ from starlette.requests import ClientDisconnect
 
 from app.auth.dependencies import OperatorOnly
 from app.auth.tokens import hash_token
-from app.clock import INSTANT_BOUNDS, QueryInstant
-from app.config import Settings
-from app.context import current_request_id
-from app.deps import AppSettings, PublicReadSession, ReadSession, Session
-from app.errors import BadRequest
-from app.etags import set_etag
-from app.i18n import Text, prefers_chinese
-from app.idempotency import RETRY_SAFE
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
-from app.replica import ReplicaAwareRoute
-from app.streaming import PacedStreamingResponse
+from app.core.clock import INSTANT_BOUNDS, QueryInstant
+from app.core.config import Settings
+from app.core.context import current_request_id
+from app.core.errors import BadRequest
+from app.core.etags import set_etag
+from app.core.i18n import Text, prefers_chinese
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.trades import export, imports, repository, service
 from app.trades.auth import TradesRead, TradesRecord
 from app.trades.lane import answered
@@ -43,6 +38,11 @@ from app.trades.schemas import (
     TradeOut,
 )
 from app.venues.query import VenueFilter
+from app.web.deps import AppSettings, PublicReadSession, ReadSession, Session
+from app.web.idempotency import RETRY_SAFE
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
+from app.web.streaming import PacedStreamingResponse
 
 router = APIRouter(prefix="/v1/transactions", tags=["transactions"], route_class=ReplicaAwareRoute)
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from app.i18n import Text
+from app.core.i18n import Text
 from app.trades.confirmation import UNDONE
 
 

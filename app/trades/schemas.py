@@ -18,9 +18,9 @@ from pydantic import (
     field_validator,
 )
 
-from app.clock import plausible_occurrence
-from app.money import Amount, cents
-from app.openapi_docs import Problem
+from app.core.clock import plausible_occurrence
+from app.core.money import Amount, cents
+from app.web.openapi_docs import Problem
 
 MAX_AMOUNT = Decimal(10) ** 12
 Occurrence = Annotated[

@@ -17,10 +17,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role
-from app.auth.principal import Principal
-from app.db import driver, new_id, utcnow
-from app.errors import (
+from app.core.db import driver, new_id, utcnow
+from app.core.errors import (
     Conflict,
     Forbidden,
     IdempotencyInFlight,
@@ -28,12 +26,14 @@ from app.errors import (
     NotFound,
     ValidationFailed,
 )
-from app.etags import check_if_match
+from app.core.etags import check_if_match
+from app.core.i18n import Text
+from app.core.money import round_half_up
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.events import service as events
-from app.i18n import Text
 from app.ledger import sequencer
 from app.listings.states import ListingStatus
-from app.money import round_half_up
 from app.trades import repository
 from app.trades.confirmation import is_confirmed, is_large, is_operator_confirmed
 from app.trades.entries import canonical, event_entry

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from app.errors import ValidationFailed
-from app.i18n import Text
+from app.core.errors import ValidationFailed
+from app.core.i18n import Text
 
 CODE_PATTERN = r"^[A-Z][A-Z0-9]{1,15}$"
 
 
-async def venue_filter(  # async: no worker thread (see app/pagination.py, page_params)
+async def venue_filter(  # async: no worker thread (see app/core/pagination.py, page_params)
     venue_code: Annotated[
         str | None, Query(pattern=CODE_PATTERN, description="Only this venue, e.g. `HZDEX`.")
     ] = None,

@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.compiled import Compiled, columns_of
+from app.core.compiled import Compiled, columns_of
 from app.venues.models import NegativeListVersion, Venue
 
 
@@ -16,7 +16,7 @@ async def get(session: AsyncSession, code: str) -> Venue | None:
 
 
 async def list_page(session: AsyncSession, after: str | None, limit: int) -> list[Venue]:
-    """Up to `limit + 1` venues after the code `after`: read-only rows (app/compiled.py)."""
+    """Up to `limit + 1` venues after the code `after`: read-only rows (app/core/compiled.py)."""
     statement = _AFTER if after is not None else _FIRST
     return cast(list[Venue], await statement.fetch(session, after=after, limit=limit + 1))
 

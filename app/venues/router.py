@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from app.auth.dependencies import OperatorOnly
-from app.deps import PublicReadSession, ReadSession, Session
-from app.errors import NotFound
-from app.etags import not_modified, set_etag, validator
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, decode_cursor, page_params
-from app.replica import ReplicaAwareRoute
+from app.core.errors import NotFound
+from app.core.etags import not_modified, set_etag, validator
+from app.core.pagination import Page, PageParams, cut, decode_cursor, page_params
 from app.venues import repository, service
 from app.venues.schemas import NegativeListIn, NegativeListOut, VenueCreate, VenueOut
+from app.web.deps import PublicReadSession, ReadSession, Session
+from app.web.openapi_docs import errors
+from app.web.replica import ReplicaAwareRoute
 
 router = APIRouter(prefix="/v1/venues", tags=["venues"], route_class=ReplicaAwareRoute)
 

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
-from app.regions import RegionCode
-from app.text import Name
+from app.core.regions import RegionCode
+from app.core.text import Name
 
 FeeRate = Annotated[
     str,

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.db import utcnow
-from app.errors import Duplicate, NotFound, ValidationFailed
-from app.etags import check_if_match
-from app.i18n import Text
+from app.core.db import utcnow
+from app.core.errors import Duplicate, NotFound, ValidationFailed
+from app.core.etags import check_if_match
+from app.core.i18n import Text
+from app.core.principal import Principal
 from app.ledger import kinds
 from app.venues import repository
 from app.venues.models import NegativeListVersion, Venue

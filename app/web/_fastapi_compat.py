@@ -19,7 +19,7 @@ missing); 0.120 and older lack 3 (and `Depends(scope=...)`).
 
 1. `fastapi.routing._IncludedRouter`, its `original_router` and its `matches`
    (FastAPI >= 0.137; before, `include_router` copied every route into the app's router).
-   Why: `app/routing.py` guards each included router's `matches` by the static prefix its
+   Why: `app/web/routing.py` guards each included router's `matches` by the static prefix its
    routes share, so that a request is not matched against the eighty routes of routers it
    cannot belong to (31 % of an inclusion proof's server time, docs/performance.md).
    Fallback: no guard; every router is asked, as FastAPI does: slower, the same answers.
@@ -30,7 +30,7 @@ missing); 0.120 and older lack 3 (and `Depends(scope=...)`).
 3. The scope key `fastapi_function_astack` (FastAPI >= 0.121, with
    `Depends(scope="function")`): the exit stack FastAPI closes right after the endpoint,
    before the response is sent, where function-scoped dependencies end (the commit of
-   `app.deps.get_session`). Why: the read sessions (`app.deps.get_read_session`) are plain
+   `app.web.deps.get_session`). Why: the read sessions (`app.web.deps.get_read_session`) are plain
    functions, cheaper than generator dependencies, and close a replica's session on it;
    `ReplicaAwareRoute` gives each try a stack of its own, so a failed try gives back its
    connections before the retry. Guard: `solve_dependencies` still names the key.
@@ -40,7 +40,7 @@ missing); 0.120 and older lack 3 (and `Depends(scope=...)`).
    during a retry). A read session outside a `ReplicaAwareRoute` is then a RuntimeError
    saying so (tests/test_replica.py checks every reading route is one).
 4. `APIRoute.dependant` with `Dependant.query_params` and `.dependencies`
-   (`fastapi.dependencies.models`, undocumented). Why: `app.deps.known_query_parameters`
+   (`fastapi.dependencies.models`, undocumented). Why: `app.web.deps.known_query_parameters`
    refuses the query parameters a route does not take. Fallback: the query parameters of
    the route's OpenAPI operation (`fastapi.openapi.utils.get_openapi`, public); a route
    left out of the schema is not checked (FastAPI's own way: unknown ones are ignored).
@@ -48,7 +48,7 @@ missing); 0.120 and older lack 3 (and `Depends(scope=...)`).
 Public, so not here: `scope["route"]` (set by Starlette's router and by FastAPI's routes,
 read by the middleware and the audit log), `Depends(scope="function")`, `request.state`,
 and overriding `APIRoute.get_route_handler` (FastAPI's documented way to a custom route
-class: app/commit.py, app/replica.py).
+class: app/core/commit.py, app/web/replica.py).
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def function_stack(request: Request) -> AsyncExitStack:
     if not isinstance(stack, AsyncExitStack):
         raise RuntimeError(
             f"{request.scope.get('route')} has no function-scoped exit stack: a route that "
-            "takes a read session must be a ReplicaAwareRoute (app/replica.py)"
+            "takes a read session must be a ReplicaAwareRoute (app/web/replica.py)"
         )
     return stack
 

@@ -33,8 +33,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
-from app.config import Settings
-from app.db import unit_of_work, utcnow
+from app.core.config import Settings
+from app.core.db import unit_of_work, utcnow
 from app.events.models import Event
 from app.webhooks import service as subscriptions
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription

@@ -9,11 +9,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Response, status
 from sqlalchemy import select
 
-from app.deps import AppSettings, Session
-from app.etags import set_etag
+from app.core.etags import set_etag
+from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.events.models import Event
-from app.openapi_docs import errors
-from app.pagination import Page, PageParams, cut, id_after, page_params
+from app.web.deps import AppSettings, Session
+from app.web.openapi_docs import errors
 from app.webhooks import service
 from app.webhooks.auth import WebhooksRead, WebhooksWrite
 from app.webhooks.models import WebhookAttempt, WebhookDelivery

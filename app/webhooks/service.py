@@ -10,15 +10,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import ApiKey, Role
-from app.auth.principal import Principal
+from app.auth.models import ApiKey
 from app.auth.reactions import KeyRevoked
-from app.config import Settings
-from app.db import utcnow
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.etags import check_if_match
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.etags import check_if_match
+from app.core.i18n import Text
+from app.core.principal import Principal
+from app.core.roles import Role
 from app.events import service as events
-from app.i18n import Text
 from app.webhooks import urls
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate

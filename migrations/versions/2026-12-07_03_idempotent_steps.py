@@ -1,6 +1,6 @@
 """Idempotency records for every step that changes money or title, not only trades.
 
-A step's first answer (app/idempotency.py) is replayed byte for byte, its ETag and Location
+A step's first answer (app/web/idempotency.py) is replayed byte for byte, its ETag and Location
 with it: `response_content` keeps the exact body and `response_headers` the headers a
 client reads. A trade's record keeps its JSON body in `response_body` as before; one of the
 two is always there.

@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from app.merchants.models import Merchant
 from tests.assessments.test_comparables import DIGEST, NOW, Market, market
 from tests.factories import auth, make_key, make_merchant

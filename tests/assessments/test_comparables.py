@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assessments import repository
 from app.assessments.models import Assessment
 from app.assessments.repository import Exclusion
-from app.auth.models import Role
+from app.core.roles import Role
 from app.merchants.models import Merchant
 from app.trades.models import TradeEvent
 from tests.factories import auth, make_key, make_merchant, make_product

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from tests.factories import auth, idempotent, make_key, make_merchant, make_product
 
 DIGEST = hashlib.sha256(b"data purchase contract").hexdigest()

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.clock import shanghai_today
-from app.config import Settings
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.roles import Role
 from app.demo import loader
 from app.ledger.verify import verify_venue
 from tests.factories import auth, make_key

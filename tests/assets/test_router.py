@@ -25,7 +25,7 @@ from app.assets.workbook import (
     INVENTORY_ROWS,
     MEDIA_TYPE,
 )
-from app.clock import shanghai_today
+from app.core.clock import shanghai_today
 from app.ledger import merkle
 from app.ledger.models import LedgerEntry
 from app.ledger.sequencer import canonical

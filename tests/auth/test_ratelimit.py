@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth import ratelimit
-from app.auth.models import Role
 from app.auth.ratelimit import (
     LeasedLimiter,
     Rate,
@@ -26,8 +25,9 @@ from app.auth.ratelimit import (
     take,
 )
 from app.auth.tokens import hash_token
-from app.config import Settings
-from app.db import driver_of
+from app.core.config import Settings
+from app.core.db import driver_of
+from app.core.roles import Role
 from tests.factories import auth, make_key
 from tests.trades.conftest import Parties
 

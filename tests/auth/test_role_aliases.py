@@ -16,7 +16,7 @@ from fastapi.params import Depends
 
 import app
 from app.auth.dependencies import require, roles_of
-from app.auth.models import Role
+from app.core.roles import Role
 
 _APP = Path(app.__file__).parent
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.models import Assessment
-from app.db import utcnow
+from app.core.db import utcnow
 from app.ip.models import IpRegistration
 from app.listings.models import Listing
 from app.merchants.models import Merchant

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.db import utcnow
-from app.pagination import encode_cursor
+from app.core.db import utcnow
+from app.core.pagination import encode_cursor
+from app.core.roles import Role
 from tests.catalog.cards import certificate, compliance, listing, make_card, quality
 from tests.factories import auth, make_key, make_merchant
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
+from app.core.config import Settings
 from tests.ip.test_router import Registry
 
 INSTALL = "apt-get install -y poppler-utils poppler-data"

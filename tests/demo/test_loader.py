@@ -7,10 +7,10 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.regions import ZHEJIANG_CITIES
 from app.demo import loader
 from app.products.schemas import Domain, ProductType
-from app.regions import ZHEJIANG_CITIES
 
 
 async def test_demo_covers_the_catalog_and_is_idempotent(

@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments import quality
-from app.auth.models import Role
-from app.config import Settings
+from app.core.config import Settings
+from app.core.roles import Role
 from app.demo import catalog, loader
 from app.ledger.verify import verify_logs
 from app.products.schemas import Domain

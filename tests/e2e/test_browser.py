@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.catalog.cards import make_card
 from tests.e2e.browser import FLAGS

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from app import embedded, migrate
+from app.core import embedded, migrate
 from app.ledger import merkle
 from tests.e2e.test_serve import BIN, clean_env, free_port
 from tests.factories import merchant_body

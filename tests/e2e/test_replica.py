@@ -1,4 +1,4 @@
-"""The service against a real primary and hot standby (app/standby.py: `pg_basebackup -R`
+"""The service against a real primary and hot standby (app/core/standby.py: `pg_basebackup -R`
 from the embedded server's binaries, a second `postgres` on its own socket): reads come from
 the standby, fall back to the primary when it lags, and its loss fails no request."""
 
@@ -15,11 +15,11 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
-from app import migrate
-from app.config import Settings
+from app.core import migrate
+from app.core.config import Settings
+from app.core.standby import STANDBY_PORT, Replication, replicated
 from app.main import create_app
-from app.replica import ReadReplica, stop
-from app.standby import STANDBY_PORT, Replication, replicated
+from app.web.replica import ReadReplica, stop
 from tests.trades.conftest import Parties
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]

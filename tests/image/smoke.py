@@ -233,7 +233,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def postgres(work: Path) -> Iterator[str]:
     """A throwaway PostgreSQL (the pgserver wheel's) on 127.0.0.1: its plain URL."""
-    from app import embedded
+    from app.core import embedded
 
     binaries = embedded.binaries()
     if binaries is None:

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.clock import shanghai_today
-from app.config import Settings
+from app.core.clock import shanghai_today
+from app.core.config import Settings
+from app.core.roles import Role
 from tests.factories import auth, idempotent, make_key, make_merchant, make_product
 from tests.ip.test_router import Registry
 
@@ -562,7 +562,7 @@ async def test_the_status_filter_is_on_the_status_shown(
 
 
 async def test_a_refused_step_names_the_state_and_what_the_caller_may(registry: Registry) -> None:
-    """The step template's wording (app/steps.py), word for word, in both languages; the
+    """The step template's wording (app/core/steps.py), word for word, in both languages; the
     403 for a party that may not take the step comes first."""
     rid = (await registry.registered())["id"]
     accept = {"decision": "accept"}

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.clock import shanghai_today
+from app.core.clock import shanghai_today
+from app.core.roles import Role
 from app.ledger.verify import verify_venue
 from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.ip.test_hostile import YEAR, Bank, pledge_body, scalar, steps_of

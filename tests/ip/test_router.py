@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.clock import shanghai_today
+from app.core.clock import shanghai_today
+from app.core.roles import Role
 from app.ip import service
 from app.ledger import merkle
 from app.ledger.verify import verify_venue
@@ -209,7 +209,7 @@ async def test_application_notice_and_grant(registry: Registry, client: httpx.As
 
 
 async def test_notice_length_is_working_days(registry: Registry, session: AsyncSession) -> None:
-    from app.workdays import period_end
+    from app.core.workdays import period_end
 
     rid = (await registry.apply()).json()["id"]
     examined = (await registry.step(rid, "examine", {"decision": "accept"})).json()

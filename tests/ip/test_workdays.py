@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from app.clock import SHANGHAI
-from app.workdays import is_working_day, nth_working_day_after, period_end
+from app.core.clock import SHANGHAI
+from app.core.workdays import is_working_day, nth_working_day_after, period_end
 
 
 def test_weekends_are_skipped() -> None:

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
-from app.ledger import note
+from app.core import signed_note as note
+from app.core.config import Settings
 from app.ledger.freshness import refresh_once
 from app.ledger.models import Cosignature
 from app.ledger.signing import signer_of

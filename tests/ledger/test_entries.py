@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from app.ledger import merkle
 from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.ip.test_router import Registry

@@ -22,10 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.auth.models import Role
-from app.config import Settings
-from app.db import driver_of
-from app.ledger import note, sequencer
+from app.core import signed_note as note
+from app.core.config import Settings
+from app.core.db import driver_of
+from app.core.roles import Role
+from app.ledger import sequencer
 from app.ledger.models import Cosignature
 from app.ledger.sequencer import Leaf
 from tests.factories import auth, make_key

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import driver_of
+from app.core.db import driver_of
 from app.ledger import sequencer
 from app.ledger.sequencer import Leaf
 from app.ledger.sequencer import canonical as canonical_entry

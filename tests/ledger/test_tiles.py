@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.auth.models import Role
-from app.db import driver_of
+from app.core.db import driver_of
+from app.core.roles import Role
 from app.ledger import merkle, sequencer, tiles
 from app.ledger.sequencer import Leaf
 from tests.factories import auth, make_key, make_merchant

@@ -67,15 +67,15 @@ def test_the_ledger_imports_no_domain() -> None:
     allowed = {
         "app.ledger",
         "app.audit",  # the audit trail is everyone's, not a domain: cosignatures are audited
-        "app.auth.principal",
+        "app.core.principal",
         "app.auth.dependencies",
-        "app.config",
-        "app.db",
-        "app.deps",
-        "app.errors",
-        "app.i18n",
-        "app.openapi_docs",
-        "app.replica",  # where reads go (infrastructure, as app.db): no domain
+        "app.core.config",
+        "app.core.db",
+        "app.web.deps",
+        "app.core.errors",
+        "app.core.i18n",
+        "app.web.openapi_docs",
+        "app.web.replica",  # where reads go (infrastructure, as app.core.db): no domain
     }
     package = Path(__file__).resolve().parents[2] / "app" / "ledger"
     for source in package.glob("*.py"):

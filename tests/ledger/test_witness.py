@@ -21,9 +21,9 @@ from shushang_sdk.witness import Fork, Witness, cosignatures, parse_witness_key,
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.config import Settings
-from app.ledger import note
+from app.core import signed_note as note
+from app.core.config import Settings
+from app.core.roles import Role
 from app.ledger.models import Cosignature
 from app.ledger.signing import load_or_create, signer_of
 from tests.factories import auth, make_key, make_merchant

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import driver_of, utcnow
+from app.core.db import driver_of, utcnow
 from tests.factories import make_merchant
 from tests.listings.test_router import Exchange
 from tests.trades.test_lane import waiting_for_locks

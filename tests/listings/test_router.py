@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.db import utcnow
+from app.core.db import utcnow
+from app.core.roles import Role
 from app.listings.states import STEPS, Action
 from tests.factories import auth, make_key, make_merchant, make_product
 
@@ -147,7 +147,7 @@ async def test_illegal_steps_name_the_state_and_what_is_allowed(ex: Exchange) ->
     assert refused.status_code == 409
     assert refused.json()["current_status"] == "draft"
     assert refused.json()["allowed_actions"] == ["submit"]
-    # The step template's wording (app/steps.py), word for word.
+    # The step template's wording (app/core/steps.py), word for word.
     assert refused.json()["detail"] == "A draft listing cannot approve; it may: submit."
     await ex.step(listing_id, "submit", ex.owner)
     assert (await ex.step(listing_id, "reject", ex.admin)).status_code == 422

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from tests.factories import auth, make_key, make_merchant
 from tests.listings.test_router import Exchange
 

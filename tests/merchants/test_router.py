@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from tests.catalog.cards import listing, make_card
 from tests.factories import auth, make_key, make_merchant, merchant_body, valid_uscc, wrong_check
 

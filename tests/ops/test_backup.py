@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import Settings, get_settings
-from app.ledger import note
+from app.core import signed_note as note
+from app.core.config import Settings, get_settings
 from app.ledger.signing import key_id_of
 from app.ops.backup import BackupError, libpq, pg_tool, trusted_keys
 from tests.assets.conftest import Books

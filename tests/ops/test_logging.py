@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.logging import JsonFormatter
+from app.core.logging import JsonFormatter
+from app.core.roles import Role
 from tests.factories import auth, make_key
 from tests.trades.conftest import Parties
 
@@ -56,7 +56,7 @@ async def test_recorded_trades_are_logged_with_their_key(
 
 
 def test_formatter_adds_the_current_request_id() -> None:
-    from app.context import request_id_var
+    from app.core.context import request_id_var
 
     token = request_id_var.set("abc-123")
     try:

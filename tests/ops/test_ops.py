@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.config import Settings
+from app.core.config import Settings
+from app.core.roles import Role
 from app.main import create_app
 from tests.factories import auth, make_key, make_merchant
 
@@ -113,7 +113,7 @@ async def test_metrics_by_route_template(client: httpx.AsyncClient, session: Asy
 
 
 def test_chinese_is_picked_by_accept_language() -> None:
-    from app.i18n import prefers_chinese
+    from app.core.i18n import prefers_chinese
 
     assert prefers_chinese("zh-CN,zh;q=0.9,en;q=0.8")
     assert prefers_chinese("zh")

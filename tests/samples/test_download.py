@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.e2e.threads import served
 from tests.samples.test_router import multipart, setup

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import app as app_package
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.samples import profile
 from tests.samples.test_router import multipart, setup

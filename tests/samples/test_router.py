@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.config import Settings
+from app.core.config import Settings
+from app.core.roles import Role
 from app.main import create_app
 from tests.factories import auth, make_key, make_merchant, make_product
 

@@ -15,7 +15,7 @@ from shushang_sdk import AsyncClient, VerificationFailed, trust, verify
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from tests.factories import make_key, make_merchant
 from tests.ip.test_router import Registry
 from tests.sdk.test_sdk import sdk

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from shushang_sdk import AsyncClient, Conflict, models
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from tests.factories import make_key, merchant_body
 from tests.sdk.test_sdk import DIGEST, Flaky, sdk
 

@@ -37,8 +37,8 @@ from shushang_sdk import (
 from shushang_sdk.audit import main as audit
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.config import Settings
+from app.core.config import Settings
+from app.core.roles import Role
 from app.ledger import merkle as server_merkle
 from app.main import create_app
 from app.webhooks.delivery import signed_headers

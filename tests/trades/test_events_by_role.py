@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.trades.conftest import Parties
 

@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
-from app.config import Settings
+from app.core.config import Settings
+from app.core.roles import Role
 from app.main import create_app
 from tests.e2e.threads import served
 from tests.factories import auth, make_key, make_merchant

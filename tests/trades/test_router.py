@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.ledger.test_merkle import ref_mth, ref_path, ref_subproof
 from tests.trades.conftest import Parties

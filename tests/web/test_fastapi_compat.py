@@ -17,9 +17,9 @@ from fastapi.routing import APIRoute
 from packaging.requirements import Requirement
 from starlette.requests import Request
 
-from app import deps
 from app.main import create_app
 from app.web import _fastapi_compat as compat
+from app.web import deps
 from tests import test_replica, test_routing
 from tests.test_replica import make_app  # noqa: F401 - the fixture the reused tests take
 

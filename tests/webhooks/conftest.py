@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.webhooks.delivery import deliver_due
 from app.webhooks.sender import Sender

@@ -25,7 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
+from app.core.roles import Role
 from app.webhooks.delivery import deliver_forever
 from app.webhooks.models import WebhookSubscription
 from app.webhooks.sender import ANSWER_PREFIX_BYTES, Sender

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
-from app.auth.models import Role
+from app.core.roles import Role
 from app.events import service as events
 from tests.factories import auth, idempotent, make_key, make_merchant, product_body
 from tests.webhooks.conftest import Hooks, make_due

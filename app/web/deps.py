@@ -12,11 +12,11 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
-from app.errors import ValidationFailed
-from app.i18n import Text
-from app.replica import read_session
+from app.core.config import Settings
+from app.core.errors import ValidationFailed
+from app.core.i18n import Text
 from app.web._fastapi_compat import function_stack, query_parameter_names
+from app.web.replica import read_session
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -42,7 +42,7 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 async def get_read_session(request: Request, session: Session) -> AsyncSession:
     """The session of a read-only route: the read replica's while it is usable
-    (`SHUSHANG_READ_DATABASE_URL`, app/replica.py), else the request's primary session.
+    (`SHUSHANG_READ_DATABASE_URL`, app/web/replica.py), else the request's primary session.
     Either way in autocommit: no BEGIN/COMMIT round trips for statements that write
     nothing. Nothing may be written through it. Lists and reports read it: they may lag the
     primary by up to `SHUSHANG_READ_MAX_LAG_SECONDS`."""

@@ -15,8 +15,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import BadRequest, problem_response
-from app.i18n import Text
+from app.core.errors import BadRequest, problem_response
+from app.core.i18n import Text
 
 METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"]
 REQUEST_HEADERS = [

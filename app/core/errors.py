@@ -35,7 +35,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.i18n import Text, prefers_chinese, validation_message
+from app.core.i18n import Text, prefers_chinese, validation_message
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:shushang:problem:"
@@ -182,7 +182,7 @@ class PreconditionFailed(ShushangError):
 
 
 class PreconditionRequired(ShushangError):
-    """A step that changes money or title (app/idempotency.py) sent without a way to tell its
+    """A step that changes money or title (app/web/idempotency.py) sent without a way to tell its
     retry from a second request."""
 
     status = 428
@@ -269,7 +269,7 @@ _DATABASE_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InterfaceError,
     # A pooled connection the server went away from in the middle of an operation: asyncpg
     # refuses the next one on it ("another operation is in progress"). It is dropped (see
-    # app.db) and the request answered 503 like the others of the outage.
+    # app.core.db) and the request answered 503 like the others of the outage.
     asyncpg.exceptions.InternalClientError,
 )
 
@@ -305,7 +305,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
 
 class Answered(Exception):
     """Not a failure: a dependency that holds the request's answer already (the first answer
-    to a step's Idempotency-Key, app/idempotency.py) raises it, and `handle_answered` sends
+    to a step's Idempotency-Key, app/web/idempotency.py) raises it, and `handle_answered` sends
     it. The endpoint does not run and nothing the request began is committed."""
 
     def __init__(self, response: Response) -> None:

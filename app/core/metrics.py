@@ -31,7 +31,7 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
-# The read replica (app/replica.py). With several workers each process watches the replica
+# The read replica (app/web/replica.py). With several workers each process watches the replica
 # on its own: "in use" is the least of the live processes' (0 as soon as one reads the
 # primary), the lag the greatest.
 READ_REPLICA_IN_USE = Gauge(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from app.auth.models import Role
+from app.core.roles import Role
 
 # Audit events and revisions made by `shushang` commands (demo data) carry this key id.
 COMMAND_LINE_KEY_ID = UUID(int=0)

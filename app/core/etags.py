@@ -35,8 +35,8 @@ from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PreconditionFailed
-from app.i18n import Text
+from app.core.errors import PreconditionFailed
+from app.core.i18n import Text
 
 
 def etag_of(version: int) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.ledger.note import parse_cosigner  # pure: checks a witness key at start-up
+from app.core.signed_note import parse_cosigner  # pure: checks a witness key at start-up
 
 
 class LogFormat(StrEnum):

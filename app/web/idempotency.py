@@ -10,7 +10,7 @@ Such a route is marked `dependencies=[RETRY_SAFE]` and takes `If-Match` or
 - `Idempotency-Key` (a fresh value per step, the same on its retries): the first request
   with a key does the step, and its 2xx answer (status, exact body, `ETag`, `Location`) is
   kept in `idempotency_record` from a hook just before the request's commit
-  (app/commit.py): kept with the step's work in one transaction, or neither is. A retry
+  (app/core/commit.py): kept with the step's work in one transaction, or neither is. A retry
   with the same method, path, query and body gets that answer again with
   `Idempotent-Replayed: true`; another request under the same key is 422; a retry while
   the first still runs is 409 with `Retry-After` (a transaction-scoped advisory lock on the
@@ -44,10 +44,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.routing import BaseRoute
 
 from app.auth.dependencies import CurrentPrincipal
-from app.commit import before_commit
-from app.db import Base, utcnow
-from app.deps import Session
-from app.errors import Answered, IdempotencyInFlight, IdempotencyMismatch, PreconditionRequired
+from app.core.commit import before_commit
+from app.core.db import Base, utcnow
+from app.core.errors import Answered, IdempotencyInFlight, IdempotencyMismatch, PreconditionRequired
+from app.web.deps import Session
 
 REPLAYED = "Idempotent-Replayed"
 # What a replay answers besides the body: what a client reads from a step's answer.

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.errors import PROBLEM_JSON
+from app.core.errors import PROBLEM_JSON
 
 
 class FieldError(BaseModel):

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from app.config import Settings
+from app.core.config import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -84,7 +84,7 @@ def _lost_connections_are_disconnects(context: ExceptionContext) -> None:
     """A statement that finds the database shut down (57P01 and kin) leaves its connection
     unusable, though the driver does not say "disconnect": say it, so SQLAlchemy drops the
     connection (and the pool's older ones) instead of handing it out again."""
-    from app.errors import is_database_unavailable
+    from app.core.errors import is_database_unavailable
 
     if not context.is_disconnect and is_database_unavailable(context.original_exception):
         context.is_disconnect = True
@@ -111,7 +111,7 @@ class Driver:
         try:
             return await statement
         except BaseException as exc:
-            from app.errors import is_database_unavailable
+            from app.core.errors import is_database_unavailable
 
             refused = (  # the server refused the statement; the connection is fine
                 isinstance(exc, asyncpg.PostgresError)
@@ -174,7 +174,7 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """A session whose work commits when the block ends (rolls back if it raises): the
     commit point of work that is not a request (commands, the expiry sweep, webhook delivery; the
     trade committer commits its own driver transaction). Requests
-    commit in `app.deps.get_session`."""
+    commit in `app.web.deps.get_session`."""
     async with factory() as session:
         yield session
         await session.commit()

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import chinese_calendar
 
-from app.clock import SHANGHAI
+from app.core.clock import SHANGHAI
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """What may run between a route's answer and the request's commit.
 
-The request's one commit point is `app.deps.get_session`, whose function-scoped exit
+The request's one commit point is `app.web.deps.get_session`, whose function-scoped exit
 commits once the endpoint has returned, before a byte goes out. A dependency that must
 write something about the answer itself in the same transaction (a step's first answer,
-kept for its retries: app/idempotency.py) registers a hook with `before_commit`;
+kept for its retries: app/web/idempotency.py) registers a hook with `before_commit`;
 `BeforeCommitRoute` calls the hooks with the finished response, inside the route's
 function-scoped exit stack, so what they flush commits with the route's work, or not at
 all. A route that raised runs no hook: a failure keeps nothing.
@@ -37,7 +37,7 @@ class BeforeCommitRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             hooks: list[Hook] = []
-            # Afresh on every try (app/replica.py runs a failed read once more).
+            # Afresh on every try (app/web/replica.py runs a failed read once more).
             setattr(request.state, _HOOKS, hooks)
             response = await handler(request)
             for hook in hooks:

@@ -1,7 +1,7 @@
 """Reads from a streaming replica (`SHUSHANG_READ_DATABASE_URL`): where a read-only request
 reads, how the replica's health and lag are watched, and how a read falls back to the primary.
 
-Read-only routes take `app.deps.ReadSession` (or `PublicReadSession`). Each request reads
+Read-only routes take `app.web.deps.ReadSession` (or `PublicReadSession`). Each request reads
 the replica while `ReadReplica.usable` says so; otherwise, and always when no replica is
 configured, it reads the primary. Either way the read runs in autocommit: no BEGIN and no
 COMMIT round trip around statements that change nothing.
@@ -36,11 +36,11 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.commit import BeforeCommitRoute
-from app.config import Settings
-from app.db import create_engine, create_sessionmaker, driver_of
-from app.errors import Answered, ShushangError, is_database_unavailable
-from app.ops.metrics import READ_FALLBACKS, READ_REPLICA_IN_USE, READ_REPLICA_LAG
+from app.core.commit import BeforeCommitRoute
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker, driver_of
+from app.core.errors import Answered, ShushangError, is_database_unavailable
+from app.core.metrics import READ_FALLBACKS, READ_REPLICA_IN_USE, READ_REPLICA_LAG
 from app.web._fastapi_compat import function_stack_per_try
 
 logger = logging.getLogger("shushang.replica")
@@ -178,7 +178,7 @@ async def _release(primary: AsyncSession) -> None:
     authentication's key lookup, which ran on the driver outside any transaction (its
     rate-limit take included, so it stands). A read-only route has written nothing
     through the session, so ending it is a rollback, which sends nothing when no statement
-    began a transaction; the request's commit point stays `app.deps.get_session`."""
+    began a transaction; the request's commit point stays `app.web.deps.get_session`."""
     if primary.in_transaction():
         await primary.rollback()
 
@@ -228,7 +228,7 @@ _ANSWERS = (ShushangError, Answered, StarletteHTTPException, RequestValidationEr
 class ReplicaAwareRoute(BeforeCommitRoute):
     """A route that, when it failed while reading the replica, is run once more with every
     read on the primary: the replica's loss costs a retry, never a failed request. (Its
-    hooks before the commit, app/commit.py, run inside each try.)"""
+    hooks before the commit, app/core/commit.py, run inside each try.)"""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import embedded
+from app.core import embedded
 
 PRIMARY_PORT = 5432
 STANDBY_PORT = 5433
@@ -161,7 +161,7 @@ def replicated(
         if not durable:
             settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
         with (pair.primary_data / "postgresql.conf").open("a") as conf:
-            conf.write("\n# app/standby.py\n" + "\n".join(settings) + "\n")
+            conf.write("\n# app/core/standby.py\n" + "\n".join(settings) + "\n")
         # initdb's pg_hba.conf already trusts local replication connections.
         pair.start_server(pair.primary_data, PRIMARY_PORT)
         started.append(pair.primary_data)

@@ -11,8 +11,8 @@ from uuid import UUID
 from fastapi import Query
 from pydantic import BaseModel
 
-from app.errors import BadRequest
-from app.i18n import Text
+from app.core.errors import BadRequest
+from app.core.i18n import Text
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

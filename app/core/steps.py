@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Container
 from enum import StrEnum
 
-from app.errors import Conflict, Forbidden
-from app.etags import check_if_match
-from app.i18n import Text
+from app.core.errors import Conflict, Forbidden
+from app.core.etags import check_if_match
+from app.core.i18n import Text
 
 IT_MAY = Text("it may", "可执行")
 YOU_MAY = Text("you may", "您可执行")

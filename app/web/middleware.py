@@ -17,13 +17,12 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit import refusals
-from app.auth.principal import Principal
 from app.auth.ratelimit import AddressLimits, Rate, client_address
 from app.auth.repository import principal_on
 from app.auth.tokens import BEARER_ONLY, UNKNOWN_KEY, bearer_token, hash_token
-from app.context import request_id_var
-from app.db import driver_of
-from app.errors import (
+from app.core.context import request_id_var
+from app.core.db import driver_of
+from app.core.errors import (
     PayloadTooLarge,
     RateLimited,
     RequestTimeout,
@@ -34,8 +33,9 @@ from app.errors import (
     problem_response,
     remember,
 )
-from app.i18n import Text
-from app.ops.metrics import LATENCY, REQUESTS
+from app.core.i18n import Text
+from app.core.metrics import LATENCY, REQUESTS
+from app.core.principal import Principal
 from app.samples.upload import ENVELOPE_BYTES, UPLOAD_PATH
 
 access_log = logging.getLogger("shushang.access")

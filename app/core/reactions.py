@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.core.principal import Principal
 
 E = TypeVar("E")
 Handler = Callable[[AsyncSession, Principal, Any], Awaitable[object]]

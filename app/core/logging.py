@@ -8,8 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from app.config import LogFormat
-from app.context import current_request_id
+from app.core.config import LogFormat
+from app.core.context import current_request_id
 
 # Attributes every LogRecord has; anything else passed via `extra=` is a field of the line.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
