@@ -2,14 +2,18 @@
 
     shushang-audit verify --log HZDEX [--since 2026-11-01] [--until 2026-11-30]
                           [--public-key KEY] [--max-age SECONDS]
+    shushang-audit verify --all [the same options]
     shushang-audit watch --log HZDEX --state heads.json [--once] [--interval 60]
     shushang-audit witness --log HZDEX --name witness.example/w1 --key w1.pem
                            --state w1.json --public-key KEY [--once] [--no-post]
 
-`verify` checks a whole log (a venue's, or `IPR`) against its checkpoint: every leaf hash
-makes the signed root, and every leaf your key may read — trades, trade events, IP
-registration steps — is its record as the API shows it today, field by field (`--since` and
-`--until` choose the records by date). An empty or unknown log is never "verified". `watch`
+`verify` checks a whole log (a venue's, `IPR` or `FIN`) against its checkpoint: every leaf
+hash makes the signed root, and every leaf your key may read — trades, trade events, IP
+registration steps, data-asset cost items and movements (`shushang_sdk.leaves.KINDS`) — is
+its record as the API shows it today, field by field (`--since` and
+`--until` choose the records by date). An empty or unknown log is never "verified".
+`verify --all` does so for every log the server lists (`GET /v1/ledgers`), and passes only
+if each non-empty one does (an auditor's key reads every leaf). `watch`
 is a log monitor, as Certificate Transparency monitors are: it keeps the last checkpoint it
 saw in a state file and proves each new one consistent with it, so a log that is rewritten,
 forked or rolled back is caught. Both read SHUSHANG_URL and SHUSHANG_API_KEY. The only
@@ -94,6 +98,9 @@ def verify_command(args: argparse.Namespace) -> int:
             except VerificationFailed as exc:
                 console.print(f"[bold red]ALERT[/] {log}: {exc}")
                 found, summary = 2, {"log": log, "alert": str(exc)}
+            except ShushangError as exc:  # the server refused something: not verified
+                console.print(f"[red]{log}: {exc}[/]")
+                found, summary = 1, {"log": log, "error": str(exc)}
             code = max(code, found)
             summaries.append(summary)
     verified = sum(int(s.get("verified", 0)) for s in summaries)
@@ -105,7 +112,7 @@ def verify_command(args: argparse.Namespace) -> int:
     if code == 0:
         console.print(f"all {len(logs)} logs [green]verified[/]: records compared: {shown}")
     else:
-        bad = [s["log"] for s in summaries if s.get("failed") or "alert" in s]
+        bad = [s["log"] for s in summaries if s.get("failed") or "alert" in s or "error" in s]
         console.print(
             f"[red]not verified[/]: {len(logs)} logs, {failed} leaves failed"
             + (f" (in {', '.join(bad)})" if bad else "")
@@ -157,7 +164,8 @@ def verify_log(
             progress=lambda done, _: progress.update(task, completed=done),
         )
     for index, why in found.failures:
-        console.print(f"[red]FAILED[/] {log} leaf {index}: {why}")
+        named = why if why.startswith(f"{log} leaf {index}:") else f"{log} leaf {index}: {why}"
+        console.print(f"[red]FAILED[/] {named}")
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(found.verified.items())) or "none"
     console.print(
         f"{log}: all {signed.tree_size} leaf hashes make the signed root; records "

@@ -177,6 +177,7 @@ async def test_the_audit_command_verifies_nothing_it_cannot(
     assert await asyncio.to_thread(run, "--log", "IPR") == 1  # empty registry
     assert await asyncio.to_thread(run, "--log", "NOPE") == 1  # no such log
     assert await asyncio.to_thread(run, "--log", "NBSE", "--max-age", "0") == 2  # stale
+    assert await asyncio.to_thread(run, "--all") == 1  # every log empty: nothing verified
 
 
 async def _fin_books(client: httpx.AsyncClient, session: AsyncSession) -> Any:
