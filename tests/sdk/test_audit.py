@@ -269,3 +269,29 @@ async def test_a_leaf_of_an_unknown_kind_fails_by_name() -> None:
     assert leaves.api_path("/v1/data-assets/{}", "../ledgers?x=1") == (
         "/v1/data-assets/..%2Fledgers%3Fx%3D1"
     )
+
+
+def test_a_fin_leaf_must_be_where_its_record_says() -> None:
+    """A cost item shown at another leaf (or in another log) is not this leaf, even when
+    every field agrees: the log could otherwise replay one record under many leaves."""
+    from shushang_sdk import leaves
+
+    item = {
+        "id": "i1", "asset_class": "intangible", "source": "purchased", "kind": "processing",
+        "amount": "1000.00", "incurred_on": "2025-01-05", "phase": None, "description": None,
+        "trade_id": None, "assessment_id": None, "certificate_number": None, "ledger": "FIN",
+        "leaf_index": 4, "created_at": "2026-12-07T10:00:00+08:00",
+    }  # fmt: skip
+    asset = {"id": "a1", "merchant_id": "m1", "cost_items": [item], "movements": []}
+    entry = {**leaves.cost_item_entry(asset, item), "recorded_at": "2026-12-07T02:00:00+00:00"}
+    kind = leaves.kind_of(entry, "FIN leaf 4")
+    assert kind.record(entry) == "/v1/data-assets/a1" and kind.day(entry) == date(2025, 1, 5)
+    leaves.check("FIN leaf 4", "FIN", 4, kind, asset, entry)
+    with pytest.raises(VerificationFailed, match="not this leaf"):
+        leaves.check("FIN leaf 5", "FIN", 5, kind, asset, entry)
+    with pytest.raises(VerificationFailed, match="not this leaf"):
+        leaves.check("IPR leaf 4", "IPR", 4, kind, asset, entry)
+    with pytest.raises(VerificationFailed, match="shows no data_asset_cost_item"):
+        leaves.check("FIN leaf 4", "FIN", 4, kind, {**asset, "cost_items": []}, entry)
+    with pytest.raises(VerificationFailed, match="merchant_id"):
+        leaves.check("FIN leaf 4", "FIN", 4, kind, asset, {**entry, "merchant_id": "m2"})
