@@ -34,6 +34,7 @@ from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
 from app.ledger.freshness import refresh_forever
+from app.ledger.router import logs_router as ledger_logs_router
 from app.ledger.router import router as ledger_router
 from app.ledger.signing import signer_of
 from app.listings.router import router as listings_router
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         stats_router,
         trades_router,
         ledger_router,
+        ledger_logs_router,
         api_keys_router,
         me_router,
         audit_router,

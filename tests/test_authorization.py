@@ -127,6 +127,7 @@ MATRIX = {
     "GET /v1/transactions/export": "OMXU",
     "GET /v1/transactions/{trade_id}": "OMU",
     "POST /v1/transactions/{trade_id}/events": "OMX",
+    "GET /v1/ledgers": "POMXSU",
     "GET /v1/ledgers/{venue_code}/tree-head": "POMXSU",
     "GET /v1/ledgers/{venue_code}/entries/{index}": "POMXSU",
     "GET /v1/ledgers/{venue_code}/proofs/inclusion": "POMXSU",

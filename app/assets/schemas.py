@@ -138,6 +138,8 @@ class CostItemOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
+    asset_class: AssetClass = Field(description="The asset's class, as recorded with the item.")
+    source: Source = Field(description="The asset's source, as recorded with the item.")
     kind: str
     amount: Money
     incurred_on: dt.date
@@ -157,6 +159,8 @@ class MovementOut(BaseModel):
 
     id: UUID
     sequence: int
+    asset_class: AssetClass = Field(description="The asset's class, as recorded with it.")
+    source: Source = Field(description="The asset's source, as recorded with it.")
     type: str
     date: dt.date = Field(validation_alias="occurred_on")
     from_status: str

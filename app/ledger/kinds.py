@@ -75,6 +75,12 @@ def kind(name: str) -> LeafKind | None:
     return _kinds.get(name)
 
 
+def kind_names() -> list[str]:
+    """Every kind of leaf registered: what an auditor's tool must know how to verify
+    (`shushang_sdk.leaves.KINDS`; tests/ledger/test_kinds_known_to_sdk.py keeps them equal)."""
+    return sorted(_kinds)
+
+
 def named_logs() -> list[str]:
     return sorted(_logs)
 

@@ -304,6 +304,12 @@ async def logs(session: AsyncSession) -> list[str]:
     return sorted((await session.execute(query)).scalars())
 
 
+async def sizes(session: AsyncSession) -> dict[str, int]:
+    """The number of leaves of every log that has had one."""
+    rows = await session.execute(select(LedgerHead.venue_code, LedgerHead.size))
+    return dict(rows.all())
+
+
 async def register_key(session: AsyncSession, key_id: str, public_key: bytes) -> None:
     await session.execute(
         insert(SigningKey).values(key_id=key_id, public_key=public_key).on_conflict_do_nothing()

@@ -22,6 +22,9 @@ router = APIRouter(
     prefix="/v1/ledgers/{venue_code}", tags=["ledger"], route_class=ReplicaAwareRoute
 )
 
+# `GET /v1/ledgers`: which logs there are (the routes above take one log by name).
+logs_router = APIRouter(prefix="/v1/ledgers", tags=["ledger"], route_class=ReplicaAwareRoute)
+
 VenueCode = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9]{1,15}$", examples=["HZDEX"])]
 Index = Annotated[int, Query(ge=0, le=2**62)]
 
@@ -59,6 +62,17 @@ class EntryOut(BaseModel):
     ref_id: str = Field(description="The trade (or trade event) this leaf records.")
 
 
+class LogOut(BaseModel):
+    log: str = Field(description="Its name: a venue's code, `IPR`, `FIN`.", examples=["HZDEX"])
+    tree_size: int = Field(
+        description="Its number of leaves now (unsigned: verify its `/checkpoint`)."
+    )
+
+
+class LogsOut(BaseModel):
+    items: list[LogOut]
+
+
 class LeafHashOut(BaseModel):
     """An entry's public commitment: its leaf hash, without its contents."""
 
@@ -88,6 +102,16 @@ class ConsistencyProofOut(BaseModel):
 
 
 NOTE = "text/plain; charset=utf-8"
+
+
+@logs_router.get("", response_model=LogsOut, responses=errors(422))
+async def list_logs(session: ReadSession) -> LogsOut:
+    """Every log: each venue's that has had a leaf or a checkpoint, the IP registry's `IPR`
+    and the data-asset register's `FIN`, with their sizes, by name. What
+    `shushang-audit verify --all` verifies. Public, as their checkpoints are."""
+    return LogsOut(
+        items=[LogOut(log=log, tree_size=size) for log, size in await service.logs(session)]
+    )
 
 
 async def _signed(

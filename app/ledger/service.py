@@ -276,6 +276,15 @@ async def known_log(session: AsyncSession, venue_code: str) -> None:
     await _size(session, venue_code)
 
 
+async def logs(session: AsyncSession) -> list[tuple[str, int]]:
+    """Every log, by name, with its number of leaves: those that have had a leaf or a
+    checkpoint (one per venue that has traded) and the logs the domains registered by name
+    (`IPR`, `FIN`), even while empty."""
+    sizes = await repository.sizes(session)
+    names = set(await repository.logs(session)) | set(kinds.named_logs())
+    return [(name, sizes.get(name, 0)) for name in sorted(names)]
+
+
 def _no_such_log(log: str) -> NotFound:
     return NotFound(Text(f"There is no log {log}.", f"没有名为 {log} 的日志。"))
 

@@ -6,7 +6,7 @@ There is no PUT, PATCH or DELETE: a trade's record never changes.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
@@ -222,18 +222,42 @@ async def list_trades(
     },
 )
 async def export_trades(
-    request: Request, who: TradesRead, where: Filtered, session: ReadSession
+    request: Request,
+    who: TradesRead,
+    where: Filtered,
+    session: ReadSession,
+    headers: Annotated[
+        Literal["en", "zh"] | None,
+        Query(
+            description="`zh`: column headers in Chinese (the default when `Accept-Language` "
+            "prefers Chinese); `en`: the column names."
+        ),
+    ] = None,
 ) -> StreamingResponse:
     """Every matching trade as CSV (UTF-8 with BOM, so Excel reads Chinese), in constant
     memory: the same filters and visibility as the list; cells that would start a formula
-    get a `'`; times in Asia/Shanghai. A client that stops reading is cut off."""
+    get a `'`; times in Asia/Shanghai. After the trade's own columns: the parties'
+    registered names (`seller_name`, `buyer_name`), its `status` now (its last event other
+    than `confirmed`, else `confirmed` or `unconfirmed`), its `last_event`, and
+    `occurred_at_local` (`YYYY-MM-DD HH:MM:SS`, Asia/Shanghai, which Excel reads as a
+    date). A client that stops reading is cut off."""
     settings: Settings = request.app.state.settings
-    spool = await export.spooled_csv(session, who, where, settings.large_trade_amount)
+    chinese = (
+        headers == "zh"
+        if headers is not None
+        else prefers_chinese(request.headers.get("Accept-Language"))
+    )
+    spool = await export.spooled_csv(
+        session, who, where, settings.large_trade_amount, chinese=chinese
+    )
     return PacedStreamingResponse(
         export.pieces(spool),
         send_timeout_seconds=settings.response_send_timeout_seconds,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="transactions.csv"',
+            "Vary": "Accept-Language",
+        },
     )
 
 

@@ -9,7 +9,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self, Unpack, overload
@@ -544,7 +544,8 @@ class Transactions(_Resource):
 
 
 class Ledger(_Resource):
-    """Reading a log (a venue's, `IPR` the IP registry's) and verifying it on the client.
+    """Reading a log (a venue's, `IPR` the IP registry's, `FIN` the data-asset register's) and
+    verifying it on the client.
 
     `trusted_keys` (key id → hex public key) are the only thing verification trusts; pass
     the exchange's published key (see `shushang_sdk.verify.trust`), never one read from the
@@ -553,6 +554,13 @@ class Ledger(_Resource):
     def __init__(self, transport: SyncTransport, trusted_keys: verify.TrustedKeys, /) -> None:
         super().__init__(transport)
         self.trusted_keys = trusted_keys
+
+    def logs(self) -> list[Json]:
+        """Every log the exchange serves (`GET /v1/ledgers`), by name: `{log, tree_size}`
+        each (the size unsigned: `verified_checkpoint` gives the signed one)."""
+        found: Json = self._t.json("GET", "/v1/ledgers")
+        items: list[Json] = found["items"]
+        return items
 
     def tree_head(self, /, venue: str) -> Json:
         found: Json = self._t.json("GET", f"/v1/ledgers/{venue}/tree-head")
@@ -707,14 +715,13 @@ class Ledger(_Resource):
                 if verify.verify_entry(shown) != hashes[index]:
                     raise VerificationFailed(f"entry {index}: not the leaf the log signed")
                 entry = shown["entry"]
-                when = leaves.leaf_date(entry)
-                day = when.astimezone(SHANGHAI).date() if when is not None else None
+                day = leaves.leaf_day(entry)
                 if day is not None and (
                     (since is not None and day < since) or (until is not None and day > until)
                 ):
                     result.skipped += 1
                     continue
-                kind = records.check(log, index, entry)
+                kind = records.check(log, index, shown)
             except (VerificationFailed, ShushangError) as exc:
                 result.failures.append((index, str(exc)))
                 continue
@@ -725,7 +732,6 @@ class Ledger(_Resource):
 
 
 LEAF_HASH_PAGE = 1000
-SHANGHAI = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -747,47 +753,31 @@ class LogAudit:
 
 
 class _Records:
-    """The records that leaves name, fetched once each (a trade serves its events too)."""
+    """The records that leaves name, each fetched once (a trade serves its events too, a
+    data asset its cost items and movements)."""
 
     def __init__(self, transport: SyncTransport) -> None:
         self._t = transport
-        self._trades: dict[str, Json] = {}
-        self._registrations: dict[str, Json] = {}
+        self._fetched: dict[str, Json] = {}
 
-    def _trade(self, trade_id: str) -> Json:
-        if trade_id not in self._trades:
-            self._trades[trade_id] = self._t.json("GET", f"/v1/transactions/{trade_id}")
-        return self._trades[trade_id]
+    def _record(self, url: str) -> Json:
+        if url not in self._fetched:
+            self._fetched[url] = self._t.json("GET", url)
+        return self._fetched[url]
 
-    def check(self, log: str, index: int, entry: Mapping[str, Any]) -> str:
-        """Compare the leaf's entry with its record: the kind checked."""
-        kind = entry.get("type")
+    def check(self, log: str, index: int, shown: Mapping[str, Any]) -> str:
+        """Compare the leaf's entry with its record (`leaves.KINDS` says which record, and
+        how): the kind checked."""
         where = f"{log} leaf {index}"
-        if kind == leaves.TRADE:
-            trade = self._trade(str(entry.get("trade_id")))
-            if trade["venue_code"] != log or trade["leaf_index"] != index:
-                raise VerificationFailed(f"{where}: trade {trade['id']} is not this leaf")
-            leaves.compare(where, leaves.trade_entry(trade), entry)
-        elif kind == leaves.TRADE_EVENT:
-            trade = self._trade(str(entry.get("trade_id")))
-            event = next((e for e in trade["events"] if e["id"] == entry.get("event_id")), None)
-            if event is None or trade["venue_code"] != log or event["leaf_index"] != index:
-                raise VerificationFailed(f"{where}: no event of trade {trade['id']} is this leaf")
-            leaves.compare(where, leaves.event_entry(event), entry)
-        elif kind == leaves.IP_STEP:
-            registration_id = str(entry.get("registration_id"))
-            if registration_id not in self._registrations:
-                self._registrations[registration_id] = self._t.json(
-                    "GET", f"/v1/ip-registrations/{registration_id}"
-                )
-            history = self._registrations[registration_id]["history"]
-            step = next((s for s in history if s["id"] == entry.get("step_id")), None)
-            if step is None or step["ledger"] != log or step["leaf_index"] != index:
-                raise VerificationFailed(f"{where}: no step of {registration_id} is this leaf")
-            leaves.compare(where, leaves.step_entry(registration_id, step), entry)
-        else:
-            raise VerificationFailed(f"{where}: a leaf of a kind this SDK does not know: {kind}")
-        return str(kind)
+        entry = shown["entry"]
+        kind = leaves.kind_of(entry, where)
+        if shown.get("kind", kind.ledger_kind) != kind.ledger_kind:
+            raise VerificationFailed(
+                f"{where}: an entry of type {kind.type} served as a leaf of kind {shown['kind']}"
+            )
+        record = self._record(kind.record(entry))
+        leaves.check(where, log, index, kind, record, entry)
+        return kind.type
 
 
 class IpRegistrations(_Resource):

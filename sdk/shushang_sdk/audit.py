@@ -2,14 +2,18 @@
 
     shushang-audit verify --log HZDEX [--since 2026-11-01] [--until 2026-11-30]
                           [--public-key KEY] [--max-age SECONDS]
+    shushang-audit verify --all [the same options]
     shushang-audit watch --log HZDEX --state heads.json [--once] [--interval 60]
     shushang-audit witness --log HZDEX --name witness.example/w1 --key w1.pem
                            --state w1.json --public-key KEY [--once] [--no-post]
 
-`verify` checks a whole log (a venue's, or `IPR`) against its checkpoint: every leaf hash
-makes the signed root, and every leaf your key may read — trades, trade events, IP
-registration steps — is its record as the API shows it today, field by field (`--since` and
-`--until` choose the records by date). An empty or unknown log is never "verified". `watch`
+`verify` checks a whole log (a venue's, `IPR` or `FIN`) against its checkpoint: every leaf
+hash makes the signed root, and every leaf your key may read — trades, trade events, IP
+registration steps, data-asset cost items and movements (`shushang_sdk.leaves.KINDS`) — is
+its record as the API shows it today, field by field (`--since` and
+`--until` choose the records by date). An empty or unknown log is never "verified".
+`verify --all` does so for every log the server lists (`GET /v1/ledgers`), and passes only
+if each non-empty one does (an auditor's key reads every leaf). `watch`
 is a log monitor, as Certificate Transparency monitors are: it keeps the last checkpoint it
 saw in a state file and proves each new one consistent with it, so a log that is rewritten,
 forked or rolled back is caught. Both read SHUSHANG_URL and SHUSHANG_API_KEY. The only
@@ -74,73 +78,118 @@ def _trust_on_first_use(client: Client, log: str, trusted: dict[str, str]) -> di
 
 def verify_command(args: argparse.Namespace) -> int:
     with Client() as client:
-        client.ledger.trusted_keys = _trust_on_first_use(client, args.log, _keys(args.public_key))
-        signed = client.ledger.verified_checkpoint(args.log)
-        age = ""
-        if signed.timestamp is not None:
-            seconds = (datetime.now(UTC) - signed.timestamp).total_seconds()
-            age = f", signed {seconds:.0f} s ago"
-            if args.max_age is not None and seconds > args.max_age:
-                raise VerificationFailed(
-                    f"the checkpoint of {args.log} is {seconds:.0f} s old, more than "
-                    f"--max-age {args.max_age:g}: the log is not showing its current state"
-                )
-        elif args.max_age is not None:
-            raise VerificationFailed(f"the checkpoint of {args.log} carries no signed time")
-        console.print(
-            f"{args.log}: checkpoint of size {signed.tree_size}, root "
-            f"{signed.root_hash.hex()[:16]}…{age}, signature verified"
-        )
-        _witnessed(args, signed.note)
-        if signed.tree_size == 0:
-            console.print(f"[yellow]{args.log}: the log is empty: nothing to verify[/]")
-            print(json.dumps({"log": args.log, "size": 0, "verified": 0, "failed": 0}))
-            return 1
-        with Progress(
-            TextColumn("verifying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=args.quiet,
-        ) as progress:
-            task = progress.add_task("leaves", total=signed.tree_size)
-            found = client.ledger.audit(
-                args.log,
-                since=args.since,
-                until=args.until,
-                progress=lambda done, _: progress.update(task, completed=done),
+        if not args.all:
+            client.ledger.trusted_keys = _trust_on_first_use(
+                client, args.log, _keys(args.public_key)
             )
+            code, summary = verify_log(client, args.log, args)
+            print(json.dumps(summary))
+            return code
+        logs = [item["log"] for item in client.ledger.logs()]
+        if not logs:
+            console.print("[yellow]the server lists no log: nothing to verify[/]")
+            print(json.dumps({"logs": [], "verified": 0, "failed": 0}))
+            return 1
+        client.ledger.trusted_keys = _trust_on_first_use(client, logs[0], _keys(args.public_key))
+        code, summaries = 0, []
+        for log in logs:
+            try:
+                found, summary = verify_log(client, log, args, all_logs=True)
+            except VerificationFailed as exc:
+                console.print(f"[bold red]ALERT[/] {log}: {exc}")
+                found, summary = 2, {"log": log, "alert": str(exc)}
+            except ShushangError as exc:  # the server refused something: not verified
+                console.print(f"[red]{log}: {exc}[/]")
+                found, summary = 1, {"log": log, "error": str(exc)}
+            code = max(code, found)
+            summaries.append(summary)
+    verified = sum(int(s.get("verified", 0)) for s in summaries)
+    failed = sum(int(s.get("failed", 0)) for s in summaries)
+    alerts = [s["log"] for s in summaries if "alert" in s]
+    if not verified:
+        code = max(code, 1)
+    shown = ", ".join(f"{s['log']} {s.get('verified', 0)}" for s in summaries)
+    if code == 0:
+        console.print(f"all {len(logs)} logs [green]verified[/]: records compared: {shown}")
+    else:
+        bad = [s["log"] for s in summaries if s.get("failed") or "alert" in s or "error" in s]
+        console.print(
+            f"[red]not verified[/]: {len(logs)} logs, {failed} leaves failed"
+            + (f" (in {', '.join(bad)})" if bad else "")
+            + (f", alerts in {', '.join(alerts)}" if alerts else "")
+        )
+    print(json.dumps({"logs": summaries, "verified": verified, "failed": failed, "ok": code == 0}))
+    return code
+
+
+def verify_log(
+    client: Client, log: str, args: argparse.Namespace, all_logs: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """Verify one log: its checkpoint, every leaf hash, every record the key may read. The
+    exit code (0 verified, 1 not) and a summary. An empty log fails when asked for by name,
+    and is only noted among `--all`: a log the server lists but has no leaf yet."""
+    signed = client.ledger.verified_checkpoint(log)
+    age = ""
+    if signed.timestamp is not None:
+        seconds = (datetime.now(UTC) - signed.timestamp).total_seconds()
+        age = f", signed {seconds:.0f} s ago"
+        if args.max_age is not None and seconds > args.max_age:
+            raise VerificationFailed(
+                f"the checkpoint of {log} is {seconds:.0f} s old, more than "
+                f"--max-age {args.max_age:g}: the log is not showing its current state"
+            )
+    elif args.max_age is not None:
+        raise VerificationFailed(f"the checkpoint of {log} carries no signed time")
+    console.print(
+        f"{log}: checkpoint of size {signed.tree_size}, root "
+        f"{signed.root_hash.hex()[:16]}…{age}, signature verified"
+    )
+    _witnessed(args, log, signed.note)
+    if signed.tree_size == 0:
+        console.print(f"[yellow]{log}: the log is empty: nothing to verify[/]")
+        return (0 if all_logs else 1), {"log": log, "size": 0, "verified": 0, "failed": 0}
+    with Progress(
+        TextColumn(f"verifying {log}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=args.quiet,
+    ) as progress:
+        task = progress.add_task("leaves", total=signed.tree_size)
+        found = client.ledger.audit(
+            log,
+            since=args.since,
+            until=args.until,
+            progress=lambda done, _: progress.update(task, completed=done),
+        )
     for index, why in found.failures:
-        console.print(f"[red]FAILED[/] {args.log} leaf {index}: {why}")
+        named = why if why.startswith(f"{log} leaf {index}:") else f"{log} leaf {index}: {why}"
+        console.print(f"[red]FAILED[/] {named}")
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(found.verified.items())) or "none"
     console.print(
-        f"{args.log}: all {signed.tree_size} leaf hashes make the signed root; records "
+        f"{log}: all {signed.tree_size} leaf hashes make the signed root; records "
         f"compared: {counts}; {found.hidden} hidden from this key, {found.skipped} outside "
         f"the dates, {len(found.failures)} failed"
     )
     if found.ok:
-        console.print(f"{args.log}: [green]verified[/]")
+        console.print(f"{log}: [green]verified[/]")
     elif not found.failures:
-        console.print(f"[yellow]{args.log}: no record compared: nothing verified[/]")
-    verified = sum(found.verified.values())
-    print(
-        json.dumps(
-            {
-                "log": args.log,
-                "size": signed.tree_size,
-                "verified": verified,
-                "by_kind": found.verified,
-                "hidden": found.hidden,
-                "skipped": found.skipped,
-                "failed": len(found.failures),
-            }
-        )
-    )
-    return 0 if found.ok else 1
+        console.print(f"[yellow]{log}: no record compared: nothing verified[/]")
+    summary = {
+        "log": log,
+        "size": signed.tree_size,
+        "verified": sum(found.verified.values()),
+        "by_kind": found.verified,
+        "hidden": found.hidden,
+        "skipped": found.skipped,
+        "failed": len(found.failures),
+        "failures": [{"leaf": index, "why": why} for index, why in found.failures],
+    }
+    return (0 if found.ok else 1), summary
 
 
-def _witnessed(args: argparse.Namespace, signed: str) -> None:
+def _witnessed(args: argparse.Namespace, log: str, signed: str) -> None:
     """VerificationFailed unless `--require-witnesses` of the `--witness-key`s cosigned."""
     witnesses = [parse_witness_key(k) for k in args.witness_key]
     if args.require_witnesses > len(witnesses):
@@ -149,10 +198,10 @@ def _witnessed(args: argparse.Namespace, signed: str) -> None:
         )
     found = cosignatures(signed, witnesses)
     for name, when in sorted(found.items()):
-        console.print(f"{args.log}: cosigned by witness {name} at {when.isoformat()}")
+        console.print(f"{log}: cosigned by witness {name} at {when.isoformat()}")
     if len(found) < args.require_witnesses:
         raise VerificationFailed(
-            f"the checkpoint of {args.log} is cosigned by {len(found)} of the given "
+            f"the checkpoint of {log} is cosigned by {len(found)} of the given "
             f"witnesses, fewer than --require-witnesses {args.require_witnesses}"
         )
 
@@ -268,8 +317,12 @@ KEY_HELP = "trusted key: hex, or the verifier key name+hash+base64 the exchange 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shushang-audit", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("verify", help="verify every leaf of a log")
-    check.add_argument("--log", "--venue", dest="log", required=True, help="HZDEX, OTC, IPR…")
+    check = commands.add_parser("verify", help="verify every leaf of a log, or of every log")
+    which = check.add_mutually_exclusive_group(required=True)
+    which.add_argument("--log", "--venue", dest="log", help="HZDEX, OTC, IPR, FIN…")
+    which.add_argument(
+        "--all", action="store_true", help="every log the server lists (GET /v1/ledgers)"
+    )
     check.add_argument("--since", type=date.fromisoformat, help="records on or after this date")
     check.add_argument("--until", type=date.fromisoformat, help="records on or before it")
     check.add_argument("--public-key", action="append", default=[], help=KEY_HELP)

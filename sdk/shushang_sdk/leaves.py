@@ -1,23 +1,36 @@
 """What each kind of ledger leaf must say, rebuilt from what the API shows of the record it
 logs: a trade (`GET /v1/transactions/{id}`), one of its events, a step of a data IP
-registration (`GET /v1/ip-registrations/{id}`). A leaf whose entry differs from its record in
-any field (or has a field more or less) fails: the record was changed after it was logged,
-or the log holds something else than the record it names."""
+registration (`GET /v1/ip-registrations/{id}`), a cost item or a movement of a data asset
+(`GET /v1/data-assets/{id}`). A leaf whose entry differs from its record in any field (or
+has a field more or less) fails: the record was changed after it was logged, or the log
+holds something else than the record it names.
+
+`KINDS` is the one table of the kinds this SDK verifies, by the entry's `type`. A new kind
+of leaf is one row there (and its `…_entry` function here): the record that shows it (an
+API path made from the entry), how to find the leaf's item in that record, the entry the
+item must have been logged as, and where (log, leaf index) the record says it is.
+`Ledger.audit` and `shushang-audit verify` read nothing else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 from shushang_sdk.errors import VerificationFailed
 
+Record = Mapping[str, Any]
+SHANGHAI = timezone(timedelta(hours=8))
+
 TRADE, TRADE_EVENT, IP_STEP = "trade", "trade_event", "ip_step"
-KINDS = (TRADE, TRADE_EVENT, IP_STEP)
+ASSET_COST_ITEM, ASSET_MOVEMENT = "data_asset_cost_item", "data_asset_movement"
 _TIMES = ("occurred_at", "recorded_at")
 
 
-def trade_entry(trade: Mapping[str, Any]) -> dict[str, Any]:
+def trade_entry(trade: Record) -> dict[str, Any]:
     return {
         "type": TRADE,
         "trade_id": trade["id"],
@@ -38,7 +51,7 @@ def trade_entry(trade: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def event_entry(event: Mapping[str, Any]) -> dict[str, Any]:
+def event_entry(event: Record) -> dict[str, Any]:
     return {
         "type": TRADE_EVENT,
         "event_id": event["id"],
@@ -50,7 +63,7 @@ def event_entry(event: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def step_entry(registration_id: str, step: Mapping[str, Any]) -> dict[str, Any]:
+def step_entry(registration_id: str, step: Record) -> dict[str, Any]:
     return {
         "type": IP_STEP,
         "step_id": step["id"],
@@ -65,6 +78,82 @@ def step_entry(registration_id: str, step: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def cost_item_entry(asset: Record, item: Record) -> dict[str, Any]:
+    """A data asset's cost item (`GET /v1/data-assets/{id}` `cost_items`): its class and
+    source as recorded with it."""
+    return {
+        "type": ASSET_COST_ITEM,
+        "cost_item_id": item["id"],
+        "asset_id": asset["id"],
+        "merchant_id": asset["merchant_id"],
+        "asset_class": item["asset_class"],
+        "source": item["source"],
+        "kind": item["kind"],
+        "amount": item["amount"],
+        "incurred_on": item["incurred_on"],
+        "phase": item["phase"],
+        "description": item["description"],
+        "trade_id": item["trade_id"],
+        "assessment_id": item["assessment_id"],
+        "certificate_number": item["certificate_number"],
+        "recorded_at": item["created_at"],
+    }
+
+
+def movement_entry(asset: Record, movement: Record) -> dict[str, Any]:
+    """A data asset's movement (`GET /v1/data-assets/{id}` `movements`)."""
+    return {
+        "type": ASSET_MOVEMENT,
+        "movement_id": movement["id"],
+        "asset_id": asset["id"],
+        "sequence": movement["sequence"],
+        "merchant_id": asset["merchant_id"],
+        "asset_class": movement["asset_class"],
+        "source": movement["source"],
+        "movement": movement["type"],
+        "occurred_on": movement["date"],
+        "from": movement["from_status"],
+        "to": movement["to_status"],
+        "details": movement["details"],
+        "effects": movement["effects"],
+        "recorded_at": movement["created_at"],
+    }
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of leaf: how to check an entry of this `type` against its record.
+
+    - `ledger_kind`: the service's name for the kind (the entry route's `kind`);
+    - `record`: the API path of the record showing the leaf, made from the entry (each id
+      an escaped path segment: `api_path`); fetched once per audit, however many leaves
+      it shows;
+    - `find`: the leaf's item in that record (the record itself for a trade), None if the
+      record shows no such item;
+    - `expected`: the entry the item must have been logged as, from (record, item);
+    - `place`: the log and leaf index where the record says the item was logged;
+    - `day`: the (Asia/Shanghai) date `--since` and `--until` select the leaf by."""
+
+    type: str
+    ledger_kind: str
+    record: Callable[[Record], str]
+    find: Callable[[Record, Record], Record | None]
+    expected: Callable[[Record, Record], dict[str, Any]]
+    place: Callable[[Record, Record], tuple[Any, Any]]
+    day: Callable[[Record], date | None]
+
+
+def api_path(template: str, *ids: Any) -> str:
+    """`template` with each `{}` an escaped path segment: an id taken from an entry can
+    never add a segment or a query."""
+    return template.format(*(quote(str(i), safe="") for i in ids))
+
+
+def by_id(items: Sequence[Record] | None, wanted: Any) -> Record | None:
+    """The item of `items` whose `id` is `wanted`."""
+    return next((item for item in items or () if item.get("id") == wanted), None)
+
+
 def _instant(value: Any) -> Any:
     """Times compare as instants: the entry says UTC, the API may say `Z` or +08:00."""
     if isinstance(value, str):
@@ -75,7 +164,104 @@ def _instant(value: Any) -> Any:
     return value
 
 
-def compare(where: str, expected: Mapping[str, Any], recorded: Mapping[str, Any]) -> None:
+def local_day(value: Any) -> date | None:
+    """The Asia/Shanghai date of a time, or a date as it is (`2026-11-10`)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value).astimezone(SHANGHAI).date()
+    except ValueError:
+        return None
+
+
+def _field_day(*names: str) -> Callable[[Record], date | None]:
+    def day(entry: Record) -> date | None:
+        return next((d for n in names if (d := local_day(entry.get(n))) is not None), None)
+
+    return day
+
+
+KINDS: dict[str, Kind] = {
+    kind.type: kind
+    for kind in (
+        Kind(
+            type=TRADE,
+            ledger_kind="trade",
+            record=lambda entry: api_path("/v1/transactions/{}", entry.get("trade_id")),
+            find=lambda trade, entry: trade if trade.get("id") == entry.get("trade_id") else None,
+            expected=lambda trade, _: trade_entry(trade),
+            place=lambda trade, _: (trade["venue_code"], trade["leaf_index"]),
+            day=_field_day("occurred_at", "recorded_at"),
+        ),
+        Kind(
+            type=TRADE_EVENT,
+            ledger_kind="trade_event",
+            record=lambda entry: api_path("/v1/transactions/{}", entry.get("trade_id")),
+            find=lambda trade, entry: by_id(trade.get("events"), entry.get("event_id")),
+            expected=lambda _, event: event_entry(event),
+            place=lambda trade, event: (trade["venue_code"], event["leaf_index"]),
+            day=_field_day("occurred_at", "recorded_at"),
+        ),
+        Kind(
+            type=IP_STEP,
+            ledger_kind="ip_step",
+            record=lambda entry: api_path("/v1/ip-registrations/{}", entry.get("registration_id")),
+            find=lambda registration, entry: by_id(
+                registration.get("history"), entry.get("step_id")
+            ),
+            expected=lambda registration, step: step_entry(registration["id"], step),
+            place=lambda _, step: (step["ledger"], step["leaf_index"]),
+            day=_field_day("recorded_at"),
+        ),
+        Kind(
+            type=ASSET_COST_ITEM,
+            ledger_kind="asset_cost_item",
+            record=lambda entry: api_path("/v1/data-assets/{}", entry.get("asset_id")),
+            find=lambda asset, entry: by_id(asset.get("cost_items"), entry.get("cost_item_id")),
+            expected=cost_item_entry,
+            place=lambda _, item: (item["ledger"], item["leaf_index"]),
+            day=_field_day("incurred_on", "recorded_at"),
+        ),
+        Kind(
+            type=ASSET_MOVEMENT,
+            ledger_kind="asset_movement",
+            record=lambda entry: api_path("/v1/data-assets/{}", entry.get("asset_id")),
+            find=lambda asset, entry: by_id(asset.get("movements"), entry.get("movement_id")),
+            expected=movement_entry,
+            place=lambda _, movement: (movement["ledger"], movement["leaf_index"]),
+            day=_field_day("occurred_on", "recorded_at"),
+        ),
+    )
+}
+
+
+def kind_of(entry: Record, where: str) -> Kind:
+    """The kind of the entry (by its `type`); VerificationFailed if this SDK knows none."""
+    kind = KINDS.get(str(entry.get("type")))
+    if kind is None:
+        raise VerificationFailed(
+            f"{where}: a leaf of a kind this SDK does not know: {entry.get('type')}"
+        )
+    return kind
+
+
+def check(where: str, log: str, index: int, kind: Kind, record: Record, entry: Record) -> None:
+    """VerificationFailed unless the record shows the leaf's item, logged at `log`/`index`,
+    and the entry is that item as recorded, field by field."""
+    item = kind.find(record, entry)
+    if item is None:
+        raise VerificationFailed(f"{where}: {kind.record(entry)} shows no {kind.type} of this leaf")
+    if tuple(kind.place(record, item)) != (log, index):
+        raise VerificationFailed(
+            f"{where}: the {kind.type} {kind.record(entry)} shows is logged at "
+            f"{kind.place(record, item)}, not this leaf"
+        )
+    compare(where, kind.expected(record, item), entry)
+
+
+def compare(where: str, expected: Record, recorded: Record) -> None:
     """VerificationFailed naming the first field where the logged entry and the record
     differ."""
     for name in sorted(set(expected) | set(recorded)):
@@ -93,9 +279,17 @@ def compare(where: str, expected: Mapping[str, Any], recorded: Mapping[str, Any]
             )
 
 
-def leaf_date(entry: Mapping[str, Any]) -> datetime | None:
+def leaf_day(entry: Record) -> date | None:
+    """The Asia/Shanghai date of the logged record (a trade's or event's `occurred_at`, a
+    cost item's `incurred_on`, a movement's date, else when it was recorded): what
+    `--since` and `--until` select on."""
+    kind = KINDS.get(str(entry.get("type")))
+    return kind.day(entry) if kind is not None else local_day(entry.get("recorded_at"))
+
+
+def leaf_date(entry: Record) -> datetime | None:
     """When the logged record happened (a trade's or event's `occurred_at`, else when it
-    was recorded): what `--since` and `--until` select on."""
+    was recorded)."""
     value = entry.get("occurred_at") or entry.get("recorded_at")
     parsed = _instant(value)
     return parsed if isinstance(parsed, datetime) else None

@@ -705,6 +705,16 @@ class CostItemIn(Model):
 
 class CostItemOut(Model):
     id: UUID
+    asset_class: Annotated[Literal["intangible", "inventory"], Field(title="AssetClass")]
+    """
+    The asset's class, as recorded with the item.
+    """
+    source: Annotated[
+        Literal["purchased", "developed", "processed", "other"], Field(title="Source")
+    ]
+    """
+    The asset's source, as recorded with the item.
+    """
     kind: str
     amount: str
     incurred_on: date_aliased
@@ -1550,6 +1560,21 @@ class ListingOut(Model):
     version: int
 
 
+class LogOut(Model):
+    log: str
+    """
+    Its name: a venue's code, `IPR`, `FIN`.
+    """
+    tree_size: int
+    """
+    Its number of leaves now (unsigned: verify its `/checkpoint`).
+    """
+
+
+class LogsOut(Model):
+    items: list[LogOut]
+
+
 class MarketValuation(Model):
     model_config = ConfigDict(
         extra="forbid",
@@ -1750,6 +1775,16 @@ class MerchantUpdate(Model):
 class MovementOut(Model):
     id: UUID
     sequence: int
+    asset_class: Annotated[Literal["intangible", "inventory"], Field(title="AssetClass")]
+    """
+    The asset's class, as recorded with it.
+    """
+    source: Annotated[
+        Literal["purchased", "developed", "processed", "other"], Field(title="Source")
+    ]
+    """
+    The asset's source, as recorded with it.
+    """
     type: str
     date: date_aliased
     from_status: str

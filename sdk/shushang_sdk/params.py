@@ -248,6 +248,10 @@ class ExportTradesQuery(TypedDict, closed=True):
     Query parameters of GET /v1/transactions/export.
     """
 
+    headers: NotRequired[Literal["en", "zh"] | None]
+    """
+    `zh`: column headers in Chinese (the default when `Accept-Language` prefers Chinese); `en`: the column names.
+    """
     merchant_id: NotRequired[UUID | str | None]
     """
     As buyer or seller.

@@ -177,3 +177,121 @@ async def test_the_audit_command_verifies_nothing_it_cannot(
     assert await asyncio.to_thread(run, "--log", "IPR") == 1  # empty registry
     assert await asyncio.to_thread(run, "--log", "NOPE") == 1  # no such log
     assert await asyncio.to_thread(run, "--log", "NBSE", "--max-age", "0") == 2  # stale
+    assert await asyncio.to_thread(run, "--all") == 1  # every log empty: nothing verified
+
+
+async def _fin_books(client: httpx.AsyncClient, session: AsyncSession) -> Any:
+    """A merchant's asset in the FIN log: two cost items (one evidenced by its purchase
+    trade), capitalised, then impaired: every FIN leaf kind, and one of each movement shape."""
+    from tests.assets.conftest import Books
+
+    books = await Books().setup(client, session)
+    trade = await books.trade("120000.00")
+    asset = await books.asset()
+    await books.ok(
+        await books.cost(
+            asset["id"], kind="purchase_price", amount="120000.00", incurred_on="2025-03-10",
+            trade_id=trade["id"], description="=采购价款",
+        )
+    )  # fmt: skip
+    await books.ok(await books.cost(asset["id"], amount="3000.00", incurred_on="2025-03-12"))
+    await books.ok(
+        await books.move(asset["id"], "capitalise", date="2025-03-31", useful_life_months=60)
+    )
+    await books.ok(
+        await books.move(asset["id"], "impair", date="2025-06-30", recoverable_amount="90000.00")
+    )
+    books.asset_id = asset["id"]
+    return books
+
+
+async def test_every_fin_leaf_kind_is_verified(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
+) -> None:
+    """`verify --log FIN` failed every leaf: "a leaf of a kind this SDK does not know:
+    data_asset_cost_item". Cost items and movements are compared with the asset as the API
+    shows it; the merchant's own key reads its leaves, another merchant's none."""
+    books = await _fin_books(client, session)
+    auditor = await make_key(session, Role.auditor)
+    async with sdk(app, auditor) as reader:
+        vkey = await reader.ledger.verifier_key("FIN")
+        assert {"log": "FIN", "tree_size": 4} in await reader.ledger.logs()
+    async with sdk(app, auditor, trusted_keys=trust(vkey)) as reader:
+        found = await reader.ledger.audit("FIN")
+        march = await reader.ledger.audit("FIN", since=date(2025, 3, 1), until=date(2025, 3, 11))
+    assert found.ok and not found.failures
+    assert found.verified == {"data_asset_cost_item": 2, "data_asset_movement": 2}
+    assert march.verified == {"data_asset_cost_item": 1} and march.skipped == 3
+    own = books.key["Authorization"].removeprefix("Bearer ")
+    async with sdk(app, own, trusted_keys=trust(vkey)) as merchant:
+        assert (await merchant.ledger.audit("FIN")).ok
+    other = books.other_key["Authorization"].removeprefix("Bearer ")
+    async with sdk(app, other, trusted_keys=trust(vkey)) as stranger:
+        hidden = await stranger.ledger.audit("FIN")
+    assert hidden.hidden == 4 and not hidden.ok
+
+
+async def test_a_changed_fin_figure_is_caught(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
+) -> None:
+    books = await _fin_books(client, session)
+    for table in ("data_asset_cost_item", "data_asset_movement"):
+        await session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_immutable"))
+    await session.execute(
+        text("UPDATE data_asset_cost_item SET amount = 3000.01 WHERE amount = 3000.00")
+    )
+    await session.execute(
+        text(
+            "UPDATE data_asset_movement SET effects = jsonb_set(effects, '{impairment}', "
+            "'\"1.00\"') WHERE type = 'impair'"
+        )
+    )
+    for table in ("data_asset_cost_item", "data_asset_movement"):
+        await session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_immutable"))
+    await session.commit()
+    auditor = await make_key(session, Role.auditor)
+    async with sdk(app, auditor) as reader:
+        vkey = await reader.ledger.verifier_key("FIN")
+    async with sdk(app, auditor, trusted_keys=trust(vkey)) as reader:
+        found = await reader.ledger.audit("FIN")
+    failed = dict(found.failures)
+    assert set(failed) == {1, 3} and not found.ok, failed
+    assert "amount is '3000.01'" in failed[1] and "'3000.00'" in failed[1]
+    assert "effects" in failed[3]
+    assert books.asset_id
+
+
+async def test_a_leaf_of_an_unknown_kind_fails_by_name() -> None:
+    from shushang_sdk import leaves
+
+    with pytest.raises(VerificationFailed, match="does not know: data_asset_period_close"):
+        leaves.kind_of({"type": "data_asset_period_close"}, "FIN leaf 9")
+    assert leaves.api_path("/v1/data-assets/{}", "../ledgers?x=1") == (
+        "/v1/data-assets/..%2Fledgers%3Fx%3D1"
+    )
+
+
+def test_a_fin_leaf_must_be_where_its_record_says() -> None:
+    """A cost item shown at another leaf (or in another log) is not this leaf, even when
+    every field agrees: the log could otherwise replay one record under many leaves."""
+    from shushang_sdk import leaves
+
+    item = {
+        "id": "i1", "asset_class": "intangible", "source": "purchased", "kind": "processing",
+        "amount": "1000.00", "incurred_on": "2025-01-05", "phase": None, "description": None,
+        "trade_id": None, "assessment_id": None, "certificate_number": None, "ledger": "FIN",
+        "leaf_index": 4, "created_at": "2026-12-07T10:00:00+08:00",
+    }  # fmt: skip
+    asset = {"id": "a1", "merchant_id": "m1", "cost_items": [item], "movements": []}
+    entry = {**leaves.cost_item_entry(asset, item), "recorded_at": "2026-12-07T02:00:00+00:00"}
+    kind = leaves.kind_of(entry, "FIN leaf 4")
+    assert kind.record(entry) == "/v1/data-assets/a1" and kind.day(entry) == date(2025, 1, 5)
+    leaves.check("FIN leaf 4", "FIN", 4, kind, asset, entry)
+    with pytest.raises(VerificationFailed, match="not this leaf"):
+        leaves.check("FIN leaf 5", "FIN", 5, kind, asset, entry)
+    with pytest.raises(VerificationFailed, match="not this leaf"):
+        leaves.check("IPR leaf 4", "IPR", 4, kind, asset, entry)
+    with pytest.raises(VerificationFailed, match="shows no data_asset_cost_item"):
+        leaves.check("FIN leaf 4", "FIN", 4, kind, {**asset, "cost_items": []}, entry)
+    with pytest.raises(VerificationFailed, match="merchant_id"):
+        leaves.check("FIN leaf 4", "FIN", 4, kind, asset, {**entry, "merchant_id": "m2"})

@@ -50,6 +50,7 @@ OPERATIONS = {
     "POST /v1/data-assets/{asset_id}/write-down": "data_assets.write_down",
     "POST /v1/data-assets/{asset_id}/reverse-write-down": "data_assets.reverse_write_down",
     "GET /v1/data-assets/{asset_id}/schedule": "data_assets.get_schedule",
+    "GET /v1/ledgers": "ledger.logs",
     "GET /v1/ledgers/{venue_code}/checkpoint": "ledger.checkpoint",
     "POST /v1/ledgers/{venue_code}/cosignatures": "ledger.add_cosignatures",
     "GET /v1/certificates/{number}.pdf": "certificates.download_pdf",
