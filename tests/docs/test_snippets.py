@@ -85,13 +85,39 @@ def blocks(page: Path) -> list[Block]:
     return found
 
 
+def _open_quote(line: str, quote: str | None) -> str | None:
+    """The quote still open at the end of `line` (None: none), given the one open at its
+    start; a comment ends the line's code."""
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quote == "'":
+            quote = None if c == "'" else quote
+        elif quote == '"':
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                quote = None
+        elif c == "\\":
+            i += 1
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or line[i - 1] in " \t;"):
+            break
+        i += 1
+    return quote
+
+
 def _commands(text: str) -> list[str]:
-    """The shell text cut into logical lines (a line ending in a backslash goes on)."""
+    """The shell text cut into logical lines: a line ending in a backslash, or inside a
+    quoted string, goes on."""
     logical: list[str] = []
     current = ""
+    quote: str | None = None
     for line in text.splitlines():
         current += line + "\n"
-        if not line.endswith("\\"):
+        quote = _open_quote(line, quote)
+        if quote is None and not line.endswith("\\"):
             logical.append(current)
             current = ""
     if current:
