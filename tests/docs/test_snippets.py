@@ -55,7 +55,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
+        page = self.page.relative_to(ROOT) if self.page.is_relative_to(ROOT) else self.page.name
+        return f"{page}:{self.line}"
 
     @property
     def runs(self) -> bool:
@@ -232,16 +233,12 @@ def test_no_run_blocks_are_few() -> None:
                 assert block.language in RUN, f"{block.where}: no-run on a {block.language} block"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_the_page_runs_as_written(
-    page: Path, live_url: str, database_url: str, settings: Settings, tmp_path: Path
-) -> None:
-    if not any(b.runs for b in blocks(page)):
-        pytest.skip(f"{page.name} has no snippet to run")
-    scratch = _scratch(tmp_path)
-    code = script(page, scratch, live_url)
+def run_page(
+    page: Path, served: str, database_url: str, settings: Settings, scratch: Path
+) -> subprocess.CompletedProcess[str]:
+    code = script(page, scratch, served)
     (scratch / "page.sh").write_text(code, encoding="utf-8")
-    done = subprocess.run(
+    return subprocess.run(
         ["bash", str(scratch / "page.sh")],
         cwd=scratch,
         env=_environment(database_url, settings),
@@ -249,6 +246,36 @@ def test_the_page_runs_as_written(
         text=True,
         timeout=600,
     )
+
+
+def test_a_refused_call_fails_the_page(
+    live_url: str, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """The harness is strict: an unexpected 4xx fails a page, an expected one passes, and
+    a status other than the one expected fails too."""
+    scratch = _scratch(tmp_path)
+    page = tmp_path / "page.md"
+    cases = {
+        "curl -s http://127.0.0.1:8000/v1/venues/NOPE\n": False,
+        "curl -s http://127.0.0.1:8000/v1/venues/NOPE   # expect 404\n": True,
+        "curl -s http://127.0.0.1:8000/v1/venues/NOPE   # expect 409\n": False,
+        "X=$(curl -s http://127.0.0.1:8000/v1/venues/NOPE)\necho ran on\n": False,
+        "curl -s http://127.0.0.1:8000/v1/venues/HZDEX > /dev/null\n": True,
+    }
+    for body, passes in cases.items():
+        page.write_text(f"```sh\n{body}```\n", encoding="utf-8")
+        done = run_page(page, live_url, database_url, settings, scratch)
+        assert (done.returncode == 0) == passes, (body, done.stderr)
+        assert "ran on" not in done.stdout
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_the_page_runs_as_written(
+    page: Path, live_url: str, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    if not any(b.runs for b in blocks(page)):
+        pytest.skip(f"{page.name} has no snippet to run")
+    done = run_page(page, live_url, database_url, settings, _scratch(tmp_path))
     assert done.returncode == 0, (
         f"{page.name} does not run as written (exit {done.returncode}):\n"
         f"--- stderr (last 6000 characters)\n{done.stderr[-6000:]}\n"
