@@ -37,17 +37,17 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED: list[tuple[str, dict[str, str]]] = [
     # README, Quickstart: the first look at the catalog once the demo is loaded
     ("/v1/catalog' --data-urlencode 'q=交通' -d limit=5", {"q": "交通", "limit": "5"}),
-    # README, "Data products and the catalog": the search with facets
+    # docs/operators.md, "Search": the search with facets
     ("--data-urlencode 'q=交易' --data-urlencode 'domain=finance'",
      {"q": "交易", "domain": "finance"}),
     # ... and a Chinese substring of two characters
     ("据交 finds 杭州数据交易指数", {"q": "据交"}),
-    # README, the Python SDK
+    # docs/sdk.md, the merchant's script
     ('products.iter(q="交通", venue_code="HZDEX")', {"q": "交通", "venue_code": "HZDEX"}),
-    # examples/catalog_fetch.py, as the README runs it, and its default words
+    # examples/catalog_fetch.py, as docs/sdk.md runs it, and its default words
     ("catalog_fetch.py 交通", {"q": "交通"}),
     ('sys.argv[1] if len(sys.argv) > 1 else "数据"', {"q": "数据"}),
-    # README, "Building a front end": the catalog page's fetch
+    # docs/frontend.md, "A working page": the catalog page's fetch
     ("/v1/catalog?limit=20&sort=newest", {"limit": "20", "sort": "newest"}),
 ]  # fmt: skip
 _CJK = "[\u4e00-\u9fff]+"
