@@ -22,11 +22,11 @@ class OutboxEvent(Base):
     `/v1/events` and by webhooks; not a listing's history (`ListingEvent`) nor a trade's
     own steps (`TradeEvent`), which it announces."""
 
-    __tablename__ = "event"
+    __tablename__ = "outbox_event"
     __table_args__ = (
-        Index("ix_event_type", "type", "id"),
-        Index("ix_event_merchant_ids", "merchant_ids", postgresql_using="gin"),
-        Index("ix_event_created_at", "created_at"),
+        Index("ix_outbox_event_type", "type", "id"),
+        Index("ix_outbox_event_merchant_ids", "merchant_ids", postgresql_using="gin"),
+        Index("ix_outbox_event_created_at", "created_at"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)

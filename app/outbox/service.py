@@ -38,8 +38,8 @@ class NewEvent:
 
 
 _INSERT = """
-INSERT INTO event (id, type, subject_type, subject_id, merchant_ids, data, request_id,
-                   created_at)
+INSERT INTO outbox_event (id, type, subject_type, subject_id, merchant_ids, data,
+                          request_id, created_at)
 SELECT n.id, n.type, n.subject_type, n.subject_id, n.merchant_ids::uuid[], n.data::jsonb,
        n.request_id, n.created_at
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import wiring
@@ -28,7 +29,7 @@ from app.products import audience as products
 from app.trades import audience as trades
 from app.webhooks import audience as webhooks
 from app.webhooks import fanout
-from tests.factories import auth, make_key, make_merchant
+from tests.factories import auth, make_key, make_merchant, product_body
 
 EXPECTED = {
     "merchant": merchants.AUDIENCE,
@@ -78,7 +79,7 @@ def test_one_statement_inserts_the_events_and_queues_their_deliveries() -> None:
     assert service.fan_outs() == {fanout.NAME: fanout.QUEUE_DELIVERIES}
     statement = service._statement
     assert statement is not None
-    assert statement.startswith("WITH e AS (INSERT INTO event ")
+    assert statement.startswith("WITH e AS (INSERT INTO outbox_event ")
     assert "RETURNING id, type, merchant_ids, created_at\n)" in statement
     assert statement.endswith(fanout.QUEUE_DELIVERIES.strip())
     assert "webhook" not in statement.removesuffix(fanout.QUEUE_DELIVERIES.strip())
@@ -103,3 +104,21 @@ async def test_emitting_before_wiring_is_refused_and_writes_nothing(
         await other.rollback()
     monkeypatch.undo()
     assert (await client.get("/v1/events", headers=admin)).json()["items"] == []
+
+
+async def test_the_outbox_stays_append_only(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Its table renamed `outbox_event` (migration 20261207_04), the trigger still guards it."""
+    admin = auth(await make_key(session, Role.operator))
+    made = await client.post(
+        "/v1/products", json=product_body(merchant_id=str((await make_merchant(session)).id)),
+        headers=admin,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    for change in ("UPDATE outbox_event SET data = '{}'", "DELETE FROM outbox_event"):
+        with pytest.raises(DBAPIError, match="outbox_event is append-only"):
+            await session.execute(text(change))
+        await session.rollback()
+    events = (await client.get("/v1/events", headers=admin)).json()["items"]
+    assert [e["type"] for e in events] == ["product.created"]
