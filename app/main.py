@@ -29,7 +29,6 @@ from app.core import errors
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.etags import ConditionalRequests
-from app.events.router import router as events_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
@@ -40,6 +39,7 @@ from app.ledger.signing import signer_of
 from app.listings.router import router as listings_router
 from app.merchants.router import router as merchants_router
 from app.ops.router import router as ops_router
+from app.outbox.router import router as events_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
 from app.stats.router import router as stats_router

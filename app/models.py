@@ -5,7 +5,6 @@ from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, RateLimitBucket
 from app.core.db import Base
-from app.events.models import Event
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
 from app.ledger.models import (
     Checkpoint,
@@ -18,6 +17,7 @@ from app.ledger.models import (
 )
 from app.listings.models import Listing, ListingEvent
 from app.merchants.models import Certification, Merchant
+from app.outbox.models import OutboxEvent
 from app.products.models import Product, ProductRevision
 from app.samples.models import Sample, SampleChunk
 from app.trades.models import Trade, TradeEvent
@@ -36,7 +36,6 @@ __all__ = [
     "DataAsset",
     "DataAssetCostItem",
     "DataAssetMovement",
-    "Event",
     "IdempotencyRecord",
     "IpLicence",
     "IpObjection",
@@ -50,6 +49,7 @@ __all__ = [
     "ListingEvent",
     "Merchant",
     "NegativeListVersion",
+    "OutboxEvent",
     "Product",
     "ProductRevision",
     "RateLimitBucket",

@@ -686,7 +686,7 @@ async def test_events_by_type_and_role(client: httpx.AsyncClient, session: Async
     delivered = await session.execute(
         text(
             "SELECT d.subscription_id::text, e.subject_id FROM webhook_delivery d"
-            " JOIN event e ON e.id = d.event_id"
+            " JOIN outbox_event e ON e.id = d.event_id"
         )
     )
     by_hook: dict[str, set[str]] = {}

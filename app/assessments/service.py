@@ -38,7 +38,7 @@ from app.core.jsonable import jsonable
 from app.core.principal import Principal
 from app.core.reactions import emit
 from app.core.roles import Role
-from app.events import service as events
+from app.outbox import service as outbox
 from app.products import repository as products_repository
 from app.products import service as products
 from app.products.models import Product
@@ -148,7 +148,7 @@ async def _keep(
     )
     product = await products_repository.get(session, assessment.product_id)
     assert product is not None
-    await events.emit(
+    await outbox.emit(
         session,
         "assessment.completed",
         "assessment",

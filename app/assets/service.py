@@ -69,10 +69,10 @@ from app.core.i18n import Text
 from app.core.money import cents
 from app.core.principal import Principal
 from app.core.roles import Role
-from app.events import service as events
 from app.ledger import sequencer
 from app.merchants import repository as merchants
 from app.merchants import service as merchant_rules
+from app.outbox import service as outbox
 from app.products import repository as products
 
 ASSET = Text("data asset", "数据资产")
@@ -621,7 +621,7 @@ async def move(
 
 
 async def _emit(session: AsyncSession, asset: DataAsset, name: str, data: dict[str, Any]) -> None:
-    await events.emit(
+    await outbox.emit(
         session,
         f"data_asset.{name}",
         "data_asset",

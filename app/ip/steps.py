@@ -19,7 +19,6 @@ from app.core.errors import NotFound
 from app.core.i18n import Text
 from app.core.principal import Principal
 from app.core.steps import YOU_MAY, check_step
-from app.events import service as events
 from app.ip import repository
 from app.ip.allowed import allowed_actions, parties
 from app.ip.entries import step_entry
@@ -28,6 +27,7 @@ from app.ip.states import STEPS, Action, IpStatus, who_may
 from app.ip.validity import effective_status
 from app.ledger import sequencer
 from app.ledger.models import REGISTRY_LOG
+from app.outbox import service as outbox
 
 REGISTRATION = Text("IP registration", "数据知识产权登记")
 
@@ -116,11 +116,11 @@ async def _emit(
         "leaf_index": step.leaf_index,
     }
     name = _EVENTS[action]
-    await events.emit(
+    await outbox.emit(
         session, f"ip_registration.{name}", "ip_registration", registration.id, concerned, data
     )
     if action in _CERTIFICATE_EVENTS:
-        await events.emit(
+        await outbox.emit(
             session, f"certificate.{name}", "certificate", registration.certificate_number,
             concerned, data,
         )  # fmt: skip

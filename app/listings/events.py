@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events import service as events
 from app.listings.models import Listing
+from app.outbox import service as outbox
 
 _EVENT_TYPES = {
     "create": "listing.created",
@@ -26,7 +26,7 @@ async def emit(
     automatic: bool = False,
 ) -> None:
     """The listing's event (`listing.approved`, …), for its merchant and the staff."""
-    await events.emit(
+    await outbox.emit(
         session,
         _EVENT_TYPES[action],
         "listing",

@@ -82,7 +82,11 @@ class Listing(Base):
 
 
 class ListingEvent(Base):
-    """One step of a listing: who took it, when, from which state to which, and why."""
+    """One step of a listing: who took it, when, from which state to which, and why.
+
+    The listing's history (`GET /v1/listings/{id}/events`), one of Shushang's three kinds of
+    "events": not an outbox event (app/outbox/, the `/v1/events` feed and webhooks, where a
+    step is also announced as `listing.*`), nor a trade's event (`TradeEvent`)."""
 
     __tablename__ = "listing_event"
     __table_args__ = (Index("ix_listing_event_listing_id", "listing_id", "id"),)

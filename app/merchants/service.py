@@ -17,7 +17,6 @@ from app.core.i18n import Text
 from app.core.jsonable import jsonable
 from app.core.principal import Principal
 from app.core.roles import Role
-from app.events import service as events
 from app.merchants import repository, uscc
 from app.merchants.models import Certification, Merchant
 from app.merchants.repository import MerchantFilter
@@ -30,6 +29,7 @@ from app.merchants.schemas import (
     MerchantPublic,
     MerchantUpdate,
 )
+from app.outbox import service as outbox
 
 MERCHANT = Text("merchant", "数商")
 
@@ -238,7 +238,7 @@ async def create(session: AsyncSession, who: Principal, data: MerchantCreate) ->
     if override:
         details["uscc_override_reason"] = override
     await audit.record(session, who, "merchant.create", "merchant", merchant.id, details)
-    await events.emit(
+    await outbox.emit(
         session,
         "merchant.created",
         "merchant",
@@ -326,7 +326,7 @@ async def update(
         await audit.record(
             session, who, "merchant.update", "merchant", merchant.id, {"changes": changes}
         )
-        await events.emit(
+        await outbox.emit(
             session,
             "merchant.updated",
             "merchant",

@@ -17,8 +17,8 @@ from app.core.i18n import Text
 from app.core.pagination import cut, decode_cursor
 from app.core.principal import Principal
 from app.core.reactions import emit
-from app.events import service as events
 from app.merchants import service as merchant_rules
+from app.outbox import service as outbox
 from app.products import repository, search
 from app.products.models import Product, ProductRevision
 from app.products.reactions import ProductRevised
@@ -111,7 +111,7 @@ async def create(session: AsyncSession, who: Principal, data: ProductCreate) -> 
         product.id,
         {"name": product.name, "merchant_id": str(merchant_id), "revision": product.revision},
     )
-    await events.emit(
+    await outbox.emit(
         session,
         "product.created",
         "product",
@@ -198,7 +198,7 @@ async def update(
         product.id,
         {"revision": product.revision, "changes": sorted(changes)},
     )
-    await events.emit(
+    await outbox.emit(
         session,
         "product.revised",
         "product",

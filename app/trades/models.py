@@ -94,6 +94,13 @@ class NewTrade:
 
 
 class TradeEvent(Base):
+    """A step of a trade after it was recorded (`confirmed`, `delivered`, `settled`, …): a
+    fact of the trade itself, a leaf of its venue's log (`POST /v1/transactions/{id}/events`).
+
+    One of Shushang's three kinds of "events": not an outbox event (app/outbox/, the
+    `/v1/events` feed and webhooks, where each step is also announced as `trade.*`), nor a
+    listing's history (`ListingEvent`)."""
+
     __tablename__ = "trade_event"
     __table_args__ = (
         CheckConstraint(

@@ -47,8 +47,8 @@ from app.core.db import Driver, driver_of
 from app.core.errors import RateLimited, ShushangError, Unauthorized, is_database_unavailable
 from app.core.money import cents
 from app.core.principal import Principal
-from app.events import service as outbox
 from app.ledger import merkle, sequencer
+from app.outbox import service as outbox
 from app.trades import repository, service
 from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade

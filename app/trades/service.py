@@ -31,9 +31,9 @@ from app.core.i18n import Text
 from app.core.money import round_half_up
 from app.core.principal import Principal
 from app.core.roles import Role
-from app.events import service as events
 from app.ledger import sequencer
 from app.listings.states import ListingStatus
+from app.outbox import service as outbox
 from app.trades import repository
 from app.trades.confirmation import is_confirmed, is_large, is_operator_confirmed
 from app.trades.entries import canonical, event_entry
@@ -260,7 +260,7 @@ async def add_event(
         trade.id,
         {"event_id": str(event.id), "leaf_index": index},
     )
-    await events.emit(
+    await outbox.emit(
         session,
         f"trade.{data.type.value}",
         "trade",

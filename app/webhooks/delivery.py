@@ -35,7 +35,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.core.config import Settings
 from app.core.db import unit_of_work, utcnow
-from app.events.models import Event
+from app.outbox.models import OutboxEvent
 from app.webhooks import service as subscriptions
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from app.webhooks.sender import Answer, Sender
@@ -86,7 +86,7 @@ class Lease:
     body: bytes
 
 
-def payload(event: Event) -> bytes:
+def payload(event: OutboxEvent) -> bytes:
     """The body: the Standard Webhooks shape, `type`, `timestamp` and `data` (and `id`)."""
     return json.dumps(
         {
@@ -131,9 +131,9 @@ async def _claim(
             return []
         tokens = {row.id: (row.attempts, row.next_attempt_at) for row in claimed}
         found = await session.execute(
-            select(WebhookDelivery.id, WebhookSubscription, Event)
+            select(WebhookDelivery.id, WebhookSubscription, OutboxEvent)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-            .join(Event, Event.id == WebhookDelivery.event_id)
+            .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
             .where(WebhookDelivery.id.in_(tokens))
         )
         return [

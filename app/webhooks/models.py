@@ -66,7 +66,7 @@ class WebhookDelivery(Base):
     subscription_id: Mapped[UUID] = mapped_column(
         ForeignKey("webhook_subscription.id", ondelete="RESTRICT")
     )
-    event_id: Mapped[UUID] = mapped_column(ForeignKey("event.id", ondelete="RESTRICT"))
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("outbox_event.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.core.etags import set_etag
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
-from app.events.models import Event
+from app.outbox.models import OutboxEvent
 from app.web.deps import AppSettings, Session
 from app.web.openapi_docs import errors
 from app.webhooks import service
@@ -108,7 +108,7 @@ async def delete_webhook(webhook_id: UUID, session: Session, who: WebhooksWrite)
 
 
 async def _delivery_out(session: Session, delivery: WebhookDelivery) -> DeliveryOut:
-    event = await session.get(Event, delivery.event_id)
+    event = await session.get(OutboxEvent, delivery.event_id)
     assert event is not None
     attempts = await session.execute(
         select(WebhookAttempt)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.events.types import is_known_pattern
+from app.outbox.types import is_known_pattern
 
 EventTypes = Annotated[
     list[str],

@@ -19,7 +19,7 @@ from app.core.etags import check_if_match
 from app.core.i18n import Text
 from app.core.principal import Principal
 from app.core.roles import Role
-from app.events import service as events
+from app.outbox import service as outbox
 from app.webhooks import urls
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -116,7 +116,7 @@ async def on_key_revoked(session: AsyncSession, who: Principal, event: KeyRevoke
 
 async def stop_created_by(session: AsyncSession, who: Principal, key_id: UUID) -> int:
     """A revoked key's subscriptions stop: disabled for good (they cannot be enabled again),
-    and nothing more is queued for them (app/events/service.py). How many were stopped."""
+    and nothing more is queued for them (app/webhooks/fanout.py). How many were stopped."""
     subscriptions = (
         await session.execute(
             select(WebhookSubscription)
@@ -143,7 +143,7 @@ async def disable(session: AsyncSession, subscription: WebhookSubscription, reas
     subscription.disabled_reason = reason[:500]
     subscription.updated_at = utcnow()
     await session.flush()
-    await events.emit(
+    await outbox.emit(
         session,
         "webhook.disabled",
         "webhook",

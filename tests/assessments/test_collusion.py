@@ -92,7 +92,7 @@ async def _state(m: Market) -> tuple[int, int, int]:
         text(
             "SELECT (SELECT count(*) FROM assessment WHERE kind = 'valuation'),"
             " (SELECT count(*) FROM audit_event WHERE action = 'assessment.valuation'),"
-            " (SELECT count(*) FROM event WHERE type = 'assessment.completed')"
+            " (SELECT count(*) FROM outbox_event WHERE type = 'assessment.completed')"
         )
     )
     row = counts.one()

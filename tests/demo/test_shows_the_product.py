@@ -162,7 +162,9 @@ async def test_the_demo_shows_the_product(
     async def shapes(trade_id: UUID) -> tuple[object, ...]:
         """What a trade's recording left: the keys of its outbox event, audit event and leaf."""
         event = await session.scalar(
-            text("SELECT data FROM event WHERE type = 'trade.recorded' AND subject_id = :id"),
+            text(
+                "SELECT data FROM outbox_event WHERE type = 'trade.recorded' AND subject_id = :id"
+            ),
             {"id": str(trade_id)},
         )
         audit = await session.scalar(

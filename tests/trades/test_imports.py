@@ -137,7 +137,9 @@ async def test_lines_get_one_result_each_in_order(
 
     assert await count(session, "SELECT count(*) FROM trade") == 4
     assert await count(session, "SELECT count(*) FROM idempotency_record") == 4
-    assert await count(session, "SELECT count(*) FROM event WHERE type = 'trade.recorded'") == 4
+    assert (
+        await count(session, "SELECT count(*) FROM outbox_event WHERE type = 'trade.recorded'") == 4
+    )
     details = list(
         (
             await session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
 from app.core.roles import Role
-from app.events import service as events
+from app.outbox import service as outbox
 from tests.factories import auth, idempotent, make_key, make_merchant, product_body
 from tests.webhooks.conftest import Hooks, make_due
 
@@ -85,7 +85,7 @@ async def test_no_event_for_a_change_that_rolled_back(
     assert stale.status_code == 412
     async with app.state.sessionmaker() as other:
         await other.execute(text("SELECT 1"))  # begin
-        await events.emit(other, "merchant.updated", "merchant", merchant.id, [merchant.id], {})
+        await outbox.emit(other, "merchant.updated", "merchant", merchant.id, [merchant.id], {})
         await other.rollback()
     assert (await client.get("/v1/events", headers=admin)).json()["items"] == []
 

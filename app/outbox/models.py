@@ -1,4 +1,4 @@
-"""The outbox: every domain event, written in the transaction of the change that caused it."""
+"""The outbox: every announced change, written in the transaction of the change that caused it."""
 
 from __future__ import annotations
 
@@ -13,16 +13,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base, new_id, utcnow
 
 
-class Event(Base):
+class OutboxEvent(Base):
     """`type` is dotted (`listing.approved`); `merchant_ids` are the merchants it concerns,
-    who read it in full (who else sees it, and what of it: app/events/audience.py);
-    `data` is what webhooks deliver."""
+    who read it in full (who else sees it, and what of it: app/outbox/audience.py, with each
+    domain's rule in its `audience.py`); `data` is what webhooks deliver.
 
-    __tablename__ = "event"
+    One of Shushang's three kinds of "events": the outbox's, announced to clients at
+    `/v1/events` and by webhooks; not a listing's history (`ListingEvent`) nor a trade's
+    own steps (`TradeEvent`), which it announces."""
+
+    __tablename__ = "outbox_event"
     __table_args__ = (
-        Index("ix_event_type", "type", "id"),
-        Index("ix_event_merchant_ids", "merchant_ids", postgresql_using="gin"),
-        Index("ix_event_created_at", "created_at"),
+        Index("ix_outbox_event_type", "type", "id"),
+        Index("ix_outbox_event_merchant_ids", "merchant_ids", postgresql_using="gin"),
+        Index("ix_outbox_event_created_at", "created_at"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)

@@ -16,9 +16,9 @@ from app.core.errors import ValidationFailed
 from app.core.i18n import Text
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.core.principal import Principal
-from app.events import audience
-from app.events.models import Event
-from app.events.types import is_known_pattern
+from app.outbox import audience
+from app.outbox.models import OutboxEvent
+from app.outbox.types import is_known_pattern
 from app.web.deps import ReadSession
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute
@@ -57,7 +57,12 @@ async def list_events(
     whoever sees the listing (`reason` null unless the caller is staff or the listing's
     merchant, as `/v1/listings/{id}/events`); IP registration and certificate events to
     whoever sees the registration or certificate."""
-    query = select(Event).where(audience.visible_to(who)).order_by(Event.id).limit(page.limit + 1)
+    query = (
+        select(OutboxEvent)
+        .where(audience.visible_to(who))
+        .order_by(OutboxEvent.id)
+        .limit(page.limit + 1)
+    )
     if type is not None:
         if not is_known_pattern(type):
             raise ValidationFailed.field(
@@ -65,20 +70,20 @@ async def list_events(
             )
         if type.endswith("*"):
             if type != "*":
-                query = query.where(Event.type.startswith(type[:-1], autoescape=True))
+                query = query.where(OutboxEvent.type.startswith(type[:-1], autoescape=True))
         else:
-            query = query.where(Event.type == type)
+            query = query.where(OutboxEvent.type == type)
     if since is not None:
-        query = query.where(Event.created_at >= since)
+        query = query.where(OutboxEvent.created_at >= since)
     after = id_after(page)
     if after:
-        query = query.where(Event.id > after)
+        query = query.where(OutboxEvent.id > after)
     rows = list((await session.execute(query)).scalars())
     items, next_cursor = cut(rows, page.limit, lambda e: [str(e.id)])
     return Page[EventOut](items=[_out(e, who) for e in items], next_cursor=next_cursor)
 
 
-def _out(event: Event, who: Principal) -> EventOut:
+def _out(event: OutboxEvent, who: Principal) -> EventOut:
     return EventOut(
         id=event.id,
         type=event.type,
