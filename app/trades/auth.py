@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.dependencies import require
 from app.core.principal import Principal
 from app.core.roles import Role
+from app.web.auth import require
 
 # Record a trade, append its events (each as app/trades/rules.py allows).
 TradesRecord = Annotated[Principal, Depends(require(Role.operator, Role.merchant))]

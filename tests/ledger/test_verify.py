@@ -68,7 +68,7 @@ def test_the_ledger_imports_no_domain() -> None:
         "app.ledger",
         "app.audit",  # the audit trail is everyone's, not a domain: cosignatures are audited
         "app.core.principal",
-        "app.auth.dependencies",
+        "app.web.auth",
         "app.core.config",
         "app.core.db",
         "app.web.deps",
