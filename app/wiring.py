@@ -1,6 +1,12 @@
-"""Where the domains are connected at start-up: the ledger's logs and leaf kinds
-(app/logs.py) and the cross-domain reactions (app/core/reactions.py). A lower domain emits a
-fact it defines; a higher one reacts to it; only this module knows both.
+"""Where the domains are connected at start-up: the ledger's logs and leaf kinds, and the
+cross-domain reactions (app/core/reactions.py).
+
+- **Leaf kinds.** The ledger imports no domain: each domain that appends to it registers its
+  logs and kinds of leaf with `app/ledger/kinds.py` (the venues' trade logs, the registry's
+  `IPR`, the data-asset register's `FIN`), gathered here as `app/models.py` gathers every
+  table.
+- **Reactions.** A lower domain emits a fact it defines; a higher one reacts to it, in the
+  same transaction; only this module knows both.
 
 Every entry point calls `register()` before serving or running a command: `create_app`,
 the `shushang` CLI, the restore's verification, the tests. It is idempotent.
@@ -8,14 +14,24 @@ the `shushang` CLI, the restore's verification, the tests. It is idempotent.
 
 from __future__ import annotations
 
-from app import logs
 from app.assessments.reactions import ComplianceFailed
+from app.assets import leaves as asset_leaves
 from app.auth.reactions import KeyRevoked
 from app.core.reactions import subscribe
 from app.ip import automatic as ip_automatic
+from app.ip import leaves as ip_leaves
 from app.listings import automatic as listings_automatic
 from app.products.reactions import ProductRevised
+from app.trades import leaves as trade_leaves
 from app.webhooks import service as webhooks
+
+
+def register_leaf_kinds() -> None:
+    """The ledger's logs and kinds of leaf: the app and the `shushang` commands need them
+    before using a log (appending, proving, `shushang ledger verify`, a restore's check)."""
+    trade_leaves.register()
+    ip_leaves.register()
+    asset_leaves.register()
 
 
 def register_reactions() -> None:
@@ -29,5 +45,5 @@ def register_reactions() -> None:
 
 def register() -> None:
     """Idempotent: the ledger's logs and kinds, then the reactions."""
-    logs.register()
+    register_leaf_kinds()
     register_reactions()

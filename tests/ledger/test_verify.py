@@ -60,7 +60,7 @@ async def test_verify_and_tamper(
 
 
 def test_the_ledger_imports_no_domain() -> None:
-    """The domains register their leaves with the ledger (app/logs.py), never the reverse:
+    """The domains register their leaves with the ledger (app/wiring.py), never the reverse:
     no package cycle, and a new log needs no change to the ledger."""
     import ast
 
