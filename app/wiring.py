@@ -7,6 +7,8 @@ cross-domain reactions (app/core/reactions.py).
   table.
 - **Reactions.** A lower domain emits a fact it defines; a higher one reacts to it, in the
   same transaction; only this module knows both.
+- **Provided reads.** A lower domain that must read a higher one's fact declares a slot
+  (app/core/provided.py); the higher one's query fills it here.
 
 Every entry point calls `register()` before serving or running a command: `create_app`,
 the `shushang` CLI, the restore's verification, the tests. It is idempotent.
@@ -14,6 +16,7 @@ the `shushang` CLI, the restore's verification, the tests. It is idempotent.
 
 from __future__ import annotations
 
+from app.assessments import repository as assessments
 from app.assessments.reactions import ComplianceFailed
 from app.assets import leaves as asset_leaves
 from app.auth.reactions import KeyRevoked
@@ -21,7 +24,11 @@ from app.core.reactions import subscribe
 from app.ip import automatic as ip_automatic
 from app.ip import leaves as ip_leaves
 from app.listings import automatic as listings_automatic
+from app.listings import repository as listings
+from app.merchants import repository as merchants
+from app.products import repository as products
 from app.products.reactions import ProductRevised
+from app.trades import comparables
 from app.trades import leaves as trade_leaves
 from app.webhooks import service as webhooks
 
@@ -43,7 +50,17 @@ def register_reactions() -> None:
     subscribe(KeyRevoked, webhooks.on_key_revoked)
 
 
+def provide_reads() -> None:
+    """Which products are listed where (`listings`), to the catalog's visibility in
+    `products` and to the merchants' counts of listed products; the trusted trades
+    (`trades`) to the valuations of `assessments`."""
+    assessments.MARKET.provide(comparables.market_comparables)
+    products.LISTED.provide(listings.listed)
+    merchants.LISTED.provide(listings.listed)
+
+
 def register() -> None:
-    """Idempotent: the ledger's logs and kinds, then the reactions."""
+    """Idempotent: the ledger's logs and kinds, the reactions, the provided reads."""
     register_leaf_kinds()
     register_reactions()
+    provide_reads()
