@@ -143,21 +143,7 @@ class Comparables:
 
 
 # The comparables of a product of `merchant_id` of this type and these domains, and why
-# every other candidate was left out: app/trades/comparables.py `market_comparables`.
-MarketComparables = Callable[
-    [AsyncSession, UUID, str, list[str], Decimal, int, int], Awaitable[Comparables]
-]
+# every other candidate was left out, given the large-trade amount: the trusted trades a
+# valuation compares with (app/trades/comparables.py `market_comparables`).
+MarketComparables = Callable[[AsyncSession, UUID, str, list[str], Decimal], Awaitable[Comparables]]
 MARKET: Provided[MarketComparables] = Provided("the market comparables of valuations")
-
-
-async def market_comparables(
-    session: AsyncSession,
-    merchant_id: UUID,
-    product_type: str,
-    domains: list[str],
-    large_amount: Decimal,
-    limit: int = MAX_COMPARABLES,
-    shown: int = LEFT_OUT_IDS_SHOWN,
-) -> Comparables:
-    """The trusted trades a valuation compares with (see the module)."""
-    return await MARKET.get(session, merchant_id, product_type, domains, large_amount, limit, shown)

@@ -49,6 +49,7 @@ from app.core.tokens import UNKNOWN_KEY
 from app.events import service as outbox
 from app.ledger import merkle, sequencer
 from app.trades import repository, service
+from app.trades.auth import RECORDERS
 from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade
 from app.trades.repository import Asked, RecordingFacts
@@ -207,7 +208,7 @@ class GroupCommitter:
             who = submission.caller
             if who is None:
                 raise Unauthorized(UNKNOWN_KEY)
-            admit_role(who, service.RECORDERS)
+            admit_role(who, RECORDERS)
             if submission.retry_after is not None:
                 raise RateLimited(submission.retry_after)
         if submission.duplicate:
