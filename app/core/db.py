@@ -1,4 +1,7 @@
-"""Database: the declarative base with its naming convention, the engine and the session factory."""
+"""Database: the declarative base with its naming convention, the engine and the session
+factory, the driver's statements, and the database failure checks (`is_database_unavailable`:
+"the database is away", a 503; `sqlstate`) that the engine, the handlers and the trade lane
+share."""
 
 from __future__ import annotations
 
@@ -189,8 +192,8 @@ _DATABASE_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
     # A pooled connection the server went away from in the middle of an operation: asyncpg
-    # refuses the next one on it ("another operation is in progress"). It is dropped (see
-    # app.core.db) and the request answered 503 like the others of the outage.
+    # refuses the next one on it ("another operation is in progress"). It is dropped
+    # (`Driver._guarded` above) and the request answered 503 like the others of the outage.
     asyncpg.exceptions.InternalClientError,
 )
 
