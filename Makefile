@@ -17,12 +17,14 @@ $(STAMP): requirements.lock pyproject.toml sdk/pyproject.toml
 run: $(STAMP)
 	$(BIN)/shushang serve
 
-## Set up and run everything CI runs: ruff, mypy (strict on app/ and the SDK), pytest.
+## Set up and run everything CI runs: ruff, the layers, mypy (strict on app/ and the SDK), pytest.
 test: lint typecheck pytest
 
+## ruff, and the layers of docs/architecture.md (import-linter's contract in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -9,17 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm.exc import StaleDataError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.assessments.router import router as assessments_router
 from app.assets.router import disclosures as data_asset_disclosures_router
 from app.assets.router import router as data_assets_router
+from app.audit import refusals
 from app.audit.router import router as audit_router
-from app.auth.ratelimit import AddressLimits, Rate, prune_forever
+from app.auth.repository import principal_on
 from app.auth.router import me as me_router
 from app.auth.router import router as api_keys_router
 from app.catalog.router import router as catalog_router
@@ -29,6 +26,7 @@ from app.core import errors
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.etags import ConditionalRequests
+from app.core.ratelimit import AddressLimits, Rate, prune_forever
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
@@ -42,13 +40,14 @@ from app.ops.router import router as ops_router
 from app.outbox.router import router as events_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
+from app.samples.upload import ENVELOPE_BYTES, UPLOAD_PATH
 from app.stats.router import router as stats_router
 from app.trades.imports import PATH as IMPORTS_PATH
 from app.trades.lane import TradeLane
 from app.trades.recorder import GroupCommitter
 from app.trades.router import router as trades_router
 from app.venues.router import router as venues_router
-from app.web import idempotency
+from app.web import auth, idempotency, problems
 from app.web.cors import Cors
 from app.web.deps import known_query_parameters
 from app.web.docs import add_docs
@@ -146,6 +145,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.key_rate = Rate.of(settings.rate_limit_per_minute)
+    auth.install(app.state, principal_on)  # the key lookup of the routes' dependencies
     # Read-only routes read here while it is usable (app/web/replica.py, app.web.deps.ReadSession).
     app.state.replica = ReadReplica(settings, engine, settings.read_database_url)
     app.state.signer = None  # loaded (or created) on first use: app/ledger/signing.py
@@ -153,13 +153,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         app.state.engine, app.state.key_rate, settings.large_trade_amount
     )
 
-    app.add_exception_handler(errors.ShushangError, errors.handle_shushang_error)
-    app.add_exception_handler(errors.Answered, errors.handle_answered)
-    app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
-    app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
-    app.add_exception_handler(IntegrityError, errors.handle_integrity_error)
-    app.add_exception_handler(StaleDataError, errors.handle_stale_data)
-    app.add_exception_handler(SQLAlchemyError, errors.handle_database_error)
+    problems.install(app)
     # Innermost: the body limit and the request context apply to the lane's requests too.
     app.add_middleware(TradeLane, committer=app.state.committer)
     app.add_middleware(
@@ -167,6 +161,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         max_bytes=settings.json_max_bytes,
         body_timeout_seconds=settings.request_body_timeout_seconds,
         upload_max_bytes=settings.upload_max_bytes,
+        upload_path=UPLOAD_PATH,
+        upload_envelope=ENVELOPE_BYTES,
         larger={IMPORTS_PATH: settings.import_max_bytes},
     )
     app.add_middleware(
@@ -174,6 +170,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         limits=AddressLimits.per_minute(engine, settings.anonymous_rate_limit_per_minute),
         engine=engine,
         key_rate=app.state.key_rate,
+        lookup=principal_on,
     )
     app.add_middleware(
         ConditionalRequests,
@@ -185,7 +182,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         # Inside the request context (its X-Request-ID reaches a preflight's answer too);
         # outside everything that could refuse a preflight for want of a key or a body.
         app.add_middleware(Cors, origins=settings.cors_origins)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, finished=refusals.record)
 
     add_docs(app)
     app.include_router(ops_router)

@@ -37,12 +37,12 @@ import aiohttp
 import asyncpg
 import httpx
 
-from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.core import migrate
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.roles import Role
 from app.core.standby import replicated
+from app.core.tokens import hash_token, new_token, shown_prefix
 from app.demo import loader
 from bench.common import asyncpg_dsn, database_url, serving, serving_ceiling, summary
 

@@ -23,9 +23,9 @@ from multiprocessing import Pool
 import aiohttp
 import asyncpg
 
-from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.core import migrate
 from app.core.roles import Role
+from app.core.tokens import hash_token, new_token, shown_prefix
 from app.demo import catalog
 from app.products import search
 from app.products.schemas import Domain, ProductType

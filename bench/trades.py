@@ -53,9 +53,9 @@ import aiohttp
 import asyncpg
 import httpx
 
-from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.core import migrate
 from app.core.roles import Role
+from app.core.tokens import hash_token, new_token, shown_prefix
 from app.demo.catalog import uscc_for
 from app.ledger import merkle
 from app.ledger import repository as ledger_repository
@@ -577,8 +577,8 @@ async def api_reads(base: str, token: str, total: int, clients: int) -> Loaded:
 async def raw_lookups(url: str, token: str, total: int, clients: int, take: bool) -> float:
     """The key's lookup statement alone (with the take, or without), `total` times on
     `clients` asyncpg connections, one key: lookups a second (the row's contention shows)."""
-    from app.auth.ratelimit import Rate
     from app.auth.repository import _PRINCIPAL, _PRINCIPAL_TAKING
+    from app.core.ratelimit import Rate
 
     rate = Rate.of(100_000_000)
     assert rate is not None

@@ -14,15 +14,21 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import wiring
+from app.assessments import repository as assessments_repository
 from app.assessments.reactions import ComplianceFailed
 from app.auth.reactions import KeyRevoked
 from app.core import reactions
 from app.core.config import Settings
 from app.core.principal import Principal
+from app.core.provided import Provided
 from app.ip import automatic as ip_automatic
 from app.listings import automatic as listings_automatic
+from app.listings import repository as listings_repository
 from app.main import create_app
+from app.merchants import repository as merchants_repository
+from app.products import repository as products_repository
 from app.products.reactions import ProductRevised
+from app.trades import comparables
 from app.webhooks import service as webhooks
 from tests.ip.test_integrity import listed_and_certified
 
@@ -40,11 +46,12 @@ UPWARD = {
     "assessments": {"listings"},
     "auth": {"webhooks"},
 }
-# Reads, not reactions: the catalog search filters products by their listed listings. The
-# layer work moves that query; until then it is the one import allowed.
-READS = {
-    ("products/repository.py", "app.listings.models"),
-    ("products/repository.py", "app.listings.states"),
+# Provided reads (app/core/provided.py): each slot a lower domain declares, and the query of
+# the higher domain that app/wiring.py fills it with.
+PROVIDED = {
+    "products.LISTED": (products_repository.LISTED, listings_repository.listed),
+    "merchants.LISTED": (merchants_repository.LISTED, listings_repository.listed),
+    "assessments.MARKET": (assessments_repository.MARKET, comparables.market_comparables),
 }
 
 
@@ -54,6 +61,28 @@ def test_the_registry_holds_exactly_the_wired_reactions(settings: Settings) -> N
     wiring.register()
     wiring.register()  # idempotent: every entry point may call it
     assert reactions.subscribed() == EXPECTED
+
+
+def test_every_provided_read_is_filled_by_its_higher_domain(settings: Settings) -> None:
+    create_app(settings, database_url="postgresql+asyncpg://wiring@localhost/none")
+    for name, (slot, query) in PROVIDED.items():
+        assert slot.get is query, name
+
+
+def test_a_slot_unfilled_is_loud_and_filled_once() -> None:
+    slot: Provided[Any] = Provided("the thing under test")
+    with pytest.raises(LookupError, match="the thing under test"):
+        _ = slot.get  # a wiring forgotten never reads as an empty fact
+
+    def one() -> None: ...
+
+    def another() -> None: ...
+
+    slot.provide(one)
+    slot.provide(one)  # idempotent
+    with pytest.raises(ValueError, match="provided already"):
+        slot.provide(another)
+    assert slot.get is one
 
 
 def _imports(path: Path) -> list[str]:
@@ -76,8 +105,7 @@ def test_emitting_domains_do_not_import_the_reacting_ones() -> None:
                 parts = module.split(".")
                 if parts[0] != "app" or len(parts) < 2 or parts[1] not in reacting:
                     continue
-                if not any(name == f and module.startswith(m) for f, m in READS):
-                    upward.append(f"{name} imports {module}")
+                upward.append(f"{name} imports {module}")
     assert upward == []
 
 

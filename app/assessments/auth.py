@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.dependencies import require
 from app.core.principal import Principal
 from app.core.roles import Role
+from app.web.auth import require
 
 # Run an assessment: a merchant of its own products (a self-check), assessors, operators.
 AssessmentsRun = Annotated[Principal, Depends(require(Role.operator, Role.assessor, Role.merchant))]

@@ -24,9 +24,9 @@ from app.assessments.schemas import (
     ValuationOut,
     ValuationRequest,
 )
-from app.auth.dependencies import CurrentPrincipal
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.core.principal import Principal
+from app.web.auth import CurrentPrincipal
 from app.web.deps import AppSettings, PublicReadSession, Session
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

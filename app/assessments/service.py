@@ -432,7 +432,7 @@ async def _market(
             if entry["excluded"] is not None
         ]
         return result, None, excluded
-    found = await repository.market_comparables(
+    found = await repository.MARKET.get(
         session, product.merchant_id, product.product_type, product.domains, large
     )
     if len(found.used) < valuation.MIN_COMPARABLES:

@@ -28,18 +28,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
-from app.core.money import round_half_up
+from app.core.money import PRECISE, round_half_up
 
 RULES_VERSION = "valuation/CAS-2023-17/2"
 MIN_COMPARABLES = 3  # and as many distinct sellers, and buyers, among the kept
 # An adjusted price further than this many MADs from the median is an outlier.
 OUTLIER_MADS = 3 * Decimal("1.4826")
 OUTLIER = "outlier"
-_PRECISION = Context(prec=34, rounding=ROUND_HALF_UP)
 
 
 class Method(StrEnum):
@@ -119,7 +118,7 @@ def money(amount: Decimal, field: str) -> Decimal:
             "the inputs value the asset at 10^14 CNY or more",
             "按该输入估值达到或超过 10^14 元",
         )
-    with localcontext(_PRECISION):
+    with localcontext(PRECISE):
         return round_half_up(amount)
 
 
@@ -156,7 +155,7 @@ def cost(
             )
     _within(return_rate, "return_rate")
     _within(quality_coefficient, "quality_coefficient")
-    with localcontext(_PRECISION):
+    with localcontext(PRECISE):
         total = sum((item.amount for item in items), Decimal(0))
         exact = total * (Decimal(1) + return_rate) * quality_coefficient
     return ValuationResult(
@@ -186,7 +185,7 @@ def income(
         )
     _within(share_rate, "share_rate")
     breakdown = []
-    with localcontext(_PRECISION):
+    with localcontext(PRECISE):
         total = Decimal(0)
         for period, flow in enumerate(cash_flows, start=1):
             factor = Decimal(1) / (Decimal(1) + discount_rate) ** period
@@ -223,7 +222,7 @@ def median(values: Sequence[Decimal]) -> Decimal:
     middle = len(ordered) // 2
     if len(ordered) % 2:
         return ordered[middle]
-    with localcontext(_PRECISION):
+    with localcontext(PRECISE):
         return (ordered[middle - 1] + ordered[middle]) / 2
 
 
@@ -241,7 +240,7 @@ class Spread:
 def spread(adjusted: Sequence[Decimal]) -> Spread:
     """m = median(x), MAD = median(|xⱼ − m|); xⱼ is an outlier when |xⱼ − m| > 3 × 1.4826 ×
     MAD (with MAD = 0: whenever xⱼ ≠ m, which is the same test)."""
-    with localcontext(_PRECISION):
+    with localcontext(PRECISE):
         m = median(adjusted)
         mad = median([abs(x - m) for x in adjusted])
         limit = OUTLIER_MADS * mad
@@ -273,7 +272,7 @@ def market(comparables: Sequence[Comparable], quality_coefficient: Decimal) -> V
             "other_adjustment",
         ):
             _positive(getattr(c, name), f"comparables.{index}.{name}")
-    with localcontext(_PRECISION):
+    with localcontext(PRECISE):
         # One division, last: prices equal in exact arithmetic are equal here too, so the
         # medians and the outlier test see them as they are.
         adjusted = [

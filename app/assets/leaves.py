@@ -1,5 +1,5 @@
 """The register's leaves in the ledger: the `FIN` log holds every cost item and movement of
-every data asset. Registered with the ledger at start-up (`app/logs.py`): how `shushang
+every data asset. Registered with the ledger at start-up (`app/wiring.py`): how `shushang
 ledger verify FIN` rebuilds them from the stored rows, and who may read their contents (the
 assets' one visibility rule, `repository.visible_to`: the asset's merchant, operators and
 auditors; nobody else, anonymous callers included)."""

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from app.audit import repository
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditEventOut, AuditOutcome
-from app.auth.dependencies import StaffRead
 from app.core.clock import INSTANT_BOUNDS, QueryInstant
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.web.auth import StaffRead
 from app.web.deps import ReadSession
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

@@ -36,7 +36,7 @@ class ApiKey(Base):
 
 
 class RateLimitBucket(Base):
-    """A limited caller's shared bucket (app/auth/ratelimit.py): UNLOGGED, see the migration
+    """A limited caller's shared bucket (app/core/ratelimit.py): UNLOGGED, see the migration
     `2026-11-30_02_shared_rate_limits`, which also defines `rate_limit_take`."""
 
     __tablename__ = "rate_limit_bucket"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiKey
-from app.auth.ratelimit import Rate, retry_after
-from app.core.db import Driver, driver
-from app.core.principal import Principal
+from app.core.db import Driver
+from app.core.principal import Admitted, Principal
+from app.core.ratelimit import Rate, retry_after
 from app.core.roles import Role
 
 _PRINCIPAL = (
@@ -38,17 +37,6 @@ ORDER BY a.n
 # function's own few statements: callers of one key queue on that row only that long.
 
 
-@dataclass(frozen=True, slots=True)
-class Admitted:
-    """A key's lookup: its principal (None: no live key), how many of the requests asked
-    for its bucket admitted, and, for the others, the seconds until the bucket holds one
-    again (None: every one admitted, or the key is not limited)."""
-
-    principal: Principal | None
-    granted: int = 1
-    retry_after: int | None = None
-
-
 def _admitted(row: Any, wanted: int = 1) -> Admitted:
     if row is None or row["id"] is None:
         return Admitted(None, 0)
@@ -61,18 +49,11 @@ def _admitted(row: Any, wanted: int = 1) -> Admitted:
     return Admitted(principal, granted)
 
 
-async def principal_by_hash(
-    session: AsyncSession, token_hash: bytes, rate: Rate | None = None
-) -> Admitted:
+async def principal_on(raw: Driver, token_hash: bytes, rate: Rate | None = None) -> Admitted:
     """The principal of a live key, taking one request from its shared bucket when `rate`
     is given: every request asks, so this is one plain statement on the driver, outside the
-    ORM and outside any transaction, authentication and rate limit together."""
-    return await principal_on(await driver(session), token_hash, rate)
-
-
-async def principal_on(raw: Driver, token_hash: bytes, rate: Rate | None = None) -> Admitted:
-    """`principal_by_hash` on a driver connection (the address limiter's, for a route that
-    looks no key up)."""
+    ORM and outside any transaction, authentication and rate limit together. The HTTP layer
+    calls it (app/web/auth.py, and the address limiter for a route that looks no key up)."""
     if rate is None:
         return _admitted(await raw.fetchrow(_PRINCIPAL, token_hash))
     return _admitted(await raw.fetchrow(_PRINCIPAL_TAKING, token_hash, rate.emission, rate.burst))
@@ -81,7 +62,7 @@ async def principal_on(raw: Driver, token_hash: bytes, rate: Rate | None = None)
 async def principals_taking(
     raw: Driver, token_hashes: list[bytes], wanted: list[int], rate: Rate
 ) -> list[Admitted]:
-    """`principal_by_hash` for a batch (the trade committer's): each token of a live key
+    """`principal_on` for a batch (the trade committer's): each token of a live key
     takes `wanted` requests from its key's bucket, or as many as it holds; one statement,
     one call of the bucket function per key, in order. The tokens must be distinct."""
     rows = await raw.fetch(_PRINCIPALS_TAKING, token_hashes, wanted, rate.emission, rate.burst)

@@ -8,10 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.auth import repository, service
-from app.auth.dependencies import CurrentPrincipal, OperatorOnly
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, MeOut
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.core.roles import Role
+from app.web.auth import CurrentPrincipal, OperatorOnly
 from app.web.deps import Session
 from app.web.openapi_docs import errors
 

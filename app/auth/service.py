@@ -11,13 +11,13 @@ from app.auth import repository
 from app.auth.models import ApiKey
 from app.auth.reactions import KeyRevoked
 from app.auth.schemas import MeMerchant, MeOut
-from app.auth.tokens import hash_token, new_token, shown_prefix
 from app.core.db import utcnow
 from app.core.errors import NotFound, ValidationFailed
 from app.core.i18n import Text
 from app.core.principal import Principal
 from app.core.reactions import emit
 from app.core.roles import Role
+from app.core.tokens import hash_token, new_token, shown_prefix
 from app.merchants import repository as merchants
 
 API_KEY = Text("API key", "API 密钥")

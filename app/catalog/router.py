@@ -10,7 +10,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from app.auth.dependencies import OptionalPrincipal
 from app.catalog import service
 from app.catalog.repository import CatalogFilter
 from app.catalog.schemas import CatalogPage, CatalogProductPage, CatalogSort
@@ -21,6 +20,7 @@ from app.core.money import Amount
 from app.core.pagination import PageParams, page_params
 from app.products.schemas import Domain, ProductType
 from app.venues.query import VenueFilter
+from app.web.auth import OptionalPrincipal
 from app.web.deps import ReadSession
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

@@ -1,4 +1,7 @@
-"""Database: the declarative base with its naming convention, the engine and the session factory."""
+"""Database: the declarative base with its naming convention, the engine and the session
+factory, the driver's statements, and the database failure checks (`is_database_unavailable`:
+"the database is away", a 503; `sqlstate`) that the engine, the handlers and the trade lane
+share."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from uuid import UUID
 import asyncpg
 import uuid_utils.compat as uuid_compat
 from sqlalchemy import MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -84,8 +88,6 @@ def _lost_connections_are_disconnects(context: ExceptionContext) -> None:
     """A statement that finds the database shut down (57P01 and kin) leaves its connection
     unusable, though the driver does not say "disconnect": say it, so SQLAlchemy drops the
     connection (and the pool's older ones) instead of handing it out again."""
-    from app.core.errors import is_database_unavailable
-
     if not context.is_disconnect and is_database_unavailable(context.original_exception):
         context.is_disconnect = True
 
@@ -111,8 +113,6 @@ class Driver:
         try:
             return await statement
         except BaseException as exc:
-            from app.core.errors import is_database_unavailable
-
             refused = (  # the server refused the statement; the connection is fine
                 isinstance(exc, asyncpg.PostgresError)
                 and not is_database_unavailable(exc)
@@ -178,3 +178,68 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     async with factory() as session:
         yield session
         await session.commit()
+
+
+# The database failure checks: which exceptions mean "the database is away" (503, and a
+# pooled connection dropped), and the SQLSTATE of an error however deeply it is wrapped.
+_DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    sa_exc.TimeoutError,  # pool exhausted past db_pool_timeout_seconds
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.InterfaceError,
+    # A pooled connection the server went away from in the middle of an operation: asyncpg
+    # refuses the next one on it ("another operation is in progress"). It is dropped
+    # (`Driver._guarded` above) and the request answered 503 like the others of the outage.
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether an exception means "the database is not there", rather than a bug of ours."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _DATABASE_DOWN):
+            return True
+        # A refused or vanished socket (OSError) or a connect timeout counts only when the
+        # driver raised it; elsewhere the same exception is a bug of ours.
+        if isinstance(current, OSError | TimeoutError) and _raised_in_driver(current):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, however deeply the driver wrapped it."""
+    current: BaseException | None = exc
+    for _ in range(4):
+        if current is None:
+            return None
+        code = getattr(current, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return None
+
+
+# Text a client sent that PostgreSQL cannot store: NUL characters, invalid UTF-8.
+UNSTORABLE_TEXT = {"22021", "22P05"}

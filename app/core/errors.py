@@ -1,4 +1,4 @@
-"""The error hierarchy and its rendering as RFC 9457 `application/problem+json`.
+"""The error hierarchy, each error able to say itself as RFC 9457 `application/problem+json`.
 
     ShushangError                    500  any failure of ours, never shown in detail
     ├── BadRequest                   400  malformed header, cursor or parameter
@@ -18,29 +18,22 @@
     └── ServiceUnavailable           503  the database cannot be reached
 
 `title` and `detail` follow `Accept-Language` (Chinese for `zh*`, English otherwise);
-`type` and the extension members never change with the language.
+`type` and the extension members never change with the language. The tree only: whether a
+database failure means "the database is away" is app/core/db.py's (`is_database_unavailable`,
+`sqlstate`); the HTTP handlers that answer with these are app/web/problems.py.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, ClassVar
 
-import asyncpg
-from fastapi import Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy import exc as sa_exc
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.responses import Response
 
-from app.core.i18n import Text, prefers_chinese, validation_message
+from app.core.i18n import Text
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:shushang:problem:"
-
-logger = logging.getLogger("shushang.errors")
 
 
 class ShushangError(Exception):
@@ -258,64 +251,15 @@ class ServiceUnavailable(ShushangError):
         super().__init__(detail, headers={"Retry-After": "2"})
 
 
-_DATABASE_DOWN: tuple[type[BaseException], ...] = (
-    sa_exc.TimeoutError,  # pool exhausted past db_pool_timeout_seconds
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.ConnectionFailureError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.InterfaceError,
-    # A pooled connection the server went away from in the middle of an operation: asyncpg
-    # refuses the next one on it ("another operation is in progress"). It is dropped (see
-    # app.core.db) and the request answered 503 like the others of the outage.
-    asyncpg.exceptions.InternalClientError,
-)
-
-
-def _raised_in_driver(exc: BaseException) -> bool:
-    tb = exc.__traceback__
-    while tb is not None:
-        module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        if module.startswith(("asyncpg", "sqlalchemy")):
-            return True
-        tb = tb.tb_next
-    return False
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether an exception means "the database is not there", rather than a bug of ours."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, _DATABASE_DOWN):
-            return True
-        # A refused or vanished socket (OSError) or a connect timeout counts only when the
-        # driver raised it; elsewhere the same exception is a bug of ours.
-        if isinstance(current, OSError | TimeoutError) and _raised_in_driver(current):
-            return True
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-    return False
-
-
 class Answered(Exception):
     """Not a failure: a dependency that holds the request's answer already (the first answer
-    to a step's Idempotency-Key, app/web/idempotency.py) raises it, and `handle_answered` sends
-    it. The endpoint does not run and nothing the request began is committed."""
+    to a step's Idempotency-Key, app/web/idempotency.py) raises it, and app/web/problems.py
+    `handle_answered` sends it. The endpoint does not run and nothing the request began is
+    committed."""
 
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
-
-
-async def handle_answered(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Answered)
-    return exc.response
 
 
 _ANSWERED = "problem"
@@ -330,121 +274,3 @@ def remember(scope: MutableMapping[str, Any], error: ShushangError) -> None:
 def answered_problem(scope: Mapping[str, Any]) -> ShushangError | None:
     found = scope.get("state", {}).get(_ANSWERED)
     return found if isinstance(found, ShushangError) else None
-
-
-def problem_response(
-    request_headers: Mapping[str, str], error: ShushangError, instance: str | None = None
-) -> JSONResponse:
-    chinese = prefers_chinese(request_headers.get("accept-language"))
-    headers = dict(error.headers)
-    headers["Content-Language"] = "zh-CN" if chinese else "en"
-    return JSONResponse(
-        error.to_problem(chinese, instance),
-        status_code=error.status,
-        headers=headers,
-        media_type=PROBLEM_JSON,
-    )
-
-
-def _loc(raw: Sequence[Any]) -> list[str | int]:
-    return [part if isinstance(part, int) else str(part) for part in raw]
-
-
-def validation_errors(exc: RequestValidationError) -> ValidationFailed:
-    errors = [{"loc": _loc(e.get("loc", ())), "msg": validation_message(e)} for e in exc.errors()]
-    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
-    return ValidationFailed(
-        Text(f"Invalid fields: {fields}.", f"以下字段未通过校验:{fields}。"), errors=errors
-    )
-
-
-async def handle_shushang_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ShushangError)
-    remember(request.scope, exc)
-    return problem_response(request.headers, exc, request.url.path)
-
-
-async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    return problem_response(request.headers, validation_errors(exc), request.url.path)
-
-
-def allowed_methods(request: Request) -> str:
-    """Every method some route takes at this path (Starlette names only the first route's,
-    and GET and POST of one path are two routes here), HEAD wherever GET."""
-    methods: set[str] = set()
-    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
-            methods.add(method)
-    if "GET" in methods:
-        methods.add("HEAD")
-    return ", ".join(sorted(methods))
-
-
-async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    error: ShushangError
-    if exc.status_code == 404:
-        error = NotFound(Text("No such route.", "没有该路径。"))
-    elif exc.status_code == 405:
-        error = MethodNotAllowed(headers={"Allow": allowed_methods(request)})
-    elif exc.status_code == 413:
-        error = PayloadTooLarge(Text("The request body is too large.", "请求体过大。"))
-    elif exc.status_code == 400 and "parsing the body" in str(exc.detail):
-        error = BadRequest(Text("The request body cannot be parsed.", "无法解析请求体。"))
-    elif exc.status_code < 500:
-        error = BadRequest(Text(str(exc.detail), str(exc.detail)), headers=exc.headers)
-    else:
-        error = ShushangError()
-    return problem_response(request.headers, error, request.url.path)
-
-
-def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error, however deeply the driver wrapped it."""
-    current: BaseException | None = exc
-    for _ in range(4):
-        if current is None:
-            return None
-        code = getattr(current, "sqlstate", None)
-        if isinstance(code, str):
-            return code
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-    return None
-
-
-# Text a client sent that PostgreSQL cannot store: NUL characters, invalid UTF-8.
-UNSTORABLE_TEXT = {"22021", "22P05"}
-
-
-async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
-    """SQLAlchemy errors: the database being away is a 503; text it cannot store is the
-    client's 422; anything else is our bug (500)."""
-    if is_database_unavailable(exc):
-        logger.warning("database unavailable: %s", type(exc).__name__)
-        return problem_response(request.headers, ServiceUnavailable(), request.url.path)
-    if sqlstate(exc) in UNSTORABLE_TEXT:
-        error = ValidationFailed(
-            Text(
-                "The request holds characters that cannot be stored, such as NUL (\\u0000).",
-                "请求中包含无法保存的字符,例如 NUL(\\u0000)。",
-            ),
-            errors=[{"loc": ["body"], "msg": "contains a NUL character or invalid text"}],
-        )
-        return problem_response(request.headers, error, request.url.path)
-    raise exc
-
-
-async def handle_integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    """A unique constraint that a concurrent request won first: the same 409 as a duplicate."""
-    if sqlstate(exc) == "23505":
-        duplicate = Duplicate(Text("That already exists.", "该资源已存在。"))
-        remember(request.scope, duplicate)
-        return problem_response(request.headers, duplicate, request.url.path)
-    raise exc
-
-
-async def handle_stale_data(request: Request, exc: Exception) -> JSONResponse:
-    """Another request changed the row between our read and our write."""
-    return problem_response(request.headers, PreconditionFailed(), request.url.path)

@@ -3,7 +3,7 @@ float; back to text with exactly two; and the one rounding rule (half-up to the 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -42,6 +42,9 @@ SignedAmount = Annotated[
 
 
 CENT = Decimal("0.01")
+# The context of a computation of many steps rounded once at the end (a valuation): 34
+# digits (IEEE decimal128), and half-up wherever an intermediate step rounds.
+PRECISE = Context(prec=34, rounding=ROUND_HALF_UP)
 
 
 def round_half_up(value: Decimal, places: Decimal = CENT) -> Decimal:

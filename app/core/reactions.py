@@ -3,13 +3,13 @@
 A domain that emits a fact defines it as a frozen dataclass (`app/products/reactions.py
 ProductRevised`, …) and calls `await emit(session, who, event)`; the domains that must act
 on it provide a handler, and `app/wiring.py` subscribes each handler once at start-up, as
-`app/logs.py` registers the ledger's leaf kinds. So `products` never imports `listings`.
+it registers the ledger's leaf kinds. So `products` never imports `listings`.
 
 Handlers run in registration order, in the caller's session and transaction (they flush,
 never commit), and an exception from one propagates to the emitter unchanged, as the direct
 call it replaces did: the request fails and nothing it wrote is kept.
 
-Not the outbox (`app/events/`): that is the feed of changes for external clients and
+Not the outbox (`app/outbox/`): that is the feed of changes for external clients and
 webhooks, written as rows; a reaction is an in-process call within one transaction.
 
 This module knows no domain; an event with no handler is a wiring forgotten, so `emit`

@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.dependencies import require
 from app.core.principal import Principal
 from app.core.roles import Role
+from app.web.auth import require
 
 # The applicant's, holder's and pledgee's steps (apply, renew, change, transfer, license,
 # pledge, release, cancel): a merchant as the service allows, operators any.

@@ -1,5 +1,5 @@
 """The registry's leaves in the ledger: the `IPR` log holds every step of every data IP
-registration. Registered with the ledger at start-up (`app/logs.py`): how `shushang ledger
+registration. Registered with the ledger at start-up (`app/wiring.py`): how `shushang ledger
 verify` rebuilds them from the stored steps, and who may read their contents (the
 registrations' one visibility rule, `repository.visible_to`: anyone for a registration
 that is public, else its merchant and staff)."""

@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Path, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from app.core.clock import shanghai_today
 from app.core.config import Settings
 from app.core.db import utcnow
@@ -50,6 +49,7 @@ from app.ip.schemas import (
 from app.ip.states import Action, IpStatus
 from app.merchants import repository as merchants
 from app.products import repository as products
+from app.web.auth import CurrentPrincipal, OptionalPrincipal
 from app.web.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.web.idempotency import RETRY_SAFE
 from app.web.openapi_docs import errors

@@ -1,7 +1,7 @@
 """The logs and the kinds of leaf they hold, as the domains register them.
 
 The ledger knows no domain. Each domain that appends to a log tells the ledger, once at
-start-up (`app/logs.py`), three things per kind of leaf it appends:
+start-up (`app/wiring.py`), three things per kind of leaf it appends:
 
 - `rebuild`: the entries of the given leaves (by the `ref_id` stored with each leaf), made
   again from the domain's stored rows, for `shushang ledger verify`;

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import OperatorOnly, OptionalPrincipal, StaffRead
 from app.core.config import Settings
 from app.ledger import service
 from app.ledger.signing import LOG_NAME, signer_of, tree_head_message
+from app.web.auth import OperatorOnly, OptionalPrincipal, StaffRead
 from app.web.deps import AppSettings, ReadSession, Session
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

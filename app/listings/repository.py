@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, true
+from sqlalchemy import ColumnElement, Subquery, bindparam, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.compiled import Compiled, columns_of
@@ -23,6 +23,18 @@ class ListingFilter:
     venue_code: str | None = None
     merchant_id: UUID | None = None
     status: str | None = None
+
+
+def listed() -> Subquery:
+    """Which products are listed where now: the listings in state `listed`, as rows of
+    (product_id, merchant_id, venue_code). The domains below this one read it without
+    importing it (the catalog's visibility in `products`, a merchant's count of listed
+    products): app/wiring.py provides it to them (app/core/provided.py)."""
+    return (
+        select(Listing.product_id, Listing.merchant_id, Listing.venue_code)
+        .where(Listing.status == ListingStatus.listed.value)
+        .subquery()
+    )
 
 
 def visible_to(who: Principal | None) -> ColumnElement[bool]:

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response, status
 
-from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from app.core.etags import not_modified, set_etag, validator
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.core.principal import Principal
@@ -18,6 +17,7 @@ from app.listings.repository import ListingFilter
 from app.listings.schemas import ListingCreate, ListingEventOut, ListingOut, PriceOut, Transition
 from app.listings.states import Action, ListingStatus, allowed_for
 from app.venues.query import VenueFilter
+from app.web.auth import CurrentPrincipal, OptionalPrincipal
 from app.web.deps import PublicReadSession, ReadSession, Session
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

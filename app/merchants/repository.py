@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Literal
 from uuid import UUID
 
@@ -11,10 +13,10 @@ from sqlalchemy import Select, and_, bindparam, exists, func, literal_column, or
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Subquery
 
 from app.core.compiled import Compiled, Row, columns_of
-from app.listings.models import Listing
-from app.listings.states import ListingStatus
+from app.core.provided import Provided
 from app.merchants.models import Certification, Merchant
 
 
@@ -92,7 +94,7 @@ async def shown(session: AsyncSession, merchant_id: UUID) -> Row | None:
     """What a read of one merchant shows, in one statement: the merchant's columns, its
     certifications (`certifications`, a list of objects, oldest first) and how many of its
     products are listed now (`listed_product_count`). A read-only row (app/core/compiled.py)."""
-    return await _SHOWN.fetch_one(session, merchant_id=merchant_id)
+    return await _shown().fetch_one(session, merchant_id=merchant_id)
 
 
 _CERTIFICATE = func.jsonb_build_object(
@@ -102,27 +104,33 @@ _CERTIFICATE = func.jsonb_build_object(
         for part in [literal_column(f"'{name}'"), getattr(Certification, name)]
     )
 )  # the fields of CertificationOut that are columns
-_SHOWN = Compiled(
-    select(
-        *columns_of(Merchant),
+# Which products are listed where: a fact of `listings`, which sits above this domain and
+# provides it (app/listings/repository.py `listed`, connected by app/wiring.py).
+LISTED: Provided[Callable[[], Subquery]] = Provided("the listed products of merchants")
+
+
+@cache
+def _shown() -> Compiled:
+    """One merchant as shown, compiled on first use (once `LISTED` is provided)."""
+    listed = LISTED.get()
+    return Compiled(
         select(
-            func.coalesce(
-                func.jsonb_agg(aggregate_order_by(_CERTIFICATE, Certification.id)),
-                literal_column("'[]'::jsonb", JSONB),
+            *columns_of(Merchant),
+            select(
+                func.coalesce(
+                    func.jsonb_agg(aggregate_order_by(_CERTIFICATE, Certification.id)),
+                    literal_column("'[]'::jsonb", JSONB),
+                )
             )
-        )
-        .where(Certification.merchant_id == Merchant.id)
-        .scalar_subquery()
-        .label("certifications"),
-        select(func.count(func.distinct(Listing.product_id)))
-        .where(
-            Listing.merchant_id == Merchant.id,
-            Listing.status == ListingStatus.listed.value,
-        )
-        .scalar_subquery()
-        .label("listed_product_count"),
-    ).where(Merchant.id == bindparam("merchant_id"))
-)
+            .where(Certification.merchant_id == Merchant.id)
+            .scalar_subquery()
+            .label("certifications"),
+            select(func.count(func.distinct(listed.c.product_id)))
+            .where(listed.c.merchant_id == Merchant.id)
+            .scalar_subquery()
+            .label("listed_product_count"),
+        ).where(Merchant.id == bindparam("merchant_id"))
+    )
 
 
 async def name_of(session: AsyncSession, merchant_id: UUID) -> str | None:
@@ -151,12 +159,10 @@ async def listed_product_counts(session: AsyncSession, merchant_ids: list[UUID])
     """How many products of each merchant are listed (on any venue) now."""
     if not merchant_ids:
         return {}
+    listed = LISTED.get()
     query = (
-        select(Listing.merchant_id, func.count(func.distinct(Listing.product_id)))
-        .where(
-            Listing.merchant_id.in_(merchant_ids),
-            Listing.status == ListingStatus.listed.value,
-        )
-        .group_by(Listing.merchant_id)
+        select(listed.c.merchant_id, func.count(func.distinct(listed.c.product_id)))
+        .where(listed.c.merchant_id.in_(merchant_ids))
+        .group_by(listed.c.merchant_id)
     )
     return dict((await session.execute(query)).all())

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from app.auth.dependencies import OperatorOnly, OptionalPrincipal
 from app.core.etags import not_modified, set_etag
 from app.core.pagination import PageParams, cut, id_after, page_params
 from app.merchants import service
@@ -25,6 +24,7 @@ from app.merchants.schemas import (
     ThirdPartyRole,
     Tier,
 )
+from app.web.auth import OperatorOnly, OptionalPrincipal
 from app.web.deps import PublicReadSession, ReadSession, Session
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

@@ -672,10 +672,7 @@ async def _restore(
                     for log, was in sorted(before.logs.items())
                     if was["size"] > found.logs.get(log, {}).get("size", 0)
                 ]
-            if verify:
-                from app.wiring import register
-
-                register()
+            if verify:  # the ledger's kinds: registered by the caller (app/wiring.py)
                 session = AsyncSession(bind=connection)
                 result.verifications = await verify_logs(session, trusted)
                 await session.close()

@@ -10,11 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth.dependencies import admit_role, authenticated
 from app.core import metrics
 from app.core.errors import ServiceUnavailable, Unauthorized
 from app.core.principal import Principal
 from app.core.roles import Role
+from app.web.auth import admit_role, authenticated
 from app.web.openapi_docs import errors
 
 router = APIRouter(tags=["operations"])

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from app.auth.dependencies import CurrentPrincipal
 from app.core.clock import INSTANT_BOUNDS, QueryInstant
 from app.core.errors import ValidationFailed
 from app.core.i18n import Text
@@ -19,6 +18,7 @@ from app.core.principal import Principal
 from app.outbox import audience
 from app.outbox.models import OutboxEvent
 from app.outbox.types import is_known_pattern
+from app.web.auth import CurrentPrincipal
 from app.web.deps import ReadSession
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

@@ -28,12 +28,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, array
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
 
 from app.core.compiled import Compiled, columns_of
 from app.core.principal import Principal
+from app.core.provided import Provided
 from app.core.roles import Role
-from app.listings.models import Listing
-from app.listings.states import ListingStatus
 from app.products import search
 from app.products.models import Product, ProductRevision
 
@@ -62,14 +62,18 @@ _FILTERS = (
 )
 
 
+# Which products are listed where: a fact of `listings`, which sits above this domain and
+# provides it (app/listings/repository.py `listed`, connected by app/wiring.py).
+LISTED: Provided[Callable[[], Subquery]] = Provided("the listed products of the catalog")
+
+
 def publicly_listed(venue_code: Any = None) -> ColumnElement[bool]:
     """Products with a listing in state `listed` (at `venue_code`, or anywhere): the catalog."""
-    listed = select(Listing.id).where(
-        Listing.product_id == Product.id, Listing.status == ListingStatus.listed.value
-    )
+    listed = LISTED.get()
+    condition = select(listed.c.product_id).where(listed.c.product_id == Product.id)
     if venue_code is not None:
-        listed = listed.where(Listing.venue_code == venue_code)
-    return exists(listed)
+        condition = condition.where(listed.c.venue_code == venue_code)
+    return exists(condition)
 
 
 def visible_to(who: Principal | None) -> ColumnElement[bool]:
@@ -239,11 +243,13 @@ async def facets(
     by_class = select(literal("classification"), matching.c.classification, func.count()).group_by(
         matching.c.classification
     )
+    listed = LISTED.get()
     by_venue = (
-        select(literal("venue"), Listing.venue_code, func.count(func.distinct(Listing.product_id)))
-        .join(matching, matching.c.id == Listing.product_id)
-        .where(Listing.status == ListingStatus.listed.value)
-        .group_by(Listing.venue_code)
+        select(
+            literal("venue"), listed.c.venue_code, func.count(func.distinct(listed.c.product_id))
+        )
+        .join(matching, matching.c.id == listed.c.product_id)
+        .group_by(listed.c.venue_code)
     )
     counts: dict[str, dict[str, int]] = {
         "product_type": {},

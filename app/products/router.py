@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from app.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from app.core.clock import INSTANT_BOUNDS, QueryInstant
 from app.core.errors import NotFound
 from app.core.etags import not_modified, set_etag, validator
@@ -29,6 +28,7 @@ from app.products.schemas import (
     RevisionOut,
 )
 from app.venues.query import VenueFilter
+from app.web.auth import CurrentPrincipal, OptionalPrincipal
 from app.web.deps import PublicReadSession, ReadSession, Session
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

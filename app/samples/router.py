@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.auth.dependencies import CurrentPrincipal
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.samples import repository, service
 from app.samples.auth import SamplesWrite
 from app.samples.schemas import SampleOut
+from app.web.auth import CurrentPrincipal
 from app.web.deps import AppSettings, PublicReadSession, Session
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

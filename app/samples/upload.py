@@ -3,7 +3,8 @@
 The body is never held in memory: each chunk the client sends is parsed, counted, hashed
 and written to disk as it arrives, and the upload stops with 413 at the first byte of the
 file past the cap. The body as a whole (other parts, headers, boundaries) is capped before
-it gets here, by `app.web.middleware.BodyLimitMiddleware`: at the cap plus `ENVELOPE_BYTES`.
+it gets here, by `app.web.middleware.BodyLimitMiddleware` (given both by `create_app`): at the
+cap plus `ENVELOPE_BYTES`.
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import StaffRead
 from app.core.money import cents
 from app.core.regions import city_name
 from app.stats import repository
+from app.web.auth import StaffRead
 from app.web.deps import AppSettings, ReadSession
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

@@ -43,17 +43,15 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.audit import service as audit
-from app.core.db import Driver, driver_of, new_id
-from app.core.errors import (
+from app.core.db import (
     UNSTORABLE_TEXT,  # the 422 of text PostgreSQL cannot store, as the handlers answer it
-    PayloadTooLarge,
-    ServiceUnavailable,
-    ShushangError,
-    ValidationFailed,
+    Driver,
+    driver_of,
     is_database_unavailable,
+    new_id,
     sqlstate,
-    validation_errors,
 )
+from app.core.errors import PayloadTooLarge, ServiceUnavailable, ShushangError, ValidationFailed
 from app.core.i18n import Text
 from app.core.principal import Principal
 from app.ledger import sequencer
@@ -61,6 +59,7 @@ from app.trades import recorder, repository, service
 from app.trades.recorder import Accepted
 from app.trades.repository import Asked, FirstResponse, RecordingFacts
 from app.trades.schemas import ImportLine, ImportStatus
+from app.web.problems import validation_errors
 
 logger = logging.getLogger("shushang.trades")
 

@@ -24,12 +24,13 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.tokens import hash_token, looks_like_token
 from app.core.context import current_request_id
-from app.core.errors import ShushangError, problem_response, remember
+from app.core.errors import ShushangError, remember
+from app.core.tokens import hash_token, looks_like_token
 from app.trades import service
 from app.trades.recorder import Answer, GroupCommitter, Submission
 from app.trades.schemas import TradeCreate
+from app.web.problems import problem_response
 
 PATH = "/v1/transactions"
 MAX_KEY_LENGTH = 255  # as the route's Idempotency-Key header declares

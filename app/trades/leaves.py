@@ -1,5 +1,5 @@
 """The trades' leaves in the ledger: every venue's log holds its trades and their events.
-Registered with the ledger at start-up (`app/logs.py`): how `shushang ledger verify`
+Registered with the ledger at start-up (`app/wiring.py`): how `shushang ledger verify`
 rebuilds them from the stored rows, and who may read their contents (the parties, operators
 and auditors: the trades' one visibility rule, `repository.visible_to`)."""
 

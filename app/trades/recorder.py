@@ -9,7 +9,7 @@ transaction on the driver connection (asyncpg, no ORM):
    lane, app/trades/lane.py, is authenticated here), the first response to its
    Idempotency-Key, the venue's fee rate, the parties, listing and product;
    with rate limits on, the lane's keys are looked up and take from their shared buckets
-   (app/auth/ratelimit.py) in one statement just before the transaction: taken inside it,
+   (app/core/ratelimit.py) in one statement just before the transaction: taken inside it,
    a key's bucket row would stay locked until the batch commits, queueing that key's
    batches at other venues (and other processes) behind this one;
 2. decides each: 401/403/429 for the key, 409 while the key is in flight, the first response
@@ -40,20 +40,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.audit import service as audit
 from app.auth import repository as keys
-from app.auth.dependencies import admit_role
-from app.auth.ratelimit import Rate
-from app.auth.tokens import UNKNOWN_KEY
-from app.core.db import Driver, driver_of
-from app.core.errors import RateLimited, ShushangError, Unauthorized, is_database_unavailable
+from app.core.db import Driver, driver_of, is_database_unavailable
+from app.core.errors import RateLimited, ShushangError, Unauthorized
 from app.core.money import cents
 from app.core.principal import Principal
+from app.core.ratelimit import Rate
+from app.core.tokens import UNKNOWN_KEY
 from app.ledger import merkle, sequencer
 from app.outbox import service as outbox
 from app.trades import repository, service
+from app.trades.auth import RECORDERS
 from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade
 from app.trades.repository import Asked, RecordingFacts
 from app.trades.schemas import TradeCreate, TradeOut
+from app.web.auth import admit_role
 
 MAX_BATCH = 256
 
@@ -207,7 +208,7 @@ class GroupCommitter:
             who = submission.caller
             if who is None:
                 raise Unauthorized(UNKNOWN_KEY)
-            admit_role(who, service.RECORDERS)
+            admit_role(who, RECORDERS)
             if submission.retry_after is not None:
                 raise RateLimited(submission.retry_after)
         if submission.duplicate:

@@ -14,8 +14,6 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import ClientDisconnect
 
-from app.auth.dependencies import OperatorOnly
-from app.auth.tokens import hash_token
 from app.core.clock import INSTANT_BOUNDS, QueryInstant
 from app.core.config import Settings
 from app.core.context import current_request_id
@@ -23,6 +21,7 @@ from app.core.errors import BadRequest
 from app.core.etags import set_etag
 from app.core.i18n import Text, prefers_chinese
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
+from app.core.tokens import hash_token
 from app.trades import export, imports, repository, service
 from app.trades.auth import TradesRead, TradesRecord
 from app.trades.lane import answered
@@ -38,6 +37,7 @@ from app.trades.schemas import (
     TradeOut,
 )
 from app.venues.query import VenueFilter
+from app.web.auth import OperatorOnly
 from app.web.deps import AppSettings, PublicReadSession, ReadSession, Session
 from app.web.idempotency import RETRY_SAFE
 from app.web.openapi_docs import errors

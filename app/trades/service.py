@@ -44,8 +44,6 @@ from app.trades.schemas import TradeCreate, TradeEventCreate
 from app.venues.service import VENUE
 
 TRADE = Text("trade", "交易")
-# Who may record a trade: an operator, or a merchant key its own off-venue sale.
-RECORDERS = frozenset({Role.operator, Role.merchant})
 
 
 # The fields of a trade's body, and only those: an import's line (app/trades/imports.py)

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
-from app.auth.dependencies import OperatorOnly
 from app.core.errors import NotFound
 from app.core.etags import not_modified, set_etag, validator
 from app.core.pagination import Page, PageParams, cut, decode_cursor, page_params
 from app.venues import repository, service
 from app.venues.schemas import NegativeListIn, NegativeListOut, VenueCreate, VenueOut
+from app.web.auth import OperatorOnly
 from app.web.deps import PublicReadSession, ReadSession, Session
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute

@@ -15,8 +15,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import BadRequest, problem_response
+from app.core.errors import BadRequest
 from app.core.i18n import Text
+from app.web.problems import problem_response
 
 METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"]
 REQUEST_HEADERS = [

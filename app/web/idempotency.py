@@ -43,10 +43,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.routing import BaseRoute
 
-from app.auth.dependencies import CurrentPrincipal
 from app.core.commit import before_commit
 from app.core.db import Base, utcnow
 from app.core.errors import Answered, IdempotencyInFlight, IdempotencyMismatch, PreconditionRequired
+from app.web.auth import CurrentPrincipal
 from app.web.deps import Session
 
 REPLAYED = "Idempotent-Replayed"

@@ -1,6 +1,9 @@
 """The outermost layer of every HTTP request: request id, access log, metrics, last-resort errors.
 
 A plain ASGI middleware (not `BaseHTTPMiddleware`), so it adds no task or copy per request.
+What a middleware needs of a domain it is given by `create_app` (app/main.py): the refused
+writes' recorder (app/audit/refusals.py), the key lookup (app/auth/repository.py), the upload
+route and its envelope (app/samples/upload.py); this layer imports no domain.
 """
 
 from __future__ import annotations
@@ -10,18 +13,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.audit import refusals
-from app.auth.ratelimit import AddressLimits, Rate, client_address
-from app.auth.repository import principal_on
-from app.auth.tokens import BEARER_ONLY, UNKNOWN_KEY, bearer_token, hash_token
 from app.core.context import request_id_var
-from app.core.db import driver_of
+from app.core.db import driver_of, is_database_unavailable
 from app.core.errors import (
     PayloadTooLarge,
     RateLimited,
@@ -29,14 +28,14 @@ from app.core.errors import (
     ServiceUnavailable,
     ShushangError,
     Unauthorized,
-    is_database_unavailable,
-    problem_response,
     remember,
 )
 from app.core.i18n import Text
 from app.core.metrics import LATENCY, REQUESTS
-from app.core.principal import Principal
-from app.samples.upload import ENVELOPE_BYTES, UPLOAD_PATH
+from app.core.principal import Principal, PrincipalLookup
+from app.core.ratelimit import AddressLimits, Rate, client_address
+from app.core.tokens import BEARER_ONLY, UNKNOWN_KEY, bearer_token, hash_token
+from app.web.problems import problem_response
 
 access_log = logging.getLogger("shushang.access")
 error_log = logging.getLogger("shushang.errors")
@@ -51,9 +50,15 @@ def _route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else "unmatched"
 
 
+# Called once a request's answer has gone out, with its final status (the audit trail of
+# refused writes, app/audit/refusals.py `record`); it must never raise.
+Finished = Callable[[Scope, int], Awaitable[None]]
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, finished: Finished) -> None:
         self.app = app
+        self.finished = finished
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,7 +118,7 @@ class RequestContextMiddleware:
                     "client": (scope.get("client") or ("", 0))[0],
                 },
             )
-            await refusals.record(scope, status)
+            await self.finished(scope, status)
             request_id_var.reset(token)
 
 
@@ -152,24 +157,30 @@ class AddressRateLimitMiddleware:
     """Who is anonymous, and the limit of those who are (DOMAIN.md "Keys").
 
     A request without `Authorization` is anonymous: limited per client address
-    (app/auth/ratelimit.py, AddressLimits: shared by all processes through leases, so most
+    (app/core/ratelimit.py, AddressLimits: shared by all processes through leases, so most
     requests cost no statement here). A request with it is never anonymous: it must
     authenticate a live key on every route, public ones included, or it is 401, and each
     401 takes from the address's budget of refused keys. An empty header, another scheme
     or a string of no key's shape is refused here, before the app. A key of the right shape
     is looked up, and limited per key, in the statement of the route's dependency
-    (app/auth/dependencies.py) or the trade committer; for a route that looks no key up
+    (app/web/auth.py) or the trade committer; for a route that looks no key up
     (venues, certificates, ledger proofs, the docs, a 404), it is looked up here once the
     app answers and before a byte of that answer goes out, which is then a 401 (or 429) if
     the key does not work. Probes answer whatever is sent, and are never limited."""
 
     def __init__(
-        self, app: ASGIApp, limits: AddressLimits, engine: AsyncEngine, key_rate: Rate | None
+        self,
+        app: ASGIApp,
+        limits: AddressLimits,
+        engine: AsyncEngine,
+        key_rate: Rate | None,
+        lookup: PrincipalLookup,
     ) -> None:
         self.app = app
         self.limits = limits
         self.engine = engine
         self.key_rate = key_rate
+        self.lookup = lookup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PROBES:
@@ -221,7 +232,7 @@ class AddressRateLimitMiddleware:
         """Look up the key of a request whose route did not: None if it works (and the
         request is counted against its limit), else the refusal to answer instead."""
         async with self.engine.connect() as connection:
-            admitted = await principal_on(
+            admitted = await self.lookup(
                 await driver_of(connection), hash_token(token), self.key_rate
             )
         if admitted.principal is None:
@@ -249,7 +260,7 @@ class BodyLimitMiddleware:
     Every body, uploads included, must keep arriving: a wait of more than
     `body_timeout_seconds` for its next part is answered 408 (a slow client holds no worker
     and no connection for long). Every body is capped as a whole: an upload (multipart, to
-    the upload route) at `upload_max_bytes` plus `ENVELOPE_BYTES` for its other parts and
+    the `upload_path` route) at `upload_max_bytes` plus `upload_envelope` for its other parts and
     boundaries (the file part alone is capped at `upload_max_bytes` as it streams), a path
     that `larger` names at its own cap (a bulk import streams more than a JSON body may
     hold), any other body at `max_bytes`: 413 from the Content-Length, or at the first byte
@@ -263,12 +274,16 @@ class BodyLimitMiddleware:
         max_bytes: int,
         body_timeout_seconds: float,
         upload_max_bytes: int,
+        upload_path: re.Pattern[str],
+        upload_envelope: int,
         larger: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.body_timeout_seconds = body_timeout_seconds
         self.upload_max_bytes = upload_max_bytes
+        self.upload_path = upload_path  # app/samples/upload.py
+        self.upload_envelope = upload_envelope
         self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -278,11 +293,11 @@ class BodyLimitMiddleware:
         headers = Headers(scope=scope)
         upload = (
             scope["method"] == "POST"
-            and UPLOAD_PATH.fullmatch(scope["path"]) is not None
+            and self.upload_path.fullmatch(scope["path"]) is not None
             and headers.get("content-type", "").startswith("multipart/form-data")
         )
         if upload:
-            limit = self.upload_max_bytes + ENVELOPE_BYTES
+            limit = self.upload_max_bytes + self.upload_envelope
         else:
             limit = self.larger.get(scope["path"], self.max_bytes)
         declared = headers.get("content-length", "")
@@ -338,9 +353,9 @@ class BodyLimitMiddleware:
             return PayloadTooLarge(
                 Text(
                     f"The upload is larger than {self.upload_max_bytes} bytes for the file "
-                    f"and {ENVELOPE_BYTES} for the rest of the form.",
+                    f"and {self.upload_envelope} for the rest of the form.",
                     f"上传超过上限:文件 {self.upload_max_bytes} 字节,表单其余部分 "
-                    f"{ENVELOPE_BYTES} 字节。",
+                    f"{self.upload_envelope} 字节。",
                 ),
                 limit_bytes=self.upload_max_bytes,
             )

@@ -38,8 +38,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.commit import BeforeCommitRoute
 from app.core.config import Settings
-from app.core.db import create_engine, create_sessionmaker, driver_of
-from app.core.errors import Answered, ShushangError, is_database_unavailable
+from app.core.db import create_engine, create_sessionmaker, driver_of, is_database_unavailable
+from app.core.errors import Answered, ShushangError
 from app.core.metrics import READ_FALLBACKS, READ_REPLICA_IN_USE, READ_REPLICA_LAG
 from app.web._fastapi_compat import function_stack_per_try
 

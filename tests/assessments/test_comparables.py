@@ -16,11 +16,11 @@ import httpx
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments import repository
 from app.assessments.models import Assessment
 from app.assessments.repository import Exclusion
 from app.core.roles import Role
 from app.merchants.models import Merchant
+from app.trades import comparables
 from app.trades.models import TradeEvent
 from tests.factories import auth, make_key, make_merchant, make_product
 from tests.listings.test_router import CSV
@@ -438,7 +438,7 @@ async def test_comparables_come_from_one_bounded_query(
     engine = session.bind.sync_engine  # type: ignore[union-attr]
     event.listen(engine, "before_cursor_execute", count)
     try:
-        found = await repository.market_comparables(
+        found = await comparables.market_comparables(
             session,
             m.valued_merchant.id,
             "dataset",

@@ -15,8 +15,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.auth import ratelimit
-from app.auth.ratelimit import (
+from app.core import ratelimit
+from app.core.config import Settings
+from app.core.db import driver_of
+from app.core.ratelimit import (
     LeasedLimiter,
     Rate,
     client_address,
@@ -24,10 +26,8 @@ from app.auth.ratelimit import (
     lease_size,
     take,
 )
-from app.auth.tokens import hash_token
-from app.core.config import Settings
-from app.core.db import driver_of
 from app.core.roles import Role
+from app.core.tokens import hash_token
 from tests.factories import auth, make_key
 from tests.trades.conftest import Parties
 

@@ -1,7 +1,7 @@
 """Role aliases: one name, one role set (STYLE.md "Role aliases per domain").
 
 Each domain names its aliases in `app/<domain>/auth.py` (`AssetsRead`, `AssetsWrite`, …);
-the generic ones stay in app/auth/dependencies.py. No two different role sets may share a
+the generic ones stay in app/web/auth.py. No two different role sets may share a
 name, and no module other than these defines a role alias of its own."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Annotated, get_args, get_origin
 from fastapi.params import Depends
 
 import app
-from app.auth.dependencies import require, roles_of
 from app.core.roles import Role
+from app.web.auth import require, roles_of
 
 _APP = Path(app.__file__).parent
 
@@ -37,8 +37,8 @@ def _role_aliases(module: ModuleType) -> dict[str, tuple[object, frozenset[Role]
 
 
 def _auth_modules() -> list[ModuleType]:
-    domains = sorted(f"app.{p.parent.name}.auth" for p in _APP.glob("*/auth.py"))
-    names = ["app.auth.dependencies", *domains]
+    # The domains' `auth.py` and app/web/auth.py (the generic ones).
+    names = sorted(f"app.{p.parent.name}.auth" for p in _APP.glob("*/auth.py"))
     return [importlib.import_module(n) for n in names]
 
 

@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.tokens import hash_token
 from app.core.config import Settings
 from app.core.db import Driver, driver_of
 from app.core.errors import Forbidden
 from app.core.roles import Role
+from app.core.tokens import hash_token
 from app.trades.recorder import Answer, GroupCommitter, Submission
 from app.trades.schemas import TradeCreate
 from app.trades.service import request_hash

@@ -8,8 +8,8 @@ holds N and refills one every `emission` = ⌈60 s / N⌉ (to the microsecond, s
 never outpaces N a minute): a caller may burst N requests, then one every `emission`.
 
 **API keys** (`Rate`): every keyed request takes one token in the statement that looks
-its key up (`repository.principal_by_hash`, and the trade committer's
-`repository.principals_taking`), so authenticating and limiting cost one round trip, and
+its key up (app/auth/repository.py `principal_on`, and the trade committer's
+`principals_taking`), so authenticating and limiting cost one round trip, and
 the limit is exact: a key of N a minute gets N a minute however many processes serve it.
 
 **Addresses** (`LeasedLimiter`): a statement for every anonymous read would double the

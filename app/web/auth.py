@@ -1,5 +1,8 @@
 """Who is calling: `OptionalPrincipal`, `CurrentPrincipal` and `require(...)` for roles.
 
+The key itself is looked up by the `auth` domain (its `api_key` table): `create_app` hands
+its lookup to this layer (`install`), which imports no domain (docs/architecture.md).
+
 Role aliases live with their domain (`app/<domain>/auth.py`: `AssetsRead`, `AssetsWrite`, …),
 named for the domain and what they allow; only the generic ones are here. One name, one role
 set: `roles_of` reads a `require(...)` dependency's roles back, and a test holds the rule."""
@@ -7,20 +10,26 @@ set: `roles_of` reads a `require(...)` dependency's roles back, and a test holds
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import repository
-from app.auth.ratelimit import Rate
-from app.auth.tokens import UNKNOWN_KEY, bearer_token, hash_token
+from app.core.db import driver
 from app.core.errors import Forbidden, RateLimited, Unauthorized
 from app.core.i18n import Text
-from app.core.principal import Principal
+from app.core.principal import Principal, PrincipalLookup
+from app.core.ratelimit import Rate
 from app.core.roles import Role
+from app.core.tokens import UNKNOWN_KEY, bearer_token, hash_token
 from app.web.deps import Session
+
+
+def install(state: Any, lookup: PrincipalLookup) -> None:
+    """Where this app's keys are looked up (`create_app`: the auth domain's `principal_on`)."""
+    state.principal_lookup = lookup
+
 
 # Declares the scheme in the OpenAPI document; the header itself is read by `bearer_token`.
 bearer = HTTPBearer(
@@ -46,7 +55,7 @@ async def optional_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
     """The caller's principal, counted against its key's rate limit (429 when used up), in
-    the statement that looks the key up (app/auth/ratelimit.py)."""
+    the statement that looks the key up (app/core/ratelimit.py)."""
     return await _principal(request, session, request.app.state.key_rate)
 
 
@@ -66,7 +75,8 @@ async def _principal(
         # key was looked up and its token taken once already.
         return admitted_before
     token = bearer_token(authorization)
-    admitted = await repository.principal_by_hash(session, hash_token(token), rate)
+    lookup: PrincipalLookup = request.app.state.principal_lookup
+    admitted = await lookup(await driver(session), hash_token(token), rate)
     if admitted.principal is None:
         raise Unauthorized(UNKNOWN_KEY)
     request.state.principal = admitted.principal
