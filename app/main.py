@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.assessments.router import router as assessments_router
 from app.assets.router import disclosures as data_asset_disclosures_router
+from app.assets.router import restatements as data_asset_restatements_router
 from app.assets.router import router as data_assets_router
 from app.audit.router import router as audit_router
 from app.auth.ratelimit import AddressLimits, Rate, prune_forever
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         certificates_router,
         data_assets_router,
         data_asset_disclosures_router,
+        data_asset_restatements_router,
         certificate_pages_router,
         stats_router,
         trades_router,

@@ -701,6 +701,7 @@ async def test_events_by_type_and_role(client: httpx.AsyncClient, session: Async
 STEP_PATTERNS = [
     re.compile(r"POST /v1/data-assets/\{[^/]+\}/.+"),
     re.compile(r"POST /v1/data-asset-restatements/\{[^/]+\}/.+"),
+    re.compile(r"POST /v1/merchants/\{[^/]+\}/data-asset-periods"),
     re.compile(r"POST /v1/ip-registrations/\{[^/]+\}/.+"),
     re.compile(r"POST /v1/transactions/\{[^/]+\}/events"),
 ]

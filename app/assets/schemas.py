@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from app.assets.engine import AssetClass, Phase, Source, Status
-from app.core.money import Amount, PositiveAmount, cents
+from app.core.money import Amount, PositiveAmount, SignedAmount, cents
 from app.core.text import Name
 
 # An amount the service computed: always two places, as a string.
@@ -240,6 +240,22 @@ class AmortisationReductions(BaseModel):
     derecognition: Money
 
 
+class IntangibleCorrections(BaseModel):
+    """前期差错更正: what restatements recorded after the previous month was reported changed
+    in the opening balances (included in them)."""
+
+    cost: Money
+    amortisation: Money
+    impairment: Money
+    carrying: Money
+
+
+class InventoryCorrections(BaseModel):
+    cost: Money
+    write_down: Money
+    carrying: Money
+
+
 class IntangibleColumnOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -257,6 +273,7 @@ class IntangibleColumnOut(BaseModel):
     impairment_closing: Money
     carrying_opening: Money
     carrying_closing: Money
+    prior_period_corrections: IntangibleCorrections
 
 
 class InventoryAdditions(BaseModel):
@@ -289,6 +306,7 @@ class InventoryColumnOut(BaseModel):
     write_down_closing: Money
     carrying_opening: Money
     carrying_closing: Money
+    prior_period_corrections: InventoryCorrections
 
 
 class IntangibleTable(BaseModel):
@@ -352,6 +370,36 @@ class RestrictedAsset(BaseModel):
     amortisation_charge: Money = Field(description="Amortisation of the period.")
 
 
+class Basis(StrEnum):
+    as_reported = "as_reported"  # entries recorded before the close of the period's last month
+    restated = "restated"  # all entries, restatements included
+
+
+class RestatedEffect(BaseModel):
+    """What a restatement changed in this disclosure, line by line (with it less without)."""
+
+    cost: Money = Field(description="账面原值 at the period end.")
+    accumulated_amortisation: Money
+    impairment: Money
+    write_down: Money
+    carrying_amount: Money = Field(description="At the period end.")
+    carrying_opening: Money = Field(description="At the end of the month before the period.")
+    amortisation_charge: Money = Field(description="Charged in the period.")
+    research_expense: Money = Field(description="Expensed in the period.")
+    development_expenditure: Money = Field(description="开发支出 at the period end.")
+
+
+class DisclosedRestatement(BaseModel):
+    restatement_id: UUID
+    asset_id: UUID
+    asset_name: str
+    period: str = Field(description="The closed month restated, `YYYY-MM`.")
+    reason: str
+    type: str = Field(description="The entry's type: cost_item, cost_adjustment or a movement.")
+    leaf_index: int | None = Field(description="The restatement's leaf in the `FIN` log.")
+    effect: RestatedEffect
+
+
 class Disclosure(BaseModel):
     """The disclosure of 财会〔2023〕11号 for the months `from` … `to`."""
 
@@ -360,6 +408,20 @@ class Disclosure(BaseModel):
     merchant_id: UUID
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
+    basis: Basis = Field(
+        description="`as_reported`: the entries recorded before the close of `to` (default "
+        "when `to` is closed); `restated`: all entries."
+    )
+    closed: bool = Field(description="Whether the merchant has closed the month `to`.")
+    report_sha256: str = Field(
+        description="SHA-256 (hex) of this document as RFC 8785 canonical JSON without this "
+        "key; for the as-reported fiscal year January … a close's `through`, the close's "
+        "`report_sha256`."
+    )
+    restatements: list[DisclosedRestatement] = Field(
+        description="Applied restatements that touch the period (dated in it, or dated "
+        "before it and recorded after the month before it was reported)."
+    )
     intangible: IntangibleTable
     inventory: InventoryTable
     balance_sheet: BalanceSheet
@@ -371,3 +433,75 @@ class Disclosure(BaseModel):
     restricted: list[RestrictedAsset] = Field(
         description="Assets with a linked IP certificate pledged at the period end."
     )
+
+
+# --- Periods and restatements -------------------------------------------------------------
+
+Month = Annotated[
+    str,
+    Field(
+        pattern=r"^(199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$",
+        description="A calendar month, `YYYY-MM` (Asia/Shanghai).",
+        examples=["2025-12"],
+    ),
+]
+
+
+class PeriodCloseCreate(_Strict):
+    through: Month = Field(
+        description="Close every month up to this one (a past month, after the last closed)."
+    )
+
+
+class PeriodCloseOut(BaseModel):
+    id: UUID
+    merchant_id: UUID
+    through: str
+    closed_at: dt.datetime
+    report_sha256: str = Field(
+        description="SHA-256 of the as-reported disclosure of the fiscal year of `through`, "
+        "January to `through` (RFC 8785 canonical JSON, without its `report_sha256` key)."
+    )
+    ledger: str = Field(default="FIN", description="The log holding the close.")
+    leaf_index: int
+
+
+class RestatementCreate(_Strict):
+    period: Month = Field(description="The closed month restated.")
+    reason: Reason
+    entry: dict[str, Any] = Field(
+        description="`{type, date, …}`: `type` is `cost_item` (a cost item's fields, `date` "
+        "for `incurred_on`), `cost_adjustment` (`amount`, signed, not zero) or a movement "
+        "(`capitalise`, `dispose`, `derecognise`, `impair`, `write-down`, "
+        "`reverse-write-down`) with that movement's fields; `date` lies in `period`."
+    )
+
+
+class RestatementDecision(_Strict):
+    reason: Reason | None = None
+
+
+class CostAdjustment(_Strict):
+    date: dt.date
+    amount: SignedAmount = Field(description="Signed, not zero: the correction of the cost.")
+
+
+class RestatementOut(BaseModel):
+    id: UUID
+    asset_id: UUID
+    merchant_id: UUID
+    period: str
+    reason: str
+    entry: dict[str, Any]
+    state: str = Field(
+        description="`pending` (a merchant's, awaiting an operator), `applied` or `rejected`."
+    )
+    requested_by_role: str
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+    record_type: str | None = Field(description="`cost_item` or `movement`, once applied.")
+    record_id: UUID | None
+    ledger: str = "FIN"
+    leaf_index: int | None
+    created_at: dt.datetime
+    version: int

@@ -32,7 +32,7 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -58,7 +58,13 @@ from app.assets.entries import (
     cost_item_entry,
     movement_entry,
 )
-from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
+from app.assets.models import (
+    DataAsset,
+    DataAssetCostItem,
+    DataAssetMovement,
+    DataAssetPeriodClose,
+    DataAssetRestatement,
+)
 from app.assets.schemas import CostItemCreate, DataAssetChange, DataAssetCreate
 from app.audit import service as audit
 from app.core.clock import EARLIEST_DAY, occurrence_days, shanghai_today
@@ -88,9 +94,40 @@ _EVENTS = {
     MovementType.impair: "impaired",
     MovementType.write_down: "written_down",
     MovementType.reverse_write_down: "write_down_reversed",
+    MovementType.cost_adjustment: "cost_adjusted",
 }
 # The path segment of each movement, as `allowed_actions` names it.
 PATHS = {m: m.value.replace("_", "-") for m in MovementType}
+
+
+class PeriodClosed(Conflict):
+    """An entry dated in a month its merchant has closed (DOMAIN.md "Closed means closed"):
+    only a restatement records one."""
+
+    slug = "period-closed"
+    title = Text("Period closed", "会计期间已结账")
+
+
+async def check_open(
+    session: AsyncSession, merchant_id: UUID, day: date, field: str = "date"
+) -> None:
+    """409 `period_closed` when `day` lies in a month the merchant has closed. Takes the
+    merchant's books lock (shared) first, so a close under way is waited for and seen."""
+    await repository.lock_books(session, merchant_id, exclusive=False)
+    through = await repository.closed_through(session, merchant_id)
+    if through is not None and engine.month_of(day) <= engine.month_of(through):
+        closed = engine.month_text(engine.month_of(through))
+        raise PeriodClosed(
+            Text(
+                f"{field} {day} lies in a closed month (closed through {closed}): a "
+                "correction of a closed period is a restatement "
+                "(POST /v1/data-assets/{id}/restatements).",
+                f"{field} {day} 所在月份已结账(结账至 {closed}):更正已结账期间须作前期差错更正"
+                "(POST /v1/data-assets/{id}/restatements)。",
+            ),
+            code="period_closed",
+            closed_through=closed,
+        )
 
 
 @dataclass(frozen=True)
@@ -112,7 +149,9 @@ def _engine_items(items: Iterable[DataAssetCostItem]) -> list[engine.CostItem]:
 
 def _engine_movement(row: DataAssetMovement) -> engine.Movement:
     details = row.details
-    amount = details.get("recoverable_amount", details.get("net_realisable_value"))
+    amount = details.get(
+        "recoverable_amount", details.get("net_realisable_value", details.get("amount"))
+    )
     return engine.Movement(
         type=MovementType(row.type),
         on=row.occurred_on,
@@ -122,6 +161,11 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         fraction=Decimal(details.get("fraction", "1")),
         amount=Decimal(amount) if amount is not None else None,
     )
+
+
+def before(rows: list[Any], leaf: int | None) -> list[Any]:
+    """The records among `rows` recorded before leaf `leaf` of `FIN` (all: None)."""
+    return rows if leaf is None else [r for r in rows if r.leaf_index < leaf]
 
 
 def book_of(
@@ -145,6 +189,9 @@ async def _view(session: AsyncSession, asset: DataAsset) -> View:
     moves = (await repository.movements(session, [asset.id]))[asset.id]
     book = book_of(asset, items, moves)
     return View(asset, items, moves, book, _as_of(book))
+
+
+view_of = _view
 
 
 async def views(session: AsyncSession, assets: list[DataAsset]) -> list[View]:
@@ -314,7 +361,7 @@ async def _own_product(session: AsyncSession, merchant_id: UUID, product_id: UUI
         )
 
 
-async def _locked(
+async def locked(
     session: AsyncSession, who: Principal, asset_id: UUID, if_match: str | None
 ) -> DataAsset:
     """The asset, locked, once the caller may change it: 404 when it does not see it, 412 on
@@ -340,7 +387,7 @@ async def update(
     data: DataAssetChange,
     if_match: str | None,
 ) -> DataAsset:
-    asset = await _locked(session, who, asset_id, if_match)
+    asset = await locked(session, who, asset_id, if_match)
     sent = data.model_fields_set
     if "name" in sent and data.name is None:
         raise ValidationFailed.field(["body", "name"], Text("may not be null", "不能为 null"))
@@ -375,10 +422,14 @@ def _text(value: object) -> str | None:
 
 
 def _check_date(field: str, day: date) -> None:
+    check_day(["body", field], day)
+
+
+def check_day(loc: list[str | int], day: date) -> None:
     earliest, latest = occurrence_days()
     if not earliest <= day <= latest:
         raise ValidationFailed.field(
-            ["body", field],
+            loc,
             Text(
                 f"must lie between {earliest} and {latest}",
                 f"须在 {earliest} 至 {latest} 之间",
@@ -470,9 +521,11 @@ async def _check_evidence(
 _NOT_IN_FORCE = {"revoked": "撤销", "cancelled": "注销", "suspended": "中止"}
 
 
-def _refusal(refused: Refused, view_status: str, allowed: list[str]) -> Exception:
+def _refusal(
+    refused: Refused, view_status: str, allowed: list[str], loc: tuple[str, ...] = ("body",)
+) -> Exception:
     if refused.field is not None:
-        return ValidationFailed.field(["body", refused.field], refused.message)
+        return ValidationFailed.field([*loc, refused.field], refused.message)
     return Conflict(refused.message, current_status=view_status, allowed_actions=allowed)
 
 
@@ -485,16 +538,25 @@ async def add_cost(
     large_amount: Decimal,
 ) -> DataAsset:
     """Add a cost item; `large_amount`: SHUSHANG_LARGE_TRADE_AMOUNT, for trade evidence."""
-    asset = await _locked(session, who, asset_id, if_match)
-    view = await _view(session, asset)
+    asset = await locked(session, who, asset_id, if_match)
+    _check_date("incurred_on", data.incurred_on)
+    await check_open(session, asset.merchant_id, data.incurred_on, "incurred_on")
+    await record_cost(session, who, asset, await _view(session, asset), data, large_amount)
+    return asset
+
+
+def check_cost(
+    who: Principal, asset: DataAsset, view: View, data: CostItemCreate, loc: tuple[str, ...]
+) -> None:
+    """What the asset's state and kind say of a cost item (its evidence aside)."""
     try:
         engine.admits_cost(view.book)
     except Refused as refused:
-        raise _refusal(refused, asset.status, allowed_actions(view, who)) from None
+        raise _refusal(refused, asset.status, allowed_actions(view, who), loc) from None
     developed = asset.source == Source.developed.value
     if developed and data.phase is None:
         raise ValidationFailed.field(
-            ["body", "phase"],
+            [*loc, "phase"],
             Text(
                 "a developed asset's cost item is research or development",
                 "自行开发资产的成本项目须注明研究或开发阶段",
@@ -502,20 +564,35 @@ async def add_cost(
         )
     if not developed and data.phase is not None:
         raise ValidationFailed.field(
-            ["body", "phase"],
+            [*loc, "phase"],
             Text("only a developed asset's items have a phase", "仅自行开发资产的成本项目有阶段"),
         )
-    _check_date("incurred_on", data.incurred_on)
     amount = Decimal(data.amount)
     so_far = view.book.capitalisable_cost + view.book.research_expense
     if so_far + amount > engine.MAX_AMOUNT:
         raise ValidationFailed.field(
-            ["body", "amount"],
+            [*loc, "amount"],
             Text(
                 f"would take the asset's costs past {engine.MAX_AMOUNT}",
                 f"将使资产成本合计超过 {engine.MAX_AMOUNT}",
             ),
         )
+
+
+async def record_cost(
+    session: AsyncSession,
+    who: Principal,
+    asset: DataAsset,
+    view: View,
+    data: CostItemCreate,
+    large_amount: Decimal,
+    restatement_id: UUID | None = None,
+    loc: tuple[str, ...] = ("body",),
+) -> DataAssetCostItem:
+    """Record a cost item on the locked `asset` (its date checked by the caller: an open
+    month, or a restatement's closed one)."""
+    check_cost(who, asset, view, data, loc)
+    amount = Decimal(data.amount)
     await _check_evidence(session, asset, data, large_amount)
     item = DataAssetCostItem(
         id=new_id(),
@@ -531,6 +608,7 @@ async def add_cost(
         trade_id=data.trade_id,
         assessment_id=data.assessment_id,
         certificate_number=data.certificate_number,
+        restatement_id=restatement_id,
         actor_key_id=who.key_id,
         actor_role=who.role.value,
         created_at=utcnow(),
@@ -548,15 +626,17 @@ async def add_cost(
         "phase": item.phase,
         "leaf_index": item.leaf_index,
     }
+    if restatement_id is not None:
+        summary["restatement_id"] = str(restatement_id)
     await audit.record(session, who, "data_asset.cost", "data_asset", asset.id, summary)
     await _emit(session, asset, "cost_added", summary)
-    return asset
+    return item
 
 
 def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
     """The inputs of a movement as stored (money with two places)."""
     details = {k: v for k, v in body.items() if k != "date"}
-    for key in ("residual_value", "recoverable_amount", "net_realisable_value"):
+    for key in ("residual_value", "recoverable_amount", "net_realisable_value", "amount"):
         if key in details:
             details[key] = cents(Decimal(details[key]))
     if kind is MovementType.capitalise and details.get("useful_life_months") is None:
@@ -573,10 +653,76 @@ async def move(
     if_match: str | None,
 ) -> DataAsset:
     """Take a movement: `body` is its validated request (`date` and its inputs)."""
-    asset = await _locked(session, who, asset_id, if_match)
-    view = await _view(session, asset)
+    asset = await locked(session, who, asset_id, if_match)
     day: date = body["date"]
     _check_date("date", day)
+    await check_open(session, asset.merchant_id, day)
+    await record_movement(session, who, asset, await _view(session, asset), kind, body)
+    return asset
+
+
+def _replay_with(
+    view: View, new: engine.Movement
+) -> tuple[Book, Status, Status, dict[str, Decimal]]:
+    """A restatement's movement dated back among the asset's others: the book with it, the
+    status it found and left, and what it did. Every later movement must still hold (else
+    Refused)."""
+    asset = view.asset
+    taken = [_engine_movement(m) for m in view.movements]
+    book = engine.new_book(
+        AssetClass(asset.asset_class), Source(asset.source), _engine_items(view.items)
+    )
+    for movement in sorted((m for m in taken if m.on <= new.on), key=lambda m: m.on):
+        engine.apply(book, movement)
+    found = book.status
+    effects = engine.apply(book, new)
+    left = book.status
+    for movement in sorted((m for m in taken if m.on > new.on), key=lambda m: m.on):
+        try:
+            engine.apply(book, movement)
+        except Refused as refused:
+            raise Refused(
+                Text(
+                    f"The restatement contradicts the {movement.type.value} of {movement.on}: "
+                    f"{refused.message.en}",
+                    f"该更正与 {movement.on} 的 {movement.type.value} 相矛盾:{refused.message.zh}",
+                )
+            ) from None
+    return book, found, left, effects
+
+
+def check_movement(
+    who: Principal,
+    asset: DataAsset,
+    view: View,
+    kind: MovementType,
+    body: dict[str, Any],
+    loc: tuple[str, ...],
+) -> tuple[str, str, str, dict[str, Decimal]]:
+    """A restatement's movement dated back among the asset's others, checked without
+    writing: the status it finds, the one it leaves, the asset's final one, its effects."""
+    new = _engine_movement(
+        DataAssetMovement(type=kind.value, occurred_on=body["date"], details=_details(kind, body))
+    )
+    try:
+        book, found, left, effects = _replay_with(view, new)
+    except Refused as refused:
+        raise _refusal(refused, asset.status, allowed_actions(view, who), loc) from None
+    return found.value, left.value, book.status.value, effects
+
+
+async def record_movement(
+    session: AsyncSession,
+    who: Principal,
+    asset: DataAsset,
+    view: View,
+    kind: MovementType,
+    body: dict[str, Any],
+    restatement_id: UUID | None = None,
+    loc: tuple[str, ...] = ("body",),
+) -> DataAssetMovement:
+    """Record a movement on the locked `asset`; a restatement's may be dated before others."""
+    day: date = body["date"]
     details = _details(kind, body)
     row = DataAssetMovement(
         id=new_id(),
@@ -589,21 +735,26 @@ async def move(
         occurred_on=day,
         from_status=asset.status,
         details=details,
+        restatement_id=restatement_id,
         actor_key_id=who.key_id,
         actor_role=who.role.value,
         created_at=utcnow(),
     )
-    try:
-        effects = engine.apply(view.book, _engine_movement(row))
-    except Refused as refused:
-        raise _refusal(refused, asset.status, allowed_actions(view, who)) from None
-    row.to_status = view.book.status.value
+    if restatement_id is None:
+        try:
+            effects = engine.apply(view.book, _engine_movement(row))
+        except Refused as refused:
+            raise _refusal(refused, asset.status, allowed_actions(view, who), loc) from None
+        row.to_status = final = view.book.status.value
+    else:
+        found, left, final, effects = check_movement(who, asset, view, kind, body, loc)
+        row.from_status, row.to_status = found, left
     row.effects = {k: cents(v) for k, v in effects.items()}
     row.leaf_index = await sequencer.append(
         await driver(session), FIN_LOG, MOVEMENT_LEAF, row.id, movement_entry(row)
     )
     await repository.add(session, row)
-    asset.status = row.to_status
+    asset.status = final
     asset.updated_at = row.created_at
     await session.flush()
     summary = {
@@ -615,9 +766,11 @@ async def move(
         "effects": row.effects,
         "leaf_index": row.leaf_index,
     }
+    if restatement_id is not None:
+        summary["restatement_id"] = str(restatement_id)
     await audit.record(session, who, f"data_asset.{kind.value}", "data_asset", asset.id, summary)
     await _emit(session, asset, _EVENTS[kind], summary)
-    return asset
+    return row
 
 
 async def _emit(session: AsyncSession, asset: DataAsset, name: str, data: dict[str, Any]) -> None:
@@ -648,6 +801,15 @@ class Restricted:
 
 
 @dataclass(frozen=True)
+class Restated:
+    """An applied restatement touching a disclosure, and its effect there (with − without)."""
+
+    restatement: DataAssetRestatement
+    asset: DataAsset
+    effect: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
 class DisclosureData:
     merchant_id: UUID
     first: engine.Month
@@ -656,11 +818,26 @@ class DisclosureData:
     on_books: list[View]
     significant: list[View]
     restricted: list[Restricted]
+    basis: str = "restated"
+    closed: bool = False
+    restatements: list[Restated] = field(default_factory=list)
 
 
-async def disclosure(
-    session: AsyncSession, who: Principal, merchant_id: UUID, first_text: str, last_text: str
-) -> DisclosureData:
+AS_REPORTED, RESTATED = "as_reported", "restated"
+
+
+def covering(
+    closes: list[DataAssetPeriodClose], month: engine.Month
+) -> DataAssetPeriodClose | None:
+    """The close that closed `month` (the first whose `through` reaches it), if any."""
+    for close in closes:
+        if engine.month_of(close.through) >= month:
+            return close
+    return None
+
+
+async def readable_books(session: AsyncSession, who: Principal, merchant_id: UUID) -> None:
+    """404 unless `who` may read the merchant's books (itself, operators, auditors)."""
     if not (
         who.role in (Role.operator, Role.auditor)
         or (who.role is Role.merchant and who.merchant_id == merchant_id)
@@ -669,15 +846,72 @@ async def disclosure(
         raise NotFound.of(MERCHANT, merchant_id)
     if await merchants.get(session, merchant_id) is None:
         raise NotFound.of(MERCHANT, merchant_id)
+
+
+async def disclosure(
+    session: AsyncSession,
+    who: Principal,
+    merchant_id: UUID,
+    first_text: str,
+    last_text: str,
+    basis: str | None = None,
+) -> DisclosureData:
+    await readable_books(session, who, merchant_id)
     first = _month(["query", "from"], first_text)
     last = _month(["query", "to"], last_text)
     if first > last:
         raise ValidationFailed.field(
             ["query", "to"], Text("must not be before `from`", "不能早于 `from`")
         )
-    all_views = await views(session, await repository.of_merchant(session, merchant_id))
+    closes = await repository.closes(session, merchant_id)
+    close = covering(closes, last)
+    basis = basis or (AS_REPORTED if close is not None else RESTATED)
+    if basis == AS_REPORTED and close is None:
+        raise ValidationFailed.field(
+            ["query", "basis"],
+            Text(
+                f"{engine.month_text(last)} is not closed: nothing is reported yet (the "
+                "figures so far are `restated`)",
+                f"{engine.month_text(last)} 尚未结账:尚无已报告数(当前数据请用 `restated`)",
+            ),
+        )
+    cutoff = close.leaf_index if basis == AS_REPORTED and close is not None else None
+    return await books_disclosure(
+        session, merchant_id, first, last, basis, close is not None, closes, cutoff
+    )
+
+
+async def books_disclosure(
+    session: AsyncSession,
+    merchant_id: UUID,
+    first: engine.Month,
+    last: engine.Month,
+    basis: str,
+    closed: bool,
+    closes: list[DataAssetPeriodClose],
+    cutoff: int | None,
+) -> DisclosureData:
+    """The disclosure of the merchant's records before leaf `cutoff` of `FIN` (all: None).
+    Opening balances are those of the same records; where the month before `first` was
+    closed, their difference from what was reported for it is the 前期差错更正."""
+    assets = await repository.of_merchant(session, merchant_id)
+    ids = [a.id for a in assets]
+    items = await repository.cost_items(session, ids)
+    moves = await repository.movements(session, ids)
+
+    def one(asset: DataAsset, leaf: int | None, without: UUID | None = None) -> View:
+        kept_items = [i for i in before(items[asset.id], leaf) if i.id != without]
+        kept_moves = [m for m in before(moves[asset.id], leaf) if m.id != without]
+        return View(asset, kept_items, kept_moves, book_of(asset, kept_items, kept_moves), last)
+
+    def build(leaf: int | None) -> list[View]:
+        return [one(asset, leaf) for asset in assets]
+
+    all_views = build(cutoff)
     books = [v.book for v in all_views]
-    tables = engine.tables(books, first, last)
+    previous = covering(closes, first - 1)
+    reported = None if previous is None else [v.book for v in build(previous.leaf_index)]
+    tables = engine.tables(books, first, last, reported)
     on_books = [v for v in all_views if v.book.on_books(first, last)]
     significant = [all_views[n] for n in engine.significant(books, last)]
     linked = await repository.linked_certificates(
@@ -693,4 +927,49 @@ async def disclosure(
         for number in linked.get(view.asset.id, []):
             if pledged.get(number):
                 restricted.append(Restricted(view, number, pledged[number]))
-    return DisclosureData(merchant_id, first, last, tables, on_books, significant, restricted)
+    touching = []
+    by_id = {v.asset.id: v for v in all_views}
+    for r in await repository.restatements(session, merchant_id=merchant_id, state="applied"):
+        assert r.leaf_index is not None and r.record_id is not None
+        if cutoff is not None and r.leaf_index >= cutoff:
+            continue
+        month = engine.month_of(r.period)
+        in_period = first <= month <= last
+        in_opening = previous is not None and month < first and r.leaf_index > previous.leaf_index
+        if not (in_period or in_opening):
+            continue
+        view = by_id[r.asset_id]
+        without = one(view.asset, cutoff, r.record_id).book
+        touching.append(Restated(r, view.asset, _effect(view.book, without, first, last)))
+    return DisclosureData(
+        merchant_id,
+        first,
+        last,
+        tables,
+        on_books,
+        significant,
+        restricted,
+        basis,
+        closed,
+        touching,
+    )
+
+
+def _effect(
+    with_it: Book, without: Book, first: engine.Month, last: engine.Month
+) -> dict[str, Decimal]:
+    def figures(book: Book) -> dict[str, Decimal]:
+        return {
+            "cost": book.balance(Account.cost, last),
+            "accumulated_amortisation": book.balance(Account.amortisation, last),
+            "impairment": book.balance(Account.impairment, last),
+            "write_down": book.balance(Account.write_down, last),
+            "carrying_amount": book.carrying(last),
+            "carrying_opening": book.carrying(first - 1),
+            "amortisation_charge": book.charge(first, last),
+            "research_expense": book.research_in(first, last),
+            "development_expenditure": book.development_expenditure(last),
+        }
+
+    after, before_it = figures(with_it), figures(without)
+    return {k: after[k] - before_it[k] for k in after}
