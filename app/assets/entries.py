@@ -24,8 +24,8 @@ from app.ledger.sequencer import utc_text
 FIN_LOG = "FIN"
 COST_ITEM_LEAF = "asset_cost_item"
 MOVEMENT_LEAF = "asset_movement"
-PERIOD_CLOSE_LEAF = "asset_period_close"
-RESTATEMENT_LEAF = "asset_restatement"
+PERIOD_CLOSE_LEAF = "asset_close"
+RESTATEMENT_LEAF = "asset_restated"
 
 
 def cost_item_entry(item: DataAssetCostItem) -> dict[str, Any]:
