@@ -1,0 +1,156 @@
+"""Restatements through the API (DOMAIN.md "Closed means closed", CAS 28 第十二条): an
+operator's applies at once, a merchant's waits for an operator; nobody restates another's
+asset or approves their own; entries lie in the closed period; as reported never moves."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.assets.conftest import Books
+from tests.assets.test_periods import close, restate
+
+ADJUST = {"type": "cost_adjustment", "date": "2025-03-20", "amount": "-200.00"}
+
+
+async def closed_books(books: Books) -> dict[str, Any]:
+    asset = await books.capitalised("1200.00", "2025-03-10", 12)
+    assert (await close(books, "2025-12")).status_code == 201
+    return asset
+
+
+async def decide(
+    books: Books, restatement_id: str, action: str, headers: dict[str, str], **body: Any
+) -> httpx.Response:
+    return await books.client.post(
+        f"/v1/data-asset-restatements/{restatement_id}/{action}",
+        json=body or None,
+        headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+
+
+async def test_a_merchants_restatement_waits_for_an_operator(books: Books) -> None:
+    asset = await closed_books(books)
+    reported = await books.disclosure("2025-01", "2025-12")
+    asked = await restate(books, asset["id"], "2025-03", ADJUST, books.key)
+    assert asked.status_code == 201, asked.text
+    pending = asked.json()
+    assert pending["state"] == "pending" and pending["leaf_index"] is None
+    assert pending["entry"] == {**ADJUST}
+    assert await books.count("data_asset_movement") == 1  # nothing recorded yet
+
+    # The merchant cannot approve its own; another merchant does not see it.
+    assert (await decide(books, pending["id"], "approve", books.key)).status_code == 403
+    assert (await decide(books, pending["id"], "approve", books.other_key)).status_code == 403
+    assert (await decide(books, pending["id"], "approve", books.auditor)).status_code == 403
+    seen = await books.client.get(
+        f"/v1/data-asset-restatements/{pending['id']}", headers=books.other_key
+    )
+    assert seen.status_code == 404
+    assert await books.count("data_asset_movement") == 1
+
+    approved = await decide(books, pending["id"], "approve", books.admin)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["state"] == "applied" and approved.json()["record_type"] == "movement"
+    assert (await decide(books, pending["id"], "approve", books.admin)).status_code == 409
+    assert (await decide(books, pending["id"], "reject", books.admin)).status_code == 409
+    assert await books.count("data_asset_movement") == 2
+
+    # 1000.00 over 12 months from March: December's accumulated 833.33, carrying 166.67.
+    restated = await books.client.get(
+        f"/v1/merchants/{books.merchant.id}/data-asset-disclosure",
+        params={"from": "2025-01", "to": "2025-12", "basis": "restated"},
+        headers=books.key,
+    )
+    total = restated.json()["intangible"]["total"]
+    assert (total["cost_closing"], total["amortisation_closing"]) == ("1000.00", "833.33")
+    assert (await books.disclosure("2025-01", "2025-12")).content == reported.content
+    shown = (await books.client.get(f"/v1/data-assets/{asset['id']}", headers=books.key)).json()
+    assert shown["movements"][-1]["type"] == "cost_adjustment"
+    listed = await books.client.get(
+        f"/v1/data-assets/{asset['id']}/restatements", headers=books.auditor
+    )
+    assert [r["state"] for r in listed.json()] == ["applied"]
+
+
+async def test_an_operator_rejects_and_nothing_is_recorded(books: Books) -> None:
+    asset = await closed_books(books)
+    pending = (await restate(books, asset["id"], "2025-03", ADJUST, books.key)).json()
+    rejected = await decide(books, pending["id"], "reject", books.admin, reason="无发票")
+    assert rejected.status_code == 200, rejected.text
+    assert (rejected.json()["state"], rejected.json()["decision_reason"]) == ("rejected", "无发票")
+    assert (await decide(books, pending["id"], "approve", books.admin)).status_code == 409
+    assert await books.count("data_asset_movement") == 1
+
+
+async def test_nobody_restates_another_merchants_asset(books: Books) -> None:
+    asset = await closed_books(books)
+    for headers in (books.other_key, books.seller_key):
+        answer = await restate(books, asset["id"], "2025-03", ADJUST, headers)
+        assert answer.status_code == 404, answer.text
+    assert (await restate(books, asset["id"], "2025-03", ADJUST, books.auditor)).status_code == 403
+    assert (await restate(books, asset["id"], "2025-03", ADJUST, {})).status_code == 401
+    bare = await books.client.post(
+        f"/v1/data-assets/{asset['id']}/restatements",
+        json={"period": "2025-03", "reason": "r", "entry": ADJUST},
+        headers=books.admin,
+    )
+    assert bare.status_code == 428
+    assert await books.count("data_asset_restatement") == 0
+
+
+async def test_a_restatement_lies_in_a_closed_period_and_is_checked(books: Books) -> None:
+    asset = await closed_books(books)
+    bad = [
+        ("2026-01", {**ADJUST, "date": "2026-01-05"}),  # not closed
+        ("2025-04", ADJUST),  # the date is not in the period
+        ("2025-03", {**ADJUST, "amount": "0.00"}),
+        ("2025-03", {**ADJUST, "amount": "-1200.00"}),  # no cost left
+        ("2025-03", {"type": "teleport", "date": "2025-03-20"}),
+        ("2025-03", {"type": "cost_adjustment", "date": "2025-03-20"}),
+        ("2025-03", {**ADJUST, "extra": 1}),
+        ("2025-02", {**ADJUST, "date": "2025-02-10"}),  # before capitalisation
+        ("2025-03", {"type": "cost_item", "date": "2025-03-01", "kind": "processing",
+                     "amount": "10.00"}),  # capitalised: a cost_adjustment corrects it
+        ("2025-13", ADJUST),
+    ]  # fmt: skip
+    for period, entry in bad:
+        answer = await restate(books, asset["id"], period, entry, books.admin)
+        assert answer.status_code in (409, 422), (period, entry, answer.text)
+    assert await books.count("data_asset_restatement") == 0
+    assert await books.count("data_asset_movement") == 1
+
+
+async def test_a_back_dated_impairment_is_a_restatement(books: Books) -> None:
+    contradicted = await books.capitalised("1200.00", "2025-01-10", 24)
+    kept = await books.capitalised("1200.00", "2025-01-10", 24, name="另一数据集")
+    # End of January 2026 the first carries 550.00: impaired to 500.00.
+    later = await books.move(
+        contradicted["id"], "impair", date="2026-01-31", recoverable_amount="500.00"
+    )
+    await books.ok(later)
+    assert (await close(books, "2025-12")).status_code == 201
+    reported = await books.disclosure("2025-01", "2025-12")
+    # June 2025: carrying 900.00, recoverable 300.00 → 600.00 impaired; then B 300, R 18.
+    entry = {"type": "impair", "date": "2025-06-30", "recoverable_amount": "300.00"}
+    refused = await restate(books, contradicted["id"], "2025-06", entry, books.admin)
+    assert refused.status_code == 409, refused.text  # January 2026 would carry 183.33 < 500
+    assert "2026-01-31" in refused.json()["detail"]
+    done = await restate(books, kept["id"], "2025-06", entry, books.admin)
+    assert done.status_code == 201, done.text
+    assert (await books.disclosure("2025-01", "2025-12")).content == reported.content
+    fy = await books.client.get(
+        f"/v1/merchants/{books.merchant.id}/data-asset-disclosure",
+        params={"from": "2025-01", "to": "2025-12", "basis": "restated"},
+        headers=books.key,
+    )
+    [line] = fy.json()["restatements"]
+    assert line["asset_id"] == kept["id"] and line["type"] == "impair"
+    assert line["effect"]["impairment"] == "600.00"
+    assert line["effect"]["accumulated_amortisation"] == "-200.00"  # 400.00 instead of 600.00
+    assert line["effect"]["carrying_amount"] == "-400.00"
+    shown = (await books.client.get(f"/v1/data-assets/{kept['id']}", headers=books.key)).json()
+    assert shown["movements"][-1]["type"] == "impair"
+    assert shown["movements"][-1]["date"] == "2025-06-30"
