@@ -92,7 +92,11 @@ async def closes(
 
 
 async def close(
-    session: AsyncSession, who: Principal, merchant_id: UUID, through_text: str
+    session: AsyncSession,
+    who: Principal,
+    merchant_id: UUID,
+    through_text: str,
+    if_match: str | None = None,
 ) -> DataAssetPeriodClose:
     """Close the merchant's months through `through_text` (YYYY-MM, a past month)."""
     if not (who.is_operator or who.owns_merchant(merchant_id)):
@@ -116,7 +120,9 @@ async def close(
             ),
         )
     await repository.lock_books(session, merchant_id, exclusive=True)
-    last = await repository.closed_through(session, merchant_id)
+    so_far = await repository.closes(session, merchant_id)
+    check_if_match(if_match, len(so_far))  # the list of closes as read
+    last = so_far[-1].through if so_far else None
     if last is not None and through <= engine.month_of(last):
         closed = engine.month_text(engine.month_of(last))
         raise Conflict(
@@ -136,7 +142,7 @@ async def close(
         through,
         service.AS_REPORTED,
         True,
-        await repository.closes(session, merchant_id),
+        so_far,
         None,
     )
     row = DataAssetPeriodClose(

@@ -463,7 +463,13 @@ def restatement_out(row: DataAssetRestatement, response: Response | None = None)
     dependencies=[RETRY_SAFE],
 )
 async def close_periods(
-    merchant_id: UUID, data: PeriodCloseCreate, session: Session, who: AssetsWrite
+    merchant_id: UUID,
+    data: PeriodCloseCreate,
+    session: Session,
+    who: AssetsWrite,
+    if_match: Annotated[
+        str | None, Header(description="The ETag of the merchant's list of closes.")
+    ] = None,
 ) -> PeriodCloseOut:
     """Close the merchant's months through `through` (a past month): the first close closes
     every month up to it, later ones the months after the last closed; months never reopen
@@ -471,8 +477,8 @@ async def close_periods(
     month is 409 `period_closed`: only a restatement records one. The close is a leaf of
     `FIN` carrying the SHA-256 of the as-reported disclosure of the fiscal year of
     `through`, January to `through`. The merchant's own key or an operator; safe to retry
-    with `Idempotency-Key`."""
-    return close_out(await periods.close(session, who, merchant_id, data.through))
+    with `Idempotency-Key`, or `If-Match` naming the list of closes read (its ETag)."""
+    return close_out(await periods.close(session, who, merchant_id, data.through, if_match))
 
 
 @disclosures.get(
@@ -481,10 +487,13 @@ async def close_periods(
     responses=errors(401, 403, 404),
 )
 async def list_closes(
-    merchant_id: UUID, session: PublicReadSession, who: AssetsRead
+    merchant_id: UUID, session: PublicReadSession, who: AssetsRead, response: Response
 ) -> list[PeriodCloseOut]:
-    """The merchant's closes, oldest first (the merchant itself, operators, auditors)."""
-    return [close_out(c) for c in await periods.closes(session, who, merchant_id)]
+    """The merchant's closes, oldest first (the merchant itself, operators, auditors); the
+    ETag names their number, for a close's `If-Match`."""
+    found = await periods.closes(session, who, merchant_id)
+    set_etag(response, len(found))
+    return [close_out(c) for c in found]
 
 
 @router.post(

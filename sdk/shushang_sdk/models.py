@@ -931,6 +931,26 @@ class Derecognise(Model):
     reason: str
 
 
+class DisclosedRestatement(Model):
+    restatement_id: UUID
+    asset_id: UUID
+    asset_name: str
+    period: str
+    """
+    The closed month restated, `YYYY-MM`.
+    """
+    reason: str
+    type: str
+    """
+    The entry's type: cost_item, cost_adjustment or a movement.
+    """
+    leaf_index: int | None
+    """
+    The restatement's leaf in the `FIN` log.
+    """
+    effect: RestatedEffect
+
+
 class Disclosure(Model):
     """
     The disclosure of 财会〔2023〕11号 for the months `from` … `to`.
@@ -939,6 +959,22 @@ class Disclosure(Model):
     merchant_id: UUID
     from_: Annotated[str, Field(alias="from")]
     to: str
+    basis: Annotated[Literal["as_reported", "restated"], Field(title="Basis")]
+    """
+    `as_reported`: the entries recorded before the close of `to` (default when `to` is closed); `restated`: all entries.
+    """
+    closed: bool
+    """
+    Whether the merchant has closed the month `to`.
+    """
+    report_sha256: str
+    """
+    SHA-256 (hex) of this document as RFC 8785 canonical JSON without this key; for the as-reported fiscal year January … a close's `through`, the close's `report_sha256`.
+    """
+    restatements: list[DisclosedRestatement]
+    """
+    Applied restatements that touch the period (dated in it, or dated before it and recorded after the month before it was reported).
+    """
     intangible: IntangibleTable
     inventory: InventoryTable
     balance_sheet: BalanceSheet
@@ -1183,6 +1219,19 @@ class IntangibleColumnOut(Model):
     impairment_closing: str
     carrying_opening: str
     carrying_closing: str
+    prior_period_corrections: IntangibleCorrections
+
+
+class IntangibleCorrections(Model):
+    """
+    前期差错更正: what restatements recorded after the previous month was reported changed
+    in the opening balances (included in them).
+    """
+
+    cost: str
+    amortisation: str
+    impairment: str
+    carrying: str
 
 
 class IntangibleReductions(Model):
@@ -1215,6 +1264,13 @@ class InventoryColumnOut(Model):
     write_down_closing: str
     carrying_opening: str
     carrying_closing: str
+    prior_period_corrections: InventoryCorrections
+
+
+class InventoryCorrections(Model):
+    cost: str
+    write_down: str
+    carrying: str
 
 
 class InventoryReductions(Model):
@@ -1940,6 +1996,32 @@ class Party(Model):
     name: str
 
 
+class PeriodCloseCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    through: str
+    """
+    Close every month up to this one (a past month, after the last closed).
+    """
+
+
+class PeriodCloseOut(Model):
+    id: UUID
+    merchant_id: UUID
+    through: str
+    closed_at: AwareDatetime
+    report_sha256: str
+    """
+    SHA-256 of the as-reported disclosure of the fiscal year of `through`, January to `through` (RFC 8785 canonical JSON, without its `report_sha256` key).
+    """
+    ledger: str | None = "FIN"
+    """
+    The log holding the close.
+    """
+    leaf_index: int
+
+
 class PledgeCreate(Model):
     """
     The holder's application (质押登记): the pledge is `applied` until confirmed.
@@ -2334,6 +2416,87 @@ class Release(Model):
         extra="forbid",
     )
     pledge_id: UUID
+
+
+class RestatedEffect(Model):
+    """
+    What a restatement changed in this disclosure, line by line (with it less without).
+    """
+
+    cost: str
+    """
+    账面原值 at the period end.
+    """
+    accumulated_amortisation: str
+    impairment: str
+    write_down: str
+    carrying_amount: str
+    """
+    At the period end.
+    """
+    carrying_opening: str
+    """
+    At the end of the month before the period.
+    """
+    amortisation_charge: str
+    """
+    Charged in the period.
+    """
+    research_expense: str
+    """
+    Expensed in the period.
+    """
+    development_expenditure: str
+    """
+    开发支出 at the period end.
+    """
+
+
+class RestatementCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    period: str
+    """
+    The closed month restated.
+    """
+    reason: str
+    entry: dict[str, Any]
+    """
+    `{type, date, …}`: `type` is `cost_item` (a cost item's fields, `date` for `incurred_on`), `cost_adjustment` (`amount`, signed, not zero) or a movement (`capitalise`, `dispose`, `derecognise`, `impair`, `write-down`, `reverse-write-down`) with that movement's fields; `date` lies in `period`.
+    """
+
+
+class RestatementDecision(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    reason: str | None = None
+
+
+class RestatementOut(Model):
+    id: UUID
+    asset_id: UUID
+    merchant_id: UUID
+    period: str
+    reason: str
+    entry: dict[str, Any]
+    state: str
+    """
+    `pending` (a merchant's, awaiting an operator), `applied` or `rejected`.
+    """
+    requested_by_role: str
+    decided_at: AwareDatetime | None
+    decision_reason: str | None
+    record_type: str | None
+    """
+    `cost_item` or `movement`, once applied.
+    """
+    record_id: UUID | None
+    ledger: str | None = "FIN"
+    leaf_index: int | None
+    created_at: AwareDatetime
+    version: int
 
 
 class RestrictedAsset(Model):

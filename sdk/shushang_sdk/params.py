@@ -288,6 +288,7 @@ GetDisclosureQuery = TypedDict(
     {
         "from": str,
         "to": str,
+        "basis": NotRequired[Literal["as_reported", "restated"] | None],
     },
     closed=True,
 )
@@ -1052,6 +1053,13 @@ class OptionalReason(TypedDict, closed=True):
     reason: NotRequired[str | None]
 
 
+class PeriodCloseCreate(TypedDict, closed=True):
+    through: str
+    """
+    Close every month up to this one (a past month, after the last closed).
+    """
+
+
 class PledgeCreate(TypedDict, closed=True):
     """
     The holder's application (质押登记): the pledge is `applied` until confirmed.
@@ -1236,6 +1244,22 @@ class ReasonBody(TypedDict, closed=True):
 
 class Release(TypedDict, closed=True):
     pledge_id: UUID | str
+
+
+class RestatementCreate(TypedDict, closed=True):
+    period: str
+    """
+    The closed month restated.
+    """
+    reason: str
+    entry: Mapping[str, Any]
+    """
+    `{type, date, …}`: `type` is `cost_item` (a cost item's fields, `date` for `incurred_on`), `cost_adjustment` (`amount`, signed, not zero) or a movement (`capitalise`, `dispose`, `derecognise`, `impair`, `write-down`, `reverse-write-down`) with that movement's fields; `date` lies in `period`.
+    """
+
+
+class RestatementDecision(TypedDict, closed=True):
+    reason: NotRequired[str | None]
 
 
 class TradeCreate(TypedDict, closed=True):
