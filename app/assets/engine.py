@@ -191,11 +191,17 @@ class CostItem:
     amount: Decimal
     incurred_on: date
     phase: Phase | None = None
+    vat_deductible: bool = False  # deductible input VAT (进项税额): recorded, not capitalised
 
     @property
     def capitalisable(self) -> bool:
-        """Research (研究阶段) is expensed; everything else is part of the cost."""
-        return self.phase is not Phase.research
+        """Research (研究阶段) is expensed and deductible VAT is 进项税额; everything else is
+        part of the cost."""
+        return self.phase is not Phase.research and not self.vat_deductible
+
+    @property
+    def research(self) -> bool:
+        return self.phase is Phase.research
 
 
 @dataclass(frozen=True)
@@ -267,7 +273,7 @@ class Book:
 
     @property
     def research_expense(self) -> Decimal:
-        return sum((i.amount for i in self.items if not i.capitalisable), ZERO)
+        return sum((i.amount for i in self.items if i.research), ZERO)
 
     # Balances and flows ------------------------------------------------------------------
 
@@ -351,7 +357,7 @@ class Book:
             (
                 i.amount
                 for i in self.items
-                if not i.capitalisable and first <= month_of(i.incurred_on) <= last
+                if i.research and first <= month_of(i.incurred_on) <= last
             ),
             ZERO,
         )

@@ -265,6 +265,8 @@ async def _check_or_apply(
     await _check_period(session, asset.merchant_id, engine.month_of(restatement.period), day)
     view = await service.view_of(session, asset)
     loc = ("body", "entry")
+    if kind != "cost_item":
+        service.check_memo(asset, _MOVEMENTS[kind][0], parsed.model_dump(), loc)
     if not record:
         if kind == "cost_item":
             service.check_cost(who, asset, view, parsed, loc)  # type: ignore[arg-type]

@@ -52,6 +52,10 @@ def _document(data: service.DisclosureData) -> Disclosure:
             "basis": Basis(data.basis),
             "closed": data.closed,
             "report_sha256": "",
+            "unevidenced_items": {
+                "count": data.unevidenced[0],
+                "amount": data.unevidenced[1],
+            },
             "restatements": [
                 DisclosedRestatement(
                     restatement_id=r.restatement.id,

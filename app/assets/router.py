@@ -38,6 +38,7 @@ from app.assets.schemas import (
 )
 from app.core.clock import QueryMonth
 from app.core.etags import set_etag
+from app.core.money import cents
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.core.principal import Principal
 from app.merchants import repository as merchants
@@ -74,11 +75,24 @@ def asset_out(view: service.View, who: Principal) -> DataAssetOut:
 
 def detail(view: service.View, who: Principal, response: Response) -> DataAssetDetail:
     set_etag(response, view.asset.version)
-    capitalisable = {i.id: i.phase != "research" for i in view.items}
+    capitalisable = {i.id: i.phase != "research" and not i.vat_deductible for i in view.items}
     return DataAssetDetail(
         **asset_out(view, who).model_dump(),
         cost_items=[
-            CostItemOut.model_validate({**_columns(i), "capitalisable": capitalisable[i.id]})
+            CostItemOut.model_validate(
+                {
+                    **_columns(i),
+                    "capitalisable": capitalisable[i.id],
+                    "evidenced": service.evidenced(i),
+                    "invoice": {
+                        "number": i.invoice_number,
+                        "issued_on": i.invoice_issued_on,
+                        "amount": cents(i.invoice_amount),
+                    }
+                    if i.invoice_number and i.invoice_amount is not None
+                    else None,
+                }
+            )
             for i in view.items
         ],
         movements=[MovementOut.model_validate(m) for m in view.movements],

@@ -68,6 +68,11 @@ class DataAssetCreate(_Strict):
         default=None, description="Whose asset (operators only; a merchant's key: its own)."
     )
     description: Description | None = None
+    development_started_on: dt.date | None = Field(
+        default=None,
+        description="A developed asset: the day its development phase began (else the date "
+        "of its first development item); no research item may be dated on or after it.",
+    )
 
 
 class DataAssetChange(_Strict):
@@ -77,6 +82,15 @@ class DataAssetChange(_Strict):
     name: Name | None = None
     description: Description | None = None
     product_id: UUID | None = None
+
+
+class Invoice(_Strict):
+    """An invoice (发票) as evidence: every item resting on it names the same date and
+    amount, and together they stay within the amount."""
+
+    number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
+    issued_on: dt.date
+    amount: PositiveAmount
 
 
 class CostItemCreate(_Strict):
@@ -99,6 +113,26 @@ class CostItemCreate(_Strict):
     certificate_number: CertificateNumber | None = Field(
         default=None, description="Evidence: a data IP certificate the merchant holds."
     )
+    invoice: Invoice | None = Field(
+        default=None,
+        description="Evidence: an invoice `{number, issued_on, amount}`; the item is dated on "
+        "or after it, and the items on it together stay within its amount.",
+    )
+    vat_deductible: bool | None = Field(
+        default=None,
+        description="`taxes` only, and required there: true → deductible input VAT (进项税额, "
+        "recorded for the journal, not capitalised); false → part of the cost.",
+    )
+
+
+class CapitalisationMemo(_Strict):
+    """Why development is capitalised: the five conditions of CAS 6 第九条, each stated."""
+
+    technical_feasibility: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    intention: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    economic_benefits: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    resources: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    reliable_measurement: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 
 
 class Capitalise(_Strict):
@@ -110,6 +144,12 @@ class Capitalise(_Strict):
         default=False, description="Intangible of indefinite life: not amortised (CAS 6)."
     )
     residual_value: Amount = "0"
+    memo: CapitalisationMemo | None = Field(
+        default=None,
+        description="A developed asset: required, the five conditions of CAS 6 第九条 "
+        "(`technical_feasibility`, `intention`, `economic_benefits`, `resources`, "
+        "`reliable_measurement`), each non-empty.",
+    )
 
 
 class Dispose(_Strict):
@@ -147,6 +187,10 @@ class CostItemOut(BaseModel):
     trade_id: UUID | None
     assessment_id: UUID | None
     certificate_number: str | None
+    invoice: Invoice | None = None
+    vat_deductible: bool | None = None
+    evidenced: bool = Field(description="Whether the item rests on any evidence.")
+    restatement_id: UUID | None = None
     ledger: str = Field(default="FIN", description="The log holding this item.")
     leaf_index: int
     created_at: dt.datetime
@@ -194,6 +238,8 @@ class DataAssetOut(BaseModel):
     amortisation_method: str | None
     remaining_months: int | None
     ended_on: dt.date | None
+    development_started_on: dt.date | None = None
+    unevidenced_items: int = Field(default=0, description="Cost items resting on no evidence.")
     allowed_actions: list[str]
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -400,6 +446,11 @@ class DisclosedRestatement(BaseModel):
     effect: RestatedEffect
 
 
+class UnevidencedItems(BaseModel):
+    count: int
+    amount: Money
+
+
 class Disclosure(BaseModel):
     """The disclosure of 财会〔2023〕11号 for the months `from` … `to`."""
 
@@ -417,6 +468,10 @@ class Disclosure(BaseModel):
         description="SHA-256 (hex) of this document as RFC 8785 canonical JSON without this "
         "key; for the as-reported fiscal year January … a close's `through`, the close's "
         "`report_sha256`."
+    )
+    unevidenced_items: UnevidencedItems = Field(
+        description="Cost items of the assets shown, dated by the period end, that rest on no "
+        "evidence (allowed for kinds other than the purchase price)."
     )
     restatements: list[DisclosedRestatement] = Field(
         description="Applied restatements that touch the period (dated in it, or dated "

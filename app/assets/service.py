@@ -65,7 +65,7 @@ from app.assets.models import (
     DataAssetPeriodClose,
     DataAssetRestatement,
 )
-from app.assets.schemas import CostItemCreate, DataAssetChange, DataAssetCreate
+from app.assets.schemas import CostItemCreate, CostKind, DataAssetChange, DataAssetCreate
 from app.audit import service as audit
 from app.core.clock import EARLIEST_DAY, occurrence_days, shanghai_today
 from app.core.db import driver, new_id, utcnow
@@ -143,7 +143,10 @@ class View:
 
 def _engine_items(items: Iterable[DataAssetCostItem]) -> list[engine.CostItem]:
     return [
-        engine.CostItem(i.amount, i.incurred_on, Phase(i.phase) if i.phase else None) for i in items
+        engine.CostItem(
+            i.amount, i.incurred_on, Phase(i.phase) if i.phase else None, bool(i.vat_deductible)
+        )
+        for i in items
     ]
 
 
@@ -257,6 +260,8 @@ def amounts(view: View) -> dict[str, Any]:
         "amortisation_method": STRAIGHT_LINE if book.useful_life_months else None,
         "remaining_months": book.remaining_months(month) if book.ended_on is None else None,
         "ended_on": book.ended_on,
+        "development_started_on": view.asset.development_started_on,
+        "unevidenced_items": sum(1 for i in view.items if not evidenced(i)),
     }
 
 
@@ -326,6 +331,13 @@ async def create(session: AsyncSession, who: Principal, data: DataAssetCreate) -
         )
     if data.product_id is not None:
         await _own_product(session, merchant_id, data.product_id)
+    if data.development_started_on is not None:
+        if source is not Source.developed:
+            raise ValidationFailed.field(
+                ["body", "development_started_on"],
+                Text("only a developed asset has a development phase", "仅自行开发资产有开发阶段"),
+            )
+        check_day(["body", "development_started_on"], data.development_started_on)
     now = utcnow()
     asset = DataAsset(
         id=new_id(),
@@ -336,6 +348,7 @@ async def create(session: AsyncSession, who: Principal, data: DataAssetCreate) -
         asset_class=asset_class.value,
         source=source.value,
         status=engine.initial_status(asset_class, source).value,
+        development_started_on=data.development_started_on,
         created_at=now,
         updated_at=now,
     )
@@ -446,6 +459,22 @@ async def _check_evidence(
 ) -> None:
     """422 unless each piece of evidence given holds (see the module's docstring)."""
     amount = Decimal(data.amount)
+    if data.kind is CostKind.purchase_price and data.trade_id is None and data.invoice is None:
+        raise _evidence_refused(
+            "invoice",
+            "a purchase price rests on a trade the merchant bought (trade_id) or an invoice",
+            "购买价款须以该数商作为买方的交易(trade_id)或发票为凭证",
+        )
+    if (data.kind is CostKind.taxes) != (data.vat_deductible is not None):
+        raise _evidence_refused(
+            "vat_deductible",
+            "taxes say whether their VAT is deductible (true: 进项税额, not capitalised; false: "
+            "capitalised); other kinds do not",
+            "相关税费须注明增值税是否可抵扣(true:进项税额,不计入成本;false:计入成本);"
+            "其他成本项目不填此项",
+        )
+    if data.invoice is not None:
+        await _check_invoice(session, asset, data, amount)
     if data.trade_id is not None:
         trade = await repository.lock_trade_evidence(session, data.trade_id, large_amount)
         # One answer for "no such trade" and "not the merchant's purchase": nothing is said
@@ -471,6 +500,13 @@ async def _check_evidence(
         if trade.undone:
             raise _evidence_refused(
                 "trade_id", "the trade was cancelled or refunded", "该交易已取消或退款"
+            )
+        traded_on = await repository.trade_day(session, data.trade_id)
+        if traded_on is not None and data.incurred_on < traded_on:
+            raise _evidence_refused(
+                "incurred_on",
+                f"is before the trade it rests on ({traded_on})",
+                f"早于作为凭证的交易日期({traded_on})",
             )
         if trade.used + amount > trade.amount:
             raise _evidence_refused(
@@ -515,6 +551,52 @@ async def _check_evidence(
                 f"the certificate is {registration.status}",
                 f"该证书已{_NOT_IN_FORCE[registration.status]}",
             )
+
+
+async def _check_invoice(
+    session: AsyncSession, asset: DataAsset, data: CostItemCreate, amount: Decimal
+) -> None:
+    """An invoice of the merchant: dated no later than the item, the same date and amount
+    on every item citing its number, and all of them together within its amount (checked
+    under a lock on the number, so two racing items never exceed it)."""
+    invoice = data.invoice
+    assert invoice is not None
+    check_day(["body", "invoice", "issued_on"], invoice.issued_on)
+    if data.incurred_on < invoice.issued_on:
+        raise _evidence_refused(
+            "incurred_on",
+            f"is before the invoice it rests on ({invoice.issued_on})",
+            f"早于作为凭证的发票日期({invoice.issued_on})",
+        )
+    total = Decimal(invoice.amount)
+    if amount > total:
+        raise _evidence_refused(
+            "amount",
+            f"exceeds the invoice's amount {cents(total)}",
+            f"超出发票金额 {cents(total)}",
+        )
+    others = await repository.lock_invoice(session, asset.merchant_id, invoice.number)
+    for other in others:
+        if other.invoice_issued_on != invoice.issued_on or other.invoice_amount != total:
+            raise _evidence_refused(
+                "invoice",
+                f"invoice {invoice.number} was recorded as issued on {other.invoice_issued_on} "
+                f"for {cents(other.invoice_amount or engine.ZERO)}",
+                f"发票 {invoice.number} 已登记为 {other.invoice_issued_on} 开具、"
+                f"金额 {cents(other.invoice_amount or engine.ZERO)}",
+            )
+    used = sum((o.amount for o in others), engine.ZERO)
+    if used + amount > total:
+        raise _evidence_refused(
+            "amount",
+            f"exceeds what the invoice can back: its amount is {cents(total)}, of which "
+            f"{cents(used)} already backs other cost items",
+            f"超出该发票可支持的金额:发票金额 {cents(total)},其中 {cents(used)} 已用于其他成本项目",
+        )
+
+
+def evidenced(item: DataAssetCostItem) -> bool:
+    return any((item.trade_id, item.assessment_id, item.certificate_number, item.invoice_number))
 
 
 # A certificate in one of these states backs no cost (a suspended one: its product is core).
@@ -579,6 +661,30 @@ def check_cost(
         )
 
 
+def _check_phase_order(asset: DataAsset, data: CostItemCreate, loc: tuple[str, ...]) -> None:
+    """Research before development (CAS 6 第九条): nothing of research on or after the day
+    development started, nothing of development before it."""
+    started = asset.development_started_on
+    if started is None or data.phase is None:
+        return
+    if data.phase is Phase.research and data.incurred_on >= started:
+        raise ValidationFailed.field(
+            [*loc, "incurred_on"],
+            Text(
+                f"research comes before development, which started on {started}",
+                f"研究阶段须在开发阶段之前,开发阶段已于 {started} 开始",
+            ),
+        )
+    if data.phase is Phase.development and data.incurred_on < started:
+        raise ValidationFailed.field(
+            [*loc, "incurred_on"],
+            Text(
+                f"is before development started ({started})",
+                f"早于开发阶段开始日期({started})",
+            ),
+        )
+
+
 async def record_cost(
     session: AsyncSession,
     who: Principal,
@@ -593,7 +699,10 @@ async def record_cost(
     month, or a restatement's closed one)."""
     check_cost(who, asset, view, data, loc)
     amount = Decimal(data.amount)
+    _check_phase_order(asset, data, loc)
     await _check_evidence(session, asset, data, large_amount)
+    if data.phase is Phase.development and asset.development_started_on is None:
+        asset.development_started_on = data.incurred_on  # the first development item
     item = DataAssetCostItem(
         id=new_id(),
         asset_id=asset.id,
@@ -608,6 +717,10 @@ async def record_cost(
         trade_id=data.trade_id,
         assessment_id=data.assessment_id,
         certificate_number=data.certificate_number,
+        invoice_number=data.invoice.number if data.invoice else None,
+        invoice_issued_on=data.invoice.issued_on if data.invoice else None,
+        invoice_amount=Decimal(data.invoice.amount) if data.invoice else None,
+        vat_deductible=data.vat_deductible,
         restatement_id=restatement_id,
         actor_key_id=who.key_id,
         actor_role=who.role.value,
@@ -633,9 +746,28 @@ async def record_cost(
     return item
 
 
+def check_memo(
+    asset: DataAsset, kind: MovementType, body: dict[str, Any], loc: tuple[str, ...]
+) -> None:
+    """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated."""
+    developed = asset.source == Source.developed.value
+    if kind is MovementType.capitalise and developed and body.get("memo") is None:
+        raise ValidationFailed.field(
+            [*loc, "memo"],
+            Text(
+                "capitalising development needs a memo of the five conditions of CAS 6 "
+                "第九条: technical_feasibility, intention, economic_benefits, resources, "
+                "reliable_measurement",
+                "开发支出资本化须提供《企业会计准则第6号》第九条五项条件的说明:"
+                "technical_feasibility、intention、economic_benefits、resources、"
+                "reliable_measurement",
+            ),
+        )
+
+
 def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
-    """The inputs of a movement as stored (money with two places)."""
-    details = {k: v for k, v in body.items() if k != "date"}
+    """The inputs of a movement as stored (money with two places; no memo: no key)."""
+    details = {k: v for k, v in body.items() if k != "date" and not (k == "memo" and v is None)}
     for key in ("residual_value", "recoverable_amount", "net_realisable_value", "amount"):
         if key in details:
             details[key] = cents(Decimal(details[key]))
@@ -654,6 +786,7 @@ async def move(
 ) -> DataAsset:
     """Take a movement: `body` is its validated request (`date` and its inputs)."""
     asset = await locked(session, who, asset_id, if_match)
+    check_memo(asset, kind, body, ("body",))
     day: date = body["date"]
     _check_date("date", day)
     await check_open(session, asset.merchant_id, day)
@@ -821,6 +954,7 @@ class DisclosureData:
     basis: str = "restated"
     closed: bool = False
     restatements: list[Restated] = field(default_factory=list)
+    unevidenced: tuple[int, Decimal] = (0, engine.ZERO)
 
 
 AS_REPORTED, RESTATED = "as_reported", "restated"
@@ -941,6 +1075,13 @@ async def books_disclosure(
         view = by_id[r.asset_id]
         without = one(view.asset, cutoff, r.record_id).book
         touching.append(Restated(r, view.asset, _effect(view.book, without, first, last)))
+    shown = [
+        i
+        for v in all_views
+        if v.book.on_books(first, last) or v.book.development_expenditure(last)
+        for i in v.items
+        if engine.month_of(i.incurred_on) <= last and not evidenced(i)
+    ]
     return DisclosureData(
         merchant_id,
         first,
@@ -952,6 +1093,7 @@ async def books_disclosure(
         basis,
         closed,
         touching,
+        (len(shown), sum((i.amount for i in shown), engine.ZERO)),
     )
 
 

@@ -146,6 +146,21 @@ class BalanceSheet(Model):
     """
 
 
+class CapitalisationMemo(Model):
+    """
+    Why development is capitalised: the five conditions of CAS 6 第九条, each stated.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    technical_feasibility: str
+    intention: str
+    economic_benefits: str
+    resources: str
+    reliable_measurement: str
+
+
 class Capitalise(Model):
     model_config = ConfigDict(
         extra="forbid",
@@ -162,6 +177,10 @@ class Capitalise(Model):
     residual_value: str | None = "0"
     """
     CNY, a decimal string with at most 2 places.
+    """
+    memo: CapitalisationMemo | None = None
+    """
+    A developed asset: required, the five conditions of CAS 6 第九条 (`technical_feasibility`, `intention`, `economic_benefits`, `resources`, `reliable_measurement`), each non-empty.
     """
 
 
@@ -684,6 +703,14 @@ class CostItemCreate(Model):
     """
     Evidence: a data IP certificate the merchant holds.
     """
+    invoice: Invoice | None = None
+    """
+    Evidence: an invoice `{number, issued_on, amount}`; the item is dated on or after it, and the items on it together stay within its amount.
+    """
+    vat_deductible: bool | None = None
+    """
+    `taxes` only, and required there: true → deductible input VAT (进项税额, recorded for the journal, not capitalised); false → part of the cost.
+    """
 
 
 class CostItemIn(Model):
@@ -717,6 +744,13 @@ class CostItemOut(Model):
     trade_id: UUID | None
     assessment_id: UUID | None
     certificate_number: str | None
+    invoice: Invoice | None = None
+    vat_deductible: bool | None = None
+    evidenced: bool
+    """
+    Whether the item rests on any evidence.
+    """
+    restatement_id: UUID | None = None
     ledger: str | None = "FIN"
     """
     The log holding this item.
@@ -779,6 +813,10 @@ class DataAssetCreate(Model):
     Whose asset (operators only; a merchant's key: its own).
     """
     description: str | None = None
+    development_started_on: date_aliased | None = None
+    """
+    A developed asset: the day its development phase began (else the date of its first development item); no research item may be dated on or after it.
+    """
 
 
 class DataAssetDetail(Model):
@@ -822,6 +860,11 @@ class DataAssetDetail(Model):
     amortisation_method: str | None
     remaining_months: int | None
     ended_on: date_aliased | None
+    development_started_on: date_aliased | None = None
+    unevidenced_items: int | None = 0
+    """
+    Cost items resting on no evidence.
+    """
     allowed_actions: list[str]
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -871,6 +914,11 @@ class DataAssetOut(Model):
     amortisation_method: str | None
     remaining_months: int | None
     ended_on: date_aliased | None
+    development_started_on: date_aliased | None = None
+    unevidenced_items: int | None = 0
+    """
+    Cost items resting on no evidence.
+    """
     allowed_actions: list[str]
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -970,6 +1018,10 @@ class Disclosure(Model):
     report_sha256: str
     """
     SHA-256 (hex) of this document as RFC 8785 canonical JSON without this key; for the as-reported fiscal year January … a close's `through`, the close's `report_sha256`.
+    """
+    unevidenced_items: UnevidencedItems
+    """
+    Cost items of the assets shown, dated by the period end, that rest on no evidence (allowed for kinds other than the purchase price).
     """
     restatements: list[DisclosedRestatement]
     """
@@ -1284,6 +1336,23 @@ class InventoryTable(Model):
     processed: InventoryColumnOut
     other: InventoryColumnOut
     total: InventoryColumnOut
+
+
+class Invoice(Model):
+    """
+    An invoice (发票) as evidence: every item resting on it names the same date and
+    amount, and together they stay within the amount.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    number: str
+    issued_on: date_aliased
+    amount: str
+    """
+    CNY, above 0, a decimal string with at most 2 places.
+    """
 
 
 class IpChange(Model):
@@ -2799,6 +2868,11 @@ class Turnover(Model):
     """
     CNY, a decimal string.
     """
+
+
+class UnevidencedItems(Model):
+    count: int
+    amount: str
 
 
 class ValuationOut(Model):
