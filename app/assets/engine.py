@@ -730,14 +730,23 @@ def _cost_adjustment(book: Book, movement: Movement) -> dict[str, Decimal]:
             ),
             field="amount",
         )
+    active = [s for s in book.segments if s.start <= month] or book.segments[:1]
+    if active and active[-1].amount_at(month) + _cents(delta) <= 0:
+        raise Refused(
+            Text(
+                "would leave nothing to amortise after the impairment: the cost cannot be "
+                "lowered below what the impairment left",
+                "调整后减值后剩余可摊销金额将不为正:成本不能低于减值后的余额",
+            ),
+            field="amount",
+        )
     if month == book.capitalised_month:
         flow = _ADDITION_FLOW[book.source]
         book.original_cost += delta
     else:
         flow = Flow.other if delta > 0 else Flow.other_reduction
     book.postings.append(Posting(month, Account.cost, flow, delta))
-    if book.segments:
-        active = [s for s in book.segments if s.start <= month] or book.segments[:1]
+    if active:
         active[-1].changes.append((month, _cents(delta)))
     return {"cost": delta, "carrying_amount": book.carrying(month)}
 
