@@ -18,6 +18,7 @@ from app.assets.models import (
     DataAssetPeriodClose,
     DataAssetRestatement,
 )
+from app.audit.models import AuditEvent
 from app.core.clock import SHANGHAI
 from app.core.principal import Principal
 from app.core.roles import Role
@@ -329,3 +330,23 @@ async def trade_day(session: AsyncSession, trade_id: UUID) -> date | None:
     """The Asia/Shanghai day a trade occurred."""
     moment = await session.scalar(select(Trade.occurred_at).where(Trade.id == trade_id))
     return None if moment is None else moment.astimezone(SHANGHAI).date()
+
+
+async def renames_after(
+    session: AsyncSession, asset_ids: list[UUID], moment: datetime
+) -> list[tuple[str, dict[str, list[str | None]]]]:
+    """The changes of the assets' names and descriptions recorded after `moment`, newest
+    first: `(asset id, {field: [old, new]})` from the audit trail (`data_asset.update`)."""
+    if not asset_ids:
+        return []
+    query = (
+        select(AuditEvent.resource_id, AuditEvent.details)
+        .where(
+            AuditEvent.action == "data_asset.update",
+            AuditEvent.resource_type == "data_asset",
+            AuditEvent.resource_id.in_([str(a) for a in asset_ids]),
+            AuditEvent.created_at > moment,
+        )
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    return [(str(r), dict(d)) for r, d in (await session.execute(query)).all()]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -401,6 +401,8 @@ async def update(
     if_match: str | None,
 ) -> DataAsset:
     asset = await locked(session, who, asset_id, if_match)
+    # A rename waits for a close under way (whose report names the asset as it was).
+    await repository.lock_books(session, asset.merchant_id, exclusive=False)
     sent = data.model_fields_set
     if "name" in sent and data.name is None:
         raise ValidationFailed.field(["body", "name"], Text("may not be null", "不能为 null"))
@@ -1009,9 +1011,17 @@ async def disclosure(
                 f"{engine.month_text(last)} 尚未结账:尚无已报告数(当前数据请用 `restated`)",
             ),
         )
-    cutoff = close.leaf_index if basis == AS_REPORTED and close is not None else None
+    reported = basis == AS_REPORTED and close is not None
     return await books_disclosure(
-        session, merchant_id, first, last, basis, close is not None, closes, cutoff
+        session,
+        merchant_id,
+        first,
+        last,
+        basis,
+        close is not None,
+        closes,
+        close.leaf_index if reported and close is not None else None,
+        close.closed_at if reported and close is not None else None,
     )
 
 
@@ -1024,11 +1034,16 @@ async def books_disclosure(
     closed: bool,
     closes: list[DataAssetPeriodClose],
     cutoff: int | None,
+    named_at: datetime | None = None,
 ) -> DisclosureData:
     """The disclosure of the merchant's records before leaf `cutoff` of `FIN` (all: None).
     Opening balances are those of the same records; where the month before `first` was
-    closed, their difference from what was reported for it is the 前期差错更正."""
+    closed, their difference from what was reported for it is the 前期差错更正. With
+    `named_at` (a close's time), assets bear the names and descriptions they had then, so
+    that renaming an asset never changes a report as closed."""
     assets = await repository.of_merchant(session, merchant_id)
+    if named_at is not None:
+        assets = await _named_at(session, assets, named_at)
     ids = [a.id for a in assets]
     items = await repository.cost_items(session, ids)
     moves = await repository.movements(session, ids)
@@ -1095,6 +1110,31 @@ async def books_disclosure(
         touching,
         (len(shown), sum((i.amount for i in shown), engine.ZERO)),
     )
+
+
+async def _named_at(
+    session: AsyncSession, assets: list[DataAsset], moment: datetime
+) -> list[DataAsset]:
+    """The assets as named at `moment`: later renames undone, newest first (detached copies,
+    never flushed)."""
+    later = await repository.renames_after(session, [a.id for a in assets], moment)
+    if not later:
+        return assets
+    names = {str(a.id): {"name": a.name, "description": a.description} for a in assets}
+    for asset_id, changes in later:
+        for key in ("name", "description"):
+            if key in changes:
+                names[asset_id][key] = changes[key][0]
+    found = []
+    for asset in assets:
+        shown = names[str(asset.id)]
+        if (shown["name"], shown["description"]) == (asset.name, asset.description):
+            found.append(asset)
+            continue
+        copy = DataAsset(**{c.key: getattr(asset, c.key) for c in DataAsset.__table__.columns})
+        copy.name, copy.description = shown["name"] or asset.name, shown["description"]
+        found.append(copy)
+    return found
 
 
 def _effect(

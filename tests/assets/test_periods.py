@@ -251,3 +251,25 @@ async def test_an_entry_racing_a_close_is_in_its_report_or_refused(books: Books)
         fy = (await books.disclosure(f"202{n}-01", through)).json()
         assert fy["report_sha256"] == closed.json()["report_sha256"]
         assert json.loads(entry.content).get("code", "") in ("", "period_closed")
+
+
+async def test_renaming_an_asset_never_changes_a_report_as_closed(books: Books) -> None:
+    asset = await books.capitalised("1200.00", "2025-01-10", 24, description="原描述")
+    closed = (await close(books, "2025-12")).json()
+    reported = await books.disclosure("2025-01", "2025-12")
+    for change in ({"name": "改名后的数据集"}, {"description": "新描述", "name": "再次改名"}):
+        renamed = await books.client.patch(
+            f"/v1/data-assets/{asset['id']}", json=change, headers=books.key
+        )
+        assert renamed.status_code == 200, renamed.text
+    again = await books.disclosure("2025-01", "2025-12")
+    assert again.content == reported.content
+    assert again.json()["report_sha256"] == closed["report_sha256"]
+    assert again.json()["assets"][0]["name"] == asset["name"]
+    restated = await books.client.get(
+        f"/v1/merchants/{books.merchant.id}/data-asset-disclosure",
+        params={"from": "2025-01", "to": "2025-12", "basis": "restated"},
+        headers=books.key,
+    )
+    assert restated.json()["assets"][0]["name"] == "再次改名"
+    assert restated.json()["significant"][0]["description"] == "新描述"
