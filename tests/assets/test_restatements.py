@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.assets.conftest import Books
+from tests.assets.conftest import MEMO, Books
 from tests.assets.test_periods import close, restate
 
 ADJUST = {"type": "cost_adjustment", "date": "2025-03-20", "amount": "-200.00"}
@@ -154,3 +154,66 @@ async def test_a_back_dated_impairment_is_a_restatement(books: Books) -> None:
     shown = (await books.client.get(f"/v1/data-assets/{kept['id']}", headers=books.key)).json()
     assert shown["movements"][-1]["type"] == "impair"
     assert shown["movements"][-1]["date"] == "2025-06-30"
+
+
+async def test_a_forgotten_cost_item_and_capitalisation_are_restated(books: Books) -> None:
+    """An asset still gathering costs at the close: the item forgotten in November and the
+    capitalisation of December are restatements; the capitalisation of developed work needs
+    its CAS 6 第九条 memo there too."""
+    asset = await books.asset(source="developed", name="开发中的模型")
+    aid = asset["id"]
+    await books.ok(await books.cost(aid, phase="development", incurred_on="2025-10-01"))
+    assert (await close(books, "2025-12")).status_code == 201
+    item = {"type": "cost_item", "date": "2025-11-03", "kind": "compute", "amount": "500.00",
+            "phase": "development"}  # fmt: skip
+    pending = await restate(books, aid, "2025-11", item, books.key)
+    assert pending.status_code == 201 and pending.json()["state"] == "pending"
+    approved = await decide(books, pending.json()["id"], "approve", books.admin)
+    assert approved.status_code == 200 and approved.json()["record_type"] == "cost_item"
+    capitalise = {"type": "capitalise", "date": "2025-12-31", "useful_life_months": 10}
+    no_memo = await restate(books, aid, "2025-12", capitalise, books.admin)
+    assert no_memo.status_code == 422 and no_memo.json()["errors"][0]["loc"] == [
+        "body", "entry", "memo"
+    ]  # fmt: skip
+    done = await restate(books, aid, "2025-12", {**capitalise, "memo": MEMO}, books.admin)
+    assert done.status_code == 201, done.text
+    shown = (await books.client.get(f"/v1/data-assets/{aid}", headers=books.key)).json()
+    assert shown["status"] == "capitalised" and shown["original_cost"] == "1500.00"
+    assert shown["cost_items"][-1]["restatement_id"] == pending.json()["id"]
+    fy = await books.client.get(
+        f"/v1/merchants/{books.merchant.id}/data-asset-disclosure",
+        params={"from": "2025-01", "to": "2025-12", "basis": "restated"},
+        headers=books.key,
+    )
+    developed = fy.json()["intangible"]["developed"]
+    assert developed["cost_additions"]["internal_development"] == "1500.00"
+    assert developed["amortisation_charge"] == "150.00"
+    assert [r["type"] for r in fy.json()["restatements"]] == ["cost_item", "capitalise"]
+    # January is open: amortisation goes on as usual.
+    assert (await books.disclosure("2026-01", "2026-01")).json()["basis"] == "restated"
+
+
+async def test_an_approval_is_checked_against_the_books_as_they_are_then(books: Books) -> None:
+    asset = await closed_books(books)
+    pending = (await restate(books, asset["id"], "2025-03", ADJUST, books.key)).json()
+    gone = await books.move(asset["id"], "derecognise", date="2026-01-05", reason="失效")
+    assert gone.status_code == 200, gone.text
+    # Lowering the cost in March still holds: the asset left the books in January 2026.
+    approved = await decide(books, pending["id"], "approve", books.admin)
+    assert approved.status_code == 200, approved.text
+    shown = (await books.client.get(f"/v1/data-assets/{asset['id']}", headers=books.key)).json()
+    assert shown["status"] == "derecognised"  # the later movement still stands
+    assert shown["movements"][-1]["effects"]["cost"] == "-200.00"
+    # A pending request that no longer holds is refused at approval, and stays pending.
+    too_much = {**ADJUST, "amount": "-900.00"}  # with −200 already, nothing would remain
+    asked = (await restate(books, asset["id"], "2025-03", {**too_much, "amount": "-999.99"},
+                           books.key))  # fmt: skip
+    assert asked.status_code == 201, asked.text
+    other = await restate(books, asset["id"], "2025-03", too_much, books.admin)
+    assert other.status_code == 201, other.text
+    refused = await decide(books, asked.json()["id"], "approve", books.admin)
+    assert refused.status_code == 422, refused.text
+    still = await books.client.get(
+        f"/v1/data-asset-restatements/{asked.json()['id']}", headers=books.key
+    )
+    assert still.json()["state"] == "pending"
