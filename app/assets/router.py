@@ -1,5 +1,7 @@
-"""`/v1/data-assets` (数据资产入表: the register, its cost items, movements and schedules) and
-`/v1/merchants/{id}/data-asset-disclosure` (the tables of 财会〔2023〕11号, JSON or XLSX)."""
+"""`/v1/data-assets` (数据资产入表: the register, its cost items, movements, schedules and
+restatements), `/v1/merchants/{id}/data-asset-disclosure` (the tables of 财会〔2023〕11号,
+JSON or XLSX, as reported or restated), `/v1/merchants/{id}/data-asset-periods` (closes)
+and `/v1/data-asset-restatements` (an operator's approval or rejection)."""
 
 from __future__ import annotations
 

@@ -236,6 +236,21 @@ async def test_a_close_is_retry_safe_and_two_racing_closes_close_once(books: Boo
     answers = await asyncio.gather(close(books, "2025-06"), close(books, "2025-06", books.admin))
     assert sorted(a.status_code for a in answers) == [201, 409]
     assert await books.count("data_asset_period_close") == 2
+    # Or If-Match, the ETag of the list of closes read: a stale one is 412.
+    read = await books.client.get(url, headers=books.key)
+    stale = await books.client.post(
+        url, json={"through": "2025-09"}, headers={**books.key, "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412, stale.text
+    fresh = await books.client.post(
+        url, json={"through": "2025-09"}, headers={**books.key, "If-Match": read.headers["ETag"]}
+    )
+    assert fresh.status_code == 201, fresh.text
+    again = await books.client.post(
+        url, json={"through": "2025-10"}, headers={**books.key, "If-Match": read.headers["ETag"]}
+    )
+    assert again.status_code == 412  # a retry of the same step meets a newer list
+    assert await books.count("data_asset_period_close") == 3
 
 
 async def test_an_entry_racing_a_close_is_in_its_report_or_refused(books: Books) -> None:
