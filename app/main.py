@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.assessments.router import router as assessments_router
 from app.assets.router import disclosures as data_asset_disclosures_router
+from app.assets.router import restatements as data_asset_restatements_router
 from app.assets.router import router as data_assets_router
 from app.audit import refusals
 from app.audit.router import router as audit_router
@@ -199,6 +200,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         certificates_router,
         data_assets_router,
         data_asset_disclosures_router,
+        data_asset_restatements_router,
         certificate_pages_router,
         stats_router,
         trades_router,

@@ -1,7 +1,13 @@
 """Every table, imported in one place so Alembic and the metadata see them all."""
 
 from app.assessments.models import Assessment
-from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
+from app.assets.models import (
+    DataAsset,
+    DataAssetCostItem,
+    DataAssetMovement,
+    DataAssetPeriodClose,
+    DataAssetRestatement,
+)
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, RateLimitBucket
 from app.core.db import Base
@@ -36,6 +42,8 @@ __all__ = [
     "DataAsset",
     "DataAssetCostItem",
     "DataAssetMovement",
+    "DataAssetPeriodClose",
+    "DataAssetRestatement",
     "IdempotencyRecord",
     "IpLicence",
     "IpObjection",

@@ -73,6 +73,14 @@ MATRIX = {
     "POST /v1/data-assets/{asset_id}/reverse-write-down": "OMX",
     "GET /v1/data-assets/{asset_id}/schedule": "OMU",
     "GET /v1/merchants/{merchant_id}/data-asset-disclosure": "OMU",
+    "POST /v1/merchants/{merchant_id}/data-asset-periods": "OMX",
+    "GET /v1/merchants/{merchant_id}/data-asset-periods": "OMU",
+    "POST /v1/data-assets/{asset_id}/restatements": "OMX",
+    "GET /v1/data-assets/{asset_id}/restatements": "OMU",
+    "GET /v1/data-asset-restatements/{restatement_id}": "OMU",
+    # Only an operator decides a restatement, the asking merchant included.
+    "POST /v1/data-asset-restatements/{restatement_id}/approve": "O",
+    "POST /v1/data-asset-restatements/{restatement_id}/reject": "O",
     "PATCH /v1/merchants/{merchant_id}": "OM",
     "POST /v1/products": "OMX",
     "GET /v1/products": "POMXSU",
@@ -262,6 +270,21 @@ class World:
         for made in (hook, sample, quality, compliance, valuation, listing, trade, registration,
                      granted, deliveries, key, asset):  # fmt: skip
             assert made.status_code in (200, 201), made.text
+        # A's January 2025 closed, and a restatement of it A asked for (pending).
+        asset_url = f"/v1/data-assets/{asset.json()['id']}"
+        cost = {"kind": "processing", "amount": "100.00", "incurred_on": "2025-01-05"}
+        pending = [
+            (f"{asset_url}/costs", cost),
+            (f"/v1/merchants/{a.id}/data-asset-periods", {"through": "2025-01"}),
+            (f"{asset_url}/restatements", {"period": "2025-01", "reason": "漏记",
+             "entry": {**cost, "type": "cost_item", "incurred_on": None, "date": "2025-01-20"}}),
+        ]  # fmt: skip
+        for url, body in pending:
+            body = {k: v for k, v in body.items() if v is not None}
+            if "entry" in body:
+                body["entry"] = {k: v for k, v in body["entry"].items() if v is not None}
+            restatement = await client.post(url, json=body, headers=idempotent(mine))
+            assert restatement.status_code == 201, restatement.text
         self.path = {
             "code": "HZDEX",
             "venue_code": "OTC",
@@ -284,6 +307,7 @@ class World:
             "webhook_id": hook.json()["id"],
             "delivery_id": deliveries.json()["items"][0]["id"],
             "asset_id": asset.json()["id"],
+            "restatement_id": restatement.json()["id"],
         }
         self.certificate = granted.json()["certificate_number"]
         self.compliance_id = compliance.json()["id"]
@@ -702,6 +726,7 @@ async def test_events_by_type_and_role(client: httpx.AsyncClient, session: Async
 STEP_PATTERNS = [
     re.compile(r"POST /v1/data-assets/\{[^/]+\}/.+"),
     re.compile(r"POST /v1/data-asset-restatements/\{[^/]+\}/.+"),
+    re.compile(r"POST /v1/merchants/\{[^/]+\}/data-asset-periods"),
     re.compile(r"POST /v1/ip-registrations/\{[^/]+\}/.+"),
     re.compile(r"POST /v1/transactions/\{[^/]+\}/events"),
 ]

@@ -93,6 +93,7 @@ class MovementType(StrEnum):
     impair = "impair"
     write_down = "write_down"
     reverse_write_down = "reverse_write_down"
+    cost_adjustment = "cost_adjustment"  # a restatement's correction of the cost (CAS 28)
 
 
 class Account(StrEnum):
@@ -107,6 +108,7 @@ class Flow(StrEnum):
     internal_development = "internal_development"  # 内部研发
     processing = "processing"  # 采集加工
     other = "other"  # 其他增加 / 其他
+    other_reduction = "other_reduction"  # 其他减少 (a restatement lowering the cost later)
     disposal = "disposal"  # 处置
     sale = "sale"  # 出售
     derecognition = "derecognition"  # 失效且终止确认
@@ -189,11 +191,17 @@ class CostItem:
     amount: Decimal
     incurred_on: date
     phase: Phase | None = None
+    vat_deductible: bool = False  # deductible input VAT (进项税额): recorded, not capitalised
 
     @property
     def capitalisable(self) -> bool:
-        """Research (研究阶段) is expensed; everything else is part of the cost."""
-        return self.phase is not Phase.research
+        """Research (研究阶段) is expensed and deductible VAT is 进项税额; everything else is
+        part of the cost."""
+        return self.phase is not Phase.research and not self.vat_deductible
+
+    @property
+    def research(self) -> bool:
+        return self.phase is Phase.research
 
 
 @dataclass(frozen=True)
@@ -226,6 +234,13 @@ class _Segment:
     base: int
     amount: int
     months: int
+    # Cost adjustments (restatements): from a month on, B is `amount` plus these deltas, in
+    # cents, with k and R unchanged, so the accumulated amortisation is recomputed on the
+    # new base from that month.
+    changes: list[tuple[Month, int]] = field(default_factory=list)
+
+    def amount_at(self, month: Month) -> int:
+        return self.amount + sum(delta for start, delta in self.changes if start <= month)
 
 
 @dataclass
@@ -258,7 +273,7 @@ class Book:
 
     @property
     def research_expense(self) -> Decimal:
-        return sum((i.amount for i in self.items if not i.capitalisable), ZERO)
+        return sum((i.amount for i in self.items if i.research), ZERO)
 
     # Balances and flows ------------------------------------------------------------------
 
@@ -271,7 +286,7 @@ class Book:
         if segment.months == 0:
             return segment.base
         k = min(month - segment.start + 1, segment.months)
-        return segment.base + _share(segment.amount, k, segment.months)
+        return segment.base + _share(segment.amount_at(month), k, segment.months)
 
     def amortised(self, month: Month) -> Decimal:
         """Amortisation charged through the end of `month`: the month of disposal or
@@ -307,7 +322,8 @@ class Book:
         for p in self.postings:
             if first <= p.month <= last:
                 key = (p.account, p.flow)
-                moved[key] = moved.get(key, ZERO) + abs(p.amount)
+                moved[key] = moved.get(key, ZERO) + p.amount
+        moved = {key: abs(amount) for key, amount in moved.items()}
         moved[(Account.amortisation, Flow.charge)] = self.charge(first, last)
         return moved
 
@@ -341,7 +357,7 @@ class Book:
             (
                 i.amount
                 for i in self.items
-                if not i.capitalisable and first <= month_of(i.incurred_on) <= last
+                if i.research and first <= month_of(i.incurred_on) <= last
             ),
             ZERO,
         )
@@ -368,9 +384,11 @@ def replay(
     items: Iterable[CostItem],
     movements: Iterable[Movement],
 ) -> Book:
-    """The book of an asset from its record (every movement was admitted when taken)."""
+    """The book of an asset from its record (every movement was admitted when taken), the
+    movements in date order (a restatement's is dated back; `sorted` keeps the order of those
+    of one day)."""
     book = new_book(asset_class, source, items)
-    for movement in movements:
+    for movement in sorted(movements, key=lambda m: m.on):
         apply(book, movement)
     return book
 
@@ -686,6 +704,53 @@ def _inventory_only(book: Book, action: str) -> None:
         )
 
 
+def _cost_adjustment(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """A restatement's correction of the cost of a capitalised asset (CAS 28 第十二条), from
+    the month of `movement.on`: in the month of capitalisation it corrects the addition
+    itself (购入, 内部研发, …); later it is 其他增加 or 其他减少. Accumulated amortisation is
+    recomputed by the same formula on the new base, k and R unchanged."""
+    if book.status not in (Status.capitalised, Status.held):
+        raise Refused(
+            Text(
+                f"A {book.status.value} asset has no cost on the books to adjust.",
+                f"处于 {book.status.value} 状态的资产没有可调整的账面成本。",
+            )
+        )
+    _not_before_capitalisation(book, movement)
+    assert movement.amount is not None and book.capitalised_month is not None
+    month = month_of(movement.on)
+    delta = movement.amount
+    cost = book.balance(Account.cost, month) + delta
+    floor = book.residual_value if book.asset_class is AssetClass.intangible else ZERO
+    if delta == 0 or cost <= floor:
+        raise Refused(
+            Text(
+                f"must be non-zero and leave a cost above {floor} (the cost is {cost - delta})",
+                f"须不为零,且调整后成本须高于 {floor}(当前成本 {cost - delta})",
+            ),
+            field="amount",
+        )
+    active = [s for s in book.segments if s.start <= month] or book.segments[:1]
+    if active and active[-1].amount_at(month) + _cents(delta) <= 0:
+        raise Refused(
+            Text(
+                "would leave nothing to amortise after the impairment: the cost cannot be "
+                "lowered below what the impairment left",
+                "调整后减值后剩余可摊销金额将不为正:成本不能低于减值后的余额",
+            ),
+            field="amount",
+        )
+    if month == book.capitalised_month:
+        flow = _ADDITION_FLOW[book.source]
+        book.original_cost += delta
+    else:
+        flow = Flow.other if delta > 0 else Flow.other_reduction
+    book.postings.append(Posting(month, Account.cost, flow, delta))
+    if active:
+        active[-1].changes.append((month, _cents(delta)))
+    return {"cost": delta, "carrying_amount": book.carrying(month)}
+
+
 _TAKE = {
     MovementType.capitalise: _capitalise,
     MovementType.dispose: _dispose,
@@ -693,6 +758,7 @@ _TAKE = {
     MovementType.impair: _impair,
     MovementType.write_down: _write_down,
     MovementType.reverse_write_down: _reverse_write_down,
+    MovementType.cost_adjustment: _cost_adjustment,
 }
 
 
@@ -753,6 +819,9 @@ class IntangibleColumn:
     impairment_closing: Decimal
     carrying_opening: Decimal
     carrying_closing: Decimal
+    # 前期差错更正: what restatements recorded after the previous month was reported changed
+    # in the opening balances (cost, amortisation, impairment, carrying), included in them.
+    prior_period_corrections: dict[str, Decimal]
 
 
 @dataclass(frozen=True)
@@ -769,6 +838,7 @@ class InventoryColumn:
     write_down_closing: Decimal
     carrying_opening: Decimal
     carrying_closing: Decimal
+    prior_period_corrections: dict[str, Decimal]  # cost, write_down, carrying
 
 
 def _flows(books: Sequence[Book], first: Month, last: Month) -> dict[tuple[Account, Flow], Decimal]:
@@ -783,7 +853,29 @@ def _balances(books: Sequence[Book], account: Account, month: Month) -> Decimal:
     return sum((b.balance(account, month) for b in books), ZERO)
 
 
-def intangible_column(books: Sequence[Book], first: Month, last: Month) -> IntangibleColumn:
+def _corrections(
+    books: Sequence[Book], reported: Sequence[Book] | None, month: Month, accounts: list[Account]
+) -> dict[str, Decimal]:
+    """Opening balances (the books at the end of `month`) less those reported for `month`."""
+    found = {}
+    for account in accounts:
+        found[account.value] = (
+            ZERO
+            if reported is None
+            else _balances(books, account, month) - _balances(reported, account, month)
+        )
+    found["carrying"] = (
+        ZERO
+        if reported is None
+        else sum((b.carrying(month) for b in books), ZERO)
+        - sum((b.carrying(month) for b in reported), ZERO)
+    )
+    return found
+
+
+def intangible_column(
+    books: Sequence[Book], first: Month, last: Month, reported: Sequence[Book] | None = None
+) -> IntangibleColumn:
     moved = _flows(books, first, last)
 
     def flow(account: Account, name: Flow) -> Decimal:
@@ -806,7 +898,7 @@ def intangible_column(books: Sequence[Book], first: Month, last: Month) -> Intan
         cost_reductions={
             "disposal": flow(cost, Flow.disposal),
             "derecognition": flow(cost, Flow.derecognition),
-            "other": ZERO,  # nothing the register records reduces cost otherwise
+            "other": flow(cost, Flow.other_reduction),  # a restatement lowering the cost
         },
         cost_closing=closing(cost),
         amortisation_opening=opening(amortisation),
@@ -822,10 +914,15 @@ def intangible_column(books: Sequence[Book], first: Month, last: Month) -> Intan
         impairment_closing=closing(impairment),
         carrying_opening=sum((b.carrying(first - 1) for b in books), ZERO),
         carrying_closing=sum((b.carrying(last) for b in books), ZERO),
+        prior_period_corrections=_corrections(
+            books, reported, first - 1, [cost, amortisation, impairment]
+        ),
     )
 
 
-def inventory_column(books: Sequence[Book], first: Month, last: Month) -> InventoryColumn:
+def inventory_column(
+    books: Sequence[Book], first: Month, last: Month, reported: Sequence[Book] | None = None
+) -> InventoryColumn:
     moved = _flows(books, first, last)
 
     def flow(account: Account, name: Flow) -> Decimal:
@@ -842,7 +939,7 @@ def inventory_column(books: Sequence[Book], first: Month, last: Month) -> Invent
         cost_reductions={
             "sale": flow(cost, Flow.sale),
             "derecognition": flow(cost, Flow.derecognition),
-            "other": ZERO,
+            "other": flow(cost, Flow.other_reduction),
         },
         cost_closing=_balances(books, cost, last),
         write_down_opening=_balances(books, provision, first - 1),
@@ -854,6 +951,7 @@ def inventory_column(books: Sequence[Book], first: Month, last: Month) -> Invent
         write_down_closing=_balances(books, provision, last),
         carrying_opening=sum((b.carrying(first - 1) for b in books), ZERO),
         carrying_closing=sum((b.carrying(last) for b in books), ZERO),
+        prior_period_corrections=_corrections(books, reported, first - 1, [cost, provision]),
     )
 
 
@@ -867,26 +965,56 @@ class Tables:
     research_expense: Decimal  # research expensed in the period
 
 
-def tables(books: Sequence[Book], first: Month, last: Month) -> Tables:
+def tables(
+    books: Sequence[Book], first: Month, last: Month, reported: Sequence[Book] | None = None
+) -> Tables:
     """The disclosure tables of the months `first` … `last`. Each total column is computed
-    from all the books, not by adding the other columns, so that the two can be checked."""
+    from all the books, not by adding the other columns, so that the two can be checked.
+    `reported`: the books as reported for the month before `first` (when it was closed),
+    whose difference from `books` there is the 前期差错更正 shown in the opening balances."""
     if first > last:
         raise ValueError("the period ends before it starts")
-    by_class = {c: [b for b in books if b.asset_class is c] for c in AssetClass}
+
+    def of(found: Sequence[Book] | None, c: AssetClass, s: Source | None) -> list[Book] | None:
+        if found is None:
+            return None
+        return [b for b in found if b.asset_class is c and (s is None or b.source is s)]
+
+    def column_books(c: AssetClass, s: Source | None) -> list[Book]:
+        chosen = of(books, c, s)
+        assert chosen is not None
+        return chosen
+
     intangible = {
         s.value: intangible_column(
-            [b for b in by_class[AssetClass.intangible] if b.source is s], first, last
+            column_books(AssetClass.intangible, s),
+            first,
+            last,
+            of(reported, AssetClass.intangible, s),
         )
         for s in SOURCES[AssetClass.intangible]
     }
-    intangible["total"] = intangible_column(by_class[AssetClass.intangible], first, last)
+    intangible["total"] = intangible_column(
+        column_books(AssetClass.intangible, None),
+        first,
+        last,
+        of(reported, AssetClass.intangible, None),
+    )
     inventory = {
         s.value: inventory_column(
-            [b for b in by_class[AssetClass.inventory] if b.source is s], first, last
+            column_books(AssetClass.inventory, s),
+            first,
+            last,
+            of(reported, AssetClass.inventory, s),
         )
         for s in SOURCES[AssetClass.inventory]
     }
-    inventory["total"] = inventory_column(by_class[AssetClass.inventory], first, last)
+    inventory["total"] = inventory_column(
+        column_books(AssetClass.inventory, None),
+        first,
+        last,
+        of(reported, AssetClass.inventory, None),
+    )
     return Tables(
         intangible=intangible,
         inventory=inventory,

@@ -13,10 +13,18 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assets.entries import COST_ITEM_LEAF, FIN_LOG, LEAF_KINDS, MOVEMENT_LEAF
-from app.assets.models import DataAsset
+from app.assets.entries import (
+    COST_ITEM_LEAF,
+    FIN_LOG,
+    LEAF_KINDS,
+    MOVEMENT_LEAF,
+    PERIOD_CLOSE_LEAF,
+    RESTATEMENT_LEAF,
+)
+from app.assets.models import DataAsset, DataAssetPeriodClose
 from app.assets.repository import visible_to
 from app.core.principal import Principal
+from app.core.roles import Role
 from app.ledger import kinds
 
 
@@ -38,6 +46,13 @@ def _readable(leaf: str) -> kinds.Readable:
     ) -> set[UUID]:
         if who is None:
             return set()
+        if table is DataAssetPeriodClose:  # a merchant's close: no asset, the same rule
+            query = select(table.id).where(table.id.in_(ids))
+            if who.role not in (Role.operator, Role.auditor):
+                if who.role is not Role.merchant or who.merchant_id is None:
+                    return set()
+                query = query.where(table.merchant_id == who.merchant_id)
+            return set((await session.execute(query)).scalars())
         query = (
             select(table.id)
             .join(DataAsset, DataAsset.id == table.asset_id)
@@ -49,6 +64,7 @@ def _readable(leaf: str) -> kinds.Readable:
 
 
 def register() -> None:
-    for leaf in (COST_ITEM_LEAF, MOVEMENT_LEAF):
+    leaves = (COST_ITEM_LEAF, MOVEMENT_LEAF, PERIOD_CLOSE_LEAF, RESTATEMENT_LEAF)
+    for leaf in leaves:
         kinds.register_kind(kinds.LeafKind(leaf, rebuild=_rebuild(leaf), readable=_readable(leaf)))
-    kinds.register_log(FIN_LOG, (COST_ITEM_LEAF, MOVEMENT_LEAF))
+    kinds.register_log(FIN_LOG, leaves)

@@ -55,7 +55,9 @@ MOVEMENT_TYPES = (
     "impair",
     "write_down",
     "reverse_write_down",
+    "cost_adjustment",
 )
+RESTATEMENT_STATES = ("pending", "applied", "rejected")
 
 
 def _quoted(values: tuple[str, ...]) -> str:
@@ -78,6 +80,9 @@ class DataAsset(Base):
     asset_class: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
+    # Research before development (CAS 6 第九条): set explicitly or by the first development
+    # item; no research item may be dated on or after it.
+    development_started_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -117,6 +122,16 @@ class DataAssetCostItem(Base):
         ForeignKey("assessment.id", ondelete="RESTRICT")
     )
     certificate_number: Mapped[str | None] = mapped_column(String(17))
+    # An invoice as evidence: every item citing one number of a merchant names the same
+    # date and amount, and together they stay within it.
+    invoice_number: Mapped[str | None] = mapped_column(String(64))
+    invoice_issued_on: Mapped[date | None] = mapped_column(Date)
+    invoice_amount: Mapped[Decimal | None] = mapped_column(Numeric(15, 2))
+    # Taxes only: deductible input VAT (进项税额) is recorded, not capitalised.
+    vat_deductible: Mapped[bool | None] = mapped_column()
+    restatement_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("data_asset_restatement.id", ondelete="RESTRICT")
+    )
     leaf_index: Mapped[int] = mapped_column(BigInteger)
     actor_key_id: Mapped[UUID | None] = mapped_column()
     actor_role: Mapped[str | None] = mapped_column(String(16))
@@ -146,7 +161,67 @@ class DataAssetMovement(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB)
     effects: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    restatement_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("data_asset_restatement.id", ondelete="RESTRICT")
+    )
     leaf_index: Mapped[int] = mapped_column(BigInteger)
     actor_key_id: Mapped[UUID | None] = mapped_column()
     actor_role: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DataAssetPeriodClose(Base):
+    """A close of a merchant's months through `through` (its first day), never undone; leaf
+    `leaf_index` of `FIN`, carrying the SHA-256 of the as-reported disclosure of the fiscal
+    year of `through`, January to `through` (RFC 8785 canonical JSON)."""
+
+    __tablename__ = "data_asset_period_close"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "through", name="uq_data_asset_period_close_through"),
+        CheckConstraint("EXTRACT(DAY FROM through) = 1", name="through_first_day"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+    merchant_id: Mapped[UUID] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"))
+    through: Mapped[date] = mapped_column(Date)
+    report_sha256: Mapped[str] = mapped_column(String(64))
+    leaf_index: Mapped[int] = mapped_column(BigInteger)
+    actor_key_id: Mapped[UUID | None] = mapped_column()
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DataAssetRestatement(Base):
+    """A correction of a prior-period error (CAS 28 第十二条) dated in a closed month: the
+    operator's applies at once, a merchant's waits for an operator's approval. Applied, its
+    entry is a cost item or movement carrying `restatement_id`, and the restatement itself a
+    leaf `leaf_index` of `FIN`."""
+
+    __tablename__ = "data_asset_restatement"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_quoted(RESTATEMENT_STATES)})", name="state_known"),
+        CheckConstraint("EXTRACT(DAY FROM period) = 1", name="period_first_day"),
+        Index("ix_data_asset_restatement_asset", "asset_id", "id"),
+        Index("ix_data_asset_restatement_merchant", "merchant_id", "id"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+    asset_id: Mapped[UUID] = mapped_column(ForeignKey("data_asset.id", ondelete="RESTRICT"))
+    merchant_id: Mapped[UUID] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"))
+    period: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(2000))
+    entry: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(String(16))
+    requested_by_key_id: Mapped[UUID | None] = mapped_column()
+    requested_by_role: Mapped[str] = mapped_column(String(16))
+    decided_by_key_id: Mapped[UUID | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(String(2000))
+    record_type: Mapped[str | None] = mapped_column(String(16))  # cost_item | movement
+    record_id: Mapped[UUID | None] = mapped_column()
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -11,7 +11,14 @@ from sqlalchemy import ColumnElement, exists, false, func, or_, select, text, tr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.models import Assessment
-from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
+from app.assets.models import (
+    DataAsset,
+    DataAssetCostItem,
+    DataAssetMovement,
+    DataAssetPeriodClose,
+    DataAssetRestatement,
+)
+from app.audit.models import AuditEvent
 from app.core.clock import SHANGHAI
 from app.core.principal import Principal
 from app.core.roles import Role
@@ -236,3 +243,110 @@ async def pledges_in_force(
     for number, pledge in (await session.execute(query)).all():
         found.setdefault(str(number), []).append(pledge)
     return found
+
+
+# --- Periods and restatements -----------------------------------------------------------------
+
+
+async def lock_books(session: AsyncSession, merchant_id: UUID, *, exclusive: bool) -> None:
+    """A transaction lock on a merchant's books: every entry (cost item, movement,
+    restatement) takes it shared, a close exclusive. A close therefore waits for the entries
+    under way and the entries after it wait for its commit, then see it: nothing lands in a
+    month as it closes, and the close's report covers exactly the leaves before its own."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await session.execute(
+        text(f"SELECT {function}(hashtextextended(:key, 0))"),
+        {"key": f"data_asset_books:{merchant_id}"},
+    )
+
+
+async def closes(session: AsyncSession, merchant_id: UUID) -> list[DataAssetPeriodClose]:
+    query = (
+        select(DataAssetPeriodClose)
+        .where(DataAssetPeriodClose.merchant_id == merchant_id)
+        .order_by(DataAssetPeriodClose.through)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def closed_through(session: AsyncSession, merchant_id: UUID) -> date | None:
+    query = select(func.max(DataAssetPeriodClose.through)).where(
+        DataAssetPeriodClose.merchant_id == merchant_id
+    )
+    found: date | None = await session.scalar(query)
+    return found
+
+
+async def restatements(
+    session: AsyncSession,
+    *,
+    merchant_id: UUID | None = None,
+    asset_id: UUID | None = None,
+    state: str | None = None,
+) -> list[DataAssetRestatement]:
+    query = select(DataAssetRestatement).order_by(
+        DataAssetRestatement.created_at, DataAssetRestatement.id
+    )
+    if merchant_id is not None:
+        query = query.where(DataAssetRestatement.merchant_id == merchant_id)
+    if asset_id is not None:
+        query = query.where(DataAssetRestatement.asset_id == asset_id)
+    if state is not None:
+        query = query.where(DataAssetRestatement.state == state)
+    return list((await session.execute(query)).scalars())
+
+
+async def get_restatement(
+    session: AsyncSession, restatement_id: UUID, who: Principal, for_update: bool = False
+) -> DataAssetRestatement | None:
+    query = (
+        select(DataAssetRestatement)
+        .join(DataAsset, DataAsset.id == DataAssetRestatement.asset_id)
+        .where(DataAssetRestatement.id == restatement_id, visible_to(who))
+    )
+    if for_update:
+        query = query.with_for_update(of=DataAssetRestatement)
+    return (
+        await session.execute(query.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
+
+
+async def lock_invoice(
+    session: AsyncSession, merchant_id: UUID, number: str
+) -> list[DataAssetCostItem]:
+    """The merchant's cost items already resting on invoice `number`, with a transaction lock
+    on the invoice's use: two items citing it are checked one after the other."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"data_asset_invoice:{merchant_id}:{number}"},
+    )
+    query = select(DataAssetCostItem).where(
+        DataAssetCostItem.merchant_id == merchant_id, DataAssetCostItem.invoice_number == number
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def trade_day(session: AsyncSession, trade_id: UUID) -> date | None:
+    """The Asia/Shanghai day a trade occurred."""
+    moment = await session.scalar(select(Trade.occurred_at).where(Trade.id == trade_id))
+    return None if moment is None else moment.astimezone(SHANGHAI).date()
+
+
+async def renames_after(
+    session: AsyncSession, asset_ids: list[UUID], moment: datetime
+) -> list[tuple[str, dict[str, list[str | None]]]]:
+    """The changes of the assets' names and descriptions recorded after `moment`, newest
+    first: `(asset id, {field: [old, new]})` from the audit trail (`data_asset.update`)."""
+    if not asset_ids:
+        return []
+    query = (
+        select(AuditEvent.resource_id, AuditEvent.details)
+        .where(
+            AuditEvent.action == "data_asset.update",
+            AuditEvent.resource_type == "data_asset",
+            AuditEvent.resource_id.in_([str(a) for a in asset_ids]),
+            AuditEvent.created_at > moment,
+        )
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    return [(str(r), dict(d)) for r, d in (await session.execute(query)).all()]

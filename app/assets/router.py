@@ -1,21 +1,22 @@
-"""`/v1/data-assets` (数据资产入表: the register, its cost items, movements and schedules) and
-`/v1/merchants/{id}/data-asset-disclosure` (the tables of 财会〔2023〕11号, JSON or XLSX)."""
+"""`/v1/data-assets` (数据资产入表: the register, its cost items, movements, schedules and
+restatements), `/v1/merchants/{id}/data-asset-disclosure` (the tables of 财会〔2023〕11号,
+JSON or XLSX, as reported or restated), `/v1/merchants/{id}/data-asset-periods` (closes)
+and `/v1/data-asset-restatements` (an operator's approval or rejection)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
-from app.assets import engine, service, workbook
+from app.assets import periods, report, service, workbook
 from app.assets.auth import AssetsRead, AssetsWrite
 from app.assets.engine import AssetClass, MovementType, Source, Status
+from app.assets.models import DataAssetPeriodClose, DataAssetRestatement
 from app.assets.schemas import (
-    AssetLife,
-    BalanceSheet,
+    Basis,
     Capitalise,
     CostItemCreate,
     CostItemOut,
@@ -27,18 +28,19 @@ from app.assets.schemas import (
     Disclosure,
     Dispose,
     Impair,
-    IntangibleTable,
-    InventoryTable,
     MovementOut,
-    PledgeInForce,
-    RestrictedAsset,
+    PeriodCloseCreate,
+    PeriodCloseOut,
+    RestatementCreate,
+    RestatementDecision,
+    RestatementOut,
     ScheduleOut,
     ScheduleRowOut,
-    SignificantAsset,
     WriteDown,
 )
 from app.core.clock import QueryMonth
 from app.core.etags import set_etag
+from app.core.money import cents
 from app.core.pagination import Page, PageParams, cut, id_after, page_params
 from app.core.principal import Principal
 from app.merchants import repository as merchants
@@ -75,11 +77,24 @@ def asset_out(view: service.View, who: Principal) -> DataAssetOut:
 
 def detail(view: service.View, who: Principal, response: Response) -> DataAssetDetail:
     set_etag(response, view.asset.version)
-    capitalisable = {i.id: i.phase != "research" for i in view.items}
+    capitalisable = {i.id: i.phase != "research" and not i.vat_deductible for i in view.items}
     return DataAssetDetail(
         **asset_out(view, who).model_dump(),
         cost_items=[
-            CostItemOut.model_validate({**_columns(i), "capitalisable": capitalisable[i.id]})
+            CostItemOut.model_validate(
+                {
+                    **_columns(i),
+                    "capitalisable": capitalisable[i.id],
+                    "evidenced": service.evidenced(i),
+                    "invoice": {
+                        "number": i.invoice_number,
+                        "issued_on": i.invoice_issued_on,
+                        "amount": cents(i.invoice_amount),
+                    }
+                    if i.invoice_number and i.invoice_amount is not None
+                    else None,
+                }
+            )
             for i in view.items
         ],
         movements=[MovementOut.model_validate(m) for m in view.movements],
@@ -344,78 +359,6 @@ async def get_schedule(
     )
 
 
-def disclosure_out(data: service.DisclosureData) -> Disclosure:
-    tables = data.tables
-    last = data.last
-    return Disclosure.model_validate(
-        {
-            "merchant_id": data.merchant_id,
-            "from": engine.month_text(data.first),
-            "to": engine.month_text(last),
-            "intangible": IntangibleTable.model_validate(
-                {k: asdict(v) for k, v in tables.intangible.items()}
-            ),
-            "inventory": InventoryTable.model_validate(
-                {k: asdict(v) for k, v in tables.inventory.items()}
-            ),
-            "balance_sheet": BalanceSheet(
-                inventory=tables.inventory_closing,
-                intangible_assets=tables.intangible_closing,
-                development_expenditure=tables.development_expenditure,
-            ),
-            "research_expense": tables.research_expense,
-            "assets": [
-                AssetLife(
-                    asset_id=v.asset.id,
-                    name=v.asset.name,
-                    asset_class=AssetClass(v.asset.asset_class),
-                    source=Source(v.asset.source),
-                    status=Status(v.book.status),
-                    capitalised_on=v.book.capitalised_on,
-                    useful_life_months=v.book.useful_life_months,
-                    indefinite_life=v.book.indefinite,
-                    amortisation_method=service.STRAIGHT_LINE
-                    if v.book.useful_life_months
-                    else None,
-                    residual_value=v.book.residual_value,
-                )
-                for v in data.on_books
-            ],
-            "significant": [
-                SignificantAsset(
-                    asset_id=v.asset.id,
-                    name=v.asset.name,
-                    description=v.asset.description,
-                    carrying_amount=v.book.carrying(last),
-                    remaining_months=v.book.remaining_months(last),
-                )
-                for v in data.significant
-            ],
-            "restricted": [
-                RestrictedAsset(
-                    asset_id=r.view.asset.id,
-                    name=r.view.asset.name,
-                    asset_class=AssetClass(r.view.asset.asset_class),
-                    certificate_number=r.certificate_number,
-                    pledges=[
-                        PledgeInForce(
-                            pledge_id=p.id,
-                            pledgee_name=p.pledgee_name,
-                            secured_amount=p.secured_amount,
-                            starts_on=p.starts_on,
-                            ends_on=p.ends_on,
-                        )
-                        for p in r.pledges
-                    ],
-                    carrying_amount=r.view.book.carrying(last),
-                    amortisation_charge=r.view.book.charge(data.first, last),
-                )
-                for r in data.restricted
-            ],
-        }
-    )
-
-
 def _wants_workbook(accept: str | None) -> bool:
     """True when `Accept` names the XLSX media type (with a weight above 0)."""
     for part in (accept or "").split(","):
@@ -449,6 +392,14 @@ async def get_disclosure(
         QueryMonth, Query(alias="from", description="First month, `YYYY-MM`, 1990-01 to 2100-12.")
     ],
     to: Annotated[QueryMonth, Query(description="Last month, `YYYY-MM`, 1990-01 to 2100-12.")],
+    basis: Annotated[
+        Basis | None,
+        Query(
+            description="`as_reported` (the entries recorded before the close of `to`; the "
+            "default when `to` is closed, else 422) or `restated` (all entries; the default "
+            "otherwise)."
+        ),
+    ] = None,
 ) -> Any:
     """The data-resource disclosure of 财会〔2023〕11号 for the months `from` … `to`: the
     intangible and inventory tables by source (opening + additions − reductions = closing in
@@ -457,9 +408,17 @@ async def get_disclosure(
     amount) and restricted ones (a linked certificate pledged at the period end). The
     merchant itself, operators and auditors. With `Accept:
     application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, the same as an Excel
-    workbook, one sheet per table."""
-    data = await service.disclosure(session, who, merchant_id, from_, to)
-    body = disclosure_out(data)
+    workbook, one sheet per table.
+
+    Closed periods: `basis`, `closed`, `report_sha256` (SHA-256 of this JSON, RFC 8785
+    canonical, without that key: for the fiscal year January … a close's `through` as
+    reported, the close's digest), the `restatements` touching the period with their effect
+    per line, and each column's `prior_period_corrections` (前期差错更正) included in the
+    opening balances."""
+    data = await service.disclosure(
+        session, who, merchant_id, from_, to, basis.value if basis else None
+    )
+    body = report.disclosure_out(data)
     if not _wants_workbook(request.headers.get("accept")):
         return body
     merchant = await merchants.get(session, merchant_id)
@@ -470,3 +429,175 @@ async def get_disclosure(
         media_type=workbook.MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# --- Periods and restatements ---------------------------------------------------------------
+
+restatements = APIRouter(
+    prefix="/v1/data-asset-restatements", tags=["data-assets"], route_class=ReplicaAwareRoute
+)
+
+
+def close_out(row: DataAssetPeriodClose) -> PeriodCloseOut:
+    return PeriodCloseOut(
+        id=row.id,
+        merchant_id=row.merchant_id,
+        through=row.through.isoformat()[:7],
+        closed_at=row.closed_at,
+        report_sha256=row.report_sha256,
+        leaf_index=row.leaf_index,
+    )
+
+
+def restatement_out(row: DataAssetRestatement, response: Response | None = None) -> RestatementOut:
+    if response is not None:
+        set_etag(response, row.version)
+    return RestatementOut(
+        id=row.id,
+        asset_id=row.asset_id,
+        merchant_id=row.merchant_id,
+        period=row.period.isoformat()[:7],
+        reason=row.reason,
+        entry=row.entry,
+        state=row.state,
+        requested_by_role=row.requested_by_role,
+        decided_at=row.decided_at,
+        decision_reason=row.decision_reason,
+        record_type=row.record_type,
+        record_id=row.record_id,
+        leaf_index=row.leaf_index,
+        created_at=row.created_at,
+        version=row.version,
+    )
+
+
+@disclosures.post(
+    "/{merchant_id}/data-asset-periods",
+    response_model=PeriodCloseOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 404, 409, 412, 422, 428),
+    dependencies=[RETRY_SAFE],
+)
+async def close_periods(
+    merchant_id: UUID,
+    data: PeriodCloseCreate,
+    session: Session,
+    who: AssetsWrite,
+    if_match: Annotated[
+        str | None, Header(description="The ETag of the merchant's list of closes.")
+    ] = None,
+) -> PeriodCloseOut:
+    """Close the merchant's months through `through` (a past month): the first close closes
+    every month up to it, later ones the months after the last closed; months never reopen
+    (409 for a month closed already). From then on a cost item or movement dated in a closed
+    month is 409 `period_closed`: only a restatement records one. The close is a leaf of
+    `FIN` carrying the SHA-256 of the as-reported disclosure of the fiscal year of
+    `through`, January to `through`. The merchant's own key or an operator; safe to retry
+    with `Idempotency-Key`, or `If-Match` naming the list of closes read (its ETag)."""
+    return close_out(await periods.close(session, who, merchant_id, data.through, if_match))
+
+
+@disclosures.get(
+    "/{merchant_id}/data-asset-periods",
+    response_model=list[PeriodCloseOut],
+    responses=errors(401, 403, 404),
+)
+async def list_closes(
+    merchant_id: UUID, session: PublicReadSession, who: AssetsRead, response: Response
+) -> list[PeriodCloseOut]:
+    """The merchant's closes, oldest first (the merchant itself, operators, auditors); the
+    ETag names their number, for a close's `If-Match`."""
+    found = await periods.closes(session, who, merchant_id)
+    set_etag(response, len(found))
+    return [close_out(c) for c in found]
+
+
+@router.post(
+    "/{asset_id}/restatements",
+    response_model=RestatementOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
+async def restate(
+    asset_id: UUID,
+    data: RestatementCreate,
+    session: Session,
+    who: AssetsWrite,
+    response: Response,
+    settings: AppSettings,
+    if_match: IfMatch = None,
+) -> RestatementOut:
+    """Correct a prior-period error (CAS 28 第十二条): an entry dated in the closed month
+    `period`, with a `reason`. `entry` is `{type, date, …}`: `cost_item` (an asset still
+    gathering costs), `cost_adjustment` (`amount`, signed, not zero: the cost from that
+    month, accumulated amortisation recomputed on the new base) or a movement with its
+    fields. An operator's applies at once (`applied`); a merchant's is `pending` until an
+    operator approves it. Checked when asked and again when applied."""
+    row = await periods.request(session, who, asset_id, data, if_match, settings.large_trade_amount)
+    response.headers["Location"] = f"/v1/data-asset-restatements/{row.id}"
+    return restatement_out(row, response)
+
+
+@router.get(
+    "/{asset_id}/restatements",
+    response_model=list[RestatementOut],
+    responses=errors(401, 403, 404, 422),
+)
+async def list_restatements(
+    asset_id: UUID, session: PublicReadSession, who: AssetsRead
+) -> list[RestatementOut]:
+    """The asset's restatements, oldest first, in every state."""
+    return [restatement_out(r) for r in await periods.of_asset(session, who, asset_id)]
+
+
+@restatements.get(
+    "/{restatement_id}", response_model=RestatementOut, responses=errors(401, 403, 404, 422)
+)
+async def get_restatement(
+    restatement_id: UUID, session: PublicReadSession, who: AssetsRead, response: Response
+) -> RestatementOut:
+    """One restatement (its asset's merchant, operators, auditors)."""
+    return restatement_out(await periods.get(session, who, restatement_id), response)
+
+
+@restatements.post(
+    "/{restatement_id}/approve",
+    response_model=RestatementOut,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
+async def approve_restatement(
+    restatement_id: UUID,
+    session: Session,
+    who: AssetsWrite,
+    response: Response,
+    settings: AppSettings,
+    if_match: IfMatch = None,
+) -> RestatementOut:
+    """An operator applies a merchant's pending restatement, checked against the books as
+    they are now (a merchant never approves, its own or another's: 403)."""
+    row = await periods.approve(session, who, restatement_id, if_match, settings.large_trade_amount)
+    return restatement_out(row, response)
+
+
+@restatements.post(
+    "/{restatement_id}/reject",
+    response_model=RestatementOut,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
+async def reject_restatement(
+    restatement_id: UUID,
+    session: Session,
+    who: AssetsWrite,
+    response: Response,
+    data: RestatementDecision | None = None,
+    if_match: IfMatch = None,
+) -> RestatementOut:
+    """An operator rejects a merchant's pending restatement (with an optional `reason`);
+    nothing is recorded in the books."""
+    row = await periods.reject(
+        session, who, restatement_id, data.reason if data else None, if_match
+    )
+    return restatement_out(row, response)

@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from app.assets.engine import AssetClass, Phase, Source, Status
-from app.core.money import Amount, PositiveAmount, cents
+from app.core.money import Amount, PositiveAmount, SignedAmount, cents
 from app.core.text import Name
 
 # An amount the service computed: always two places, as a string.
@@ -68,6 +68,11 @@ class DataAssetCreate(_Strict):
         default=None, description="Whose asset (operators only; a merchant's key: its own)."
     )
     description: Description | None = None
+    development_started_on: dt.date | None = Field(
+        default=None,
+        description="A developed asset: the day its development phase began (else the date "
+        "of its first development item); no research item may be dated on or after it.",
+    )
 
 
 class DataAssetChange(_Strict):
@@ -77,6 +82,15 @@ class DataAssetChange(_Strict):
     name: Name | None = None
     description: Description | None = None
     product_id: UUID | None = None
+
+
+class Invoice(_Strict):
+    """An invoice (发票) as evidence: every item resting on it names the same date and
+    amount, and together they stay within the amount."""
+
+    number: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
+    issued_on: dt.date
+    amount: PositiveAmount
 
 
 class CostItemCreate(_Strict):
@@ -99,6 +113,26 @@ class CostItemCreate(_Strict):
     certificate_number: CertificateNumber | None = Field(
         default=None, description="Evidence: a data IP certificate the merchant holds."
     )
+    invoice: Invoice | None = Field(
+        default=None,
+        description="Evidence: an invoice `{number, issued_on, amount}`; the item is dated on "
+        "or after it, and the items on it together stay within its amount.",
+    )
+    vat_deductible: bool | None = Field(
+        default=None,
+        description="`taxes` only, and required there: true → deductible input VAT (进项税额, "
+        "recorded for the journal, not capitalised); false → part of the cost.",
+    )
+
+
+class CapitalisationMemo(_Strict):
+    """Why development is capitalised: the five conditions of CAS 6 第九条, each stated."""
+
+    technical_feasibility: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    intention: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    economic_benefits: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    resources: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+    reliable_measurement: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 
 
 class Capitalise(_Strict):
@@ -110,6 +144,12 @@ class Capitalise(_Strict):
         default=False, description="Intangible of indefinite life: not amortised (CAS 6)."
     )
     residual_value: Amount = "0"
+    memo: CapitalisationMemo | None = Field(
+        default=None,
+        description="A developed asset: required, the five conditions of CAS 6 第九条 "
+        "(`technical_feasibility`, `intention`, `economic_benefits`, `resources`, "
+        "`reliable_measurement`), each non-empty.",
+    )
 
 
 class Dispose(_Strict):
@@ -149,6 +189,10 @@ class CostItemOut(BaseModel):
     trade_id: UUID | None
     assessment_id: UUID | None
     certificate_number: str | None
+    invoice: Invoice | None = None
+    vat_deductible: bool | None = None
+    evidenced: bool = Field(description="Whether the item rests on any evidence.")
+    restatement_id: UUID | None = None
     ledger: str = Field(default="FIN", description="The log holding this item.")
     leaf_index: int
     created_at: dt.datetime
@@ -198,6 +242,8 @@ class DataAssetOut(BaseModel):
     amortisation_method: str | None
     remaining_months: int | None
     ended_on: dt.date | None
+    development_started_on: dt.date | None = None
+    unevidenced_items: int = Field(default=0, description="Cost items resting on no evidence.")
     allowed_actions: list[str]
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -244,6 +290,22 @@ class AmortisationReductions(BaseModel):
     derecognition: Money
 
 
+class IntangibleCorrections(BaseModel):
+    """前期差错更正: what restatements recorded after the previous month was reported changed
+    in the opening balances (included in them)."""
+
+    cost: Money
+    amortisation: Money
+    impairment: Money
+    carrying: Money
+
+
+class InventoryCorrections(BaseModel):
+    cost: Money
+    write_down: Money
+    carrying: Money
+
+
 class IntangibleColumnOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -261,6 +323,7 @@ class IntangibleColumnOut(BaseModel):
     impairment_closing: Money
     carrying_opening: Money
     carrying_closing: Money
+    prior_period_corrections: IntangibleCorrections
 
 
 class InventoryAdditions(BaseModel):
@@ -293,6 +356,7 @@ class InventoryColumnOut(BaseModel):
     write_down_closing: Money
     carrying_opening: Money
     carrying_closing: Money
+    prior_period_corrections: InventoryCorrections
 
 
 class IntangibleTable(BaseModel):
@@ -356,6 +420,41 @@ class RestrictedAsset(BaseModel):
     amortisation_charge: Money = Field(description="Amortisation of the period.")
 
 
+class Basis(StrEnum):
+    as_reported = "as_reported"  # entries recorded before the close of the period's last month
+    restated = "restated"  # all entries, restatements included
+
+
+class RestatedEffect(BaseModel):
+    """What a restatement changed in this disclosure, line by line (with it less without)."""
+
+    cost: Money = Field(description="账面原值 at the period end.")
+    accumulated_amortisation: Money
+    impairment: Money
+    write_down: Money
+    carrying_amount: Money = Field(description="At the period end.")
+    carrying_opening: Money = Field(description="At the end of the month before the period.")
+    amortisation_charge: Money = Field(description="Charged in the period.")
+    research_expense: Money = Field(description="Expensed in the period.")
+    development_expenditure: Money = Field(description="开发支出 at the period end.")
+
+
+class DisclosedRestatement(BaseModel):
+    restatement_id: UUID
+    asset_id: UUID
+    asset_name: str
+    period: str = Field(description="The closed month restated, `YYYY-MM`.")
+    reason: str
+    type: str = Field(description="The entry's type: cost_item, cost_adjustment or a movement.")
+    leaf_index: int | None = Field(description="The restatement's leaf in the `FIN` log.")
+    effect: RestatedEffect
+
+
+class UnevidencedItems(BaseModel):
+    count: int
+    amount: Money
+
+
 class Disclosure(BaseModel):
     """The disclosure of 财会〔2023〕11号 for the months `from` … `to`."""
 
@@ -364,6 +463,24 @@ class Disclosure(BaseModel):
     merchant_id: UUID
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
+    basis: Basis = Field(
+        description="`as_reported`: the entries recorded before the close of `to` (default "
+        "when `to` is closed); `restated`: all entries."
+    )
+    closed: bool = Field(description="Whether the merchant has closed the month `to`.")
+    report_sha256: str = Field(
+        description="SHA-256 (hex) of this document as RFC 8785 canonical JSON without this "
+        "key; for the as-reported fiscal year January … a close's `through`, the close's "
+        "`report_sha256`."
+    )
+    unevidenced_items: UnevidencedItems = Field(
+        description="Cost items of the assets shown, dated by the period end, that rest on no "
+        "evidence (allowed for kinds other than the purchase price)."
+    )
+    restatements: list[DisclosedRestatement] = Field(
+        description="Applied restatements that touch the period (dated in it, or dated "
+        "before it and recorded after the month before it was reported)."
+    )
     intangible: IntangibleTable
     inventory: InventoryTable
     balance_sheet: BalanceSheet
@@ -375,3 +492,75 @@ class Disclosure(BaseModel):
     restricted: list[RestrictedAsset] = Field(
         description="Assets with a linked IP certificate pledged at the period end."
     )
+
+
+# --- Periods and restatements -------------------------------------------------------------
+
+Month = Annotated[
+    str,
+    Field(
+        pattern=r"^(199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$",
+        description="A calendar month, `YYYY-MM` (Asia/Shanghai).",
+        examples=["2025-12"],
+    ),
+]
+
+
+class PeriodCloseCreate(_Strict):
+    through: Month = Field(
+        description="Close every month up to this one (a past month, after the last closed)."
+    )
+
+
+class PeriodCloseOut(BaseModel):
+    id: UUID
+    merchant_id: UUID
+    through: str
+    closed_at: dt.datetime
+    report_sha256: str = Field(
+        description="SHA-256 of the as-reported disclosure of the fiscal year of `through`, "
+        "January to `through` (RFC 8785 canonical JSON, without its `report_sha256` key)."
+    )
+    ledger: str = Field(default="FIN", description="The log holding the close.")
+    leaf_index: int
+
+
+class RestatementCreate(_Strict):
+    period: Month = Field(description="The closed month restated.")
+    reason: Reason
+    entry: dict[str, Any] = Field(
+        description="`{type, date, …}`: `type` is `cost_item` (a cost item's fields, `date` "
+        "for `incurred_on`), `cost_adjustment` (`amount`, signed, not zero) or a movement "
+        "(`capitalise`, `dispose`, `derecognise`, `impair`, `write-down`, "
+        "`reverse-write-down`) with that movement's fields; `date` lies in `period`."
+    )
+
+
+class RestatementDecision(_Strict):
+    reason: Reason | None = None
+
+
+class CostAdjustment(_Strict):
+    date: dt.date
+    amount: SignedAmount = Field(description="Signed, not zero: the correction of the cost.")
+
+
+class RestatementOut(BaseModel):
+    id: UUID
+    asset_id: UUID
+    merchant_id: UUID
+    period: str
+    reason: str
+    entry: dict[str, Any]
+    state: str = Field(
+        description="`pending` (a merchant's, awaiting an operator), `applied` or `rejected`."
+    )
+    requested_by_role: str
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+    record_type: str | None = Field(description="`cost_item` or `movement`, once applied.")
+    record_id: UUID | None
+    ledger: str = "FIN"
+    leaf_index: int | None
+    created_at: dt.datetime
+    version: int

@@ -32,8 +32,8 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -58,8 +58,14 @@ from app.assets.entries import (
     cost_item_entry,
     movement_entry,
 )
-from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
-from app.assets.schemas import CostItemCreate, DataAssetChange, DataAssetCreate
+from app.assets.models import (
+    DataAsset,
+    DataAssetCostItem,
+    DataAssetMovement,
+    DataAssetPeriodClose,
+    DataAssetRestatement,
+)
+from app.assets.schemas import CostItemCreate, CostKind, DataAssetChange, DataAssetCreate
 from app.audit import service as audit
 from app.core.clock import EARLIEST_DAY, occurrence_days, shanghai_today
 from app.core.db import driver, new_id, utcnow
@@ -88,9 +94,40 @@ _EVENTS = {
     MovementType.impair: "impaired",
     MovementType.write_down: "written_down",
     MovementType.reverse_write_down: "write_down_reversed",
+    MovementType.cost_adjustment: "cost_adjusted",
 }
 # The path segment of each movement, as `allowed_actions` names it.
 PATHS = {m: m.value.replace("_", "-") for m in MovementType}
+
+
+class PeriodClosed(Conflict):
+    """An entry dated in a month its merchant has closed (DOMAIN.md "Closed means closed"):
+    only a restatement records one."""
+
+    slug = "period-closed"
+    title = Text("Period closed", "会计期间已结账")
+
+
+async def check_open(
+    session: AsyncSession, merchant_id: UUID, day: date, field: str = "date"
+) -> None:
+    """409 `period_closed` when `day` lies in a month the merchant has closed. Takes the
+    merchant's books lock (shared) first, so a close under way is waited for and seen."""
+    await repository.lock_books(session, merchant_id, exclusive=False)
+    through = await repository.closed_through(session, merchant_id)
+    if through is not None and engine.month_of(day) <= engine.month_of(through):
+        closed = engine.month_text(engine.month_of(through))
+        raise PeriodClosed(
+            Text(
+                f"{field} {day} lies in a closed month (closed through {closed}): a "
+                "correction of a closed period is a restatement "
+                "(POST /v1/data-assets/{id}/restatements).",
+                f"{field} {day} 所在月份已结账(结账至 {closed}):更正已结账期间须作前期差错更正"
+                "(POST /v1/data-assets/{id}/restatements)。",
+            ),
+            code="period_closed",
+            closed_through=closed,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,13 +143,18 @@ class View:
 
 def _engine_items(items: Iterable[DataAssetCostItem]) -> list[engine.CostItem]:
     return [
-        engine.CostItem(i.amount, i.incurred_on, Phase(i.phase) if i.phase else None) for i in items
+        engine.CostItem(
+            i.amount, i.incurred_on, Phase(i.phase) if i.phase else None, bool(i.vat_deductible)
+        )
+        for i in items
     ]
 
 
 def _engine_movement(row: DataAssetMovement) -> engine.Movement:
     details = row.details
-    amount = details.get("recoverable_amount", details.get("net_realisable_value"))
+    amount = details.get(
+        "recoverable_amount", details.get("net_realisable_value", details.get("amount"))
+    )
     return engine.Movement(
         type=MovementType(row.type),
         on=row.occurred_on,
@@ -122,6 +164,11 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         fraction=Decimal(details.get("fraction", "1")),
         amount=Decimal(amount) if amount is not None else None,
     )
+
+
+def before(rows: list[Any], leaf: int | None) -> list[Any]:
+    """The records among `rows` recorded before leaf `leaf` of `FIN` (all: None)."""
+    return rows if leaf is None else [r for r in rows if r.leaf_index < leaf]
 
 
 def book_of(
@@ -145,6 +192,9 @@ async def _view(session: AsyncSession, asset: DataAsset) -> View:
     moves = (await repository.movements(session, [asset.id]))[asset.id]
     book = book_of(asset, items, moves)
     return View(asset, items, moves, book, _as_of(book))
+
+
+view_of = _view
 
 
 async def views(session: AsyncSession, assets: list[DataAsset]) -> list[View]:
@@ -210,6 +260,8 @@ def amounts(view: View) -> dict[str, Any]:
         "amortisation_method": STRAIGHT_LINE if book.useful_life_months else None,
         "remaining_months": book.remaining_months(month) if book.ended_on is None else None,
         "ended_on": book.ended_on,
+        "development_started_on": view.asset.development_started_on,
+        "unevidenced_items": sum(1 for i in view.items if not evidenced(i)),
     }
 
 
@@ -279,6 +331,13 @@ async def create(session: AsyncSession, who: Principal, data: DataAssetCreate) -
         )
     if data.product_id is not None:
         await _own_product(session, merchant_id, data.product_id)
+    if data.development_started_on is not None:
+        if source is not Source.developed:
+            raise ValidationFailed.field(
+                ["body", "development_started_on"],
+                Text("only a developed asset has a development phase", "仅自行开发资产有开发阶段"),
+            )
+        check_day(["body", "development_started_on"], data.development_started_on)
     now = utcnow()
     asset = DataAsset(
         id=new_id(),
@@ -289,6 +348,7 @@ async def create(session: AsyncSession, who: Principal, data: DataAssetCreate) -
         asset_class=asset_class.value,
         source=source.value,
         status=engine.initial_status(asset_class, source).value,
+        development_started_on=data.development_started_on,
         created_at=now,
         updated_at=now,
     )
@@ -314,7 +374,7 @@ async def _own_product(session: AsyncSession, merchant_id: UUID, product_id: UUI
         )
 
 
-async def _locked(
+async def locked(
     session: AsyncSession, who: Principal, asset_id: UUID, if_match: str | None
 ) -> DataAsset:
     """The asset, locked, once the caller may change it: 404 when it does not see it, 412 on
@@ -340,7 +400,9 @@ async def update(
     data: DataAssetChange,
     if_match: str | None,
 ) -> DataAsset:
-    asset = await _locked(session, who, asset_id, if_match)
+    asset = await locked(session, who, asset_id, if_match)
+    # A rename waits for a close under way (whose report names the asset as it was).
+    await repository.lock_books(session, asset.merchant_id, exclusive=False)
     sent = data.model_fields_set
     if "name" in sent and data.name is None:
         raise ValidationFailed.field(["body", "name"], Text("may not be null", "不能为 null"))
@@ -375,10 +437,14 @@ def _text(value: object) -> str | None:
 
 
 def _check_date(field: str, day: date) -> None:
+    check_day(["body", field], day)
+
+
+def check_day(loc: list[str | int], day: date) -> None:
     earliest, latest = occurrence_days()
     if not earliest <= day <= latest:
         raise ValidationFailed.field(
-            ["body", field],
+            loc,
             Text(
                 f"must lie between {earliest} and {latest}",
                 f"须在 {earliest} 至 {latest} 之间",
@@ -395,6 +461,22 @@ async def _check_evidence(
 ) -> None:
     """422 unless each piece of evidence given holds (see the module's docstring)."""
     amount = Decimal(data.amount)
+    if data.kind is CostKind.purchase_price and data.trade_id is None and data.invoice is None:
+        raise _evidence_refused(
+            "invoice",
+            "a purchase price rests on a trade the merchant bought (trade_id) or an invoice",
+            "购买价款须以该数商作为买方的交易(trade_id)或发票为凭证",
+        )
+    if (data.kind is CostKind.taxes) != (data.vat_deductible is not None):
+        raise _evidence_refused(
+            "vat_deductible",
+            "taxes say whether their VAT is deductible (true: 进项税额, not capitalised; false: "
+            "capitalised); other kinds do not",
+            "相关税费须注明增值税是否可抵扣(true:进项税额,不计入成本;false:计入成本);"
+            "其他成本项目不填此项",
+        )
+    if data.invoice is not None:
+        await _check_invoice(session, asset, data, amount)
     if data.trade_id is not None:
         trade = await repository.lock_trade_evidence(session, data.trade_id, large_amount)
         # One answer for "no such trade" and "not the merchant's purchase": nothing is said
@@ -420,6 +502,13 @@ async def _check_evidence(
         if trade.undone:
             raise _evidence_refused(
                 "trade_id", "the trade was cancelled or refunded", "该交易已取消或退款"
+            )
+        traded_on = await repository.trade_day(session, data.trade_id)
+        if traded_on is not None and data.incurred_on < traded_on:
+            raise _evidence_refused(
+                "incurred_on",
+                f"is before the trade it rests on ({traded_on})",
+                f"早于作为凭证的交易日期({traded_on})",
             )
         if trade.used + amount > trade.amount:
             raise _evidence_refused(
@@ -466,13 +555,61 @@ async def _check_evidence(
             )
 
 
+async def _check_invoice(
+    session: AsyncSession, asset: DataAsset, data: CostItemCreate, amount: Decimal
+) -> None:
+    """An invoice of the merchant: dated no later than the item, the same date and amount
+    on every item citing its number, and all of them together within its amount (checked
+    under a lock on the number, so two racing items never exceed it)."""
+    invoice = data.invoice
+    assert invoice is not None
+    check_day(["body", "invoice", "issued_on"], invoice.issued_on)
+    if data.incurred_on < invoice.issued_on:
+        raise _evidence_refused(
+            "incurred_on",
+            f"is before the invoice it rests on ({invoice.issued_on})",
+            f"早于作为凭证的发票日期({invoice.issued_on})",
+        )
+    total = Decimal(invoice.amount)
+    if amount > total:
+        raise _evidence_refused(
+            "amount",
+            f"exceeds the invoice's amount {cents(total)}",
+            f"超出发票金额 {cents(total)}",
+        )
+    others = await repository.lock_invoice(session, asset.merchant_id, invoice.number)
+    for other in others:
+        if other.invoice_issued_on != invoice.issued_on or other.invoice_amount != total:
+            raise _evidence_refused(
+                "invoice",
+                f"invoice {invoice.number} was recorded as issued on {other.invoice_issued_on} "
+                f"for {cents(other.invoice_amount or engine.ZERO)}",
+                f"发票 {invoice.number} 已登记为 {other.invoice_issued_on} 开具、"
+                f"金额 {cents(other.invoice_amount or engine.ZERO)}",
+            )
+    used = sum((o.amount for o in others), engine.ZERO)
+    if used + amount > total:
+        raise _evidence_refused(
+            "amount",
+            f"exceeds what the invoice can back: its amount is {cents(total)}, of which "
+            f"{cents(used)} already backs other cost items",
+            f"超出该发票可支持的金额:发票金额 {cents(total)},其中 {cents(used)} 已用于其他成本项目",
+        )
+
+
+def evidenced(item: DataAssetCostItem) -> bool:
+    return any((item.trade_id, item.assessment_id, item.certificate_number, item.invoice_number))
+
+
 # A certificate in one of these states backs no cost (a suspended one: its product is core).
 _NOT_IN_FORCE = {"revoked": "撤销", "cancelled": "注销", "suspended": "中止"}
 
 
-def _refusal(refused: Refused, view_status: str, allowed: list[str]) -> Exception:
+def _refusal(
+    refused: Refused, view_status: str, allowed: list[str], loc: tuple[str, ...] = ("body",)
+) -> Exception:
     if refused.field is not None:
-        return ValidationFailed.field(["body", refused.field], refused.message)
+        return ValidationFailed.field([*loc, refused.field], refused.message)
     return Conflict(refused.message, current_status=view_status, allowed_actions=allowed)
 
 
@@ -485,16 +622,25 @@ async def add_cost(
     large_amount: Decimal,
 ) -> DataAsset:
     """Add a cost item; `large_amount`: SHUSHANG_LARGE_TRADE_AMOUNT, for trade evidence."""
-    asset = await _locked(session, who, asset_id, if_match)
-    view = await _view(session, asset)
+    asset = await locked(session, who, asset_id, if_match)
+    _check_date("incurred_on", data.incurred_on)
+    await check_open(session, asset.merchant_id, data.incurred_on, "incurred_on")
+    await record_cost(session, who, asset, await _view(session, asset), data, large_amount)
+    return asset
+
+
+def check_cost(
+    who: Principal, asset: DataAsset, view: View, data: CostItemCreate, loc: tuple[str, ...]
+) -> None:
+    """What the asset's state and kind say of a cost item (its evidence aside)."""
     try:
         engine.admits_cost(view.book)
     except Refused as refused:
-        raise _refusal(refused, asset.status, allowed_actions(view, who)) from None
+        raise _refusal(refused, asset.status, allowed_actions(view, who), loc) from None
     developed = asset.source == Source.developed.value
     if developed and data.phase is None:
         raise ValidationFailed.field(
-            ["body", "phase"],
+            [*loc, "phase"],
             Text(
                 "a developed asset's cost item is research or development",
                 "自行开发资产的成本项目须注明研究或开发阶段",
@@ -502,21 +648,63 @@ async def add_cost(
         )
     if not developed and data.phase is not None:
         raise ValidationFailed.field(
-            ["body", "phase"],
+            [*loc, "phase"],
             Text("only a developed asset's items have a phase", "仅自行开发资产的成本项目有阶段"),
         )
-    _check_date("incurred_on", data.incurred_on)
     amount = Decimal(data.amount)
     so_far = view.book.capitalisable_cost + view.book.research_expense
     if so_far + amount > engine.MAX_AMOUNT:
         raise ValidationFailed.field(
-            ["body", "amount"],
+            [*loc, "amount"],
             Text(
                 f"would take the asset's costs past {engine.MAX_AMOUNT}",
                 f"将使资产成本合计超过 {engine.MAX_AMOUNT}",
             ),
         )
+
+
+def _check_phase_order(asset: DataAsset, data: CostItemCreate, loc: tuple[str, ...]) -> None:
+    """Research before development (CAS 6 第九条): nothing of research on or after the day
+    development started, nothing of development before it."""
+    started = asset.development_started_on
+    if started is None or data.phase is None:
+        return
+    if data.phase is Phase.research and data.incurred_on >= started:
+        raise ValidationFailed.field(
+            [*loc, "incurred_on"],
+            Text(
+                f"research comes before development, which started on {started}",
+                f"研究阶段须在开发阶段之前,开发阶段已于 {started} 开始",
+            ),
+        )
+    if data.phase is Phase.development and data.incurred_on < started:
+        raise ValidationFailed.field(
+            [*loc, "incurred_on"],
+            Text(
+                f"is before development started ({started})",
+                f"早于开发阶段开始日期({started})",
+            ),
+        )
+
+
+async def record_cost(
+    session: AsyncSession,
+    who: Principal,
+    asset: DataAsset,
+    view: View,
+    data: CostItemCreate,
+    large_amount: Decimal,
+    restatement_id: UUID | None = None,
+    loc: tuple[str, ...] = ("body",),
+) -> DataAssetCostItem:
+    """Record a cost item on the locked `asset` (its date checked by the caller: an open
+    month, or a restatement's closed one)."""
+    check_cost(who, asset, view, data, loc)
+    amount = Decimal(data.amount)
+    _check_phase_order(asset, data, loc)
     await _check_evidence(session, asset, data, large_amount)
+    if data.phase is Phase.development and asset.development_started_on is None:
+        asset.development_started_on = data.incurred_on  # the first development item
     item = DataAssetCostItem(
         id=new_id(),
         asset_id=asset.id,
@@ -531,6 +719,11 @@ async def add_cost(
         trade_id=data.trade_id,
         assessment_id=data.assessment_id,
         certificate_number=data.certificate_number,
+        invoice_number=data.invoice.number if data.invoice else None,
+        invoice_issued_on=data.invoice.issued_on if data.invoice else None,
+        invoice_amount=Decimal(data.invoice.amount) if data.invoice else None,
+        vat_deductible=data.vat_deductible,
+        restatement_id=restatement_id,
         actor_key_id=who.key_id,
         actor_role=who.role.value,
         created_at=utcnow(),
@@ -548,15 +741,36 @@ async def add_cost(
         "phase": item.phase,
         "leaf_index": item.leaf_index,
     }
+    if restatement_id is not None:
+        summary["restatement_id"] = str(restatement_id)
     await audit.record(session, who, "data_asset.cost", "data_asset", asset.id, summary)
     await _emit(session, asset, "cost_added", summary)
-    return asset
+    return item
+
+
+def check_memo(
+    asset: DataAsset, kind: MovementType, body: dict[str, Any], loc: tuple[str, ...]
+) -> None:
+    """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated."""
+    developed = asset.source == Source.developed.value
+    if kind is MovementType.capitalise and developed and body.get("memo") is None:
+        raise ValidationFailed.field(
+            [*loc, "memo"],
+            Text(
+                "capitalising development needs a memo of the five conditions of CAS 6 "
+                "第九条: technical_feasibility, intention, economic_benefits, resources, "
+                "reliable_measurement",
+                "开发支出资本化须提供《企业会计准则第6号》第九条五项条件的说明:"
+                "technical_feasibility、intention、economic_benefits、resources、"
+                "reliable_measurement",
+            ),
+        )
 
 
 def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
-    """The inputs of a movement as stored (money with two places)."""
-    details = {k: v for k, v in body.items() if k != "date"}
-    for key in ("residual_value", "recoverable_amount", "net_realisable_value"):
+    """The inputs of a movement as stored (money with two places; no memo: no key)."""
+    details = {k: v for k, v in body.items() if k != "date" and not (k == "memo" and v is None)}
+    for key in ("residual_value", "recoverable_amount", "net_realisable_value", "amount"):
         if key in details:
             details[key] = cents(Decimal(details[key]))
     if kind is MovementType.capitalise and details.get("useful_life_months") is None:
@@ -573,10 +787,77 @@ async def move(
     if_match: str | None,
 ) -> DataAsset:
     """Take a movement: `body` is its validated request (`date` and its inputs)."""
-    asset = await _locked(session, who, asset_id, if_match)
-    view = await _view(session, asset)
+    asset = await locked(session, who, asset_id, if_match)
+    check_memo(asset, kind, body, ("body",))
     day: date = body["date"]
     _check_date("date", day)
+    await check_open(session, asset.merchant_id, day)
+    await record_movement(session, who, asset, await _view(session, asset), kind, body)
+    return asset
+
+
+def _replay_with(
+    view: View, new: engine.Movement
+) -> tuple[Book, Status, Status, dict[str, Decimal]]:
+    """A restatement's movement dated back among the asset's others: the book with it, the
+    status it found and left, and what it did. Every later movement must still hold (else
+    Refused)."""
+    asset = view.asset
+    taken = [_engine_movement(m) for m in view.movements]
+    book = engine.new_book(
+        AssetClass(asset.asset_class), Source(asset.source), _engine_items(view.items)
+    )
+    for movement in sorted((m for m in taken if m.on <= new.on), key=lambda m: m.on):
+        engine.apply(book, movement)
+    found = book.status
+    effects = engine.apply(book, new)
+    left = book.status
+    for movement in sorted((m for m in taken if m.on > new.on), key=lambda m: m.on):
+        try:
+            engine.apply(book, movement)
+        except Refused as refused:
+            raise Refused(
+                Text(
+                    f"The restatement contradicts the {movement.type.value} of {movement.on}: "
+                    f"{refused.message.en}",
+                    f"该更正与 {movement.on} 的 {movement.type.value} 相矛盾:{refused.message.zh}",
+                )
+            ) from None
+    return book, found, left, effects
+
+
+def check_movement(
+    who: Principal,
+    asset: DataAsset,
+    view: View,
+    kind: MovementType,
+    body: dict[str, Any],
+    loc: tuple[str, ...],
+) -> tuple[str, str, str, dict[str, Decimal]]:
+    """A restatement's movement dated back among the asset's others, checked without
+    writing: the status it finds, the one it leaves, the asset's final one, its effects."""
+    new = _engine_movement(
+        DataAssetMovement(type=kind.value, occurred_on=body["date"], details=_details(kind, body))
+    )
+    try:
+        book, found, left, effects = _replay_with(view, new)
+    except Refused as refused:
+        raise _refusal(refused, asset.status, allowed_actions(view, who), loc) from None
+    return found.value, left.value, book.status.value, effects
+
+
+async def record_movement(
+    session: AsyncSession,
+    who: Principal,
+    asset: DataAsset,
+    view: View,
+    kind: MovementType,
+    body: dict[str, Any],
+    restatement_id: UUID | None = None,
+    loc: tuple[str, ...] = ("body",),
+) -> DataAssetMovement:
+    """Record a movement on the locked `asset`; a restatement's may be dated before others."""
+    day: date = body["date"]
     details = _details(kind, body)
     row = DataAssetMovement(
         id=new_id(),
@@ -589,21 +870,26 @@ async def move(
         occurred_on=day,
         from_status=asset.status,
         details=details,
+        restatement_id=restatement_id,
         actor_key_id=who.key_id,
         actor_role=who.role.value,
         created_at=utcnow(),
     )
-    try:
-        effects = engine.apply(view.book, _engine_movement(row))
-    except Refused as refused:
-        raise _refusal(refused, asset.status, allowed_actions(view, who)) from None
-    row.to_status = view.book.status.value
+    if restatement_id is None:
+        try:
+            effects = engine.apply(view.book, _engine_movement(row))
+        except Refused as refused:
+            raise _refusal(refused, asset.status, allowed_actions(view, who), loc) from None
+        row.to_status = final = view.book.status.value
+    else:
+        found, left, final, effects = check_movement(who, asset, view, kind, body, loc)
+        row.from_status, row.to_status = found, left
     row.effects = {k: cents(v) for k, v in effects.items()}
     row.leaf_index = await sequencer.append(
         await driver(session), FIN_LOG, MOVEMENT_LEAF, row.id, movement_entry(row)
     )
     await repository.add(session, row)
-    asset.status = row.to_status
+    asset.status = final
     asset.updated_at = row.created_at
     await session.flush()
     summary = {
@@ -615,9 +901,11 @@ async def move(
         "effects": row.effects,
         "leaf_index": row.leaf_index,
     }
+    if restatement_id is not None:
+        summary["restatement_id"] = str(restatement_id)
     await audit.record(session, who, f"data_asset.{kind.value}", "data_asset", asset.id, summary)
     await _emit(session, asset, _EVENTS[kind], summary)
-    return asset
+    return row
 
 
 async def _emit(session: AsyncSession, asset: DataAsset, name: str, data: dict[str, Any]) -> None:
@@ -648,6 +936,15 @@ class Restricted:
 
 
 @dataclass(frozen=True)
+class Restated:
+    """An applied restatement touching a disclosure, and its effect there (with − without)."""
+
+    restatement: DataAssetRestatement
+    asset: DataAsset
+    effect: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
 class DisclosureData:
     merchant_id: UUID
     first: engine.Month
@@ -656,11 +953,27 @@ class DisclosureData:
     on_books: list[View]
     significant: list[View]
     restricted: list[Restricted]
+    basis: str = "restated"
+    closed: bool = False
+    restatements: list[Restated] = field(default_factory=list)
+    unevidenced: tuple[int, Decimal] = (0, engine.ZERO)
 
 
-async def disclosure(
-    session: AsyncSession, who: Principal, merchant_id: UUID, first_text: str, last_text: str
-) -> DisclosureData:
+AS_REPORTED, RESTATED = "as_reported", "restated"
+
+
+def covering(
+    closes: list[DataAssetPeriodClose], month: engine.Month
+) -> DataAssetPeriodClose | None:
+    """The close that closed `month` (the first whose `through` reaches it), if any."""
+    for close in closes:
+        if engine.month_of(close.through) >= month:
+            return close
+    return None
+
+
+async def readable_books(session: AsyncSession, who: Principal, merchant_id: UUID) -> None:
+    """404 unless `who` may read the merchant's books (itself, operators, auditors)."""
     if not (
         who.role in (Role.operator, Role.auditor)
         or (who.role is Role.merchant and who.merchant_id == merchant_id)
@@ -669,15 +982,85 @@ async def disclosure(
         raise NotFound.of(MERCHANT, merchant_id)
     if await merchants.get(session, merchant_id) is None:
         raise NotFound.of(MERCHANT, merchant_id)
+
+
+async def disclosure(
+    session: AsyncSession,
+    who: Principal,
+    merchant_id: UUID,
+    first_text: str,
+    last_text: str,
+    basis: str | None = None,
+) -> DisclosureData:
+    await readable_books(session, who, merchant_id)
     first = _month(["query", "from"], first_text)
     last = _month(["query", "to"], last_text)
     if first > last:
         raise ValidationFailed.field(
             ["query", "to"], Text("must not be before `from`", "不能早于 `from`")
         )
-    all_views = await views(session, await repository.of_merchant(session, merchant_id))
+    closes = await repository.closes(session, merchant_id)
+    close = covering(closes, last)
+    basis = basis or (AS_REPORTED if close is not None else RESTATED)
+    if basis == AS_REPORTED and close is None:
+        raise ValidationFailed.field(
+            ["query", "basis"],
+            Text(
+                f"{engine.month_text(last)} is not closed: nothing is reported yet (the "
+                "figures so far are `restated`)",
+                f"{engine.month_text(last)} 尚未结账:尚无已报告数(当前数据请用 `restated`)",
+            ),
+        )
+    reported = basis == AS_REPORTED and close is not None
+    return await books_disclosure(
+        session,
+        merchant_id,
+        first,
+        last,
+        basis,
+        close is not None,
+        closes,
+        close.leaf_index if reported and close is not None else None,
+        close.closed_at if reported and close is not None else None,
+    )
+
+
+async def books_disclosure(
+    session: AsyncSession,
+    merchant_id: UUID,
+    first: engine.Month,
+    last: engine.Month,
+    basis: str,
+    closed: bool,
+    closes: list[DataAssetPeriodClose],
+    cutoff: int | None,
+    named_at: datetime | None = None,
+) -> DisclosureData:
+    """The disclosure of the merchant's records before leaf `cutoff` of `FIN` (all: None).
+    Opening balances are those of the same records; where the month before `first` was
+    closed, their difference from what was reported for it is the 前期差错更正. With
+    `named_at` (a close's time), assets bear the names and descriptions they had then, so
+    that renaming an asset never changes a report as closed."""
+    assets = await repository.of_merchant(session, merchant_id)
+    if named_at is not None:
+        assets = await _named_at(session, assets, named_at)
+    ids = [a.id for a in assets]
+    items = await repository.cost_items(session, ids)
+    moves = await repository.movements(session, ids)
+
+    def one(asset: DataAsset, leaf: int | None, without: UUID | None = None) -> View:
+        kept_items = [i for i in before(items[asset.id], leaf) if i.id != without]
+        kept_moves = [m for m in before(moves[asset.id], leaf) if m.id != without]
+        return View(asset, kept_items, kept_moves, book_of(asset, kept_items, kept_moves), last)
+
+    def build(leaf: int | None) -> list[View]:
+        return [one(asset, leaf) for asset in assets]
+
+    all_views = build(cutoff)
     books = [v.book for v in all_views]
-    tables = engine.tables(books, first, last)
+    previous = covering(closes, first - 1)
+    reported = None if previous is None else [v.book for v in build(previous.leaf_index)]
+    tables = engine.tables(books, first, last, reported)
     on_books = [v for v in all_views if v.book.on_books(first, last)]
     significant = [all_views[n] for n in engine.significant(books, last)]
     linked = await repository.linked_certificates(
@@ -693,4 +1076,82 @@ async def disclosure(
         for number in linked.get(view.asset.id, []):
             if pledged.get(number):
                 restricted.append(Restricted(view, number, pledged[number]))
-    return DisclosureData(merchant_id, first, last, tables, on_books, significant, restricted)
+    touching = []
+    by_id = {v.asset.id: v for v in all_views}
+    for r in await repository.restatements(session, merchant_id=merchant_id, state="applied"):
+        assert r.leaf_index is not None and r.record_id is not None
+        if cutoff is not None and r.leaf_index >= cutoff:
+            continue
+        month = engine.month_of(r.period)
+        in_period = first <= month <= last
+        in_opening = previous is not None and month < first and r.leaf_index > previous.leaf_index
+        if not (in_period or in_opening):
+            continue
+        view = by_id[r.asset_id]
+        without = one(view.asset, cutoff, r.record_id).book
+        touching.append(Restated(r, view.asset, _effect(view.book, without, first, last)))
+    shown = [
+        i
+        for v in all_views
+        if v.book.on_books(first, last) or v.book.development_expenditure(last)
+        for i in v.items
+        if engine.month_of(i.incurred_on) <= last and not evidenced(i)
+    ]
+    return DisclosureData(
+        merchant_id,
+        first,
+        last,
+        tables,
+        on_books,
+        significant,
+        restricted,
+        basis,
+        closed,
+        touching,
+        (len(shown), sum((i.amount for i in shown), engine.ZERO)),
+    )
+
+
+async def _named_at(
+    session: AsyncSession, assets: list[DataAsset], moment: datetime
+) -> list[DataAsset]:
+    """The assets as named at `moment`: later renames undone, newest first (detached copies,
+    never flushed)."""
+    later = await repository.renames_after(session, [a.id for a in assets], moment)
+    if not later:
+        return assets
+    names = {str(a.id): {"name": a.name, "description": a.description} for a in assets}
+    for asset_id, changes in later:
+        for key in ("name", "description"):
+            if key in changes:
+                names[asset_id][key] = changes[key][0]
+    found = []
+    for asset in assets:
+        shown = names[str(asset.id)]
+        if (shown["name"], shown["description"]) == (asset.name, asset.description):
+            found.append(asset)
+            continue
+        copy = DataAsset(**{c.key: getattr(asset, c.key) for c in DataAsset.__table__.columns})
+        copy.name, copy.description = shown["name"] or asset.name, shown["description"]
+        found.append(copy)
+    return found
+
+
+def _effect(
+    with_it: Book, without: Book, first: engine.Month, last: engine.Month
+) -> dict[str, Decimal]:
+    def figures(book: Book) -> dict[str, Decimal]:
+        return {
+            "cost": book.balance(Account.cost, last),
+            "accumulated_amortisation": book.balance(Account.amortisation, last),
+            "impairment": book.balance(Account.impairment, last),
+            "write_down": book.balance(Account.write_down, last),
+            "carrying_amount": book.carrying(last),
+            "carrying_opening": book.carrying(first - 1),
+            "amortisation_charge": book.charge(first, last),
+            "research_expense": book.research_in(first, last),
+            "development_expenditure": book.development_expenditure(last),
+        }
+
+    after, before_it = figures(with_it), figures(without)
+    return {k: after[k] - before_it[k] for k in after}

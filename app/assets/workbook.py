@@ -46,6 +46,7 @@ Row = tuple[str, str | None]
 INTANGIBLE_ROWS: list[Row] = [
     ("一、账面原值", None),
     ("1.期初余额", "cost_opening"),
+    ("其中：前期差错更正", "prior_period_corrections.cost"),
     ("2.本期增加金额", "cost_additions.*"),
     ("其中：购入", "cost_additions.purchase"),
     ("内部研发", "cost_additions.internal_development"),
@@ -57,6 +58,7 @@ INTANGIBLE_ROWS: list[Row] = [
     ("4.期末余额", "cost_closing"),
     ("二、累计摊销", None),
     ("1.期初余额", "amortisation_opening"),
+    ("其中：前期差错更正", "prior_period_corrections.amortisation"),
     ("2.本期增加金额", "amortisation_charge"),
     ("其中：计提", "amortisation_charge"),
     ("3.本期减少金额", "amortisation_reductions.*"),
@@ -65,16 +67,19 @@ INTANGIBLE_ROWS: list[Row] = [
     ("4.期末余额", "amortisation_closing"),
     ("三、减值准备", None),
     ("1.期初余额", "impairment_opening"),
+    ("其中：前期差错更正", "prior_period_corrections.impairment"),
     ("2.本期增加金额", "impairment_additions"),
     ("3.本期减少金额", "impairment_reductions"),
     ("4.期末余额", "impairment_closing"),
     ("四、账面价值", None),
     ("1.期末账面价值", "carrying_closing"),
     ("2.期初账面价值", "carrying_opening"),
+    ("其中：前期差错更正", "prior_period_corrections.carrying"),
 ]  # fmt: skip
 INVENTORY_ROWS: list[Row] = [
     ("一、账面原值", None),
     ("1.期初余额", "cost_opening"),
+    ("其中：前期差错更正", "prior_period_corrections.cost"),
     ("2.本期增加金额", "cost_additions.*"),
     ("其中：购入", "cost_additions.purchase"),
     ("采集加工", "cost_additions.processing"),
@@ -86,6 +91,7 @@ INVENTORY_ROWS: list[Row] = [
     ("4.期末余额", "cost_closing"),
     ("二、存货跌价准备", None),
     ("1.期初余额", "write_down_opening"),
+    ("其中：前期差错更正", "prior_period_corrections.write_down"),
     ("2.本期增加金额", "write_down_additions"),
     ("3.本期减少金额", "write_down_reductions.*"),
     ("其中：转回", "write_down_reductions.reversal"),
@@ -94,6 +100,7 @@ INVENTORY_ROWS: list[Row] = [
     ("三、账面价值", None),
     ("1.期末账面价值", "carrying_closing"),
     ("2.期初账面价值", "carrying_opening"),
+    ("其中：前期差错更正", "prior_period_corrections.carrying"),
 ]  # fmt: skip
 
 CLASS_NAMES = {"intangible": "无形资产", "inventory": "存货"}

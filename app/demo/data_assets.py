@@ -2,7 +2,10 @@
 trades, confirmed, in the OTC log), a development project with research expensed, monthly
 amortisation, an impairment, inventory sold in part and written down, so that the disclosure
 of FY2025 (and of the current year) shows real tables. One asset rests on the demo's pledged
-IP certificate, so it shows as restricted while the pledge is in force.
+IP certificate, so it shows as restricted while the pledge is in force. Both merchants have
+closed FY2025 (issue 28: data assets with a closed year); every purchase rests on a trade or
+an invoice, the taxes say their VAT is not deductible, and the developed asset's
+capitalisation states the five conditions of CAS 6 第九条.
 
 Everything goes through the register's service, as an operator would key it in; the trades
 are recorded as `POST /v1/transactions` records them (app/trades/recorder.py `record_one`)."""
@@ -18,6 +21,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assets import periods
 from app.assets import service as assets
 from app.assets.engine import MovementType
 from app.assets.models import DataAsset
@@ -30,6 +34,16 @@ from app.ip.states import PledgeStatus
 from app.merchants.models import Merchant
 from app.trades import recorder
 from app.trades.schemas import TradeCreate
+
+# Why the credit-risk model's development was capitalised (CAS 6 第九条).
+MEMO = {
+    "technical_feasibility": "特征工程与模型训练已在样本数据上验证,技术上可完成",
+    "intention": "管理层已批准用于授信审批系统,意图完成并使用",
+    "economic_benefits": "降低小微企业授信坏账率,预计带来经济利益流入",
+    "resources": "数据团队与算力预算已落实,足以完成开发",
+    "reliable_measurement": "开发阶段人工与算力支出按项目单独归集,能够可靠计量",
+}
+CLOSED_THROUGH = "2025-12"
 
 
 async def _trade(
@@ -118,7 +132,8 @@ async def load(
         [
             {"kind": "purchase_price", "amount": "120000.00", "incurred_on": "2025-02-18",
              "trade_id": str(bought)},
-            {"kind": "taxes", "amount": "7200.00", "incurred_on": "2025-02-18"},
+            {"kind": "taxes", "amount": "7200.00", "incurred_on": "2025-02-18",
+             "vat_deductible": False, "description": "不可抵扣的相关税费"},
             {"kind": "processing", "amount": "12000.00", "incurred_on": "2025-03-01",
              "description": "清洗、去重与标注"},
             {"kind": "quality_assessment", "amount": "3000.00", "incurred_on": "2025-03-05"},
@@ -141,7 +156,7 @@ async def load(
         ],
         [
             (capitalise, {"date": date(2025, 6, 30), "useful_life_months": 36,
-                          "indefinite": False, "residual_value": "0"}),
+                          "indefinite": False, "residual_value": "0", "memo": MEMO}),
             # A competing public dataset cut its value at the end of November.
             (impair, {"date": date(2025, 11, 30), "recoverable_amount": "50000.00"}),
         ],
@@ -211,11 +226,16 @@ async def load(
         large_amount,
         session, who, second,
         {"name": "已失效的渠道画像数据", "asset_class": "intangible", "source": "purchased"},
-        [{"kind": "purchase_price", "amount": "12000.00", "incurred_on": "2025-01-15"}],
+        [{"kind": "purchase_price", "amount": "12000.00", "incurred_on": "2025-01-15",
+          "invoice": {"number": "33012500000115", "issued_on": "2025-01-15",
+                      "amount": "12000.00"}}],
         [
             (capitalise, {"date": date(2025, 1, 20), "useful_life_months": 24,
                           "indefinite": False, "residual_value": "0"}),
             (derecognise, {"date": date(2025, 8, 5), "reason": "授权期满,数据失效"}),
         ],
     )  # fmt: skip
+    # FY2025 is closed for both: its figures are as reported, with the close's leaf.
+    for merchant_id in (first, second):
+        await periods.close(session, who, merchant_id, CLOSED_THROUGH)
     return 7

@@ -20,7 +20,8 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "data_asset": (
         "created", "updated", "cost_added", "capitalised", "disposed", "derecognised",
-        "impaired", "written_down", "write_down_reversed",
+        "impaired", "written_down", "write_down_reversed", "cost_adjusted", "period_closed",
+        "restatement_requested", "restatement_applied", "restatement_rejected",
     ),
     "webhook": ("disabled",),
 }  # fmt: skip

@@ -124,6 +124,27 @@ class Merchants(_Resource):
         response = self._t.bytes("GET", url, params=query, headers={"Accept": XLSX})
         return Download.of(response)
 
+    def close_data_asset_periods(
+        self,
+        merchant_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.PeriodCloseCreate],
+    ) -> m.PeriodCloseOut:
+        """Close the merchant's months through `through` (YYYY-MM); one Idempotency-Key
+        across the SDK's retries, so a retried close closes once."""
+        url = path("/v1/merchants/{}/data-asset-periods", merchant_id)
+        headers = step_headers(version, idempotency_key)
+        return self._t.model(m.PeriodCloseOut, "POST", url, json=dict(body), headers=headers)
+
+    def data_asset_periods(self, merchant_id: Id, /) -> tuple[m.PeriodCloseOut, ...]:
+        """The merchant's closes, oldest first, each with its report's SHA-256 and leaf."""
+        url = path("/v1/merchants/{}/data-asset-periods", merchant_id)
+        response = self._t.bytes("GET", url)
+        return tuple(m.PeriodCloseOut.model_validate(c) for c in response.json())
+
     def update(
         self, merchant_id: Id, /, *, version: Version = None, **body: Unpack[p.MerchantUpdate]
     ) -> m.MerchantOut:
@@ -264,6 +285,53 @@ class DataAssets(_Resource):
     def get_schedule(self, asset_id: Id, /, **query: Unpack[p.GetScheduleQuery]) -> m.ScheduleOut:
         url = path("/v1/data-assets/{}/schedule", asset_id)
         return self._t.model(m.ScheduleOut, "GET", url, params=query)
+
+    def restate(
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.RestatementCreate],
+    ) -> m.RestatementOut:
+        """Restate a closed month (`period`, `reason`, `entry`): an operator's applies at
+        once, a merchant's waits for an operator's approval."""
+        url = path("/v1/data-assets/{}/restatements", asset_id)
+        headers = step_headers(version, idempotency_key)
+        return self._t.model(m.RestatementOut, "POST", url, json=dict(body), headers=headers)
+
+    def restatements(self, asset_id: Id, /) -> tuple[m.RestatementOut, ...]:
+        """The asset's restatements, oldest first, in every state."""
+        url = path("/v1/data-assets/{}/restatements", asset_id)
+        response = self._t.bytes("GET", url)
+        return tuple(m.RestatementOut.model_validate(r) for r in response.json())
+
+    def get_restatement(self, restatement_id: Id, /) -> m.RestatementOut:
+        url = path("/v1/data-asset-restatements/{}", restatement_id)
+        return self._t.model(m.RestatementOut, "GET", url)
+
+    def approve_restatement(
+        self, restatement_id: Id, /, *, version: Version = None, idempotency_key: Key = None
+    ) -> m.RestatementOut:
+        """An operator applies a merchant's pending restatement."""
+        url = path("/v1/data-asset-restatements/{}/approve", restatement_id)
+        headers = step_headers(version, idempotency_key)
+        return self._t.model(m.RestatementOut, "POST", url, headers=headers)
+
+    def reject_restatement(
+        self,
+        restatement_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.RestatementDecision],
+    ) -> m.RestatementOut:
+        """An operator rejects a merchant's pending restatement (`reason` optional)."""
+        url = path("/v1/data-asset-restatements/{}/reject", restatement_id)
+        headers = step_headers(version, idempotency_key)
+        return self._t.model(m.RestatementOut, "POST", url, json=dict(body), headers=headers)
 
 
 class Products(_Resource):

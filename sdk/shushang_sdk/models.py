@@ -146,6 +146,21 @@ class BalanceSheet(Model):
     """
 
 
+class CapitalisationMemo(Model):
+    """
+    Why development is capitalised: the five conditions of CAS 6 第九条, each stated.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    technical_feasibility: str
+    intention: str
+    economic_benefits: str
+    resources: str
+    reliable_measurement: str
+
+
 class Capitalise(Model):
     model_config = ConfigDict(
         extra="forbid",
@@ -162,6 +177,10 @@ class Capitalise(Model):
     residual_value: str | None = "0"
     """
     CNY, a decimal string with at most 2 places.
+    """
+    memo: CapitalisationMemo | None = None
+    """
+    A developed asset: required, the five conditions of CAS 6 第九条 (`technical_feasibility`, `intention`, `economic_benefits`, `resources`, `reliable_measurement`), each non-empty.
     """
 
 
@@ -684,6 +703,14 @@ class CostItemCreate(Model):
     """
     Evidence: a data IP certificate the merchant holds.
     """
+    invoice: Invoice | None = None
+    """
+    Evidence: an invoice `{number, issued_on, amount}`; the item is dated on or after it, and the items on it together stay within its amount.
+    """
+    vat_deductible: bool | None = None
+    """
+    `taxes` only, and required there: true → deductible input VAT (进项税额, recorded for the journal, not capitalised); false → part of the cost.
+    """
 
 
 class CostItemIn(Model):
@@ -727,6 +754,13 @@ class CostItemOut(Model):
     trade_id: UUID | None
     assessment_id: UUID | None
     certificate_number: str | None
+    invoice: Invoice | None = None
+    vat_deductible: bool | None = None
+    evidenced: bool
+    """
+    Whether the item rests on any evidence.
+    """
+    restatement_id: UUID | None = None
     ledger: str | None = "FIN"
     """
     The log holding this item.
@@ -789,6 +823,10 @@ class DataAssetCreate(Model):
     Whose asset (operators only; a merchant's key: its own).
     """
     description: str | None = None
+    development_started_on: date_aliased | None = None
+    """
+    A developed asset: the day its development phase began (else the date of its first development item); no research item may be dated on or after it.
+    """
 
 
 class DataAssetDetail(Model):
@@ -832,6 +870,11 @@ class DataAssetDetail(Model):
     amortisation_method: str | None
     remaining_months: int | None
     ended_on: date_aliased | None
+    development_started_on: date_aliased | None = None
+    unevidenced_items: int | None = 0
+    """
+    Cost items resting on no evidence.
+    """
     allowed_actions: list[str]
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -881,6 +924,11 @@ class DataAssetOut(Model):
     amortisation_method: str | None
     remaining_months: int | None
     ended_on: date_aliased | None
+    development_started_on: date_aliased | None = None
+    unevidenced_items: int | None = 0
+    """
+    Cost items resting on no evidence.
+    """
     allowed_actions: list[str]
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -941,6 +989,26 @@ class Derecognise(Model):
     reason: str
 
 
+class DisclosedRestatement(Model):
+    restatement_id: UUID
+    asset_id: UUID
+    asset_name: str
+    period: str
+    """
+    The closed month restated, `YYYY-MM`.
+    """
+    reason: str
+    type: str
+    """
+    The entry's type: cost_item, cost_adjustment or a movement.
+    """
+    leaf_index: int | None
+    """
+    The restatement's leaf in the `FIN` log.
+    """
+    effect: RestatedEffect
+
+
 class Disclosure(Model):
     """
     The disclosure of 财会〔2023〕11号 for the months `from` … `to`.
@@ -949,6 +1017,26 @@ class Disclosure(Model):
     merchant_id: UUID
     from_: Annotated[str, Field(alias="from")]
     to: str
+    basis: Annotated[Literal["as_reported", "restated"], Field(title="Basis")]
+    """
+    `as_reported`: the entries recorded before the close of `to` (default when `to` is closed); `restated`: all entries.
+    """
+    closed: bool
+    """
+    Whether the merchant has closed the month `to`.
+    """
+    report_sha256: str
+    """
+    SHA-256 (hex) of this document as RFC 8785 canonical JSON without this key; for the as-reported fiscal year January … a close's `through`, the close's `report_sha256`.
+    """
+    unevidenced_items: UnevidencedItems
+    """
+    Cost items of the assets shown, dated by the period end, that rest on no evidence (allowed for kinds other than the purchase price).
+    """
+    restatements: list[DisclosedRestatement]
+    """
+    Applied restatements that touch the period (dated in it, or dated before it and recorded after the month before it was reported).
+    """
     intangible: IntangibleTable
     inventory: InventoryTable
     balance_sheet: BalanceSheet
@@ -1193,6 +1281,19 @@ class IntangibleColumnOut(Model):
     impairment_closing: str
     carrying_opening: str
     carrying_closing: str
+    prior_period_corrections: IntangibleCorrections
+
+
+class IntangibleCorrections(Model):
+    """
+    前期差错更正: what restatements recorded after the previous month was reported changed
+    in the opening balances (included in them).
+    """
+
+    cost: str
+    amortisation: str
+    impairment: str
+    carrying: str
 
 
 class IntangibleReductions(Model):
@@ -1225,6 +1326,13 @@ class InventoryColumnOut(Model):
     write_down_closing: str
     carrying_opening: str
     carrying_closing: str
+    prior_period_corrections: InventoryCorrections
+
+
+class InventoryCorrections(Model):
+    cost: str
+    write_down: str
+    carrying: str
 
 
 class InventoryReductions(Model):
@@ -1238,6 +1346,23 @@ class InventoryTable(Model):
     processed: InventoryColumnOut
     other: InventoryColumnOut
     total: InventoryColumnOut
+
+
+class Invoice(Model):
+    """
+    An invoice (发票) as evidence: every item resting on it names the same date and
+    amount, and together they stay within the amount.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    number: str
+    issued_on: date_aliased
+    amount: str
+    """
+    CNY, above 0, a decimal string with at most 2 places.
+    """
 
 
 class IpChange(Model):
@@ -1975,6 +2100,32 @@ class Party(Model):
     name: str
 
 
+class PeriodCloseCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    through: str
+    """
+    Close every month up to this one (a past month, after the last closed).
+    """
+
+
+class PeriodCloseOut(Model):
+    id: UUID
+    merchant_id: UUID
+    through: str
+    closed_at: AwareDatetime
+    report_sha256: str
+    """
+    SHA-256 of the as-reported disclosure of the fiscal year of `through`, January to `through` (RFC 8785 canonical JSON, without its `report_sha256` key).
+    """
+    ledger: str | None = "FIN"
+    """
+    The log holding the close.
+    """
+    leaf_index: int
+
+
 class PledgeCreate(Model):
     """
     The holder's application (质押登记): the pledge is `applied` until confirmed.
@@ -2371,6 +2522,87 @@ class Release(Model):
     pledge_id: UUID
 
 
+class RestatedEffect(Model):
+    """
+    What a restatement changed in this disclosure, line by line (with it less without).
+    """
+
+    cost: str
+    """
+    账面原值 at the period end.
+    """
+    accumulated_amortisation: str
+    impairment: str
+    write_down: str
+    carrying_amount: str
+    """
+    At the period end.
+    """
+    carrying_opening: str
+    """
+    At the end of the month before the period.
+    """
+    amortisation_charge: str
+    """
+    Charged in the period.
+    """
+    research_expense: str
+    """
+    Expensed in the period.
+    """
+    development_expenditure: str
+    """
+    开发支出 at the period end.
+    """
+
+
+class RestatementCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    period: str
+    """
+    The closed month restated.
+    """
+    reason: str
+    entry: dict[str, Any]
+    """
+    `{type, date, …}`: `type` is `cost_item` (a cost item's fields, `date` for `incurred_on`), `cost_adjustment` (`amount`, signed, not zero) or a movement (`capitalise`, `dispose`, `derecognise`, `impair`, `write-down`, `reverse-write-down`) with that movement's fields; `date` lies in `period`.
+    """
+
+
+class RestatementDecision(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    reason: str | None = None
+
+
+class RestatementOut(Model):
+    id: UUID
+    asset_id: UUID
+    merchant_id: UUID
+    period: str
+    reason: str
+    entry: dict[str, Any]
+    state: str
+    """
+    `pending` (a merchant's, awaiting an operator), `applied` or `rejected`.
+    """
+    requested_by_role: str
+    decided_at: AwareDatetime | None
+    decision_reason: str | None
+    record_type: str | None
+    """
+    `cost_item` or `movement`, once applied.
+    """
+    record_id: UUID | None
+    ledger: str | None = "FIN"
+    leaf_index: int | None
+    created_at: AwareDatetime
+    version: int
+
+
 class RestrictedAsset(Model):
     asset_id: UUID
     name: str
@@ -2671,6 +2903,11 @@ class Turnover(Model):
     """
     CNY, a decimal string.
     """
+
+
+class UnevidencedItems(Model):
+    count: int
+    amount: str
 
 
 class ValuationOut(Model):

@@ -24,6 +24,18 @@ class ApiKeyCreate(TypedDict, closed=True):
     """
 
 
+class CapitalisationMemo(TypedDict, closed=True):
+    """
+    Why development is capitalised: the five conditions of CAS 6 第九条, each stated.
+    """
+
+    technical_feasibility: str
+    intention: str
+    economic_benefits: str
+    resources: str
+    reliable_measurement: str
+
+
 class Capitalise(TypedDict, closed=True):
     date: date_aliased | str
     useful_life_months: NotRequired[int | None]
@@ -37,6 +49,10 @@ class Capitalise(TypedDict, closed=True):
     residual_value: NotRequired[str]
     """
     CNY, a decimal string with at most 2 places.
+    """
+    memo: NotRequired[CapitalisationMemo | None]
+    """
+    A developed asset: required, the five conditions of CAS 6 第九条 (`technical_feasibility`, `intention`, `economic_benefits`, `resources`, `reliable_measurement`), each non-empty.
     """
 
 
@@ -141,6 +157,14 @@ class CostItemCreate(TypedDict, closed=True):
     """
     Evidence: a data IP certificate the merchant holds.
     """
+    invoice: NotRequired[Invoice | None]
+    """
+    Evidence: an invoice `{number, issued_on, amount}`; the item is dated on or after it, and the items on it together stay within its amount.
+    """
+    vat_deductible: NotRequired[bool | None]
+    """
+    `taxes` only, and required there: true → deductible input VAT (进项税额, recorded for the journal, not capitalised); false → part of the cost.
+    """
 
 
 class CostItemIn(TypedDict, closed=True):
@@ -197,6 +221,10 @@ class DataAssetCreate(TypedDict, closed=True):
     Whose asset (operators only; a merchant's key: its own).
     """
     description: NotRequired[str | None]
+    development_started_on: NotRequired[date_aliased | str | None]
+    """
+    A developed asset: the day its development phase began (else the date of its first development item); no research item may be dated on or after it.
+    """
 
 
 class DataSource(TypedDict, closed=True):
@@ -292,6 +320,7 @@ GetDisclosureQuery = TypedDict(
     {
         "from": str,
         "to": str,
+        "basis": NotRequired[Literal["as_reported", "restated"] | None],
     },
     closed=True,
 )
@@ -361,6 +390,20 @@ class IncomeValuation(TypedDict, closed=True):
     share_rate: NotRequired[str]
     """
     K, the share attributable to the data.
+    """
+
+
+class Invoice(TypedDict, closed=True):
+    """
+    An invoice (发票) as evidence: every item resting on it names the same date and
+    amount, and together they stay within the amount.
+    """
+
+    number: str
+    issued_on: date_aliased | str
+    amount: str
+    """
+    CNY, above 0, a decimal string with at most 2 places.
     """
 
 
@@ -1056,6 +1099,13 @@ class OptionalReason(TypedDict, closed=True):
     reason: NotRequired[str | None]
 
 
+class PeriodCloseCreate(TypedDict, closed=True):
+    through: str
+    """
+    Close every month up to this one (a past month, after the last closed).
+    """
+
+
 class PledgeCreate(TypedDict, closed=True):
     """
     The holder's application (质押登记): the pledge is `applied` until confirmed.
@@ -1240,6 +1290,22 @@ class ReasonBody(TypedDict, closed=True):
 
 class Release(TypedDict, closed=True):
     pledge_id: UUID | str
+
+
+class RestatementCreate(TypedDict, closed=True):
+    period: str
+    """
+    The closed month restated.
+    """
+    reason: str
+    entry: Mapping[str, Any]
+    """
+    `{type, date, …}`: `type` is `cost_item` (a cost item's fields, `date` for `incurred_on`), `cost_adjustment` (`amount`, signed, not zero) or a movement (`capitalise`, `dispose`, `derecognise`, `impair`, `write-down`, `reverse-write-down`) with that movement's fields; `date` lies in `period`.
+    """
+
+
+class RestatementDecision(TypedDict, closed=True):
+    reason: NotRequired[str | None]
 
 
 class TradeCreate(TypedDict, closed=True):

@@ -16,6 +16,14 @@ from app.core.roles import Role
 from tests.factories import auth, idempotent, make_key, make_merchant, make_product
 
 DIGEST = hashlib.sha256(b"data purchase contract").hexdigest()
+# The five conditions of CAS 6 第九条, as a developed asset's capitalisation states them.
+MEMO = {
+    "technical_feasibility": "模型已在样本上验证",
+    "intention": "管理层批准投入使用",
+    "economic_benefits": "降低坏账率",
+    "resources": "团队与算力已落实",
+    "reliable_measurement": "开发支出单独归集",
+}
 
 
 class Books:

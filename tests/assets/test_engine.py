@@ -331,11 +331,13 @@ def test_amortisation_sums_to_its_base(book: Book) -> None:
     rows = schedule(book, life_over)
     charged = sum((r.amortisation for r in rows), D(0))
     impaired = book.balance(Account.impairment, life_over)
-    # Over its life an asset is amortised down to its residual value, less any impairment.
-    assert charged == book.original_cost - book.residual_value - impaired
+    # Over its life an asset is amortised down to its residual value, less any impairment;
+    # its cost is the original one unless a restatement adjusted it (cost_adjustment).
+    cost = book.balance(Account.cost, life_over)
+    assert charged == cost - book.residual_value - impaired
     assert rows[-1].carrying_amount == book.residual_value
     if not impaired:
-        assert charged == book.original_cost - book.residual_value
+        assert charged == cost - book.residual_value
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -364,3 +366,25 @@ def test_every_table_balances_and_totals_add_up(
         b.carrying(last) for b in books if b.asset_class is AssetClass.intangible
     )
     assert month_end(last) >= month_end(first)
+
+
+def test_a_cost_adjustment_recomputes_accumulated_amortisation_on_the_new_base() -> None:
+    """DOMAIN.md "cost_adjustment": from the effective month the cost changes and the
+    accumulated amortisation is the same formula on the new base, k and R unchanged."""
+    book = capitalised("1200.00", date(2025, 1, 10), 12)
+    # In the month of capitalisation it corrects the addition itself.
+    apply(book, Movement(MovementType.cost_adjustment, date(2025, 1, 31), amount=D("-120.00")))
+    assert book.original_cost == D("1080.00")
+    assert book.amortised(M("2025-01")) == D("90.00")
+    moved = tables([book], M("2025-01"), M("2025-12")).intangible["purchased"]
+    assert moved.cost_additions["purchase"] == D("1080.00")
+    # Later, 其他减少: k = 6 at June, 1080 − 480 = 600 → 300.00 accumulated.
+    apply(book, Movement(MovementType.cost_adjustment, date(2025, 6, 1), amount=D("-480.00")))
+    assert book.amortised(M("2025-05")) == D("450.00")
+    assert book.amortised(M("2025-06")) == D("300.00")  # a negative catch-up that month
+    assert book.amortised(M("2025-12")) == D("600.00") and book.carrying(M("2025-12")) == 0
+    year = tables([book], M("2025-01"), M("2025-12")).intangible["purchased"]
+    assert year.cost_reductions["other"] == D("480.00") and year.cost_closing == D("600.00")
+    with pytest.raises(Refused) as refused:
+        apply(book, Movement(MovementType.cost_adjustment, date(2025, 7, 1), amount=D("-600.00")))
+    assert refused.value.field == "amount"

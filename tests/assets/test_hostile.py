@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assets import workbook
 from app.core.cells import FORMULA_STARTS
 from app.core.roles import Role
-from tests.assets.conftest import Books
+from tests.assets.conftest import MEMO, Books
 from tests.factories import auth, idempotent, make_key, make_product
 from tests.ip.test_router import Registry
 
@@ -132,27 +132,52 @@ async def test_evidence_that_does_not_hold_is_refused(
         seller_merchant_id=str(books.merchant.id),
         buyer_merchant_id=str(books.seller.id),
     )
-    await refused_evidence(books, aid, "trade_id", kind="purchase_price", trade_id=sold["id"])
+    await refused_evidence(
+        books, aid, "trade_id", kind="purchase_price", incurred_on="2025-03-01", trade_id=sold["id"]
+    )
     await refused_evidence(books, aid, "trade_id", trade_id=str(uuid.uuid4()))
     # More than the trade's amount, at once or in two items (on two assets).
     await refused_evidence(
-        books, aid, "amount", kind="purchase_price", amount="100000.01", trade_id=bought["id"]
+        books,
+        aid,
+        "amount",
+        kind="purchase_price",
+        amount="100000.01",
+        incurred_on="2025-03-01",
+        trade_id=bought["id"],
     )
-    await books.ok(await books.cost(aid, amount="60000.00", trade_id=bought["id"]))
+    await books.ok(
+        await books.cost(aid, amount="60000.00", incurred_on="2025-03-01", trade_id=bought["id"])
+    )
     second = await books.asset(name="第二个资产")
-    await refused_evidence(books, second["id"], "amount", amount="40000.01", trade_id=bought["id"])
-    await books.ok(await books.cost(second["id"], amount="40000.00", trade_id=bought["id"]))
+    await refused_evidence(
+        books,
+        second["id"],
+        "amount",
+        amount="40000.01",
+        incurred_on="2025-03-01",
+        trade_id=bought["id"],
+    )
+    await books.ok(
+        await books.cost(
+            second["id"], amount="40000.00", incurred_on="2025-03-01", trade_id=bought["id"]
+        )
+    )
     # A trade the seller reported and the merchant has not confirmed; then confirmed.
     reported = await books.trade("8000.00", headers=books.seller_key)
     assert reported["confirmed"] is False
-    await refused_evidence(books, aid, "trade_id", amount="8000.00", trade_id=reported["id"])
+    await refused_evidence(
+        books, aid, "trade_id", amount="8000.00", incurred_on="2025-03-01", trade_id=reported["id"]
+    )
     confirmed = await client.post(
         f"/v1/transactions/{reported['id']}/events",
         json={"type": "confirmed"},
         headers=idempotent(books.key),
     )
     assert confirmed.status_code == 201, confirmed.text
-    await books.ok(await books.cost(aid, amount="8000.00", trade_id=reported["id"]))
+    await books.ok(
+        await books.cost(aid, amount="8000.00", incurred_on="2025-03-01", trade_id=reported["id"])
+    )
     # A cancelled trade backs nothing.
     cancelled = await books.trade("500.00")
     undone = await client.post(
@@ -161,7 +186,9 @@ async def test_evidence_that_does_not_hold_is_refused(
         headers=idempotent(books.admin),
     )
     assert undone.status_code == 201, undone.text
-    await refused_evidence(books, aid, "trade_id", amount="500.00", trade_id=cancelled["id"])
+    await refused_evidence(
+        books, aid, "trade_id", amount="500.00", incurred_on="2025-03-01", trade_id=cancelled["id"]
+    )
 
     # An assessment of another product; a self-check; an unknown one.
     other_product = await make_product(session, books.other)
@@ -226,23 +253,23 @@ async def test_cost_items_and_movements_keep_to_the_rules(books: Books) -> None:
 
     # Only research so far: nothing to capitalise.
     await books.ok(await books.cost(aid, phase="research", incurred_on="2025-01-05"))
-    empty = await books.move(aid, "capitalise", date="2025-02-01", useful_life_months=12)
+    empty = await books.move(aid, "capitalise", memo=MEMO, date="2025-02-01", useful_life_months=12)
     assert empty.status_code == 409
     await books.ok(await books.cost(aid, phase="development", incurred_on="2025-03-05"))
-    early = await books.move(aid, "capitalise", date="2025-03-01", useful_life_months=12)
+    early = await books.move(aid, "capitalise", memo=MEMO, date="2025-03-01", useful_life_months=12)
     assert early.status_code == 422 and early.json()["errors"][0]["loc"] == ["body", "date"]
-    both = await books.move(aid, "capitalise", date="2025-03-31", useful_life_months=12,
+    both = await books.move(aid, "capitalise", memo=MEMO, date="2025-03-31", useful_life_months=12,
                             indefinite=True)  # fmt: skip
     assert both.status_code == 422
-    residual = await books.move(aid, "capitalise", date="2025-03-31", useful_life_months=12,
-                                residual_value="1000.00")  # fmt: skip
+    residual = await books.move(aid, "capitalise", memo=MEMO, date="2025-03-31",
+                                useful_life_months=12, residual_value="1000.00")  # fmt: skip
     assert residual.status_code == 422
     assert (await snapshot(books))[2] == 0
 
     done = await books.ok(
-        await books.move(aid, "capitalise", date="2025-03-31", useful_life_months=12)
+        await books.move(aid, "capitalise", memo=MEMO, date="2025-03-31", useful_life_months=12)
     )
-    again = await books.move(aid, "capitalise", date="2025-04-30", useful_life_months=12)
+    again = await books.move(aid, "capitalise", memo=MEMO, date="2025-04-30", useful_life_months=12)
     assert again.status_code == 409 and again.json()["current_status"] == "capitalised"
     late_cost = await books.cost(aid, phase="development", incurred_on="2025-04-01")
     assert late_cost.status_code == 409
@@ -307,8 +334,8 @@ async def test_two_items_racing_on_one_trade_never_exceed_it(books: Books) -> No
     trade = await books.trade("1000.00")
     first, second = await books.asset(), await books.asset(name="另一资产")
     answers = await asyncio.gather(
-        books.cost(first["id"], amount="700.00", trade_id=trade["id"]),
-        books.cost(second["id"], amount="700.00", trade_id=trade["id"]),
+        books.cost(first["id"], amount="700.00", incurred_on="2025-03-01", trade_id=trade["id"]),
+        books.cost(second["id"], amount="700.00", incurred_on="2025-03-01", trade_id=trade["id"]),
     )
     assert sorted(a.status_code for a in answers) == [201, 422]
     assert await books.count("data_asset_cost_item") == 1
@@ -404,6 +431,7 @@ async def test_a_sham_large_purchase_backs_no_cost_until_an_operator_confirms_it
         "trade_id",
         kind="purchase_price",
         amount="20000000.00",
+        incurred_on="2025-03-01",
         trade_id=sham["id"],
     )
     by_operator = await client.post(
@@ -413,7 +441,11 @@ async def test_a_sham_large_purchase_backs_no_cost_until_an_operator_confirms_it
     )
     assert by_operator.status_code == 201, by_operator.text
     booked = await books.cost(
-        asset["id"], kind="purchase_price", amount="20000000.00", trade_id=sham["id"]
+        asset["id"],
+        kind="purchase_price",
+        amount="20000000.00",
+        incurred_on="2025-03-01",
+        trade_id=sham["id"],
     )
     assert booked.status_code == 201, booked.text
 

@@ -29,7 +29,7 @@ from app.core.clock import shanghai_today
 from app.ledger import merkle
 from app.ledger.models import LedgerEntry
 from app.ledger.sequencer import canonical
-from tests.assets.conftest import Books
+from tests.assets.conftest import MEMO, Books
 from tests.ip.test_router import Registry
 from tests.ledger.test_verify import verify
 
@@ -46,7 +46,8 @@ async def worked_example(books: Books) -> tuple[dict[str, Any], dict[str, Any]]:
     for item in [
         {"kind": "purchase_price", "amount": "120000.00", "incurred_on": "2025-02-20",
          "trade_id": trade["id"]},
-        {"kind": "taxes", "amount": "7200.00", "incurred_on": "2025-02-20"},
+        {"kind": "taxes", "amount": "7200.00", "incurred_on": "2025-02-20",
+         "vat_deductible": False},
         {"kind": "processing", "amount": "12000.00", "incurred_on": "2025-03-01",
          "description": "清洗"},
         {"kind": "quality_assessment", "amount": "3000.00", "incurred_on": "2025-03-05",
@@ -68,7 +69,7 @@ async def worked_example(books: Books) -> tuple[dict[str, Any], dict[str, Any]]:
     ]:  # fmt: skip
         await books.ok(await books.cost(b["id"], **item))
     b = await books.ok(
-        await books.move(b["id"], "capitalise", date="2025-06-30", useful_life_months=36)
+        await books.move(b["id"], "capitalise", date="2025-06-30", useful_life_months=36, memo=MEMO)
     )
     return a, b
 

@@ -1,0 +1,133 @@
+"""The disclosure as the API carries it, and its digest: the one document a close's
+`report_sha256` names (SHA-256 of its RFC 8785 canonical JSON without that key), so that
+anyone holding the JSON answer can check it against the close's leaf in `FIN`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+
+import rfc8785
+
+from app.assets import engine, service
+from app.assets.engine import AssetClass, Source, Status
+from app.assets.schemas import (
+    AssetLife,
+    BalanceSheet,
+    Basis,
+    DisclosedRestatement,
+    Disclosure,
+    IntangibleTable,
+    InventoryTable,
+    PledgeInForce,
+    RestatedEffect,
+    RestrictedAsset,
+    SignificantAsset,
+)
+
+DIGEST_EXCLUDES = {"report_sha256"}
+
+
+def digest(body: Disclosure) -> str:
+    """SHA-256 (hex) of the disclosure as served, as RFC 8785 JSON, without `report_sha256`."""
+    document = body.model_dump(mode="json", by_alias=True, exclude=DIGEST_EXCLUDES)
+    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+def disclosure_out(data: service.DisclosureData) -> Disclosure:
+    """The disclosure, its `report_sha256` the digest of the rest."""
+    body = _document(data)
+    body.report_sha256 = digest(body)
+    return body
+
+
+def _document(data: service.DisclosureData) -> Disclosure:
+    tables = data.tables
+    last = data.last
+    return Disclosure.model_validate(
+        {
+            "merchant_id": data.merchant_id,
+            "from": engine.month_text(data.first),
+            "to": engine.month_text(last),
+            "basis": Basis(data.basis),
+            "closed": data.closed,
+            "report_sha256": "",
+            "unevidenced_items": {
+                "count": data.unevidenced[0],
+                "amount": data.unevidenced[1],
+            },
+            "restatements": [
+                DisclosedRestatement(
+                    restatement_id=r.restatement.id,
+                    asset_id=r.asset.id,
+                    asset_name=r.asset.name,
+                    period=r.restatement.period.isoformat()[:7],
+                    reason=r.restatement.reason,
+                    type=str(r.restatement.entry.get("type")),
+                    leaf_index=r.restatement.leaf_index,
+                    effect=RestatedEffect.model_validate(r.effect),
+                )
+                for r in data.restatements
+            ],
+            "intangible": IntangibleTable.model_validate(
+                {k: asdict(v) for k, v in tables.intangible.items()}
+            ),
+            "inventory": InventoryTable.model_validate(
+                {k: asdict(v) for k, v in tables.inventory.items()}
+            ),
+            "balance_sheet": BalanceSheet(
+                inventory=tables.inventory_closing,
+                intangible_assets=tables.intangible_closing,
+                development_expenditure=tables.development_expenditure,
+            ),
+            "research_expense": tables.research_expense,
+            "assets": [
+                AssetLife(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    asset_class=AssetClass(v.asset.asset_class),
+                    source=Source(v.asset.source),
+                    status=Status(v.book.status),
+                    capitalised_on=v.book.capitalised_on,
+                    useful_life_months=v.book.useful_life_months,
+                    indefinite_life=v.book.indefinite,
+                    amortisation_method=service.STRAIGHT_LINE
+                    if v.book.useful_life_months
+                    else None,
+                    residual_value=v.book.residual_value,
+                )
+                for v in data.on_books
+            ],
+            "significant": [
+                SignificantAsset(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    description=v.asset.description,
+                    carrying_amount=v.book.carrying(last),
+                    remaining_months=v.book.remaining_months(last),
+                )
+                for v in data.significant
+            ],
+            "restricted": [
+                RestrictedAsset(
+                    asset_id=r.view.asset.id,
+                    name=r.view.asset.name,
+                    asset_class=AssetClass(r.view.asset.asset_class),
+                    certificate_number=r.certificate_number,
+                    pledges=[
+                        PledgeInForce(
+                            pledge_id=p.id,
+                            pledgee_name=p.pledgee_name,
+                            secured_amount=p.secured_amount,
+                            starts_on=p.starts_on,
+                            ends_on=p.ends_on,
+                        )
+                        for p in r.pledges
+                    ],
+                    carrying_amount=r.view.book.carrying(last),
+                    amortisation_charge=r.view.book.charge(data.first, last),
+                )
+                for r in data.restricted
+            ],
+        }
+    )
