@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.assessments.router import router as assessments_router
+from app.assets.journal_router import router as data_asset_journal_router
 from app.assets.router import disclosures as data_asset_disclosures_router
 from app.assets.router import router as data_assets_router
 from app.audit.router import router as audit_router
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         certificates_router,
         data_assets_router,
         data_asset_disclosures_router,
+        data_asset_journal_router,
         certificate_pages_router,
         stats_router,
         trades_router,

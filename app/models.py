@@ -1,7 +1,7 @@
 """Every table, imported in one place so Alembic and the metadata see them all."""
 
 from app.assessments.models import Assessment
-from app.assets.models import DataAsset, DataAssetCostItem, DataAssetMovement
+from app.assets.models import DataAsset, DataAssetAccount, DataAssetCostItem, DataAssetMovement
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, RateLimitBucket
 from app.core.db import Base
@@ -34,6 +34,7 @@ __all__ = [
     "Checkpoint",
     "Cosignature",
     "DataAsset",
+    "DataAssetAccount",
     "DataAssetCostItem",
     "DataAssetMovement",
     "Event",
