@@ -73,6 +73,9 @@ MATRIX = {
     "POST /v1/data-assets/{asset_id}/reverse-write-down": "OMX",
     "GET /v1/data-assets/{asset_id}/schedule": "OMU",
     "GET /v1/merchants/{merchant_id}/data-asset-disclosure": "OMU",
+    "GET /v1/merchants/{merchant_id}/data-asset-journal": "OMU",
+    "GET /v1/merchants/{merchant_id}/data-asset-accounts": "OMU",
+    "PUT /v1/merchants/{merchant_id}/data-asset-accounts": "OM",
     "PATCH /v1/merchants/{merchant_id}": "OM",
     "POST /v1/products": "OMX",
     "GET /v1/products": "POMXSU",
@@ -298,7 +301,7 @@ class World:
             values["assessment_id"] = self.valuation_id
         elif path.startswith(("/v1/certificates", "/verify/certificates")):
             values["number"] = self.certificate
-        if path.endswith("/data-asset-disclosure"):
+        if path.endswith(("/data-asset-disclosure", "/data-asset-journal")):
             path += "?from=2025-01&to=2025-12"
         return path.format(**values)
 

@@ -34,6 +34,9 @@ OPERATIONS = {
     "GET /v1/merchants": "merchants.list",
     "GET /v1/merchants/{merchant_id}": "merchants.get",
     "GET /v1/merchants/{merchant_id}/data-asset-disclosure": "merchants.get_data_asset_disclosure",
+    "GET /v1/merchants/{merchant_id}/data-asset-journal": "merchants.get_data_asset_journal",
+    "GET /v1/merchants/{merchant_id}/data-asset-accounts": "merchants.get_data_asset_accounts",
+    "PUT /v1/merchants/{merchant_id}/data-asset-accounts": "merchants.put_data_asset_accounts",
     "GET /v1/catalog": "catalog.list",
     "POST /v1/transactions/imports": "transactions.import_trades",
     "GET /v1/catalog/{listing_id}": "catalog.get",
@@ -153,6 +156,7 @@ HELPERS = {
     "ledger.verify_consistency",
     "ledger.audit",
     "merchants.download_data_asset_disclosure",  # the disclosure's XLSX form
+    "merchants.download_data_asset_journal",  # the journal's CSV and XLSX forms
 }
 
 
