@@ -77,8 +77,11 @@ async def reconcile(books: Books, first: str, last: str) -> dict[str, Any]:
     found = balances(body["vouchers"])
     fy = (await books.disclosure(last, last)).json()
     listed = await books.client.get(
-        "/v1/data-assets", params={"merchant_id": str(books.merchant.id)}, headers=books.key
+        "/v1/data-assets",
+        params={"merchant_id": str(books.merchant.id), "limit": 200},
+        headers=books.key,
     )
+    assert listed.json()["next_cursor"] is None
     gathering = [a for a in listed.json()["items"] if a["status"] in ("open", "in_development")]
     # Costs gathered before capitalisation: a purchased intangible's on 1701, inventory's on
     # 5001 (在产品) from the day incurred (DOMAIN.md "Work in progress").
@@ -571,3 +574,70 @@ def test_every_voucher_balances_and_the_journal_reconciles(
     # Every cost item is owed (2202), and nothing of the expensed research stays on 5301.
     owed = sum((i.amount for a in assets for i in a.items if i.incurred_on <= end), zero)
     assert -found.get("2202", zero) == owed
+
+
+# --- Over random registers, through HTTP -----------------------------------------------------
+
+HTTP_START = date(2024, 1, 1)
+ACTIONS = ["capitalise", "capitalise", "impair", "write-down", "reverse-write-down", "dispose",
+           "derecognise"]  # fmt: skip
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> dict[str, Any]:
+    """One asset: its class, source, cost items and the movements asked (some refused)."""
+    asset_class = draw(st.sampled_from(list(AssetClass)))
+    source = draw(st.sampled_from(list(engine.SOURCES[asset_class])))
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        item = {
+            "kind": "processing",
+            "amount": str(draw(st.decimals(D("1.00"), D("50000.00"), places=2))),
+            "incurred_on": (HTTP_START + timedelta(days=draw(st.integers(0, 300)))).isoformat(),
+        }
+        if source is Source.developed:
+            item["phase"] = draw(st.sampled_from(["research", "development", "development"]))
+        items.append(item)
+    day = max(date.fromisoformat(i["incurred_on"]) for i in items)
+    moves = []
+    for _ in range(draw(st.integers(0, 5))):
+        day += timedelta(days=draw(st.integers(0, 120)))
+        action = draw(st.sampled_from(ACTIONS))
+        body: dict[str, Any] = {"date": day.isoformat()}
+        if action == "capitalise" and asset_class is AssetClass.intangible:
+            body["useful_life_months"] = draw(st.integers(1, 48))
+        elif action == "impair":
+            body["recoverable_amount"] = str(draw(st.decimals(D("0.00"), D("40000.00"), places=2)))
+        elif action in ("write-down", "reverse-write-down"):
+            body["net_realisable_value"] = str(
+                draw(st.decimals(D("0.00"), D("60000.00"), places=2))
+            )
+        elif action == "dispose" and asset_class is AssetClass.inventory:
+            body["fraction"] = draw(st.sampled_from(["0.25", "0.5", "1"]))
+        elif action == "derecognise":
+            body["reason"] = "失效"
+        moves.append((action, body))
+    return {"asset_class": asset_class.value, "source": source.value, "items": items,
+            "moves": moves}  # fmt: skip
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(plans(), min_size=1, max_size=3))
+async def test_random_registers_through_http_balance_and_reconcile(
+    books: Books, assets: list[dict[str, Any]]
+) -> None:
+    """The merchant's books grow with every example; each time, the whole journal balances
+    and reconciles to the disclosure (refused movements change nothing)."""
+    for plan in assets:
+        asset = await books.asset(name="随机资产", asset_class=plan["asset_class"],
+                                  source=plan["source"])  # fmt: skip
+        for item in plan["items"]:
+            await books.ok(await books.cost(asset["id"], **item))
+        for action, body in plan["moves"]:
+            answer = await books.move(asset["id"], action, **body)
+            assert answer.status_code in (200, 409, 422), answer.text
+    await reconcile(books, "2024-01", "2026-11")
