@@ -641,3 +641,23 @@ async def test_random_registers_through_http_balance_and_reconcile(
             answer = await books.move(asset["id"], action, **body)
             assert answer.status_code in (200, 409, 422), answer.text
     await reconcile(books, "2024-01", "2026-11")
+
+
+def test_the_restatement_voucher_of_domain_md() -> None:
+    """DOMAIN.md's close-and-restate example: A's cost −2000.00 in 2025-03, its FY2025
+    amortisation 23700.00 → 23366.67."""
+    lines = journal.restatement_lines("1701", D("-2000.00"), D("23366.67") - D("23700.00"))
+    assert [(x.code, x.debit, x.credit) for x in lines] == [
+        ("2202", D("2000.00"), D(0)),
+        ("1701", D(0), D("2000.00")),
+        ("1702", D("333.33"), D(0)),
+        ("6901", D(0), D("333.33")),
+    ]
+    assert sum(x.debit for x in lines) == sum(x.credit for x in lines)
+    raised = journal.restatement_lines("1405", D("10.00"), D("1.00"))
+    assert [(x.code, x.debit, x.credit) for x in raised] == [
+        ("1405", D("10.00"), D(0)),
+        ("2202", D(0), D("10.00")),
+        ("6901", D("1.00"), D(0)),
+        ("1702", D(0), D("1.00")),
+    ]
