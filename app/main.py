@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.assessments.router import router as assessments_router
+from app.assets.journal_router import router as data_asset_journal_router
 from app.assets.router import disclosures as data_asset_disclosures_router
 from app.assets.router import restatements as data_asset_restatements_router
 from app.assets.router import router as data_assets_router
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         data_assets_router,
         data_asset_disclosures_router,
         data_asset_restatements_router,
+        data_asset_journal_router,
         certificate_pages_router,
         stats_router,
         trades_router,

@@ -3,6 +3,7 @@
 from app.assessments.models import Assessment
 from app.assets.models import (
     DataAsset,
+    DataAssetAccount,
     DataAssetCostItem,
     DataAssetMovement,
     DataAssetPeriodClose,
@@ -40,6 +41,7 @@ __all__ = [
     "Checkpoint",
     "Cosignature",
     "DataAsset",
+    "DataAssetAccount",
     "DataAssetCostItem",
     "DataAssetMovement",
     "DataAssetPeriodClose",

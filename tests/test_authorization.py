@@ -81,6 +81,9 @@ MATRIX = {
     # Only an operator decides a restatement, the asking merchant included.
     "POST /v1/data-asset-restatements/{restatement_id}/approve": "O",
     "POST /v1/data-asset-restatements/{restatement_id}/reject": "O",
+    "GET /v1/merchants/{merchant_id}/data-asset-journal": "OMU",
+    "GET /v1/merchants/{merchant_id}/data-asset-accounts": "OMU",
+    "PUT /v1/merchants/{merchant_id}/data-asset-accounts": "OM",
     "PATCH /v1/merchants/{merchant_id}": "OM",
     "POST /v1/products": "OMX",
     "GET /v1/products": "POMXSU",
@@ -322,7 +325,7 @@ class World:
             values["assessment_id"] = self.valuation_id
         elif path.startswith(("/v1/certificates", "/verify/certificates")):
             values["number"] = self.certificate
-        if path.endswith("/data-asset-disclosure"):
+        if path.endswith(("/data-asset-disclosure", "/data-asset-journal")):
             path += "?from=2025-01&to=2025-12"
         return path.format(**values)
 

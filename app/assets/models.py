@@ -225,3 +225,18 @@ class DataAssetRestatement(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class DataAssetAccount(Base):
+    """A merchant's own account for one of the journal's default codes (DOMAIN.md "Journal"):
+    the chart its vouchers are written on. A code not mapped keeps its default."""
+
+    __tablename__ = "data_asset_account"
+
+    merchant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("merchant.id", ondelete="RESTRICT"), primary_key=True
+    )
+    default_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

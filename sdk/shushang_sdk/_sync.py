@@ -145,6 +145,33 @@ class Merchants(_Resource):
         response = self._t.bytes("GET", url)
         return tuple(m.PeriodCloseOut.model_validate(c) for c in response.json())
 
+    def get_data_asset_journal(
+        self, merchant_id: Id, /, **query: Unpack[p.GetJournalQuery]
+    ) -> m.Journal:
+        """The data-asset journal (记账凭证) of `from`…`to` (YYYY-MM), as JSON."""
+        url = path("/v1/merchants/{}/data-asset-journal", merchant_id)
+        return self._t.model(m.Journal, "GET", url, params=query)
+
+    def download_data_asset_journal(
+        self, merchant_id: Id, /, **query: Unpack[p.GetJournalQuery]
+    ) -> Download:
+        """The same vouchers as CSV or XLSX (`format="csv"` or `"xlsx"`), in the column layout
+        accounting software imports."""
+        url = path("/v1/merchants/{}/data-asset-journal", merchant_id)
+        response = self._t.bytes("GET", url, params=query)
+        return Download.of(response)
+
+    def get_data_asset_accounts(self, merchant_id: Id, /) -> m.Accounts:
+        """The chart the merchant's journal is written on."""
+        url = path("/v1/merchants/{}/data-asset-accounts", merchant_id)
+        return self._t.model(m.Accounts, "GET", url)
+
+    def put_data_asset_accounts(self, merchant_id: Id, /, accounts: p.AccountsChange) -> m.Accounts:
+        """Map the journal's default codes to the merchant's own: `{"1701": {"code": …,
+        "name": …}}`, the whole mapping."""
+        url = path("/v1/merchants/{}/data-asset-accounts", merchant_id)
+        return self._t.model(m.Accounts, "PUT", url, json=dict(accounts))
+
     def update(
         self, merchant_id: Id, /, *, version: Version = None, **body: Unpack[p.MerchantUpdate]
     ) -> m.MerchantOut:

@@ -7,9 +7,64 @@ from datetime import date as date_aliased
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, ConfigDict, Field, RootModel, StringConstraints
 
 from shushang_sdk._model import Model
+
+
+class AccountIn(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    code: str
+    """
+    The merchant's account code: letters, digits, `.`, `_`, `-`.
+    """
+    name: str
+
+
+class AccountOut(Model):
+    default_code: str
+    default_name: str
+    code: str
+    name: str
+    mapped: bool
+
+
+class Accounts(Model):
+    merchant_id: UUID
+    accounts: list[AccountOut]
+
+
+class AccountsChange(
+    RootModel[
+        dict[
+            Annotated[
+                str,
+                StringConstraints(
+                    pattern=r"^(1002|1122|1405|1471|1701|1702|1703|2202|2221|5001|5301|6001|6115|6401|6602|6701|6711|6901)$"
+                ),
+            ],
+            AccountIn,
+        ]
+    ]
+):
+    root: Annotated[
+        dict[
+            Annotated[
+                str,
+                StringConstraints(
+                    pattern=r"^(1002|1122|1405|1471|1701|1702|1703|2202|2221|5001|5301|6001|6115|6401|6602|6701|6711|6901)$"
+                ),
+            ],
+            AccountIn,
+        ],
+        Field(title="AccountsChange"),
+    ]
+    """
+    The whole mapping, default code → the merchant's account; codes left out keep their
+    defaults (`{}` restores the default chart).
+    """
 
 
 class Action(RootModel[Literal["submit", "approve", "reject", "suspend", "resume", "delist"]]):
@@ -1558,6 +1613,52 @@ class IpRegistrationOut(Model):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     version: int
+
+
+class Journal(Model):
+    merchant_id: UUID
+    from_: Annotated[str, Field(alias="from")]
+    to: str
+    vouchers: list[JournalVoucher]
+    debit_total: str
+    credit_total: str
+
+
+class JournalLine(Model):
+    account_code: str
+    account_name: str
+    debit: str
+    credit: str
+
+
+class JournalVoucher(Model):
+    date: date_aliased
+    word: str | None = "记"
+    """
+    凭证字: 记 (记账凭证).
+    """
+    number: int
+    """
+    凭证号: 1, 2, … per merchant and calendar month.
+    """
+    summary: str
+    """
+    摘要.
+    """
+    lines: list[JournalLine]
+    entry_type: str
+    """
+    What the voucher records: `cost_item`, a movement's name, `amortisation` or `research_transfer`.
+    """
+    entry_id: UUID | None
+    """
+    The cost item or movement recorded.
+    """
+    leaf_index: int | None
+    """
+    Its leaf in the `FIN` log.
+    """
+    asset_id: UUID | None
 
 
 class LeafHashOut(Model):

@@ -6,10 +6,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date as date_aliased
 from datetime import datetime
-from typing import Any, Literal, NotRequired
+from typing import Any, Literal, NotRequired, TypeAlias
 from uuid import UUID
 
 from typing_extensions import TypedDict
+
+
+class AccountIn(TypedDict, closed=True):
+    code: str
+    """
+    The merchant's account code: letters, digits, `.`, `_`, `-`.
+    """
+    name: str
+
+
+AccountsChange: TypeAlias = Mapping[str, AccountIn]
+"""
+The whole mapping, default code → the merchant's account; codes left out keep their
+defaults (`{}` restores the default chart).
+"""
 
 
 class ApiKeyCreate(TypedDict, closed=True):
@@ -333,6 +348,17 @@ class GetInclusionProofQuery(TypedDict, closed=True):
 
     index: int
     tree_size: int
+
+
+GetJournalQuery = TypedDict(
+    "GetJournalQuery",
+    {
+        "from": str,
+        "to": str,
+        "format": NotRequired[str | None],
+    },
+    closed=True,
+)
 
 
 class GetLeafHashesQuery(TypedDict, closed=True):

@@ -41,6 +41,9 @@ OPERATIONS = {
     "GET /v1/data-asset-restatements/{restatement_id}": "data_assets.get_restatement",
     "POST /v1/data-asset-restatements/{restatement_id}/approve": "data_assets.approve_restatement",
     "POST /v1/data-asset-restatements/{restatement_id}/reject": "data_assets.reject_restatement",
+    "GET /v1/merchants/{merchant_id}/data-asset-journal": "merchants.get_data_asset_journal",
+    "GET /v1/merchants/{merchant_id}/data-asset-accounts": "merchants.get_data_asset_accounts",
+    "PUT /v1/merchants/{merchant_id}/data-asset-accounts": "merchants.put_data_asset_accounts",
     "GET /v1/catalog": "catalog.list",
     "POST /v1/transactions/imports": "transactions.import_trades",
     "GET /v1/catalog/{listing_id}": "catalog.get",
@@ -160,6 +163,7 @@ HELPERS = {
     "ledger.verify_consistency",
     "ledger.audit",
     "merchants.download_data_asset_disclosure",  # the disclosure's XLSX form
+    "merchants.download_data_asset_journal",  # the journal's CSV and XLSX forms
 }
 
 
