@@ -211,6 +211,9 @@ class MovementOut(BaseModel):
     to_status: str
     details: dict[str, Any] = Field(description="The movement's inputs, as asked.")
     effects: dict[str, Any] = Field(description="The amounts it moved, decimal strings.")
+    restatement_id: UUID | None = Field(
+        default=None, description="The restatement that recorded it, in a closed month."
+    )
     ledger: str = Field(default="FIN", description="The log holding this movement.")
     leaf_index: int
     created_at: dt.datetime

@@ -849,15 +849,16 @@ class LogAudit:
 
 class _Records:
     """The records that leaves name, each fetched once (a trade serves its events too, a
-    data asset its cost items and movements)."""
+    data asset its cost items and movements, a merchant's list of closes every close)."""
 
     def __init__(self, transport: SyncTransport) -> None:
         self._t = transport
-        self._fetched: dict[str, Json] = {}
+        self._fetched: dict[str, Any] = {}
 
-    def _record(self, url: str) -> Json:
+    def _record(self, url: str) -> Any:
+        """The JSON the API shows at `url`: an object, or a list (a merchant's closes)."""
         if url not in self._fetched:
-            self._fetched[url] = self._t.json("GET", url)
+            self._fetched[url] = (self._t.bytes("GET", url)).json()
         return self._fetched[url]
 
     def check(self, log: str, index: int, shown: Mapping[str, Any]) -> str:

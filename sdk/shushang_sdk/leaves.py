@@ -1,7 +1,9 @@
 """What each kind of ledger leaf must say, rebuilt from what the API shows of the record it
 logs: a trade (`GET /v1/transactions/{id}`), one of its events, a step of a data IP
 registration (`GET /v1/ip-registrations/{id}`), a cost item or a movement of a data asset
-(`GET /v1/data-assets/{id}`). A leaf whose entry differs from its record in any field (or
+(`GET /v1/data-assets/{id}`), a close of a merchant's months (`GET
+/v1/merchants/{id}/data-asset-periods`) or a restatement of a closed month (`GET
+/v1/data-asset-restatements/{id}`). A leaf whose entry differs from its record in any field (or
 has a field more or less) fails: the record was changed after it was logged, or the log
 holds something else than the record it names.
 
@@ -27,6 +29,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 TRADE, TRADE_EVENT, IP_STEP = "trade", "trade_event", "ip_step"
 ASSET_COST_ITEM, ASSET_MOVEMENT = "data_asset_cost_item", "data_asset_movement"
+ASSET_CLOSE, ASSET_RESTATEMENT = "data_asset_period_close", "data_asset_restatement"
 _TIMES = ("occurred_at", "recorded_at")
 
 
@@ -97,7 +100,18 @@ def cost_item_entry(asset: Record, item: Record) -> dict[str, Any]:
         "assessment_id": item["assessment_id"],
         "certificate_number": item["certificate_number"],
         "recorded_at": item["created_at"],
+        # Keys of 2026-12-07, in the leaf only when set (earlier leaves have none of them).
+        **_present(
+            invoice=item.get("invoice"),
+            vat_deductible=item.get("vat_deductible"),
+            restatement_id=item.get("restatement_id"),
+        ),
     }
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    """The keys whose value is set: a leaf has an optional key only when it was."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def movement_entry(asset: Record, movement: Record) -> dict[str, Any]:
@@ -117,6 +131,40 @@ def movement_entry(asset: Record, movement: Record) -> dict[str, Any]:
         "details": movement["details"],
         "effects": movement["effects"],
         "recorded_at": movement["created_at"],
+        **_present(restatement_id=movement.get("restatement_id")),
+    }
+
+
+def close_entry(close: Record) -> dict[str, Any]:
+    """A close of a merchant's months through `through` (an item of `GET
+    /v1/merchants/{id}/data-asset-periods`), with the digest of its as-reported
+    disclosure."""
+    return {
+        "type": ASSET_CLOSE,
+        "close_id": close["id"],
+        "merchant_id": close["merchant_id"],
+        "through": close["through"],
+        "report_sha256": close["report_sha256"],
+        "recorded_at": close["closed_at"],
+    }
+
+
+def restatement_entry(restatement: Record) -> dict[str, Any]:
+    """An applied restatement (`GET /v1/data-asset-restatements/{id}`): its reason, its
+    entry as normalised, who asked, and the cost item or movement it recorded (a leaf of its
+    own, just before it); recorded when it was applied."""
+    return {
+        "type": ASSET_RESTATEMENT,
+        "restatement_id": restatement["id"],
+        "asset_id": restatement["asset_id"],
+        "merchant_id": restatement["merchant_id"],
+        "period": restatement["period"],
+        "reason": restatement["reason"],
+        "entry": restatement["entry"],
+        "requested_by_role": restatement["requested_by_role"],
+        "record_type": restatement["record_type"],
+        "record_id": restatement["record_id"],
+        "recorded_at": restatement["decided_at"],
     }
 
 
@@ -176,6 +224,19 @@ def local_day(value: Any) -> date | None:
         return None
 
 
+def _close_of(closes: Any, entry: Record) -> Record | None:
+    """The close the entry names, in the merchant's list of closes."""
+    return by_id(closes, entry.get("close_id")) if isinstance(closes, list) else None
+
+
+def _restatement_day(entry: Record) -> date | None:
+    """A restatement's day is its entry's (in the closed month it restates), else when it
+    was applied."""
+    inner = entry.get("entry")
+    day = local_day(inner.get("date")) if isinstance(inner, Mapping) else None
+    return day if day is not None else local_day(entry.get("recorded_at"))
+
+
 def _field_day(*names: str) -> Callable[[Record], date | None]:
     def day(entry: Record) -> date | None:
         return next((d for n in names if (d := local_day(entry.get(n))) is not None), None)
@@ -233,6 +294,30 @@ KINDS: dict[str, Kind] = {
             place=lambda _, movement: (movement["ledger"], movement["leaf_index"]),
             day=_field_day("occurred_on", "recorded_at"),
         ),
+        Kind(
+            type=ASSET_CLOSE,
+            ledger_kind="asset_close",
+            record=lambda entry: api_path(
+                "/v1/merchants/{}/data-asset-periods", entry.get("merchant_id")
+            ),
+            find=_close_of,
+            expected=lambda _, close: close_entry(close),
+            place=lambda _, close: (close["ledger"], close["leaf_index"]),
+            day=_field_day("recorded_at"),
+        ),
+        Kind(
+            type=ASSET_RESTATEMENT,
+            ledger_kind="asset_restated",
+            record=lambda entry: api_path(
+                "/v1/data-asset-restatements/{}", entry.get("restatement_id")
+            ),
+            find=lambda restatement, entry: (
+                restatement if restatement.get("id") == entry.get("restatement_id") else None
+            ),
+            expected=lambda restatement, _: restatement_entry(restatement),
+            place=lambda restatement, _: (restatement["ledger"], restatement["leaf_index"]),
+            day=_restatement_day,
+        ),
     )
 }
 
@@ -281,7 +366,8 @@ def compare(where: str, expected: Record, recorded: Record) -> None:
 
 def leaf_day(entry: Record) -> date | None:
     """The Asia/Shanghai date of the logged record (a trade's or event's `occurred_at`, a
-    cost item's `incurred_on`, a movement's date, else when it was recorded): what
+    cost item's `incurred_on`, a movement's date, a restatement's entry's date, else when
+    it was recorded, as for a close): what
     `--since` and `--until` select on."""
     kind = KINDS.get(str(entry.get("type")))
     return kind.day(entry) if kind is not None else local_day(entry.get("recorded_at"))

@@ -2023,6 +2023,10 @@ class MovementOut(Model):
     """
     The amounts it moved, decimal strings.
     """
+    restatement_id: UUID | None = None
+    """
+    The restatement that recorded it, in a closed month.
+    """
     ledger: str | None = "FIN"
     """
     The log holding this movement.

@@ -4,8 +4,14 @@ answer; an empty log or a log of hidden leaves is never "verified"."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -264,8 +270,8 @@ async def test_a_changed_fin_figure_is_caught(
 async def test_a_leaf_of_an_unknown_kind_fails_by_name() -> None:
     from shushang_sdk import leaves
 
-    with pytest.raises(VerificationFailed, match="does not know: data_asset_period_close"):
-        leaves.kind_of({"type": "data_asset_period_close"}, "FIN leaf 9")
+    with pytest.raises(VerificationFailed, match="does not know: data_asset_voucher"):
+        leaves.kind_of({"type": "data_asset_voucher"}, "FIN leaf 9")
     assert leaves.api_path("/v1/data-assets/{}", "../ledgers?x=1") == (
         "/v1/data-assets/..%2Fledgers%3Fx%3D1"
     )
@@ -295,3 +301,110 @@ def test_a_fin_leaf_must_be_where_its_record_says() -> None:
         leaves.check("FIN leaf 4", "FIN", 4, kind, {**asset, "cost_items": []}, entry)
     with pytest.raises(VerificationFailed, match="merchant_id"):
         leaves.check("FIN leaf 4", "FIN", 4, kind, asset, {**entry, "merchant_id": "m2"})
+
+
+def _audit_fin(url: str, key: str, vkey: str) -> subprocess.CompletedProcess[str]:
+    """`shushang-audit verify --log FIN` as a process, with an auditor's key."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "sdk"),
+        "SHUSHANG_URL": url,
+        "SHUSHANG_API_KEY": key,
+        "COLUMNS": "300",
+    }
+    command = [sys.executable, "-m", "shushang_sdk.audit", "verify", "--log", "FIN", "--quiet"]
+    return subprocess.run(
+        [*command, "--public-key", vkey], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def _closed_and_restated(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """FY2025 closed, then an operator's restatement (a cost adjustment of a capitalised
+    asset) and a merchant's, approved by an operator (a forgotten tax on an invoice, its VAT
+    deductible, of an asset still gathering costs): every FIN leaf kind and optional key."""
+    from tests.assets.conftest import Books
+    from tests.assets.test_periods import close, restate
+    from tests.assets.test_restatements import decide
+
+    books = await Books().setup(client, session)
+    kept = await books.capitalised("1200.00", "2025-03-10", 12)  # leaves 0, 1
+    gathering = await books.asset(name="仍在归集成本的数据集")
+    await books.ok(await books.cost(gathering["id"], incurred_on="2025-10-01"))  # leaf 2
+    closed = await close(books, "2025-12")  # leaf 3
+    assert closed.status_code == 201, closed.text
+    adjust = {"type": "cost_adjustment", "date": "2025-03-20", "amount": "-200.00"}
+    by_operator = await restate(books, kept["id"], "2025-03", adjust, books.admin)  # 4, 5
+    assert by_operator.status_code == 201 and by_operator.json()["state"] == "applied"
+    tax = {
+        "type": "cost_item", "date": "2025-11-03", "kind": "taxes", "amount": "60.00",
+        "vat_deductible": True,
+        "invoice": {"number": "3300251130", "issued_on": "2025-11-02", "amount": "1060.00"},
+    }  # fmt: skip
+    asked = await restate(books, gathering["id"], "2025-11", tax, books.key)
+    assert asked.status_code == 201 and asked.json()["state"] == "pending", asked.text
+    approved = await decide(books, asked.json()["id"], "approve", books.admin)  # 6, 7
+    assert approved.status_code == 200, approved.text
+    return closed.json(), [by_operator.json(), approved.json()]
+
+
+async def test_closes_and_restatements_are_verified(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI, live_url: str
+) -> None:
+    """A close and both kinds of restatement, and the cost item and movement they recorded
+    (with `restatement_id`, an invoice, `vat_deductible`), are leaves `shushang-audit verify
+    --log FIN` rebuilds from what the API shows an auditor."""
+    close, restatements = await _closed_and_restated(client, session)
+    auditor = await make_key(session, Role.auditor)
+    async with sdk(app, auditor) as reader:
+        vkey = await reader.ledger.verifier_key("FIN")
+    async with sdk(app, auditor, trusted_keys=trust(vkey)) as reader:
+        found = await reader.ledger.audit("FIN")
+        fy2026 = await reader.ledger.audit("FIN", since=date(2026, 1, 1))
+    assert found.ok, found.failures
+    assert found.verified == {
+        "data_asset_cost_item": 3,
+        "data_asset_movement": 2,
+        "data_asset_period_close": 1,
+        "data_asset_restatement": 2,
+    }
+    # A close is dated when it was made; a restatement and its entry by the month restated.
+    assert fy2026.verified == {"data_asset_period_close": 1} and fy2026.skipped == 7
+    assert close["leaf_index"] == 3
+    assert [r["leaf_index"] for r in restatements] == [5, 7]
+
+    passed = await asyncio.to_thread(_audit_fin, live_url, auditor, vkey)
+    assert passed.returncode == 0, passed.stderr
+    summary = json.loads(passed.stdout)
+    assert summary["failed"] == 0 and summary["verified"] == summary["size"] == 8, summary
+    assert set(summary["by_kind"]) == {
+        "data_asset_cost_item",
+        "data_asset_movement",
+        "data_asset_period_close",
+        "data_asset_restatement",
+    }
+
+
+async def test_a_changed_close_digest_is_caught(
+    client: httpx.AsyncClient, session: AsyncSession, live_url: str
+) -> None:
+    close, _ = await _closed_and_restated(client, session)
+    table = "data_asset_period_close"
+    await session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_immutable"))
+    await session.execute(
+        text(f"UPDATE {table} SET report_sha256 = :digest WHERE id = :id"),
+        {"digest": "0" * 64, "id": close["id"]},
+    )
+    await session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_immutable"))
+    await session.commit()
+    auditor = await make_key(session, Role.auditor)
+    async with httpx.AsyncClient(base_url=live_url) as http:
+        vkey = (await http.get("/v1/ledgers/FIN/verifier-key")).text
+
+    failed = await asyncio.to_thread(_audit_fin, live_url, auditor, vkey)
+    assert failed.returncode == 1, failed.stderr
+    summary = json.loads(failed.stdout)
+    [failure] = summary["failures"]
+    assert failure["leaf"] == close["leaf_index"] == 3
+    assert "report_sha256" in failure["why"] and close["report_sha256"] in failure["why"]
