@@ -26,6 +26,7 @@ from app.assets import engine, journal
 from app.assets.engine import AssetClass, MovementType, Phase, Refused, Source
 from app.assets.workbook import MEDIA_TYPE
 from tests.assets.conftest import MEMO, Books
+from tests.assets.test_periods import close, restate
 from tests.assets.test_router import worked_example
 
 D = Decimal
@@ -663,3 +664,107 @@ async def test_random_registers_through_http_balance_and_reconcile(
             answer = await books.move(asset["id"], action, **body)
             assert answer.status_code in (200, 409, 422), answer.text
     await reconcile(books, "2024-01", "2026-11")
+
+
+# --- Closed months and restatements ----------------------------------------------------------
+
+
+async def test_the_close_and_restate_example_journal(books: Books) -> None:
+    """DOMAIN.md's close-and-restate example: the closed months' vouchers never change, the
+    restatement is one new voucher (Dr 2202 2000.00 / Cr 1701 2000.00; Dr 1702 333.33 / Cr 6901
+    333.33) in the first open month, and the journal reconciles to FY2025 as reported and to
+    FY2026 restated."""
+    a, _ = await worked_example(books)
+    assert (await close(books, "2025-12")).status_code == 201
+    fy2025 = await get_journal(books, "2025-01", "2025-12")
+    march = await get_journal(books, "2025-03", "2025-03")
+    as_csv = await get_journal(books, "2025-01", "2025-12", format="csv")
+    restated = await restate(
+        books,
+        a["id"],
+        "2025-03",
+        {"type": "cost_adjustment", "date": "2025-03-15", "amount": "-2000.00"},
+        books.admin,
+    )
+    assert restated.status_code == 201, restated.text
+    # A closed month's vouchers are exactly those as reported, byte for byte.
+    assert (await get_journal(books, "2025-01", "2025-12")).content == fy2025.content
+    assert (await get_journal(books, "2025-03", "2025-03")).content == march.content
+    assert (await get_journal(books, "2025-01", "2025-12", format="csv")).content == as_csv.content
+    await reconcile(books, "2025-01", "2025-12")  # to FY2025 as reported
+
+    # The restatement: a new voucher in 2026-01, the first month open when it was recorded
+    # (dated the day recorded when that is in 2026-01, else 2026-01-01), first of its day.
+    fy2026 = (await get_journal(books, "2026-01", "2026-12")).json()
+    [voucher] = [v for v in fy2026["vouchers"] if v["entry_type"] == "restatement"]
+    assert voucher["entry_id"] == restated.json()["id"]
+    assert voucher["leaf_index"] == restated.json()["leaf_index"]
+    assert voucher["asset_id"] == a["id"]
+    assert voucher["date"].startswith("2026-01") and voucher["number"] == 1
+    assert "前期差错更正" in voucher["summary"]
+    assert [(x["account_code"], x["account_name"], x["debit"], x["credit"])
+            for x in voucher["lines"]] == [
+        ("2202", "应付账款", "2000.00", "0.00"),
+        ("1701", "无形资产—数据资源", "0.00", "2000.00"),
+        ("1702", "累计摊销", "333.33", "0.00"),
+        ("6901", "以前年度损益调整", "0.00", "333.33"),
+    ]  # fmt: skip
+
+    # FY2026: the as-reported opening, the restatement (= 前期差错更正), the restated charges,
+    # and the restated closing, in total and at a month end.
+    await reconcile(books, "2025-01", "2026-12")
+    fy26 = (await books.disclosure("2026-01", "2026-12")).json()["intangible"]["total"]
+    flows = balances(fy2026["vouchers"])
+    corrections = fy26["prior_period_corrections"]
+    assert D(corrections["cost"]) == D("-2000.00")
+    opening_reported = D(fy26["cost_opening"]) - D(corrections["cost"])
+    assert opening_reported + flows["1701"] == D(fy26["cost_closing"])
+    opening_reported = D(fy26["amortisation_opening"]) - D(corrections["amortisation"])
+    assert opening_reported - flows["1702"] == D(fy26["amortisation_closing"])
+    charged = sum(
+        (D(x["debit"]) for v in fy2026["vouchers"] if v["entry_type"] == "amortisation"
+         for x in v["lines"]),
+        D(0),
+    )  # fmt: skip
+    assert charged == D("28040.00") + D("26666.66") == D(fy26["amortisation_charge"])
+    assert flows["6901"] == D("-333.33")
+    upto = (await get_journal(books, "2025-01", "2026-01")).json()["vouchers"]
+    january = (await books.disclosure("2026-01", "2026-01")).json()["intangible"]["total"]
+    assert balances(upto)["1701"] == D(january["cost_closing"])
+    assert -balances(upto)["1702"] == D(january["amortisation_closing"])
+
+
+async def test_a_restated_movement_is_its_voucher_with_prior_years_profit_and_loss(
+    books: Books,
+) -> None:
+    """An impairment restated into a closed March: its own voucher with 6701 as 6901, then the
+    catch-up of April–June's amortisation; later closes keep every month as reported."""
+    asset = await books.capitalised("12000.00", "2025-01-10", 24)  # 500.00 a month
+    assert (await close(books, "2025-06")).status_code == 201
+    june = await get_journal(books, "2025-06", "2025-06")
+    restated = await restate(
+        books,
+        asset["id"],
+        "2025-03",
+        {"type": "impair", "date": "2025-03-31", "recoverable_amount": "8000.00"},
+        books.admin,
+    )
+    assert restated.status_code == 201, restated.text
+    assert (await get_journal(books, "2025-06", "2025-06")).content == june.content
+    body = await reconcile(books, "2025-01", "2025-12")  # to the restated figures
+    [voucher] = [v for v in body["vouchers"] if v["entry_type"] == "restatement"]
+    assert voucher["date"].startswith("2025-07")
+    # March: carrying 10500.00 → 8000.00; then 8000.00 over 21 months: April–June 1142.86
+    # instead of 1500.00.
+    assert [(x["account_code"], x["debit"], x["credit"]) for x in voucher["lines"]] == [
+        ("6901", "2500.00", "0.00"),
+        ("1703", "0.00", "2500.00"),
+        ("1702", "357.14", "0.00"),
+        ("6901", "0.00", "357.14"),
+    ]
+    # Closing July keeps it (it was recorded before), and nothing of March moves.
+    july = await get_journal(books, "2025-07", "2025-07")
+    assert (await close(books, "2025-07")).status_code == 201
+    assert (await get_journal(books, "2025-07", "2025-07")).content == july.content
+    assert (await get_journal(books, "2025-06", "2025-06")).content == june.content
+    await reconcile(books, "2025-01", "2025-12")
