@@ -10,6 +10,7 @@ import csv
 import io
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 from beancount import loader
 from beancount.core import data as bean
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -619,6 +620,9 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
             days = days // 2 if item["phase"] == "research" else 151 + days // 2
         item["incurred_on"] = (HTTP_START + timedelta(days=days)).isoformat()
         items.append(item)
+    # Recorded in date order: the first development item starts development, and no later
+    # one may lie before it.
+    items.sort(key=lambda i: str(i["incurred_on"]))
     day = max(date.fromisoformat(i["incurred_on"]) for i in items)
     moves = []
     for _ in range(draw(st.integers(0, 5))):
@@ -768,3 +772,89 @@ async def test_a_restated_movement_is_its_voucher_with_prior_years_profit_and_lo
     assert (await get_journal(books, "2025-07", "2025-07")).content == july.content
     assert (await get_journal(books, "2025-06", "2025-06")).content == june.content
     await reconcile(books, "2025-01", "2025-12")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(registers(), min_size=1, max_size=4),
+    st.integers(12, 36),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(-3000, 3000), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_restatements_keep_closed_months_and_restate_the_open_ones(
+    assets: list[journal.AssetRecord],
+    closed: int,
+    asked: list[tuple[int, int, bool]],
+) -> None:
+    """Close the months through `closed`, then restate (cost adjustments or impairments dated
+    back into closed months, where the engine admits them): every closed month's vouchers
+    are as before, and from the first open month on the journal's balance-sheet accounts at
+    each month end are those of the restated register (profit and loss of the closed months
+    being on 6901)."""
+    first = engine.month_of(START)
+    through = first + closed
+    close_leaf = 50_000
+    before_close = journal.journal(assets, first, through)
+    closes = [journal.CloseRecord(through, close_leaf)]
+    restatements = []
+    by_id = {a.id: a for a in assets}
+    for n, (which, cents, impair) in enumerate(asked):
+        asset = assets[which % len(assets)]
+        book = engine.replay(
+            asset.asset_class,
+            asset.source,
+            engine_items(asset.items),
+            [m.movement for m in asset.movements],
+        )
+        start = book.capitalised_month
+        if start is None or start > through:
+            continue
+        on = engine.month_end(start + (through - start) * (cents % 7) // 6)
+        if impair:
+            carrying = book.carrying(engine.month_of(on))
+            movement = engine.Movement(
+                MovementType.impair, on, amount=(carrying * D("0.8")).quantize(D("0.01"))
+            )
+        else:
+            movement = engine.Movement(MovementType.cost_adjustment, on, amount=D(cents) / 10)
+        record = journal.MovementRecord(uuid.uuid4(), movement, {}, close_leaf + 10 * n + 1)
+        candidate = replace(asset, movements=[*asset.movements, record])
+        try:
+            engine.replay(
+                asset.asset_class,
+                asset.source,
+                engine_items(asset.items),
+                [m.movement for m in candidate.movements],
+            )
+        except Refused:
+            continue
+        assets = [candidate if a.id == asset.id else a for a in assets]
+        by_id[asset.id] = candidate
+        restatements.append(
+            journal.RestatementRecord(
+                uuid.uuid4(),
+                asset.id,
+                record.id,
+                engine.month_of(on),
+                close_leaf + 10 * n + 2,
+                date(2027, 3, 1),
+            )
+        )
+    event(f"restatements: {min(len(restatements), 2)}")
+    last = through + 12
+    kept = journal.journal(assets, first, last, closes, restatements)
+    for v in kept:
+        assert v.balanced and v.lines
+    assert [v for v in kept if engine.month_of(v.date) <= through] == before_close
+    assert [v.entry.type for v in kept].count("restatement") == len(restatements)
+    restated = journal.journal(assets, first, last)
+
+    def sheet(vouchers: Sequence[journal.Voucher], month: int) -> dict[str, Decimal]:
+        found = journal.balances([v for v in vouchers if engine.month_of(v.date) <= month])
+        return {k: v for k, v in found.items() if not k.startswith("6") and v}
+
+    for month in range(through + 1, last + 1):
+        assert sheet(kept, month) == sheet(restated, month), engine.month_text(month)
