@@ -70,7 +70,7 @@ Decisions where DOMAIN.md is silent (财会〔2023〕11号, CAS 6 / CAS 1 / CAS 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -218,10 +218,12 @@ class AssetRecord:
 
 @dataclass(frozen=True)
 class CloseRecord:
-    """A close: months through `through` are written from the records before `leaf_index`."""
+    """A close: months through `through` are written from the records before `leaf_index`,
+    each asset under the name it had then (`names`, by asset id; else its name)."""
 
     through: engine.Month
     leaf_index: int
+    names: Mapping[UUID, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -511,16 +513,16 @@ def restatement_voucher(
 
 def _segments(
     closes: Sequence[CloseRecord], first: engine.Month, last: engine.Month
-) -> list[tuple[int | None, engine.Month, engine.Month]]:
-    """The months `first` … `last` cut by the closes: (the leaf before which the records of
-    these months are read, or None for every record; first month; last month)."""
-    found: list[tuple[int | None, engine.Month, engine.Month]] = []
+) -> list[tuple[CloseRecord | None, engine.Month, engine.Month]]:
+    """The months `first` … `last` cut by the closes: (the close that closed them, or None
+    for open months; first month; last month)."""
+    found: list[tuple[CloseRecord | None, engine.Month, engine.Month]] = []
     low = first
     for close in closes:
         if low > last:
             break
         if close.through >= low:
-            found.append((close.leaf_index, low, min(close.through, last)))
+            found.append((close, low, min(close.through, last)))
             low = close.through + 1
     if low <= last:
         found.append((None, low, last))
@@ -539,14 +541,17 @@ def journal(
     per restatement. `closes` in order of their months."""
     # A voucher's number depends only on its own month's vouchers: earlier months are not
     # needed to number these.
-    by_id = {a.id: a for a in assets}
     every: list[Voucher] = []
-    for cutoff, low, high in _segments(closes, first, last):
-        every += _month_vouchers([a.before(cutoff) for a in assets], low, high)
+    for close, low, high in _segments(closes, first, last):
+        # A closed month as closed: its records then, its assets' names then.
+        names = close.names if close is not None else {}
+        shown = {a.id: replace(a, name=names.get(a.id, a.name)) for a in assets}
+        cutoff = close.leaf_index if close is not None else None
+        every += _month_vouchers([a.before(cutoff) for a in shown.values()], low, high)
         for r in restatements:
             if cutoff is not None and r.leaf_index >= cutoff:
                 continue  # recorded after this close: not in its months
-            v = restatement_voucher(by_id[r.asset_id], r, closes)
+            v = restatement_voucher(shown[r.asset_id], r, closes)
             if v is not None and low <= engine.month_of(v.date) <= high:
                 every.append(v)
     every.sort(key=lambda v: (v.date, v.order))

@@ -16,6 +16,7 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets import engine, journal, repository
 from app.assets.engine import AssetClass, Phase, Source
-from app.assets.models import DataAssetAccount, DataAssetCostItem, DataAssetMovement
+from app.assets.models import DataAsset, DataAssetAccount, DataAssetCostItem, DataAssetMovement
 from app.assets.service import MERCHANT, _engine_movement
 from app.audit import service as audit
 from app.core.clock import shanghai_today
@@ -193,7 +194,9 @@ async def vouchers(
         for a in assets
     ]
     closes = [
-        journal.CloseRecord(engine.month_of(c.through), c.leaf_index)
+        journal.CloseRecord(
+            engine.month_of(c.through), c.leaf_index, await _names_at(session, assets, c.closed_at)
+        )
         for c in await repository.closes(session, merchant_id)
     ]
     restatements = [
@@ -210,6 +213,20 @@ async def vouchers(
     ]
     found = journal.journal(records, first, last, closes, restatements)
     return JournalData(merchant_id, first, last, found, await chart(session, merchant_id))
+
+
+async def _names_at(
+    session: AsyncSession, assets: list[DataAsset], moment: datetime
+) -> dict[UUID, str]:
+    """Each asset's name at `moment` (a close's): renames after it undone, newest first."""
+    names = {str(a.id): a.name for a in assets}
+    for asset_id, changes in await repository.renames_after(
+        session, [a.id for a in assets], moment
+    ):
+        old = changes.get("name", [None])[0]
+        if old is not None:
+            names[asset_id] = old
+    return {UUID(k): v for k, v in names.items()}
 
 
 def totals(data: JournalData) -> tuple[Decimal, Decimal]:

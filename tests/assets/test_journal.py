@@ -691,7 +691,11 @@ async def test_the_close_and_restate_example_journal(books: Books) -> None:
         books.admin,
     )
     assert restated.status_code == 201, restated.text
-    # A closed month's vouchers are exactly those as reported, byte for byte.
+    renamed = await books.client.patch(
+        f"/v1/data-assets/{a['id']}", json={"name": "更名后的数据集"}, headers=books.key
+    )
+    assert renamed.status_code == 200, renamed.text
+    # A closed month's vouchers are exactly those as reported (names as closed), byte for byte.
     assert (await get_journal(books, "2025-01", "2025-12")).content == fy2025.content
     assert (await get_journal(books, "2025-03", "2025-03")).content == march.content
     assert (await get_journal(books, "2025-01", "2025-12", format="csv")).content == as_csv.content
@@ -705,7 +709,9 @@ async def test_the_close_and_restate_example_journal(books: Books) -> None:
     assert voucher["leaf_index"] == restated.json()["leaf_index"]
     assert voucher["asset_id"] == a["id"]
     assert voucher["date"].startswith("2026-01") and voucher["number"] == 1
-    assert "前期差错更正" in voucher["summary"]
+    assert voucher["summary"].startswith(
+        "更名后的数据集 前期差错更正"
+    )  # an open month: today's name
     assert [(x["account_code"], x["account_name"], x["debit"], x["credit"])
             for x in voucher["lines"]] == [
         ("2202", "应付账款", "2000.00", "0.00"),
