@@ -795,8 +795,9 @@ def test_restatements_keep_closed_months_and_restate_the_open_ones(
     closed: int,
     asked: list[tuple[int, int, bool]],
 ) -> None:
-    """Close the months through `closed`, then restate (cost adjustments or impairments dated
-    back into closed months, where the engine admits them): every closed month's vouchers
+    """Close the months through `closed`, then restate (cost items of assets still gathering,
+    cost adjustments or impairments dated back into closed months, where the engine admits
+    them): every closed month's vouchers
     are as before, and from the first open month on the journal's balance-sheet accounts at
     each month end are those of the restated register (profit and loss of the closed months
     being on 6901)."""
@@ -806,7 +807,6 @@ def test_restatements_keep_closed_months_and_restate_the_open_ones(
     before_close = journal.journal(assets, first, through)
     closes = [journal.CloseRecord(through, close_leaf)]
     restatements = []
-    by_id = {a.id: a for a in assets}
     for n, (which, cents, impair) in enumerate(asked):
         asset = assets[which % len(assets)]
         book = engine.replay(
@@ -815,6 +815,27 @@ def test_restatements_keep_closed_months_and_restate_the_open_ones(
             engine_items(asset.items),
             [m.movement for m in asset.movements],
         )
+        if book.status in engine.GATHERING:  # a cost item forgotten in a closed month
+            day = START + timedelta(days=abs(cents) % 300)
+            phase = None
+            if asset.source is Source.developed:
+                phase = Phase.research if cents < 0 else Phase.development
+            item = journal.ItemRecord(
+                uuid.uuid4(), "labour", D(abs(cents) + 1) / 10, day, phase, close_leaf + 10 * n + 1
+            )
+            changed = replace(asset, items=[*asset.items, item])
+            assets = [changed if a.id == asset.id else a for a in assets]
+            restatements.append(
+                journal.RestatementRecord(
+                    uuid.uuid4(),
+                    asset.id,
+                    item.id,
+                    engine.month_of(day),
+                    close_leaf + 10 * n + 2,
+                    date(2027, 3, 1),
+                )
+            )
+            continue
         start = book.capitalised_month
         if start is None or start > through:
             continue
@@ -838,7 +859,6 @@ def test_restatements_keep_closed_months_and_restate_the_open_ones(
         except Refused:
             continue
         assets = [candidate if a.id == asset.id else a for a in assets]
-        by_id[asset.id] = candidate
         restatements.append(
             journal.RestatementRecord(
                 uuid.uuid4(),
