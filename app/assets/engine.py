@@ -201,7 +201,8 @@ class CostItem:
 
     @property
     def research(self) -> bool:
-        return self.phase is Phase.research
+        """Expensed as research (研究费用): deductible VAT is 进项税额 in any phase."""
+        return self.phase is Phase.research and not self.vat_deductible
 
 
 @dataclass(frozen=True)
@@ -347,7 +348,9 @@ class Book:
             (
                 i.amount
                 for i in self.items
-                if i.phase is Phase.development and month_of(i.incurred_on) <= month
+                if i.phase is Phase.development
+                and i.capitalisable
+                and month_of(i.incurred_on) <= month
             ),
             ZERO,
         )

@@ -49,16 +49,28 @@ Decisions where DOMAIN.md is silent (财会〔2023〕11号, CAS 6 / CAS 1 / CAS 
   of today's engine counts cost from `capitalise`: until both follow DOMAIN.md's "Work in
   progress", 1701 exceeds the table's 期末余额 by such items (and 5001 is 在产品, a line the
   table does not have yet); the tests reconcile with that difference named.
-- Restatements (not yet in the register): `restatement_lines` writes their voucher. A month
-  closed before a restatement must keep its vouchers as reported, the restatement carrying
-  the difference of the closed months (6901): the amortisation vouchers are then to come
-  from the as-reported book for closed months, not from the restated one.
+- Closed months (DOMAIN.md "Periods", "Bases"): a month closed by a close is written from the
+  records before that close's leaf in `FIN`, as its as-reported disclosure is, so a closed
+  month's vouchers never change: a restated cost item or movement, though dated in a closed
+  month, never appears there. Open months are written from every record (restated figures).
+- A restatement (CAS 28 第十二条, 以前年度损益调整) is one new voucher in the first month that
+  was open when it was recorded (the month after the last close before its leaf): dated the
+  day it was recorded (Asia/Shanghai) when that day lies in that month, else that month's
+  first day, so that from that month on the journal's balances are the restated disclosure's
+  at every month end (and a restatement of FY2025 recorded in 2027 still lands in FY2026, the
+  year whose opening it corrects). First on its day. Its lines: the voucher its record would
+  have had, then the catch-up of the months closed when it was recorded (what the record
+  changed in every other voucher through the last closed month, amortisation above all),
+  every profit-and-loss account (6xxx) replaced by 6901 以前年度损益调整. DOMAIN.md's example:
+  Dr 2202 2000.00 / Cr 1701 2000.00; Dr 1702 333.33 / Cr 6901 333.33.
+- `cost_adjustment` (only ever a restatement's record): the signed change of the cost on the
+  asset's cost account against 2202 应付账款, as a cost item's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -186,6 +198,46 @@ class AssetRecord:
     items: Sequence[ItemRecord]
     movements: Sequence[MovementRecord]
 
+    def before(self, leaf: int | None) -> AssetRecord:
+        """The asset as recorded before leaf `leaf` of `FIN` (all: None)."""
+        if leaf is None:
+            return self
+        return replace(
+            self,
+            items=[i for i in self.items if i.leaf_index < leaf],
+            movements=[m for m in self.movements if m.leaf_index < leaf],
+        )
+
+    def without(self, record_id: UUID) -> AssetRecord:
+        return replace(
+            self,
+            items=[i for i in self.items if i.id != record_id],
+            movements=[m for m in self.movements if m.id != record_id],
+        )
+
+
+@dataclass(frozen=True)
+class CloseRecord:
+    """A close: months through `through` are written from the records before `leaf_index`,
+    each asset under the name it had then (`names`, by asset id; else its name)."""
+
+    through: engine.Month
+    leaf_index: int
+    names: Mapping[UUID, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RestatementRecord:
+    """An applied restatement: its leaf, its record (cost item or movement) and the day it
+    was recorded (Asia/Shanghai)."""
+
+    id: UUID
+    asset_id: UUID
+    record_id: UUID
+    period: engine.Month
+    leaf_index: int
+    recorded_on: date
+
 
 # --- Templates ------------------------------------------------------------------------------
 
@@ -272,23 +324,12 @@ def _reverse_write_down(m: Moved) -> list[Line]:
     return [dr("1471", m.amount("write_down")), cr("6701", m.amount("write_down"))]
 
 
-def restatement_lines(cost_account: str, cost: Decimal, amortisation: Decimal) -> list[Line]:
-    """A restatement of a closed period (DOMAIN.md "Journal", CAS 28 第十二条): `cost` the
-    signed change of the asset's cost (its counterpart 2202, as a cost item's), `amortisation`
-    the signed change of the amortisation of the closed months, whose profit side is 6901
-    以前年度损益调整. DOMAIN.md's example: cost −2000.00 and amortisation −333.33 give Dr 2202
-    2000.00 / Cr 1701 2000.00 and Dr 1702 333.33 / Cr 6901 333.33. For the restatements'
-    row of `MOVEMENT_VOUCHERS` once the register records them."""
-    lines: list[Line] = []
+def _cost_adjustment(m: Moved) -> list[Line]:
+    """The signed change of the cost against 2202, as a cost item's (a decrease: Dr 2202)."""
+    cost, account = m.amount("cost"), _cost_account(m.asset)
     if cost < 0:
-        lines += [dr("2202", -cost), cr(cost_account, -cost)]
-    elif cost > 0:
-        lines += [dr(cost_account, cost), cr("2202", cost)]
-    if amortisation < 0:
-        lines += [dr("1702", -amortisation), cr("6901", -amortisation)]
-    elif amortisation > 0:
-        lines += [dr("6901", amortisation), cr("1702", amortisation)]
-    return lines
+        return [dr("2202", -cost), cr(account, -cost)]
+    return [dr(account, cost), cr("2202", cost)]
 
 
 # Movement → (its summary, its lines). A new movement is one row here.
@@ -299,9 +340,15 @@ MOVEMENT_VOUCHERS: dict[str, tuple[str, Callable[[Moved], list[Line]]]] = {
     MovementType.impair.value: ("计提无形资产减值准备", _impair),
     MovementType.write_down.value: ("计提存货跌价准备", _write_down),
     MovementType.reverse_write_down.value: ("存货跌价准备转回", _reverse_write_down),
+    MovementType.cost_adjustment.value: ("调整成本", _cost_adjustment),
 }
 # The order of a day's vouchers (see the module's docstring); movements not named: OTHER.
-RANK: dict[str, int] = {"cost_item": 0, MovementType.capitalise.value: 1, "amortisation": 2}
+RANK: dict[str, int] = {
+    "restatement": -1,
+    "cost_item": 0,
+    MovementType.capitalise.value: 1,
+    "amortisation": 2,
+}
 OTHER = 3
 LAST = 9  # the month-end research transfer
 
@@ -335,9 +382,7 @@ def asset_vouchers(asset: AssetRecord, first: engine.Month, last: engine.Month) 
     """The vouchers of one asset dated in the months `first` … `last`, unnumbered."""
     found: list[Voucher] = []
     engine_items = [
-        engine.CostItem(i.amount, i.incurred_on, i.phase)
-        for i in asset.items
-        if not i.vat_deductible
+        engine.CostItem(i.amount, i.incurred_on, i.phase, i.vat_deductible) for i in asset.items
     ]
     for item in asset.items:
         v = _voucher(
@@ -351,7 +396,8 @@ def asset_vouchers(asset: AssetRecord, first: engine.Month, last: engine.Month) 
         if v is not None:
             found.append(v)
     book = engine.new_book(asset.asset_class, asset.source, engine_items)
-    for moved in asset.movements:
+    # In date order, as `engine.replay` takes them (a restatement's is dated back).
+    for moved in sorted(asset.movements, key=lambda m: m.movement.on):
         gathered = book.capitalisable_cost
         was_capitalised = book.capitalised_on is not None
         effects = engine.apply(book, moved.movement)
@@ -410,14 +456,104 @@ def research_transfers(
     return found
 
 
-def journal(
+def _month_vouchers(
     assets: Sequence[AssetRecord], first: engine.Month, last: engine.Month
 ) -> list[Voucher]:
-    """The merchant's vouchers dated in the months `first` … `last`, numbered per month."""
+    every = [v for a in assets for v in asset_vouchers(a, first, last)]
+    return every + research_transfers(assets, first, last)
+
+
+def _ledger(asset: AssetRecord, through: engine.Month) -> dict[tuple[str, str | None], Decimal]:
+    """Debit less credit by (code, sub-ledger) of the asset's vouchers through `through`, its
+    research transfers included, every profit-and-loss account as 6901."""
+    found: dict[tuple[str, str | None], Decimal] = {}
+    for v in _month_vouchers([asset], 0, through):
+        for x in v.lines:
+            key = ("6901", None) if x.code.startswith("6") else (x.code, x.sub)
+            found[key] = found.get(key, ZERO) + x.debit - x.credit
+    return found
+
+
+def _as_prior(lines: Sequence[Line]) -> list[Line]:
+    return [replace(x, code="6901", sub=None) if x.code.startswith("6") else x for x in lines]
+
+
+def restatement_voucher(
+    asset: AssetRecord, restatement: RestatementRecord, closes: Sequence[CloseRecord]
+) -> Voucher | None:
+    """The restatement's voucher (see the module's docstring): `asset` as fully recorded,
+    `closes` the merchant's, in order."""
+    earlier = [c for c in closes if c.leaf_index < restatement.leaf_index]
+    through = earlier[-1].through if earlier else restatement.period
+    opened = through + 1  # the first month open when it was recorded
+    on = restatement.recorded_on
+    if engine.month_of(on) != opened:
+        on = engine.month_start(opened)
+    with_it = asset.before(restatement.leaf_index)
+    own = next(
+        (v for v in asset_vouchers(with_it, 0, through) if v.entry.id == restatement.record_id),
+        None,
+    )
+    lines = _as_prior(own.lines) if own is not None else []
+    moved = _ledger(with_it, through)
+    for key, amount in _ledger(with_it.without(restatement.record_id), through).items():
+        moved[key] = moved.get(key, ZERO) - amount
+    for x in lines:  # what the record's own voucher does not say is the catch-up
+        moved[(x.code, x.sub)] = moved.get((x.code, x.sub), ZERO) - x.debit + x.credit
+    catch_up = sorted(moved.items(), key=lambda kv: (kv[1] < 0, kv[0][0], kv[0][1] or ""))
+    lines += [dr(c, a, sub) if a > 0 else cr(c, -a, sub) for (c, sub), a in catch_up if a]
+    return _voucher(
+        on,
+        f"{asset.name} 前期差错更正({engine.month_text(restatement.period)})",
+        lines,
+        Entry("restatement", restatement.id, restatement.leaf_index, asset.id),
+        (RANK["restatement"], restatement.leaf_index),
+    )
+
+
+def _segments(
+    closes: Sequence[CloseRecord], first: engine.Month, last: engine.Month
+) -> list[tuple[CloseRecord | None, engine.Month, engine.Month]]:
+    """The months `first` … `last` cut by the closes: (the close that closed them, or None
+    for open months; first month; last month)."""
+    found: list[tuple[CloseRecord | None, engine.Month, engine.Month]] = []
+    low = first
+    for close in closes:
+        if low > last:
+            break
+        if close.through >= low:
+            found.append((close, low, min(close.through, last)))
+            low = close.through + 1
+    if low <= last:
+        found.append((None, low, last))
+    return found
+
+
+def journal(
+    assets: Sequence[AssetRecord],
+    first: engine.Month,
+    last: engine.Month,
+    closes: Sequence[CloseRecord] = (),
+    restatements: Sequence[RestatementRecord] = (),
+) -> list[Voucher]:
+    """The merchant's vouchers dated in the months `first` … `last`, numbered per month:
+    a closed month's from the records before its close, an open month's from all, and one
+    per restatement. `closes` in order of their months."""
     # A voucher's number depends only on its own month's vouchers: earlier months are not
     # needed to number these.
-    every = [v for a in assets for v in asset_vouchers(a, first, last)]
-    every += research_transfers(assets, first, last)
+    every: list[Voucher] = []
+    for close, low, high in _segments(closes, first, last):
+        # A closed month as closed: its records then, its assets' names then.
+        names = close.names if close is not None else {}
+        shown = {a.id: replace(a, name=names.get(a.id, a.name)) for a in assets}
+        cutoff = close.leaf_index if close is not None else None
+        every += _month_vouchers([a.before(cutoff) for a in shown.values()], low, high)
+        for r in restatements:
+            if cutoff is not None and r.leaf_index >= cutoff:
+                continue  # recorded after this close: not in its months
+            v = restatement_voucher(shown[r.asset_id], r, closes)
+            if v is not None and low <= engine.month_of(v.date) <= high:
+                every.append(v)
     every.sort(key=lambda v: (v.date, v.order))
     numbered: list[Voucher] = []
     counts: dict[engine.Month, int] = {}

@@ -187,10 +187,11 @@ async def get_journal(
     """The merchant's data-asset journal (记账凭证) for the months `from` … `to`: a balanced
     voucher per cost item, per movement, per month of each asset's amortisation and per month
     of research expensed, numbered 记-1, 记-2, … per calendar month, on the merchant's chart
-    (`data-asset-accounts`). Its closing balances of 1701, 1702, 1703, 1405, 1471 and 5301
-    are the disclosure's. The merchant itself, operators and auditors. As CSV or XLSX the
-    columns are 日期, 凭证字, 凭证号, 摘要, 科目编码, 科目名称, 借方金额, 贷方金额, one line a
-    row."""
+    (`data-asset-accounts`). A closed month's vouchers are those as closed, never changed; a
+    restatement is a new voucher in the first month open when it was recorded. Its closing
+    balances of 1701, 1702, 1703, 1405, 1471 and 5301 are the disclosure's. The merchant
+    itself, operators and auditors. As CSV or XLSX the columns are 日期, 凭证字, 凭证号, 摘要,
+    科目编码, 科目名称, 借方金额, 贷方金额, one line a row."""
     data = await journal_service.vouchers(session, who, merchant_id, from_, to)
     body = journal_out(data)
     kind = _format(request, format_)

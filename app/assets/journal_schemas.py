@@ -73,9 +73,10 @@ class JournalVoucher(BaseModel):
     lines: list[JournalLine]
     entry_type: str = Field(
         description="What the voucher records: `cost_item`, a movement's name, "
-        "`amortisation` or `research_transfer`."
+        "`amortisation`, `research_transfer` or `restatement` (a correction of closed months, "
+        "in the first month open when it was recorded; profit and loss on 6901)."
     )
-    entry_id: UUID | None = Field(description="The cost item or movement recorded.")
+    entry_id: UUID | None = Field(description="The cost item, movement or restatement recorded.")
     leaf_index: int | None = Field(description="Its leaf in the `FIN` log.")
     asset_id: UUID | None
 

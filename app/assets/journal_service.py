@@ -16,6 +16,7 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -25,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets import engine, journal, repository
 from app.assets.engine import AssetClass, Phase, Source
-from app.assets.models import DataAssetAccount, DataAssetCostItem, DataAssetMovement
+from app.assets.models import DataAsset, DataAssetAccount, DataAssetCostItem, DataAssetMovement
 from app.assets.service import MERCHANT, _engine_movement
 from app.audit import service as audit
+from app.core.clock import shanghai_today
 from app.core.db import utcnow
 from app.core.errors import NotFound, ValidationFailed
 from app.core.i18n import Text
@@ -150,8 +152,7 @@ def _item(row: DataAssetCostItem) -> journal.ItemRecord:
         incurred_on=row.incurred_on,
         phase=Phase(row.phase) if row.phase else None,
         leaf_index=row.leaf_index,
-        # Deductible input VAT (进项税额) is not part of the cost, once items say so.
-        vat_deductible=bool(getattr(row, "vat_deductible", False)),
+        vat_deductible=bool(row.vat_deductible),  # 进项税额: not part of the cost
     )
 
 
@@ -192,8 +193,40 @@ async def vouchers(
         )
         for a in assets
     ]
-    found = journal.journal(records, first, last)
+    closes = [
+        journal.CloseRecord(
+            engine.month_of(c.through), c.leaf_index, await _names_at(session, assets, c.closed_at)
+        )
+        for c in await repository.closes(session, merchant_id)
+    ]
+    restatements = [
+        journal.RestatementRecord(
+            id=r.id,
+            asset_id=r.asset_id,
+            record_id=r.record_id,
+            period=engine.month_of(r.period),
+            leaf_index=r.leaf_index,
+            recorded_on=shanghai_today(r.decided_at),
+        )
+        for r in await repository.restatements(session, merchant_id=merchant_id, state="applied")
+        if r.record_id is not None and r.leaf_index is not None and r.decided_at is not None
+    ]
+    found = journal.journal(records, first, last, closes, restatements)
     return JournalData(merchant_id, first, last, found, await chart(session, merchant_id))
+
+
+async def _names_at(
+    session: AsyncSession, assets: list[DataAsset], moment: datetime
+) -> dict[UUID, str]:
+    """Each asset's name at `moment` (a close's): renames after it undone, newest first."""
+    names = {str(a.id): a.name for a in assets}
+    for asset_id, changes in await repository.renames_after(
+        session, [a.id for a in assets], moment
+    ):
+        old = changes.get("name", [None])[0]
+        if old is not None:
+            names[asset_id] = old
+    return {UUID(k): v for k, v in names.items()}
 
 
 def totals(data: JournalData) -> tuple[Decimal, Decimal]:

@@ -1648,11 +1648,11 @@ class JournalVoucher(Model):
     lines: list[JournalLine]
     entry_type: str
     """
-    What the voucher records: `cost_item`, a movement's name, `amortisation` or `research_transfer`.
+    What the voucher records: `cost_item`, a movement's name, `amortisation`, `research_transfer` or `restatement` (a correction of closed months, in the first month open when it was recorded; profit and loss on 6901).
     """
     entry_id: UUID | None
     """
-    The cost item or movement recorded.
+    The cost item, movement or restatement recorded.
     """
     leaf_index: int | None
     """

@@ -10,6 +10,7 @@ import csv
 import io
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 from beancount import loader
 from beancount.core import data as bean
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -25,7 +26,8 @@ from sqlalchemy import text
 from app.assets import engine, journal
 from app.assets.engine import AssetClass, MovementType, Phase, Refused, Source
 from app.assets.workbook import MEDIA_TYPE
-from tests.assets.conftest import Books
+from tests.assets.conftest import MEMO, Books
+from tests.assets.test_periods import close, restate
 from tests.assets.test_router import worked_example
 
 D = Decimal
@@ -463,6 +465,10 @@ START = date(2024, 1, 1)
 amounts = st.decimals(min_value=D("0.01"), max_value=D("99999.99"), places=2)
 
 
+def engine_items(items: Sequence[journal.ItemRecord]) -> list[engine.CostItem]:
+    return [engine.CostItem(i.amount, i.incurred_on, i.phase, i.vat_deductible) for i in items]
+
+
 @st.composite
 def registers(draw: st.DrawFn) -> journal.AssetRecord:
     asset_class = draw(st.sampled_from(list(AssetClass)))
@@ -474,15 +480,22 @@ def registers(draw: st.DrawFn) -> journal.AssetRecord:
         if source is Source.developed:
             phase = draw(st.sampled_from([Phase.research, Phase.development, Phase.development]))
         on = START + timedelta(days=draw(st.integers(0, 400)))
-        items.append(journal.ItemRecord(uuid.uuid4(), "labour", draw(amounts), on, phase, leaf + n))
-    book = engine.new_book(
-        asset_class, source, [engine.CostItem(i.amount, i.incurred_on, i.phase) for i in items]
-    )
+        # Some taxes with deductible VAT (进项税额: 2221, not part of the cost).
+        vat = draw(st.integers(0, 4)) == 0
+        items.append(
+            journal.ItemRecord(
+                uuid.uuid4(), "taxes" if vat else "labour", draw(amounts), on, phase, leaf + n, vat
+            )
+        )
+    book = engine.new_book(asset_class, source, engine_items(items))
     movements = []
     day = max(i.incurred_on for i in items)
     for n in range(draw(st.integers(0, 7))):
         day += timedelta(days=draw(st.integers(0, 150)))
-        kind = draw(st.sampled_from(list(MovementType)))
+        # A cost adjustment is only ever a restatement's record (tested below).
+        kind = draw(
+            st.sampled_from([t for t in MovementType if t is not MovementType.cost_adjustment])
+        )
         months = draw(st.integers(1, 72)) if kind is MovementType.capitalise else None
         indefinite = months is not None and draw(st.integers(0, 5)) == 0
         fraction = D(draw(st.integers(1, 1000))) / 1000 if draw(st.booleans()) else D(1)
@@ -539,7 +552,7 @@ def test_every_voucher_balances_and_the_journal_reconciles(
         engine.replay(
             a.asset_class,
             a.source,
-            [engine.CostItem(i.amount, i.incurred_on, i.phase) for i in a.items],
+            engine_items(a.items),
             [m.movement for m in a.movements],
         )
         for a in assets
@@ -554,7 +567,9 @@ def test_every_voucher_balances_and_the_journal_reconciles(
         for day in (book.capitalised_on, book.ended_on):
             if day is not None and day <= end:
                 return D(0)
-        return sum((i.amount for i in asset.items if i.incurred_on <= end), D(0))
+        return sum(
+            (i.amount for i in asset.items if i.incurred_on <= end and not i.vat_deductible), D(0)
+        )
 
     zero = D(0)
     on_1701 = sum(
@@ -574,6 +589,8 @@ def test_every_voucher_balances_and_the_journal_reconciles(
     # Every cost item is owed (2202), and nothing of the expensed research stays on 5301.
     owed = sum((i.amount for a in assets for i in a.items if i.incurred_on <= end), zero)
     assert -found.get("2202", zero) == owed
+    vat = [i.amount for a in assets for i in a.items if i.incurred_on <= end and i.vat_deductible]
+    assert found.get("2221", zero) == sum(vat, zero)
 
 
 # --- Over random registers, through HTTP -----------------------------------------------------
@@ -590,14 +607,22 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
     source = draw(st.sampled_from(list(engine.SOURCES[asset_class])))
     items = []
     for _ in range(draw(st.integers(1, 3))):
-        item = {
+        days = draw(st.integers(0, 300))
+        item: dict[str, Any] = {
             "kind": "processing",
             "amount": str(draw(st.decimals(D("1.00"), D("50000.00"), places=2))),
-            "incurred_on": (HTTP_START + timedelta(days=draw(st.integers(0, 300)))).isoformat(),
         }
+        if draw(st.integers(0, 3)) == 0:  # taxes say whether their VAT is deductible
+            item.update(kind="taxes", vat_deductible=draw(st.booleans()))
         if source is Source.developed:
+            # Research before development (DOMAIN.md): research in the first 150 days.
             item["phase"] = draw(st.sampled_from(["research", "development", "development"]))
+            days = days // 2 if item["phase"] == "research" else 151 + days // 2
+        item["incurred_on"] = (HTTP_START + timedelta(days=days)).isoformat()
         items.append(item)
+    # Recorded in date order: the first development item starts development, and no later
+    # one may lie before it.
+    items.sort(key=lambda i: str(i["incurred_on"]))
     day = max(date.fromisoformat(i["incurred_on"]) for i in items)
     moves = []
     for _ in range(draw(st.integers(0, 5))):
@@ -606,6 +631,8 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
         body: dict[str, Any] = {"date": day.isoformat()}
         if action == "capitalise" and asset_class is AssetClass.intangible:
             body["useful_life_months"] = draw(st.integers(1, 48))
+            if source is Source.developed:
+                body["memo"] = MEMO  # the five conditions of CAS 6 第九条
         elif action == "impair":
             body["recoverable_amount"] = str(draw(st.decimals(D("0.00"), D("40000.00"), places=2)))
         elif action in ("write-down", "reverse-write-down"):
@@ -643,21 +670,217 @@ async def test_random_registers_through_http_balance_and_reconcile(
     await reconcile(books, "2024-01", "2026-11")
 
 
-def test_the_restatement_voucher_of_domain_md() -> None:
-    """DOMAIN.md's close-and-restate example: A's cost −2000.00 in 2025-03, its FY2025
-    amortisation 23700.00 → 23366.67."""
-    lines = journal.restatement_lines("1701", D("-2000.00"), D("23366.67") - D("23700.00"))
-    assert [(x.code, x.debit, x.credit) for x in lines] == [
-        ("2202", D("2000.00"), D(0)),
-        ("1701", D(0), D("2000.00")),
-        ("1702", D("333.33"), D(0)),
-        ("6901", D(0), D("333.33")),
+# --- Closed months and restatements ----------------------------------------------------------
+
+
+async def test_the_close_and_restate_example_journal(books: Books) -> None:
+    """DOMAIN.md's close-and-restate example: the closed months' vouchers never change, the
+    restatement is one new voucher (Dr 2202 2000.00 / Cr 1701 2000.00; Dr 1702 333.33 / Cr 6901
+    333.33) in the first open month, and the journal reconciles to FY2025 as reported and to
+    FY2026 restated."""
+    a, _ = await worked_example(books)
+    assert (await close(books, "2025-12")).status_code == 201
+    fy2025 = await get_journal(books, "2025-01", "2025-12")
+    march = await get_journal(books, "2025-03", "2025-03")
+    as_csv = await get_journal(books, "2025-01", "2025-12", format="csv")
+    restated = await restate(
+        books,
+        a["id"],
+        "2025-03",
+        {"type": "cost_adjustment", "date": "2025-03-15", "amount": "-2000.00"},
+        books.admin,
+    )
+    assert restated.status_code == 201, restated.text
+    renamed = await books.client.patch(
+        f"/v1/data-assets/{a['id']}", json={"name": "更名后的数据集"}, headers=books.key
+    )
+    assert renamed.status_code == 200, renamed.text
+    # A closed month's vouchers are exactly those as reported (names as closed), byte for byte.
+    assert (await get_journal(books, "2025-01", "2025-12")).content == fy2025.content
+    assert (await get_journal(books, "2025-03", "2025-03")).content == march.content
+    assert (await get_journal(books, "2025-01", "2025-12", format="csv")).content == as_csv.content
+    await reconcile(books, "2025-01", "2025-12")  # to FY2025 as reported
+
+    # The restatement: a new voucher in 2026-01, the first month open when it was recorded
+    # (dated the day recorded when that is in 2026-01, else 2026-01-01), first of its day.
+    fy2026 = (await get_journal(books, "2026-01", "2026-12")).json()
+    [voucher] = [v for v in fy2026["vouchers"] if v["entry_type"] == "restatement"]
+    assert voucher["entry_id"] == restated.json()["id"]
+    assert voucher["leaf_index"] == restated.json()["leaf_index"]
+    assert voucher["asset_id"] == a["id"]
+    assert voucher["date"].startswith("2026-01") and voucher["number"] == 1
+    assert voucher["summary"].startswith(
+        "更名后的数据集 前期差错更正"
+    )  # an open month: today's name
+    assert [(x["account_code"], x["account_name"], x["debit"], x["credit"])
+            for x in voucher["lines"]] == [
+        ("2202", "应付账款", "2000.00", "0.00"),
+        ("1701", "无形资产—数据资源", "0.00", "2000.00"),
+        ("1702", "累计摊销", "333.33", "0.00"),
+        ("6901", "以前年度损益调整", "0.00", "333.33"),
+    ]  # fmt: skip
+
+    # FY2026: the as-reported opening, the restatement (= 前期差错更正), the restated charges,
+    # and the restated closing, in total and at a month end.
+    await reconcile(books, "2025-01", "2026-12")
+    fy26 = (await books.disclosure("2026-01", "2026-12")).json()["intangible"]["total"]
+    flows = balances(fy2026["vouchers"])
+    corrections = fy26["prior_period_corrections"]
+    assert D(corrections["cost"]) == D("-2000.00")
+    opening_reported = D(fy26["cost_opening"]) - D(corrections["cost"])
+    assert opening_reported + flows["1701"] == D(fy26["cost_closing"])
+    opening_reported = D(fy26["amortisation_opening"]) - D(corrections["amortisation"])
+    assert opening_reported - flows["1702"] == D(fy26["amortisation_closing"])
+    charged = sum(
+        (D(x["debit"]) for v in fy2026["vouchers"] if v["entry_type"] == "amortisation"
+         for x in v["lines"]),
+        D(0),
+    )  # fmt: skip
+    assert charged == D("28040.00") + D("26666.66") == D(fy26["amortisation_charge"])
+    assert flows["6901"] == D("-333.33")
+    upto = (await get_journal(books, "2025-01", "2026-01")).json()["vouchers"]
+    january = (await books.disclosure("2026-01", "2026-01")).json()["intangible"]["total"]
+    assert balances(upto)["1701"] == D(january["cost_closing"])
+    assert -balances(upto)["1702"] == D(january["amortisation_closing"])
+
+
+async def test_a_restated_movement_is_its_voucher_with_prior_years_profit_and_loss(
+    books: Books,
+) -> None:
+    """An impairment restated into a closed March: its own voucher with 6701 as 6901, then the
+    catch-up of April–June's amortisation; later closes keep every month as reported."""
+    asset = await books.capitalised("12000.00", "2025-01-10", 24)  # 500.00 a month
+    assert (await close(books, "2025-06")).status_code == 201
+    june = await get_journal(books, "2025-06", "2025-06")
+    restated = await restate(
+        books,
+        asset["id"],
+        "2025-03",
+        {"type": "impair", "date": "2025-03-31", "recoverable_amount": "8000.00"},
+        books.admin,
+    )
+    assert restated.status_code == 201, restated.text
+    assert (await get_journal(books, "2025-06", "2025-06")).content == june.content
+    body = await reconcile(books, "2025-01", "2025-12")  # to the restated figures
+    [voucher] = [v for v in body["vouchers"] if v["entry_type"] == "restatement"]
+    assert voucher["date"].startswith("2025-07")
+    # March: carrying 10500.00 → 8000.00; then 8000.00 over 21 months: April–June 1142.86
+    # instead of 1500.00.
+    assert [(x["account_code"], x["debit"], x["credit"]) for x in voucher["lines"]] == [
+        ("6901", "2500.00", "0.00"),
+        ("1703", "0.00", "2500.00"),
+        ("1702", "357.14", "0.00"),
+        ("6901", "0.00", "357.14"),
     ]
-    assert sum(x.debit for x in lines) == sum(x.credit for x in lines)
-    raised = journal.restatement_lines("1405", D("10.00"), D("1.00"))
-    assert [(x.code, x.debit, x.credit) for x in raised] == [
-        ("1405", D("10.00"), D(0)),
-        ("2202", D(0), D("10.00")),
-        ("6901", D("1.00"), D(0)),
-        ("1702", D(0), D("1.00")),
-    ]
+    # Closing July keeps it (it was recorded before), and nothing of March moves.
+    july = await get_journal(books, "2025-07", "2025-07")
+    assert (await close(books, "2025-07")).status_code == 201
+    assert (await get_journal(books, "2025-07", "2025-07")).content == july.content
+    assert (await get_journal(books, "2025-06", "2025-06")).content == june.content
+    await reconcile(books, "2025-01", "2025-12")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(registers(), min_size=1, max_size=4),
+    st.integers(12, 36),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(-3000, 3000), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_restatements_keep_closed_months_and_restate_the_open_ones(
+    assets: list[journal.AssetRecord],
+    closed: int,
+    asked: list[tuple[int, int, bool]],
+) -> None:
+    """Close the months through `closed`, then restate (cost items of assets still gathering,
+    cost adjustments or impairments dated back into closed months, where the engine admits
+    them): every closed month's vouchers
+    are as before, and from the first open month on the journal's balance-sheet accounts at
+    each month end are those of the restated register (profit and loss of the closed months
+    being on 6901)."""
+    first = engine.month_of(START)
+    through = first + closed
+    close_leaf = 50_000
+    before_close = journal.journal(assets, first, through)
+    closes = [journal.CloseRecord(through, close_leaf)]
+    restatements = []
+    for n, (which, cents, impair) in enumerate(asked):
+        asset = assets[which % len(assets)]
+        book = engine.replay(
+            asset.asset_class,
+            asset.source,
+            engine_items(asset.items),
+            [m.movement for m in asset.movements],
+        )
+        if book.status in engine.GATHERING:  # a cost item forgotten in a closed month
+            day = START + timedelta(days=abs(cents) % 300)
+            phase = None
+            if asset.source is Source.developed:
+                phase = Phase.research if cents < 0 else Phase.development
+            item = journal.ItemRecord(
+                uuid.uuid4(), "labour", D(abs(cents) + 1) / 10, day, phase, close_leaf + 10 * n + 1
+            )
+            changed = replace(asset, items=[*asset.items, item])
+            assets = [changed if a.id == asset.id else a for a in assets]
+            restatements.append(
+                journal.RestatementRecord(
+                    uuid.uuid4(),
+                    asset.id,
+                    item.id,
+                    engine.month_of(day),
+                    close_leaf + 10 * n + 2,
+                    date(2027, 3, 1),
+                )
+            )
+            continue
+        start = book.capitalised_month
+        if start is None or start > through:
+            continue
+        on = engine.month_end(start + (through - start) * (cents % 7) // 6)
+        if impair:
+            carrying = book.carrying(engine.month_of(on))
+            movement = engine.Movement(
+                MovementType.impair, on, amount=(carrying * D("0.8")).quantize(D("0.01"))
+            )
+        else:
+            movement = engine.Movement(MovementType.cost_adjustment, on, amount=D(cents) / 10)
+        record = journal.MovementRecord(uuid.uuid4(), movement, {}, close_leaf + 10 * n + 1)
+        candidate = replace(asset, movements=[*asset.movements, record])
+        try:
+            engine.replay(
+                asset.asset_class,
+                asset.source,
+                engine_items(asset.items),
+                [m.movement for m in candidate.movements],
+            )
+        except Refused:
+            continue
+        assets = [candidate if a.id == asset.id else a for a in assets]
+        restatements.append(
+            journal.RestatementRecord(
+                uuid.uuid4(),
+                asset.id,
+                record.id,
+                engine.month_of(on),
+                close_leaf + 10 * n + 2,
+                date(2027, 3, 1),
+            )
+        )
+    event(f"restatements: {min(len(restatements), 2)}")
+    last = through + 12
+    kept = journal.journal(assets, first, last, closes, restatements)
+    for v in kept:
+        assert v.balanced and v.lines
+    assert [v for v in kept if engine.month_of(v.date) <= through] == before_close
+    assert [v.entry.type for v in kept].count("restatement") == len(restatements)
+    restated = journal.journal(assets, first, last)
+
+    def sheet(vouchers: Sequence[journal.Voucher], month: int) -> dict[str, Decimal]:
+        found = journal.balances([v for v in vouchers if engine.month_of(v.date) <= month])
+        return {k: v for k, v in found.items() if not k.startswith("6") and v}
+
+    for month in range(through + 1, last + 1):
+        assert sheet(kept, month) == sheet(restated, month), engine.month_text(month)
