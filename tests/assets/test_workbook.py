@@ -10,7 +10,6 @@ import io
 from datetime import datetime
 from typing import Any
 
-import httpx
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
@@ -209,5 +208,4 @@ async def test_the_workbook_refuses_as_the_json_does(books: Books) -> None:
         headers={**books.key, "Accept": MEDIA_TYPE},
     )
     assert answer.status_code == 422, answer.text
-    assert isinstance(answer, httpx.Response)
     assert answer.headers["content-type"].startswith("application/problem+json")
