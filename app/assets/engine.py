@@ -386,12 +386,17 @@ def replay(
     source: Source,
     items: Iterable[CostItem],
     movements: Iterable[Movement],
+    through: date | None = None,
 ) -> Book:
     """The book of an asset from its record (every movement was admitted when taken), the
     movements in date order (a restatement's is dated back; `sorted` keeps the order of those
-    of one day)."""
+    of one day). With `through`, only the movements dated on or before it: the book as it
+    stood that day (its status, life and residual value as a disclosure ending then shows
+    them; balances up to that month are the same as the whole record's)."""
     book = new_book(asset_class, source, items)
     for movement in sorted(movements, key=lambda m: m.on):
+        if through is not None and movement.on > through:
+            break
         apply(book, movement)
     return book
 
@@ -814,7 +819,7 @@ class IntangibleColumn:
     cost_closing: Decimal
     amortisation_opening: Decimal
     amortisation_charge: Decimal
-    amortisation_reductions: dict[str, Decimal]  # disposal, derecognition
+    amortisation_reductions: dict[str, Decimal]  # disposal, derecognition, other
     amortisation_closing: Decimal
     impairment_opening: Decimal
     impairment_additions: Decimal
@@ -909,6 +914,9 @@ def intangible_column(
         amortisation_reductions={
             "disposal": flow(amortisation, Flow.disposal),
             "derecognition": flow(amortisation, Flow.derecognition),
+            # 其他减少: what leaves the table other than by disposal or derecognition (a
+            # reclassification to inventory); nothing posts it yet, the row is shown at zero.
+            "other": flow(amortisation, Flow.other_reduction),
         },
         amortisation_closing=closing(amortisation),
         impairment_opening=opening(impairment),

@@ -408,7 +408,9 @@ async def get_disclosure(
     amount) and restricted ones (a linked certificate pledged at the period end). The
     merchant itself, operators and auditors. With `Accept:
     application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, the same as an Excel
-    workbook, one sheet per table.
+    workbook, one sheet per table, each headed by 编制单位, 期间, 口径 (按报告数 or 重述后)
+    and 单位：元, dates as Excel dates. Statuses, lives and residual values are those at the
+    period end.
 
     Closed periods: `basis`, `closed`, `report_sha256` (SHA-256 of this JSON, RFC 8785
     canonical, without that key: for the fiscal year January … a close's `through` as

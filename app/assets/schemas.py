@@ -291,6 +291,10 @@ class IntangibleReductions(BaseModel):
 class AmortisationReductions(BaseModel):
     disposal: Money
     derecognition: Money
+    other: Money = Field(
+        description="其他减少: amortisation leaving the table otherwise than by disposal or "
+        "derecognition (a reclassification); zero while no movement posts it."
+    )
 
 
 class IntangibleCorrections(BaseModel):
@@ -383,7 +387,8 @@ class BalanceSheet(BaseModel):
 
 
 class AssetLife(BaseModel):
-    """An asset on the books in the period: its useful life and amortisation method."""
+    """An asset on the books in the period, or a development project in 开发支出 at its end:
+    its status, useful life and amortisation method as they stood at the period end."""
 
     asset_id: UUID
     name: str

@@ -172,13 +172,19 @@ def before(rows: list[Any], leaf: int | None) -> list[Any]:
 
 
 def book_of(
-    asset: DataAsset, items: list[DataAssetCostItem], movements: list[DataAssetMovement]
+    asset: DataAsset,
+    items: list[DataAssetCostItem],
+    movements: list[DataAssetMovement],
+    through: date | None = None,
 ) -> Book:
+    """The asset's book; with `through`, as it stood that day (movements dated after it left
+    out: engine.replay)."""
     return engine.replay(
         AssetClass(asset.asset_class),
         Source(asset.source),
         _engine_items(items),
         [_engine_movement(m) for m in movements],
+        through,
     )
 
 
@@ -1048,10 +1054,16 @@ async def books_disclosure(
     items = await repository.cost_items(session, ids)
     moves = await repository.movements(session, ids)
 
+    # Every book is as it stood at the period end: a later disposal, impairment or
+    # capitalisation (even one recorded before the close) changes no status, life or residual
+    # value shown for the period, and balances up to its end are those of the whole record.
+    end = engine.month_end(last)
+
     def one(asset: DataAsset, leaf: int | None, without: UUID | None = None) -> View:
         kept_items = [i for i in before(items[asset.id], leaf) if i.id != without]
         kept_moves = [m for m in before(moves[asset.id], leaf) if m.id != without]
-        return View(asset, kept_items, kept_moves, book_of(asset, kept_items, kept_moves), last)
+        book = book_of(asset, kept_items, kept_moves, end)
+        return View(asset, kept_items, kept_moves, book, last)
 
     def build(leaf: int | None) -> list[View]:
         return [one(asset, leaf) for asset in assets]
@@ -1061,7 +1073,11 @@ async def books_disclosure(
     previous = covering(closes, first - 1)
     reported = None if previous is None else [v.book for v in build(previous.leaf_index)]
     tables = engine.tables(books, first, last, reported)
-    on_books = [v for v in all_views if v.book.on_books(first, last)]
+    # The assets listed with their status at the period end: those on the books in the
+    # period, and development projects still in 开发支出 at its end (shown in development).
+    on_books = [
+        v for v in all_views if v.book.on_books(first, last) or v.book.development_expenditure(last)
+    ]
     significant = [all_views[n] for n in engine.significant(books, last)]
     linked = await repository.linked_certificates(
         session, merchant_id, [v.asset for v in all_views]

@@ -76,6 +76,10 @@ class Action(RootModel[Literal["submit", "approve", "reject", "suspend", "resume
 class AmortisationReductions(Model):
     disposal: str
     derecognition: str
+    other: str
+    """
+    其他减少: amortisation leaving the table otherwise than by disposal or derecognition (a reclassification); zero while no movement posts it.
+    """
 
 
 class ApiKeyCreate(Model):
@@ -139,7 +143,8 @@ class Assessor(Model):
 
 class AssetLife(Model):
     """
-    An asset on the books in the period: its useful life and amortisation method.
+    An asset on the books in the period, or a development project in 开发支出 at its end:
+    its status, useful life and amortisation method as they stood at the period end.
     """
 
     asset_id: UUID

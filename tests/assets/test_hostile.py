@@ -506,9 +506,10 @@ async def test_workbook_text_is_never_a_formula(books: Books) -> None:
                     assert not cell.value.startswith(FORMULA_STARTS), cell.value
                     texts.append(cell.value)
     lives = book["使用寿命及摊销方法"]
-    assert {row[0].value for row in lives.iter_rows(min_row=2)} == {"'" + t for t in typed}
+    names = {row[0].value for row in lives.iter_rows(min_row=workbook.FIRST_ROW)}
+    assert names == {"'" + t for t in typed}
     significant = book["重要单项数据资源无形资产"]
-    described = {row[1].value for row in significant.iter_rows(min_row=2)}
+    described = {row[1].value for row in significant.iter_rows(min_row=workbook.FIRST_ROW)}
     # (XML reads a CR in text as a line feed: the `'` is what matters.)
     assert described == {"'" + "\t\n"[n % 2] + t for n, t in enumerate(sorted(typed))}
     assert "'" + name in texts
@@ -530,4 +531,4 @@ async def test_a_control_character_the_workbook_cannot_hold_is_replaced(books: B
     xlsx = await books.disclosure("2025-01", "2025-12", Accept=workbook.MEDIA_TYPE)
     assert xlsx.status_code == 200, xlsx.text
     significant = load_workbook(io.BytesIO(xlsx.content))["重要单项数据资源无形资产"]
-    assert significant["B2"].value == "港口\ufffd数据"
+    assert significant[f"B{workbook.FIRST_ROW}"].value == "港口\ufffd数据"

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets.entries import FIN_LOG, LEAF_KINDS
 from app.assets.workbook import (
+    FIRST_ROW,
+    HEADER_ROW,
     INTANGIBLE_COLUMNS,
     INTANGIBLE_ROWS,
     INVENTORY_COLUMNS,
@@ -146,7 +148,7 @@ async def test_the_worked_example_comes_out_exactly(books: Books) -> None:
     workbook = load_workbook(io.BytesIO(xlsx.content))
     assert workbook.sheetnames[:2] == ["数据资源无形资产", "数据资源存货"]
     sheet = workbook["数据资源无形资产"]
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[HEADER_ROW]]
     assert header == [
         "项目",
         "外购的数据资源无形资产",
@@ -154,10 +156,10 @@ async def test_the_worked_example_comes_out_exactly(books: Books) -> None:
         "其他方式取得的数据资源无形资产",
         "合计",
     ]
-    labels = [row[0].value for row in sheet.iter_rows(min_row=2)]
-    closing_rows = [n for n, label in enumerate(labels, start=2) if label == "4.期末余额"]
+    labels = [row[0].value for row in sheet.iter_rows(min_row=FIRST_ROW)]
+    closing_rows = [n for n, label in enumerate(labels, start=FIRST_ROW) if label == "4.期末余额"]
     cost_closing, amortisation_closing = closing_rows[0], closing_rows[1]
-    carrying_closing = labels.index("1.期末账面价值") + 2
+    carrying_closing = labels.index("1.期末账面价值") + FIRST_ROW
 
     def row(number: int) -> list[str]:
         cells = sheet[number][1:5]
@@ -168,23 +170,23 @@ async def test_the_worked_example_comes_out_exactly(books: Books) -> None:
     assert row(cost_closing) == [intangible[c]["cost_closing"] for c in columns]
     assert row(amortisation_closing) == [intangible[c]["amortisation_closing"] for c in columns]
     assert row(carrying_closing) == [intangible[c]["carrying_closing"] for c in columns]
-    added = labels.index("其中：计提") + 2
+    added = labels.index("其中：计提") + FIRST_ROW
     assert row(added) == [intangible[c]["amortisation_charge"] for c in columns]
     lines = workbook["资产负债表项目"]
     assert [
-        (r[0].value, f"{Decimal(str(r[1].value)):.2f}") for r in lines.iter_rows(min_row=2)
+        (r[0].value, f"{Decimal(str(r[1].value)):.2f}") for r in lines.iter_rows(min_row=FIRST_ROW)
     ] == [
         ("存货 其中：数据资源", "0.00"),
         ("无形资产 其中：数据资源", "182944.44"),
         ("开发支出 其中：数据资源", "0.00"),
     ]
-    assert workbook["研究支出"]["B2"].value == 20000
+    assert workbook["研究支出"][f"B{FIRST_ROW}"].value == 20000
     # Every amount of both tables, row by row and column by column, is the JSON's.
     for name, rows, table, columns_of in (
         ("数据资源无形资产", INTANGIBLE_ROWS, fy["intangible"], INTANGIBLE_COLUMNS),
         ("数据资源存货", INVENTORY_ROWS, fy["inventory"], INVENTORY_COLUMNS),
     ):
-        cells = list(workbook[name].iter_rows(min_row=2, values_only=True))
+        cells = list(workbook[name].iter_rows(min_row=FIRST_ROW, values_only=True))
         assert [c[0] for c in cells] == [label for label, _ in rows]
         for (_, path), values in zip(rows, cells, strict=True):
             if path is None:
@@ -453,7 +455,7 @@ async def test_restricted_assets_are_those_pledged_at_the_period_end(
     assert restricted["amortisation_charge"] == "12000.00"
     xlsx = await books.disclosure("2026-01", "2026-12", Accept=MEDIA_TYPE)
     sheet = load_workbook(io.BytesIO(xlsx.content))["所有权或使用权受限的数据资源"]
-    assert sheet["C2"].value == number and sheet["F2"].value == 36000
+    assert sheet[f"C{FIRST_ROW}"].value == number and sheet[f"F{FIRST_ROW}"].value == 36000
     # A period that ended before the pledge began: not restricted.
     before = today.replace(day=1) - timedelta(days=1)
     earlier = (await books.disclosure("2025-01", before.strftime("%Y-%m"))).json()
