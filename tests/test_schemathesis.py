@@ -386,7 +386,10 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
         "/v1/certificates/{number}.pdf": rows["certificate"],
         "/verify/certificates/{number}": rows["certificate"],
         "/v1/catalog/{listing_id}": [{"listing_id": r["listing_id"]} for r in rows["listed"]],
-        "/v1/merchants/{merchant_id}/data-asset-disclosure": rows["asset_holder"],
+        **{
+            f"/v1/merchants/{{merchant_id}}/data-asset-{noun}": rows["asset_holder"]
+            for noun in ("disclosure", "journal", "accounts", "periods")
+        },
         "/v1/transactions/{trade_id}": rows["trade"],
         "/v1/transactions/{trade_id}/events": rows["trade"],
         "/v1/ledgers/{venue_code}/entries/{index}": leaves,
