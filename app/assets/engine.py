@@ -217,6 +217,15 @@ class Movement:
     residual_value: Decimal = ZERO
     fraction: Decimal = ONE
     amount: Decimal | None = None
+    proceeds: Decimal = ZERO  # dispose: what the buyer owes (none given: nothing)
+
+
+class Result(StrEnum):
+    """What a disposal puts in the income statement."""
+
+    revenue = "revenue"  # 主营业务收入 (inventory sold)
+    cost_of_sales = "cost_of_sales"  # 主营业务成本 (inventory sold)
+    disposal_gain = "disposal_gain"  # 资产处置收益 (an intangible disposed of; a loss < 0)
 
 
 @dataclass(frozen=True)
@@ -259,6 +268,7 @@ class Book:
     last_on: date | None = None
     postings: list[Posting] = field(default_factory=list)
     segments: list[_Segment] = field(default_factory=list)
+    results: list[tuple[Month, Result, Decimal]] = field(default_factory=list)
 
     @property
     def capitalised_month(self) -> Month | None:
@@ -354,6 +364,10 @@ class Book:
             ),
             ZERO,
         )
+
+    def result(self, name: Result, first: Month, last: Month) -> Decimal:
+        """What disposals put on the income-statement line `name` in `first` … `last`."""
+        return sum((a for m, r, a in self.results if r is name and first <= m <= last), ZERO)
 
     def research_in(self, first: Month, last: Month) -> Decimal:
         return sum(
@@ -568,6 +582,23 @@ def _end(book: Book, movement: Movement, flow: Flow, status: Status) -> dict[str
 
 
 def _dispose(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """处置 / 出售 for `movement.proceeds`: inventory's revenue is the proceeds and its cost of
+    sales the released cost less the released provision; an intangible's 资产处置收益 is the
+    proceeds less the carrying amount (a loss when negative)."""
+    effects = _release(book, movement)
+    month = month_of(movement.on)
+    carrying = effects["carrying_amount"]
+    if book.asset_class is AssetClass.intangible:
+        gain = movement.proceeds - carrying
+        book.results.append((month, Result.disposal_gain, gain))
+        return {**effects, "proceeds": movement.proceeds, "disposal_gain": gain}
+    book.results.append((month, Result.revenue, movement.proceeds))
+    book.results.append((month, Result.cost_of_sales, carrying))
+    return {**effects, "revenue": movement.proceeds, "cost_of_sales": carrying}
+
+
+def _release(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """Take the disposed share off the books: what it moved, its carrying amount."""
     _not_before_capitalisation(book, movement)
     if book.asset_class is AssetClass.intangible:
         _needs(book, Status.capitalised, "be disposed of")
@@ -974,6 +1005,9 @@ class Tables:
     intangible_closing: Decimal  # 无形资产 其中：数据资源
     development_expenditure: Decimal  # 开发支出 其中：数据资源
     research_expense: Decimal  # research expensed in the period
+    revenue: Decimal = ZERO  # 主营业务收入 of inventory sold in the period
+    cost_of_sales: Decimal = ZERO  # 主营业务成本 of inventory sold in the period
+    disposal_gain: Decimal = ZERO  # 资产处置收益 of intangibles disposed of (a loss < 0)
 
 
 def tables(
@@ -1033,6 +1067,9 @@ def tables(
         intangible_closing=intangible["total"].carrying_closing,
         development_expenditure=sum((b.development_expenditure(last) for b in books), ZERO),
         research_expense=sum((b.research_in(first, last) for b in books), ZERO),
+        revenue=sum((b.result(Result.revenue, first, last) for b in books), ZERO),
+        cost_of_sales=sum((b.result(Result.cost_of_sales, first, last) for b in books), ZERO),
+        disposal_gain=sum((b.result(Result.disposal_gain, first, last) for b in books), ZERO),
     )
 
 

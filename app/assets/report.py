@@ -81,6 +81,9 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 development_expenditure=tables.development_expenditure,
             ),
             "research_expense": tables.research_expense,
+            "revenue": tables.revenue,
+            "cost_of_sales": tables.cost_of_sales,
+            "disposal_gain": tables.disposal_gain,
             "assets": [
                 AssetLife(
                     asset_id=v.asset.id,

@@ -157,6 +157,12 @@ class Dispose(_Strict):
     fraction: Fraction = Field(
         default="1", description="Inventory: the share of what remains sold; intangible: 1."
     )
+    proceeds: Amount | None = Field(
+        default=None,
+        description="What the buyer owes (RMB, without VAT): inventory's revenue (主营业务收入); "
+        "an intangible's 资产处置收益 is proceeds less the carrying amount. Left out: 0.00 "
+        "(a disposal for nothing, as before this field existed).",
+    )
 
 
 class Derecognise(_Strict):
@@ -493,6 +499,17 @@ class Disclosure(BaseModel):
     inventory: InventoryTable
     balance_sheet: BalanceSheet
     research_expense: Money = Field(description="Research expensed in the period.")
+    revenue: Money = Field(
+        description="主营业务收入: the proceeds of data-resource inventory sold in the period."
+    )
+    cost_of_sales: Money = Field(
+        description="主营业务成本: the cost released by those sales less the provision released "
+        "with it (转销)."
+    )
+    disposal_gain: Money = Field(
+        description="资产处置收益: proceeds less carrying amount of the intangibles disposed of "
+        "in the period (negative: a loss)."
+    )
     assets: list[AssetLife]
     significant: list[SignificantAsset] = Field(
         description="Intangibles whose carrying amount is at least 10 % of all of them."

@@ -163,6 +163,7 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         residual_value=Decimal(details.get("residual_value", "0")),
         fraction=Decimal(details.get("fraction", "1")),
         amount=Decimal(amount) if amount is not None else None,
+        proceeds=Decimal(details.get("proceeds", "0")),
     )
 
 
@@ -773,10 +774,23 @@ def check_memo(
         )
 
 
+# Optional inputs left out of the stored details when not given (the records taken before
+# they existed have no such key, and a new one without them reads the same).
+_ABSENT_WHEN_NONE = frozenset({"memo", "proceeds"})
+
+
 def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
     """The inputs of a movement as stored (money with two places; no memo: no key)."""
-    details = {k: v for k, v in body.items() if k != "date" and not (k == "memo" and v is None)}
-    for key in ("residual_value", "recoverable_amount", "net_realisable_value", "amount"):
+    details = {
+        k: v for k, v in body.items() if k != "date" and not (k in _ABSENT_WHEN_NONE and v is None)
+    }
+    for key in (
+        "residual_value",
+        "recoverable_amount",
+        "net_realisable_value",
+        "amount",
+        "proceeds",
+    ):
         if key in details:
             details[key] = cents(Decimal(details[key]))
     if kind is MovementType.capitalise and details.get("useful_life_months") is None:

@@ -1104,6 +1104,18 @@ class Disclosure(Model):
     """
     Research expensed in the period.
     """
+    revenue: str
+    """
+    主营业务收入: the proceeds of data-resource inventory sold in the period.
+    """
+    cost_of_sales: str
+    """
+    主营业务成本: the cost released by those sales less the provision released with it (转销).
+    """
+    disposal_gain: str
+    """
+    资产处置收益: proceeds less carrying amount of the intangibles disposed of in the period (negative: a loss).
+    """
     assets: list[AssetLife]
     significant: list[SignificantAsset]
     """
@@ -1123,6 +1135,10 @@ class Dispose(Model):
     fraction: str | None = "1"
     """
     Inventory: the share of what remains sold; intangible: 1.
+    """
+    proceeds: str | None = None
+    """
+    What the buyer owes (RMB, without VAT): inventory's revenue (主营业务收入); an intangible's 资产处置收益 is proceeds less the carrying amount. Left out: 0.00 (a disposal for nothing, as before this field existed).
     """
 
 

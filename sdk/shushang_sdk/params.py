@@ -276,6 +276,10 @@ class Dispose(TypedDict, closed=True):
     """
     Inventory: the share of what remains sold; intangible: 1.
     """
+    proceeds: NotRequired[str | None]
+    """
+    What the buyer owes (RMB, without VAT): inventory's revenue (主营业务收入); an intangible's 资产处置收益 is proceeds less the carrying amount. Left out: 0.00 (a disposal for nothing, as before this field existed).
+    """
 
 
 class Examination(TypedDict, closed=True):

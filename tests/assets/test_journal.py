@@ -106,6 +106,12 @@ async def reconcile(books: Books, first: str, last: str) -> dict[str, Any]:
     assert found.get("5301", zero) == D(fy["balance_sheet"]["development_expenditure"])
     carrying = found.get("1701", zero) + found.get("1702", zero) + found.get("1703", zero) - on_1701
     assert carrying == D(fy["balance_sheet"]["intangible_assets"])
+    # Disposals: 6001, 6401 and 6115 over the journal's months are the disclosure's revenue,
+    # cost of sales and 资产处置收益 of those months.
+    period = (await books.disclosure(first, last)).json()
+    assert -found.get("6001", zero) == D(period["revenue"])
+    assert found.get("6401", zero) == D(period["cost_of_sales"])
+    assert -found.get("6115", zero) == D(period["disposal_gain"])
     return body
 
 
@@ -639,8 +645,11 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
             body["net_realisable_value"] = str(
                 draw(st.decimals(D("0.00"), D("60000.00"), places=2))
             )
-        elif action == "dispose" and asset_class is AssetClass.inventory:
-            body["fraction"] = draw(st.sampled_from(["0.25", "0.5", "1"]))
+        elif action == "dispose":
+            if asset_class is AssetClass.inventory:
+                body["fraction"] = draw(st.sampled_from(["0.25", "0.5", "1"]))
+            if draw(st.booleans()):  # proceeds: revenue, or 资产处置收益 against carrying
+                body["proceeds"] = str(draw(st.decimals(D("0.00"), D("60000.00"), places=2)))
         elif action == "derecognise":
             body["reason"] = "失效"
         moves.append((action, body))

@@ -350,6 +350,8 @@ async def test_inventory_sale_of_a_fraction_write_down_and_reversal(books: Books
         "cost": "3000.00",
         "write_down": "600.00",
         "carrying_amount": "2400.00",
+        "revenue": "0.00",
+        "cost_of_sales": "2400.00",
     }
     assert sold["cost"] == "7000.00" and sold["write_down"] == "1400.00"
     # NRV recovers above cost: the provision is reversed to zero, never below.
