@@ -94,6 +94,7 @@ class MovementType(StrEnum):
     write_down = "write_down"
     reverse_write_down = "reverse_write_down"
     cost_adjustment = "cost_adjustment"  # a restatement's correction of the cost (CAS 28)
+    revise = "revise"  # a change of useful life or residual value (CAS 28 会计估计变更)
 
 
 class Account(StrEnum):
@@ -218,6 +219,28 @@ class Movement:
     fraction: Decimal = ONE
     amount: Decimal | None = None
     proceeds: Decimal = ZERO  # dispose: what the buyer owes (none given: nothing)
+    reason: str | None = None  # revise: why
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """An intangible's useful life (months, None: indefinite) and residual value."""
+
+    useful_life_months: int | None
+    indefinite: bool
+    residual_value: Decimal
+
+
+@dataclass(frozen=True)
+class EstimateChange:
+    """A `revise` (会计估计变更, CAS 28 第八条): prospective from the month after `on`."""
+
+    on: date
+    old: Estimates
+    new: Estimates
+    reason: str
+    carrying_amount: Decimal  # at the end of the month of `on`
+    remaining_months: int | None  # R from the next month (None: indefinite)
 
 
 class Result(StrEnum):
@@ -269,6 +292,7 @@ class Book:
     postings: list[Posting] = field(default_factory=list)
     segments: list[_Segment] = field(default_factory=list)
     results: list[tuple[Month, Result, Decimal]] = field(default_factory=list)
+    estimate_changes: list[EstimateChange] = field(default_factory=list)
 
     @property
     def capitalised_month(self) -> Month | None:
@@ -790,6 +814,91 @@ def _cost_adjustment(book: Book, movement: Movement) -> dict[str, Decimal]:
     return {"cost": delta, "carrying_amount": book.carrying(month)}
 
 
+def _revise(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """会计估计变更 (CAS 6 第二十条, CAS 28 第八条): from the month after `movement.on`,
+    B = carrying at the end of that month − the new residual value and R = the new useful
+    life (months from capitalisation, as `capitalise` takes it) less the months used through
+    that month; an indefinite life is not amortised from then on. Prospective: nothing
+    before is changed."""
+    if book.asset_class is AssetClass.inventory:
+        raise Refused(
+            Text(
+                "Inventory is not amortised: it has no useful life or residual value to revise.",
+                "存货不摊销,没有可变更的使用寿命或残值。",
+            )
+        )
+    _needs(book, Status.capitalised, "revise its estimates")
+    _not_before_capitalisation(book, movement)
+    assert book.capitalised_month is not None
+    if movement.indefinite == (movement.useful_life_months is not None):
+        raise Refused(
+            Text(
+                "give either useful_life_months or indefinite: true",
+                "须给出 useful_life_months 或 indefinite: true 之一",
+            ),
+            field="useful_life_months",
+        )
+    month = month_of(movement.on)
+    carrying = book.carrying(month)  # after the month's amortisation, as an impairment
+    residual = movement.residual_value
+    used = month - book.capitalised_month + 1
+    if book.useful_life_months is not None:
+        used = min(used, book.useful_life_months)
+    remaining: int | None = None
+    if movement.indefinite:
+        if residual:
+            raise Refused(
+                Text(
+                    "an intangible of indefinite life is not amortised and has no residual value",
+                    "使用寿命不确定的无形资产不摊销,无残值",
+                ),
+                field="residual_value",
+            )
+    else:
+        assert movement.useful_life_months is not None
+        remaining = movement.useful_life_months - used
+        if remaining < 1:
+            raise Refused(
+                Text(
+                    f"must exceed the {used} months already used through {month_text(month)}",
+                    f"须大于截至 {month_text(month)} 已使用的 {used} 个月",
+                ),
+                field="useful_life_months",
+            )
+        if residual >= carrying:
+            raise Refused(
+                Text(
+                    f"must be below the carrying amount {carrying} at the end of "
+                    f"{month_text(month)}",
+                    f"须小于 {month_text(month)} 月末账面价值 {carrying}",
+                ),
+                field="residual_value",
+            )
+    old = Estimates(book.useful_life_months, book.indefinite, book.residual_value)
+    new = Estimates(movement.useful_life_months, movement.indefinite, residual)
+    if old == new:
+        raise Refused(
+            Text(
+                "changes nothing: the useful life and residual value are those in force",
+                "未作任何变更:使用寿命和残值与现行估计相同",
+            ),
+            field="useful_life_months",
+        )
+    # From the next month the formula restarts on what is left; a restart planned for a
+    # later month (none is: movements are in date order) would be replaced.
+    book.segments = [s for s in book.segments if s.start <= month]
+    book.segments.append(
+        _Segment(month + 1, book._gross_cents(month), _cents(carrying - residual), remaining or 0)
+    )
+    book.useful_life_months = movement.useful_life_months
+    book.indefinite = movement.indefinite
+    book.residual_value = residual
+    book.estimate_changes.append(
+        EstimateChange(movement.on, old, new, movement.reason or "", carrying, remaining)
+    )
+    return {"carrying_amount": carrying, "amortisation_base": carrying - residual}
+
+
 _TAKE = {
     MovementType.capitalise: _capitalise,
     MovementType.dispose: _dispose,
@@ -798,6 +907,7 @@ _TAKE = {
     MovementType.write_down: _write_down,
     MovementType.reverse_write_down: _reverse_write_down,
     MovementType.cost_adjustment: _cost_adjustment,
+    MovementType.revise: _revise,
 }
 
 

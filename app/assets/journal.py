@@ -341,6 +341,8 @@ MOVEMENT_VOUCHERS: dict[str, tuple[str, Callable[[Moved], list[Line]]]] = {
     MovementType.write_down.value: ("计提存货跌价准备", _write_down),
     MovementType.reverse_write_down.value: ("存货跌价准备转回", _reverse_write_down),
     MovementType.cost_adjustment.value: ("调整成本", _cost_adjustment),
+    # An estimate change moves nothing itself: the amortisation vouchers after it change.
+    MovementType.revise.value: ("会计估计变更", lambda m: []),
 }
 # The order of a day's vouchers (see the module's docstring); movements not named: OTHER.
 RANK: dict[str, int] = {

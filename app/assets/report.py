@@ -17,6 +17,8 @@ from app.assets.schemas import (
     Basis,
     DisclosedRestatement,
     Disclosure,
+    EstimateChangeOut,
+    EstimatesOut,
     IntangibleTable,
     InventoryTable,
     PledgeInForce,
@@ -132,5 +134,28 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 )
                 for r in data.restricted
             ],
+            "estimate_changes": [
+                EstimateChangeOut(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    date=c.on,
+                    old=_estimates(c.old),
+                    new=_estimates(c.new),
+                    reason=c.reason,
+                    carrying_amount=c.carrying_amount,
+                    remaining_months=c.remaining_months,
+                )
+                for v in data.on_books
+                for c in v.book.estimate_changes
+                if data.first <= engine.month_of(c.on) <= last
+            ],
         }
+    )
+
+
+def _estimates(found: engine.Estimates) -> EstimatesOut:
+    return EstimatesOut(
+        useful_life_months=found.useful_life_months,
+        indefinite_life=found.indefinite,
+        residual_value=found.residual_value,
     )

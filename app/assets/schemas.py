@@ -165,6 +165,28 @@ class Dispose(_Strict):
     )
 
 
+class Revise(_Strict):
+    """会计估计变更 of an intangible: prospective from the month after `date`."""
+
+    date: dt.date
+    useful_life_months: Annotated[int | None, Field(ge=1, le=1200)] = Field(
+        default=None,
+        description="The new useful life in months from capitalisation (as `capitalise` "
+        "takes it); from the month after `date`, R = it less the months used through "
+        "that month.",
+    )
+    indefinite: bool = Field(
+        default=False, description="The life is now indefinite: not amortised from then on."
+    )
+    residual_value: Amount = "0"
+    reason: Reason = Field(description="Why the estimate changed (disclosed).")
+    indefinite_basis: Reason | None = Field(
+        default=None,
+        description="With `indefinite: true`, required: why the life cannot be foreseen "
+        "(CAS 6 第十七条).",
+    )
+
+
 class Derecognise(_Strict):
     date: dt.date
     reason: Reason
@@ -464,6 +486,27 @@ class DisclosedRestatement(BaseModel):
     effect: RestatedEffect
 
 
+class EstimatesOut(BaseModel):
+    useful_life_months: int | None
+    indefinite_life: bool
+    residual_value: Money
+
+
+class EstimateChangeOut(BaseModel):
+    """A `revise` dated in the period (会计估计变更, CAS 28 第八条, prospective)."""
+
+    asset_id: UUID
+    name: str
+    date: dt.date
+    old: EstimatesOut
+    new: EstimatesOut
+    reason: str
+    carrying_amount: Money = Field(description="At the end of the month of `date`.")
+    remaining_months: int | None = Field(
+        description="R, the months left from the month after `date` (null: indefinite)."
+    )
+
+
 class UnevidencedItems(BaseModel):
     count: int
     amount: Money
@@ -516,6 +559,9 @@ class Disclosure(BaseModel):
     )
     restricted: list[RestrictedAsset] = Field(
         description="Assets with a linked IP certificate pledged at the period end."
+    )
+    estimate_changes: list[EstimateChangeOut] = Field(
+        description="Changes of useful life or residual value (`revise`) dated in the period."
     )
 
 

@@ -95,6 +95,7 @@ _EVENTS = {
     MovementType.write_down: "written_down",
     MovementType.reverse_write_down: "write_down_reversed",
     MovementType.cost_adjustment: "cost_adjusted",
+    MovementType.revise: "estimates_revised",
 }
 # The path segment of each movement, as `allowed_actions` names it.
 PATHS = {m: m.value.replace("_", "-") for m in MovementType}
@@ -164,6 +165,7 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         fraction=Decimal(details.get("fraction", "1")),
         amount=Decimal(amount) if amount is not None else None,
         proceeds=Decimal(details.get("proceeds", "0")),
+        reason=details.get("reason"),
     )
 
 
@@ -229,7 +231,7 @@ def allowed_actions(view: View, who: Principal | None) -> list[str]:
     if book.status in engine.GATHERING:
         return ["update", "costs", "capitalise", "derecognise"]
     if book.status is Status.capitalised:
-        return ["update", "dispose", "derecognise", "impair"]
+        return ["update", "dispose", "derecognise", "impair", "revise"]
     if book.status is Status.held:
         held = ["update", "dispose", "derecognise", "write-down"]
         if book.balance(Account.write_down, view.as_of) > 0:
@@ -758,7 +760,16 @@ async def record_cost(
 def check_memo(
     asset: DataAsset, kind: MovementType, body: dict[str, Any], loc: tuple[str, ...]
 ) -> None:
-    """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated."""
+    """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated; an
+    indefinite life (capitalised or revised to) with its basis."""
+    if kind is MovementType.revise and body.get("indefinite") and not body.get("indefinite_basis"):
+        raise ValidationFailed.field(
+            [*loc, "indefinite_basis"],
+            Text(
+                "an indefinite useful life needs indefinite_basis: why it cannot be foreseen",
+                "使用寿命不确定须说明依据(indefinite_basis)",
+            ),
+        )
     developed = asset.source == Source.developed.value
     if kind is MovementType.capitalise and developed and body.get("memo") is None:
         raise ValidationFailed.field(
@@ -776,7 +787,7 @@ def check_memo(
 
 # Optional inputs left out of the stored details when not given (the records taken before
 # they existed have no such key, and a new one without them reads the same).
-_ABSENT_WHEN_NONE = frozenset({"memo", "proceeds"})
+_ABSENT_WHEN_NONE = frozenset({"memo", "proceeds", "indefinite_basis"})
 
 
 def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
@@ -793,7 +804,9 @@ def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
     ):
         if key in details:
             details[key] = cents(Decimal(details[key]))
-    if kind is MovementType.capitalise and details.get("useful_life_months") is None:
+    if kind in (MovementType.capitalise, MovementType.revise) and (
+        details.get("useful_life_months") is None
+    ):
         details.pop("useful_life_months", None)
     return details
 

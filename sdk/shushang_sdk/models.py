@@ -1125,6 +1125,10 @@ class Disclosure(Model):
     """
     Assets with a linked IP certificate pledged at the period end.
     """
+    estimate_changes: list[EstimateChangeOut]
+    """
+    Changes of useful life or residual value (`revise`) dated in the period.
+    """
 
 
 class Dispose(Model):
@@ -1167,6 +1171,33 @@ class EntryOut(Model):
     """
     The trade (or trade event) this leaf records.
     """
+
+
+class EstimateChangeOut(Model):
+    """
+    A `revise` dated in the period (会计估计变更, CAS 28 第八条, prospective).
+    """
+
+    asset_id: UUID
+    name: str
+    date: date_aliased
+    old: EstimatesOut
+    new: EstimatesOut
+    reason: str
+    carrying_amount: str
+    """
+    At the end of the month of `date`.
+    """
+    remaining_months: int | None
+    """
+    R, the months left from the month after `date` (null: indefinite).
+    """
+
+
+class EstimatesOut(Model):
+    useful_life_months: int | None
+    indefinite_life: bool
+    residual_value: str
 
 
 class EventOut(Model):
@@ -2742,6 +2773,37 @@ class RestrictedAsset(Model):
     amortisation_charge: str
     """
     Amortisation of the period.
+    """
+
+
+class Revise(Model):
+    """
+    会计估计变更 of an intangible: prospective from the month after `date`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    useful_life_months: int | None = None
+    """
+    The new useful life in months from capitalisation (as `capitalise` takes it); from the month after `date`, R = it less the months used through that month.
+    """
+    indefinite: bool | None = False
+    """
+    The life is now indefinite: not amortised from then on.
+    """
+    residual_value: str | None = "0"
+    """
+    CNY, a decimal string with at most 2 places.
+    """
+    reason: str
+    """
+    Why the estimate changed (disclosed).
+    """
+    indefinite_basis: str | None = None
+    """
+    With `indefinite: true`, required: why the life cannot be foreseen (CAS 6 第十七条).
     """
 
 

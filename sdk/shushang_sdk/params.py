@@ -1338,6 +1338,34 @@ class RestatementDecision(TypedDict, closed=True):
     reason: NotRequired[str | None]
 
 
+class Revise(TypedDict, closed=True):
+    """
+    会计估计变更 of an intangible: prospective from the month after `date`.
+    """
+
+    date: date_aliased | str
+    useful_life_months: NotRequired[int | None]
+    """
+    The new useful life in months from capitalisation (as `capitalise` takes it); from the month after `date`, R = it less the months used through that month.
+    """
+    indefinite: NotRequired[bool]
+    """
+    The life is now indefinite: not amortised from then on.
+    """
+    residual_value: NotRequired[str]
+    """
+    CNY, a decimal string with at most 2 places.
+    """
+    reason: str
+    """
+    Why the estimate changed (disclosed).
+    """
+    indefinite_basis: NotRequired[str | None]
+    """
+    With `indefinite: true`, required: why the life cannot be foreseen (CAS 6 第十七条).
+    """
+
+
 class TradeCreate(TypedDict, closed=True):
     venue_code: str
     on_venue: bool

@@ -278,8 +278,24 @@ def histories(draw: st.DrawFn) -> Book:
             fraction = D(draw(st.integers(1, 1000))) / 1000
         carrying = book.carrying(month_of(day))
         target = (carrying * D(draw(st.integers(0, 130))) / 100).quantize(D("0.01"))
+        life, residual = None, D(0)
+        if kind is MovementType.revise:  # a new life (or indefinite) and residual value
+            life = draw(st.sampled_from([None, *range(1, 61)]))
+            residual = (target * D("0.2")).quantize(D("0.01")) if life else D(0)
         with contextlib.suppress(Refused):
-            apply(book, Movement(kind, day, fraction=fraction, amount=target))
+            apply(
+                book,
+                Movement(
+                    kind,
+                    day,
+                    fraction=fraction,
+                    amount=target,
+                    useful_life_months=life,
+                    indefinite=life is None,
+                    residual_value=residual,
+                    reason="复核",
+                ),
+            )
     return book
 
 

@@ -502,7 +502,11 @@ def registers(draw: st.DrawFn) -> journal.AssetRecord:
         kind = draw(
             st.sampled_from([t for t in MovementType if t is not MovementType.cost_adjustment])
         )
-        months = draw(st.integers(1, 72)) if kind is MovementType.capitalise else None
+        months = (
+            draw(st.integers(1, 72))
+            if kind in (MovementType.capitalise, MovementType.revise)
+            else None
+        )
         indefinite = months is not None and draw(st.integers(0, 5)) == 0
         fraction = D(draw(st.integers(1, 1000))) / 1000 if draw(st.booleans()) else D(1)
         carrying = book.carrying(engine.month_of(day))
@@ -516,6 +520,10 @@ def registers(draw: st.DrawFn) -> journal.AssetRecord:
             indefinite=indefinite and asset_class is AssetClass.intangible,
             fraction=fraction,
             amount=target,
+            residual_value=(carrying * D("0.1")).quantize(D("0.01"))
+            if kind is MovementType.revise and not indefinite
+            else D(0),
+            reason="复核",
         )
         try:
             engine.apply(book, movement)
@@ -603,7 +611,7 @@ def test_every_voucher_balances_and_the_journal_reconciles(
 
 HTTP_START = date(2024, 1, 1)
 ACTIONS = ["capitalise", "capitalise", "impair", "write-down", "reverse-write-down", "dispose",
-           "derecognise"]  # fmt: skip
+           "derecognise", "revise"]  # fmt: skip
 
 
 @st.composite
@@ -652,6 +660,10 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
                 body["proceeds"] = str(draw(st.decimals(D("0.00"), D("60000.00"), places=2)))
         elif action == "derecognise":
             body["reason"] = "失效"
+        elif action == "revise":
+            body.update(useful_life_months=draw(st.integers(1, 60)), reason="复核")
+            if draw(st.booleans()):
+                body["residual_value"] = str(draw(st.decimals(D("0.00"), D("500.00"), places=2)))
         moves.append((action, body))
     return {"asset_class": asset_class.value, "source": source.value, "items": items,
             "moves": moves}  # fmt: skip

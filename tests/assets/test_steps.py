@@ -87,3 +87,158 @@ async def test_bad_proceeds_are_refused_and_change_nothing(books: Books) -> None
     assert await books.count(MOVEMENTS) == before
     fy = (await books.disclosure("2025-01", "2025-12")).json()
     assert fy["disposal_gain"] == "0.00"
+
+
+# --- revise: 会计估计变更, prospective ---------------------------------------------------------
+
+
+async def test_revise_life_and_residual_is_prospective_and_disclosed(books: Books) -> None:
+    asset = await books.capitalised("12000.00", "2025-01-10", 12)
+    aid = asset["id"]
+    assert "revise" in asset["allowed_actions"]
+    # End of March: 3000.00 amortised, carrying 9000.00. From April: B = 9000.00 − 1800.00,
+    # R = 24 − 3 = 21 months.
+    revised = await books.ok(
+        await books.move(
+            aid, "revise", date="2025-03-15", useful_life_months=24, residual_value="1800.00",
+            reason="技术迭代放缓,预计可使用期限延长",
+        )
+    )  # fmt: skip
+    moved = revised["movements"][-1]
+    assert moved["type"] == "revise"
+    assert moved["effects"] == {"carrying_amount": "9000.00", "amortisation_base": "7200.00"}
+    assert revised["useful_life_months"] == 24 and revised["residual_value"] == "1800.00"
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    purchased = fy["intangible"]["purchased"]
+    # 3000.00 + round_half_up(7200.00 × 9 / 21, 2) = 3000.00 + 3085.71.
+    assert purchased["amortisation_charge"] == "6085.71"
+    assert purchased["carrying_closing"] == "5914.29"
+    assert fy["estimate_changes"] == [
+        {
+            "asset_id": aid,
+            "name": asset["name"],
+            "date": "2025-03-15",
+            "old": {"useful_life_months": 12, "indefinite_life": False, "residual_value": "0.00"},
+            "new": {
+                "useful_life_months": 24,
+                "indefinite_life": False,
+                "residual_value": "1800.00",
+            },
+            "reason": "技术迭代放缓,预计可使用期限延长",
+            "carrying_amount": "9000.00",
+            "remaining_months": 21,
+        }
+    ]
+    q1 = (await books.disclosure("2025-01", "2025-03")).json()
+    assert q1["intangible"]["purchased"]["amortisation_charge"] == "3000.00"  # unchanged
+    assert (await books.disclosure("2025-04", "2025-12")).json()["estimate_changes"] == []
+    schedule = await books.client.get(
+        f"/v1/data-assets/{aid}/schedule", params={"through": "2027-06"}, headers=books.key
+    )
+    assert schedule.status_code == 200, schedule.text
+    rows = {r["month"]: r for r in schedule.json()["rows"]}
+    assert rows["2025-04"]["amortisation"] == "342.86"
+    assert rows["2026-12"]["carrying_amount"] == "1800.00"  # ends at the residual value
+    assert rows["2027-01"]["amortisation"] == "0.00"
+
+
+async def test_revise_to_an_indefinite_life_stops_amortisation(books: Books) -> None:
+    asset = await books.capitalised("12000.00", "2025-01-10", 12)
+    aid = asset["id"]
+    before = await books.count("data_asset_movement")
+    no_basis = await books.move(aid, "revise", date="2025-06-30", indefinite=True, reason="x")
+    assert no_basis.status_code == 422, no_basis.text
+    assert "indefinite_basis" in no_basis.text
+    assert await books.count("data_asset_movement") == before
+    await books.ok(
+        await books.move(
+            aid, "revise", date="2025-06-30", indefinite=True, reason="经营许可无期限",
+            indefinite_basis="数据来源为永久授权,无法预见带来经济利益的期限",
+        )
+    )  # fmt: skip
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    assert fy["intangible"]["purchased"]["amortisation_charge"] == "6000.00"  # Jan – Jun
+    assert fy["intangible"]["purchased"]["carrying_closing"] == "6000.00"
+    (life,) = fy["assets"]
+    assert life["indefinite_life"] is True and life["useful_life_months"] is None
+    assert fy["estimate_changes"][0]["remaining_months"] is None
+
+
+async def test_bad_revisions_are_refused_and_change_nothing(books: Books) -> None:
+    asset = await books.capitalised("12000.00", "2025-01-10", 12)
+    aid = asset["id"]
+    stock = await books.capitalised(
+        "5000.00", "2025-01-10", asset_class="inventory", source="processed"
+    )
+    before = await books.count("data_asset_movement")
+    reason = {"reason": "复核"}
+    for body, code in [
+        ({"date": "2025-03-15", "useful_life_months": 3, **reason}, 422),  # 3 months used
+        (
+            {"date": "2025-03-15", "useful_life_months": 24, "residual_value": "9000.00", **reason},
+            422,
+        ),  # not below the carrying amount
+        (
+            {
+                "date": "2025-03-15",
+                "useful_life_months": 24,
+                "indefinite": True,
+                "indefinite_basis": "x",
+                **reason,
+            },
+            422,
+        ),
+        ({"date": "2025-03-15", **reason}, 422),  # neither
+        ({"date": "2025-03-15", "useful_life_months": 12, **reason}, 422),  # changes nothing
+        ({"date": "2025-03-15", "useful_life_months": 24}, 422),  # no reason
+        ({"date": "2025-03-15", "useful_life_months": 24, "reason": ""}, 422),
+        ({"date": "2024-12-31", "useful_life_months": 24, **reason}, 422),  # before capitalise
+        ({"date": "2025-03-15", "useful_life_months": 0, **reason}, 422),
+        ({"date": "2025-03-15", "useful_life_months": 24, "extra": 1, **reason}, 422),
+    ]:
+        refused = await books.move(aid, "revise", **body)
+        assert refused.status_code == code, (body, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    inventory = await books.move(
+        stock["id"], "revise", date="2025-03-15", useful_life_months=24, **reason
+    )
+    assert inventory.status_code == 409, inventory.text
+    foreign = await books.move(
+        aid, "revise", headers=books.other_key, date="2025-03-15", useful_life_months=24, **reason
+    )
+    assert foreign.status_code == 404, foreign.text
+    unsafe = await books.client.post(
+        f"/v1/data-assets/{aid}/revise",
+        json={"date": "2025-03-15", "useful_life_months": 24, **reason},
+        headers=books.key,
+    )
+    assert unsafe.status_code == 428, unsafe.text
+    assert await books.count("data_asset_movement") == before
+    # Closed months refuse it too (409 period_closed), and a restatement may carry it.
+    closed = await books.client.post(
+        f"/v1/merchants/{books.merchant.id}/data-asset-periods",
+        json={"through": "2025-06"},
+        headers={**books.key, "Idempotency-Key": "1d1f3a7e-8a1c-4a8e-9d0c-5f0e0c7a3b21"},
+    )
+    assert closed.status_code == 201, closed.text
+    late = await books.move(aid, "revise", date="2025-03-15", useful_life_months=24, **reason)
+    assert late.status_code == 409 and "period_closed" in late.text
+    assert await books.count("data_asset_movement") == before
+    restated = await books.client.post(
+        f"/v1/data-assets/{aid}/restatements",
+        json={
+            "period": "2025-03",
+            "reason": "漏记估计变更",
+            "entry": {
+                "type": "revise",
+                "date": "2025-03-15",
+                "useful_life_months": 24,
+                "reason": "技术迭代放缓",
+            },
+        },
+        headers={**books.admin, "Idempotency-Key": "2d1f3a7e-8a1c-4a8e-9d0c-5f0e0c7a3b22"},
+    )
+    assert restated.status_code == 201, restated.text
+    fy = (await books.disclosure("2025-01", "2025-12", basis="restated")).json()
+    # From April: B = 9000.00, R = 21: 9 months 3857.14.
+    assert fy["intangible"]["purchased"]["amortisation_charge"] == "6857.14"
