@@ -293,6 +293,12 @@ class Book:
     segments: list[_Segment] = field(default_factory=list)
     results: list[tuple[Month, Result, Decimal]] = field(default_factory=list)
     estimate_changes: list[EstimateChange] = field(default_factory=list)
+    # 开发支出 impairment (CAS 8): (month, provision) while in development; moves to the
+    # intangible's 减值准备 at capitalisation.
+    development_provisions: list[tuple[Month, Decimal]] = field(default_factory=list)
+    # A development project derecognised: (month, costs less provision) expensed as research
+    # (其中：终止开发项目转出).
+    terminated: tuple[Month, Decimal] | None = None
 
     @property
     def capitalised_month(self) -> Month | None:
@@ -378,6 +384,13 @@ class Book:
         capitalised, end = self.capitalised_month, self.end_month
         if (capitalised is not None and capitalised <= month) or (end is not None and end <= month):
             return ZERO
+        return self._development_cost(month) - self.development_provision(month)
+
+    def development_provision(self, month: Month) -> Decimal:
+        """The impairment of 开发支出 recorded through `month` (while in development)."""
+        return sum((a for m, a in self.development_provisions if m <= month), ZERO)
+
+    def _development_cost(self, month: Month) -> Decimal:
         return sum(
             (
                 i.amount
@@ -392,6 +405,12 @@ class Book:
     def result(self, name: Result, first: Month, last: Month) -> Decimal:
         """What disposals put on the income-statement line `name` in `first` … `last`."""
         return sum((a for m, r, a in self.results if r is name and first <= m <= last), ZERO)
+
+    def terminated_in(self, first: Month, last: Month) -> Decimal:
+        """Development expensed by a derecognition in `first` … `last` (终止开发项目转出)."""
+        if self.terminated is None or not first <= self.terminated[0] <= last:
+            return ZERO
+        return self.terminated[1]
 
     def research_in(self, first: Month, last: Month) -> Decimal:
         return sum(
@@ -532,11 +551,12 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
                 ),
                 field="residual_value",
             )
-        if movement.residual_value >= cost and not movement.indefinite:
+        provision = book.development_provision(month_of(movement.on))
+        if movement.residual_value >= cost - provision and not movement.indefinite:
             raise Refused(
                 Text(
-                    f"must be below the cost {cost}",
-                    f"须小于成本 {cost}",
+                    f"must be below the cost less impairment {cost - provision}",
+                    f"须小于成本减减值准备后的金额 {cost - provision}",
                 ),
                 field="residual_value",
             )
@@ -548,11 +568,17 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
     book.original_cost = cost
     start = month_of(movement.on)
     book.postings.append(Posting(start, Account.cost, _ADDITION_FLOW[book.source], cost))
+    # 开发支出's provision becomes the intangible's 减值准备: B = cost − provision − residual.
+    provision = book.development_provision(start)
+    if provision:
+        book.postings.append(Posting(start, Account.impairment, Flow.addition, provision))
     if book.useful_life_months is not None:
         book.segments.append(
-            _Segment(start, 0, _cents(cost - book.residual_value), book.useful_life_months)
+            _Segment(
+                start, 0, _cents(cost - provision - book.residual_value), book.useful_life_months
+            )
         )
-    return {"cost": cost}
+    return {"cost": cost, "impairment": provision} if provision else {"cost": cost}
 
 
 def _not_before_capitalisation(book: Book, movement: Movement) -> None:
@@ -584,6 +610,10 @@ def _end(book: Book, movement: Movement, flow: Flow, status: Status) -> dict[str
     book.ended_on = movement.on
     book.status = status
     if book.capitalised_on is None:  # ended while gathering costs: never in the tables
+        if book.source is Source.developed:  # its 开发支出 (less provision) is expensed
+            expensed = book._development_cost(month) - book.development_provision(month)
+            book.terminated = (month, expensed)
+            return {"research_expense": expensed} if expensed else {}
         return {}
     effects: dict[str, Decimal] = {}
     balances = {account: book.balance(account, month) for account in Account}
@@ -679,6 +709,8 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
                 "存货不计提减值准备,请按可变现净值计提存货跌价准备(write-down)。",
             )
         )
+    if book.status is Status.in_development:
+        return _impair_development(book, movement)
     _needs(book, Status.capitalised, "be impaired")
     _not_before_capitalisation(book, movement)
     assert movement.amount is not None and book.capitalised_month is not None
@@ -710,6 +742,27 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
                 book.useful_life_months - used,
             )
         )
+    return {"impairment": impairment, "carrying_amount": recoverable}
+
+
+def _impair_development(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """开发支出 impairment (CAS 8 第六条): the development costs incurred by the end of the
+    month less the provision so far, down to the recoverable amount."""
+    assert movement.amount is not None
+    recoverable = movement.amount
+    month = month_of(movement.on)
+    carrying = book.development_expenditure(month)
+    impairment = carrying - recoverable
+    if impairment <= 0:
+        raise Refused(
+            Text(
+                f"Nothing to impair: 开发支出 at the end of {month_text(month)} is {carrying}, "
+                f"not above the recoverable amount {recoverable}.",
+                f"无需计提减值:{month_text(month)} 月末开发支出 {carrying}"
+                f" 不高于可收回金额 {recoverable}。",
+            )
+        )
+    book.development_provisions.append((month, impairment))
     return {"impairment": impairment, "carrying_amount": recoverable}
 
 
@@ -841,9 +894,7 @@ def _revise(book: Book, movement: Movement) -> dict[str, Decimal]:
     month = month_of(movement.on)
     carrying = book.carrying(month)  # after the month's amortisation, as an impairment
     residual = movement.residual_value
-    used = month - book.capitalised_month + 1
-    if book.useful_life_months is not None:
-        used = min(used, book.useful_life_months)
+    used = month - book.capitalised_month + 1  # months elapsed, even past the old life
     remaining: int | None = None
     if movement.indefinite:
         if residual:
@@ -1114,7 +1165,8 @@ class Tables:
     inventory_closing: Decimal  # 存货 其中：数据资源
     intangible_closing: Decimal  # 无形资产 其中：数据资源
     development_expenditure: Decimal  # 开发支出 其中：数据资源
-    research_expense: Decimal  # research expensed in the period
+    research_expense: Decimal  # research expensed in the period, terminated projects too
+    research_expense_terminated: Decimal = ZERO  # 其中：终止开发项目转出
     revenue: Decimal = ZERO  # 主营业务收入 of inventory sold in the period
     cost_of_sales: Decimal = ZERO  # 主营业务成本 of inventory sold in the period
     disposal_gain: Decimal = ZERO  # 资产处置收益 of intangibles disposed of (a loss < 0)
@@ -1176,7 +1228,10 @@ def tables(
         inventory_closing=inventory["total"].carrying_closing,
         intangible_closing=intangible["total"].carrying_closing,
         development_expenditure=sum((b.development_expenditure(last) for b in books), ZERO),
-        research_expense=sum((b.research_in(first, last) for b in books), ZERO),
+        research_expense=sum(
+            (b.research_in(first, last) + b.terminated_in(first, last) for b in books), ZERO
+        ),
+        research_expense_terminated=sum((b.terminated_in(first, last) for b in books), ZERO),
         revenue=sum((b.result(Result.revenue, first, last) for b in books), ZERO),
         cost_of_sales=sum((b.result(Result.cost_of_sales, first, last) for b in books), ZERO),
         disposal_gain=sum((b.result(Result.disposal_gain, first, last) for b in books), ZERO),

@@ -83,6 +83,7 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 development_expenditure=tables.development_expenditure,
             ),
             "research_expense": tables.research_expense,
+            "research_expense_terminated": tables.research_expense_terminated,
             "revenue": tables.revenue,
             "cost_of_sales": tables.cost_of_sales,
             "disposal_gain": tables.disposal_gain,

@@ -541,7 +541,14 @@ class Disclosure(BaseModel):
     intangible: IntangibleTable
     inventory: InventoryTable
     balance_sheet: BalanceSheet
-    research_expense: Money = Field(description="Research expensed in the period.")
+    research_expense: Money = Field(
+        description="Research expensed in the period, development projects terminated "
+        "(derecognised before capitalisation) included."
+    )
+    research_expense_terminated: Money = Field(
+        description="其中：终止开发项目转出: the development costs, less their impairment, of "
+        "projects derecognised in the period."
+    )
     revenue: Money = Field(
         description="主营业务收入: the proceeds of data-resource inventory sold in the period."
     )

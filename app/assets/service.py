@@ -228,6 +228,8 @@ def allowed_actions(view: View, who: Principal | None) -> list[str]:
     if not may_change(who, view.asset):
         return []
     book = view.book
+    if book.status is Status.in_development:  # 开发支出 may be impaired (CAS 8 第六条)
+        return ["update", "costs", "capitalise", "derecognise", "impair"]
     if book.status in engine.GATHERING:
         return ["update", "costs", "capitalise", "derecognise"]
     if book.status is Status.capitalised:

@@ -1102,7 +1102,11 @@ class Disclosure(Model):
     balance_sheet: BalanceSheet
     research_expense: str
     """
-    Research expensed in the period.
+    Research expensed in the period, development projects terminated (derecognised before capitalisation) included.
+    """
+    research_expense_terminated: str
+    """
+    其中：终止开发项目转出: the development costs, less their impairment, of projects derecognised in the period.
     """
     revenue: str
     """

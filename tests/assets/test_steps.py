@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from tests.assets.conftest import Books
+from tests.assets.conftest import MEMO, Books
 
 MOVEMENTS = "data_asset_movement"
 
@@ -242,3 +242,93 @@ async def test_bad_revisions_are_refused_and_change_nothing(books: Books) -> Non
     fy = (await books.disclosure("2025-01", "2025-12", basis="restated")).json()
     # From April: B = 9000.00, R = 21: 9 months 3857.14.
     assert fy["intangible"]["purchased"]["amortisation_charge"] == "6857.14"
+
+
+# --- 开发支出 impairment and a terminated project ------------------------------------------------
+
+
+async def develop(books: Books, name: str) -> str:
+    project = await books.asset(name=name, source="developed")
+    pid = str(project["id"])
+    await books.ok(await books.cost(pid, phase="research", amount="2000.00"))
+    await books.ok(
+        await books.cost(pid, phase="development", amount="12000.00", incurred_on="2025-02-10")
+    )
+    return pid
+
+
+async def test_development_impaired_then_capitalised_carries_its_provision(
+    books: Books,
+) -> None:
+    pid = await develop(books, "减值后资本化")
+    impaired = await books.ok(
+        await books.move(pid, "impair", date="2025-03-31", recoverable_amount="9000.00")
+    )
+    assert impaired["status"] == "in_development"
+    assert impaired["movements"][-1]["effects"] == {
+        "impairment": "3000.00",
+        "carrying_amount": "9000.00",
+    }
+    march = (await books.disclosure("2025-03", "2025-03")).json()
+    assert march["balance_sheet"]["development_expenditure"] == "9000.00"  # net
+    again = await books.move(pid, "impair", date="2025-04-30", recoverable_amount="9500.00")
+    assert again.status_code == 409, again.text  # nothing to impair
+    capitalised = await books.ok(
+        await books.move(pid, "capitalise", date="2025-05-10", useful_life_months=9, memo=MEMO)
+    )
+    assert capitalised["movements"][-1]["effects"] == {
+        "cost": "12000.00",
+        "impairment": "3000.00",
+    }
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    developed = fy["intangible"]["developed"]
+    assert developed["cost_additions"]["internal_development"] == "12000.00"
+    assert developed["impairment_additions"] == "3000.00"
+    # B = 12000.00 − 3000.00 − 0: 1000.00 a month, May to December.
+    assert developed["amortisation_charge"] == "8000.00"
+    assert developed["carrying_closing"] == "1000.00"
+    journal = await books.client.get(
+        f"/v1/merchants/{books.merchant.id}/data-asset-journal",
+        params={"from": "2025-01", "to": "2025-12"},
+        headers=books.key,
+    )
+    vouchers = journal.json()["vouchers"]
+    lines = {
+        v["entry_type"]: [(x["account_code"], x["debit"], x["credit"]) for x in v["lines"]]
+        for v in vouchers
+        if v["entry_type"] in ("impair", "capitalise")
+    }
+    assert lines["impair"] == [("6701", "3000.00", "0.00"), ("5301", "0.00", "3000.00")]
+    assert lines["capitalise"] == [
+        ("1701", "12000.00", "0.00"),
+        ("5301", "0.00", "9000.00"),
+        ("1703", "0.00", "3000.00"),
+    ]
+
+
+async def test_terminated_development_is_research_expense_less_its_provision(
+    books: Books,
+) -> None:
+    pid = await develop(books, "终止项目")
+    await books.ok(await books.move(pid, "impair", date="2025-03-31", recoverable_amount="5000.00"))
+    before = await books.count("data_asset_movement")
+    for body in (
+        {"date": "2025-03-31", "recoverable_amount": "-1.00"},
+        {"date": "2025-03-31"},
+        {"date": "2025-03-31", "recoverable_amount": "6000.00"},  # above the carrying amount
+    ):
+        refused = await books.move(pid, "impair", **body)
+        assert refused.status_code in (409, 422), refused.text
+    foreign = await books.move(
+        pid, "impair", headers=books.other_key, date="2025-03-31", recoverable_amount="1.00"
+    )
+    assert foreign.status_code == 404
+    assert await books.count("data_asset_movement") == before
+    ended = await books.ok(
+        await books.move(pid, "derecognise", date="2025-06-15", reason="技术不可行")
+    )
+    assert ended["movements"][-1]["effects"] == {"research_expense": "5000.00"}
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    assert fy["research_expense"] == "7000.00"  # 2000.00 research + 5000.00 terminated
+    assert fy["research_expense_terminated"] == "5000.00"
+    assert fy["balance_sheet"]["development_expenditure"] == "0.00"
