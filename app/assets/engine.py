@@ -220,6 +220,12 @@ class Movement:
     amount: Decimal | None = None
     proceeds: Decimal = ZERO  # dispose: what the buyer owes (none given: nothing)
     reason: str | None = None  # revise: why
+    # capitalise (inventory): `units` (with quantity and unit) or `fraction` (with a basis);
+    # dispose: the quantity sold under `units`
+    costing: str | None = None
+    quantity: int | None = None
+    unit: str | None = None
+    basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,12 @@ class Book:
     segments: list[_Segment] = field(default_factory=list)
     results: list[tuple[Month, Result, Decimal]] = field(default_factory=list)
     estimate_changes: list[EstimateChange] = field(default_factory=list)
+    # Inventory costing chosen at capitalise (None: fraction, as before costing was asked).
+    costing: str | None = None
+    quantity: int | None = None  # units: the quantity capitalised
+    remaining_quantity: int | None = None  # units: what is left after sales
+    unit: str | None = None
+    costing_basis: str | None = None
     # 开发支出 impairment (CAS 8): (month, provision) while in development; moves to the
     # intangible's 减值准备 at capitalisation.
     development_provisions: list[tuple[Month, Decimal]] = field(default_factory=list)
@@ -533,8 +545,22 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
             raise Refused(
                 Text("inventory has no residual value", "存货无残值"), field="residual_value"
             )
+        _check_costing(movement)
+        book.costing = movement.costing
+        book.quantity = book.remaining_quantity = movement.quantity
+        book.unit = movement.unit
+        book.costing_basis = movement.basis
         book.status = Status.held
     else:
+        for name in ("costing", "quantity", "unit", "basis"):
+            if getattr(movement, name) is not None:
+                raise Refused(
+                    Text(
+                        "an intangible has no inventory costing",
+                        "无形资产不适用存货计价方法",
+                    ),
+                    field=name,
+                )
         if movement.indefinite == (movement.useful_life_months is not None):
             raise Refused(
                 Text(
@@ -579,6 +605,30 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
             )
         )
     return {"cost": cost, "impairment": provision} if provision else {"cost": cost}
+
+
+def _check_costing(movement: Movement) -> None:
+    """`units` needs quantity and unit; `fraction` a basis; none of them without costing."""
+    needed: dict[str | None, tuple[str, ...]] = {
+        "units": ("quantity", "unit"),
+        "fraction": ("basis",),
+        None: (),
+    }
+    if movement.costing not in needed:
+        raise Refused(Text("must be units or fraction", "须为 units 或 fraction"), "costing")
+    wanted = needed[movement.costing]
+    for name in ("quantity", "unit", "basis"):
+        given = getattr(movement, name) is not None
+        if given != (name in wanted):
+            raise Refused(
+                Text(
+                    f"{'is required' if not given else 'does not apply'} with costing "
+                    f"{movement.costing or '(none)'}",
+                    f"计价方法 {movement.costing or '(未指定)'} {'须' if not given else '不适用'}"
+                    f"此字段",
+                ),
+                field=name,
+            )
 
 
 def _not_before_capitalisation(book: Book, movement: Movement) -> None:
@@ -656,6 +706,11 @@ def _release(book: Book, movement: Movement) -> dict[str, Decimal]:
     _not_before_capitalisation(book, movement)
     if book.asset_class is AssetClass.intangible:
         _needs(book, Status.capitalised, "be disposed of")
+        if movement.quantity is not None:
+            raise Refused(
+                Text("an intangible is disposed of whole", "无形资产须整体处置"),
+                field="quantity",
+            )
         if movement.fraction != ONE:
             raise Refused(
                 Text(
@@ -669,6 +724,16 @@ def _release(book: Book, movement: Movement) -> dict[str, Decimal]:
     month = month_of(movement.on)
     remaining = book.balance(Account.cost, month)
     provision = book.balance(Account.write_down, month)
+    if book.costing == "units":
+        return _sell_units(book, movement, remaining, provision)
+    if movement.quantity is not None:
+        raise Refused(
+            Text(
+                "the asset is not costed in units: sell a fraction",
+                "该存货未按数量计价:请按比例(fraction)出售",
+            ),
+            field="quantity",
+        )
     if movement.fraction == ONE:
         return _end(book, movement, Flow.sale, Status.disposed)
     released = round_half_up(remaining * movement.fraction)
@@ -685,6 +750,48 @@ def _release(book: Book, movement: Movement) -> dict[str, Decimal]:
     left = remaining - released
     # The provision on the released share goes with it (转销); never more left than cost.
     provision_left = min(provision - round_half_up(provision * movement.fraction), left)
+    book.postings.append(Posting(month, Account.cost, Flow.sale, -released))
+    effects = {"cost": released}
+    if provision != provision_left:
+        book.postings.append(
+            Posting(month, Account.write_down, Flow.release, provision_left - provision)
+        )
+        effects["write_down"] = provision - provision_left
+    effects["carrying_amount"] = released - (provision - provision_left)
+    return effects
+
+
+def _sell_units(
+    book: Book, movement: Movement, remaining: Decimal, provision: Decimal
+) -> dict[str, Decimal]:
+    """Units costing: released cost = round_half_up(remaining cost × q / remaining quantity),
+    and the same share of the provision (转销); all that is left: the whole."""
+    left_quantity = book.remaining_quantity
+    assert left_quantity is not None
+    q = movement.quantity
+    if q is None or movement.fraction != ONE:
+        raise Refused(
+            Text(
+                "the asset is costed in units: give the quantity sold, not a fraction",
+                "该存货按数量计价:请给出出售数量(quantity),而非比例",
+            ),
+            field="quantity",
+        )
+    if not 0 < q <= left_quantity:
+        raise Refused(
+            Text(
+                f"must be between 1 and the remaining quantity {left_quantity}",
+                f"须在 1 与剩余数量 {left_quantity} 之间",
+            ),
+            field="quantity",
+        )
+    month = month_of(movement.on)
+    book.remaining_quantity = left_quantity - q
+    if q == left_quantity:
+        return _end(book, movement, Flow.sale, Status.disposed)
+    released = _money(_share(_cents(remaining), q, left_quantity))
+    left = remaining - released
+    provision_left = min(provision - _money(_share(_cents(provision), q, left_quantity)), left)
     book.postings.append(Posting(month, Account.cost, Flow.sale, -released))
     effects = {"cost": released}
     if provision != provision_left:

@@ -19,8 +19,12 @@ from app.assets.schemas import (
     Disclosure,
     EstimateChangeOut,
     EstimatesOut,
+    IndefiniteLifeNote,
     IntangibleTable,
+    InventoryCostingNote,
     InventoryTable,
+    Notes,
+    NrvNote,
     PledgeInForce,
     RestatedEffect,
     RestrictedAsset,
@@ -135,6 +139,7 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 )
                 for r in data.restricted
             ],
+            "notes": _notes(data),
             "estimate_changes": [
                 EstimateChangeOut(
                     asset_id=v.asset.id,
@@ -160,3 +165,50 @@ def _estimates(found: engine.Estimates) -> EstimatesOut:
         indefinite_life=found.indefinite,
         residual_value=found.residual_value,
     )
+
+
+def _notes(data: service.DisclosureData) -> Notes:
+    """The notes of DOMAIN.md: inventory costing, NRV basis, indefinite lives."""
+    first, last = data.first, data.last
+    costing, nrv, indefinite = [], [], []
+    for v in data.on_books:
+        book = v.book
+        if book.asset_class is AssetClass.inventory and book.capitalised_on is not None:
+            costing.append(
+                InventoryCostingNote(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    costing=book.costing or "fraction",
+                    quantity=book.quantity,
+                    remaining_quantity=book.remaining_quantity,
+                    unit=book.unit,
+                    basis=book.costing_basis,
+                )
+            )
+        shown = [m for m in v.movements if engine.month_of(m.occurred_on) <= last]
+        for m in shown:
+            if m.type in ("write_down", "reverse_write_down") and first <= engine.month_of(
+                m.occurred_on
+            ):
+                nrv.append(
+                    NrvNote(
+                        asset_id=v.asset.id,
+                        name=v.asset.name,
+                        date=m.occurred_on,
+                        movement=m.type,
+                        net_realisable_value=m.details["net_realisable_value"],
+                        basis=m.details.get("nrv_basis"),
+                    )
+                )
+        if book.asset_class is AssetClass.intangible and book.indefinite:
+            bases = [
+                m.details["indefinite_basis"]
+                for m in sorted(shown, key=lambda m: (m.occurred_on, m.sequence))
+                if m.details.get("indefinite_basis")
+            ]
+            indefinite.append(
+                IndefiniteLifeNote(
+                    asset_id=v.asset.id, name=v.asset.name, basis=bases[-1] if bases else None
+                )
+            )
+    return Notes(inventory_costing=costing, nrv_basis=nrv, indefinite_life=indefinite)

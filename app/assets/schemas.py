@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
@@ -144,6 +144,27 @@ class Capitalise(_Strict):
         default=False, description="Intangible of indefinite life: not amortised (CAS 6)."
     )
     residual_value: Amount = "0"
+    costing: Literal["units", "fraction"] | None = Field(
+        default=None,
+        description="Inventory: how sales release its cost. `units` with `quantity` and "
+        "`unit` (sold by `quantity`: released cost = round_half_up(remaining cost × q / "
+        "remaining quantity, 2)), or `fraction` with a `basis` text. Left out: fraction, "
+        "undisclosed (as before it was asked).",
+    )
+    quantity: Annotated[int | None, Field(ge=1, le=10**12)] = Field(
+        default=None, description="`units`: the quantity capitalised."
+    )
+    unit: Annotated[str | None, Field(min_length=1, max_length=32)] = Field(
+        default=None, description="`units`: the unit (条, 次, GB, …)."
+    )
+    basis: Reason | None = Field(
+        default=None, description="`fraction`: how the fraction sold is measured."
+    )
+    indefinite_basis: Reason | None = Field(
+        default=None,
+        description="With `indefinite: true`: why the useful life cannot be foreseen "
+        "(disclosed under `notes.indefinite_life`).",
+    )
     memo: CapitalisationMemo | None = Field(
         default=None,
         description="A developed asset: required, the five conditions of CAS 6 第九条 "
@@ -156,6 +177,10 @@ class Dispose(_Strict):
     date: dt.date
     fraction: Fraction = Field(
         default="1", description="Inventory: the share of what remains sold; intangible: 1."
+    )
+    quantity: Annotated[int | None, Field(ge=1, le=10**12)] = Field(
+        default=None,
+        description="Inventory costed in `units`: the quantity sold (instead of `fraction`).",
     )
     proceeds: Amount | None = Field(
         default=None,
@@ -200,6 +225,11 @@ class Impair(_Strict):
 class WriteDown(_Strict):
     date: dt.date
     net_realisable_value: Amount
+    nrv_basis: Reason | None = Field(
+        default=None,
+        description="How the net realisable value was determined (disclosed under "
+        "`notes.nrv_basis`).",
+    )
 
 
 class CostItemOut(BaseModel):
@@ -507,6 +537,43 @@ class EstimateChangeOut(BaseModel):
     )
 
 
+class InventoryCostingNote(BaseModel):
+    asset_id: UUID
+    name: str
+    costing: str = Field(description="`units` or `fraction` (also when none was stated).")
+    quantity: int | None
+    remaining_quantity: int | None = Field(description="`units`: left at the period end.")
+    unit: str | None
+    basis: str | None
+
+
+class NrvNote(BaseModel):
+    asset_id: UUID
+    name: str
+    date: dt.date
+    movement: str
+    net_realisable_value: Money
+    basis: str | None
+
+
+class IndefiniteLifeNote(BaseModel):
+    asset_id: UUID
+    name: str
+    basis: str | None = Field(description="Why the useful life cannot be foreseen.")
+
+
+class Notes(BaseModel):
+    inventory_costing: list[InventoryCostingNote] = Field(
+        description="Each inventory asset on the books in the period: its costing method."
+    )
+    nrv_basis: list[NrvNote] = Field(
+        description="Write-downs and their reversals in the period, with the NRV's basis."
+    )
+    indefinite_life: list[IndefiniteLifeNote] = Field(
+        description="Intangibles of indefinite life at the period end, with the basis."
+    )
+
+
 class UnevidencedItems(BaseModel):
     count: int
     amount: Money
@@ -567,6 +634,7 @@ class Disclosure(BaseModel):
     restricted: list[RestrictedAsset] = Field(
         description="Assets with a linked IP certificate pledged at the period end."
     )
+    notes: Notes
     estimate_changes: list[EstimateChangeOut] = Field(
         description="Changes of useful life or residual value (`revise`) dated in the period."
     )

@@ -166,6 +166,10 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         amount=Decimal(amount) if amount is not None else None,
         proceeds=Decimal(details.get("proceeds", "0")),
         reason=details.get("reason"),
+        costing=details.get("costing"),
+        quantity=details.get("quantity"),
+        unit=details.get("unit"),
+        basis=details.get("basis"),
     )
 
 
@@ -789,7 +793,9 @@ def check_memo(
 
 # Optional inputs left out of the stored details when not given (the records taken before
 # they existed have no such key, and a new one without them reads the same).
-_ABSENT_WHEN_NONE = frozenset({"memo", "proceeds", "indefinite_basis"})
+_ABSENT_WHEN_NONE = frozenset(
+    {"memo", "proceeds", "indefinite_basis", "costing", "quantity", "unit", "basis"}
+)
 
 
 def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:

@@ -238,6 +238,26 @@ class Capitalise(Model):
     """
     CNY, a decimal string with at most 2 places.
     """
+    costing: Literal["units", "fraction"] | None = None
+    """
+    Inventory: how sales release its cost. `units` with `quantity` and `unit` (sold by `quantity`: released cost = round_half_up(remaining cost × q / remaining quantity, 2)), or `fraction` with a `basis` text. Left out: fraction, undisclosed (as before it was asked).
+    """
+    quantity: int | None = None
+    """
+    `units`: the quantity capitalised.
+    """
+    unit: str | None = None
+    """
+    `units`: the unit (条, 次, GB, …).
+    """
+    basis: str | None = None
+    """
+    `fraction`: how the fraction sold is measured.
+    """
+    indefinite_basis: str | None = None
+    """
+    With `indefinite: true`: why the useful life cannot be foreseen (disclosed under `notes.indefinite_life`).
+    """
     memo: CapitalisationMemo | None = None
     """
     A developed asset: required, the five conditions of CAS 6 第九条 (`technical_feasibility`, `intention`, `economic_benefits`, `resources`, `reliable_measurement`), each non-empty.
@@ -1129,6 +1149,7 @@ class Disclosure(Model):
     """
     Assets with a linked IP certificate pledged at the period end.
     """
+    notes: Notes
     estimate_changes: list[EstimateChangeOut]
     """
     Changes of useful life or residual value (`revise`) dated in the period.
@@ -1143,6 +1164,10 @@ class Dispose(Model):
     fraction: str | None = "1"
     """
     Inventory: the share of what remains sold; intangible: 1.
+    """
+    quantity: int | None = None
+    """
+    Inventory costed in `units`: the quantity sold (instead of `fraction`).
     """
     proceeds: str | None = None
     """
@@ -1371,6 +1396,15 @@ class IncomeValuation(Model):
     """
 
 
+class IndefiniteLifeNote(Model):
+    asset_id: UUID
+    name: str
+    basis: str | None
+    """
+    Why the useful life cannot be foreseen.
+    """
+
+
 class IntangibleAdditions(Model):
     purchase: str
     internal_development: str
@@ -1444,6 +1478,22 @@ class InventoryCorrections(Model):
     cost: str
     write_down: str
     carrying: str
+
+
+class InventoryCostingNote(Model):
+    asset_id: UUID
+    name: str
+    costing: str
+    """
+    `units` or `fraction` (also when none was stated).
+    """
+    quantity: int | None
+    remaining_quantity: int | None
+    """
+    `units`: left at the period end.
+    """
+    unit: str | None
+    basis: str | None
 
 
 class InventoryReductions(Model):
@@ -2114,6 +2164,30 @@ class NegativeListRule(Model):
     kind: Literal["classification", "source_lawfulness", "personal_info_basis", "keywords"]
     values: list[str] | None = None
     description: str | None = ""
+
+
+class Notes(Model):
+    inventory_costing: list[InventoryCostingNote]
+    """
+    Each inventory asset on the books in the period: its costing method.
+    """
+    nrv_basis: list[NrvNote]
+    """
+    Write-downs and their reversals in the period, with the NRV's basis.
+    """
+    indefinite_life: list[IndefiniteLifeNote]
+    """
+    Intangibles of indefinite life at the period end, with the basis.
+    """
+
+
+class NrvNote(Model):
+    asset_id: UUID
+    name: str
+    date: date_aliased
+    movement: str
+    net_realisable_value: str
+    basis: str | None
 
 
 class ObjectionCreate(Model):
@@ -3276,6 +3350,10 @@ class WriteDown(Model):
     net_realisable_value: str
     """
     CNY, a decimal string with at most 2 places.
+    """
+    nrv_basis: str | None = None
+    """
+    How the net realisable value was determined (disclosed under `notes.nrv_basis`).
     """
 
 

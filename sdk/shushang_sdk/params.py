@@ -65,6 +65,26 @@ class Capitalise(TypedDict, closed=True):
     """
     CNY, a decimal string with at most 2 places.
     """
+    costing: NotRequired[Literal["units", "fraction"] | None]
+    """
+    Inventory: how sales release its cost. `units` with `quantity` and `unit` (sold by `quantity`: released cost = round_half_up(remaining cost × q / remaining quantity, 2)), or `fraction` with a `basis` text. Left out: fraction, undisclosed (as before it was asked).
+    """
+    quantity: NotRequired[int | None]
+    """
+    `units`: the quantity capitalised.
+    """
+    unit: NotRequired[str | None]
+    """
+    `units`: the unit (条, 次, GB, …).
+    """
+    basis: NotRequired[str | None]
+    """
+    `fraction`: how the fraction sold is measured.
+    """
+    indefinite_basis: NotRequired[str | None]
+    """
+    With `indefinite: true`: why the useful life cannot be foreseen (disclosed under `notes.indefinite_life`).
+    """
     memo: NotRequired[CapitalisationMemo | None]
     """
     A developed asset: required, the five conditions of CAS 6 第九条 (`technical_feasibility`, `intention`, `economic_benefits`, `resources`, `reliable_measurement`), each non-empty.
@@ -275,6 +295,10 @@ class Dispose(TypedDict, closed=True):
     fraction: NotRequired[str]
     """
     Inventory: the share of what remains sold; intangible: 1.
+    """
+    quantity: NotRequired[int | None]
+    """
+    Inventory costed in `units`: the quantity sold (instead of `fraction`).
     """
     proceeds: NotRequired[str | None]
     """
@@ -1452,4 +1476,8 @@ class WriteDown(TypedDict, closed=True):
     net_realisable_value: str
     """
     CNY, a decimal string with at most 2 places.
+    """
+    nrv_basis: NotRequired[str | None]
+    """
+    How the net realisable value was determined (disclosed under `notes.nrv_basis`).
     """

@@ -332,3 +332,89 @@ async def test_terminated_development_is_research_expense_less_its_provision(
     assert fy["research_expense"] == "7000.00"  # 2000.00 research + 5000.00 terminated
     assert fy["research_expense_terminated"] == "5000.00"
     assert fy["balance_sheet"]["development_expenditure"] == "0.00"
+
+
+# --- Inventory costing and the notes -----------------------------------------------------------
+
+
+async def test_units_costing_sells_by_quantity_and_is_disclosed(books: Books) -> None:
+    stock = await books.asset(name="企业征信报告包", asset_class="inventory", source="processed")
+    sid = stock["id"]
+    await books.ok(await books.cost(sid, amount="1000.00", incurred_on="2025-01-05"))
+    before = await books.count("data_asset_movement")
+    for body in (
+        {"costing": "units", "unit": "份"},  # no quantity
+        {"costing": "units", "quantity": 3},  # no unit
+        {"costing": "fraction"},  # no basis
+        {"costing": "fraction", "basis": "按记录数", "quantity": 3},
+        {"quantity": 3, "unit": "份"},  # no costing
+        {"costing": "fifo", "quantity": 3, "unit": "份"},
+        {"costing": "units", "quantity": 0, "unit": "份"},
+    ):
+        refused = await books.move(sid, "capitalise", date="2025-01-10", **body)
+        assert refused.status_code == 422, (body, refused.text)
+    assert await books.count("data_asset_movement") == before
+    await books.ok(
+        await books.move(
+            sid, "capitalise", date="2025-01-10", costing="units", quantity=3, unit="份"
+        )
+    )
+    await books.ok(
+        await books.move(
+            sid, "write-down", date="2025-02-28", net_realisable_value="900.00",
+            nrv_basis="同类报告近期成交价减销售费用",
+        )
+    )  # fmt: skip
+    for body in ({"fraction": "0.5"}, {"quantity": 4}, {}):
+        refused = await books.move(sid, "dispose", date="2025-03-10", **body)
+        assert refused.status_code == 422, (body, refused.text)
+    # 1000.00 × 1 / 3 = 333.33; the provision 100.00 × 1 / 3 = 33.33 goes with it.
+    sold = await books.ok(
+        await books.move(sid, "dispose", date="2025-03-10", quantity=1, proceeds="500.00")
+    )
+    assert sold["movements"][-1]["effects"] == {
+        "cost": "333.33",
+        "write_down": "33.33",
+        "carrying_amount": "300.00",
+        "revenue": "500.00",
+        "cost_of_sales": "300.00",
+    }
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    assert fy["notes"]["inventory_costing"] == [
+        {
+            "asset_id": sid,
+            "name": "企业征信报告包",
+            "costing": "units",
+            "quantity": 3,
+            "remaining_quantity": 2,
+            "unit": "份",
+            "basis": None,
+        }
+    ]
+    (nrv,) = fy["notes"]["nrv_basis"]
+    assert (
+        nrv["basis"] == "同类报告近期成交价减销售费用" and nrv["net_realisable_value"] == "900.00"
+    )
+    # The rest: 666.67 of cost, 66.67 of provision, all released.
+    rest = await books.ok(await books.move(sid, "dispose", date="2025-04-10", quantity=2))
+    assert rest["status"] == "disposed"
+    assert rest["movements"][-1]["effects"]["cost_of_sales"] == "600.00"
+
+
+async def test_indefinite_life_basis_is_noted(books: Books) -> None:
+    asset = await books.asset(name="永久授权数据集")
+    await books.ok(await books.cost(asset["id"], amount="5000.00", incurred_on="2025-01-05"))
+    await books.ok(
+        await books.move(
+            asset["id"], "capitalise", date="2025-01-10", indefinite=True,
+            indefinite_basis="永久授权且数据持续更新",
+        )
+    )  # fmt: skip
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    assert fy["notes"]["indefinite_life"] == [
+        {"asset_id": asset["id"], "name": "永久授权数据集", "basis": "永久授权且数据持续更新"}
+    ]
+    units = await books.move(
+        asset["id"], "dispose", date="2025-03-01", quantity=1
+    )  # an intangible is disposed of whole
+    assert units.status_code == 422, units.text
