@@ -299,6 +299,8 @@ class Book:
     segments: list[_Segment] = field(default_factory=list)
     results: list[tuple[Month, Result, Decimal]] = field(default_factory=list)
     estimate_changes: list[EstimateChange] = field(default_factory=list)
+    # The months of its impairment tests (`impair`, with a charge or none).
+    impairment_tests: list[Month] = field(default_factory=list)
     # Inventory costing chosen at capitalise (None: fraction, as before costing was asked).
     costing: str | None = None
     quantity: int | None = None  # units: the quantity capitalised
@@ -825,6 +827,9 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
     month = month_of(movement.on)
     carrying = book.carrying(month)  # at the month's end, after its amortisation
     impairment = carrying - recoverable
+    if impairment <= 0 and book.indefinite:  # its yearly test (CAS 8 第六条), no charge
+        book.impairment_tests.append(month)
+        return {"impairment": ZERO, "carrying_amount": carrying}
     if impairment <= 0:
         raise Refused(
             Text(
@@ -834,6 +839,7 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
                 f" 不高于可收回金额 {recoverable}。",
             )
         )
+    book.impairment_tests.append(month)
     book.postings.append(Posting(month, Account.impairment, Flow.addition, impairment))
     book.residual_value = min(book.residual_value, recoverable)
     if book.useful_life_months is not None:
@@ -860,15 +866,16 @@ def _impair_development(book: Book, movement: Movement) -> dict[str, Decimal]:
     month = month_of(movement.on)
     carrying = book.development_expenditure(month)
     impairment = carrying - recoverable
-    if impairment <= 0:
+    if carrying <= 0:
         raise Refused(
             Text(
-                f"Nothing to impair: 开发支出 at the end of {month_text(month)} is {carrying}, "
-                f"not above the recoverable amount {recoverable}.",
-                f"无需计提减值:{month_text(month)} 月末开发支出 {carrying}"
-                f" 不高于可收回金额 {recoverable}。",
+                f"Nothing to test: no 开发支出 at the end of {month_text(month)}.",
+                f"无可测试项目:{month_text(month)} 月末无开发支出。",
             )
         )
+    book.impairment_tests.append(month)
+    if impairment <= 0:  # a yearly test (CAS 8 第六条) that finds no impairment
+        return {"impairment": ZERO, "carrying_amount": carrying}
     book.development_provisions.append((month, impairment))
     return {"impairment": impairment, "carrying_amount": recoverable}
 

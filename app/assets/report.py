@@ -19,6 +19,7 @@ from app.assets.schemas import (
     Disclosure,
     EstimateChangeOut,
     EstimatesOut,
+    ImpairmentTestMissing,
     IndefiniteLifeNote,
     IntangibleTable,
     InventoryCostingNote,
@@ -140,6 +141,7 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 for r in data.restricted
             ],
             "notes": _notes(data),
+            "impairment_tests_missing": _tests_missing(data),
             "estimate_changes": [
                 EstimateChangeOut(
                     asset_id=v.asset.id,
@@ -212,3 +214,23 @@ def _notes(data: service.DisclosureData) -> Notes:
                 )
             )
     return Notes(inventory_costing=costing, nrv_basis=nrv, indefinite_life=indefinite)
+
+
+def _tests_missing(data: service.DisclosureData) -> list[ImpairmentTestMissing]:
+    """Those needing a yearly impairment test without one in the year of the period end."""
+    last = data.last
+    year_start = last - last % 12
+    missing = []
+    for v in data.on_books:
+        book = v.book
+        if book.status is Status.capitalised and book.indefinite:
+            reason = "indefinite_life"
+        elif book.status is Status.in_development and book.development_expenditure(last) > 0:
+            reason = "development"
+        else:
+            continue
+        if not any(year_start <= m <= last for m in book.impairment_tests):
+            missing.append(
+                ImpairmentTestMissing(asset_id=v.asset.id, name=v.asset.name, reason=reason)
+            )
+    return missing

@@ -574,6 +574,12 @@ class Notes(BaseModel):
     )
 
 
+class ImpairmentTestMissing(BaseModel):
+    asset_id: UUID
+    name: str
+    reason: str = Field(description="`indefinite_life` or `development`.")
+
+
 class UnevidencedItems(BaseModel):
     count: int
     amount: Money
@@ -635,6 +641,11 @@ class Disclosure(BaseModel):
         description="Assets with a linked IP certificate pledged at the period end."
     )
     notes: Notes
+    impairment_tests_missing: list[ImpairmentTestMissing] = Field(
+        description="Intangibles of indefinite life and development projects at the period "
+        "end with no impairment test (`impair`, a charge or none) dated from January of "
+        "its year to its end (CAS 8 第六条)."
+    )
     estimate_changes: list[EstimateChangeOut] = Field(
         description="Changes of useful life or residual value (`revise`) dated in the period."
     )

@@ -1150,6 +1150,10 @@ class Disclosure(Model):
     Assets with a linked IP certificate pledged at the period end.
     """
     notes: Notes
+    impairment_tests_missing: list[ImpairmentTestMissing]
+    """
+    Intangibles of indefinite life and development projects at the period end with no impairment test (`impair`, a charge or none) dated from January of its year to its end (CAS 8 第六条).
+    """
     estimate_changes: list[EstimateChangeOut]
     """
     Changes of useful life or residual value (`revise`) dated in the period.
@@ -1326,6 +1330,15 @@ class Impair(Model):
     recoverable_amount: str
     """
     CNY, a decimal string with at most 2 places.
+    """
+
+
+class ImpairmentTestMissing(Model):
+    asset_id: UUID
+    name: str
+    reason: str
+    """
+    `indefinite_life` or `development`.
     """
 
 

@@ -271,8 +271,14 @@ async def test_development_impaired_then_capitalised_carries_its_provision(
     }
     march = (await books.disclosure("2025-03", "2025-03")).json()
     assert march["balance_sheet"]["development_expenditure"] == "9000.00"  # net
-    again = await books.move(pid, "impair", date="2025-04-30", recoverable_amount="9500.00")
-    assert again.status_code == 409, again.text  # nothing to impair
+    # A yearly test that finds nothing (CAS 8 第六条): recorded, with no charge.
+    tested = await books.ok(
+        await books.move(pid, "impair", date="2025-04-30", recoverable_amount="9500.00")
+    )
+    assert tested["movements"][-1]["effects"] == {
+        "impairment": "0.00",
+        "carrying_amount": "9000.00",
+    }
     capitalised = await books.ok(
         await books.move(pid, "capitalise", date="2025-05-10", useful_life_months=9, memo=MEMO)
     )
@@ -315,7 +321,7 @@ async def test_terminated_development_is_research_expense_less_its_provision(
     for body in (
         {"date": "2025-03-31", "recoverable_amount": "-1.00"},
         {"date": "2025-03-31"},
-        {"date": "2025-03-31", "recoverable_amount": "6000.00"},  # above the carrying amount
+        {"date": "2025-03-30", "recoverable_amount": "6000.00"},  # before the latest
     ):
         refused = await books.move(pid, "impair", **body)
         assert refused.status_code in (409, 422), refused.text
@@ -418,3 +424,33 @@ async def test_indefinite_life_basis_is_noted(books: Books) -> None:
         asset["id"], "dispose", date="2025-03-01", quantity=1
     )  # an intangible is disposed of whole
     assert units.status_code == 422, units.text
+
+
+async def test_yearly_impairment_tests_missing_are_named(books: Books) -> None:
+    lasting = await books.capitalised("5000.00", "2025-01-10", name="不确定寿命")
+    project = await develop(books, "开发中项目")
+    finite = await books.capitalised("1200.00", "2025-01-10", 12, name="有限寿命")
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    assert {(m["name"], m["reason"]) for m in fy["impairment_tests_missing"]} == {
+        ("不确定寿命", "indefinite_life"),
+        ("开发中项目", "development"),
+    }
+    # A finite life needs no yearly test; for it, nothing to impair is still refused.
+    refused = await books.move(
+        finite["id"], "impair", date="2025-06-30", recoverable_amount="5000.00"
+    )
+    assert refused.status_code == 409, refused.text
+    for aid in (lasting["id"], project):
+        tested = await books.ok(
+            await books.move(aid, "impair", date="2025-12-31", recoverable_amount="99999.00")
+        )
+        assert tested["movements"][-1]["effects"]["impairment"] == "0.00"
+    fy = (await books.disclosure("2025-01", "2025-12")).json()
+    assert fy["impairment_tests_missing"] == []
+    assert fy["intangible"]["total"]["impairment_additions"] == "0.00"
+    # A new year asks for a new test.
+    fy26 = (await books.disclosure("2026-01", "2026-12")).json()
+    assert {m["reason"] for m in fy26["impairment_tests_missing"]} == {
+        "indefinite_life",
+        "development",
+    }
