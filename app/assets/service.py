@@ -250,9 +250,10 @@ def amounts(view: View) -> dict[str, Any]:
     """The asset's amounts at the end of `as_of`; before capitalisation, what it has gathered."""
     book, month = view.book, view.as_of
     if book.status in engine.GATHERING:
-        gathered = book.capitalisable_cost
-        cost = carrying = gathered
-        amortisation = impairment = write_down = engine.ZERO
+        cost = book.capitalisable_cost
+        amortisation = write_down = engine.ZERO
+        impairment = book.development_provision(month)  # 开发支出 impaired in development
+        carrying = cost - impairment
     else:
         cost = book.balance(Account.cost, month)
         amortisation = book.balance(Account.amortisation, month)

@@ -265,6 +265,7 @@ async def test_development_impaired_then_capitalised_carries_its_provision(
         await books.move(pid, "impair", date="2025-03-31", recoverable_amount="9000.00")
     )
     assert impaired["status"] == "in_development"
+    assert (impaired["impairment"], impaired["carrying_amount"]) == ("3000.00", "9000.00")
     assert impaired["movements"][-1]["effects"] == {
         "impairment": "3000.00",
         "carrying_amount": "9000.00",
