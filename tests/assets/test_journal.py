@@ -871,7 +871,7 @@ def test_restatements_keep_closed_months_and_restate_the_open_ones(
         record = journal.MovementRecord(uuid.uuid4(), movement, {}, close_leaf + 10 * n + 1)
         candidate = replace(asset, movements=[*asset.movements, record])
         try:
-            engine.replay(
+            restated = engine.replay(
                 asset.asset_class,
                 asset.source,
                 engine_items(asset.items),
@@ -879,6 +879,8 @@ def test_restatements_keep_closed_months_and_restate_the_open_ones(
             )
         except Refused:
             continue
+        if restated.postings == book.postings:  # e.g. a yearly impairment test with no charge
+            continue  # changes no figure, so it has no voucher
         assets = [candidate if a.id == asset.id else a for a in assets]
         restatements.append(
             journal.RestatementRecord(
