@@ -71,6 +71,7 @@ MATRIX = {
     "POST /v1/data-assets/{asset_id}/impair": "OMX",
     "POST /v1/data-assets/{asset_id}/write-down": "OMX",
     "POST /v1/data-assets/{asset_id}/reverse-write-down": "OMX",
+    "POST /v1/data-assets/{asset_id}/revise": "OMX",
     "GET /v1/data-assets/{asset_id}/schedule": "OMU",
     "GET /v1/merchants/{merchant_id}/data-asset-disclosure": "OMU",
     "POST /v1/merchants/{merchant_id}/data-asset-periods": "OMX",

@@ -94,6 +94,7 @@ class MovementType(StrEnum):
     write_down = "write_down"
     reverse_write_down = "reverse_write_down"
     cost_adjustment = "cost_adjustment"  # a restatement's correction of the cost (CAS 28)
+    revise = "revise"  # a change of useful life or residual value (CAS 28 会计估计变更)
 
 
 class Account(StrEnum):
@@ -217,6 +218,43 @@ class Movement:
     residual_value: Decimal = ZERO
     fraction: Decimal = ONE
     amount: Decimal | None = None
+    proceeds: Decimal = ZERO  # dispose: what the buyer owes (none given: nothing)
+    reason: str | None = None  # revise: why
+    # capitalise (inventory): `units` (with quantity and unit) or `fraction` (with a basis);
+    # dispose: the quantity sold under `units`
+    costing: str | None = None
+    quantity: int | None = None
+    unit: str | None = None
+    basis: str | None = None
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """An intangible's useful life (months, None: indefinite) and residual value."""
+
+    useful_life_months: int | None
+    indefinite: bool
+    residual_value: Decimal
+
+
+@dataclass(frozen=True)
+class EstimateChange:
+    """A `revise` (会计估计变更, CAS 28 第八条): prospective from the month after `on`."""
+
+    on: date
+    old: Estimates
+    new: Estimates
+    reason: str
+    carrying_amount: Decimal  # at the end of the month of `on`
+    remaining_months: int | None  # R from the next month (None: indefinite)
+
+
+class Result(StrEnum):
+    """What a disposal puts in the income statement."""
+
+    revenue = "revenue"  # 主营业务收入 (inventory sold)
+    cost_of_sales = "cost_of_sales"  # 主营业务成本 (inventory sold)
+    disposal_gain = "disposal_gain"  # 资产处置收益 (an intangible disposed of; a loss < 0)
 
 
 @dataclass(frozen=True)
@@ -259,6 +297,22 @@ class Book:
     last_on: date | None = None
     postings: list[Posting] = field(default_factory=list)
     segments: list[_Segment] = field(default_factory=list)
+    results: list[tuple[Month, Result, Decimal]] = field(default_factory=list)
+    estimate_changes: list[EstimateChange] = field(default_factory=list)
+    # The months of its impairment tests (`impair`, with a charge or none).
+    impairment_tests: list[Month] = field(default_factory=list)
+    # Inventory costing chosen at capitalise (None: fraction, as before costing was asked).
+    costing: str | None = None
+    quantity: int | None = None  # units: the quantity capitalised
+    remaining_quantity: int | None = None  # units: what is left after sales
+    unit: str | None = None
+    costing_basis: str | None = None
+    # 开发支出 impairment (CAS 8): (month, provision) while in development; moves to the
+    # intangible's 减值准备 at capitalisation.
+    development_provisions: list[tuple[Month, Decimal]] = field(default_factory=list)
+    # A development project derecognised: (month, costs less provision) expensed as research
+    # (其中：终止开发项目转出).
+    terminated: tuple[Month, Decimal] | None = None
 
     @property
     def capitalised_month(self) -> Month | None:
@@ -344,6 +398,13 @@ class Book:
         capitalised, end = self.capitalised_month, self.end_month
         if (capitalised is not None and capitalised <= month) or (end is not None and end <= month):
             return ZERO
+        return self._development_cost(month) - self.development_provision(month)
+
+    def development_provision(self, month: Month) -> Decimal:
+        """The impairment of 开发支出 recorded through `month` (while in development)."""
+        return sum((a for m, a in self.development_provisions if m <= month), ZERO)
+
+    def _development_cost(self, month: Month) -> Decimal:
         return sum(
             (
                 i.amount
@@ -354,6 +415,16 @@ class Book:
             ),
             ZERO,
         )
+
+    def result(self, name: Result, first: Month, last: Month) -> Decimal:
+        """What disposals put on the income-statement line `name` in `first` … `last`."""
+        return sum((a for m, r, a in self.results if r is name and first <= m <= last), ZERO)
+
+    def terminated_in(self, first: Month, last: Month) -> Decimal:
+        """Development expensed by a derecognition in `first` … `last` (终止开发项目转出)."""
+        if self.terminated is None or not first <= self.terminated[0] <= last:
+            return ZERO
+        return self.terminated[1]
 
     def research_in(self, first: Month, last: Month) -> Decimal:
         return sum(
@@ -476,8 +547,22 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
             raise Refused(
                 Text("inventory has no residual value", "存货无残值"), field="residual_value"
             )
+        _check_costing(movement)
+        book.costing = movement.costing
+        book.quantity = book.remaining_quantity = movement.quantity
+        book.unit = movement.unit
+        book.costing_basis = movement.basis
         book.status = Status.held
     else:
+        for name in ("costing", "quantity", "unit", "basis"):
+            if getattr(movement, name) is not None:
+                raise Refused(
+                    Text(
+                        "an intangible has no inventory costing",
+                        "无形资产不适用存货计价方法",
+                    ),
+                    field=name,
+                )
         if movement.indefinite == (movement.useful_life_months is not None):
             raise Refused(
                 Text(
@@ -494,11 +579,12 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
                 ),
                 field="residual_value",
             )
-        if movement.residual_value >= cost and not movement.indefinite:
+        provision = book.development_provision(month_of(movement.on))
+        if movement.residual_value >= cost - provision and not movement.indefinite:
             raise Refused(
                 Text(
-                    f"must be below the cost {cost}",
-                    f"须小于成本 {cost}",
+                    f"must be below the cost less impairment {cost - provision}",
+                    f"须小于成本减减值准备后的金额 {cost - provision}",
                 ),
                 field="residual_value",
             )
@@ -510,11 +596,41 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
     book.original_cost = cost
     start = month_of(movement.on)
     book.postings.append(Posting(start, Account.cost, _ADDITION_FLOW[book.source], cost))
+    # 开发支出's provision becomes the intangible's 减值准备: B = cost − provision − residual.
+    provision = book.development_provision(start)
+    if provision:
+        book.postings.append(Posting(start, Account.impairment, Flow.addition, provision))
     if book.useful_life_months is not None:
         book.segments.append(
-            _Segment(start, 0, _cents(cost - book.residual_value), book.useful_life_months)
+            _Segment(
+                start, 0, _cents(cost - provision - book.residual_value), book.useful_life_months
+            )
         )
-    return {"cost": cost}
+    return {"cost": cost, "impairment": provision} if provision else {"cost": cost}
+
+
+def _check_costing(movement: Movement) -> None:
+    """`units` needs quantity and unit; `fraction` a basis; none of them without costing."""
+    needed: dict[str | None, tuple[str, ...]] = {
+        "units": ("quantity", "unit"),
+        "fraction": ("basis",),
+        None: (),
+    }
+    if movement.costing not in needed:
+        raise Refused(Text("must be units or fraction", "须为 units 或 fraction"), "costing")
+    wanted = needed[movement.costing]
+    for name in ("quantity", "unit", "basis"):
+        given = getattr(movement, name) is not None
+        if given != (name in wanted):
+            raise Refused(
+                Text(
+                    f"{'is required' if not given else 'does not apply'} with costing "
+                    f"{movement.costing or '(none)'}",
+                    f"计价方法 {movement.costing or '(未指定)'} {'须' if not given else '不适用'}"
+                    f"此字段",
+                ),
+                field=name,
+            )
 
 
 def _not_before_capitalisation(book: Book, movement: Movement) -> None:
@@ -546,6 +662,10 @@ def _end(book: Book, movement: Movement, flow: Flow, status: Status) -> dict[str
     book.ended_on = movement.on
     book.status = status
     if book.capitalised_on is None:  # ended while gathering costs: never in the tables
+        if book.source is Source.developed:  # its 开发支出 (less provision) is expensed
+            expensed = book._development_cost(month) - book.development_provision(month)
+            book.terminated = (month, expensed)
+            return {"research_expense": expensed} if expensed else {}
         return {}
     effects: dict[str, Decimal] = {}
     balances = {account: book.balance(account, month) for account in Account}
@@ -568,9 +688,31 @@ def _end(book: Book, movement: Movement, flow: Flow, status: Status) -> dict[str
 
 
 def _dispose(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """处置 / 出售 for `movement.proceeds`: inventory's revenue is the proceeds and its cost of
+    sales the released cost less the released provision; an intangible's 资产处置收益 is the
+    proceeds less the carrying amount (a loss when negative)."""
+    effects = _release(book, movement)
+    month = month_of(movement.on)
+    carrying = effects["carrying_amount"]
+    if book.asset_class is AssetClass.intangible:
+        gain = movement.proceeds - carrying
+        book.results.append((month, Result.disposal_gain, gain))
+        return {**effects, "proceeds": movement.proceeds, "disposal_gain": gain}
+    book.results.append((month, Result.revenue, movement.proceeds))
+    book.results.append((month, Result.cost_of_sales, carrying))
+    return {**effects, "revenue": movement.proceeds, "cost_of_sales": carrying}
+
+
+def _release(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """Take the disposed share off the books: what it moved, its carrying amount."""
     _not_before_capitalisation(book, movement)
     if book.asset_class is AssetClass.intangible:
         _needs(book, Status.capitalised, "be disposed of")
+        if movement.quantity is not None:
+            raise Refused(
+                Text("an intangible is disposed of whole", "无形资产须整体处置"),
+                field="quantity",
+            )
         if movement.fraction != ONE:
             raise Refused(
                 Text(
@@ -584,6 +726,16 @@ def _dispose(book: Book, movement: Movement) -> dict[str, Decimal]:
     month = month_of(movement.on)
     remaining = book.balance(Account.cost, month)
     provision = book.balance(Account.write_down, month)
+    if book.costing == "units":
+        return _sell_units(book, movement, remaining, provision)
+    if movement.quantity is not None:
+        raise Refused(
+            Text(
+                "the asset is not costed in units: sell a fraction",
+                "该存货未按数量计价:请按比例(fraction)出售",
+            ),
+            field="quantity",
+        )
     if movement.fraction == ONE:
         return _end(book, movement, Flow.sale, Status.disposed)
     released = round_half_up(remaining * movement.fraction)
@@ -611,6 +763,48 @@ def _dispose(book: Book, movement: Movement) -> dict[str, Decimal]:
     return effects
 
 
+def _sell_units(
+    book: Book, movement: Movement, remaining: Decimal, provision: Decimal
+) -> dict[str, Decimal]:
+    """Units costing: released cost = round_half_up(remaining cost × q / remaining quantity),
+    and the same share of the provision (转销); all that is left: the whole."""
+    left_quantity = book.remaining_quantity
+    assert left_quantity is not None
+    q = movement.quantity
+    if q is None or movement.fraction != ONE:
+        raise Refused(
+            Text(
+                "the asset is costed in units: give the quantity sold, not a fraction",
+                "该存货按数量计价:请给出出售数量(quantity),而非比例",
+            ),
+            field="quantity",
+        )
+    if not 0 < q <= left_quantity:
+        raise Refused(
+            Text(
+                f"must be between 1 and the remaining quantity {left_quantity}",
+                f"须在 1 与剩余数量 {left_quantity} 之间",
+            ),
+            field="quantity",
+        )
+    month = month_of(movement.on)
+    book.remaining_quantity = left_quantity - q
+    if q == left_quantity:
+        return _end(book, movement, Flow.sale, Status.disposed)
+    released = _money(_share(_cents(remaining), q, left_quantity))
+    left = remaining - released
+    provision_left = min(provision - _money(_share(_cents(provision), q, left_quantity)), left)
+    book.postings.append(Posting(month, Account.cost, Flow.sale, -released))
+    effects = {"cost": released}
+    if provision != provision_left:
+        book.postings.append(
+            Posting(month, Account.write_down, Flow.release, provision_left - provision)
+        )
+        effects["write_down"] = provision - provision_left
+    effects["carrying_amount"] = released - (provision - provision_left)
+    return effects
+
+
 def _derecognise(book: Book, movement: Movement) -> dict[str, Decimal]:
     _not_before_capitalisation(book, movement)
     return _end(book, movement, Flow.derecognition, Status.derecognised)
@@ -624,6 +818,8 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
                 "存货不计提减值准备,请按可变现净值计提存货跌价准备(write-down)。",
             )
         )
+    if book.status is Status.in_development:
+        return _impair_development(book, movement)
     _needs(book, Status.capitalised, "be impaired")
     _not_before_capitalisation(book, movement)
     assert movement.amount is not None and book.capitalised_month is not None
@@ -631,6 +827,9 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
     month = month_of(movement.on)
     carrying = book.carrying(month)  # at the month's end, after its amortisation
     impairment = carrying - recoverable
+    if impairment <= 0 and book.indefinite:  # its yearly test (CAS 8 第六条), no charge
+        book.impairment_tests.append(month)
+        return {"impairment": ZERO, "carrying_amount": carrying}
     if impairment <= 0:
         raise Refused(
             Text(
@@ -640,6 +839,7 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
                 f" 不高于可收回金额 {recoverable}。",
             )
         )
+    book.impairment_tests.append(month)
     book.postings.append(Posting(month, Account.impairment, Flow.addition, impairment))
     book.residual_value = min(book.residual_value, recoverable)
     if book.useful_life_months is not None:
@@ -655,6 +855,28 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
                 book.useful_life_months - used,
             )
         )
+    return {"impairment": impairment, "carrying_amount": recoverable}
+
+
+def _impair_development(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """开发支出 impairment (CAS 8 第六条): the development costs incurred by the end of the
+    month less the provision so far, down to the recoverable amount."""
+    assert movement.amount is not None
+    recoverable = movement.amount
+    month = month_of(movement.on)
+    carrying = book.development_expenditure(month)
+    impairment = carrying - recoverable
+    if carrying <= 0:
+        raise Refused(
+            Text(
+                f"Nothing to test: no 开发支出 at the end of {month_text(month)}.",
+                f"无可测试项目:{month_text(month)} 月末无开发支出。",
+            )
+        )
+    book.impairment_tests.append(month)
+    if impairment <= 0:  # a yearly test (CAS 8 第六条) that finds no impairment
+        return {"impairment": ZERO, "carrying_amount": carrying}
+    book.development_provisions.append((month, impairment))
     return {"impairment": impairment, "carrying_amount": recoverable}
 
 
@@ -759,6 +981,89 @@ def _cost_adjustment(book: Book, movement: Movement) -> dict[str, Decimal]:
     return {"cost": delta, "carrying_amount": book.carrying(month)}
 
 
+def _revise(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """会计估计变更 (CAS 6 第二十条, CAS 28 第八条): from the month after `movement.on`,
+    B = carrying at the end of that month − the new residual value and R = the new useful
+    life (months from capitalisation, as `capitalise` takes it) less the months used through
+    that month; an indefinite life is not amortised from then on. Prospective: nothing
+    before is changed."""
+    if book.asset_class is AssetClass.inventory:
+        raise Refused(
+            Text(
+                "Inventory is not amortised: it has no useful life or residual value to revise.",
+                "存货不摊销,没有可变更的使用寿命或残值。",
+            )
+        )
+    _needs(book, Status.capitalised, "revise its estimates")
+    _not_before_capitalisation(book, movement)
+    assert book.capitalised_month is not None
+    if movement.indefinite == (movement.useful_life_months is not None):
+        raise Refused(
+            Text(
+                "give either useful_life_months or indefinite: true",
+                "须给出 useful_life_months 或 indefinite: true 之一",
+            ),
+            field="useful_life_months",
+        )
+    month = month_of(movement.on)
+    carrying = book.carrying(month)  # after the month's amortisation, as an impairment
+    residual = movement.residual_value
+    used = month - book.capitalised_month + 1  # months elapsed, even past the old life
+    remaining: int | None = None
+    if movement.indefinite:
+        if residual:
+            raise Refused(
+                Text(
+                    "an intangible of indefinite life is not amortised and has no residual value",
+                    "使用寿命不确定的无形资产不摊销,无残值",
+                ),
+                field="residual_value",
+            )
+    else:
+        assert movement.useful_life_months is not None
+        remaining = movement.useful_life_months - used
+        if remaining < 1:
+            raise Refused(
+                Text(
+                    f"must exceed the {used} months already used through {month_text(month)}",
+                    f"须大于截至 {month_text(month)} 已使用的 {used} 个月",
+                ),
+                field="useful_life_months",
+            )
+        if residual >= carrying:
+            raise Refused(
+                Text(
+                    f"must be below the carrying amount {carrying} at the end of "
+                    f"{month_text(month)}",
+                    f"须小于 {month_text(month)} 月末账面价值 {carrying}",
+                ),
+                field="residual_value",
+            )
+    old = Estimates(book.useful_life_months, book.indefinite, book.residual_value)
+    new = Estimates(movement.useful_life_months, movement.indefinite, residual)
+    if old == new:
+        raise Refused(
+            Text(
+                "changes nothing: the useful life and residual value are those in force",
+                "未作任何变更:使用寿命和残值与现行估计相同",
+            ),
+            field="useful_life_months",
+        )
+    # From the next month the formula restarts on what is left; a restart planned for a
+    # later month (none is: movements are in date order) would be replaced.
+    book.segments = [s for s in book.segments if s.start <= month]
+    book.segments.append(
+        _Segment(month + 1, book._gross_cents(month), _cents(carrying - residual), remaining or 0)
+    )
+    book.useful_life_months = movement.useful_life_months
+    book.indefinite = movement.indefinite
+    book.residual_value = residual
+    book.estimate_changes.append(
+        EstimateChange(movement.on, old, new, movement.reason or "", carrying, remaining)
+    )
+    return {"carrying_amount": carrying, "amortisation_base": carrying - residual}
+
+
 _TAKE = {
     MovementType.capitalise: _capitalise,
     MovementType.dispose: _dispose,
@@ -767,6 +1072,7 @@ _TAKE = {
     MovementType.write_down: _write_down,
     MovementType.reverse_write_down: _reverse_write_down,
     MovementType.cost_adjustment: _cost_adjustment,
+    MovementType.revise: _revise,
 }
 
 
@@ -973,7 +1279,11 @@ class Tables:
     inventory_closing: Decimal  # 存货 其中：数据资源
     intangible_closing: Decimal  # 无形资产 其中：数据资源
     development_expenditure: Decimal  # 开发支出 其中：数据资源
-    research_expense: Decimal  # research expensed in the period
+    research_expense: Decimal  # research expensed in the period, terminated projects too
+    research_expense_terminated: Decimal = ZERO  # 其中：终止开发项目转出
+    revenue: Decimal = ZERO  # 主营业务收入 of inventory sold in the period
+    cost_of_sales: Decimal = ZERO  # 主营业务成本 of inventory sold in the period
+    disposal_gain: Decimal = ZERO  # 资产处置收益 of intangibles disposed of (a loss < 0)
 
 
 def tables(
@@ -1032,7 +1342,13 @@ def tables(
         inventory_closing=inventory["total"].carrying_closing,
         intangible_closing=intangible["total"].carrying_closing,
         development_expenditure=sum((b.development_expenditure(last) for b in books), ZERO),
-        research_expense=sum((b.research_in(first, last) for b in books), ZERO),
+        research_expense=sum(
+            (b.research_in(first, last) + b.terminated_in(first, last) for b in books), ZERO
+        ),
+        research_expense_terminated=sum((b.terminated_in(first, last) for b in books), ZERO),
+        revenue=sum((b.result(Result.revenue, first, last) for b in books), ZERO),
+        cost_of_sales=sum((b.result(Result.cost_of_sales, first, last) for b in books), ZERO),
+        disposal_gain=sum((b.result(Result.disposal_gain, first, last) for b in books), ZERO),
     )
 
 

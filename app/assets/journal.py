@@ -33,9 +33,13 @@ Decisions where DOMAIN.md is silent (财会〔2023〕11号, CAS 6 / CAS 1 / CAS 
   cost; the difference (proceeds − carrying) to 6115 资产处置收益 (credit a gain, debit a loss).
   Inventory `dispose` (出售): Dr 1122 / Cr 6001 主营业务收入 (proceeds, when given); Dr 6401
   主营业务成本 (released cost − released provision), Dr 1471 (转销), Cr 1405 released cost.
+- 开发支出 impairment (in development): Dr 6701 / Cr 5301 资本化支出 (the chart has no
+  开发支出减值准备: 5301 carries 开发支出 net, as the balance sheet shows it); at `capitalise`
+  Dr 1701 cost / Cr 5301 cost less provision / Cr 1703 the provision.
 - `derecognise` (失效且终止确认): the carrying amount to 6711 营业外支出 with 1702 / 1703 /
   1471 closed and the cost credited. Before capitalisation: a developed asset's development
-  items Dr 6602 管理费用—研究费用 / Cr 5301 资本化支出 (终止开发项目转出); a purchased or other
+  items less their provision Dr 6602 管理费用—研究费用 / Cr 5301 资本化支出 (终止开发项目转出); a
+  purchased or other
   intangible's items Dr 6711 / Cr 1701; inventory's Dr 6711 / Cr 5001.
 - Dates: a cost item's voucher is dated the day incurred, a movement's its date, amortisation
   and the research transfer the last day of their month. Numbering: 记-1, 记-2, … per
@@ -271,7 +275,9 @@ def _capitalise(m: Moved) -> list[Line]:
     if m.asset.asset_class is AssetClass.inventory:
         return [dr("1405", cost), cr("5001", cost)]
     if m.asset.source is Source.developed:
-        return [dr("1701", cost), cr("5301", cost, CAPITALISED)]
+        # 开发支出's impairment (on 5301, net) becomes the intangible's 减值准备 (1703).
+        provision = m.amount("impairment")
+        return [dr("1701", cost), cr("5301", cost - provision, CAPITALISED), cr("1703", provision)]
     return []  # already on 1701 item by item
 
 
@@ -298,8 +304,9 @@ def _dispose(m: Moved) -> list[Line]:
 
 def _derecognise(m: Moved) -> list[Line]:
     if not m.was_capitalised:  # gathering costs: they leave the books with it
-        if m.asset.source is Source.developed:
-            return [dr("6602", m.gathered, RESEARCH), cr("5301", m.gathered, CAPITALISED)]
+        if m.asset.source is Source.developed:  # 终止开发项目转出: costs less provision
+            expensed = m.amount("research_expense")
+            return [dr("6602", expensed, RESEARCH), cr("5301", expensed, CAPITALISED)]
         if m.asset.asset_class is AssetClass.inventory:
             return [dr("6711", m.gathered), cr("5001", m.gathered)]
         return [dr("6711", m.gathered), cr("1701", m.gathered)]
@@ -313,6 +320,8 @@ def _derecognise(m: Moved) -> list[Line]:
 
 
 def _impair(m: Moved) -> list[Line]:
+    if not m.was_capitalised:  # 开发支出 impaired: 5301 is shown net of it until capitalise
+        return [dr("6701", m.amount("impairment")), cr("5301", m.amount("impairment"), CAPITALISED)]
     return [dr("6701", m.amount("impairment")), cr("1703", m.amount("impairment"))]
 
 
@@ -341,6 +350,8 @@ MOVEMENT_VOUCHERS: dict[str, tuple[str, Callable[[Moved], list[Line]]]] = {
     MovementType.write_down.value: ("计提存货跌价准备", _write_down),
     MovementType.reverse_write_down.value: ("存货跌价准备转回", _reverse_write_down),
     MovementType.cost_adjustment.value: ("调整成本", _cost_adjustment),
+    # An estimate change moves nothing itself: the amortisation vouchers after it change.
+    MovementType.revise.value: ("会计估计变更", lambda m: []),
 }
 # The order of a day's vouchers (see the module's docstring); movements not named: OTHER.
 RANK: dict[str, int] = {

@@ -56,6 +56,7 @@ MOVEMENT_TYPES = (
     "write_down",
     "reverse_write_down",
     "cost_adjustment",
+    "revise",
 )
 RESTATEMENT_STATES = ("pending", "applied", "rejected")
 

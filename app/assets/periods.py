@@ -50,6 +50,7 @@ from app.assets.schemas import (
     Dispose,
     Impair,
     RestatementCreate,
+    Revise,
     WriteDown,
 )
 from app.audit import service as audit
@@ -77,6 +78,7 @@ _MOVEMENTS: dict[str, tuple[MovementType, type[BaseModel]]] = {
     "reverse-write-down": (MovementType.reverse_write_down, WriteDown),
     "reverse_write_down": (MovementType.reverse_write_down, WriteDown),
     "cost_adjustment": (MovementType.cost_adjustment, CostAdjustment),
+    "revise": (MovementType.revise, Revise),
 }
 ENTRY_TYPES = ("cost_item", *_MOVEMENTS)
 

@@ -17,8 +17,15 @@ from app.assets.schemas import (
     Basis,
     DisclosedRestatement,
     Disclosure,
+    EstimateChangeOut,
+    EstimatesOut,
+    ImpairmentTestMissing,
+    IndefiniteLifeNote,
     IntangibleTable,
+    InventoryCostingNote,
     InventoryTable,
+    Notes,
+    NrvNote,
     PledgeInForce,
     RestatedEffect,
     RestrictedAsset,
@@ -81,6 +88,10 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 development_expenditure=tables.development_expenditure,
             ),
             "research_expense": tables.research_expense,
+            "research_expense_terminated": tables.research_expense_terminated,
+            "revenue": tables.revenue,
+            "cost_of_sales": tables.cost_of_sales,
+            "disposal_gain": tables.disposal_gain,
             "assets": [
                 AssetLife(
                     asset_id=v.asset.id,
@@ -129,5 +140,97 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 )
                 for r in data.restricted
             ],
+            "notes": _notes(data),
+            "impairment_tests_missing": _tests_missing(data),
+            "estimate_changes": [
+                EstimateChangeOut(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    date=c.on,
+                    old=_estimates(c.old),
+                    new=_estimates(c.new),
+                    reason=c.reason,
+                    carrying_amount=c.carrying_amount,
+                    remaining_months=c.remaining_months,
+                )
+                for v in data.on_books
+                for c in v.book.estimate_changes
+                if data.first <= engine.month_of(c.on) <= last
+            ],
         }
     )
+
+
+def _estimates(found: engine.Estimates) -> EstimatesOut:
+    return EstimatesOut(
+        useful_life_months=found.useful_life_months,
+        indefinite_life=found.indefinite,
+        residual_value=found.residual_value,
+    )
+
+
+def _notes(data: service.DisclosureData) -> Notes:
+    """The notes of DOMAIN.md: inventory costing, NRV basis, indefinite lives."""
+    first, last = data.first, data.last
+    costing, nrv, indefinite = [], [], []
+    for v in data.on_books:
+        book = v.book
+        if book.asset_class is AssetClass.inventory and book.capitalised_on is not None:
+            costing.append(
+                InventoryCostingNote(
+                    asset_id=v.asset.id,
+                    name=v.asset.name,
+                    costing=book.costing or "fraction",
+                    quantity=book.quantity,
+                    remaining_quantity=book.remaining_quantity,
+                    unit=book.unit,
+                    basis=book.costing_basis,
+                )
+            )
+        shown = [m for m in v.movements if engine.month_of(m.occurred_on) <= last]
+        for m in shown:
+            if m.type in ("write_down", "reverse_write_down") and first <= engine.month_of(
+                m.occurred_on
+            ):
+                nrv.append(
+                    NrvNote(
+                        asset_id=v.asset.id,
+                        name=v.asset.name,
+                        date=m.occurred_on,
+                        movement=m.type,
+                        net_realisable_value=m.details["net_realisable_value"],
+                        basis=m.details.get("nrv_basis"),
+                    )
+                )
+        if book.asset_class is AssetClass.intangible and book.indefinite:
+            bases = [
+                m.details["indefinite_basis"]
+                for m in sorted(shown, key=lambda m: (m.occurred_on, m.sequence))
+                if m.details.get("indefinite_basis")
+            ]
+            indefinite.append(
+                IndefiniteLifeNote(
+                    asset_id=v.asset.id, name=v.asset.name, basis=bases[-1] if bases else None
+                )
+            )
+    return Notes(inventory_costing=costing, nrv_basis=nrv, indefinite_life=indefinite)
+
+
+def _tests_missing(data: service.DisclosureData) -> list[ImpairmentTestMissing]:
+    """Those needing a yearly impairment test without one in the year of the period end."""
+    last = data.last
+    year_start = last - last % 12
+    missing = []
+    for v in data.on_books:
+        book = v.book
+        if book.status is Status.capitalised and book.indefinite:
+            reason = "indefinite_life"
+        elif book.status is Status.in_development and book.development_expenditure(last) > 0:
+            reason = "development"
+        else:
+            continue
+        if not any(year_start <= m <= last for m in book.impairment_tests):
+            missing.append(
+                ImpairmentTestMissing(asset_id=v.asset.id, name=v.asset.name, reason=reason)
+            )
+    return missing

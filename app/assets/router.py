@@ -34,6 +34,7 @@ from app.assets.schemas import (
     RestatementCreate,
     RestatementDecision,
     RestatementOut,
+    Revise,
     ScheduleOut,
     ScheduleRowOut,
     WriteDown,
@@ -256,6 +257,28 @@ async def dispose(
     (当月减少当月不摊销). Inventory sells `fraction` of what remains, releasing
     round_half_up(remaining cost × fraction) and the same share of its provision (转销)."""
     return await _move(session, who, asset_id, MovementType.dispose, data, if_match, response)
+
+
+@router.post(
+    "/{asset_id}/revise",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
+async def revise(
+    asset_id: UUID,
+    data: Revise,
+    session: Session,
+    who: AssetsWrite,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """会计估计变更 (CAS 6 第二十条, CAS 28 第八条) of a capitalised intangible: a new
+    `useful_life_months` (from capitalisation) or `indefinite: true` (with
+    `indefinite_basis`), a new `residual_value` (below the carrying amount), and a
+    `reason`. Prospective: from the month after `date`, B = carrying amount at the end of
+    that month − residual value, R = the months left. Disclosed under `estimate_changes`."""
+    return await _move(session, who, asset_id, MovementType.revise, data, if_match, response)
 
 
 @router.post(

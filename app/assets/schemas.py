@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
@@ -144,6 +144,27 @@ class Capitalise(_Strict):
         default=False, description="Intangible of indefinite life: not amortised (CAS 6)."
     )
     residual_value: Amount = "0"
+    costing: Literal["units", "fraction"] | None = Field(
+        default=None,
+        description="Inventory: how sales release its cost. `units` with `quantity` and "
+        "`unit` (sold by `quantity`: released cost = round_half_up(remaining cost × q / "
+        "remaining quantity, 2)), or `fraction` with a `basis` text. Left out: fraction, "
+        "undisclosed (as before it was asked).",
+    )
+    quantity: Annotated[int | None, Field(ge=1, le=10**12)] = Field(
+        default=None, description="`units`: the quantity capitalised."
+    )
+    unit: Annotated[str | None, Field(min_length=1, max_length=32)] = Field(
+        default=None, description="`units`: the unit (条, 次, GB, …)."
+    )
+    basis: Reason | None = Field(
+        default=None, description="`fraction`: how the fraction sold is measured."
+    )
+    indefinite_basis: Reason | None = Field(
+        default=None,
+        description="With `indefinite: true`: why the useful life cannot be foreseen "
+        "(disclosed under `notes.indefinite_life`).",
+    )
     memo: CapitalisationMemo | None = Field(
         default=None,
         description="A developed asset: required, the five conditions of CAS 6 第九条 "
@@ -156,6 +177,38 @@ class Dispose(_Strict):
     date: dt.date
     fraction: Fraction = Field(
         default="1", description="Inventory: the share of what remains sold; intangible: 1."
+    )
+    quantity: Annotated[int | None, Field(ge=1, le=10**12)] = Field(
+        default=None,
+        description="Inventory costed in `units`: the quantity sold (instead of `fraction`).",
+    )
+    proceeds: Amount | None = Field(
+        default=None,
+        description="What the buyer owes (RMB, without VAT): inventory's revenue (主营业务收入); "
+        "an intangible's 资产处置收益 is proceeds less the carrying amount. Left out: 0.00 "
+        "(a disposal for nothing, as before this field existed).",
+    )
+
+
+class Revise(_Strict):
+    """会计估计变更 of an intangible: prospective from the month after `date`."""
+
+    date: dt.date
+    useful_life_months: Annotated[int | None, Field(ge=1, le=1200)] = Field(
+        default=None,
+        description="The new useful life in months from capitalisation (as `capitalise` "
+        "takes it); from the month after `date`, R = it less the months used through "
+        "that month.",
+    )
+    indefinite: bool = Field(
+        default=False, description="The life is now indefinite: not amortised from then on."
+    )
+    residual_value: Amount = "0"
+    reason: Reason = Field(description="Why the estimate changed (disclosed).")
+    indefinite_basis: Reason | None = Field(
+        default=None,
+        description="With `indefinite: true`, required: why the life cannot be foreseen "
+        "(CAS 6 第十七条).",
     )
 
 
@@ -172,6 +225,11 @@ class Impair(_Strict):
 class WriteDown(_Strict):
     date: dt.date
     net_realisable_value: Amount
+    nrv_basis: Reason | None = Field(
+        default=None,
+        description="How the net realisable value was determined (disclosed under "
+        "`notes.nrv_basis`).",
+    )
 
 
 class CostItemOut(BaseModel):
@@ -458,6 +516,70 @@ class DisclosedRestatement(BaseModel):
     effect: RestatedEffect
 
 
+class EstimatesOut(BaseModel):
+    useful_life_months: int | None
+    indefinite_life: bool
+    residual_value: Money
+
+
+class EstimateChangeOut(BaseModel):
+    """A `revise` dated in the period (会计估计变更, CAS 28 第八条, prospective)."""
+
+    asset_id: UUID
+    name: str
+    date: dt.date
+    old: EstimatesOut
+    new: EstimatesOut
+    reason: str
+    carrying_amount: Money = Field(description="At the end of the month of `date`.")
+    remaining_months: int | None = Field(
+        description="R, the months left from the month after `date` (null: indefinite)."
+    )
+
+
+class InventoryCostingNote(BaseModel):
+    asset_id: UUID
+    name: str
+    costing: str = Field(description="`units` or `fraction` (also when none was stated).")
+    quantity: int | None
+    remaining_quantity: int | None = Field(description="`units`: left at the period end.")
+    unit: str | None
+    basis: str | None
+
+
+class NrvNote(BaseModel):
+    asset_id: UUID
+    name: str
+    date: dt.date
+    movement: str
+    net_realisable_value: Money
+    basis: str | None
+
+
+class IndefiniteLifeNote(BaseModel):
+    asset_id: UUID
+    name: str
+    basis: str | None = Field(description="Why the useful life cannot be foreseen.")
+
+
+class Notes(BaseModel):
+    inventory_costing: list[InventoryCostingNote] = Field(
+        description="Each inventory asset on the books in the period: its costing method."
+    )
+    nrv_basis: list[NrvNote] = Field(
+        description="Write-downs and their reversals in the period, with the NRV's basis."
+    )
+    indefinite_life: list[IndefiniteLifeNote] = Field(
+        description="Intangibles of indefinite life at the period end, with the basis."
+    )
+
+
+class ImpairmentTestMissing(BaseModel):
+    asset_id: UUID
+    name: str
+    reason: str = Field(description="`indefinite_life` or `development`.")
+
+
 class UnevidencedItems(BaseModel):
     count: int
     amount: Money
@@ -492,13 +614,40 @@ class Disclosure(BaseModel):
     intangible: IntangibleTable
     inventory: InventoryTable
     balance_sheet: BalanceSheet
-    research_expense: Money = Field(description="Research expensed in the period.")
+    research_expense: Money = Field(
+        description="Research expensed in the period, development projects terminated "
+        "(derecognised before capitalisation) included."
+    )
+    research_expense_terminated: Money = Field(
+        description="其中：终止开发项目转出: the development costs, less their impairment, of "
+        "projects derecognised in the period."
+    )
+    revenue: Money = Field(
+        description="主营业务收入: the proceeds of data-resource inventory sold in the period."
+    )
+    cost_of_sales: Money = Field(
+        description="主营业务成本: the cost released by those sales less the provision released "
+        "with it (转销)."
+    )
+    disposal_gain: Money = Field(
+        description="资产处置收益: proceeds less carrying amount of the intangibles disposed of "
+        "in the period (negative: a loss)."
+    )
     assets: list[AssetLife]
     significant: list[SignificantAsset] = Field(
         description="Intangibles whose carrying amount is at least 10 % of all of them."
     )
     restricted: list[RestrictedAsset] = Field(
         description="Assets with a linked IP certificate pledged at the period end."
+    )
+    notes: Notes
+    impairment_tests_missing: list[ImpairmentTestMissing] = Field(
+        description="Intangibles of indefinite life and development projects at the period "
+        "end with no impairment test (`impair`, a charge or none) dated from January of "
+        "its year to its end (CAS 8 第六条)."
+    )
+    estimate_changes: list[EstimateChangeOut] = Field(
+        description="Changes of useful life or residual value (`revise`) dated in the period."
     )
 
 

@@ -95,6 +95,7 @@ _EVENTS = {
     MovementType.write_down: "written_down",
     MovementType.reverse_write_down: "write_down_reversed",
     MovementType.cost_adjustment: "cost_adjusted",
+    MovementType.revise: "estimates_revised",
 }
 # The path segment of each movement, as `allowed_actions` names it.
 PATHS = {m: m.value.replace("_", "-") for m in MovementType}
@@ -163,6 +164,12 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         residual_value=Decimal(details.get("residual_value", "0")),
         fraction=Decimal(details.get("fraction", "1")),
         amount=Decimal(amount) if amount is not None else None,
+        proceeds=Decimal(details.get("proceeds", "0")),
+        reason=details.get("reason"),
+        costing=details.get("costing"),
+        quantity=details.get("quantity"),
+        unit=details.get("unit"),
+        basis=details.get("basis"),
     )
 
 
@@ -225,10 +232,12 @@ def allowed_actions(view: View, who: Principal | None) -> list[str]:
     if not may_change(who, view.asset):
         return []
     book = view.book
+    if book.status is Status.in_development:  # 开发支出 may be impaired (CAS 8 第六条)
+        return ["update", "costs", "capitalise", "derecognise", "impair"]
     if book.status in engine.GATHERING:
         return ["update", "costs", "capitalise", "derecognise"]
     if book.status is Status.capitalised:
-        return ["update", "dispose", "derecognise", "impair"]
+        return ["update", "dispose", "derecognise", "impair", "revise"]
     if book.status is Status.held:
         held = ["update", "dispose", "derecognise", "write-down"]
         if book.balance(Account.write_down, view.as_of) > 0:
@@ -241,9 +250,10 @@ def amounts(view: View) -> dict[str, Any]:
     """The asset's amounts at the end of `as_of`; before capitalisation, what it has gathered."""
     book, month = view.book, view.as_of
     if book.status in engine.GATHERING:
-        gathered = book.capitalisable_cost
-        cost = carrying = gathered
-        amortisation = impairment = write_down = engine.ZERO
+        cost = book.capitalisable_cost
+        amortisation = write_down = engine.ZERO
+        impairment = book.development_provision(month)  # 开发支出 impaired in development
+        carrying = cost - impairment
     else:
         cost = book.balance(Account.cost, month)
         amortisation = book.balance(Account.amortisation, month)
@@ -757,7 +767,16 @@ async def record_cost(
 def check_memo(
     asset: DataAsset, kind: MovementType, body: dict[str, Any], loc: tuple[str, ...]
 ) -> None:
-    """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated."""
+    """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated; an
+    indefinite life (capitalised or revised to) with its basis."""
+    if kind is MovementType.revise and body.get("indefinite") and not body.get("indefinite_basis"):
+        raise ValidationFailed.field(
+            [*loc, "indefinite_basis"],
+            Text(
+                "an indefinite useful life needs indefinite_basis: why it cannot be foreseen",
+                "使用寿命不确定须说明依据(indefinite_basis)",
+            ),
+        )
     developed = asset.source == Source.developed.value
     if kind is MovementType.capitalise and developed and body.get("memo") is None:
         raise ValidationFailed.field(
@@ -773,13 +792,30 @@ def check_memo(
         )
 
 
+# Optional inputs left out of the stored details when not given (the records taken before
+# they existed have no such key, and a new one without them reads the same).
+_ABSENT_WHEN_NONE = frozenset(
+    {"memo", "proceeds", "indefinite_basis", "costing", "quantity", "unit", "basis"}
+)
+
+
 def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
     """The inputs of a movement as stored (money with two places; no memo: no key)."""
-    details = {k: v for k, v in body.items() if k != "date" and not (k == "memo" and v is None)}
-    for key in ("residual_value", "recoverable_amount", "net_realisable_value", "amount"):
+    details = {
+        k: v for k, v in body.items() if k != "date" and not (k in _ABSENT_WHEN_NONE and v is None)
+    }
+    for key in (
+        "residual_value",
+        "recoverable_amount",
+        "net_realisable_value",
+        "amount",
+        "proceeds",
+    ):
         if key in details:
             details[key] = cents(Decimal(details[key]))
-    if kind is MovementType.capitalise and details.get("useful_life_months") is None:
+    if kind in (MovementType.capitalise, MovementType.revise) and (
+        details.get("useful_life_months") is None
+    ):
         details.pop("useful_life_months", None)
     return details
 

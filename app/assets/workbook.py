@@ -267,6 +267,8 @@ def render(disclosure: Disclosure, merchant_name: str) -> bytes:
     _header(sheet, ["项目", "本期金额"], [36, 20])
     _cell(sheet, FIRST_ROW, 1, "计入当期损益的数据资源研究阶段支出")
     _money(sheet, FIRST_ROW, 2, data["research_expense"])
+    _cell(sheet, FIRST_ROW + 1, 1, "其中：终止开发项目转出")
+    _money(sheet, FIRST_ROW + 1, 2, data["research_expense_terminated"])
 
     sheet = new_sheet("使用寿命及摊销方法")
     _header(

@@ -309,6 +309,17 @@ class DataAssets(_Resource):
     ) -> m.DataAssetDetail:
         return self._move(asset_id, "reverse-write-down", body, version, idempotency_key)
 
+    def revise(
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Revise],
+    ) -> m.DataAssetDetail:
+        return self._move(asset_id, "revise", body, version, idempotency_key)
+
     def get_schedule(self, asset_id: Id, /, **query: Unpack[p.GetScheduleQuery]) -> m.ScheduleOut:
         url = path("/v1/data-assets/{}/schedule", asset_id)
         return self._t.model(m.ScheduleOut, "GET", url, params=query)

@@ -238,6 +238,26 @@ class Capitalise(Model):
     """
     CNY, a decimal string with at most 2 places.
     """
+    costing: Literal["units", "fraction"] | None = None
+    """
+    Inventory: how sales release its cost. `units` with `quantity` and `unit` (sold by `quantity`: released cost = round_half_up(remaining cost × q / remaining quantity, 2)), or `fraction` with a `basis` text. Left out: fraction, undisclosed (as before it was asked).
+    """
+    quantity: int | None = None
+    """
+    `units`: the quantity capitalised.
+    """
+    unit: str | None = None
+    """
+    `units`: the unit (条, 次, GB, …).
+    """
+    basis: str | None = None
+    """
+    `fraction`: how the fraction sold is measured.
+    """
+    indefinite_basis: str | None = None
+    """
+    With `indefinite: true`: why the useful life cannot be foreseen (disclosed under `notes.indefinite_life`).
+    """
     memo: CapitalisationMemo | None = None
     """
     A developed asset: required, the five conditions of CAS 6 第九条 (`technical_feasibility`, `intention`, `economic_benefits`, `resources`, `reliable_measurement`), each non-empty.
@@ -1102,7 +1122,23 @@ class Disclosure(Model):
     balance_sheet: BalanceSheet
     research_expense: str
     """
-    Research expensed in the period.
+    Research expensed in the period, development projects terminated (derecognised before capitalisation) included.
+    """
+    research_expense_terminated: str
+    """
+    其中：终止开发项目转出: the development costs, less their impairment, of projects derecognised in the period.
+    """
+    revenue: str
+    """
+    主营业务收入: the proceeds of data-resource inventory sold in the period.
+    """
+    cost_of_sales: str
+    """
+    主营业务成本: the cost released by those sales less the provision released with it (转销).
+    """
+    disposal_gain: str
+    """
+    资产处置收益: proceeds less carrying amount of the intangibles disposed of in the period (negative: a loss).
     """
     assets: list[AssetLife]
     significant: list[SignificantAsset]
@@ -1112,6 +1148,15 @@ class Disclosure(Model):
     restricted: list[RestrictedAsset]
     """
     Assets with a linked IP certificate pledged at the period end.
+    """
+    notes: Notes
+    impairment_tests_missing: list[ImpairmentTestMissing]
+    """
+    Intangibles of indefinite life and development projects at the period end with no impairment test (`impair`, a charge or none) dated from January of its year to its end (CAS 8 第六条).
+    """
+    estimate_changes: list[EstimateChangeOut]
+    """
+    Changes of useful life or residual value (`revise`) dated in the period.
     """
 
 
@@ -1123,6 +1168,14 @@ class Dispose(Model):
     fraction: str | None = "1"
     """
     Inventory: the share of what remains sold; intangible: 1.
+    """
+    quantity: int | None = None
+    """
+    Inventory costed in `units`: the quantity sold (instead of `fraction`).
+    """
+    proceeds: str | None = None
+    """
+    What the buyer owes (RMB, without VAT): inventory's revenue (主营业务收入); an intangible's 资产处置收益 is proceeds less the carrying amount. Left out: 0.00 (a disposal for nothing, as before this field existed).
     """
 
 
@@ -1151,6 +1204,33 @@ class EntryOut(Model):
     """
     The trade (or trade event) this leaf records.
     """
+
+
+class EstimateChangeOut(Model):
+    """
+    A `revise` dated in the period (会计估计变更, CAS 28 第八条, prospective).
+    """
+
+    asset_id: UUID
+    name: str
+    date: date_aliased
+    old: EstimatesOut
+    new: EstimatesOut
+    reason: str
+    carrying_amount: str
+    """
+    At the end of the month of `date`.
+    """
+    remaining_months: int | None
+    """
+    R, the months left from the month after `date` (null: indefinite).
+    """
+
+
+class EstimatesOut(Model):
+    useful_life_months: int | None
+    indefinite_life: bool
+    residual_value: str
 
 
 class EventOut(Model):
@@ -1253,6 +1333,15 @@ class Impair(Model):
     """
 
 
+class ImpairmentTestMissing(Model):
+    asset_id: UUID
+    name: str
+    reason: str
+    """
+    `indefinite_life` or `development`.
+    """
+
+
 class ImportAnswer(Model):
     """
     Streamed as it is decided: the results of a batch of lines are written once the batch
@@ -1317,6 +1406,15 @@ class IncomeValuation(Model):
     share_rate: str | None = "1"
     """
     K, the share attributable to the data.
+    """
+
+
+class IndefiniteLifeNote(Model):
+    asset_id: UUID
+    name: str
+    basis: str | None
+    """
+    Why the useful life cannot be foreseen.
     """
 
 
@@ -1393,6 +1491,22 @@ class InventoryCorrections(Model):
     cost: str
     write_down: str
     carrying: str
+
+
+class InventoryCostingNote(Model):
+    asset_id: UUID
+    name: str
+    costing: str
+    """
+    `units` or `fraction` (also when none was stated).
+    """
+    quantity: int | None
+    remaining_quantity: int | None
+    """
+    `units`: left at the period end.
+    """
+    unit: str | None
+    basis: str | None
 
 
 class InventoryReductions(Model):
@@ -2065,6 +2179,30 @@ class NegativeListRule(Model):
     description: str | None = ""
 
 
+class Notes(Model):
+    inventory_costing: list[InventoryCostingNote]
+    """
+    Each inventory asset on the books in the period: its costing method.
+    """
+    nrv_basis: list[NrvNote]
+    """
+    Write-downs and their reversals in the period, with the NRV's basis.
+    """
+    indefinite_life: list[IndefiniteLifeNote]
+    """
+    Intangibles of indefinite life at the period end, with the basis.
+    """
+
+
+class NrvNote(Model):
+    asset_id: UUID
+    name: str
+    date: date_aliased
+    movement: str
+    net_realisable_value: str
+    basis: str | None
+
+
 class ObjectionCreate(Model):
     model_config = ConfigDict(
         extra="forbid",
@@ -2729,6 +2867,37 @@ class RestrictedAsset(Model):
     """
 
 
+class Revise(Model):
+    """
+    会计估计变更 of an intangible: prospective from the month after `date`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    useful_life_months: int | None = None
+    """
+    The new useful life in months from capitalisation (as `capitalise` takes it); from the month after `date`, R = it less the months used through that month.
+    """
+    indefinite: bool | None = False
+    """
+    The life is now indefinite: not amortised from then on.
+    """
+    residual_value: str | None = "0"
+    """
+    CNY, a decimal string with at most 2 places.
+    """
+    reason: str
+    """
+    Why the estimate changed (disclosed).
+    """
+    indefinite_basis: str | None = None
+    """
+    With `indefinite: true`, required: why the life cannot be foreseen (CAS 6 第十七条).
+    """
+
+
 class RevisionOut(Model):
     number: int
     product_id: UUID
@@ -3194,6 +3363,10 @@ class WriteDown(Model):
     net_realisable_value: str
     """
     CNY, a decimal string with at most 2 places.
+    """
+    nrv_basis: str | None = None
+    """
+    How the net realisable value was determined (disclosed under `notes.nrv_basis`).
     """
 
 

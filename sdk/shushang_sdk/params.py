@@ -65,6 +65,26 @@ class Capitalise(TypedDict, closed=True):
     """
     CNY, a decimal string with at most 2 places.
     """
+    costing: NotRequired[Literal["units", "fraction"] | None]
+    """
+    Inventory: how sales release its cost. `units` with `quantity` and `unit` (sold by `quantity`: released cost = round_half_up(remaining cost × q / remaining quantity, 2)), or `fraction` with a `basis` text. Left out: fraction, undisclosed (as before it was asked).
+    """
+    quantity: NotRequired[int | None]
+    """
+    `units`: the quantity capitalised.
+    """
+    unit: NotRequired[str | None]
+    """
+    `units`: the unit (条, 次, GB, …).
+    """
+    basis: NotRequired[str | None]
+    """
+    `fraction`: how the fraction sold is measured.
+    """
+    indefinite_basis: NotRequired[str | None]
+    """
+    With `indefinite: true`: why the useful life cannot be foreseen (disclosed under `notes.indefinite_life`).
+    """
     memo: NotRequired[CapitalisationMemo | None]
     """
     A developed asset: required, the five conditions of CAS 6 第九条 (`technical_feasibility`, `intention`, `economic_benefits`, `resources`, `reliable_measurement`), each non-empty.
@@ -275,6 +295,14 @@ class Dispose(TypedDict, closed=True):
     fraction: NotRequired[str]
     """
     Inventory: the share of what remains sold; intangible: 1.
+    """
+    quantity: NotRequired[int | None]
+    """
+    Inventory costed in `units`: the quantity sold (instead of `fraction`).
+    """
+    proceeds: NotRequired[str | None]
+    """
+    What the buyer owes (RMB, without VAT): inventory's revenue (主营业务收入); an intangible's 资产处置收益 is proceeds less the carrying amount. Left out: 0.00 (a disposal for nothing, as before this field existed).
     """
 
 
@@ -1334,6 +1362,34 @@ class RestatementDecision(TypedDict, closed=True):
     reason: NotRequired[str | None]
 
 
+class Revise(TypedDict, closed=True):
+    """
+    会计估计变更 of an intangible: prospective from the month after `date`.
+    """
+
+    date: date_aliased | str
+    useful_life_months: NotRequired[int | None]
+    """
+    The new useful life in months from capitalisation (as `capitalise` takes it); from the month after `date`, R = it less the months used through that month.
+    """
+    indefinite: NotRequired[bool]
+    """
+    The life is now indefinite: not amortised from then on.
+    """
+    residual_value: NotRequired[str]
+    """
+    CNY, a decimal string with at most 2 places.
+    """
+    reason: str
+    """
+    Why the estimate changed (disclosed).
+    """
+    indefinite_basis: NotRequired[str | None]
+    """
+    With `indefinite: true`, required: why the life cannot be foreseen (CAS 6 第十七条).
+    """
+
+
 class TradeCreate(TypedDict, closed=True):
     venue_code: str
     on_venue: bool
@@ -1420,4 +1476,8 @@ class WriteDown(TypedDict, closed=True):
     net_realisable_value: str
     """
     CNY, a decimal string with at most 2 places.
+    """
+    nrv_basis: NotRequired[str | None]
+    """
+    How the net realisable value was determined (disclosed under `notes.nrv_basis`).
     """

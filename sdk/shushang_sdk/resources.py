@@ -326,6 +326,17 @@ class DataAssets(_Resource):
     ) -> m.DataAssetDetail:
         return await self._move(asset_id, "reverse-write-down", body, version, idempotency_key)
 
+    async def revise(
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Revise],
+    ) -> m.DataAssetDetail:
+        return await self._move(asset_id, "revise", body, version, idempotency_key)
+
     async def get_schedule(
         self, asset_id: Id, /, **query: Unpack[p.GetScheduleQuery]
     ) -> m.ScheduleOut:

@@ -71,6 +71,8 @@ def test_the_month_of_disposal_is_not_amortised_whatever_its_day() -> None:
             "cost": D("1200.00"),
             "amortisation": D("300.00"),
             "carrying_amount": D("900.00"),
+            "proceeds": D("0.00"),
+            "disposal_gain": D("-900.00"),  # disposed of for nothing: a loss
         }
         assert book.carrying(M("2025-03")) == D("900.00")
         assert book.carrying(M("2025-04")) == 0
@@ -154,6 +156,8 @@ def test_inventory_sale_of_a_fraction_releases_cost_and_its_provision() -> None:
         "cost": D("250.00"),
         "write_down": D("50.00"),
         "carrying_amount": D("200.00"),
+        "revenue": D("0.00"),
+        "cost_of_sales": D("200.00"),
     }
     assert book.balance(Account.cost, M("2025-03")) == D("750.00")
     assert book.balance(Account.write_down, M("2025-03")) == D("150.00")
@@ -274,8 +278,24 @@ def histories(draw: st.DrawFn) -> Book:
             fraction = D(draw(st.integers(1, 1000))) / 1000
         carrying = book.carrying(month_of(day))
         target = (carrying * D(draw(st.integers(0, 130))) / 100).quantize(D("0.01"))
+        life, residual = None, D(0)
+        if kind is MovementType.revise:  # a new life (or indefinite) and residual value
+            life = draw(st.sampled_from([None, *range(1, 61)]))
+            residual = (target * D("0.2")).quantize(D("0.01")) if life else D(0)
         with contextlib.suppress(Refused):
-            apply(book, Movement(kind, day, fraction=fraction, amount=target))
+            apply(
+                book,
+                Movement(
+                    kind,
+                    day,
+                    fraction=fraction,
+                    amount=target,
+                    useful_life_months=life,
+                    indefinite=life is None,
+                    residual_value=residual,
+                    reason="复核",
+                ),
+            )
     return book
 
 

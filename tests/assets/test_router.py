@@ -350,6 +350,8 @@ async def test_inventory_sale_of_a_fraction_write_down_and_reversal(books: Books
         "cost": "3000.00",
         "write_down": "600.00",
         "carrying_amount": "2400.00",
+        "revenue": "0.00",
+        "cost_of_sales": "2400.00",
     }
     assert sold["cost"] == "7000.00" and sold["write_down"] == "1400.00"
     # NRV recovers above cost: the provision is reversed to zero, never below.
@@ -480,9 +482,12 @@ async def test_an_abandoned_development_leaves_the_balance_sheet(books: Books) -
     ended = await books.ok(
         await books.move(pid, "derecognise", date="2025-04-15", reason="技术路线失败,终止开发")
     )
-    assert ended["status"] == "derecognised" and ended["movements"][-1]["effects"] == {}
+    assert ended["status"] == "derecognised"
+    assert ended["movements"][-1]["effects"] == {"research_expense": "9000.00"}
     fy = (await books.disclosure("2025-01", "2025-12")).json()
     assert fy["balance_sheet"]["development_expenditure"] == "0.00"
-    assert fy["research_expense"] == "3000.00"
+    # The abandoned development is expensed with research (其中：终止开发项目转出).
+    assert fy["research_expense"] == "12000.00"
+    assert fy["research_expense_terminated"] == "9000.00"
     assert fy["intangible"]["developed"]["cost_additions"]["internal_development"] == "0.00"
     assert (await books.cost(pid, phase="development")).status_code == 409

@@ -408,3 +408,51 @@ async def test_a_changed_close_digest_is_caught(
     [failure] = summary["failures"]
     assert failure["leaf"] == close["leaf_index"] == 3
     assert "report_sha256" in failure["why"] and close["report_sha256"] in failure["why"]
+
+
+async def test_the_new_data_asset_steps_are_verified(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
+) -> None:
+    """revise, a units sale for proceeds, a development project impaired and tested: their
+    details (proceeds, quantity, reason, bases) are in the API's movements, so the auditor's
+    tool rebuilds every leaf."""
+    from tests.assets.conftest import Books
+
+    books = await Books().setup(client, session)
+    asset = await books.capitalised("12000.00", "2025-01-10", 12)
+    await books.ok(
+        await books.move(
+            asset["id"], "revise", date="2025-03-15", useful_life_months=24,
+            residual_value="1800.00", reason="技术迭代放缓",
+        )
+    )  # fmt: skip
+    await books.ok(await books.move(asset["id"], "dispose", date="2025-06-02", proceeds="9.99"))
+    stock = await books.asset(name="报告包", asset_class="inventory", source="processed")
+    await books.ok(await books.cost(stock["id"], amount="1000.00", incurred_on="2025-01-05"))
+    await books.ok(
+        await books.move(
+            stock["id"], "capitalise", date="2025-01-10", costing="units", quantity=3, unit="份"
+        )
+    )
+    await books.ok(
+        await books.move(stock["id"], "dispose", date="2025-02-01", quantity=1, proceeds="500")
+    )
+    project = await books.asset(name="项目", source="developed")
+    await books.ok(
+        await books.cost(
+            project["id"], phase="development", amount="800.00", incurred_on="2025-02-10"
+        )
+    )
+    for recoverable in ("500.00", "900.00"):  # a charge, then a test with none
+        await books.ok(
+            await books.move(
+                project["id"], "impair", date="2025-03-31", recoverable_amount=recoverable
+            )
+        )
+    auditor = await make_key(session, Role.auditor)
+    async with sdk(app, auditor) as reader:
+        vkey = await reader.ledger.verifier_key("FIN")
+    async with sdk(app, auditor, trusted_keys=trust(vkey)) as reader:
+        found = await reader.ledger.audit("FIN")
+    assert found.ok and not found.failures, found.failures
+    assert found.verified == {"data_asset_cost_item": 3, "data_asset_movement": 7}

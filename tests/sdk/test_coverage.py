@@ -59,6 +59,7 @@ OPERATIONS = {
     "POST /v1/data-assets/{asset_id}/impair": "data_assets.impair",
     "POST /v1/data-assets/{asset_id}/write-down": "data_assets.write_down",
     "POST /v1/data-assets/{asset_id}/reverse-write-down": "data_assets.reverse_write_down",
+    "POST /v1/data-assets/{asset_id}/revise": "data_assets.revise",
     "GET /v1/data-assets/{asset_id}/schedule": "data_assets.get_schedule",
     "GET /v1/ledgers": "ledger.logs",
     "GET /v1/ledgers/{venue_code}/checkpoint": "ledger.checkpoint",
