@@ -170,6 +170,10 @@ async def test_each_first_appears_when_its_record_happens(world: World) -> None:
     certified = (await world.firsts())["certified"]
     assert certified["record"]["type"] == "certification"
     assert certified["label"] == "首认证"
+    # Sending the list again with one more keeps the first where it was.
+    dcmm = {"scheme": "DCMM", "level": 3, "valid_until": valid}
+    await world.certify(dcmm, {"scheme": "ISO9001", "valid_until": valid})
+    assert (await world.firsts())["certified"] == certified
 
     firsts = await world.firsts()
     assert list(firsts) == [k for k in service.KINDS if k != "traded"]
