@@ -1318,6 +1318,46 @@ class FindingOut(Model):
     venue_code: str | None = None
 
 
+class FirstOut(Model):
+    kind: Literal[
+        "registered", "ip_registered", "listed", "traded", "valued", "capitalised", "certified"
+    ]
+    label: str
+    """
+    The policy's name of the first, e.g. 首交易.
+    """
+    date: date_aliased
+    """
+    Its day, Asia/Shanghai.
+    """
+    record: FirstRecord
+    log: str | None = None
+    """
+    The ledger log holding the record's leaf (a venue's code, `IPR`, `FIN`); absent when the record is no leaf.
+    """
+    leaf_index: int | None = None
+    """
+    The leaf's index in `log`.
+    """
+    checkpoint_size: int | None = None
+    """
+    The log's size when read: prove the leaf's inclusion in the checkpoint of this size or a later one (`shushang-audit`, the SDK's `ledger.verify_leaf`).
+    """
+
+
+class FirstRecord(Model):
+    type: str
+    """
+    `merchant`, `ip_registration`, `listing`, `trade`, `assessment`, `data_asset` or `certification`.
+    """
+    id: UUID | str
+
+
+class FirstsOut(Model):
+    merchant_id: UUID
+    items: list[FirstOut]
+
+
 class Health(Model):
     status: str
 
