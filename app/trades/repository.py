@@ -152,6 +152,7 @@ _TRADE_COLUMNS = (
     "id", "venue_code", "listing_id", "product_id", "seller_merchant_id", "buyer_merchant_id",
     "amount", "fee", "currency", "quantity", "term", "on_venue", "contract_digest",
     "occurred_at", "leaf_index", "recorded_by_key_id", "reported_by_merchant_id", "created_at",
+    "fee_before_waiver", "fee_waiver_id",
 )  # fmt: skip
 _RECORD = f"""
 WITH trades AS (
@@ -159,12 +160,13 @@ WITH trades AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
                          $7::numeric[], $8::numeric[], $9::text[], $10::text[], $11::text[],
                          $12::boolean[], $13::text[], $14::timestamptz[], $15::bigint[],
-                         $16::uuid[], $17::uuid[], $18::timestamptz[])
+                         $16::uuid[], $17::uuid[], $18::timestamptz[], $19::numeric[],
+                         $20::uuid[])
 )
 INSERT INTO idempotency_record
     (api_key_id, key, request_hash, response_status, response_body, created_at)
 SELECT k.api_key_id, k.key, k.request_hash, k.response_status, k.response_body::jsonb, now()
-FROM unnest($19::uuid[], $20::text[], $21::bytea[], $22::integer[], $23::text[])
+FROM unnest($21::uuid[], $22::text[], $23::bytea[], $24::integer[], $25::text[])
      AS k (api_key_id, key, request_hash, response_status, response_body)
 """
 
