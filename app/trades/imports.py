@@ -12,7 +12,8 @@ batches. Each line is a trade as `POST /v1/transactions` takes it plus its own
    driver connection, built on the group committer's set-based statements: one statement
    reads the facts of a venue's lines (`repository.recording_facts`), the rules of the
    per-request path decide each line (`service.replay`, `service.new_trade`), and the trades
-   accepted are appended to their venues' logs in file order and stored with their
+   accepted (their fees waived as a request's would be, unless the import is historical:
+   app/trades/waivers.py) are appended to their venues' logs in file order and stored with their
    idempotency records, audit events and outbox events (`recorder.append`,
    `recorder.persist`), one statement each.
 3. A batch's results are written to the answer only after it has committed: a `created`

@@ -14,7 +14,9 @@ transaction on the driver connection (asyncpg, no ORM):
    batches at other venues (and other processes) behind this one;
 2. decides each: 401/403/429 for the key, 409 while the key is in flight, the first response
    again for a retry, a problem where DOMAIN.md's rules fail, else a new trade;
-3. appends the new trades to the log and stores them with their idempotency records, audit
+3. waives part of the fee of the on-venue ones a rule of the venue covers
+   (app/trades/waivers.py: one query when the venue has no rule in force),
+4. appends the new trades to the log and stores them with their idempotency records, audit
    events and outbox events, and commits once.
 
 Each request learns its answer only after that commit: a 201 still means durable.
