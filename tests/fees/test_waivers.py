@@ -204,7 +204,7 @@ async def test_a_rule_changes_no_fee_recorded_before_it(desk: Desk) -> None:
     assert later.status_code == 422  # never extended
 
 
-async def test_off_venue_and_historical_trades_are_not_waived(desk: Desk) -> None:
+async def test_off_venue_and_historical_trades_are_not_waived_imports_are(desk: Desk) -> None:
     seller = await desk.seller()
     await desk.rule(kind="period")
     off = await desk.client.post(
@@ -224,6 +224,16 @@ async def test_off_venue_and_historical_trades_are_not_waived(desk: Desk) -> Non
     trade_id = imported.json()["results"][0]["trade_id"]
     read = await desk.client.get(f"/v1/transactions/{trade_id}", headers=desk.admin)
     assert waived(read.json()) == (0, None)
+    # An import that is not historical records as the requests would: waived.
+    line["idempotency_key"] = str(uuid.uuid4())
+    current = await desk.client.post(
+        "/v1/transactions/imports",
+        content=httpx.Response(200, json=line).text + "\n",
+        headers={**desk.admin, "Content-Type": "application/x-ndjson"},
+    )
+    trade_id = current.json()["results"][0]["trade_id"]
+    read = await desk.client.get(f"/v1/transactions/{trade_id}", headers=desk.admin)
+    assert waived(read.json())[0] == FEE
 
 
 BAD = [
