@@ -25,6 +25,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
         "estimates_revised",
     ),
     "webhook": ("disabled",),
+    "fee_waiver": ("created", "ended"),
 }  # fmt: skip
 
 ALL = frozenset(f"{group}.{name}" for group, names in EVENT_TYPES.items() for name in names)

@@ -12,7 +12,8 @@ batches. Each line is a trade as `POST /v1/transactions` takes it plus its own
    driver connection, built on the group committer's set-based statements: one statement
    reads the facts of a venue's lines (`repository.recording_facts`), the rules of the
    per-request path decide each line (`service.replay`, `service.new_trade`), and the trades
-   accepted are appended to their venues' logs in file order and stored with their
+   accepted (their fees waived as a request's would be, unless the import is historical:
+   app/trades/waivers.py) are appended to their venues' logs in file order and stored with their
    idempotency records, audit events and outbox events (`recorder.append`,
    `recorder.persist`), one statement each.
 3. A batch's results are written to the answer only after it has committed: a `created`
@@ -55,7 +56,7 @@ from app.core.errors import PayloadTooLarge, ServiceUnavailable, ShushangError, 
 from app.core.i18n import Text
 from app.core.principal import Principal
 from app.ledger import sequencer
-from app.trades import recorder, repository, service
+from app.trades import recorder, repository, service, waivers
 from app.trades.recorder import Accepted
 from app.trades.repository import Asked, FirstResponse, RecordingFacts
 from app.trades.schemas import ImportLine, ImportStatus
@@ -354,6 +355,8 @@ class Import:
                         {"import_id": str(self.id), "line": number},
                     )
                     created.append((number, accepted))
+                if not self._historical:  # before any log's head is locked
+                    await waivers.waive(raw, [a.trade for _, a in created])
                 # Venue by venue in one order (two imports lock the same heads in the same
                 # order); within a venue, in line order: the log's order is the file's.
                 for venue in sorted({a.trade.venue_code for _, a in created}):

@@ -14,7 +14,9 @@ transaction on the driver connection (asyncpg, no ORM):
    batches at other venues (and other processes) behind this one;
 2. decides each: 401/403/429 for the key, 409 while the key is in flight, the first response
    again for a retry, a problem where DOMAIN.md's rules fail, else a new trade;
-3. appends the new trades to the log and stores them with their idempotency records, audit
+3. waives part of the fee of the on-venue ones a rule of the venue covers
+   (app/trades/waivers.py: one query when the venue has no rule in force),
+4. appends the new trades to the log and stores them with their idempotency records, audit
    events and outbox events, and commits once.
 
 Each request learns its answer only after that commit: a 201 still means durable.
@@ -48,7 +50,7 @@ from app.core.ratelimit import Rate
 from app.core.tokens import UNKNOWN_KEY
 from app.ledger import merkle, sequencer
 from app.outbox import service as outbox
-from app.trades import repository, service
+from app.trades import repository, service, waivers
 from app.trades.auth import RECORDERS
 from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade
@@ -178,6 +180,7 @@ class GroupCommitter:
                     else:
                         accepted.append(decided)
                 if accepted:
+                    await waivers.waive(raw, [a.trade for _, a in accepted])
                     frontier = await append(raw, venue, [a for _, a in accepted], self._frontiers)
                     contents = await persist(raw, [a for _, a in accepted])
                     answers.extend(
@@ -287,6 +290,7 @@ async def record_one(
         return UUID(first.body["id"]), False
     trade = service.new_trade(who, data, facts, large_amount=large_amount)
     accepted = Accepted(who, trade, idempotency_key, digest, request_id)
+    await waivers.waive(raw, [trade])
     await append(raw, data.venue_code, [accepted], sequencer.Frontiers())
     await persist(raw, [accepted])
     return trade.id, True

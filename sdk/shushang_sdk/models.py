@@ -1305,6 +1305,71 @@ class Facets(Model):
     """
 
 
+class FeeWaiverCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    kind: Annotated[
+        Literal["first_on_venue_trade", "tier", "region", "period"], Field(title="WaiverKind")
+    ]
+    """
+    `first_on_venue_trade` (the seller's first on-venue trade, at any venue), `tier` (the seller's tier is `tier`), `region` (the seller's region code starts with one of `region_codes`), `period` (any on-venue trade in the window).
+    """
+    percent: str
+    """
+    The share of the fee waived, in per cent: above 0, at most 100, at most 2 places (a decimal string).
+    """
+    from_: Annotated[date_aliased, Field(alias="from")]
+    """
+    First day of the window, by the trade's `occurred_at`.
+    """
+    to: date_aliased
+    """
+    Last day of the window (included), not before `from`.
+    """
+    cap_per_merchant: str
+    """
+    The most this rule waives one seller in a calendar year (Asia/Shanghai).
+    """
+    tier: Literal["leading", "growth"] | None = None
+    """
+    For `kind: tier` only (and required there).
+    """
+    region_codes: list[str] | None = None
+    """
+    For `kind: region` only (and required there).
+    """
+
+
+class FeeWaiverEnd(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    to: date_aliased
+    """
+    The rule's new last day: not after its current one (a rule is never extended), not before its first. Trades recorded under it keep their waiver.
+    """
+
+
+class FeeWaiverOut(Model):
+    id: UUID
+    venue_code: str
+    kind: Annotated[
+        Literal["first_on_venue_trade", "tier", "region", "period"], Field(title="WaiverKind")
+    ]
+    percent: str
+    from_: Annotated[date_aliased, Field(alias="from")]
+    to: date_aliased
+    cap_per_merchant: str
+    tier: str | None
+    region_codes: list[str] | None
+    created_at: AwareDatetime
+    ended_at: AwareDatetime | None
+    """
+    When `POST …/{id}/end` brought `to` forward; null if never.
+    """
+
+
 class FieldError(Model):
     loc: list[str | int]
     msg: str
@@ -2328,6 +2393,11 @@ class PageEventOut(Model):
     next_cursor: str | None
 
 
+class PageFeeWaiverOut(Model):
+    items: list[FeeWaiverOut]
+    next_cursor: str | None
+
+
 class PageIpRegistrationOut(Model):
     items: list[IpRegistrationOut]
     next_cursor: str | None
@@ -3070,7 +3140,15 @@ class TradeDetail(Model):
     amount: str
     fee: str
     """
-    amount × the venue's fee rate, rounded half-up.
+    The fee charged to the seller: `fee_before_waiver` less the waiver of the rule `fee_waiver_id`, if one applied.
+    """
+    fee_before_waiver: str
+    """
+    amount × the venue's fee rate, rounded half-up: the fee before any waiver (equal to `fee` when none applied).
+    """
+    fee_waiver_id: UUID | None
+    """
+    The venue's fee-waiver rule that waived part of the fee at recording (`GET /v1/venues/{code}/fee-waivers/{id}`); null when none applied.
     """
     currency: str
     quantity: str | None
@@ -3140,7 +3218,15 @@ class TradeOut(Model):
     amount: str
     fee: str
     """
-    amount × the venue's fee rate, rounded half-up.
+    The fee charged to the seller: `fee_before_waiver` less the waiver of the rule `fee_waiver_id`, if one applied.
+    """
+    fee_before_waiver: str
+    """
+    amount × the venue's fee rate, rounded half-up: the fee before any waiver (equal to `fee` when none applied).
+    """
+    fee_waiver_id: UUID | None
+    """
+    The venue's fee-waiver rule that waived part of the fee at recording (`GET /v1/venues/{code}/fee-waivers/{id}`); null when none applied.
     """
     currency: str
     quantity: str | None
