@@ -29,6 +29,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.etags import ConditionalRequests
 from app.core.ratelimit import AddressLimits, Rate, prune_forever
+from app.fees.router import router as fee_waivers_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.include_router(ops_router)
     for router in (
         venues_router,
+        fee_waivers_router,
         merchants_router,
         products_router,
         catalog_router,

@@ -12,6 +12,7 @@ from app.assets.models import (
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, RateLimitBucket
 from app.core.db import Base
+from app.fees.models import FeeWaiver
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
 from app.ledger.models import (
     Checkpoint,
@@ -46,6 +47,7 @@ __all__ = [
     "DataAssetMovement",
     "DataAssetPeriodClose",
     "DataAssetRestatement",
+    "FeeWaiver",
     "IdempotencyRecord",
     "IpLicence",
     "IpObjection",

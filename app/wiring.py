@@ -26,6 +26,7 @@ from app.assets import audience as assets_audience
 from app.assets import leaves as asset_leaves
 from app.auth.reactions import KeyRevoked
 from app.core.reactions import subscribe
+from app.fees import audience as fees_audience
 from app.ip import audience as ip_audience
 from app.ip import automatic as ip_automatic
 from app.ip import leaves as ip_leaves
@@ -85,6 +86,7 @@ def register_outbox() -> None:
     outbox_audience.register("certificate", ip_audience.CERTIFICATE)
     outbox_audience.register("data_asset", assets_audience.AUDIENCE)
     outbox_audience.register("webhook", webhooks_audience.AUDIENCE)
+    outbox_audience.register("fee_waiver", fees_audience.AUDIENCE)
     outbox_audience.audiences()  # every group has one, or LookupError now
     outbox.register_fan_out(webhooks_fanout.NAME, webhooks_fanout.QUEUE_DELIVERIES)
 

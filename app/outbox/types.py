@@ -24,6 +24,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
         "restatement_requested", "restatement_applied", "restatement_rejected",
     ),
     "webhook": ("disabled",),
+    "fee_waiver": ("created", "ended"),
 }  # fmt: skip
 
 ALL = frozenset(f"{group}.{name}" for group, names in EVENT_TYPES.items() for name in names)

@@ -30,7 +30,10 @@ def canonical(entry: dict[str, Any]) -> bytes:
 
 
 def trade_entry(trade: Trade | NewTrade) -> dict[str, Any]:
-    return {
+    """The trade's leaf. A trade a rule waived part of the fee of also says the fee before
+    the waiver and the rule (`fee_before_waiver`, `fee_waiver_id`); every other trade's
+    leaf is as it was before waivers existed, byte for byte."""
+    entry = {
         "type": "trade",
         "trade_id": str(trade.id),
         "venue_code": trade.venue_code,
@@ -48,6 +51,10 @@ def trade_entry(trade: Trade | NewTrade) -> dict[str, Any]:
         "occurred_at": utc_text(trade.occurred_at),
         "recorded_at": utc_text(trade.created_at),
     }
+    if trade.fee_waiver_id is not None:
+        entry["fee_before_waiver"] = cents(trade.fee_before_waiver)
+        entry["fee_waiver_id"] = str(trade.fee_waiver_id)
+    return entry
 
 
 def event_entry(event: TradeEvent) -> dict[str, Any]:

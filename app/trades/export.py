@@ -32,7 +32,7 @@ COLUMNS = [
     "buyer_merchant_id", "amount", "fee", "currency", "quantity", "term", "contract_digest",
     "occurred_at", "leaf_index", "created_at", "reported_by_merchant_id", "confirmed",
     "large", "operator_confirmed", "seller_name", "buyer_name", "status", "last_event",
-    "occurred_at_local",
+    "occurred_at_local", "fee_before_waiver", "fee_waiver_id",
 ]  # fmt: skip
 # `?headers=zh` (or `Accept-Language: zh-CN`): the same columns, headed in Chinese.
 CHINESE_HEADERS = {
@@ -44,6 +44,7 @@ CHINESE_HEADERS = {
     "reported_by_merchant_id": "报送商户编号", "confirmed": "已确认", "large": "大额交易",
     "operator_confirmed": "运营方已确认", "seller_name": "卖方名称", "buyer_name": "买方名称",
     "status": "状态", "last_event": "最近事件", "occurred_at_local": "成交时间（北京时间）",
+    "fee_before_waiver": "减免前手续费", "fee_waiver_id": "减免规则编号",
 }  # fmt: skip
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 SpooledFile = tempfile.SpooledTemporaryFile[bytes]

@@ -55,7 +55,7 @@ from app.core.errors import PayloadTooLarge, ServiceUnavailable, ShushangError, 
 from app.core.i18n import Text
 from app.core.principal import Principal
 from app.ledger import sequencer
-from app.trades import recorder, repository, service
+from app.trades import recorder, repository, service, waivers
 from app.trades.recorder import Accepted
 from app.trades.repository import Asked, FirstResponse, RecordingFacts
 from app.trades.schemas import ImportLine, ImportStatus
@@ -354,6 +354,8 @@ class Import:
                         {"import_id": str(self.id), "line": number},
                     )
                     created.append((number, accepted))
+                if not self._historical:  # before any log's head is locked
+                    await waivers.waive(raw, [a.trade for _, a in created])
                 # Venue by venue in one order (two imports lock the same heads in the same
                 # order); within a venue, in line order: the log's order is the file's.
                 for venue in sorted({a.trade.venue_code for _, a in created}):

@@ -34,6 +34,19 @@ class Trade(Base):
         Index("ix_trade_seller", "seller_merchant_id", "id"),
         Index("ix_trade_buyer", "buyer_merchant_id", "id"),
         Index("ix_trade_product", "product_id", "id"),
+        # What a waiver rule has granted one seller (its cap per merchant and year).
+        Index(
+            "ix_trade_fee_waiver",
+            "fee_waiver_id",
+            "seller_merchant_id",
+            "occurred_at",
+            postgresql_where=text("fee_waiver_id IS NOT NULL"),
+        ),
+        CheckConstraint(
+            "fee <= fee_before_waiver AND fee >= 0 "
+            "AND (fee_waiver_id IS NOT NULL OR fee = fee_before_waiver)",
+            name="fee_waived_by_rule",
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
@@ -44,6 +57,12 @@ class Trade(Base):
     buyer_merchant_id: Mapped[UUID] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"))
     amount: Mapped[Decimal] = mapped_column(Numeric(15, 2))
     fee: Mapped[Decimal] = mapped_column(Numeric(15, 2))
+    # amount × the venue's rate, rounded half-up; `fee` is this less the waiver of the rule
+    # `fee_waiver_id` (app/fees/), fixed at recording. Equal to `fee` when nothing was waived.
+    fee_before_waiver: Mapped[Decimal] = mapped_column(Numeric(15, 2))
+    fee_waiver_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("fee_waiver.id", ondelete="RESTRICT")
+    )
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     quantity: Mapped[str | None] = mapped_column(String(100))
     term: Mapped[str | None] = mapped_column(String(100))
@@ -90,6 +109,8 @@ class NewTrade:
     confirmed: bool  # not stored: whether the trade is confirmed as recorded,
     operator_confirmed: bool  # by an operator,
     large: bool  # and large (app/trades/confirmation.py)
+    fee_before_waiver: Decimal = Decimal(0)  # set by `service.new_trade` (= fee, unwaived)
+    fee_waiver_id: UUID | None = None
     leaf_index: int = -1  # set when the ledger gives the trade its leaf
 
 

@@ -48,7 +48,7 @@ from app.core.ratelimit import Rate
 from app.core.tokens import UNKNOWN_KEY
 from app.ledger import merkle, sequencer
 from app.outbox import service as outbox
-from app.trades import repository, service
+from app.trades import repository, service, waivers
 from app.trades.auth import RECORDERS
 from app.trades.entries import canonical, trade_entry
 from app.trades.models import NewTrade
@@ -178,6 +178,7 @@ class GroupCommitter:
                     else:
                         accepted.append(decided)
                 if accepted:
+                    await waivers.waive(raw, [a.trade for _, a in accepted])
                     frontier = await append(raw, venue, [a for _, a in accepted], self._frontiers)
                     contents = await persist(raw, [a for _, a in accepted])
                     answers.extend(
@@ -287,6 +288,7 @@ async def record_one(
         return UUID(first.body["id"]), False
     trade = service.new_trade(who, data, facts, large_amount=large_amount)
     accepted = Accepted(who, trade, idempotency_key, digest, request_id)
+    await waivers.waive(raw, [trade])
     await append(raw, data.venue_code, [accepted], sequencer.Frontiers())
     await persist(raw, [accepted])
     return trade.id, True

@@ -152,6 +152,7 @@ _TRADE_COLUMNS = (
     "id", "venue_code", "listing_id", "product_id", "seller_merchant_id", "buyer_merchant_id",
     "amount", "fee", "currency", "quantity", "term", "on_venue", "contract_digest",
     "occurred_at", "leaf_index", "recorded_by_key_id", "reported_by_merchant_id", "created_at",
+    "fee_before_waiver", "fee_waiver_id",
 )  # fmt: skip
 _RECORD = f"""
 WITH trades AS (
@@ -159,12 +160,13 @@ WITH trades AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[],
                          $7::numeric[], $8::numeric[], $9::text[], $10::text[], $11::text[],
                          $12::boolean[], $13::text[], $14::timestamptz[], $15::bigint[],
-                         $16::uuid[], $17::uuid[], $18::timestamptz[])
+                         $16::uuid[], $17::uuid[], $18::timestamptz[], $19::numeric[],
+                         $20::uuid[])
 )
 INSERT INTO idempotency_record
     (api_key_id, key, request_hash, response_status, response_body, created_at)
 SELECT k.api_key_id, k.key, k.request_hash, k.response_status, k.response_body::jsonb, now()
-FROM unnest($19::uuid[], $20::text[], $21::bytea[], $22::integer[], $23::text[])
+FROM unnest($21::uuid[], $22::text[], $23::bytea[], $24::integer[], $25::text[])
      AS k (api_key_id, key, request_hash, response_status, response_body)
 """
 
@@ -285,3 +287,57 @@ async def list_page(
     if after is not None:
         query = query.where(Trade.id > after)
     return list((await session.execute(query)).scalars())
+
+
+# --- What a fee waiver needs (app/trades/waivers.py) --------------------------------------
+
+_SELLERS = """
+SELECT m.id, m.tier, m.region_code,
+       NOT EXISTS (SELECT FROM trade AS t
+                   WHERE t.seller_merchant_id = m.id AND t.on_venue) AS first_on_venue
+FROM merchant AS m WHERE m.id = ANY($1::uuid[])
+"""
+
+
+async def sellers_for_waivers(
+    connection: Driver, ids: list[UUID]
+) -> dict[UUID, tuple[str | None, str, bool]]:
+    """Each seller's tier, region code and whether it has no on-venue trade recorded yet (as
+    committed when asked: ask under the waivers' locks)."""
+    rows = await connection.fetch(_SELLERS, ids)
+    return {row["id"]: (row["tier"], row["region_code"], row["first_on_venue"]) for row in rows}
+
+
+_WAIVED = """
+SELECT a.rule_id, a.seller_id, a.year,
+       (SELECT COALESCE(sum(t.fee_before_waiver - t.fee), 0) FROM trade AS t
+        WHERE t.fee_waiver_id = a.rule_id AND t.seller_merchant_id = a.seller_id
+          AND t.occurred_at >= make_timestamptz(a.year, 1, 1, 0, 0, 0, 'Asia/Shanghai')
+          AND t.occurred_at < make_timestamptz(a.year + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai'))
+       AS waived
+FROM unnest($1::uuid[], $2::uuid[], $3::integer[]) AS a (rule_id, seller_id, year)
+"""
+
+
+async def waived(
+    connection: Driver, asked: list[tuple[UUID, UUID, int]]
+) -> dict[tuple[UUID, UUID, int], Decimal]:
+    """What each rule has waived each seller in each calendar year (Asia/Shanghai) so far,
+    for the (rule, seller, year) asked."""
+    if not asked:
+        return {}
+    rules, sellers, years = (list(column) for column in zip(*asked, strict=True))
+    rows = await connection.fetch(_WAIVED, rules, sellers, years)
+    return {(row["rule_id"], row["seller_id"], row["year"]): row["waived"] for row in rows}
+
+
+# Transaction-scoped advisory locks, taken in one order (of their hashes) so that two
+# transactions asking for some of the same never wait for each other in a circle.
+_LOCK = """
+SELECT pg_advisory_xact_lock(h)
+FROM (SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s
+"""
+
+
+async def lock_all(connection: Driver, keys: list[str]) -> None:
+    await connection.execute(_LOCK, keys)

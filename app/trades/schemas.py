@@ -110,7 +110,18 @@ class TradeOut(BaseModel):
     seller_merchant_id: UUID
     buyer_merchant_id: UUID
     amount: Decimal
-    fee: Decimal = Field(description="amount × the venue's fee rate, rounded half-up.")
+    fee: Decimal = Field(
+        description="The fee charged to the seller: `fee_before_waiver` less the waiver of "
+        "the rule `fee_waiver_id`, if one applied."
+    )
+    fee_before_waiver: Decimal = Field(
+        description="amount × the venue's fee rate, rounded half-up: the fee before any "
+        "waiver (equal to `fee` when none applied)."
+    )
+    fee_waiver_id: UUID | None = Field(
+        description="The venue's fee-waiver rule that waived part of the fee at recording "
+        "(`GET /v1/venues/{code}/fee-waivers/{id}`); null when none applied."
+    )
     currency: str
     quantity: str | None
     term: str | None
@@ -138,7 +149,7 @@ class TradeOut(BaseModel):
     leaf_index: int = Field(description="The trade's leaf in the venue's ledger.")
     created_at: datetime
 
-    @field_serializer("amount", "fee")
+    @field_serializer("amount", "fee", "fee_before_waiver")
     def _money(self, value: Decimal) -> str:
         return cents(value)
 

@@ -162,6 +162,7 @@ def new_trade(
     # A merchant key reports (only its own off-venue sales, checked above): the trade waits
     # for the counterparty's `confirmed`. An operator's recording confirms it.
     reporter = who.merchant_id if who.role is Role.merchant else None
+    fee = round_half_up(amount * facts.fee_rate)
     return NewTrade(
         id=new_id(),
         venue_code=data.venue_code,
@@ -170,7 +171,8 @@ def new_trade(
         seller_merchant_id=data.seller_merchant_id,
         buyer_merchant_id=data.buyer_merchant_id,
         amount=amount,
-        fee=round_half_up(amount * facts.fee_rate),
+        fee=fee,
+        fee_before_waiver=fee,  # the waiver, if any, is the recorder's (`waive`)
         currency="CNY",
         quantity=data.quantity,
         term=data.term,

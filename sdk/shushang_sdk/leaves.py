@@ -51,6 +51,13 @@ def trade_entry(trade: Record) -> dict[str, Any]:
         "contract_digest": trade["contract_digest"],
         "occurred_at": trade["occurred_at"],
         "recorded_at": trade["created_at"],
+        # Keys of 2026-12-07, in the leaf only when a fee-waiver rule applied (every other
+        # trade's leaf, and every earlier one, has none of them).
+        **(
+            {"fee_before_waiver": trade["fee_before_waiver"], "fee_waiver_id": waiver}
+            if (waiver := trade.get("fee_waiver_id")) is not None
+            else {}
+        ),
     }
 
 

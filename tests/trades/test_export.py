@@ -26,9 +26,9 @@ async def _many_trades(session: AsyncSession) -> None:
         text(
             """
             INSERT INTO trade (id, venue_code, seller_merchant_id, buyer_merchant_id, amount,
-                               fee, currency, on_venue, contract_digest, occurred_at,
-                               leaf_index, term, created_at)
-            SELECT gen_random_uuid(), 'OTC', :seller, :buyer, 100 + n, 0.30, 'CNY', false,
+                               fee, fee_before_waiver, currency, on_venue, contract_digest,
+                               occurred_at, leaf_index, term, created_at)
+            SELECT gen_random_uuid(), 'OTC', :seller, :buyer, 100 + n, 0.30, 0.30, 'CNY', false,
                    repeat('a', 64), now() - n * interval '1 minute', n, '12 个月', now()
             FROM generate_series(1, :rows) AS n
             """
