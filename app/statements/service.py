@@ -68,10 +68,9 @@ DIGEST_FIELD = "content_sha256"
 
 
 def fee_parts(trade: Trade) -> tuple[Decimal, Decimal, Decimal]:
-    """(fee due, fee before waiver, waiver) of a trade, as its seller owes them."""
-    before = getattr(trade, "fee_before_waiver", None)
-    before = trade.fee if before is None else before
-    return trade.fee, before, before - trade.fee
+    """(fee due, fee before waiver, waiver) of a trade, as its seller owes them: the waiver
+    was fixed when the trade was recorded (app/trades/waivers.py), never recomputed here."""
+    return trade.fee, trade.fee_before_waiver, trade.fee_before_waiver - trade.fee
 
 
 def _local(moment: datetime) -> str:

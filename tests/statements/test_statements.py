@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import SHANGHAI
 from app.core.roles import Role
 from tests.factories import auth, idempotent, make_key, make_merchant
+from tests.fees.test_waivers import Desk
 from tests.trades.conftest import Parties
 
 VENUE = "HZDEX"
@@ -225,6 +226,42 @@ async def test_a_closed_month_never_changes_later_changes_are_adjustments(world:
     theirs = (await world.statement(month, merchant=world.buyer)).json()
     assert theirs["totals"]["adjustments_bought"] == "5000.00"
     assert theirs["totals"]["adjustments_fees"] == "0.00"
+
+
+@pytest.fixture
+async def desk(client: httpx.AsyncClient, session: AsyncSession) -> Desk:
+    return await Desk().setup(client, session)
+
+
+async def test_waived_fees_are_on_the_statement(desk: Desk) -> None:
+    """A venue's waiver rule (app/fees/): the statement shows each trade's fee before the
+    waiver, the waiver and the fee due, as the trade recorded them."""
+    now = datetime.now(UTC)
+    await desk.rule(kind="period", percent="10", to=f"{now.year + 1}-12-31")
+    seller = await desk.seller()
+    at = now.astimezone(SHANGHAI).isoformat()
+    trades = [await desk.trade(seller, occurred_at=at, amount=a) for a in ("12345.67", "100.00")]
+    month = f"{now.astimezone(SHANGHAI):%Y-%m}"
+    answer = await desk.client.get(
+        f"/v1/merchants/{seller[0]}/statements/{month}",
+        params={"venue_code": VENUE},
+        headers=desk.admin,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    rows = {t["trade_id"]: t for t in body["trades"]}
+    waivers = []
+    for trade in trades:
+        row = rows[trade["id"]]
+        assert (row["fee"], row["fee_before_waiver"]) == (trade["fee"], trade["fee_before_waiver"])
+        waiver = Decimal(trade["fee_before_waiver"]) - Decimal(trade["fee"])
+        assert Decimal(row["waiver"]) == waiver
+        waivers.append(f"{waiver:.2f}")
+    totals = body["totals"]
+    assert totals["waivers"] == _sum(waivers) and Decimal(totals["waivers"]) > 0
+    assert totals["fees_before_waiver"] == _sum([t["fee_before_waiver"] for t in trades])
+    assert totals["fees_due"] == _sum([t["fee"] for t in trades]) == totals["net_due"]
+    assert totals["fees_due"] == _sum([totals["fees_before_waiver"], f"-{totals['waivers']}"])
 
 
 async def test_who_reads_a_statement(world: World) -> None:
