@@ -1225,6 +1225,71 @@ class Facets(Model):
     """
 
 
+class FeeWaiverCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    kind: Annotated[
+        Literal["first_on_venue_trade", "tier", "region", "period"], Field(title="WaiverKind")
+    ]
+    """
+    `first_on_venue_trade` (the seller's first on-venue trade, at any venue), `tier` (the seller's tier is `tier`), `region` (the seller's region code starts with one of `region_codes`), `period` (any on-venue trade in the window).
+    """
+    percent: str
+    """
+    The share of the fee waived, in per cent: above 0, at most 100, at most 2 places (a decimal string).
+    """
+    from_: Annotated[date_aliased, Field(alias="from")]
+    """
+    First day of the window, by the trade's `occurred_at`.
+    """
+    to: date_aliased
+    """
+    Last day of the window (included), not before `from`.
+    """
+    cap_per_merchant: str
+    """
+    The most this rule waives one seller in a calendar year (Asia/Shanghai).
+    """
+    tier: Literal["leading", "growth"] | None = None
+    """
+    For `kind: tier` only (and required there).
+    """
+    region_codes: list[str] | None = None
+    """
+    For `kind: region` only (and required there).
+    """
+
+
+class FeeWaiverEnd(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    to: date_aliased
+    """
+    The rule's new last day: not after its current one, not before its first, nor before today (Asia/Shanghai) - trades of earlier days may have been recorded under it.
+    """
+
+
+class FeeWaiverOut(Model):
+    id: UUID
+    venue_code: str
+    kind: Annotated[
+        Literal["first_on_venue_trade", "tier", "region", "period"], Field(title="WaiverKind")
+    ]
+    percent: str
+    from_: Annotated[date_aliased, Field(alias="from")]
+    to: date_aliased
+    cap_per_merchant: str
+    tier: str | None
+    region_codes: list[str] | None
+    created_at: AwareDatetime
+    ended_at: AwareDatetime | None
+    """
+    When `POST …/{id}/end` brought `to` forward; null if never.
+    """
+
+
 class FieldError(Model):
     loc: list[str | int]
     msg: str
@@ -2150,6 +2215,11 @@ class PageEventOut(Model):
     next_cursor: str | None
 
 
+class PageFeeWaiverOut(Model):
+    items: list[FeeWaiverOut]
+    next_cursor: str | None
+
+
 class PageIpRegistrationOut(Model):
     items: list[IpRegistrationOut]
     next_cursor: str | None
@@ -2803,6 +2873,117 @@ class SignificantAsset(Model):
     """
 
 
+class Statement(Model):
+    merchant_id: UUID
+    venue_code: str
+    month: str
+    """
+    `YYYY-MM`, Asia/Shanghai.
+    """
+    closes_at: str
+    """
+    Day SHUSHANG_STATEMENT_CLOSE_DAY of the next month, 00:00 Asia/Shanghai.
+    """
+    closed: bool
+    """
+    Closed statements never change.
+    """
+    trades: list[StatementTrade]
+    totals: StatementTotals
+    adjustments: list[StatementAdjustment]
+    """
+    Changes to trades of closed months recorded while this month was the first one open.
+    """
+    content_sha256: str
+    """
+    SHA-256 (hex) of this statement as RFC 8785 canonical JSON without `content_sha256`.
+    """
+
+
+class StatementAdjustment(Model):
+    trade_id: UUID
+    month: str
+    """
+    The closed month of the trade's `occurred_at`.
+    """
+    role: Literal["seller", "buyer"]
+    change: Literal["recorded", "confirmed", "cancelled", "refunded"]
+    """
+    `recorded` or `confirmed` after its month closed (the trade enters, amounts positive); `cancelled` or `refunded` after it (the trade leaves, negative).
+    """
+    amount: str
+    """
+    CNY, signed.
+    """
+    fee: str
+    """
+    CNY, signed; 0.00 as buyer.
+    """
+    fee_before_waiver: str
+    waiver: str
+    occurred_at: str
+    """
+    Asia/Shanghai, ISO 8601.
+    """
+    recorded_at: str
+    """
+    When the change was recorded, Asia/Shanghai.
+    """
+
+
+class StatementTotals(Model):
+    trades: int
+    sold: str
+    """
+    Sum of the month's trades as seller.
+    """
+    bought: str
+    """
+    Sum of the month's trades as buyer.
+    """
+    fees_before_waiver: str
+    waivers: str
+    fees_due: str
+    """
+    fees_before_waiver − waivers: the month's own fees.
+    """
+    adjustments_sold: str
+    adjustments_bought: str
+    adjustments_fees: str
+    """
+    Sum of the adjustments' fees (signed).
+    """
+    net_due: str
+    """
+    fees_due + adjustments_fees: what the merchant owes.
+    """
+
+
+class StatementTrade(Model):
+    trade_id: UUID
+    role: Literal["seller", "buyer"]
+    amount: str
+    """
+    CNY.
+    """
+    fee: str
+    """
+    The fee due by this merchant: the trade's fee as seller, 0.00 as buyer.
+    """
+    fee_before_waiver: str
+    """
+    CNY; 0.00 as buyer.
+    """
+    waiver: str
+    """
+    fee_before_waiver − fee; 0.00 as buyer.
+    """
+    occurred_at: str
+    """
+    Asia/Shanghai, ISO 8601.
+    """
+
+
 class StepOut(Model):
     id: UUID
     action: str
@@ -2861,7 +3042,15 @@ class TradeDetail(Model):
     amount: str
     fee: str
     """
-    amount × the venue's fee rate, rounded half-up.
+    The fee charged to the seller: `fee_before_waiver` less the waiver of the rule `fee_waiver_id`, if one applied.
+    """
+    fee_before_waiver: str
+    """
+    amount × the venue's fee rate, rounded half-up: the fee before any waiver (equal to `fee` when none applied).
+    """
+    fee_waiver_id: UUID | None
+    """
+    The venue's fee-waiver rule that waived part of the fee at recording (`GET /v1/venues/{code}/fee-waivers/{id}`); null when none applied.
     """
     currency: str
     quantity: str | None
@@ -2931,7 +3120,15 @@ class TradeOut(Model):
     amount: str
     fee: str
     """
-    amount × the venue's fee rate, rounded half-up.
+    The fee charged to the seller: `fee_before_waiver` less the waiver of the rule `fee_waiver_id`, if one applied.
+    """
+    fee_before_waiver: str
+    """
+    amount × the venue's fee rate, rounded half-up: the fee before any waiver (equal to `fee` when none applied).
+    """
+    fee_waiver_id: UUID | None
+    """
+    The venue's fee-waiver rule that waived part of the fee at recording (`GET /v1/venues/{code}/fee-waivers/{id}`); null when none applied.
     """
     currency: str
     quantity: str | None

@@ -321,6 +321,25 @@ class ExportTradesQuery(TypedDict, closed=True):
     """
 
 
+FeeWaiverCreate = TypedDict(
+    "FeeWaiverCreate",
+    {
+        "kind": Literal["first_on_venue_trade", "tier", "region", "period"],
+        "percent": str,
+        "from": date_aliased | str,
+        "to": date_aliased | str,
+        "cap_per_merchant": str,
+        "tier": NotRequired[Literal["leading", "growth"] | None],
+        "region_codes": NotRequired[Sequence[str] | None],
+    },
+    closed=True,
+)
+
+
+class FeeWaiverEnd(TypedDict, closed=True):
+    to: date_aliased | str
+
+
 class GetConsistencyProofQuery(TypedDict, closed=True):
     """
     Query parameters of GET /v1/ledgers/{venue_code}/proofs/consistency.
@@ -384,6 +403,21 @@ class GetScheduleQuery(TypedDict, closed=True):
     through: NotRequired[str | None]
     """
     The last month shown (1990-01 to 2100-12); default: the current one.
+    """
+
+
+class GetStatementQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/merchants/{merchant_id}/statements/{month}.
+    """
+
+    venue_code: str
+    """
+    The venue, e.g. `HZDEX`.
+    """
+    format: NotRequired[str | None]
+    """
+    `json`, `xlsx` or `pdf`; else `Accept` decides.
     """
 
 
@@ -701,6 +735,21 @@ class ListEventsQuery(TypedDict, closed=True):
     """
     Events at or after this time; with an offset (else UTC), 1990-01-01 to 9999-12-31 in Asia/Shanghai, else 422
     """
+    limit: NotRequired[int]
+    """
+    Page size, 1–200.
+    """
+    cursor: NotRequired[str | None]
+    """
+    `next_cursor` of the previous page.
+    """
+
+
+class ListFeeWaiversQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/venues/{code}/fee-waivers.
+    """
+
     limit: NotRequired[int]
     """
     Page size, 1–200.
