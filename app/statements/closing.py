@@ -6,6 +6,9 @@ recorded at instant `X` lands in `landing_month(X)`, the first month whose state
 still open then: the earliest `N` with `close_of(N) > X`. So the changes that land in `N`
 are exactly those recorded in `[close_of(N − 1), close_of(N))`.
 
+A statement is cut at its close as soon as the close has passed, and says `closed` from
+`SETTLE` after it.
+
 A trade is *in force* from `on` to `off`, both recording times (`created_at`, never the
 back-datable `occurred_at` of a trade or an event):
 - `on`: the trade's recording when an operator recorded it (confirmed by the recording),
@@ -19,10 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.core.clock import SHANGHAI
 from app.trades.confirmation import UNDONE
+
+# How long after its close a statement is still said to be open (`closed: false`) though its
+# content is already cut at the close: a request that stamped its trade or event just before
+# the close may commit a moment after it (the recording time is taken before the commit), and
+# a read replica may lag (`SHUSHANG_READ_MAX_LAG_SECONDS`). Once `closed` is true, nothing
+# recorded before the close can still appear.
+SETTLE = timedelta(minutes=10)
 
 
 def first_day(month: str) -> date:

@@ -57,7 +57,11 @@ class Statement(BaseModel):
     closes_at: str = Field(
         description="Day SHUSHANG_STATEMENT_CLOSE_DAY of the next month, 00:00 Asia/Shanghai."
     )
-    closed: bool = Field(description="Closed statements never change.")
+    closed: bool = Field(
+        description="True from 10 minutes after `closes_at` (requests in flight at the close "
+        "have committed by then): a closed statement never changes. Its content is cut at "
+        "`closes_at` as soon as that has passed."
+    )
     trades: list[StatementTrade]
     totals: StatementTotals
     adjustments: list[StatementAdjustment] = Field(

@@ -13,7 +13,9 @@ What a statement of month `M` (Asia/Shanghai) at venue `V` holds, for merchant `
   negative). A change recorded before its own month closed is simply in that month.
 - **totals** over both; `net_due` = the month's fees due + the adjustments' fees.
 - **closed**: `M` closes on day `SHUSHANG_STATEMENT_CLOSE_DAY` (1–28, default 5) of the next
-  month at 00:00 Asia/Shanghai (`closes_at`).
+  month at 00:00 Asia/Shanghai (`closes_at`). From then on its content is cut at the close;
+  it says `closed: true` from `closing.SETTLE` (10 minutes) later, once a request that took
+  its recording time before the close can no longer commit after it (or a replica lag).
 - **content_sha256**: SHA-256 of the statement's RFC 8785 canonical JSON without itself.
 
 Why a closed statement never changes, with no stored snapshot: everything it is made of is
@@ -126,8 +128,8 @@ async def statement(
     await venues.get(session, venue_code)  # 404 for an unknown venue
     now = now or utcnow()
     closes = closing.close_of(month, close_day)
-    closed = now >= closes
-    before = closes if closed else None
+    before = closes if now >= closes else None  # cut at the close once it has passed
+    closed = now >= closes + closing.SETTLE
 
     # The month's own trades.
     start, end = closing.start_of(month), closing.start_of(closing.next_month(month))

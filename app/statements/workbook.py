@@ -22,6 +22,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from app.core.cells import workbook_text
 from app.core.clock import SHANGHAI
@@ -186,5 +187,6 @@ def render(body: Statement, venue_name: str, merchant_name: str) -> bytes:
     _text(summary, last, 2, body.content_sha256)
 
     out = io.BytesIO()
-    book.save(out)
+    # ExcelWriter, not `book.save`: that would stamp `modified` with the time of the save.
+    ExcelWriter(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
     return _reproducible(out.getvalue())

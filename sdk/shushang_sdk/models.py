@@ -2886,7 +2886,7 @@ class Statement(Model):
     """
     closed: bool
     """
-    Closed statements never change.
+    True from 10 minutes after `closes_at` (requests in flight at the close have committed by then): a closed statement never changes. Its content is cut at `closes_at` as soon as that has passed.
     """
     trades: list[StatementTrade]
     totals: StatementTotals

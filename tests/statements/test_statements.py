@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import SHANGHAI
 from app.core.roles import Role
+from app.statements import closing
 from tests.factories import auth, idempotent, make_key, make_merchant
 from tests.fees.test_waivers import Desk
 from tests.trades.conftest import Parties
@@ -353,3 +354,24 @@ async def test_xlsx_and_pdf_carry_the_json(world: World, tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.glob("p*.png"))
     assert len(body["trades"]) == len(sold) + 1
+
+
+def test_where_a_change_lands() -> None:
+    """The boundaries, in Asia/Shanghai: a change recorded before day 5 of a month lands in
+    the month before (still open), from 00:00 on day 5 in the month itself."""
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text)
+
+    assert closing.landing_month(at("2026-01-04T23:59:59.999999+08:00"), 5) == "2025-12"
+    assert closing.landing_month(at("2026-01-05T00:00:00+08:00"), 5) == "2026-01"
+    assert closing.landing_month(at("2026-01-04T16:00:00+00:00"), 5) == "2026-01"  # 00:00 +8
+    assert closing.landing_month(at("2026-03-01T00:00:00+08:00"), 1) == "2026-03"
+    assert closing.landing_month(at("2026-02-27T23:59:59+08:00"), 28) == "2026-01"
+    assert closing.close_of("2100-12", 28) == at("2101-01-28T00:00:00+08:00")
+    assert closing.previous_month("1990-01") == "1989-12"
+    assert closing.next_month("2025-12") == "2026-01"
+    for month in ("2025-01", "2025-12", "2026-02"):
+        close = closing.close_of(month, 5)
+        assert closing.landing_month(close - closing.SETTLE / 600_000, 5) == month
+        assert closing.landing_month(close, 5) == closing.next_month(month)
