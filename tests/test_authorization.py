@@ -48,6 +48,10 @@ MATRIX = {
     "GET /v1/venues/{code}/negative-list": "POMXSU",
     "PUT /v1/venues/{code}/negative-list": "O",
     "GET /v1/venues/{code}/negative-list/versions": "POMXSU",
+    "GET /v1/venues/{code}/fee-waivers": "POMXSU",
+    "POST /v1/venues/{code}/fee-waivers": "O",
+    "GET /v1/venues/{code}/fee-waivers/{waiver_id}": "POMXSU",
+    "POST /v1/venues/{code}/fee-waivers/{waiver_id}/end": "O",
     "POST /v1/merchants": "O",
     "GET /v1/merchants": "POMXSU",
     "GET /v1/merchants/{merchant_id}": "POMXSU",  # the public profile to P, X and S
@@ -271,8 +275,14 @@ class World:
             json={"name": "客户画像数据集", "asset_class": "intangible", "source": "purchased"},
             headers=mine,
         )
+        waiver = await client.post(
+            "/v1/venues/HZDEX/fee-waivers",
+            json={"kind": "period", "percent": "50", "from": "2026-01-01", "to": "2026-12-31",
+                  "cap_per_merchant": "100.00"},
+            headers=operator,
+        )  # fmt: skip
         for made in (hook, sample, quality, compliance, valuation, listing, trade, registration,
-                     granted, deliveries, key, asset):  # fmt: skip
+                     granted, deliveries, key, asset, waiver):  # fmt: skip
             assert made.status_code in (200, 201), made.text
         # A's January 2025 closed, and a restatement of it A asked for (pending).
         asset_url = f"/v1/data-assets/{asset.json()['id']}"
@@ -313,6 +323,7 @@ class World:
             "asset_id": asset.json()["id"],
             "restatement_id": restatement.json()["id"],
             "month": "2025-03",
+            "waiver_id": waiver.json()["id"],
         }
         self.certificate = granted.json()["certificate_number"]
         self.compliance_id = compliance.json()["id"]

@@ -323,6 +323,7 @@ QUERIES = {
     "sample": "SELECT product_id, id AS sample_id FROM product_sample ORDER BY 1, 2",
     "assessment": "SELECT product_id, id AS assessment_id, kind FROM assessment ORDER BY 1, 2",
     "venue": "SELECT code FROM venue ORDER BY code",
+    "fee_waiver": "SELECT venue_code AS code, id AS waiver_id FROM fee_waiver ORDER BY id",
     "asset": "SELECT id AS asset_id FROM data_asset ORDER BY id",
     "asset_holder": "SELECT DISTINCT merchant_id FROM data_asset ORDER BY 1",
     "ledger": "SELECT venue_code, size FROM ledger_head WHERE size > 0 ORDER BY venue_code",
@@ -402,6 +403,8 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
             {"merchant_id": r["merchant_id"], "month": r["month"]} for r in rows["statement"]
         ],
         "/v1/transactions/{trade_id}": rows["trade"],
+        "/v1/venues/{code}/fee-waivers/{waiver_id}": rows["fee_waiver"],
+        "/v1/venues/{code}/fee-waivers/{waiver_id}/end": rows["fee_waiver"],
         "/v1/transactions/{trade_id}/events": rows["trade"],
         "/v1/ledgers/{venue_code}/entries/{index}": leaves,
         "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": rows["delivery"],

@@ -29,6 +29,7 @@ from app.core.principal import COMMAND_LINE_KEY_ID, Principal, command_line
 from app.core.roles import Role
 from app.demo import catalog
 from app.demo import data_assets as demo_books
+from app.demo import fees as demo_fees
 from app.demo import trades as demo_trades
 from app.ip import repository as ip_rows
 from app.ip import service as ip
@@ -66,6 +67,7 @@ class Loaded:
     ip_registrations: int = 0
     data_assets: int = 0
     trades: int = 0
+    fee_waivers: int = 0
 
 
 VENUES = catalog.VENUES
@@ -116,6 +118,7 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
             session, DEMO, demo_merchants, settings.large_trade_amount
         )
     async with unit_of_work(factory) as session:
+        loaded.fee_waivers = await demo_fees.load(session, DEMO)  # before the trades it waives
         loaded.trades = await demo_trades.load(
             session, DEMO, [m.id for m in demo_merchants], settings.large_trade_amount
         )

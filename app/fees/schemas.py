@@ -101,9 +101,8 @@ class FeeWaiverEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: WaiverDay = Field(
-        description="The rule's new last day: not after its current one, not before its "
-        "first, nor before today (Asia/Shanghai) - trades of earlier days may have been "
-        "recorded under it."
+        description="The rule's new last day: not after its current one (a rule is never "
+        "extended), not before its first. Trades recorded under it keep their waiver."
     )
 
 

@@ -71,6 +71,35 @@ class Venues(_Resource):
         url = path("/v1/venues/{}/negative-list/versions", code)
         return self._t.iterate(m.PageNegativeListOut, url, query)
 
+    def create_fee_waiver(self, code: str, /, **body: Unpack[p.FeeWaiverCreate]) -> m.FeeWaiverOut:
+        """A waiver rule of the venue (operator); `from` is a keyword: pass
+        `**{"from": "2026-01-01"}`."""
+        url = path("/v1/venues/{}/fee-waivers", code)
+        return self._t.model(m.FeeWaiverOut, "POST", url, json=body)
+
+    def list_fee_waivers(
+        self, code: str, /, **query: Unpack[p.ListFeeWaiversQuery]
+    ) -> m.PageFeeWaiverOut:
+        url = path("/v1/venues/{}/fee-waivers", code)
+        return self._t.model(m.PageFeeWaiverOut, "GET", url, params=query)
+
+    def iter_fee_waivers(
+        self, code: str, /, **query: Unpack[p.ListFeeWaiversQuery]
+    ) -> Iterator[m.FeeWaiverOut]:
+        url = path("/v1/venues/{}/fee-waivers", code)
+        return self._t.iterate(m.PageFeeWaiverOut, url, query)
+
+    def get_fee_waiver(self, code: str, waiver_id: Id, /) -> m.FeeWaiverOut:
+        url = path("/v1/venues/{}/fee-waivers/{}", code, waiver_id)
+        return self._t.model(m.FeeWaiverOut, "GET", url)
+
+    def end_fee_waiver(
+        self, code: str, waiver_id: Id, /, **body: Unpack[p.FeeWaiverEnd]
+    ) -> m.FeeWaiverOut:
+        """Bring the rule's last day forward to `to` (operator)."""
+        url = path("/v1/venues/{}/fee-waivers/{}/end", code, waiver_id)
+        return self._t.model(m.FeeWaiverOut, "POST", url, json=body)
+
 
 class ApiKeys(_Resource):
     def create(self, **body: Unpack[p.ApiKeyCreate]) -> m.ApiKeyCreated:

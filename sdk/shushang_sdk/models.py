@@ -1267,7 +1267,7 @@ class FeeWaiverEnd(Model):
     )
     to: date_aliased
     """
-    The rule's new last day: not after its current one, not before its first, nor before today (Asia/Shanghai) - trades of earlier days may have been recorded under it.
+    The rule's new last day: not after its current one (a rule is never extended), not before its first. Trades recorded under it keep their waiver.
     """
 
 

@@ -125,6 +125,12 @@ async def test_the_demo_shows_the_product(
     ).all()
     assert dict(on_venue) == dict.fromkeys(loader.VENUES, 3)
     assert loaded.trades == 3 * len(loader.VENUES)
+    # ZJBDEX waives a seller's first on-venue trade: the demo's first trades there show it.
+    assert loaded.fee_waivers == 1
+    waived = await session.execute(
+        text("SELECT count(*) FROM trade WHERE venue_code = 'ZJBDEX' AND fee_waiver_id IS NOT NULL")
+    )
+    assert waived.scalar_one() >= 1
     operator = auth(await make_key(session, Role.operator))
     card = next(c for c in cards if c["listing"]["venue_code"] == "HZDEX")
     seller = (await client.get(f"/v1/catalog/{card['listing']['id']}")).json()["product"]

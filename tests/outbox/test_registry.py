@@ -20,6 +20,7 @@ from app.assessments import audience as assessments
 from app.assets import audience as assets
 from app.core.principal import Principal
 from app.core.roles import Role
+from app.fees import audience as fees
 from app.ip import audience as ip
 from app.listings import audience as listings
 from app.merchants import audience as merchants
@@ -41,6 +42,7 @@ EXPECTED = {
     "certificate": ip.CERTIFICATE,
     "data_asset": assets.AUDIENCE,
     "webhook": webhooks.AUDIENCE,
+    "fee_waiver": fees.AUDIENCE,
 }
 
 

@@ -43,13 +43,15 @@ async def _event(parties: Parties, trade: dict[str, Any], kind: str, who: Any = 
 async def test_chinese_headers_on_request(parties: Parties) -> None:
     await parties.record()
     english = _header(await parties.client.get(EXPORT, headers=parties.auditor))
-    assert english == COLUMNS and english[-5:] == [
+    assert english == COLUMNS and english[-7:] == [
         "seller_name", "buyer_name", "status", "last_event", "occurred_at_local",
+        "fee_before_waiver", "fee_waiver_id",
     ]  # fmt: skip
     asked = await parties.client.get(EXPORT, params={"headers": "zh"}, headers=parties.auditor)
     chinese = _header(asked)
     assert chinese == [CHINESE_HEADERS[c] for c in COLUMNS]
-    assert chinese[-5:] == ["卖方名称", "买方名称", "状态", "最近事件", "成交时间（北京时间）"]
+    assert chinese[-7:-2] == ["卖方名称", "买方名称", "状态", "最近事件", "成交时间（北京时间）"]
+    assert chinese[-2:] == ["减免前手续费", "减免规则编号"]
     by_language = await parties.client.get(
         EXPORT, headers={**parties.auditor, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
     )
