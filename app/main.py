@@ -45,6 +45,7 @@ from app.outbox.router import router as events_router
 from app.products.router import router as products_router
 from app.samples.router import router as samples_router
 from app.samples.upload import ENVELOPE_BYTES, UPLOAD_PATH
+from app.statements.router import router as statements_router
 from app.stats.router import router as stats_router
 from app.trades.imports import PATH as IMPORTS_PATH
 from app.trades.lane import TradeLane
@@ -140,6 +141,10 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
             {"name": "transactions", "description": "Trades and their events; never changed."},
             {"name": "ledger", "description": "Per-venue Merkle logs (RFC 9162), for auditors."},
             {"name": "stats", "description": "The exchange at a glance."},
+            {
+                "name": "statements",
+                "description": "Monthly statements (对账单) of a merchant at a venue.",
+            },
             {"name": "api-keys", "description": "API keys and roles."},
             {"name": "audit", "description": "The audit trail of every change."},
             {"name": "operations", "description": "Health, readiness and metrics."},
@@ -207,6 +212,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         data_asset_disclosures_router,
         data_asset_restatements_router,
         data_asset_journal_router,
+        statements_router,
         certificate_pages_router,
         stats_router,
         trades_router,

@@ -88,6 +88,7 @@ MATRIX = {
     "POST /v1/data-asset-restatements/{restatement_id}/approve": "O",
     "POST /v1/data-asset-restatements/{restatement_id}/reject": "O",
     "GET /v1/merchants/{merchant_id}/data-asset-journal": "OMU",
+    "GET /v1/merchants/{merchant_id}/statements/{month}": "OMU",
     "GET /v1/merchants/{merchant_id}/data-asset-accounts": "OMU",
     "PUT /v1/merchants/{merchant_id}/data-asset-accounts": "OM",
     "PATCH /v1/merchants/{merchant_id}": "OM",
@@ -323,6 +324,7 @@ class World:
             "delivery_id": deliveries.json()["items"][0]["id"],
             "asset_id": asset.json()["id"],
             "restatement_id": restatement.json()["id"],
+            "month": "2025-03",
             "waiver_id": waiver.json()["id"],
         }
         self.certificate = granted.json()["certificate_number"]
@@ -340,6 +342,8 @@ class World:
             values["number"] = self.certificate
         if path.endswith(("/data-asset-disclosure", "/data-asset-journal")):
             path += "?from=2025-01&to=2025-12"
+        if "/statements/" in path:
+            path += "?venue_code=OTC"
         return path.format(**values)
 
     async def let_in(self, operation: str, caller: str) -> tuple[bool, int]:

@@ -165,6 +165,7 @@ class World:
     pledges: list[str]
     samples: dict[str, list[str]]  # product id -> its samples
     ledger_sizes: dict[str, int]  # venue -> leaves in its ledger, when the world was built
+    statement_venues: dict[str, list[str]]  # month -> the venues of its trades
 
     def fill(self, case: schemathesis.Case) -> None:
         """Put real ids in the path and the body of three examples out of four, chosen by
@@ -186,6 +187,10 @@ class World:
             case.path_parameters = {**case.path_parameters, **pool[pick % len(pool)]}
         if isinstance(case.body, dict):
             case.body = self._body(case.path, dict(case.body), case.path_parameters or {}, pick)
+        if case.path.endswith("/statements/{month}") and isinstance(case.query, dict):
+            venues = self.statement_venues.get(str((case.path_parameters or {}).get("month")))
+            if venues and pick % 4:  # a venue the month has trades at, mostly
+                case.query = {**case.query, "venue_code": venues[pick % len(venues)]}
         size = self.ledger_sizes.get((case.path_parameters or {}).get("venue_code", ""), 0)
         if case.path.startswith("/v1/ledgers/{venue_code}/proofs/") and case.query and size:
             # Tree sizes this ledger has had, and a leaf in the smaller tree.
@@ -323,6 +328,9 @@ QUERIES = {
     "asset_holder": "SELECT DISTINCT merchant_id FROM data_asset ORDER BY 1",
     "ledger": "SELECT venue_code, size FROM ledger_head WHERE size > 0 ORDER BY venue_code",
     "trade": "SELECT id AS trade_id FROM trade ORDER BY id",
+    # A seller's statement months, and the venue of each (a query parameter, set below).
+    "statement": "SELECT DISTINCT seller_merchant_id AS merchant_id, to_char(occurred_at"
+    " AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, venue_code FROM trade ORDER BY 1, 2, 3",
     "key": "SELECT id AS key_id FROM api_key WHERE name LIKE 'fuzz victim %' ORDER BY id",
     "webhook": "SELECT id AS webhook_id FROM webhook_subscription ORDER BY created_at",
     "delivery": "SELECT subscription_id AS webhook_id, id AS delivery_id"
@@ -392,6 +400,9 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
             f"/v1/merchants/{{merchant_id}}/data-asset-{noun}": rows["asset_holder"]
             for noun in ("disclosure", "journal", "accounts", "periods")
         },
+        "/v1/merchants/{merchant_id}/statements/{month}": [
+            {"merchant_id": r["merchant_id"], "month": r["month"]} for r in rows["statement"]
+        ],
         "/v1/transactions/{trade_id}": rows["trade"],
         "/v1/venues/{code}/fee-waivers/{waiver_id}": rows["fee_waiver"],
         "/v1/venues/{code}/fee-waivers/{waiver_id}/end": rows["fee_waiver"],
@@ -446,6 +457,9 @@ def world(live_url: str, settings: Settings, database_url: str, receiver: str) -
     rows = asyncio.run(_rows(database_url))
     assert rows["trade"] and rows["objection"] and rows["certificate"] and rows["delivery"]
     values, destroyed = _values(rows)
+    statement_venues: dict[str, list[str]] = defaultdict(list)
+    for row in rows["statement"]:
+        statement_venues[row["month"]].append(row["venue_code"])
     samples: dict[str, list[str]] = defaultdict(list)
     for row in rows["sample"]:
         samples[row["product_id"]].append(row["sample_id"])
@@ -461,6 +475,7 @@ def world(live_url: str, settings: Settings, database_url: str, receiver: str) -
         pledges=[r["id"] for r in rows["pledge"]],
         samples=samples,
         ledger_sizes={r["venue_code"]: r["size"] for r in rows["ledger"]},
+        statement_venues=statement_venues,
     )
 
 

@@ -1,29 +1,25 @@
 """The 数据知识产权登记证书 as a one-page A4 PDF. Pure: data in, bytes out.
 
-Chinese text is set in reportlab's built-in CID font STSong-Light (Adobe-GB1), which PDF
-readers supply themselves: no font file is shipped or embedded. The QR code (segno) is drawn
+Chinese text is set in STSong-Light, which PDF readers supply themselves (app/core/pdf.py,
+fonts and the canvas every PDF shares). The QR code (segno) is drawn
 as vector squares and points to the certificate's verification page."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import segno
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.certificates.service import Certificate
 from app.core.clock import SHANGHAI
+from app.core.pdf import LATIN, MONO, SONG, lines
+from app.core.pdf import canvas as new_canvas
 from app.ip.states import IpStatus
 
-SONG = "STSong-Light"
-LATIN = "Helvetica"
-MONO = "Courier"
 RED = Color(0.64, 0.09, 0.09)
 GREY = Color(0.35, 0.35, 0.35)
 
@@ -47,24 +43,6 @@ EXPLAINED_EN = [
 ]
 
 
-def _fonts() -> None:
-    if SONG not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(SONG))
-
-
-def _lines(text: str, font: str, size: float, width: float) -> Iterator[str]:
-    """`text` broken into lines no wider than `width`: by character, as Chinese is set."""
-    line = ""
-    for char in text:
-        if char == "\n" or pdfmetrics.stringWidth(line + char, font, size) > width:
-            yield line
-            line = "" if char == "\n" else char
-        else:
-            line += char
-    if line:
-        yield line
-
-
 def _qr(canvas: Canvas, url: str, x: float, y: float, side: float) -> None:
     """The QR code of `url`, `side` wide with its bottom-left corner at (x, y)."""
     code = segno.make(url, error="m", micro=False)
@@ -81,10 +59,9 @@ def _qr(canvas: Canvas, url: str, x: float, y: float, side: float) -> None:
 
 def render(cert: Certificate, verify_url: str) -> bytes:
     """The certificate `cert` as a PDF whose QR code (and printed link) is `verify_url`."""
-    _fonts()
     out = io.BytesIO()
     width, height = A4
-    canvas = Canvas(out, pagesize=A4, pageCompression=1, invariant=1)
+    canvas = new_canvas(out)
     canvas.setTitle(f"数据知识产权登记证书 {cert.number}")
     canvas.setSubject(f"Data IP registration certificate {cert.number}")
     canvas.setAuthor("Shushang")
@@ -136,7 +113,7 @@ def render(cert: Certificate, verify_url: str) -> bytes:
         canvas.drawString(left, y - 4 * mm, english)
         canvas.setFillColor(black)
         font, size = (MONO, 9.0) if english == "SHA-256" else (SONG, 12.0)
-        for line in _lines(value, font, size, value_width):
+        for line in lines(value, font, size, value_width):
             canvas.setFont(font, size)
             canvas.drawString(value_x, y, line)
             y -= 6.5 * mm
@@ -153,7 +130,7 @@ def render(cert: Certificate, verify_url: str) -> bytes:
     canvas.setFillColor(GREY)
     for n, line in enumerate(EXPLAINED_EN):
         canvas.drawString(30 * mm, top - (25 + 4 * n) * mm, line)
-    for n, line in enumerate(_lines(verify_url, LATIN, 8, qr_x - 34 * mm)):
+    for n, line in enumerate(lines(verify_url, LATIN, 8, qr_x - 34 * mm)):
         canvas.drawString(30 * mm, qr_y + 4 * mm - n * 4 * mm, line)
     canvas.showPage()
     canvas.save()

@@ -149,6 +149,14 @@ class Settings(BaseSettings):
         "comparable only once an operator confirmed it; a counterparty's confirmation is not "
         "enough.",
     )
+    statement_close_day: int = Field(
+        default=5,
+        ge=1,
+        le=28,
+        description="A month's statement (对账单) closes on this day of the next month at "
+        "00:00 Asia/Shanghai and never changes after; later changes are adjustments of the "
+        "next open month.",
+    )
     ip_notice_working_days: int = Field(
         default=10, ge=0, le=100, description="Public notice of an IP registration (0: none)."
     )

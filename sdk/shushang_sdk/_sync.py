@@ -197,6 +197,22 @@ class Merchants(_Resource):
         response = self._t.bytes("GET", url, params=query)
         return Download.of(response)
 
+    def get_statement(
+        self, merchant_id: Id, month: str, /, **query: Unpack[p.GetStatementQuery]
+    ) -> m.Statement:
+        """The merchant's monthly statement (对账单) at `venue_code` for `month` (YYYY-MM): its
+        trades, adjustments, totals and `content_sha256`; a closed month never changes."""
+        url = path("/v1/merchants/{}/statements/{}", merchant_id, month)
+        return self._t.model(m.Statement, "GET", url, params=query)
+
+    def download_statement(
+        self, merchant_id: Id, month: str, /, **query: Unpack[p.GetStatementQuery]
+    ) -> Download:
+        """The same statement as XLSX or PDF (`format="xlsx"` or `"pdf"`)."""
+        url = path("/v1/merchants/{}/statements/{}", merchant_id, month)
+        response = self._t.bytes("GET", url, params=query)
+        return Download.of(response)
+
     def get_data_asset_accounts(self, merchant_id: Id, /) -> m.Accounts:
         """The chart the merchant's journal is written on."""
         url = path("/v1/merchants/{}/data-asset-accounts", merchant_id)

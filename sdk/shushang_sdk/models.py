@@ -3082,6 +3082,117 @@ class SignificantAsset(Model):
     """
 
 
+class Statement(Model):
+    merchant_id: UUID
+    venue_code: str
+    month: str
+    """
+    `YYYY-MM`, Asia/Shanghai.
+    """
+    closes_at: str
+    """
+    Day SHUSHANG_STATEMENT_CLOSE_DAY of the next month, 00:00 Asia/Shanghai.
+    """
+    closed: bool
+    """
+    True from 10 minutes after `closes_at` (requests in flight at the close have committed by then): a closed statement never changes. Its content is cut at `closes_at` as soon as that has passed.
+    """
+    trades: list[StatementTrade]
+    totals: StatementTotals
+    adjustments: list[StatementAdjustment]
+    """
+    Changes to trades of closed months recorded while this month was the first one open.
+    """
+    content_sha256: str
+    """
+    SHA-256 (hex) of this statement as RFC 8785 canonical JSON without `content_sha256`.
+    """
+
+
+class StatementAdjustment(Model):
+    trade_id: UUID
+    month: str
+    """
+    The closed month of the trade's `occurred_at`.
+    """
+    role: Literal["seller", "buyer"]
+    change: Literal["recorded", "confirmed", "cancelled", "refunded"]
+    """
+    `recorded` or `confirmed` after its month closed (the trade enters, amounts positive); `cancelled` or `refunded` after it (the trade leaves, negative).
+    """
+    amount: str
+    """
+    CNY, signed.
+    """
+    fee: str
+    """
+    CNY, signed; 0.00 as buyer.
+    """
+    fee_before_waiver: str
+    waiver: str
+    occurred_at: str
+    """
+    Asia/Shanghai, ISO 8601.
+    """
+    recorded_at: str
+    """
+    When the change was recorded, Asia/Shanghai.
+    """
+
+
+class StatementTotals(Model):
+    trades: int
+    sold: str
+    """
+    Sum of the month's trades as seller.
+    """
+    bought: str
+    """
+    Sum of the month's trades as buyer.
+    """
+    fees_before_waiver: str
+    waivers: str
+    fees_due: str
+    """
+    fees_before_waiver − waivers: the month's own fees.
+    """
+    adjustments_sold: str
+    adjustments_bought: str
+    adjustments_fees: str
+    """
+    Sum of the adjustments' fees (signed).
+    """
+    net_due: str
+    """
+    fees_due + adjustments_fees: what the merchant owes.
+    """
+
+
+class StatementTrade(Model):
+    trade_id: UUID
+    role: Literal["seller", "buyer"]
+    amount: str
+    """
+    CNY.
+    """
+    fee: str
+    """
+    The fee due by this merchant: the trade's fee as seller, 0.00 as buyer.
+    """
+    fee_before_waiver: str
+    """
+    CNY; 0.00 as buyer.
+    """
+    waiver: str
+    """
+    fee_before_waiver − fee; 0.00 as buyer.
+    """
+    occurred_at: str
+    """
+    Asia/Shanghai, ISO 8601.
+    """
+
+
 class StepOut(Model):
     id: UUID
     action: str

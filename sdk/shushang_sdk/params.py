@@ -434,6 +434,21 @@ class GetScheduleQuery(TypedDict, closed=True):
     """
 
 
+class GetStatementQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/merchants/{merchant_id}/statements/{month}.
+    """
+
+    venue_code: str
+    """
+    The venue, e.g. `HZDEX`.
+    """
+    format: NotRequired[str | None]
+    """
+    `json`, `xlsx` or `pdf`; else `Accept` decides.
+    """
+
+
 class Impair(TypedDict, closed=True):
     date: date_aliased | str
     recoverable_amount: str

@@ -47,6 +47,7 @@ OPERATIONS = {
     "POST /v1/data-asset-restatements/{restatement_id}/approve": "data_assets.approve_restatement",
     "POST /v1/data-asset-restatements/{restatement_id}/reject": "data_assets.reject_restatement",
     "GET /v1/merchants/{merchant_id}/data-asset-journal": "merchants.get_data_asset_journal",
+    "GET /v1/merchants/{merchant_id}/statements/{month}": "merchants.get_statement",
     "GET /v1/merchants/{merchant_id}/data-asset-accounts": "merchants.get_data_asset_accounts",
     "PUT /v1/merchants/{merchant_id}/data-asset-accounts": "merchants.put_data_asset_accounts",
     "GET /v1/catalog": "catalog.list",
@@ -170,6 +171,7 @@ HELPERS = {
     "ledger.audit",
     "merchants.download_data_asset_disclosure",  # the disclosure's XLSX form
     "merchants.download_data_asset_journal",  # the journal's CSV and XLSX forms
+    "merchants.download_statement",  # the statement's XLSX and PDF forms
 }
 
 

@@ -1,0 +1,1 @@
+"""Monthly statements (对账单) per merchant and venue: a read model over the trades."""
