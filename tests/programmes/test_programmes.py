@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.roles import Role
-from tests.factories import auth, make_key, make_merchant
+from tests.factories import auth, idempotent, make_key, make_merchant
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -353,3 +353,58 @@ async def test_summary_as_json_and_xlsx_agree(bureau: Bureau, session: AsyncSess
     mine = auth(await make_key(session, Role.merchant, merchants[0].id))
     assert (await bureau.client.get(url, headers=mine)).status_code == 403
     assert (await bureau.client.get(url)).status_code == 401
+
+
+async def test_a_claim_whose_first_trade_is_refunded_reads_evidence_changed(
+    bureau: Bureau, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from tests.listings.test_router import Exchange
+
+    ex = await Exchange(client, session).setup()
+    listing_id = await ex.listing(await ex.product())
+    await ex.step(listing_id, "submit", ex.owner)
+    await ex.step(listing_id, "approve", ex.admin)
+    buyer = await make_merchant(session, region_code="330203")  # outside the programme
+    trades = []
+    for day in ("2026-11-10", "2026-11-20"):
+        recorded = await client.post(
+            "/v1/transactions",
+            json={
+                "venue_code": "HZDEX", "on_venue": True, "listing_id": listing_id,
+                "seller_merchant_id": str(ex.merchant.id), "buyer_merchant_id": str(buyer.id),
+                "amount": "12000.00", "contract_digest": "ab" * 32,
+                "occurred_at": f"{day}T10:00:00+08:00",
+            },
+            headers=idempotent(bureau.operator),
+        )  # fmt: skip
+        assert recorded.status_code == 201, recorded.text
+        trades.append(recorded.json()["id"])
+        for kind in ("delivered", "settled"):
+            added = await client.post(
+                f"/v1/transactions/{recorded.json()['id']}/events",
+                json={"type": kind, "occurred_at": f"{day}T12:00:00+08:00"},
+                headers=idempotent(bureau.operator),
+            )
+            assert added.status_code == 201, added.text
+    programme = await bureau.programme(firsts={"traded": "5000.00"}, cap_per_merchant="5000.00")
+    code = programme["code"]
+    claim = (await bureau.claim(code, ex.merchant.id, first="traded")).json()
+    assert claim["evidence"]["record"] == {"type": "trade", "id": trades[0]}
+    assert claim["evidence"]["log"] == "HZDEX" and claim["evidence"]["leaf_index"] is not None
+    assert claim["date"] == "2026-11-10" and claim["evidence_changed"] is False
+
+    refunded = await client.post(
+        f"/v1/transactions/{trades[0]}/events",
+        json={"type": "refunded"},
+        headers=idempotent(bureau.operator),
+    )
+    assert refunded.status_code == 201, refunded.text
+    read = (await client.get(f"/v1/programme-claims/{claim['id']}", headers=ex.owner)).json()
+    assert read["evidence_changed"] is True
+    assert read["evidence"]["record"]["id"] == trades[0]  # kept as claimed
+    listed = (await client.get(f"/v1/programmes/{code}/claims", headers=bureau.auditor)).json()
+    assert [c["evidence_changed"] for c in listed["items"]] == [True]
+    eligible = (await client.get(f"/v1/programmes/{code}/eligible", headers=ex.owner)).json()
+    assert [i["evidence"]["record"]["id"] for i in eligible["items"]] == [trades[1]]
+    # The claim stays, and a second one on the same first is still refused.
+    assert (await bureau.claim(code, ex.merchant.id, first="traded")).status_code == 409
