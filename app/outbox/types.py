@@ -24,6 +24,8 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
         "restatement_requested", "restatement_applied", "restatement_rejected",
         "estimates_revised",
     ),
+    "programme": ("created",),
+    "programme_claim": ("applied", "approved", "rejected", "paid"),
     "webhook": ("disabled",),
     "fee_waiver": ("created", "ended"),
 }  # fmt: skip
