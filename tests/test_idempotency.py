@@ -123,7 +123,7 @@ async def test_the_same_key_twice_books_once_and_replays_the_first_answer(books:
     # The key for another body, or another step: 422, and nothing booked.
     for path, other in [
         ("dispose", {"date": "2025-03-01", "fraction": "0.2"}),
-        ("write-down", {"date": "2025-03-31", "net_realisable_value": "1.00"}),
+        ("write-down", {"date": "2025-03-31", "net_realisable_value": "1.00", "nrv_basis": "x"}),
     ]:
         reused = await books.client.post(
             f"/v1/data-assets/{aid}/{path}", json=other, headers=headers

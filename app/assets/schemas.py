@@ -162,8 +162,8 @@ class Capitalise(_Strict):
     )
     indefinite_basis: Reason | None = Field(
         default=None,
-        description="With `indefinite: true`: why the useful life cannot be foreseen "
-        "(disclosed under `notes.indefinite_life`).",
+        description="With `indefinite: true`, required: why the useful life cannot be "
+        "foreseen (CAS 6 第十七条; disclosed under `notes.indefinite_life`).",
     )
     memo: CapitalisationMemo | None = Field(
         default=None,
@@ -225,10 +225,9 @@ class Impair(_Strict):
 class WriteDown(_Strict):
     date: dt.date
     net_realisable_value: Amount
-    nrv_basis: Reason | None = Field(
-        default=None,
-        description="How the net realisable value was determined (disclosed under "
-        "`notes.nrv_basis`).",
+    nrv_basis: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")] = Field(
+        description="Required: how the net realisable value was determined (CAS 1 第二十二条; "
+        "disclosed under `notes.nrv_basis`), for a reversal too: it rests on a new estimate."
     )
 
 

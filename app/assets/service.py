@@ -769,7 +769,10 @@ def check_memo(
 ) -> None:
     """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated; an
     indefinite life (capitalised or revised to) with its basis."""
-    if kind is MovementType.revise and body.get("indefinite") and not body.get("indefinite_basis"):
+    to_indefinite = kind in (MovementType.capitalise, MovementType.revise) and body.get(
+        "indefinite"
+    )
+    if to_indefinite and not str(body.get("indefinite_basis") or "").strip():
         raise ValidationFailed.field(
             [*loc, "indefinite_basis"],
             Text(

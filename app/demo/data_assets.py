@@ -177,7 +177,8 @@ async def load(
         [
             (capitalise, {"date": date(2025, 7, 1), "indefinite": False, "residual_value": "0"}),
             (dispose, {"date": date(2025, 9, 15), "fraction": "0.4"}),
-            (write_down, {"date": date(2025, 12, 31), "net_realisable_value": "15000.00"}),
+            (write_down, {"date": date(2025, 12, 31), "net_realisable_value": "15000.00",
+                          "nrv_basis": "近三个月同类数据包成交均价减估计销售费用"}),
         ],
     )  # fmt: skip
 
@@ -218,7 +219,9 @@ async def load(
         [{"kind": "other", "amount": "10000.00", "incurred_on": "2025-01-08"}],
         [
             (capitalise, {"date": date(2025, 1, 10), "indefinite": True,
-                          "residual_value": "0"}),
+                          "residual_value": "0",
+                          "indefinite_basis": "授权运营协议未约定期限,气象数据持续更新,"
+                          "无法预见其带来经济利益的期限"}),
             (impair, {"date": date(2025, 12, 31), "recoverable_amount": "8000.00"}),
         ],
     )  # fmt: skip

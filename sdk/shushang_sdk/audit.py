@@ -10,7 +10,9 @@
 `verify` checks a whole log (a venue's, `IPR` or `FIN`) against its checkpoint: every leaf
 hash makes the signed root, and every leaf your key may read — trades, trade events, IP
 registration steps, data-asset cost items and movements (`shushang_sdk.leaves.KINDS`) — is
-its record as the API shows it today, field by field (`--since` and
+its record as the API shows it today, field by field, and every restatement holds together
+with the log (the cost item or movement it names is an earlier leaf of its asset, dated in
+its period, which an earlier close leaf closed: `leaves.cross_check`; `--since` and
 `--until` choose the records by date). An empty or unknown log is never "verified".
 `verify --all` does so for every log the server lists (`GET /v1/ledgers`), and passes only
 if each non-empty one does (an auditor's key reads every leaf). `watch`

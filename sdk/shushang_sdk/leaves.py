@@ -386,3 +386,140 @@ def leaf_date(entry: Record) -> datetime | None:
     value = entry.get("occurred_at") or entry.get("recorded_at")
     parsed = _instant(value)
     return parsed if isinstance(parsed, datetime) else None
+
+
+def _month(value: Any) -> str | None:
+    """`YYYY-MM` of a month or a date given as text, else None."""
+    if not isinstance(value, str) or len(value) < 7:
+        return None
+    text = value[:7]
+    return text if text[4:5] == "-" and (text[:4] + text[5:]).isdigit() else None
+
+
+def _recorded_type(entry: Record) -> str | None:
+    """What a restatement says it recorded, as a leaf `type` (`cost_item` or `movement`)."""
+    return {"cost_item": ASSET_COST_ITEM, "movement": ASSET_MOVEMENT}.get(
+        str(entry.get("record_type"))
+    )
+
+
+def _record_id(entry: Record) -> Any:
+    return (
+        entry.get("cost_item_id")
+        if entry.get("type") == ASSET_COST_ITEM
+        else (entry.get("movement_id"))
+    )
+
+
+def _record_day(entry: Record) -> Any:
+    return (
+        entry.get("incurred_on")
+        if entry.get("type") == ASSET_COST_ITEM
+        else (entry.get("occurred_on"))
+    )
+
+
+def _restatement_links(
+    index: int,
+    entry: Record,
+    records: Mapping[Any, tuple[int, Record]],
+    closes: Mapping[Any, list[tuple[int, str]]],
+) -> str | None:
+    """Why the restatement at `index` does not hold together with the log, or None."""
+    period = _month(entry.get("period"))
+    if period is None:
+        return f"its period {entry.get('period')!r} is not a month"
+    wanted = _recorded_type(entry)
+    if wanted is None:
+        return f"its record_type {entry.get('record_type')!r} is neither cost_item nor movement"
+    found = records.get((wanted, entry.get("record_id")))
+    if found is None:
+        return (
+            f"the {entry.get('record_type')} {entry.get('record_id')} it restates is no leaf "
+            "of this log"
+        )
+    at, record = found
+    if at > index:
+        return f"the {entry.get('record_type')} it restates is leaf {at}, after it"
+    for name in ("asset_id", "merchant_id"):
+        if record.get(name) != entry.get(name):
+            return (
+                f"the {entry.get('record_type')} it restates (leaf {at}) has {name} "
+                f"{record.get(name)!r}, not {entry.get(name)!r}"
+            )
+    if record.get("restatement_id") != entry.get("restatement_id"):
+        return (
+            f"the {entry.get('record_type')} it restates (leaf {at}) names the restatement "
+            f"{record.get('restatement_id')!r}, not this one"
+        )
+    day = _record_day(record)
+    if _month(day) != period:
+        what = entry.get("record_type")
+        return f"the {what} it restates (leaf {at}) is dated {day}, not in {period}"
+    inner = entry.get("entry")
+    if isinstance(inner, Mapping):
+        if inner.get("date") != day:
+            return f"its entry is dated {inner.get('date')!r} but leaf {at} is dated {day!r}"
+        if wanted == ASSET_MOVEMENT:
+            asked = str(inner.get("type")).replace("-", "_")
+            if record.get("movement") != asked:
+                found_type = record.get("movement")
+                return f"its entry is a {inner.get('type')} but leaf {at} is a {found_type}"
+        elif inner.get("type") != "cost_item":
+            return f"its entry is a {inner.get('type')} but leaf {at} is a cost item"
+    closed = [c for c in closes.get(entry.get("merchant_id"), []) if c[0] < at and c[1] >= period]
+    if not closed:
+        return (
+            f"{period} was not closed for merchant {entry.get('merchant_id')} before leaf {at} "
+            "(no close leaf through it earlier in the log)"
+        )
+    decided, made = _instant(entry.get("recorded_at")), _instant(record.get("recorded_at"))
+    if isinstance(decided, datetime) and isinstance(made, datetime) and decided < made:
+        return f"it was decided at {entry.get('recorded_at')}, before leaf {at} was recorded"
+    return None
+
+
+def cross_check(log: str, entries: Sequence[tuple[int, Record]]) -> list[tuple[int, str]]:
+    """The restatements of a whole log checked against the log itself, as no single record
+    can: each names (`record_type`, `record_id`) a cost item or movement leaf of the log,
+    earlier than it, of its asset and merchant, carrying its `restatement_id`, dated in its
+    `period` on its entry's `date`, of its entry's type; `period` was closed for the merchant
+    by a close leaf (`through` ≥ `period`) earlier than that leaf; and it was decided no
+    earlier than that leaf was recorded. A cost item or movement carrying a `restatement_id`
+    is named by exactly one restatement leaf. A merchant's request and the operator's
+    approval are one leaf (`requested_by_role` says who asked; the leaf is written when it
+    is applied), so there is no separate approval leaf to order.
+
+    `entries` are the (index, entry) of the leaves read, in log order (hidden leaves left
+    out). The failures, by leaf index, each naming the leaf."""
+    records: dict[Any, tuple[int, Record]] = {}
+    closes: dict[Any, list[tuple[int, str]]] = {}
+    claimed: dict[Any, int] = {}
+    failures: list[tuple[int, str]] = []
+    for index, entry in entries:
+        kind = entry.get("type")
+        if kind in (ASSET_COST_ITEM, ASSET_MOVEMENT):
+            records.setdefault((kind, _record_id(entry)), (index, entry))
+        elif kind == ASSET_CLOSE and (through := _month(entry.get("through"))) is not None:
+            closes.setdefault(entry.get("merchant_id"), []).append((index, through))
+    for index, entry in entries:
+        if entry.get("type") != ASSET_RESTATEMENT:
+            continue
+        why = _restatement_links(index, entry, records, closes)
+        key = (_recorded_type(entry), entry.get("record_id"))
+        if why is None and key in claimed:
+            why = f"leaf {claimed[key]} restates the same {entry.get('record_type')} already"
+        claimed.setdefault(key, index)
+        if why is not None:
+            failures.append((index, f"{log} leaf {index}: restatement: {why}"))
+    named = {key for key in claimed if key in records}
+    for (kind, record_id), (index, entry) in records.items():
+        if entry.get("restatement_id") is not None and (kind, record_id) not in named:
+            failures.append(
+                (
+                    index,
+                    f"{log} leaf {index}: it names the restatement "
+                    f"{entry.get('restatement_id')} but no restatement leaf names it",
+                )
+            )
+    return sorted(failures, key=lambda failure: failure[0])

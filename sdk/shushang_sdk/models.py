@@ -256,7 +256,7 @@ class Capitalise(Model):
     """
     indefinite_basis: str | None = None
     """
-    With `indefinite: true`: why the useful life cannot be foreseen (disclosed under `notes.indefinite_life`).
+    With `indefinite: true`, required: why the useful life cannot be foreseen (CAS 6 第十七条; disclosed under `notes.indefinite_life`).
     """
     memo: CapitalisationMemo | None = None
     """
@@ -3792,9 +3792,9 @@ class WriteDown(Model):
     """
     CNY, a decimal string with at most 2 places.
     """
-    nrv_basis: str | None = None
+    nrv_basis: str
     """
-    How the net realisable value was determined (disclosed under `notes.nrv_basis`).
+    Required: how the net realisable value was determined (CAS 1 第二十二条; disclosed under `notes.nrv_basis`), for a reversal too: it rests on a new estimate.
     """
 
 

@@ -83,7 +83,7 @@ class Capitalise(TypedDict, closed=True):
     """
     indefinite_basis: NotRequired[str | None]
     """
-    With `indefinite: true`: why the useful life cannot be foreseen (disclosed under `notes.indefinite_life`).
+    With `indefinite: true`, required: why the useful life cannot be foreseen (CAS 6 第十七条; disclosed under `notes.indefinite_life`).
     """
     memo: NotRequired[CapitalisationMemo | None]
     """
@@ -1621,7 +1621,7 @@ class WriteDown(TypedDict, closed=True):
     """
     CNY, a decimal string with at most 2 places.
     """
-    nrv_basis: NotRequired[str | None]
+    nrv_basis: str
     """
-    How the net realisable value was determined (disclosed under `notes.nrv_basis`).
+    Required: how the net realisable value was determined (CAS 1 第二十二条; disclosed under `notes.nrv_basis`), for a reversal too: it rests on a new estimate.
     """

@@ -125,7 +125,11 @@ class Books:
         await self.ok(await self.cost(asset["id"], amount=cost, incurred_on=on))
         body: dict[str, Any] = {"date": on}
         if fields.get("asset_class", "intangible") == "intangible":
-            body.update({"useful_life_months": months} if months else {"indefinite": True})
+            body.update(
+                {"useful_life_months": months}
+                if months
+                else {"indefinite": True, "indefinite_basis": "永久授权,无法预见受益期限"}
+            )
         return await self.ok(await self.move(asset["id"], "capitalise", **body))
 
     async def disclosure(

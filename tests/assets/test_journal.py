@@ -30,6 +30,8 @@ from tests.assets.conftest import MEMO, Books
 from tests.assets.test_periods import close, restate
 from tests.assets.test_router import worked_example
 
+NRV = "近期同类数据包成交价减估计销售费用"
+
 D = Decimal
 COLUMNS = ["日期", "凭证字", "凭证号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额"]
 
@@ -209,7 +211,11 @@ async def test_beancount_loads_a_year_of_vouchers_and_finds_the_disclosure(
     await books.ok(await books.move(stock["id"], "capitalise", date="2025-08-31"))
     await books.ok(
         await books.move(
-            stock["id"], "write-down", date="2025-12-31", net_realisable_value="26000.00"
+            stock["id"],
+            "write-down",
+            date="2025-12-31",
+            net_realisable_value="26000.00",
+            nrv_basis="合同售价减估计销售费用",
         )
     )
     await books.ok(
@@ -273,9 +279,12 @@ async def test_a_broad_set_of_movements_balances_and_reconciles(books: Books) ->
     await books.ok(await books.cost(stock["id"], amount="333.33", incurred_on="2024-02-03"))
     await books.ok(await books.move(stock["id"], "capitalise", date="2024-02-28"))
     for action, body in [
-        ("write-down", {"date": "2024-03-31", "net_realisable_value": "8000.00"}),
+        ("write-down", {"date": "2024-03-31", "net_realisable_value": "8000.00", "nrv_basis": NRV}),
         ("dispose", {"date": "2024-05-20", "fraction": "0.3"}),
-        ("reverse-write-down", {"date": "2024-10-31", "net_realisable_value": "7000.00"}),
+        (
+            "reverse-write-down",
+            {"date": "2024-10-31", "net_realisable_value": "7000.00", "nrv_basis": NRV},
+        ),
         ("derecognise", {"date": "2025-01-15", "reason": "数据失效"}),
     ]:
         await books.ok(await books.move(stock["id"], action, **body))
@@ -653,6 +662,7 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
             body["net_realisable_value"] = str(
                 draw(st.decimals(D("0.00"), D("60000.00"), places=2))
             )
+            body["nrv_basis"] = NRV
         elif action == "dispose":
             if asset_class is AssetClass.inventory:
                 body["fraction"] = draw(st.sampled_from(["0.25", "0.5", "1"]))

@@ -4,13 +4,20 @@ asset or approves their own; entries lie in the closed period; as reported never
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from shushang_sdk import trust
 
+from app.core.roles import Role
 from tests.assets.conftest import MEMO, Books
 from tests.assets.test_periods import close, restate
+from tests.factories import make_key
+from tests.sdk.test_sdk import sdk
 
 ADJUST = {"type": "cost_adjustment", "date": "2025-03-20", "amount": "-200.00"}
 
@@ -217,3 +224,96 @@ async def test_an_approval_is_checked_against_the_books_as_they_are_then(books: 
         f"/v1/data-asset-restatements/{asked.json()['id']}", headers=books.key
     )
     assert still.json()["state"] == "pending"
+
+
+async def test_a_merchants_restated_cost_item_end_to_end(
+    books: Books, app: FastAPI, live_url: str
+) -> None:
+    """Research forgotten in a closed March, asked for by the merchant: nothing moves until
+    an operator approves it (another request is rejected and records nothing); then the
+    restated FY2025 includes it, as reported stays byte for byte, the journal books it in
+    January 2026 with the profit side on 6901, and `shushang-audit verify --log FIN` passes,
+    restatement links included."""
+    from tests.assets.test_journal import get_journal
+    from tests.sdk.test_audit import _audit_fin
+
+    asset = await books.asset(source="developed", name="风控模型训练集")
+    await books.ok(
+        await books.cost(
+            asset["id"], phase="development", amount="1000.00", incurred_on="2025-06-02"
+        )
+    )
+    assert (await close(books, "2025-12")).status_code == 201
+    reported = await books.disclosure("2025-01", "2025-12")
+    assert reported.json()["research_expense"] == "0.00"
+    journal_2025 = await get_journal(books, "2025-01", "2025-12")
+    item = {
+        "type": "cost_item", "date": "2025-03-05", "kind": "labour", "amount": "600.00",
+        "phase": "research",
+        "invoice": {"number": "33012503050001", "issued_on": "2025-03-05", "amount": "600.00"},
+    }  # fmt: skip
+    asked = await restate(books, asset["id"], "2025-03", item, books.key)
+    assert asked.status_code == 201, asked.text
+    pending = asked.json()
+    assert (pending["state"], pending["leaf_index"]) == ("pending", None)
+    rejected_ask = await restate(
+        books, asset["id"], "2025-03", {**item, "amount": "6000.00", "invoice": None}, books.key
+    )
+    assert rejected_ask.status_code == 201, rejected_ask.text
+
+    async def fy2025_restated() -> dict[str, Any]:
+        answer = await books.client.get(
+            f"/v1/merchants/{books.merchant.id}/data-asset-disclosure",
+            params={"from": "2025-01", "to": "2025-12", "basis": "restated"},
+            headers=books.key,
+        )
+        assert answer.status_code == 200, answer.text
+        document: dict[str, Any] = answer.json()
+        return document
+
+    async def unchanged() -> None:
+        assert await books.count("data_asset_cost_item") == 1
+        restated = await fy2025_restated()
+        assert restated["research_expense"] == "0.00" and restated["restatements"] == []
+        assert (await books.disclosure("2025-01", "2025-12")).content == reported.content
+
+    await unchanged()
+    rejected = await decide(books, rejected_ask.json()["id"], "reject", books.admin, reason="x")
+    assert rejected.status_code == 200 and rejected.json()["state"] == "rejected"
+    await unchanged()
+
+    approved = await decide(books, pending["id"], "approve", books.admin)
+    assert approved.status_code == 200, approved.text
+    applied = approved.json()
+    assert (applied["state"], applied["record_type"]) == ("applied", "cost_item")
+    restated = await fy2025_restated()
+    assert restated["research_expense"] == "600.00"
+    [listed] = restated["restatements"]
+    assert (listed["period"], listed["type"]) == ("2025-03", "cost_item")
+    assert (await books.disclosure("2025-01", "2025-12")).content == reported.content
+    assert (await get_journal(books, "2025-01", "2025-12")).content == journal_2025.content
+
+    # The journal: one voucher in the first open month; the research it adds to FY2025
+    # reaches profit through 以前年度损益调整, not this year's 管理费用.
+    fy2026 = (await get_journal(books, "2026-01", "2026-12")).json()
+    [voucher] = [v for v in fy2026["vouchers"] if v["entry_type"] == "restatement"]
+    assert voucher["entry_id"] == applied["id"] and voucher["date"].startswith("2026-01")
+    lines = [(x["account_code"], x["debit"], x["credit"]) for x in voucher["lines"]]
+    assert lines == [
+        ("5301", "600.00", "0.00"),  # 研发支出—费用化支出
+        ("2202", "0.00", "600.00"),
+        ("6901", "600.00", "0.00"),  # expensed into a closed year
+        ("5301", "0.00", "600.00"),
+    ], lines
+    assert not any(x["account_code"] == "6602" for x in voucher["lines"])
+
+    auditor = await make_key(books.session, Role.auditor)
+    async with sdk(app, auditor) as reader:
+        vkey = await reader.ledger.verifier_key("FIN")
+    async with sdk(app, auditor, trusted_keys=trust(vkey)) as reader:
+        found = await reader.ledger.audit("FIN")
+    assert found.ok, found.failures
+    assert found.verified["data_asset_restatement"] == 1
+    passed = await asyncio.to_thread(_audit_fin, live_url, auditor, vkey)
+    assert passed.returncode == 0, passed.stderr
+    assert json.loads(passed.stdout)["failed"] == 0

@@ -301,7 +301,11 @@ async def test_impairment_restarts_amortisation_and_is_never_reversed(books: Boo
     assert fy["carrying_closing"] == "0.00"
     # CAS 8: an intangible's impairment is not reversed; write-downs are inventory's.
     again = await books.move(
-        aid, "reverse-write-down", date="2025-12-31", net_realisable_value="9000.00"
+        aid,
+        "reverse-write-down",
+        date="2025-12-31",
+        net_realisable_value="9000.00",
+        nrv_basis="报价",
     )
     assert again.status_code == 409
 
@@ -340,7 +344,9 @@ async def test_inventory_sale_of_a_fraction_write_down_and_reversal(books: Books
     sid = stock["id"]
     assert stock["status"] == "held" and stock["useful_life_months"] is None
     down = await books.ok(
-        await books.move(sid, "write-down", date="2025-03-31", net_realisable_value="8000.00")
+        await books.move(
+            sid, "write-down", date="2025-03-31", net_realisable_value="8000.00", nrv_basis="报价"
+        )
     )
     assert down["write_down"] == "2000.00" and down["carrying_amount"] == "8000.00"
     assert "reverse-write-down" in down["allowed_actions"]
@@ -357,12 +363,20 @@ async def test_inventory_sale_of_a_fraction_write_down_and_reversal(books: Books
     # NRV recovers above cost: the provision is reversed to zero, never below.
     back = await books.ok(
         await books.move(
-            sid, "reverse-write-down", date="2025-09-30", net_realisable_value="7500.00"
+            sid,
+            "reverse-write-down",
+            date="2025-09-30",
+            net_realisable_value="7500.00",
+            nrv_basis="报价",
         )
     )
     assert back["write_down"] == "0.00" and back["carrying_amount"] == "7000.00"
     nothing = await books.move(
-        sid, "reverse-write-down", date="2025-10-31", net_realisable_value="9000.00"
+        sid,
+        "reverse-write-down",
+        date="2025-10-31",
+        net_realisable_value="9000.00",
+        nrv_basis="报价",
     )
     assert nothing.status_code == 409
     assert (

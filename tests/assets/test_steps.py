@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
 from tests.assets.conftest import MEMO, Books
 
@@ -16,7 +17,9 @@ async def test_inventory_sold_for_proceeds_has_revenue_and_cost_of_sales(books: 
     )
     sid = stock["id"]
     await books.ok(
-        await books.move(sid, "write-down", date="2025-03-31", net_realisable_value="8000.00")
+        await books.move(
+            sid, "write-down", date="2025-03-31", net_realisable_value="8000.00", nrv_basis="报价"
+        )
     )
     sold = await books.ok(
         await books.move(sid, "dispose", date="2025-05-20", fraction="0.3", proceeds="3600.00")
@@ -455,3 +458,62 @@ async def test_yearly_impairment_tests_missing_are_named(books: Books) -> None:
         "indefinite_life",
         "development",
     }
+
+
+async def test_nrv_and_indefinite_bases_are_required(books: Books) -> None:
+    """DOMAIN.md: `nrv_basis` is required on write-downs (and on their reversal, which rests
+    on a new estimate of the net realisable value: CAS 1 第二十二条 discloses both), and an
+    indefinite life needs `indefinite_basis`, at `capitalise` as at `revise`; a restatement's
+    entry too. 422 naming the field, nothing written."""
+    from tests.assets.test_periods import close, restate
+
+    stock = await books.capitalised(
+        "1000.00", "2025-01-10", asset_class="inventory", source="processed"
+    )
+    sid = stock["id"]
+    gathering = await books.asset(name="授权运营数据")
+    await books.ok(await books.cost(gathering["id"], amount="500.00", incurred_on="2025-10-01"))
+    moves, leaves = await books.count("data_asset_movement"), await books.count("ledger_entry")
+
+    def named(answer: Any, *loc: str) -> None:
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["errors"][0]["loc"] == list(loc), answer.text
+
+    for step in ("write-down", "reverse-write-down"):
+        bare = await books.move(sid, step, date="2025-03-31", net_realisable_value="800.00")
+        named(bare, "body", "nrv_basis")
+        blank = await books.move(
+            sid, step, date="2025-03-31", net_realisable_value="800.00", nrv_basis="  "
+        )
+        named(blank, "body", "nrv_basis")
+    for basis in ({}, {"indefinite_basis": " "}):
+        bare = await books.move(
+            gathering["id"], "capitalise", date="2025-10-31", indefinite=True, **basis
+        )
+        named(bare, "body", "indefinite_basis")
+
+    assert (await close(books, "2025-12")).status_code == 201
+    down = {"type": "write-down", "date": "2025-03-31", "net_realisable_value": "800.00"}
+    indefinite = {"type": "capitalise", "date": "2025-12-31", "indefinite": True}
+    for headers in (books.admin, books.key):
+        named(await restate(books, sid, "2025-03", down, headers), "body", "entry", "nrv_basis")
+        named(
+            await restate(books, gathering["id"], "2025-12", indefinite, headers),
+            "body", "entry", "indefinite_basis",
+        )  # fmt: skip
+    assert await books.count("data_asset_restatement") == 0
+    assert await books.count("data_asset_movement") == moves
+    assert await books.count("ledger_entry") == leaves + 1  # the close alone
+
+    done = await restate(
+        books, sid, "2025-03", {**down, "nrv_basis": "合同价减销售费用"}, books.admin
+    )
+    assert done.status_code == 201, done.text
+    fy = await books.client.get(
+        f"/v1/merchants/{books.merchant.id}/data-asset-disclosure",
+        params={"from": "2025-01", "to": "2025-12", "basis": "restated"},
+        headers=books.key,
+    )
+    [note] = fy.json()["notes"]["nrv_basis"]
+    assert (note["basis"], note["net_realisable_value"]) == ("合同价减销售费用", "800.00")

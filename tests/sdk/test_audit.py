@@ -456,3 +456,95 @@ async def test_the_new_data_asset_steps_are_verified(
         found = await reader.ledger.audit("FIN")
     assert found.ok and not found.failures, found.failures
     assert found.verified == {"data_asset_cost_item": 3, "data_asset_movement": 7}
+
+
+async def test_restatements_hold_together_with_the_whole_log(
+    client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
+) -> None:
+    """What no single record shows: each restatement leaf names a cost item or movement leaf
+    before it, of its asset and merchant, dated in its period, and the period was closed by
+    an earlier close leaf. The real log holds together; each forged copy of it fails,
+    naming the leaf."""
+    from shushang_sdk import leaves
+
+    _, restatements = await _closed_and_restated(client, session)
+    auditor = await make_key(session, Role.auditor)
+    async with sdk(app, auditor) as reader:
+        size = (await reader.ledger.tree_head("FIN"))["tree_size"]
+        real = [(i, (await reader.ledger.entry("FIN", i))["entry"]) for i in range(size)]
+    assert leaves.cross_check("FIN", real) == []
+    # Leaves 4 and 6 are the records of the restatements at 5 and 7; 3 is the close.
+    assert [r["leaf_index"] for r in restatements] == [5, 7]
+    entries = dict(real)
+
+    def forged(**changes: dict[str, Any] | None) -> dict[int, str]:
+        """The log with some leaves replaced (None: left out), re-checked."""
+        log = []
+        for index, entry in real:
+            change = changes.get(f"leaf{index}", {})
+            if change is not None:
+                log.append((index, {**entry, **change}))
+        return dict(leaves.cross_check("FIN", log))
+
+    def only(found: dict[int, str], index: int, words: str, *more: int) -> None:
+        assert list(found) == [index, *more], found
+        assert found[index].startswith(f"FIN leaf {index}: ") and words in found[index], found
+
+    only(forged(leaf5={"period": "2025-04"}), 5, "dated 2025-03-20, not in 2025-04")
+    # Without the close (both restatements rest on it), or closing less, or another's.
+    only(forged(leaf3=None), 5, "2025-03 was not closed", 7)
+    only(forged(leaf3={"through": "2025-02"}), 5, "2025-03 was not closed", 7)
+    only(forged(leaf3={"through": "2025-10"}), 7, "2025-11 was not closed")
+    only(forged(leaf3={"merchant_id": "another"}), 5, "was not closed for merchant", 7)
+    only(forged(leaf5={"asset_id": entries[6]["asset_id"]}), 5, "has asset_id")
+    for change in ({"record_id": entries[6]["cost_item_id"]}, {"record_type": "cost_item"}):
+        found = forged(leaf5=change)  # and the movement it recorded is named by none
+        assert list(found) == [4, 5] and "is no leaf of this log" in found[5], found
+    moved = {**entries[4], "occurred_on": "2025-04-01"}
+    only(forged(leaf4=moved), 5, "not in 2025-03")
+    only(forged(leaf4={"restatement_id": restatements[1]["id"]}), 5, "names the restatement")
+    # The record without its restatement: it claims one the log never applied.
+    only(forged(leaf5=None), 4, "no restatement leaf names it")
+    # A restatement before the record it names, or twice for one record.
+    early = [(4, entries[5]), (5, entries[4]), *((i, e) for i, e in real if i not in (4, 5))]
+    assert "after it" in dict(leaves.cross_check("FIN", sorted(early, key=lambda x: x[0])))[4]
+    twice = [*real, (8, entries[5])]
+    assert "restates the same movement already" in dict(leaves.cross_check("FIN", twice))[8]
+
+
+async def test_a_forged_restatement_fails_by_its_leaf(
+    client: httpx.AsyncClient, session: AsyncSession, live_url: str
+) -> None:
+    """A server that logs a restatement of its own, its record and leaf agreeing, claiming a
+    movement of another asset: `shushang-audit verify --log FIN` fails that leaf."""
+    from uuid import UUID
+
+    from app.assets.entries import restatement_entry
+    from app.assets.models import DataAssetRestatement
+    from app.core.db import driver, new_id, utcnow
+    from app.ledger import sequencer
+
+    _, restatements = await _closed_and_restated(client, session)
+    first, second = restatements
+    now = utcnow()
+    row = DataAssetRestatement(
+        id=new_id(), asset_id=UUID(second["asset_id"]), merchant_id=UUID(first["merchant_id"]),
+        period=date(2025, 3, 1), reason="forged", entry=first["entry"], state="applied",
+        requested_by_role="operator", decided_at=now, record_type="movement",
+        record_id=UUID(first["record_id"]), created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(row)
+    await session.flush()
+    row.leaf_index = await sequencer.append(
+        await driver(session), "FIN", "asset_restated", row.id, restatement_entry(row)
+    )
+    await session.commit()
+    auditor = await make_key(session, Role.auditor)
+    async with httpx.AsyncClient(base_url=live_url) as http:
+        vkey = (await http.get("/v1/ledgers/FIN/verifier-key")).text
+    failed = await asyncio.to_thread(_audit_fin, live_url, auditor, vkey)
+    assert failed.returncode == 1, failed.stderr
+    [failure] = json.loads(failed.stdout)["failures"]
+    assert failure["leaf"] == row.leaf_index == 8
+    assert failure["why"].startswith("FIN leaf 8: restatement: ") and "asset_id" in failure["why"]
+    assert "FIN leaf 8" in failed.stderr

@@ -156,11 +156,11 @@ async def test_a_step_still_in_progress_is_retried_other_conflicts_are_not(
     path = f"/v1/data-assets/{asset.id}/write-down"
     async with sdk(InFlight(app, path), token) as client:
         written = await client.data_assets.write_down(
-            asset.id, date="2025-02-28", net_realisable_value="29000.00"
+            asset.id, date="2025-02-28", net_realisable_value="29000.00", nrv_basis="报价"
         )
     assert written.write_down == "1000.00"
     async with sdk(InFlight(app, path, problem="conflict"), token) as client:
         with pytest.raises(Conflict):
             await client.data_assets.write_down(
-                asset.id, date="2025-03-31", net_realisable_value="28000.00"
+                asset.id, date="2025-03-31", net_realisable_value="28000.00", nrv_basis="报价"
             )
