@@ -29,6 +29,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.etags import ConditionalRequests
 from app.core.ratelimit import AddressLimits, Rate, prune_forever
+from app.firsts.router import router as firsts_router
 from app.ip.expiry import sweep_forever
 from app.ip.router import certificates as certificates_router
 from app.ip.router import router as ip_router
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     for router in (
         venues_router,
         merchants_router,
+        firsts_router,
         products_router,
         catalog_router,
         samples_router,
