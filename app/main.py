@@ -42,6 +42,8 @@ from app.merchants.router import router as merchants_router
 from app.ops.router import router as ops_router
 from app.outbox.router import router as events_router
 from app.products.router import router as products_router
+from app.programmes.router import claims_router as programme_claims_router
+from app.programmes.router import router as programmes_router
 from app.samples.router import router as samples_router
 from app.samples.upload import ENVELOPE_BYTES, UPLOAD_PATH
 from app.stats.router import router as stats_router
@@ -207,6 +209,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         data_asset_journal_router,
         certificate_pages_router,
         stats_router,
+        programmes_router,
+        programme_claims_router,
         trades_router,
         ledger_router,
         ledger_logs_router,

@@ -26,6 +26,7 @@ from app.listings.models import Listing, ListingEvent
 from app.merchants.models import Certification, Merchant
 from app.outbox.models import OutboxEvent
 from app.products.models import Product, ProductRevision
+from app.programmes.models import Programme, ProgrammeClaim
 from app.samples.models import Sample, SampleChunk
 from app.trades.models import Trade, TradeEvent
 from app.venues.models import NegativeListVersion, Venue
@@ -62,6 +63,8 @@ __all__ = [
     "OutboxEvent",
     "Product",
     "ProductRevision",
+    "Programme",
+    "ProgrammeClaim",
     "RateLimitBucket",
     "Sample",
     "SampleChunk",

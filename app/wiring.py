@@ -39,6 +39,7 @@ from app.outbox import service as outbox
 from app.products import audience as products_audience
 from app.products import repository as products
 from app.products.reactions import ProductRevised
+from app.programmes import audience as programmes_audience
 from app.trades import audience as trades_audience
 from app.trades import comparables
 from app.trades import leaves as trade_leaves
@@ -84,6 +85,8 @@ def register_outbox() -> None:
     outbox_audience.register("ip_registration", ip_audience.REGISTRATION)
     outbox_audience.register("certificate", ip_audience.CERTIFICATE)
     outbox_audience.register("data_asset", assets_audience.AUDIENCE)
+    outbox_audience.register("programme", programmes_audience.PROGRAMME)
+    outbox_audience.register("programme_claim", programmes_audience.CLAIM)
     outbox_audience.register("webhook", webhooks_audience.AUDIENCE)
     outbox_audience.audiences()  # every group has one, or LookupError now
     outbox.register_fan_out(webhooks_fanout.NAME, webhooks_fanout.QUEUE_DELIVERIES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -135,6 +135,14 @@ def _shown() -> Compiled:
 
 async def name_of(session: AsyncSession, merchant_id: UUID) -> str | None:
     return await session.scalar(select(Merchant.name).where(Merchant.id == merchant_id))
+
+
+async def many(session: AsyncSession, merchant_ids: Collection[UUID]) -> dict[UUID, Merchant]:
+    """The merchants of `merchant_ids` (without their certifications), by id."""
+    if not merchant_ids:
+        return {}
+    rows = await session.scalars(select(Merchant).where(Merchant.id.in_(list(merchant_ids))))
+    return {m.id: m for m in rows}
 
 
 async def uscc_taken(session: AsyncSession, uscc: str, other_than: UUID | None = None) -> bool:

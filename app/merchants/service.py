@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 from uuid import UUID
@@ -203,6 +204,12 @@ async def get_visible(session: AsyncSession, merchant_id: UUID) -> Merchant:
     if merchant is None:
         raise NotFound.of(MERCHANT, merchant_id)
     return merchant
+
+
+async def many(session: AsyncSession, merchant_ids: Collection[UUID]) -> dict[UUID, Merchant]:
+    """Several merchants by id (their columns: name, region, tier), for a domain above that
+    lists merchants beside its own rows (programmes)."""
+    return await repository.many(session, merchant_ids)
 
 
 async def list_page(

@@ -23,6 +23,8 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
         "impaired", "written_down", "write_down_reversed", "cost_adjusted", "period_closed",
         "restatement_requested", "restatement_applied", "restatement_rejected",
     ),
+    "programme": ("created",),
+    "programme_claim": ("applied", "approved", "rejected", "paid"),
     "webhook": ("disabled",),
 }  # fmt: skip
 
