@@ -17,16 +17,20 @@ city, never a county (a county would cut a city's cell in two).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import month_after, month_of, month_start, months_of, shanghai_today
 from app.core.errors import ValidationFailed
 from app.core.i18n import Text
-from app.core.money import round_half_up
+from app.core.money import cents, round_half_up
 from app.core.regions import city_name, region_problem
+from app.firsts import service as firsts
 from app.stats import repository
 from app.stats.disclosure import THRESHOLD, Cell, Step, cell, running_total
 from app.stats.schemas import (
@@ -34,6 +38,7 @@ from app.stats.schemas import (
     FirstsCell,
     IpMonth,
     IpRegistrations,
+    MoneyCell,
     PolicyFigures,
     ProgrammeSpend,
     RatioCell,
@@ -119,7 +124,31 @@ async def figures(
 
 
 async def _firsts(session: AsyncSession, asked: Query) -> list[FirstsCell]:
-    return []
+    cities = await repository.merchant_cities(session, asked.prefix)
+    found = await firsts.all_firsts(
+        session, region_prefixes=None if asked.prefix is None else [asked.prefix]
+    )
+    merchants: defaultdict[tuple[str, str, str], set[UUID]] = defaultdict(set)
+    for first in found:
+        month = month_of(first.date)
+        city = cities.get(first.merchant_id)
+        if city is not None and asked.first <= month <= asked.last:
+            merchants[(first.kind, city, month)].add(first.merchant_id)
+    order = {kind: n for n, kind in enumerate(firsts.KINDS)}
+    out = []
+    for kind, city, month in sorted(merchants, key=lambda k: (order.get(k[0], 99), k[1], k[2])):
+        # One first per merchant and kind: the count is the number of merchants.
+        n = len(merchants[(kind, city, month)])
+        out.append(
+            FirstsCell(
+                kind=kind,
+                city_code=city,
+                city_name=city_name(city),
+                month=month,
+                count=_count(cell(n, n)),
+            )
+        )
+    return out
 
 
 async def _ip(session: AsyncSession, asked: Query, target: int) -> IpRegistrations:
@@ -167,5 +196,30 @@ async def _on_venue(session: AsyncSession, asked: Query, large_amount: Decimal) 
     return out
 
 
+def _meets(prefixes: list[str], asked: Query) -> bool:
+    """A programme's regions (code prefixes, down to a county) meet the region asked."""
+    if asked.prefix is None:
+        return True
+    return any(p.startswith(asked.prefix) or asked.prefix.startswith(p) for p in prefixes)
+
+
 async def _programmes(session: AsyncSession, asked: Query) -> list[ProgrammeSpend]:
-    return []
+    first_day = month_start(asked.first).date()
+    last_day = month_start(month_after(asked.last)).date() - timedelta(days=1)
+    rows = await repository.programme_spend(session, first_day, last_day)
+    out = []
+    for code, name, budget, prefixes, used, claimants in rows:
+        if not _meets(prefixes, asked):
+            continue
+        spent = cell(cents(used), claimants)
+        out.append(
+            ProgrammeSpend(
+                code=code,
+                name=name,
+                budget=cents(budget),
+                used=MoneyCell(
+                    value=spent.value, suppressed=spent.suppressed, merchants=spent.merchants
+                ),
+            )
+        )
+    return out

@@ -14,6 +14,8 @@ from app.ip.models import IpRegistration
 from app.listings.models import Listing
 from app.listings.states import ListingStatus
 from app.merchants.models import Merchant
+from app.programmes.models import Programme, ProgrammeClaim
+from app.programmes.repository import SPENT
 from app.trades.confirmation import counts_clause, undone_clause
 from app.trades.models import Trade
 
@@ -66,7 +68,7 @@ async def merchant_cities(session: AsyncSession, prefix: str | None) -> dict[UUI
     query = select(Merchant.id, city)
     if prefix:
         query = query.where(Merchant.region_code.startswith(prefix, autoescape=True))
-    return dict((await session.execute(query)).tuples().all())
+    return dict((await session.execute(query)).all())
 
 
 async def ip_grants_by_month(
@@ -124,4 +126,31 @@ async def on_venue_share_by_city_month(
     return [
         (c, m, Decimal(on), Decimal(total), n)
         for c, m, on, total, n in (await session.execute(query)).all()
+    ]
+
+
+async def programme_spend(
+    session: AsyncSession, first_day: date, last_day: date
+) -> list[tuple[str, str, Decimal, list[str], Decimal, int]]:
+    """(code, name, budget, region prefixes, used, distinct claimants) of each programme whose
+    window meets `first_day` … `last_day`, by code; used is approved and paid
+    (app/programmes/repository.py `SPENT`), the claimants those of such claims."""
+    spent = ProgrammeClaim.state.in_(SPENT)
+    query = (
+        select(
+            Programme.code,
+            Programme.name,
+            Programme.budget,
+            Programme.region_codes,
+            func.coalesce(func.sum(ProgrammeClaim.amount).filter(spent), 0),
+            func.count(func.distinct(ProgrammeClaim.merchant_id)).filter(spent),
+        )
+        .outerjoin(ProgrammeClaim, ProgrammeClaim.programme_id == Programme.id)
+        .where(Programme.starts_on <= last_day, Programme.ends_on >= first_day)
+        .group_by(Programme.id)
+        .order_by(Programme.code)
+    )
+    return [
+        (code, name, Decimal(budget), list(regions), Decimal(used), n)
+        for code, name, budget, regions, used, n in (await session.execute(query)).all()
     ]

@@ -508,6 +508,41 @@ class CityCount(Model):
     total: int
 
 
+class ClaimCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    merchant_id: UUID | None = None
+    """
+    The claiming merchant: an operator names it; a merchant's key claims for itself (omit it or name itself).
+    """
+    first: Literal[
+        "registered", "ip_registered", "listed", "traded", "valued", "capitalised", "certified"
+    ]
+
+
+class ClaimOut(Model):
+    id: UUID
+    programme_code: str
+    merchant_id: UUID
+    first: str
+    date: date_aliased
+    amount: str
+    state: Annotated[Literal["applied", "approved", "rejected", "paid"], Field(title="ClaimState")]
+    """
+    申请 applied → 批准 approved | 驳回 rejected; approved → 已支付 paid.
+    """
+    evidence: Evidence
+    evidence_changed: bool
+    """
+    True when the merchant's first of this kind is no longer the record the claim was made on (e.g. that trade was refunded since).
+    """
+    created_at: AwareDatetime
+    decided_at: AwareDatetime | None
+    paid_at: AwareDatetime | None
+    version: int
+
+
 class ColumnOut(Model):
     name: str
     type: Annotated[
@@ -1141,6 +1176,15 @@ class Dispose(Model):
     """
 
 
+class EligibleOut(Model):
+    merchant_id: UUID
+    merchant_name: str
+    first: str
+    date: date_aliased
+    amount: str
+    evidence: Evidence
+
+
 class EntryOut(Model):
     """
     An entry with its contents: for operators, auditors and those the recorded row
@@ -1175,6 +1219,17 @@ class EventOut(Model):
     subject_id: str
     data: dict[str, Any]
     created_at: AwareDatetime
+
+
+class Evidence(Model):
+    """
+    The first's record and, when it is a ledger leaf, its log and index (prove it with
+    `shushang-audit` or `GET /v1/ledgers/{log}/proofs/inclusion`).
+    """
+
+    record: Record
+    log: str | None = None
+    leaf_index: int | None = None
 
 
 class Examination(Model):
@@ -1253,6 +1308,41 @@ class FindingOut(Model):
     venue_code: str | None = None
 
 
+class FirstOut(Model):
+    kind: Literal[
+        "registered", "ip_registered", "listed", "traded", "valued", "capitalised", "certified"
+    ]
+    label: str
+    """
+    The policy's name of the first, e.g. 首交易.
+    """
+    date: date_aliased
+    """
+    Its day, Asia/Shanghai.
+    """
+    record: FirstRecord
+    log: str | None = None
+    """
+    The ledger log holding the record's leaf (a venue's code, `IPR`, `FIN`); absent when the record is no leaf.
+    """
+    leaf_index: int | None = None
+    """
+    The leaf's index in `log`.
+    """
+    checkpoint_size: int | None = None
+    """
+    The log's size when read: prove the leaf's inclusion in the checkpoint of this size or a later one (`shushang-audit`, the SDK's `ledger.verify_leaf`).
+    """
+
+
+class FirstRecord(Model):
+    type: str
+    """
+    `merchant`, `ip_registration`, `listing`, `trade`, `assessment`, `data_asset` or `certification`.
+    """
+    id: UUID | str
+
+
 class FirstsCell(Model):
     kind: str
     """
@@ -1274,6 +1364,11 @@ class FirstsCell(Model):
     """
     Merchants whose first of this kind fell here.
     """
+
+
+class FirstsOut(Model):
+    merchant_id: UUID
+    items: list[FirstOut]
 
 
 class Health(Model):
@@ -2206,6 +2301,11 @@ class PageAuditEventOut(Model):
     next_cursor: str | None
 
 
+class PageClaimOut(Model):
+    items: list[ClaimOut]
+    next_cursor: str | None
+
+
 class PageComplianceAssessmentOut(Model):
     items: list[ComplianceAssessmentOut]
     next_cursor: str | None
@@ -2218,6 +2318,11 @@ class PageDataAssetOut(Model):
 
 class PageDeliveryOut(Model):
     items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class PageEligibleOut(Model):
+    items: list[EligibleOut]
     next_cursor: str | None
 
 
@@ -2243,6 +2348,11 @@ class PageListingOut(Model):
 
 class PageNegativeListOut(Model):
     items: list[NegativeListOut]
+    next_cursor: str | None
+
+
+class PageProgrammeOut(Model):
+    items: list[ProgrammeOut]
     next_cursor: str | None
 
 
@@ -2688,6 +2798,80 @@ class ProductUpdate(Model):
     status: Literal["draft", "active", "retired"] | None = None
 
 
+class ProgrammeCreate(Model):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    code: str
+    """
+    Upper-case letters, digits, `-` and `_`, 2–40 characters.
+    """
+    name: str
+    issuer: str
+    """
+    Who runs and pays the programme, e.g. 杭州市数据资源局.
+    """
+    region_codes: list[str]
+    firsts: Annotated[
+        dict[
+            Literal[
+                "registered",
+                "ip_registered",
+                "listed",
+                "traded",
+                "valued",
+                "capitalised",
+                "certified",
+            ],
+            str,
+        ],
+        Field(min_length=1),
+    ]
+    """
+    The amount (CNY) rewarded for each kind of first.
+    """
+    from_: Annotated[date_aliased, Field(alias="from")]
+    """
+    First day of the window (a first's date).
+    """
+    to: date_aliased
+    """
+    Last day of the window, on or after `from`.
+    """
+    tiers: list[Literal["leading", "growth"]] | None = None
+    """
+    Only merchants of these tiers; omit for every merchant.
+    """
+    cap_per_merchant: str
+    """
+    Most a merchant may be approved and paid in all (CNY).
+    """
+    budget: str
+    """
+    Most approved and paid in all (CNY).
+    """
+
+
+class ProgrammeOut(Model):
+    id: UUID
+    code: str
+    name: str
+    issuer: str
+    region_codes: list[str]
+    firsts: dict[str, str]
+    from_: Annotated[date_aliased, Field(alias="from")]
+    to: date_aliased
+    tiers: list[str] | None
+    cap_per_merchant: str
+    budget: str
+    budget_used: str
+    """
+    Approved and paid claims (CNY).
+    """
+    created_at: AwareDatetime
+    version: int
+
+
 class ProgrammeSpend(Model):
     code: str
     name: str
@@ -2762,6 +2946,11 @@ class ReasonBody(Model):
         extra="forbid",
     )
     reason: str
+
+
+class Record(Model):
+    type: str
+    id: str
 
 
 class Release(Model):
@@ -2961,6 +3150,11 @@ class SignificantAsset(Model):
     """
 
 
+class StateTotal(Model):
+    count: int
+    amount: str
+
+
 class StepOut(Model):
     id: UUID
     action: str
@@ -2978,6 +3172,43 @@ class StepOut(Model):
     """
     The step's leaf in the `IPR` log.
     """
+
+
+class Summary(Model):
+    """
+    申报汇总表: every claim of the programme, by merchant and first, with the totals.
+    """
+
+    programme_code: str
+    name: str
+    issuer: str
+    from_: Annotated[date_aliased, Field(alias="from")]
+    to: date_aliased
+    rows: list[SummaryRow]
+    totals: dict[Literal["applied", "approved", "rejected", "paid"], StateTotal]
+    budget: str
+    used: str
+    """
+    Approved and paid (CNY).
+    """
+    remaining: str
+    """
+    Budget less used (CNY).
+    """
+
+
+class SummaryRow(Model):
+    merchant_id: UUID
+    merchant_name: str
+    uscc: str
+    first: str
+    date: date_aliased
+    amount: str
+    state: Annotated[Literal["applied", "approved", "rejected", "paid"], Field(title="ClaimState")]
+    """
+    申请 applied → 批准 approved | 驳回 rejected; approved → 已支付 paid.
+    """
+    evidence_changed: bool
 
 
 class TradeCreate(Model):

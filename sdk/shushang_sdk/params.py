@@ -79,6 +79,16 @@ class CertificationIn(TypedDict, closed=True):
     certificate_number: NotRequired[str | None]
 
 
+class ClaimCreate(TypedDict, closed=True):
+    merchant_id: NotRequired[UUID | str | None]
+    """
+    The claiming merchant: an operator names it; a merchant's key claims for itself (omit it or name itself).
+    """
+    first: Literal[
+        "registered", "ip_registered", "listed", "traded", "valued", "capitalised", "certified"
+    ]
+
+
 class ComparableIn(TypedDict, closed=True):
     price: str
     """
@@ -387,6 +397,17 @@ class GetScheduleQuery(TypedDict, closed=True):
     """
 
 
+class GetSummaryQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/programmes/{programme_code}/summary.
+    """
+
+    format: NotRequired[str | None]
+    """
+    `json` or `xlsx`; else `Accept` decides.
+    """
+
+
 class Impair(TypedDict, closed=True):
     date: date_aliased | str
     recoverable_amount: str
@@ -658,6 +679,21 @@ class ListCardsQuery(TypedDict, closed=True):
     """
 
 
+class ListClaimsQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/programmes/{programme_code}/claims.
+    """
+
+    limit: NotRequired[int]
+    """
+    Page size, 1–200.
+    """
+    cursor: NotRequired[str | None]
+    """
+    `next_cursor` of the previous page.
+    """
+
+
 class ListComplianceAssessmentsQuery(TypedDict, closed=True):
     """
     Query parameters of GET /v1/products/{product_id}/compliance-assessments.
@@ -676,6 +712,21 @@ class ListComplianceAssessmentsQuery(TypedDict, closed=True):
 class ListDeliveriesQuery(TypedDict, closed=True):
     """
     Query parameters of GET /v1/webhooks/{webhook_id}/deliveries.
+    """
+
+    limit: NotRequired[int]
+    """
+    Page size, 1–200.
+    """
+    cursor: NotRequired[str | None]
+    """
+    `next_cursor` of the previous page.
+    """
+
+
+class ListEligibleQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/programmes/{programme_code}/eligible.
     """
 
     limit: NotRequired[int]
@@ -851,6 +902,21 @@ class ListProductsQuery(TypedDict, closed=True):
     venue_code: NotRequired[str | None]
     """
     Only this venue, e.g. `HZDEX`.
+    """
+
+
+class ListProgrammesQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/programmes.
+    """
+
+    limit: NotRequired[int]
+    """
+    Page size, 1–200.
+    """
+    cursor: NotRequired[str | None]
+    """
+    `next_cursor` of the previous page.
     """
 
 
@@ -1312,6 +1378,35 @@ class ProductUpdate(TypedDict, closed=True):
     service_level: NotRequired[str | None]
     data_as_of: NotRequired[date_aliased | str | None]
     status: NotRequired[Literal["draft", "active", "retired"] | None]
+
+
+ProgrammeCreate = TypedDict(
+    "ProgrammeCreate",
+    {
+        "code": str,
+        "name": str,
+        "issuer": str,
+        "region_codes": Sequence[str],
+        "firsts": Mapping[
+            Literal[
+                "registered",
+                "ip_registered",
+                "listed",
+                "traded",
+                "valued",
+                "capitalised",
+                "certified",
+            ],
+            str,
+        ],
+        "from": date_aliased | str,
+        "to": date_aliased | str,
+        "tiers": NotRequired[Sequence[Literal["leading", "growth"]] | None],
+        "cap_per_merchant": str,
+        "budget": str,
+    },
+    closed=True,
+)
 
 
 class QualityRequest(TypedDict, closed=True):

@@ -18,6 +18,7 @@ from app.core.roles import Role
 from app.merchants.models import Merchant
 from tests.factories import auth, idempotent, make_key, make_merchant, make_product
 from tests.listings.test_router import Exchange
+from tests.programmes.test_programmes import Bureau
 from tests.trades.conftest import DIGEST
 
 HIDDEN = {"value": None, "suppressed": True, "merchants": None}
@@ -299,6 +300,75 @@ async def test_the_differencing_attack_finds_nothing(
     # Nothing in any answer is the lone seller's turnover, nor a number that gives it back.
     for answer in (province, march, both):
         assert "5000" not in str(answer)
+
+
+async def test_firsts_by_city_and_month_count_merchants_and_hide_few(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    for region in ("330902", "330903", "330921", "331102"):
+        await make_merchant(session, region_code=region)
+    body = await _policy(client)
+    cells = {
+        (c["city_code"], c["month"]): c
+        for c in body["firsts_by_city_month"]
+        if c["kind"] == "registered"
+    }
+    # Counted here: 数商首注册 is the merchant's creation, by its city and Shanghai month.
+    rows = await session.execute(
+        text(
+            "SELECT left(region_code, 4) || '00', "
+            "to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), count(*) "
+            "FROM merchant GROUP BY 1, 2"
+        )
+    )
+    here = {(city, month): n for city, month, n in rows.all()}
+    assert set(cells) == set(here)
+    for key, n in here.items():
+        expected = {"value": n, "suppressed": False, "merchants": n} if n >= 3 else HIDDEN
+        assert cells[key]["count"] == expected, key
+    month = body["to"]
+    assert cells[(ZHOUSHAN, month)]["count"]["value"] == 3
+    assert cells[(ZHOUSHAN, month)]["city_name"] == "舟山市"
+    assert cells[(LISHUI, month)]["count"] == HIDDEN
+    # A city's answer holds the same cells, and nothing of another city.
+    lishui = await _policy(client, region_code=LISHUI)
+    assert {c["city_code"] for c in lishui["firsts_by_city_month"]} == {LISHUI}
+    assert [c for c in body["firsts_by_city_month"] if c["city_code"] == LISHUI] == lishui[
+        "firsts_by_city_month"
+    ]
+
+
+async def test_programme_spend_is_hidden_until_three_merchants_claimed(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    bureau = await Bureau().setup(client, session)
+    code = (
+        await bureau.programme(
+            region_codes=["3309"], firsts={"registered": "100.00"}, budget="5000.00"
+        )
+    )["code"]
+    await bureau.programme(code="HZ-ELSEWHERE", region_codes=["3301"])
+    merchants = [await make_merchant(session, region_code="330902") for _ in range(3)]
+
+    async def spend(**params: str) -> list[dict[str, Any]]:
+        body = await _policy(client, **params)
+        return [p for p in body["programmes"] if p["code"] == code]
+
+    assert (await spend())[0]["used"] == {"value": "0.00", "suppressed": False, "merchants": 0}
+    for n, merchant in enumerate(merchants, start=1):
+        claimed = await bureau.claim(code, merchant.id)
+        assert claimed.status_code == 201, claimed.text
+        approved = await bureau.decide(claimed.json()["id"], "approve")
+        assert approved.status_code == 200, approved.text
+        [programme] = await spend()
+        assert programme["budget"] == "5000.00"
+        if n < 3:
+            assert programme["used"] == HIDDEN
+    assert programme["used"] == {"value": "300.00", "suppressed": False, "merchants": 3}
+    # A region the programme does not cover, or a window it does not meet, leaves it out.
+    assert await spend(region_code=LISHUI) == []
+    assert await spend(**{"from": "2023-01", "to": "2023-12"}) == []
+    assert len(await spend(region_code="330000")) == 1
 
 
 async def test_bad_parameters_are_refused(client: httpx.AsyncClient) -> None:
