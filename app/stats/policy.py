@@ -59,24 +59,32 @@ class Query:
 
 
 def region_prefix(code: str) -> str:
-    """The prefix of a province's (`xx0000`) or a city's (`xxxx00`) region codes, or a
-    ValueError: the figures are by city, and a county would cut a city's cell in two."""
+    """The prefix of a province's (`xx0000`) or a city's (`xxxx00`) region codes; 422 for
+    anything else: the figures are by city, and a county would cut a city's cell in two."""
     problem = region_problem(code)
     if problem:
-        raise ValueError(problem)
+        raise ValidationFailed.field(
+            ["query", "region_code"],
+            Text(problem, "不是有效的 GB/T 2260 行政区划代码"),
+        )
     if code.endswith("0000"):
         return code[:2]
     if code.endswith("00"):
         return code[:4]
-    raise ValueError("must be a province (xx0000) or a city (xxxx00): the figures are by city")
+    raise ValidationFailed.field(
+        ["query", "region_code"],
+        Text(
+            "must be a province (xx0000) or a city (xxxx00): the figures are by city",
+            "须为省级 (xx0000) 或市级 (xxxx00) 行政区划代码:统计按城市汇总",
+        ),
+    )
 
 
 def query(first: str | None, last: str | None, region_code: str | None) -> Query:
     """The window and region asked, checked: 422 naming the parameter otherwise."""
     last = last or month_of(shanghai_today())
     if first is None:
-        months = months_of("1990-01", last)[-DEFAULT_MONTHS:]
-        first = months[0]
+        first = months_of("1990-01", last)[-DEFAULT_MONTHS:][0]
     if first > last:
         raise ValidationFailed.field(
             ["query", "to"], Text("must not be before `from`", "不能早于 `from`")
@@ -89,14 +97,7 @@ def query(first: str | None, last: str | None, region_code: str | None) -> Query
                 f"统计期间最长 {MAX_MONTHS} 个月",
             ),
         )
-    prefix = None
-    if region_code is not None:
-        try:
-            prefix = region_prefix(region_code)
-        except ValueError as error:
-            raise ValidationFailed.field(
-                ["query", "region_code"], Text(str(error), f"不是省级或市级行政区划代码:{error}")
-            ) from None
+    prefix = None if region_code is None else region_prefix(region_code)
     return Query(first, last, region_code, prefix)
 
 

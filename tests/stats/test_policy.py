@@ -385,6 +385,10 @@ async def test_bad_parameters_are_refused(client: httpx.AsyncClient) -> None:
         answer = await client.get("/v1/stats/policy", params=params)
         assert answer.status_code == 422, (params, answer.text)
         assert where in answer.json()["detail"] or where in str(answer.json()["errors"])
+    county = await client.get(
+        "/v1/stats/policy", params={"region_code": "331102"}, headers={"Accept-Language": "zh-CN"}
+    )
+    assert "省级" in county.json()["detail"]
     unknown = await client.get("/v1/stats/policy", params={"region": "330000"})
     assert unknown.status_code in (400, 422)
 
