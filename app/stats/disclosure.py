@@ -29,10 +29,12 @@ figures are built so that no such combination gives a hidden cell back:
    the grants of 0 or at least 3 holders. The decision for a month depends only on the
    months before it, counted from the first grant, never on the window asked.
 
-What this does not hide: a number that grows as records arrive can be watched from one day
-to the next (a fourth merchant joining a cell shows its own contribution to someone who
-knows it joined); and a shown cell tells that a hidden neighbour is not zero. Neither names
-a merchant's figure behind a hidden cell from the published ones.
+What this does not hide: a number that changes as records arrive can be watched from one
+day to the next (a fourth merchant joining a cell, a trade cancelled, a merchant whose
+region changes taking its past with it, show their own effect to someone who knows of the
+change); a hidden cell, by being listed, is not zero; and a cell of 3 may be dominated by
+one of them (a share is a ratio, no amount, so none is given away). None of these gives a
+hidden cell's value back from the published ones.
 """
 
 from __future__ import annotations
