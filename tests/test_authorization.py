@@ -51,6 +51,7 @@ MATRIX = {
     "POST /v1/merchants": "O",
     "GET /v1/merchants": "POMXSU",
     "GET /v1/merchants/{merchant_id}": "POMXSU",  # the public profile to P, X and S
+    "GET /v1/merchants/{merchant_id}/firsts": "POMXSU",  # the public kinds to P, X and S
     "GET /v1/catalog": "POMXSU",
     "GET /v1/catalog/{listing_id}": "",  # A's listing is a draft: no card, for anyone
     "GET /v1/me": "OMXSU",

@@ -364,6 +364,7 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
     webhooks = ids("webhook", "webhook_id")
     values: dict[str, list[dict[str, Any]]] = {
         "/v1/merchants/{merchant_id}": ids("merchant", "merchant_id"),
+        "/v1/merchants/{merchant_id}/firsts": ids("merchant", "merchant_id"),
         "/v1/products/{product_id}/revisions/{number}": rows["revision"],
         "/v1/products/{product_id}/samples/{sample_id}": rows["sample"],
         "/v1/products/{product_id}/samples/{sample_id}/content": rows["sample"],

@@ -324,7 +324,8 @@ async def all_firsts(
 ) -> list[First]:
     """Every merchant's firsts (of `kinds`, all when None), of the merchants whose
     `region_code` starts with one of `region_prefixes` (all when None; none when empty),
-    ordered by merchant id then kind."""
+    ordered by merchant id then kind. Every kind, whoever asks: a reader that shows them
+    to others shows only `PUBLIC_KINDS` to the public, or aggregates."""
     return await _firsts(session, kinds, None, region_prefixes)
 
 

@@ -322,7 +322,7 @@ async def update(
             setattr(merchant, field, new)
     if "certifications" in sent and data.certifications is not None:
         before = [jsonable(_cert_dict(c)) for c in merchant.certifications]
-        merchant.certifications = [_certification(c) for c in data.certifications]
+        merchant.certifications = _kept(merchant.certifications, data.certifications)
         after = [jsonable(_cert_dict(c)) for c in merchant.certifications]
         if before != after:
             changes["certifications"] = [before, after]
@@ -346,6 +346,21 @@ async def update(
             },
         )
     return merchant
+
+
+def _kept(stored: list[Certification], given: list[CertificationIn]) -> list[Certification]:
+    """The new list of certifications: a stored one that is given again unchanged is kept
+    (its row, so when it was added), the rest are new. The merchant's 首认证 is the first
+    certification added (app/firsts), which re-sending the list must not move."""
+    left = list(stored)
+    kept: list[Certification] = []
+    for data in given:
+        new = _certification(data)
+        same = next((c for c in left if _cert_dict(c) == _cert_dict(new)), None)
+        if same is not None:
+            left.remove(same)
+        kept.append(same or new)
+    return kept
 
 
 def _cert_dict(c: Certification) -> dict[str, Any]:

@@ -120,6 +120,13 @@ class Merchants(_Resource):
             return model_of(m.MerchantOut, response)
         return model_of(m.MerchantPublic, response)
 
+    async def firsts(self, merchant_id: Id, /) -> m.FirstsOut:
+        """The merchant's firsts (首登记, 首挂牌, 首交易, …) as its records stand: the public
+        kinds for anyone, all of them for the merchant's key, operators and auditors. A first
+        with a `log` and `leaf_index` is proven with `ledger.verify_leaf`."""
+        url = path("/v1/merchants/{}/firsts", merchant_id)
+        return await self._t.model(m.FirstsOut, "GET", url)
+
     async def get_data_asset_disclosure(
         self, merchant_id: Id, /, **query: Unpack[p.GetDisclosureQuery]
     ) -> m.Disclosure:

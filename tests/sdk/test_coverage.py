@@ -33,6 +33,7 @@ OPERATIONS = {
     "POST /v1/merchants": "merchants.create",
     "GET /v1/merchants": "merchants.list",
     "GET /v1/merchants/{merchant_id}": "merchants.get",
+    "GET /v1/merchants/{merchant_id}/firsts": "merchants.firsts",
     "GET /v1/merchants/{merchant_id}/data-asset-disclosure": "merchants.get_data_asset_disclosure",
     "POST /v1/merchants/{merchant_id}/data-asset-periods": "merchants.close_data_asset_periods",
     "GET /v1/merchants/{merchant_id}/data-asset-periods": "merchants.data_asset_periods",
