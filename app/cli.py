@@ -194,7 +194,7 @@ def demo() -> None:
         f"demo data loaded: {loaded.merchants} new merchants, {loaded.products} new products, "
         f"{loaded.samples} new samples, {loaded.listings} new listings, "
         f"{loaded.ip_registrations} new IP registrations, {loaded.data_assets} new data assets, "
-        f"{loaded.trades} new on-venue trades"
+        f"{loaded.trades} new on-venue trades, {loaded.programme_claims} new programme claims"
     )
 
 

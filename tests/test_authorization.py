@@ -162,6 +162,17 @@ MATRIX = {
     "DELETE /v1/webhooks/{webhook_id}": "OM",
     "GET /v1/webhooks/{webhook_id}/deliveries": "OMU",
     "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": "OM",
+    # Programmes: public to read; whom they pay only to the staff, and each merchant itself
+    # (X is let in to the eligible list and the claims, and sees none of A's rows).
+    "GET /v1/programmes": "POMXSU",
+    "POST /v1/programmes": "O",
+    "GET /v1/programmes/{programme_code}": "POMXSU",
+    "GET /v1/programmes/{programme_code}/eligible": "OMXU",
+    "POST /v1/programmes/{programme_code}/claims": "OMX",
+    "GET /v1/programmes/{programme_code}/claims": "OMXU",
+    "GET /v1/programmes/{programme_code}/summary": "OU",
+    "GET /v1/programme-claims/{claim_id}": "OMU",
+    "POST /v1/programme-claims/{claim_id}/{decision}": "O",
     "GET /healthz": "POMXSU",
     "GET /readyz": "POMXSU",
     "GET /metrics": "OU",
@@ -272,8 +283,19 @@ class World:
             json={"name": "客户画像数据集", "asset_class": "intangible", "source": "purchased"},
             headers=mine,
         )
+        programme = await client.post(
+            "/v1/programmes",
+            json={"code": "MATRIX", "name": "激励", "issuer": "杭州市数据资源管理局",
+                  "region_codes": ["3301"], "firsts": {"registered": "100.00"},
+                  "from": "2020-01-01", "to": "2099-12-31", "cap_per_merchant": "100.00",
+                  "budget": "1000.00"},
+            headers=operator,
+        )  # fmt: skip
+        claim = await client.post(
+            "/v1/programmes/MATRIX/claims", json={"first": "registered"}, headers=mine
+        )
         for made in (hook, sample, quality, compliance, valuation, listing, trade, registration,
-                     granted, deliveries, key, asset):  # fmt: skip
+                     granted, deliveries, key, asset, programme, claim):  # fmt: skip
             assert made.status_code in (200, 201), made.text
         # A's January 2025 closed, and a restatement of it A asked for (pending).
         asset_url = f"/v1/data-assets/{asset.json()['id']}"
@@ -313,6 +335,8 @@ class World:
             "delivery_id": deliveries.json()["items"][0]["id"],
             "asset_id": asset.json()["id"],
             "restatement_id": restatement.json()["id"],
+            "programme_code": "MATRIX",
+            "claim_id": claim.json()["id"],
         }
         self.certificate = granted.json()["certificate_number"]
         self.compliance_id = compliance.json()["id"]
@@ -327,6 +351,8 @@ class World:
             values["assessment_id"] = self.valuation_id
         elif path.startswith(("/v1/certificates", "/verify/certificates")):
             values["number"] = self.certificate
+        elif path.startswith("/v1/programme-claims"):
+            values["decision"] = "approve"
         if path.endswith(("/data-asset-disclosure", "/data-asset-journal")):
             path += "?from=2025-01&to=2025-12"
         return path.format(**values)

@@ -326,6 +326,8 @@ QUERIES = {
     "webhook": "SELECT id AS webhook_id FROM webhook_subscription ORDER BY created_at",
     "delivery": "SELECT subscription_id AS webhook_id, id AS delivery_id"
     " FROM webhook_delivery ORDER BY created_at",
+    "programme": "SELECT code AS programme_code FROM programme ORDER BY code",
+    "claim": "SELECT id AS claim_id FROM programme_claim ORDER BY id",
 }
 
 
@@ -412,6 +414,10 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
             values[template] = ids("asset", "asset_id")
         elif template.startswith("/v1/webhooks/{webhook_id}"):
             values[template] = webhooks[:1]  # the others are for DELETE
+        elif template.startswith("/v1/programmes/{programme_code}"):
+            values[template] = rows["programme"]
+        elif template.startswith("/v1/programme-claims/{claim_id}"):
+            values[template] = ids("claim", "claim_id")
     destroyed = {
         # Never the caller's key, nor the one that made the webhooks: they would stop.
         "/v1/api-keys/{key_id}": rows["key"],

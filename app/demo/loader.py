@@ -4,8 +4,9 @@ name) is left as it is.
 
 What it shows: 120 listed products, ten in each application domain, on all four venues, graded
 A to D by an assessor from their samples (app/demo/catalog.py), eight with their data IP
-registered, books for two merchants (app/demo/data_assets.py) and on-venue trades on every
-venue's log (app/demo/trades.py)."""
+registered, books for two merchants (app/demo/data_assets.py), on-venue trades on every
+venue's log (app/demo/trades.py) and Hangzhou's incentive programme with a claim in each
+state (app/demo/programmes.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from app.core.principal import COMMAND_LINE_KEY_ID, Principal, command_line
 from app.core.roles import Role
 from app.demo import catalog
 from app.demo import data_assets as demo_books
+from app.demo import programmes as demo_programmes
 from app.demo import trades as demo_trades
 from app.ip import repository as ip_rows
 from app.ip import service as ip
@@ -66,6 +68,7 @@ class Loaded:
     ip_registrations: int = 0
     data_assets: int = 0
     trades: int = 0
+    programme_claims: int = 0
 
 
 VENUES = catalog.VENUES
@@ -118,6 +121,10 @@ async def load(factory: async_sessionmaker[AsyncSession], settings: Settings) ->
     async with unit_of_work(factory) as session:
         loaded.trades = await demo_trades.load(
             session, DEMO, [m.id for m in demo_merchants], settings.large_trade_amount
+        )
+    async with unit_of_work(factory) as session:
+        loaded.programme_claims = await demo_programmes.load(
+            session, DEMO, [(m.id, m.region_code) for m in demo_merchants]
         )
     return loaded
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
+from app.core.etags import not_modified, validator
 from app.core.money import cents
 from app.core.pagination import (
     Page,
@@ -184,6 +185,7 @@ async def create_claim(
     first's evidence and starts `applied`."""
     view = await service.claim(session, who, programme_code, data)
     response.headers["Location"] = f"/v1/programme-claims/{view.claim.id}"
+    response.headers["ETag"] = _claim_etag(view)
     return claim_out(view)
 
 
@@ -278,11 +280,20 @@ async def get_summary(
     )
 
 
+def _claim_etag(view: service.ClaimView) -> str:
+    """The claim's version, and what else its body shows (`evidence_changed` moves with the
+    merchant's records): `If-Match` with it names the version."""
+    return validator(view.claim.version, ClaimOut, view.evidence_changed, view.claim.state)
+
+
 @claims_router.get("/{claim_id}", response_model=ClaimOut, responses=errors(401, 403, 404, 422))
-async def get_claim(claim_id: UUID, session: ReadSession, who: ProgrammesRead) -> ClaimOut:
+async def get_claim(
+    claim_id: UUID, session: ReadSession, who: ProgrammesRead, request: Request, response: Response
+) -> ClaimOut | Response:
     """One claim (the claiming merchant, operators, auditors), `evidence_changed` as the
-    records stand now."""
-    return claim_out(await service.get_claim(session, who, claim_id))
+    records stand now. Its ETag names its version (`If-Match` on a decision)."""
+    view = await service.get_claim(session, who, claim_id)
+    return not_modified(request, response, _claim_etag(view)) or claim_out(view)
 
 
 @claims_router.post(
@@ -295,6 +306,7 @@ async def decide_claim(
     decision: Annotated[Decision, Path(description="approve, reject (applied) or pay (approved)")],
     session: Session,
     who: OperatorOnly,
+    response: Response,
     if_match: Annotated[
         str | None, Header(description="The claim's version as an ETag; 412 if it changed.")
     ] = None,
@@ -304,4 +316,6 @@ async def decide_claim(
     approved and paid past the budget is 409 `budget_exhausted`, past the merchant's cap 409
     `cap_exceeded`, also when many are approved at once. A retry is a 409, never a second
     payment."""
-    return claim_out(await service.decide(session, who, claim_id, decision, if_match))
+    view = await service.decide(session, who, claim_id, decision, if_match)
+    response.headers["ETag"] = _claim_etag(view)
+    return claim_out(view)

@@ -1198,6 +1198,84 @@ class Certificates(_Resource):
         return (await self._t.bytes("GET", path("/verify/certificates/{}", number))).text
 
 
+class Programmes(_Resource):
+    """Incentive programmes on merchants' firsts, their eligible merchants, claims and the
+    bureau's summary (申报汇总表)."""
+
+    async def list(self, **query: Unpack[p.ListProgrammesQuery]) -> m.PageProgrammeOut:
+        return await self._t.model(m.PageProgrammeOut, "GET", "/v1/programmes", params=query)
+
+    def iter(self, **query: Unpack[p.ListProgrammesQuery]) -> AsyncIterator[m.ProgrammeOut]:
+        return self._t.iterate(m.PageProgrammeOut, "/v1/programmes", query)
+
+    async def create(self, **body: Unpack[p.ProgrammeCreate]) -> m.ProgrammeOut:
+        """Define a programme (operator)."""
+        return await self._t.model(m.ProgrammeOut, "POST", "/v1/programmes", json=body)
+
+    async def get(self, programme_code: str, /) -> m.ProgrammeOut:
+        return await self._t.model(m.ProgrammeOut, "GET", path("/v1/programmes/{}", programme_code))
+
+    async def list_eligible(
+        self, programme_code: str, /, **query: Unpack[p.ListEligibleQuery]
+    ) -> m.PageEligibleOut:
+        """The eligible merchants' firsts, with the amount and the evidence of each."""
+        url = path("/v1/programmes/{}/eligible", programme_code)
+        return await self._t.model(m.PageEligibleOut, "GET", url, params=query)
+
+    def iter_eligible(
+        self, programme_code: str, /, **query: Unpack[p.ListEligibleQuery]
+    ) -> AsyncIterator[m.EligibleOut]:
+        url = path("/v1/programmes/{}/eligible", programme_code)
+        return self._t.iterate(m.PageEligibleOut, url, query)
+
+    async def claim(self, programme_code: str, /, **body: Unpack[p.ClaimCreate]) -> m.ClaimOut:
+        """Claim a first: a merchant for itself, an operator for the merchant it names."""
+        url = path("/v1/programmes/{}/claims", programme_code)
+        return await self._t.model(m.ClaimOut, "POST", url, json=body)
+
+    async def list_claims(
+        self, programme_code: str, /, **query: Unpack[p.ListClaimsQuery]
+    ) -> m.PageClaimOut:
+        url = path("/v1/programmes/{}/claims", programme_code)
+        return await self._t.model(m.PageClaimOut, "GET", url, params=query)
+
+    def iter_claims(
+        self, programme_code: str, /, **query: Unpack[p.ListClaimsQuery]
+    ) -> AsyncIterator[m.ClaimOut]:
+        url = path("/v1/programmes/{}/claims", programme_code)
+        return self._t.iterate(m.PageClaimOut, url, query)
+
+    async def summary(self, programme_code: str, /) -> m.Summary:
+        """申报汇总表 as JSON (operators, auditors)."""
+        url = path("/v1/programmes/{}/summary", programme_code)
+        return await self._t.model(m.Summary, "GET", url)
+
+    async def download_summary(self, programme_code: str, /) -> Download:
+        """申报汇总表 as an XLSX workbook."""
+        url = path("/v1/programmes/{}/summary", programme_code)
+        response = await self._t.bytes("GET", url, params={"format": "xlsx"})
+        return Download.of(response)
+
+    async def get_claim(self, claim_id: Id, /) -> m.ClaimOut:
+        return await self._t.model(m.ClaimOut, "GET", path("/v1/programme-claims/{}", claim_id))
+
+    async def _decide(self, claim_id: Id, decision: str, version: Version) -> m.ClaimOut:
+        url = path("/v1/programme-claims/{}/{}", claim_id, decision)
+        return await self._t.model(m.ClaimOut, "POST", url, headers=if_match(version))
+
+    async def approve_claim(self, claim_id: Id, /, *, version: Version = None) -> m.ClaimOut:
+        """Approve an applied claim (operator); 409 `budget_exhausted` or `cap_exceeded`."""
+        return await self._decide(claim_id, "approve", version)
+
+    async def reject_claim(self, claim_id: Id, /, *, version: Version = None) -> m.ClaimOut:
+        """Reject an applied claim (operator)."""
+        return await self._decide(claim_id, "reject", version)
+
+    async def pay_claim(self, claim_id: Id, /, *, version: Version = None) -> m.ClaimOut:
+        """Record an approved claim as paid (operator)."""
+        return await self._decide(claim_id, "pay", version)
+
+
 class Stats(_Resource):
     async def overview(self) -> m.Overview:
         return await self._t.model(m.Overview, "GET", "/v1/stats/overview")
@@ -1317,6 +1395,7 @@ class AsyncClient:
         self.webhooks = Webhooks(t)
         self.catalog = Catalog(t)
         self.data_assets = DataAssets(t)
+        self.programmes = Programmes(t)
 
     async def me(self) -> m.MeOut:
         """Who your key is: its id, role, name and merchant."""

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.regions import ZHEJIANG_CITIES
+from app.core.roles import Role
 from app.demo import loader
 from app.products.schemas import Domain, ProductType
+from tests.factories import auth, make_key
 
 
 async def test_demo_covers_the_catalog_and_is_idempotent(
@@ -96,6 +98,14 @@ async def test_demo_covers_the_catalog_and_is_idempotent(
     again = await loader.load(app.state.sessionmaker, settings)
     assert (again.merchants, again.products, again.samples, again.listings) == (0, 0, 0, 0)
     assert (again.ip_registrations, again.data_assets, again.trades) == (0, 0, 0)
+    # Hangzhou's programme: a claim in each state, made once.
+    assert (first.programme_claims, again.programme_claims) == (4, 0)
+    states = await client.get(
+        "/v1/programmes/HZ-FIRSTS-2026/summary", headers=auth(await make_key(session, Role.auditor))
+    )
+    assert {s: t["count"] for s, t in states.json()["totals"].items()} == {
+        "applied": 1, "approved": 1, "rejected": 1, "paid": 1,
+    }  # fmt: skip
     total = (await session.execute(text("SELECT count(*) FROM product"))).scalar_one()
     assert total == first.products
     assert (await session.execute(text("SELECT count(*) FROM trade"))).scalar_one() == trades

@@ -219,6 +219,19 @@ async def test_one_claim_per_merchant_and_first_and_the_cap(
     assert (await bureau.decide(claim["id"], "approve")).status_code == 200
     over = await bureau.decide(certified.json()["id"], "approve")
     assert over.status_code == 409 and over.json()["code"] == "cap_exceeded"
+    # Two claims of one first at once: one is kept.
+    third = await make_merchant(session, region_code="330106")
+    both = await asyncio.gather(*(bureau.claim(code, third.id) for _ in range(2)))
+    assert sorted(b.status_code for b in both) == [201, 409]
+    # A decision on a version read before another's is 412; the ETag names the version.
+    kept = next(b for b in both if b.status_code == 201)
+    read = await bureau.client.get(
+        f"/v1/programme-claims/{kept.json()['id']}", headers=bureau.operator
+    )
+    stale = {**bureau.operator, "If-Match": '"0"'}
+    assert (await bureau.decide(kept.json()["id"], "reject", stale)).status_code == 412
+    fresh = {**bureau.operator, "If-Match": read.headers["ETag"]}
+    assert (await bureau.decide(kept.json()["id"], "reject", fresh)).status_code == 200
     # Wrong order: pay an applied claim, approve a paid one.
     assert (await bureau.decide(certified.json()["id"], "pay")).status_code == 409
     assert (await bureau.decide(certified.json()["id"], "reject")).status_code == 200

@@ -154,6 +154,17 @@ OPERATIONS = {
     "DELETE /v1/webhooks/{webhook_id}": "webhooks.delete",
     "GET /v1/webhooks/{webhook_id}/deliveries": "webhooks.list_deliveries",
     "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": "webhooks.retry_delivery",
+    "GET /v1/programmes": "programmes.list",
+    "POST /v1/programmes": "programmes.create",
+    "GET /v1/programmes/{programme_code}": "programmes.get",
+    "GET /v1/programmes/{programme_code}/eligible": "programmes.list_eligible",
+    "POST /v1/programmes/{programme_code}/claims": "programmes.claim",
+    "GET /v1/programmes/{programme_code}/claims": "programmes.list_claims",
+    "GET /v1/programmes/{programme_code}/summary": "programmes.summary",
+    "GET /v1/programme-claims/{claim_id}": "programmes.get_claim",
+    "POST /v1/programme-claims/{claim_id}/{decision} approve": "programmes.approve_claim",
+    "POST /v1/programme-claims/{claim_id}/{decision} reject": "programmes.reject_claim",
+    "POST /v1/programme-claims/{claim_id}/{decision} pay": "programmes.pay_claim",
 }  # fmt: skip
 
 # Methods that are no operation of their own: verification on the client.
@@ -166,6 +177,7 @@ HELPERS = {
     "ledger.audit",
     "merchants.download_data_asset_disclosure",  # the disclosure's XLSX form
     "merchants.download_data_asset_journal",  # the journal's CSV and XLSX forms
+    "programmes.download_summary",  # the summary's XLSX form
 }
 
 
