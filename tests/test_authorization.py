@@ -140,6 +140,7 @@ MATRIX = {
     "POST /v1/ip-registrations/{registration_id}/revoke": "O",
     "GET /v1/certificates/{number}": "POMXSU",
     "GET /v1/stats/overview": "OU",
+    "GET /v1/stats/policy": "POMXSU",  # public: aggregated, cells under 3 merchants hidden
     "POST /v1/transactions": "OMX",
     "GET /v1/transactions": "OMXU",
     "GET /v1/transactions/export": "OMXU",

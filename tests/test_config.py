@@ -57,3 +57,13 @@ def test_the_large_trade_amount_is_money_and_bounded(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("SHUSHANG_LARGE_TRADE_AMOUNT", bad)
         with pytest.raises(ValueError, match="large_trade_amount"):
             Settings()
+
+
+def test_the_ip_registration_target_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().ip_registration_target == 6000
+    monkeypatch.setenv("SHUSHANG_IP_REGISTRATION_TARGET", "8000")
+    assert Settings().ip_registration_target == 8000
+    for bad in ("0", "-5", "10000001", "6000.5", "many"):
+        monkeypatch.setenv("SHUSHANG_IP_REGISTRATION_TARGET", bad)
+        with pytest.raises(ValueError, match="ip_registration_target"):
+            Settings()

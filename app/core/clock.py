@@ -80,3 +80,29 @@ QueryMonth = Annotated[
         examples=["2025-12"],
     ),
 ]
+
+
+def months_of(first: str, last: str) -> list[str]:
+    """The months `first` … `last` (`YYYY-MM`, as QueryMonth admits them), both included;
+    empty when `last` is before `first`."""
+    out: list[str] = []
+    current = first
+    while current <= last:
+        out.append(current)
+        current = month_after(current)
+    return out
+
+
+def month_start(month: str) -> datetime:
+    """The first instant of `month` (`YYYY-MM`) in Asia/Shanghai."""
+    return datetime(int(month[:4]), int(month[5:7]), 1, tzinfo=SHANGHAI)
+
+
+def month_after(month: str) -> str:
+    """The month after `month` (`YYYY-MM`)."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"

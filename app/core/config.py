@@ -169,6 +169,13 @@ class Settings(BaseSettings):
     ip_renewal_window_days: int = Field(
         default=90, ge=1, le=365, description="Renewal opens this many days before valid_until."
     )
+    ip_registration_target: int = Field(
+        default=6000,
+        ge=1,
+        le=10_000_000,
+        description="The cumulative data-IP registrations the policy dashboard measures "
+        "against (数据知识产权登记数累计达 6000 件).",
+    )
     webhooks_allow_private_urls: bool = Field(
         default=False,
         description="Allow webhook URLs on loopback and private-network hosts (tests, intranets).",

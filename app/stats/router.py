@@ -1,15 +1,20 @@
-"""`GET /v1/stats/overview`: the exchange at a glance, for auditors and operators."""
+"""`GET /v1/stats/overview`: the exchange at a glance, for auditors and operators;
+`GET /v1/stats/policy`: the policy dashboard, public, aggregated (app/stats/policy.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.core.clock import QueryMonth
 from app.core.money import cents
 from app.core.regions import city_name
-from app.stats import repository
+from app.stats import policy, repository
+from app.stats.schemas import PolicyFigures
 from app.web.auth import StaffRead
-from app.web.deps import AppSettings, ReadSession
+from app.web.deps import AppSettings, PublicReadSession, ReadSession
 from app.web.openapi_docs import errors
 from app.web.replica import ReplicaAwareRoute
 
@@ -86,4 +91,45 @@ async def overview(session: ReadSession, who: StaffRead, settings: AppSettings) 
         merchants_by_city=list(cities.values()),
         listed_products_by_venue=venues,
         turnover_by_venue_and_month=list(months.values()),
+    )
+
+
+@router.get(
+    "/policy",
+    response_model=PolicyFigures,
+    response_model_exclude_none=False,
+    responses=errors(422),
+)
+async def policy_figures(
+    session: PublicReadSession,
+    settings: AppSettings,
+    from_: Annotated[
+        QueryMonth | None,
+        Query(alias="from", description="First month, `YYYY-MM`; default: 11 months before `to`."),
+    ] = None,
+    to: Annotated[
+        QueryMonth | None,
+        Query(description="Last month, `YYYY-MM`, at most 120 months on; default: this month."),
+    ] = None,
+    region_code: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{6}$",
+            description="A province (`330000`) or a city (`330100`), GB/T 2260; not a county: "
+            "the figures are by city.",
+        ),
+    ] = None,
+) -> PolicyFigures:
+    """The policy dashboard, public: firsts by city and month, the cumulative data-IP
+    registrations against the target, the on-venue share of turnover (场内占比) by city and
+    month, and programme spend against budgets. Aggregated figures only: a cell behind which
+    fewer than 3 distinct merchants (and more than none) stand is `{value: null, suppressed:
+    true}`, and no total is given from which a hidden cell could be subtracted out (every
+    cell is a whole city and month, whatever the window and region asked)."""
+    asked = policy.query(from_, to, region_code)
+    return await policy.figures(
+        session,
+        asked,
+        large_amount=settings.large_trade_amount,
+        target=settings.ip_registration_target,
     )

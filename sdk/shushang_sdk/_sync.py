@@ -1314,6 +1314,12 @@ class Stats(_Resource):
     def overview(self) -> m.Overview:
         return self._t.model(m.Overview, "GET", "/v1/stats/overview")
 
+    def policy(self, **query: Unpack[p.PolicyFiguresQuery]) -> m.PolicyFigures:
+        """The policy dashboard (no key needed): firsts by city and month, cumulative data-IP
+        registrations against the target, the on-venue share, programme spend; a cell of
+        fewer than 3 merchants is `suppressed`."""
+        return self._t.model(m.PolicyFigures, "GET", "/v1/stats/policy", params=query)
+
 
 class AuditEvents(_Resource):
     def list(self, **query: Unpack[p.ListAuditEventsQuery]) -> m.PageAuditEventOut:

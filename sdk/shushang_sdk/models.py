@@ -900,6 +900,21 @@ class CostValuation(Model):
     """
 
 
+class CountCell(Model):
+    value: int | None
+    """
+    Null when suppressed.
+    """
+    suppressed: bool
+    """
+    True when fewer than 3 distinct merchants (and more than none) stand behind the figure: `value` and `merchants` are then null.
+    """
+    merchants: int | None = None
+    """
+    Distinct merchants behind the figure; null when suppressed.
+    """
+
+
 class DataAssetChange(Model):
     """
     The fields to change. `asset_class` and `source` never change; `product_id` only while
@@ -1473,6 +1488,29 @@ class FirstRecord(Model):
     id: UUID | str
 
 
+class FirstsCell(Model):
+    kind: str
+    """
+    The first: `registered`, `ip_registered`, `listed`, …
+    """
+    city_code: str
+    """
+    The merchant's city, `xxxx00` (GB/T 2260).
+    """
+    city_name: str | None
+    """
+    For Zhejiang cities; null elsewhere.
+    """
+    month: str
+    """
+    YYYY-MM, Asia/Shanghai: the month of the first's date.
+    """
+    count: CountCell
+    """
+    Merchants whose first of this kind fell here.
+    """
+
+
 class FirstsOut(Model):
     merchant_id: UUID
     items: list[FirstOut]
@@ -1725,6 +1763,21 @@ class IpChange(Model):
     """
 
 
+class IpMonth(Model):
+    month: str
+    """
+    YYYY-MM, Asia/Shanghai.
+    """
+    registrations: CountCell
+    """
+    Registrations granted up to the month's end, since the registry began.
+    """
+    share_of_target: RatioCell
+    """
+    `registrations` / `target`.
+    """
+
+
 class IpRegistrationCreate(Model):
     """
     An application. `domain`, `sources` and the time span default to the product's;
@@ -1892,6 +1945,14 @@ class IpRegistrationOut(Model):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     version: int
+
+
+class IpRegistrations(Model):
+    target: int
+    """
+    `SHUSHANG_IP_REGISTRATION_TARGET` (数据知识产权登记数).
+    """
+    months: list[IpMonth]
 
 
 class Journal(Model):
@@ -2277,6 +2338,21 @@ class MerchantUpdate(Model):
     description: str | None = None
 
 
+class MoneyCell(Model):
+    value: str | None
+    """
+    CNY, a decimal string; null when suppressed.
+    """
+    suppressed: bool
+    """
+    True when fewer than 3 distinct merchants (and more than none) stand behind the figure: `value` and `merchants` are then null.
+    """
+    merchants: int | None = None
+    """
+    Distinct merchants behind the figure; null when suppressed.
+    """
+
+
 class MovementOut(Model):
     id: UUID
     sequence: int
@@ -2609,6 +2685,41 @@ class PledgeOut(Model):
     withdrawn_at: AwareDatetime | None
     released_at: AwareDatetime | None
     created_at: AwareDatetime
+
+
+class PolicyFigures(Model):
+    from_: Annotated[str, Field(alias="from")]
+    """
+    First month.
+    """
+    to: str
+    """
+    Last month, YYYY-MM.
+    """
+    region_code: str | None
+    """
+    The province or city asked, if any.
+    """
+    threshold: int
+    """
+    A cell of fewer distinct merchants is suppressed.
+    """
+    firsts_by_city_month: list[FirstsCell]
+    """
+    Cells with at least one first; a cell not listed is zero.
+    """
+    ip_registrations_cumulative: IpRegistrations
+    """
+    The registry's cumulative data-IP registrations, every month of the window (not cut by `region_code`: the target is the registry's). A month is shown when the grants since the last month shown come from 0 or at least 3 holders.
+    """
+    on_venue_share_by_city_month: list[ShareCell]
+    """
+    Cells with a trade that counts; a cell not listed had none.
+    """
+    programmes: list[ProgrammeSpend]
+    """
+    Programmes whose window meets the months asked and whose regions meet `region_code`.
+    """
 
 
 class Price(Model):
@@ -2969,6 +3080,19 @@ class ProgrammeOut(Model):
     version: int
 
 
+class ProgrammeSpend(Model):
+    code: str
+    name: str
+    budget: str
+    """
+    CNY, a decimal string.
+    """
+    used: MoneyCell
+    """
+    Claims approved and paid; `merchants` are the distinct claimants.
+    """
+
+
 class QualityAssessmentOut(Model):
     id: UUID
     product_id: UUID
@@ -3007,6 +3131,21 @@ class QualityRequest(Model):
     sample_id: UUID | None = None
     """
     Default: the latest sample.
+    """
+
+
+class RatioCell(Model):
+    value: str | None
+    """
+    A decimal string with 4 places (0.0000 … 1.0000, half-up); null when suppressed.
+    """
+    suppressed: bool
+    """
+    True when fewer than 3 distinct merchants (and more than none) stand behind the figure: `value` and `merchants` are then null.
+    """
+    merchants: int | None = None
+    """
+    Distinct merchants behind the figure; null when suppressed.
     """
 
 
@@ -3215,6 +3354,25 @@ class ScheduleRowOut(Model):
     impairment: str
     write_down: str
     carrying_amount: str
+
+
+class ShareCell(Model):
+    city_code: str
+    """
+    The seller's city, `xxxx00` (GB/T 2260).
+    """
+    city_name: str | None
+    """
+    For Zhejiang cities; null elsewhere.
+    """
+    month: str
+    """
+    YYYY-MM, Asia/Shanghai: the month the trades occurred.
+    """
+    share: RatioCell
+    """
+    On-venue turnover / all turnover of the trades that count (场内占比); `merchants` are the distinct sellers.
+    """
 
 
 class SignificantAsset(Model):

@@ -1297,6 +1297,17 @@ class PledgeCreate(TypedDict, closed=True):
     """
 
 
+PolicyFiguresQuery = TypedDict(
+    "PolicyFiguresQuery",
+    {
+        "from": NotRequired[str | None],
+        "to": NotRequired[str | None],
+        "region_code": NotRequired[str | None],
+    },
+    closed=True,
+)
+
+
 class Price(TypedDict, closed=True):
     model: Literal["one_time", "subscription", "per_call", "per_row", "negotiable"]
     """

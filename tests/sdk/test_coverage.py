@@ -138,6 +138,7 @@ OPERATIONS = {
     "POST /v1/ip-registrations/{registration_id}/revoke": "ip_registrations.revoke",
     "GET /v1/certificates/{number}": "certificates.verify",
     "GET /v1/stats/overview": "stats.overview",
+    "GET /v1/stats/policy": "stats.policy",
     "POST /v1/transactions": "transactions.record",
     "GET /v1/transactions": "transactions.list",
     "GET /v1/transactions/export": "transactions.export",
