@@ -7,6 +7,7 @@ by `TEST_DATABASE_URL` (its database is wiped: give the tests a database of thei
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,13 +23,18 @@ from app.core import embedded, migrate
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.roles import Role
+from app.demo import loader
+from app.demo.loader import Loaded
 from app.main import create_app
 from app.wiring import register as register_wiring
 from tests.e2e.browser import chromium  # noqa: F401 - a fixture for the page tests
 from tests.e2e.threads import served
 from tests.factories import make_key
+from tests.snapshot import Snapshot
+from tests.snapshot import table_names as _tables
 
 SEED_SCHEMA = "test_seed"
+DEMO_SCHEMA = "test_demo"
 
 # Tests call services directly too, not only through create_app: wire the domains once.
 register_wiring()
@@ -56,14 +62,6 @@ async def _prepare(url: str, embedded_server: bool) -> None:
             )
     finally:
         await connection.close()
-
-
-async def _tables(connection: asyncpg.Connection) -> list[str]:
-    rows = await connection.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-        "AND tablename <> 'alembic_version' ORDER BY tablename"
-    )
-    return [row["tablename"] for row in rows]
 
 
 @pytest.fixture(scope="session")
@@ -98,17 +96,60 @@ async def reset_sql(database_url: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-async def _reset_database(database_url: str, reset_sql: str) -> AsyncIterator[None]:
+async def _reset_database(database_url: str, seeds: Snapshot) -> AsyncIterator[None]:
     yield
     connection = await asyncpg.connect(_plain(database_url))
     try:
-        await connection.execute(reset_sql)
+        await seeds.restore(connection)
     finally:
         await connection.close()
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+async def seeds(database_url: str) -> Snapshot:
+    """What the migrations seeded: every test starts from it."""
+    connection = await asyncpg.connect(_plain(database_url))
+    try:
+        return await Snapshot.take(connection, SEED_SCHEMA, copy=False)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def _demo_snapshot(
+    session_settings: Settings, database_url: str, seeds: Snapshot
+) -> tuple[Snapshot, Loaded]:
+    """The demo world (`shushang demo`), loaded once per session on a fresh database and
+    kept in a schema of its own; what that load counted. On an engine of its own and the
+    session's settings, so a module that changes `settings` (tests/test_schemathesis.py)
+    may ask for it too."""
+    connection = await asyncpg.connect(_plain(database_url))
+    engine = create_engine(session_settings, database_url, poolclass=NullPool)
+    try:
+        await seeds.restore(connection)
+        loaded = await loader.load(create_sessionmaker(engine), session_settings)
+        return await Snapshot.take(connection, DEMO_SCHEMA, copy=True), loaded
+    finally:
+        await engine.dispose()
+        await connection.close()
+
+
+@pytest.fixture
+async def demo_world(database_url: str, _demo_snapshot: tuple[Snapshot, Loaded]) -> Loaded:
+    """The database as `shushang demo` (`loader.load`) leaves a fresh one, for this test
+    alone, and what that load counted: a copy of the session's one load from empty, put
+    back in well under a second (and reset after the test as usual)."""
+    snapshot, loaded = _demo_snapshot
+    connection = await asyncpg.connect(_plain(database_url))
+    try:
+        await snapshot.restore(connection)
+    finally:
+        await connection.close()
+    return dataclasses.replace(loaded)
+
+
+@pytest.fixture(scope="session")
+def session_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         database_url=database_url,
         rate_limit_per_minute=0,
@@ -116,6 +157,12 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         log_format="console",
         data_dir=tmp_path_factory.mktemp("data"),
     )
+
+
+@pytest.fixture(scope="session")
+def settings(session_settings: Settings) -> Settings:
+    """The tests' settings (a module may override it, as tests/test_schemathesis.py does)."""
+    return session_settings
 
 
 @pytest.fixture(scope="session")

@@ -48,8 +48,9 @@ from sqlalchemy.pool import NullPool
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.roles import Role
-from app.demo import loader
+from app.demo.loader import Loaded
 from tests.factories import make_key
+from tests.snapshot import Snapshot
 
 SPEC = Path(
     os.environ.get("SHUSHANG_FUZZ_SPEC")
@@ -230,14 +231,19 @@ class World:
         return body
 
 
-def _load(settings: Settings) -> tuple[str, str]:
-    """The demo catalog, and two operator keys: one builds the world, one calls."""
+def _load(settings: Settings, demo: Snapshot) -> tuple[str, str]:
+    """The demo catalog (the session's one load, restored: tests/conftest.py), and two
+    operator keys: one builds the world, one calls."""
 
     async def run() -> tuple[str, str]:
+        connection = await asyncpg.connect(settings.database_url.replace("+asyncpg", "", 1))
+        try:
+            await demo.restore(connection)
+        finally:
+            await connection.close()
         engine = create_engine(settings, settings.database_url, poolclass=NullPool)
         try:
             factory = create_sessionmaker(engine)
-            await loader.load(factory, settings)
             async with factory() as session:
                 builder = await make_key(session, Role.operator, name="fuzz: builds the world")
                 caller = await make_key(session, Role.operator, name="fuzz: calls")
@@ -453,8 +459,14 @@ def _wait_for_deliveries(database_url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(live_url: str, settings: Settings, database_url: str, receiver: str) -> World:
-    builder, caller = _load(settings)
+def world(
+    live_url: str,
+    settings: Settings,
+    database_url: str,
+    receiver: str,
+    _demo_snapshot: tuple[Snapshot, Loaded],
+) -> World:
+    builder, caller = _load(settings, _demo_snapshot[0])
     with httpx.Client(
         base_url=live_url, headers={"Authorization": f"Bearer {builder}"}, timeout=30
     ) as api:

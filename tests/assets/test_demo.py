@@ -18,9 +18,13 @@ from tests.factories import auth, make_key
 
 
 async def test_the_demo_keeps_real_books(
-    app: FastAPI, session: AsyncSession, settings: Settings, client: httpx.AsyncClient
+    app: FastAPI,
+    session: AsyncSession,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    demo_world: loader.Loaded,
 ) -> None:
-    first = await loader.load(app.state.sessionmaker, settings)
+    first = demo_world  # the session's one load from empty (tests/conftest.py)
     assert first.data_assets == 7
     auditor = auth(await make_key(session, Role.auditor))
     keepers = (

@@ -14,13 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.config import Settings
 from app.core.roles import Role
-from app.demo import loader
+from app.demo.loader import Loaded
 from tests.factories import make_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,9 +39,9 @@ def _audit(url: str, key: str, vkey: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_verify_all_passes_on_the_demo_world_and_names_a_changed_leaf(
-    app: FastAPI, session: AsyncSession, settings: Settings, live_url: str
+    session: AsyncSession, live_url: str, demo_world: Loaded
 ) -> None:
-    await loader.load(app.state.sessionmaker, settings)
+    # demo_world: the session's one demo load (tests/conftest.py), restored for this test.
     auditor = await make_key(session, Role.auditor)
     async with httpx.AsyncClient(base_url=live_url) as http:
         vkey = (await http.get("/v1/ledgers/FIN/verifier-key")).text

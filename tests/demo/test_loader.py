@@ -16,9 +16,13 @@ from tests.factories import auth, make_key
 
 
 async def test_demo_covers_the_catalog_and_is_idempotent(
-    app: FastAPI, session: AsyncSession, settings: Settings, client: httpx.AsyncClient
+    app: FastAPI,
+    session: AsyncSession,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    demo_world: loader.Loaded,
 ) -> None:
-    first = await loader.load(app.state.sessionmaker, settings)
+    first = demo_world  # the session's one load from empty (tests/conftest.py)
     assert first.merchants >= 33
     assert first.products >= 500
     assert first.samples > 0

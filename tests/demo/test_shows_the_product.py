@@ -15,12 +15,10 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments import quality
-from app.core.config import Settings
 from app.core.roles import Role
 from app.demo import catalog, loader
 from app.ledger.verify import verify_logs
@@ -89,9 +87,9 @@ def test_each_sample_profile_grades_as_named(profile: catalog.SampleProfile) -> 
 
 
 async def test_the_demo_shows_the_product(
-    app: FastAPI, session: AsyncSession, settings: Settings, client: httpx.AsyncClient
+    session: AsyncSession, client: httpx.AsyncClient, demo_world: loader.Loaded
 ) -> None:
-    loaded = await loader.load(app.state.sessionmaker, settings)
+    loaded = demo_world  # the session's one load from empty (tests/conftest.py)
 
     for snippet, query in DOCUMENTED:
         cards = (await client.get("/v1/catalog", params=query)).json()["items"]

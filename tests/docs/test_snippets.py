@@ -19,7 +19,11 @@ The markers a page may use:
   language, or in a language this test does not know, fails `test_every_block_is_known`.
 
 Pages run one at a time on one live server, each on a freshly reset database, so each
-sets up its own prerequisites (an operator key, a merchant, a product, …).
+sets up its own prerequisites (an operator key, a merchant, a product, …). A page that runs
+`shushang demo` starts instead from a copy of the session's demo world (the `demo_world`
+fixture: one load shared, each page still on a database of its own, reset after it), so
+its `shushang demo` finds the world there, as a second run does; the load from empty is
+what tests/demo checks.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ NO_RUN = "no-run"
 SERVED = "http://127.0.0.1:8000"
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>.*)$")
 _EXPECT = re.compile(r"#\s*expect\s+(\d{3})\b")
+DEMO = re.compile(r"^[^#\n]*\bshushang demo\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -269,12 +274,23 @@ def test_a_refused_call_fails_the_page(
         assert "ran on" not in done.stdout
 
 
+def loads_the_demo(page: Path) -> bool:
+    return any(b.runs and DEMO.search(b.text) for b in blocks(page))
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_the_page_runs_as_written(
-    page: Path, live_url: str, database_url: str, settings: Settings, tmp_path: Path
+    page: Path,
+    live_url: str,
+    database_url: str,
+    settings: Settings,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     if not any(b.runs for b in blocks(page)):
         pytest.skip(f"{page.name} has no snippet to run")
+    if loads_the_demo(page):
+        request.getfixturevalue("demo_world")
     done = run_page(page, live_url, database_url, settings, _scratch(tmp_path))
     assert done.returncode == 0, (
         f"{page.name} does not run as written (exit {done.returncode}):\n"
