@@ -27,6 +27,7 @@ from app.merchants import audience as merchants
 from app.outbox import audience, service
 from app.outbox.audience import STAFF, Audience
 from app.products import audience as products
+from app.programmes import audience as programmes
 from app.trades import audience as trades
 from app.webhooks import audience as webhooks
 from app.webhooks import fanout
@@ -43,6 +44,8 @@ EXPECTED = {
     "data_asset": assets.AUDIENCE,
     "webhook": webhooks.AUDIENCE,
     "fee_waiver": fees.AUDIENCE,
+    "programme": programmes.PROGRAMME,
+    "programme_claim": programmes.CLAIM,
 }
 
 
