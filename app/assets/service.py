@@ -96,6 +96,7 @@ _EVENTS = {
     MovementType.reverse_write_down: "write_down_reversed",
     MovementType.cost_adjustment: "cost_adjusted",
     MovementType.revise: "estimates_revised",
+    MovementType.reclassify: "reclassified",
 }
 # The path segment of each movement, as `allowed_actions` names it.
 PATHS = {m: m.value.replace("_", "-") for m in MovementType}
@@ -170,6 +171,7 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         quantity=details.get("quantity"),
         unit=details.get("unit"),
         basis=details.get("basis"),
+        to=AssetClass(details["to"]) if details.get("to") else None,
     )
 
 
@@ -237,9 +239,9 @@ def allowed_actions(view: View, who: Principal | None) -> list[str]:
     if book.status in engine.GATHERING:
         return ["update", "costs", "capitalise", "derecognise"]
     if book.status is Status.capitalised:
-        return ["update", "dispose", "derecognise", "impair", "revise"]
+        return ["update", "dispose", "derecognise", "impair", "revise", "reclassify"]
     if book.status is Status.held:
-        held = ["update", "dispose", "derecognise", "write-down"]
+        held = ["update", "dispose", "derecognise", "write-down", "reclassify"]
         if book.balance(Account.write_down, view.as_of) > 0:
             held.append("reverse-write-down")
         return held
@@ -790,6 +792,18 @@ def check_memo(
                 "reliable_measurement",
             ),
         )
+    if (
+        kind is MovementType.reclassify
+        and body.get("indefinite")
+        and not body.get("indefinite_basis")
+    ):
+        raise ValidationFailed.field(
+            [*loc, "indefinite_basis"],
+            Text(
+                "an indefinite useful life needs indefinite_basis: why it cannot be foreseen",
+                "使用寿命不确定须说明依据(indefinite_basis)",
+            ),
+        )
 
 
 # Optional inputs left out of the stored details when not given (the records taken before
@@ -813,7 +827,7 @@ def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
     ):
         if key in details:
             details[key] = cents(Decimal(details[key]))
-    if kind in (MovementType.capitalise, MovementType.revise) and (
+    if kind in (MovementType.capitalise, MovementType.revise, MovementType.reclassify) and (
         details.get("useful_life_months") is None
     ):
         details.pop("useful_life_months", None)
