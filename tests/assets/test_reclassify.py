@@ -4,6 +4,7 @@ figures computed by hand; refusals change nothing."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal as D
 from typing import Any
 
@@ -192,3 +193,26 @@ async def test_only_capitalised_or_held_assets_are_reclassified(books: Books) ->
     )  # fmt: skip
     assert foreign.status_code in (403, 404)
     assert await books.count(MOVEMENTS) == before
+
+
+async def test_a_closed_month_refuses_a_reclassification(books: Books) -> None:
+    asset = await books.capitalised("12000.00", "2025-01-10", 12)
+    closed = await books.client.post(
+        f"/v1/merchants/{books.merchant.id}/data-asset-periods",
+        json={"through": "2025-03"},
+        headers={**books.key, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert closed.status_code in (200, 201), closed.text
+    before = await books.count(MOVEMENTS)
+    refused = await books.move(
+        asset["id"], "reclassify", date="2025-03-31", to="inventory", reason="对外出售"
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "period_closed"
+    assert await books.count(MOVEMENTS) == before
+    # In an open month it is taken.
+    await books.ok(
+        await books.move(
+            asset["id"], "reclassify", date="2025-04-01", to="inventory", reason="对外出售"
+        )
+    )
