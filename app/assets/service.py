@@ -41,6 +41,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets import engine, repository
+from app.assets import tables as regulation
 from app.assets.engine import (
     Account,
     AssetClass,
@@ -1005,7 +1006,7 @@ class DisclosureData:
     merchant_id: UUID
     first: engine.Month
     last: engine.Month
-    tables: engine.Tables
+    tables: regulation.Tables
     on_books: list[View]
     significant: list[View]
     restricted: list[Restricted]
@@ -1122,13 +1123,13 @@ async def books_disclosure(
     books = [v.book for v in all_views]
     previous = covering(closes, first - 1)
     reported = None if previous is None else [v.book for v in build(previous.leaf_index)]
-    tables = engine.tables(books, first, last, reported)
+    tables = regulation.tables(books, first, last, reported)
     # The assets listed with their status at the period end: those on the books in the
     # period, and development projects still in 开发支出 at its end (shown in development).
     on_books = [
         v for v in all_views if v.book.on_books(first, last) or v.book.development_expenditure(last)
     ]
-    significant = [all_views[n] for n in engine.significant(books, last)]
+    significant = [all_views[n] for n in regulation.significant(books, last)]
     linked = await repository.linked_certificates(
         session, merchant_id, [v.asset for v in all_views]
     )

@@ -30,9 +30,8 @@ from app.assets.engine import (
     parse_month,
     replay,
     schedule,
-    significant,
-    tables,
 )
+from app.assets.tables import significant, tables
 
 D = Decimal
 M = parse_month

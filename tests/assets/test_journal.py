@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from app.assets import engine, journal
+from app.assets import tables as regulation
 from app.assets.engine import AssetClass, MovementType, Phase, Refused, Source
 from app.assets.workbook import MEDIA_TYPE
 from tests.assets.conftest import MEMO, Books
@@ -577,7 +578,7 @@ def test_every_voucher_balances_and_the_journal_reconciles(
         )
         for a in assets
     ]
-    result = engine.tables(books, first, last)
+    result = regulation.tables(books, first, last)
     end = engine.month_end(last)
 
     def gathered(asset: journal.AssetRecord, book: engine.Book, cls: AssetClass) -> Decimal:
