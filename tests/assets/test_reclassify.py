@@ -9,6 +9,7 @@ from decimal import Decimal as D
 from typing import Any
 
 from tests.assets.conftest import Books
+from tests.assets.test_workbook import xlsx
 
 MOVEMENTS = "data_asset_movement"
 
@@ -167,6 +168,12 @@ async def test_inventory_to_intangible_amortised_from_the_next_month(books: Book
     assert inventory["cost_reductions"]["other"] == "60000.00"
     assert inventory["write_down_reductions"]["other"] == "6000.00"
     assert inventory["carrying_closing"] == "0.00"
+    # The workbook shows it as the intangible it now is, the provision's 其他 row too.
+    book = await xlsx(books, "2025-01", "2025-12")
+    lives = {r[0]: r for r in book["使用寿命及摊销方法"].iter_rows(values_only=True)}
+    assert lives[stock["name"]][1] == "无形资产" and lives[stock["name"]][3] == "已确认"
+    rows = list(book["数据资源存货"].iter_rows(values_only=True))
+    assert any(r[0] == "其他" and D("6000.00") in r for r in rows), rows
     march = (await books.disclosure("2025-03", "2025-03")).json()
     assert march["intangible"]["total"]["amortisation_charge"] == "0.00"
     reclassified = await _vouchers(books, "2025-03", "2025-03", "reclassify")
