@@ -77,6 +77,7 @@ MATRIX = {
     "POST /v1/data-assets/{asset_id}/write-down": "OMX",
     "POST /v1/data-assets/{asset_id}/reverse-write-down": "OMX",
     "POST /v1/data-assets/{asset_id}/revise": "OMX",
+    "POST /v1/data-assets/{asset_id}/reclassify": "OMX",
     "GET /v1/data-assets/{asset_id}/schedule": "OMU",
     "GET /v1/merchants/{merchant_id}/data-asset-disclosure": "OMU",
     "POST /v1/merchants/{merchant_id}/data-asset-periods": "OMX",

@@ -6,7 +6,8 @@ forbid, so the service checks a new movement with the very code that later repla
 
 A book keeps its history as postings (month, account, flow, signed amount) plus the
 amortisation formula, from which come a balance at any month end, the flows of any period,
-the monthly schedule and the regulation's disclosure tables.
+the monthly schedule; the regulation's disclosure tables are read from books in
+app/assets/tables.py.
 
 Decisions where DOMAIN.md and 财会〔2023〕11号 are silent (CAS 6 / CAS 1 / CAS 8 followed):
 - An asset enters the tables when it is capitalised: costs gathered before that sit outside
@@ -27,13 +28,18 @@ Decisions where DOMAIN.md and 财会〔2023〕11号 are silent (CAS 6 / CAS 1 / 
   the tables (its 开发支出 leaves the balance sheet that month; it is expensed).
 - An intangible disposed of or derecognised in the month of an impairment: that month is not
   amortised (the month rule wins); the impairment keeps the amount it was recorded with.
+- Reclassify (DOMAIN.md "Reclassify", CAS 1 / CAS 6): a held inventory asset becomes an
+  intangible, or a capitalised intangible inventory, at its carrying amount, its provision
+  moving with it. See `_reclassify`; the book's class is then its class from that day, every
+  posting keeps the class it was made in, and each disclosure table reads its own class's
+  postings (`Book.in_class`).
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -47,7 +53,6 @@ ONE = Decimal(1)
 MAX_AMOUNT = Decimal("9999999999999.99")
 # Useful lives run from one month to a hundred years.
 MAX_LIFE_MONTHS = 1200
-SIGNIFICANT_SHARE = Decimal("0.10")
 
 
 class AssetClass(StrEnum):
@@ -95,6 +100,7 @@ class MovementType(StrEnum):
     reverse_write_down = "reverse_write_down"
     cost_adjustment = "cost_adjustment"  # a restatement's correction of the cost (CAS 28)
     revise = "revise"  # a change of useful life or residual value (CAS 28 会计估计变更)
+    reclassify = "reclassify"  # inventory ↔ intangible at the carrying amount
 
 
 class Account(StrEnum):
@@ -226,6 +232,7 @@ class Movement:
     quantity: int | None = None
     unit: str | None = None
     basis: str | None = None
+    to: AssetClass | None = None  # reclassify: the new class
 
 
 @dataclass(frozen=True)
@@ -263,6 +270,8 @@ class Posting:
     account: Account
     flow: Flow
     amount: Decimal  # signed: what it adds to the account's balance
+    # The class the asset had when the posting was made (None: stamped by `apply`).
+    asset_class: AssetClass | None = None
 
 
 @dataclass
@@ -313,6 +322,11 @@ class Book:
     # A development project derecognised: (month, costs less provision) expensed as research
     # (其中：终止开发项目转出).
     terminated: tuple[Month, Decimal] | None = None
+    # The first month of the useful life now in force: capitalisation's, or the month after
+    # a reclassification to intangible.
+    life_start: Month | None = None
+    # Reclassifications: (date, the class before, the class after), in date order.
+    reclassifications: list[tuple[date, AssetClass, AssetClass]] = field(default_factory=list)
 
     @property
     def capitalised_month(self) -> Month | None:
@@ -345,9 +359,13 @@ class Book:
 
     def amortised(self, month: Month) -> Decimal:
         """Amortisation charged through the end of `month`: the month of disposal or
-        derecognition and every one after it are not amortised."""
+        derecognition and every one after it are not amortised (an asset that ended as
+        inventory stopped being amortised at its reclassification)."""
         end = self.end_month
-        return _money(self._gross_cents(month if end is None else min(month, end - 1)))
+        final = self.reclassifications[-1][2] if self.reclassifications else self.asset_class
+        if end is None or final is AssetClass.inventory:
+            return _money(self._gross_cents(month))
+        return _money(self._gross_cents(min(month, end - 1)))
 
     def balance(self, account: Account, month: Month) -> Decimal:
         """The account's balance at the end of `month`."""
@@ -384,7 +402,7 @@ class Book:
 
     def remaining_months(self, month: Month) -> int | None:
         """Months of useful life left after `month` (None: indefinite or not amortised)."""
-        start = self.capitalised_month
+        start = self.life_start
         if self.useful_life_months is None or start is None:
             return None
         used = min(max(month - start + 1, 0), self.useful_life_months)
@@ -434,6 +452,36 @@ class Book:
                 if i.research and first <= month_of(i.incurred_on) <= last
             ),
             ZERO,
+        )
+
+    def class_at(self, month: Month) -> AssetClass:
+        """The asset's class at the end of `month`."""
+        found = self.asset_class
+        for on, old, _new in reversed(self.reclassifications):
+            if month_of(on) > month:
+                found = old
+        return found
+
+    def classes(self) -> list[AssetClass]:
+        """Every class the asset has had, the first first."""
+        if not self.reclassifications:
+            return [self.asset_class]
+        return [self.reclassifications[0][1], *(new for _, _, new in self.reclassifications)]
+
+    def in_class(self, asset_class: AssetClass) -> Book:
+        """The book as one class's table sees it: the postings made while the asset was of
+        `asset_class`, amortisation only for an intangible, and the column's source (a
+        source the class does not know, `processed` as an intangible or `developed` as
+        inventory, counts as `other`)."""
+        if not self.reclassifications:
+            return self
+        source = self.source if self.source in SOURCES[asset_class] else Source.other
+        return replace(
+            self,
+            asset_class=asset_class,
+            source=source,
+            postings=[p for p in self.postings if p.asset_class is asset_class],
+            segments=self.segments if asset_class is AssetClass.intangible else [],
         )
 
     def on_books(self, first: Month, last: Month) -> bool:
@@ -506,7 +554,13 @@ def apply(book: Book, movement: Movement) -> dict[str, Decimal]:
             ),
             field="date",
         )
+    posted = len(book.postings)
+    asset_class = book.asset_class
     effects = _TAKE[movement.type](book, movement)
+    book.postings[posted:] = [
+        p if p.asset_class is not None else replace(p, asset_class=asset_class)
+        for p in book.postings[posted:]
+    ]
     book.last_on = movement.on
     return effects
 
@@ -595,6 +649,7 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
     book.capitalised_on = movement.on
     book.original_cost = cost
     start = month_of(movement.on)
+    book.life_start = start
     book.postings.append(Posting(start, Account.cost, _ADDITION_FLOW[book.source], cost))
     # 开发支出's provision becomes the intangible's 减值准备: B = cost − provision − residual.
     provision = book.development_provision(start)
@@ -822,7 +877,7 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
         return _impair_development(book, movement)
     _needs(book, Status.capitalised, "be impaired")
     _not_before_capitalisation(book, movement)
-    assert movement.amount is not None and book.capitalised_month is not None
+    assert movement.amount is not None and book.life_start is not None
     recoverable = movement.amount
     month = month_of(movement.on)
     carrying = book.carrying(month)  # at the month's end, after its amortisation
@@ -843,7 +898,7 @@ def _impair(book: Book, movement: Movement) -> dict[str, Decimal]:
     book.postings.append(Posting(month, Account.impairment, Flow.addition, impairment))
     book.residual_value = min(book.residual_value, recoverable)
     if book.useful_life_months is not None:
-        used = min(month - book.capitalised_month + 1, book.useful_life_months)
+        used = min(max(month - book.life_start + 1, 0), book.useful_life_months)
         # From the next month the formula restarts on the new carrying amount and the months
         # left; an earlier restart planned for the same month is replaced.
         book.segments = [s for s in book.segments if s.start <= month]
@@ -961,7 +1016,7 @@ def _cost_adjustment(book: Book, movement: Movement) -> dict[str, Decimal]:
             field="amount",
         )
     active = [s for s in book.segments if s.start <= month] or book.segments[:1]
-    if active and active[-1].amount_at(month) + _cents(delta) <= 0:
+    if active and active[-1].months and active[-1].amount_at(month) + _cents(delta) <= 0:
         raise Refused(
             Text(
                 "would leave nothing to amortise after the impairment: the cost cannot be "
@@ -996,7 +1051,7 @@ def _revise(book: Book, movement: Movement) -> dict[str, Decimal]:
         )
     _needs(book, Status.capitalised, "revise its estimates")
     _not_before_capitalisation(book, movement)
-    assert book.capitalised_month is not None
+    assert book.life_start is not None
     if movement.indefinite == (movement.useful_life_months is not None):
         raise Refused(
             Text(
@@ -1008,7 +1063,7 @@ def _revise(book: Book, movement: Movement) -> dict[str, Decimal]:
     month = month_of(movement.on)
     carrying = book.carrying(month)  # after the month's amortisation, as an impairment
     residual = movement.residual_value
-    used = month - book.capitalised_month + 1  # months elapsed, even past the old life
+    used = max(month - book.life_start + 1, 0)  # months elapsed, even past the old life
     remaining: int | None = None
     if movement.indefinite:
         if residual:
@@ -1064,6 +1119,158 @@ def _revise(book: Book, movement: Movement) -> dict[str, Decimal]:
     return {"carrying_amount": carrying, "amortisation_base": carrying - residual}
 
 
+def _reclassify(book: Book, movement: Movement) -> dict[str, Decimal]:
+    """重分类 (DOMAIN.md "Reclassify"): a held inventory asset becomes an intangible, or a
+    capitalised intangible becomes inventory, on `movement.on`, at its carrying amount at
+    the end of that month, its provision moving with it. The old class's table shows the
+    balances leaving as 其他减少 (cost, 累计摊销; 减值准备 / 存货跌价准备 in their 本期减少),
+    the new class's table the same carrying amount arriving as 其他增加.
+
+    - Intangible → inventory: the month of `date` is amortised, none after it. Cost out
+      (其他减少), 累计摊销 out (其他减少), 无形资产减值准备 out (本期减少); inventory's cost
+      comes in at cost − accumulated amortisation (其他增加) and 存货跌价准备 at the
+      impairment (本期增加, as 其他), so the carrying amount is unchanged and the provision
+      keeps being released on sale (CAS 1 第十五条-第二十条; CAS 8: an impairment is never
+      reversed, so it is carried on as the inventory's provision rather than netted away).
+      Inventory costing is then `fraction` (sold by fraction, no basis recorded).
+    - Inventory → intangible: cost in at the inventory's cost (其他增加), 存货跌价准备 in
+      as 无形资产减值准备 (本期增加); amortised from the month after `date` on
+      B = carrying − residual value over `useful_life_months` (counted from that month),
+      or not at all with `indefinite: true` (no residual value).
+    - Only a capitalised intangible or held inventory, on or after capitalisation, one class
+      change per date; the same class again is 409.
+    """
+    target = movement.to
+    if target is None:
+        raise Refused(Text("inventory or intangible", "须为 inventory 或 intangible"), "to")
+    if book.status not in (Status.capitalised, Status.held):
+        raise Refused(
+            Text(
+                f"A {book.status.value} asset cannot be reclassified; only a capitalised "
+                "intangible or held inventory.",
+                f"处于 {book.status.value} 状态的资产不能重分类,"
+                "仅已确认的无形资产或持有的存货可以。",
+            )
+        )
+    if target is book.asset_class:
+        raise Refused(
+            Text(
+                f"The asset is already {target.value}.",
+                f"该资产已是 {target.value} 类。",
+            )
+        )
+    _not_before_capitalisation(book, movement)
+    if book.reclassifications and book.reclassifications[-1][0] == movement.on:
+        raise Refused(
+            Text(
+                f"The asset was already reclassified on {movement.on}: one class change a day.",
+                f"该资产已于 {movement.on} 重分类,同一日只能变更一次类别。",
+            )
+        )
+    month = month_of(movement.on)
+    old = book.asset_class
+    cost = book.balance(Account.cost, month)
+    amortisation = book.balance(Account.amortisation, month)
+    impairment = book.balance(Account.impairment, month)
+    write_down = book.balance(Account.write_down, month)
+    carrying = cost - amortisation - impairment - write_down
+    if target is AssetClass.inventory:
+        for name in ("useful_life_months", "indefinite"):
+            if getattr(movement, name):
+                raise Refused(
+                    Text(
+                        "inventory is not amortised: it has no useful life",
+                        "存货不摊销,无使用寿命",
+                    ),
+                    field=name,
+                )
+        if movement.residual_value:
+            raise Refused(
+                Text("inventory has no residual value", "存货无残值"), field="residual_value"
+            )
+        # Amortised through this month, not after: the formula stops at its value now.
+        book.segments = [s for s in book.segments if s.start <= month]
+        book.segments.append(_Segment(month + 1, book._gross_cents(month), 0, 0))
+        cost_in, provision_in = cost - amortisation, impairment
+        out = [
+            Posting(month, Account.cost, Flow.other_reduction, -cost, old),
+            Posting(month, Account.amortisation, Flow.other_reduction, -amortisation, old),
+            Posting(month, Account.impairment, Flow.reduction, -impairment, old),
+        ]
+        into = [
+            Posting(month, Account.cost, Flow.other, cost_in, target),
+            Posting(month, Account.write_down, Flow.other, provision_in, target),
+        ]
+        book.status = Status.held
+        book.useful_life_months, book.indefinite, book.residual_value = None, False, ZERO
+        book.life_start = None
+        book.costing, book.quantity, book.remaining_quantity = None, None, None
+        book.unit = book.costing_basis = None
+        effects = {"cost": cost, "amortisation": amortisation, "impairment": impairment}
+    else:
+        if movement.indefinite == (movement.useful_life_months is not None):
+            raise Refused(
+                Text(
+                    "give either useful_life_months or indefinite: true",
+                    "须给出 useful_life_months 或 indefinite: true 之一",
+                ),
+                field="useful_life_months",
+            )
+        residual = movement.residual_value
+        if movement.indefinite and residual:
+            raise Refused(
+                Text(
+                    "an intangible of indefinite life is not amortised and has no residual value",
+                    "使用寿命不确定的无形资产不摊销,无残值",
+                ),
+                field="residual_value",
+            )
+        if residual and residual >= carrying:
+            raise Refused(
+                Text(
+                    f"must be below the carrying amount {carrying} at the end of "
+                    f"{month_text(month)}",
+                    f"须小于 {month_text(month)} 月末账面价值 {carrying}",
+                ),
+                field="residual_value",
+            )
+        book.segments = [s for s in book.segments if s.start <= month]
+        book.segments.append(
+            _Segment(
+                month + 1,
+                book._gross_cents(month),
+                _cents(carrying - residual),
+                movement.useful_life_months or 0,
+            )
+        )
+        cost_in, provision_in = cost, write_down
+        out = [
+            Posting(month, Account.cost, Flow.other_reduction, -cost, old),
+            Posting(month, Account.write_down, Flow.other_reduction, -write_down, old),
+        ]
+        into = [
+            Posting(month, Account.cost, Flow.other, cost_in, target),
+            Posting(month, Account.impairment, Flow.addition, provision_in, target),
+        ]
+        book.status = Status.capitalised
+        book.useful_life_months = movement.useful_life_months
+        book.indefinite = movement.indefinite
+        book.residual_value = residual
+        book.life_start = month + 1
+        book.costing, book.quantity, book.remaining_quantity = None, None, None
+        book.unit = book.costing_basis = None
+        effects = {"cost": cost, "write_down": write_down}
+    book.postings.extend(p for p in (*out, *into) if p.amount)
+    book.asset_class = target
+    book.reclassifications.append((movement.on, old, target))
+    return {
+        **effects,
+        "carrying_amount": carrying,
+        "cost_in": cost_in,
+        "provision_in": provision_in,
+    }
+
+
 _TAKE = {
     MovementType.capitalise: _capitalise,
     MovementType.dispose: _dispose,
@@ -1073,6 +1280,7 @@ _TAKE = {
     MovementType.reverse_write_down: _reverse_write_down,
     MovementType.cost_adjustment: _cost_adjustment,
     MovementType.revise: _revise,
+    MovementType.reclassify: _reclassify,
 }
 
 
@@ -1110,257 +1318,3 @@ def schedule(book: Book, through: Month) -> list[ScheduleRow]:
             )
         )
     return rows
-
-
-# --- The disclosure tables -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IntangibleColumn:
-    """One column of the regulation's table of data resources held as intangible assets."""
-
-    cost_opening: Decimal
-    cost_additions: dict[str, Decimal]  # purchase, internal_development, other
-    cost_reductions: dict[str, Decimal]  # disposal, derecognition, other
-    cost_closing: Decimal
-    amortisation_opening: Decimal
-    amortisation_charge: Decimal
-    amortisation_reductions: dict[str, Decimal]  # disposal, derecognition, other
-    amortisation_closing: Decimal
-    impairment_opening: Decimal
-    impairment_additions: Decimal
-    impairment_reductions: Decimal
-    impairment_closing: Decimal
-    carrying_opening: Decimal
-    carrying_closing: Decimal
-    # 前期差错更正: what restatements recorded after the previous month was reported changed
-    # in the opening balances (cost, amortisation, impairment, carrying), included in them.
-    prior_period_corrections: dict[str, Decimal]
-
-
-@dataclass(frozen=True)
-class InventoryColumn:
-    """One column of the regulation's table of data resources held as inventory."""
-
-    cost_opening: Decimal
-    cost_additions: dict[str, Decimal]  # purchase, processing, other
-    cost_reductions: dict[str, Decimal]  # sale, derecognition, other
-    cost_closing: Decimal
-    write_down_opening: Decimal
-    write_down_additions: Decimal
-    write_down_reductions: dict[str, Decimal]  # reversal, release
-    write_down_closing: Decimal
-    carrying_opening: Decimal
-    carrying_closing: Decimal
-    prior_period_corrections: dict[str, Decimal]  # cost, write_down, carrying
-
-
-def _flows(books: Sequence[Book], first: Month, last: Month) -> dict[tuple[Account, Flow], Decimal]:
-    summed: dict[tuple[Account, Flow], Decimal] = {}
-    for book in books:
-        for key, amount in book.flows(first, last).items():
-            summed[key] = summed.get(key, ZERO) + amount
-    return summed
-
-
-def _balances(books: Sequence[Book], account: Account, month: Month) -> Decimal:
-    return sum((b.balance(account, month) for b in books), ZERO)
-
-
-def _corrections(
-    books: Sequence[Book], reported: Sequence[Book] | None, month: Month, accounts: list[Account]
-) -> dict[str, Decimal]:
-    """Opening balances (the books at the end of `month`) less those reported for `month`."""
-    found = {}
-    for account in accounts:
-        found[account.value] = (
-            ZERO
-            if reported is None
-            else _balances(books, account, month) - _balances(reported, account, month)
-        )
-    found["carrying"] = (
-        ZERO
-        if reported is None
-        else sum((b.carrying(month) for b in books), ZERO)
-        - sum((b.carrying(month) for b in reported), ZERO)
-    )
-    return found
-
-
-def intangible_column(
-    books: Sequence[Book], first: Month, last: Month, reported: Sequence[Book] | None = None
-) -> IntangibleColumn:
-    moved = _flows(books, first, last)
-
-    def flow(account: Account, name: Flow) -> Decimal:
-        return moved.get((account, name), ZERO)
-
-    def opening(account: Account) -> Decimal:
-        return _balances(books, account, first - 1)
-
-    def closing(account: Account) -> Decimal:
-        return _balances(books, account, last)
-
-    cost, amortisation, impairment = Account.cost, Account.amortisation, Account.impairment
-    return IntangibleColumn(
-        cost_opening=opening(cost),
-        cost_additions={
-            "purchase": flow(cost, Flow.purchase),
-            "internal_development": flow(cost, Flow.internal_development),
-            "other": flow(cost, Flow.other),
-        },
-        cost_reductions={
-            "disposal": flow(cost, Flow.disposal),
-            "derecognition": flow(cost, Flow.derecognition),
-            "other": flow(cost, Flow.other_reduction),  # a restatement lowering the cost
-        },
-        cost_closing=closing(cost),
-        amortisation_opening=opening(amortisation),
-        amortisation_charge=flow(amortisation, Flow.charge),
-        amortisation_reductions={
-            "disposal": flow(amortisation, Flow.disposal),
-            "derecognition": flow(amortisation, Flow.derecognition),
-            # 其他减少: what leaves the table other than by disposal or derecognition (a
-            # reclassification to inventory); nothing posts it yet, the row is shown at zero.
-            "other": flow(amortisation, Flow.other_reduction),
-        },
-        amortisation_closing=closing(amortisation),
-        impairment_opening=opening(impairment),
-        impairment_additions=flow(impairment, Flow.addition),
-        impairment_reductions=flow(impairment, Flow.reduction),
-        impairment_closing=closing(impairment),
-        carrying_opening=sum((b.carrying(first - 1) for b in books), ZERO),
-        carrying_closing=sum((b.carrying(last) for b in books), ZERO),
-        prior_period_corrections=_corrections(
-            books, reported, first - 1, [cost, amortisation, impairment]
-        ),
-    )
-
-
-def inventory_column(
-    books: Sequence[Book], first: Month, last: Month, reported: Sequence[Book] | None = None
-) -> InventoryColumn:
-    moved = _flows(books, first, last)
-
-    def flow(account: Account, name: Flow) -> Decimal:
-        return moved.get((account, name), ZERO)
-
-    cost, provision = Account.cost, Account.write_down
-    return InventoryColumn(
-        cost_opening=_balances(books, cost, first - 1),
-        cost_additions={
-            "purchase": flow(cost, Flow.purchase),
-            "processing": flow(cost, Flow.processing),
-            "other": flow(cost, Flow.other),
-        },
-        cost_reductions={
-            "sale": flow(cost, Flow.sale),
-            "derecognition": flow(cost, Flow.derecognition),
-            "other": flow(cost, Flow.other_reduction),
-        },
-        cost_closing=_balances(books, cost, last),
-        write_down_opening=_balances(books, provision, first - 1),
-        write_down_additions=flow(provision, Flow.addition),
-        write_down_reductions={
-            "reversal": flow(provision, Flow.reversal),
-            "release": flow(provision, Flow.release),
-        },
-        write_down_closing=_balances(books, provision, last),
-        carrying_opening=sum((b.carrying(first - 1) for b in books), ZERO),
-        carrying_closing=sum((b.carrying(last) for b in books), ZERO),
-        prior_period_corrections=_corrections(books, reported, first - 1, [cost, provision]),
-    )
-
-
-@dataclass(frozen=True)
-class Tables:
-    intangible: dict[str, IntangibleColumn]  # purchased, developed, other, total
-    inventory: dict[str, InventoryColumn]  # purchased, processed, other, total
-    inventory_closing: Decimal  # 存货 其中：数据资源
-    intangible_closing: Decimal  # 无形资产 其中：数据资源
-    development_expenditure: Decimal  # 开发支出 其中：数据资源
-    research_expense: Decimal  # research expensed in the period, terminated projects too
-    research_expense_terminated: Decimal = ZERO  # 其中：终止开发项目转出
-    revenue: Decimal = ZERO  # 主营业务收入 of inventory sold in the period
-    cost_of_sales: Decimal = ZERO  # 主营业务成本 of inventory sold in the period
-    disposal_gain: Decimal = ZERO  # 资产处置收益 of intangibles disposed of (a loss < 0)
-
-
-def tables(
-    books: Sequence[Book], first: Month, last: Month, reported: Sequence[Book] | None = None
-) -> Tables:
-    """The disclosure tables of the months `first` … `last`. Each total column is computed
-    from all the books, not by adding the other columns, so that the two can be checked.
-    `reported`: the books as reported for the month before `first` (when it was closed),
-    whose difference from `books` there is the 前期差错更正 shown in the opening balances."""
-    if first > last:
-        raise ValueError("the period ends before it starts")
-
-    def of(found: Sequence[Book] | None, c: AssetClass, s: Source | None) -> list[Book] | None:
-        if found is None:
-            return None
-        return [b for b in found if b.asset_class is c and (s is None or b.source is s)]
-
-    def column_books(c: AssetClass, s: Source | None) -> list[Book]:
-        chosen = of(books, c, s)
-        assert chosen is not None
-        return chosen
-
-    intangible = {
-        s.value: intangible_column(
-            column_books(AssetClass.intangible, s),
-            first,
-            last,
-            of(reported, AssetClass.intangible, s),
-        )
-        for s in SOURCES[AssetClass.intangible]
-    }
-    intangible["total"] = intangible_column(
-        column_books(AssetClass.intangible, None),
-        first,
-        last,
-        of(reported, AssetClass.intangible, None),
-    )
-    inventory = {
-        s.value: inventory_column(
-            column_books(AssetClass.inventory, s),
-            first,
-            last,
-            of(reported, AssetClass.inventory, s),
-        )
-        for s in SOURCES[AssetClass.inventory]
-    }
-    inventory["total"] = inventory_column(
-        column_books(AssetClass.inventory, None),
-        first,
-        last,
-        of(reported, AssetClass.inventory, None),
-    )
-    return Tables(
-        intangible=intangible,
-        inventory=inventory,
-        inventory_closing=inventory["total"].carrying_closing,
-        intangible_closing=intangible["total"].carrying_closing,
-        development_expenditure=sum((b.development_expenditure(last) for b in books), ZERO),
-        research_expense=sum(
-            (b.research_in(first, last) + b.terminated_in(first, last) for b in books), ZERO
-        ),
-        research_expense_terminated=sum((b.terminated_in(first, last) for b in books), ZERO),
-        revenue=sum((b.result(Result.revenue, first, last) for b in books), ZERO),
-        cost_of_sales=sum((b.result(Result.cost_of_sales, first, last) for b in books), ZERO),
-        disposal_gain=sum((b.result(Result.disposal_gain, first, last) for b in books), ZERO),
-    )
-
-
-def significant(books: Sequence[Book], month: Month) -> list[int]:
-    """The positions of the intangibles whose carrying amount at the end of `month` is at
-    least 10 % of all the data-resource intangibles' (单项重要的数据资源无形资产)."""
-    carrying = [
-        b.carrying(month) if b.asset_class is AssetClass.intangible else ZERO for b in books
-    ]
-    total = sum(carrying, ZERO)
-    if total <= 0:
-        return []
-    return [
-        n for n, amount in enumerate(carrying) if amount > 0 and amount >= total * SIGNIFICANT_SHARE
-    ]

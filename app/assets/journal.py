@@ -256,6 +256,8 @@ class Moved:
     was_capitalised: bool
     effects: Mapping[str, Decimal]
     details: Mapping[str, Any]
+    # The asset's class when the movement was taken (a reclassification changes it).
+    asset_class: AssetClass
 
     def amount(self, key: str) -> Decimal:
         return self.effects.get(key, ZERO)
@@ -266,13 +268,13 @@ class Moved:
         return Decimal(str(value)) if value is not None else ZERO
 
 
-def _cost_account(asset: AssetRecord) -> str:
-    return "1405" if asset.asset_class is AssetClass.inventory else "1701"
+def _cost_account(asset_class: AssetClass) -> str:
+    return "1405" if asset_class is AssetClass.inventory else "1701"
 
 
 def _capitalise(m: Moved) -> list[Line]:
     cost = m.amount("cost")
-    if m.asset.asset_class is AssetClass.inventory:
+    if m.asset_class is AssetClass.inventory:
         return [dr("1405", cost), cr("5001", cost)]
     if m.asset.source is Source.developed:
         # 开发支出's impairment (on 5301, net) becomes the intangible's 减值准备 (1703).
@@ -283,7 +285,7 @@ def _capitalise(m: Moved) -> list[Line]:
 
 def _dispose(m: Moved) -> list[Line]:
     cost, carrying, proceeds = m.amount("cost"), m.amount("carrying_amount"), m.proceeds
-    if m.asset.asset_class is AssetClass.inventory:
+    if m.asset_class is AssetClass.inventory:
         provision = m.amount("write_down")
         return [
             dr("1122", proceeds),
@@ -307,7 +309,7 @@ def _derecognise(m: Moved) -> list[Line]:
         if m.asset.source is Source.developed:  # 终止开发项目转出: costs less provision
             expensed = m.amount("research_expense")
             return [dr("6602", expensed, RESEARCH), cr("5301", expensed, CAPITALISED)]
-        if m.asset.asset_class is AssetClass.inventory:
+        if m.asset_class is AssetClass.inventory:
             return [dr("6711", m.gathered), cr("5001", m.gathered)]
         return [dr("6711", m.gathered), cr("1701", m.gathered)]
     return [
@@ -315,7 +317,7 @@ def _derecognise(m: Moved) -> list[Line]:
         dr("1703", m.amount("impairment")),
         dr("1471", m.amount("write_down")),
         dr("6711", m.amount("carrying_amount")),
-        cr(_cost_account(m.asset), m.amount("cost")),
+        cr(_cost_account(m.asset_class), m.amount("cost")),
     ]
 
 
@@ -335,10 +337,31 @@ def _reverse_write_down(m: Moved) -> list[Line]:
 
 def _cost_adjustment(m: Moved) -> list[Line]:
     """The signed change of the cost against 2202, as a cost item's (a decrease: Dr 2202)."""
-    cost, account = m.amount("cost"), _cost_account(m.asset)
+    cost, account = m.amount("cost"), _cost_account(m.asset_class)
     if cost < 0:
         return [dr("2202", -cost), cr(account, -cost)]
     return [dr(account, cost), cr("2202", cost)]
+
+
+def _reclassify(m: Moved) -> list[Line]:
+    """The old class's balances out, the new class's in, at the same carrying amount:
+    to inventory Dr 1405 (cost − amortisation) / Dr 1702 / Dr 1703 / Cr 1701 / Cr 1471;
+    to intangible Dr 1701 / Dr 1471 / Cr 1405 / Cr 1703."""
+    cost, cost_in, provision_in = m.amount("cost"), m.amount("cost_in"), m.amount("provision_in")
+    if m.asset_class is AssetClass.intangible:  # to inventory
+        return [
+            dr("1405", cost_in),
+            dr("1702", m.amount("amortisation")),
+            dr("1703", m.amount("impairment")),
+            cr("1701", cost),
+            cr("1471", provision_in),
+        ]
+    return [
+        dr("1701", cost_in),
+        dr("1471", m.amount("write_down")),
+        cr("1405", cost),
+        cr("1703", provision_in),
+    ]
 
 
 # Movement → (its summary, its lines). A new movement is one row here.
@@ -352,6 +375,7 @@ MOVEMENT_VOUCHERS: dict[str, tuple[str, Callable[[Moved], list[Line]]]] = {
     MovementType.cost_adjustment.value: ("调整成本", _cost_adjustment),
     # An estimate change moves nothing itself: the amortisation vouchers after it change.
     MovementType.revise.value: ("会计估计变更", lambda m: []),
+    MovementType.reclassify.value: ("重分类", _reclassify),
 }
 # The order of a day's vouchers (see the module's docstring); movements not named: OTHER.
 RANK: dict[str, int] = {
@@ -411,10 +435,13 @@ def asset_vouchers(asset: AssetRecord, first: engine.Month, last: engine.Month) 
     for moved in sorted(asset.movements, key=lambda m: m.movement.on):
         gathered = book.capitalisable_cost
         was_capitalised = book.capitalised_on is not None
+        asset_class = book.asset_class
         effects = engine.apply(book, moved.movement)
         kind = moved.movement.type.value
         summary, template = MOVEMENT_VOUCHERS[kind]
-        lines = template(Moved(asset, gathered, was_capitalised, effects, moved.details))
+        lines = template(
+            Moved(asset, gathered, was_capitalised, effects, moved.details, asset_class)
+        )
         v = _voucher(
             moved.movement.on,
             f"{asset.name} {summary}",
@@ -426,8 +453,9 @@ def asset_vouchers(asset: AssetRecord, first: engine.Month, last: engine.Month) 
             found.append(v)
     start = book.capitalised_month
     if start is not None:
-        end = last if book.end_month is None else min(last, book.end_month - 1)
-        for month in range(max(start, first), end + 1):
+        # After an end the charge is nil (engine: not amortised), as after a
+        # reclassification to inventory; the month of such a reclassification is charged.
+        for month in range(max(start, first), last + 1):
             charge = book.charge(month, month)
             v = _voucher(
                 engine.month_end(month),

@@ -57,6 +57,7 @@ MOVEMENT_TYPES = (
     "reverse_write_down",
     "cost_adjustment",
     "revise",
+    "reclassify",
 )
 RESTATEMENT_STATES = ("pending", "applied", "rejected")
 

@@ -49,6 +49,7 @@ from app.assets.schemas import (
     Derecognise,
     Dispose,
     Impair,
+    Reclassify,
     RestatementCreate,
     Revise,
     WriteDown,
@@ -79,6 +80,7 @@ _MOVEMENTS: dict[str, tuple[MovementType, type[BaseModel]]] = {
     "reverse_write_down": (MovementType.reverse_write_down, WriteDown),
     "cost_adjustment": (MovementType.cost_adjustment, CostAdjustment),
     "revise": (MovementType.revise, Revise),
+    "reclassify": (MovementType.reclassify, Reclassify),
 }
 ENTRY_TYPES = ("cost_item", *_MOVEMENTS)
 

@@ -96,7 +96,7 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 AssetLife(
                     asset_id=v.asset.id,
                     name=v.asset.name,
-                    asset_class=AssetClass(v.asset.asset_class),
+                    asset_class=v.book.asset_class,  # as of the period end
                     source=Source(v.asset.source),
                     status=Status(v.book.status),
                     capitalised_on=v.book.capitalised_on,
@@ -123,7 +123,7 @@ def _document(data: service.DisclosureData) -> Disclosure:
                 RestrictedAsset(
                     asset_id=r.view.asset.id,
                     name=r.view.asset.name,
-                    asset_class=AssetClass(r.view.asset.asset_class),
+                    asset_class=r.view.book.asset_class,
                     certificate_number=r.certificate_number,
                     pledges=[
                         PledgeInForce(

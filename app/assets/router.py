@@ -31,6 +31,7 @@ from app.assets.schemas import (
     MovementOut,
     PeriodCloseCreate,
     PeriodCloseOut,
+    Reclassify,
     RestatementCreate,
     RestatementDecision,
     RestatementOut,
@@ -65,7 +66,7 @@ def asset_out(view: service.View, who: Principal) -> DataAssetOut:
         product_id=asset.product_id,
         name=asset.name,
         description=asset.description,
-        asset_class=AssetClass(asset.asset_class),
+        asset_class=view.book.asset_class,  # its class now (reclassify changes it)
         source=Source(asset.source),
         status=Status(asset.status),
         allowed_actions=service.allowed_actions(view, who),
@@ -279,6 +280,31 @@ async def revise(
     `reason`. Prospective: from the month after `date`, B = carrying amount at the end of
     that month − residual value, R = the months left. Disclosed under `estimate_changes`."""
     return await _move(session, who, asset_id, MovementType.revise, data, if_match, response)
+
+
+@router.post(
+    "/{asset_id}/reclassify",
+    response_model=DataAssetDetail,
+    responses=MOVEMENT_ERRORS,
+    dependencies=[RETRY_SAFE],
+)
+async def reclassify(
+    asset_id: UUID,
+    data: Reclassify,
+    session: Session,
+    who: AssetsWrite,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DataAssetDetail:
+    """重分类: a held inventory asset `to: intangible` or a capitalised intangible `to:
+    inventory`, at its carrying amount at the end of the month of `date`, provisions with it
+    (存货跌价准备 ↔ 无形资产减值准备): 其他减少 in the old class's table, 其他增加 in the new.
+    To intangible: `useful_life_months` (from the month after `date`, B = carrying amount −
+    `residual_value`) or `indefinite: true` with `indefinite_basis`. To inventory: the month
+    of `date` is the last amortised; inventory's cost is cost − accumulated amortisation and
+    the impairment becomes its 存货跌价准备. 409 unless capitalised or held, before
+    capitalisation, to the class it has, or a second class change the same day."""
+    return await _move(session, who, asset_id, MovementType.reclassify, data, if_match, response)
 
 
 @router.post(

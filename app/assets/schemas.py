@@ -212,6 +212,30 @@ class Revise(_Strict):
     )
 
 
+class Reclassify(_Strict):
+    """重分类 between inventory and intangible at the carrying amount, provisions with it."""
+
+    date: dt.date
+    to: AssetClass = Field(description="The new class: `inventory` or `intangible`.")
+    reason: Reason = Field(description="Why the asset's use changed (disclosed).")
+    useful_life_months: Annotated[int | None, Field(ge=1, le=1200)] = Field(
+        default=None,
+        description="To intangible: the useful life in months from the month after `date` "
+        "(B = carrying amount − residual value); or `indefinite: true`.",
+    )
+    indefinite: bool = Field(
+        default=False, description="To intangible: an indefinite life, never amortised."
+    )
+    residual_value: Amount = Field(
+        default="0", description="To intangible: the residual value, below the carrying amount."
+    )
+    indefinite_basis: Reason | None = Field(
+        default=None,
+        description="With `indefinite: true`, required: why the life cannot be foreseen "
+        "(CAS 6 第十七条).",
+    )
+
+
 class Derecognise(_Strict):
     date: dt.date
     reason: Reason
@@ -405,6 +429,11 @@ class InventoryReductions(BaseModel):
 class WriteDownReductions(BaseModel):
     reversal: Money
     release: Money
+    other: Money = Field(
+        default=Decimal("0.00"),
+        description="其他减少: the provision leaving with a reclassification to intangible "
+        "(it becomes 无形资产减值准备).",
+    )
 
 
 class InventoryColumnOut(BaseModel):

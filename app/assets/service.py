@@ -41,6 +41,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets import engine, repository
+from app.assets import tables as regulation
 from app.assets.engine import (
     Account,
     AssetClass,
@@ -96,6 +97,7 @@ _EVENTS = {
     MovementType.reverse_write_down: "write_down_reversed",
     MovementType.cost_adjustment: "cost_adjusted",
     MovementType.revise: "estimates_revised",
+    MovementType.reclassify: "reclassified",
 }
 # The path segment of each movement, as `allowed_actions` names it.
 PATHS = {m: m.value.replace("_", "-") for m in MovementType}
@@ -170,6 +172,7 @@ def _engine_movement(row: DataAssetMovement) -> engine.Movement:
         quantity=details.get("quantity"),
         unit=details.get("unit"),
         basis=details.get("basis"),
+        to=AssetClass(details["to"]) if details.get("to") else None,
     )
 
 
@@ -237,9 +240,9 @@ def allowed_actions(view: View, who: Principal | None) -> list[str]:
     if book.status in engine.GATHERING:
         return ["update", "costs", "capitalise", "derecognise"]
     if book.status is Status.capitalised:
-        return ["update", "dispose", "derecognise", "impair", "revise"]
+        return ["update", "dispose", "derecognise", "impair", "revise", "reclassify"]
     if book.status is Status.held:
-        held = ["update", "dispose", "derecognise", "write-down"]
+        held = ["update", "dispose", "derecognise", "write-down", "reclassify"]
         if book.balance(Account.write_down, view.as_of) > 0:
             held.append("reverse-write-down")
         return held
@@ -793,6 +796,18 @@ def check_memo(
                 "reliable_measurement",
             ),
         )
+    if (
+        kind is MovementType.reclassify
+        and body.get("indefinite")
+        and not body.get("indefinite_basis")
+    ):
+        raise ValidationFailed.field(
+            [*loc, "indefinite_basis"],
+            Text(
+                "an indefinite useful life needs indefinite_basis: why it cannot be foreseen",
+                "使用寿命不确定须说明依据(indefinite_basis)",
+            ),
+        )
 
 
 # Optional inputs left out of the stored details when not given (the records taken before
@@ -816,7 +831,7 @@ def _details(kind: MovementType, body: dict[str, Any]) -> dict[str, Any]:
     ):
         if key in details:
             details[key] = cents(Decimal(details[key]))
-    if kind in (MovementType.capitalise, MovementType.revise) and (
+    if kind in (MovementType.capitalise, MovementType.revise, MovementType.reclassify) and (
         details.get("useful_life_months") is None
     ):
         details.pop("useful_life_months", None)
@@ -994,7 +1009,7 @@ class DisclosureData:
     merchant_id: UUID
     first: engine.Month
     last: engine.Month
-    tables: engine.Tables
+    tables: regulation.Tables
     on_books: list[View]
     significant: list[View]
     restricted: list[Restricted]
@@ -1111,13 +1126,13 @@ async def books_disclosure(
     books = [v.book for v in all_views]
     previous = covering(closes, first - 1)
     reported = None if previous is None else [v.book for v in build(previous.leaf_index)]
-    tables = engine.tables(books, first, last, reported)
+    tables = regulation.tables(books, first, last, reported)
     # The assets listed with their status at the period end: those on the books in the
     # period, and development projects still in 开发支出 at its end (shown in development).
     on_books = [
         v for v in all_views if v.book.on_books(first, last) or v.book.development_expenditure(last)
     ]
-    significant = [all_views[n] for n in engine.significant(books, last)]
+    significant = [all_views[n] for n in regulation.significant(books, last)]
     linked = await repository.linked_certificates(
         session, merchant_id, [v.asset for v in all_views]
     )

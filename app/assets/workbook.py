@@ -108,6 +108,7 @@ INVENTORY_ROWS: list[Row] = [
     ("3.本期减少金额", "write_down_reductions.*"),
     ("其中：转回", "write_down_reductions.reversal"),
     ("转销", "write_down_reductions.release"),
+    ("其他", "write_down_reductions.other"),  # with a reclassification to intangible
     ("4.期末余额", "write_down_closing"),
     ("三、账面价值", None),
     ("1.期末账面价值", "carrying_closing"),

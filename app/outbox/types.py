@@ -22,7 +22,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
         "created", "updated", "cost_added", "capitalised", "disposed", "derecognised",
         "impaired", "written_down", "write_down_reversed", "cost_adjusted", "period_closed",
         "restatement_requested", "restatement_applied", "restatement_rejected",
-        "estimates_revised",
+        "estimates_revised", "reclassified",
     ),
     "programme": ("created",),
     "programme_claim": ("applied", "approved", "rejected", "paid"),

@@ -372,6 +372,18 @@ class DataAssets(_Resource):
     ) -> m.DataAssetDetail:
         return self._move(asset_id, "revise", body, version, idempotency_key)
 
+    def reclassify(
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Reclassify],
+    ) -> m.DataAssetDetail:
+        """重分类: inventory ↔ intangible at the carrying amount, provisions with it."""
+        return self._move(asset_id, "reclassify", body, version, idempotency_key)
+
     def get_schedule(self, asset_id: Id, /, **query: Unpack[p.GetScheduleQuery]) -> m.ScheduleOut:
         url = path("/v1/data-assets/{}/schedule", asset_id)
         return self._t.model(m.ScheduleOut, "GET", url, params=query)

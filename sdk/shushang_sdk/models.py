@@ -3156,6 +3156,41 @@ class ReasonBody(Model):
     reason: str
 
 
+class Reclassify(Model):
+    """
+    重分类 between inventory and intangible at the carrying amount, provisions with it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    to: Annotated[Literal["intangible", "inventory"], Field(title="AssetClass")]
+    """
+    The new class: `inventory` or `intangible`.
+    """
+    reason: str
+    """
+    Why the asset's use changed (disclosed).
+    """
+    useful_life_months: int | None = None
+    """
+    To intangible: the useful life in months from the month after `date` (B = carrying amount − residual value); or `indefinite: true`.
+    """
+    indefinite: bool | None = False
+    """
+    To intangible: an indefinite life, never amortised.
+    """
+    residual_value: str | None = "0"
+    """
+    To intangible: the residual value, below the carrying amount.
+    """
+    indefinite_basis: str | None = None
+    """
+    With `indefinite: true`, required: why the life cannot be foreseen (CAS 6 第十七条).
+    """
+
+
 class Record(Model):
     type: str
     id: str
@@ -3959,3 +3994,7 @@ class WriteDown(Model):
 class WriteDownReductions(Model):
     reversal: str
     release: str
+    other: str | None = "0.00"
+    """
+    其他减少: the provision leaving with a reclassification to intangible (it becomes 无形资产减值准备).
+    """

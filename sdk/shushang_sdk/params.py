@@ -1497,6 +1497,38 @@ class ReasonBody(TypedDict, closed=True):
     reason: str
 
 
+class Reclassify(TypedDict, closed=True):
+    """
+    重分类 between inventory and intangible at the carrying amount, provisions with it.
+    """
+
+    date: date_aliased | str
+    to: Literal["intangible", "inventory"]
+    """
+    The new class: `inventory` or `intangible`.
+    """
+    reason: str
+    """
+    Why the asset's use changed (disclosed).
+    """
+    useful_life_months: NotRequired[int | None]
+    """
+    To intangible: the useful life in months from the month after `date` (B = carrying amount − residual value); or `indefinite: true`.
+    """
+    indefinite: NotRequired[bool]
+    """
+    To intangible: an indefinite life, never amortised.
+    """
+    residual_value: NotRequired[str]
+    """
+    To intangible: the residual value, below the carrying amount.
+    """
+    indefinite_basis: NotRequired[str | None]
+    """
+    With `indefinite: true`, required: why the life cannot be foreseen (CAS 6 第十七条).
+    """
+
+
 class Release(TypedDict, closed=True):
     pledge_id: UUID | str
 

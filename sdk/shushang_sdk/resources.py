@@ -391,6 +391,18 @@ class DataAssets(_Resource):
     ) -> m.DataAssetDetail:
         return await self._move(asset_id, "revise", body, version, idempotency_key)
 
+    async def reclassify(
+        self,
+        asset_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.Reclassify],
+    ) -> m.DataAssetDetail:
+        """重分类: inventory ↔ intangible at the carrying amount, provisions with it."""
+        return await self._move(asset_id, "reclassify", body, version, idempotency_key)
+
     async def get_schedule(
         self, asset_id: Id, /, **query: Unpack[p.GetScheduleQuery]
     ) -> m.ScheduleOut:

@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from app.assets import engine, journal
+from app.assets import tables as regulation
 from app.assets.engine import AssetClass, MovementType, Phase, Refused, Source
 from app.assets.workbook import MEDIA_TYPE
 from tests.assets.conftest import MEMO, Books
@@ -511,11 +512,16 @@ def registers(draw: st.DrawFn) -> journal.AssetRecord:
         kind = draw(
             st.sampled_from([t for t in MovementType if t is not MovementType.cost_adjustment])
         )
+        current = book.asset_class  # a reclassification changes it
+        other = AssetClass.intangible if current is AssetClass.inventory else AssetClass.inventory
         months = (
             draw(st.integers(1, 72))
-            if kind in (MovementType.capitalise, MovementType.revise)
+            if kind in (MovementType.capitalise, MovementType.revise, MovementType.reclassify)
             else None
         )
+        # Reclassified to inventory: no life; to intangible: a life (or indefinite).
+        lifeless = current is AssetClass.inventory and kind is not MovementType.reclassify
+        lifeless = lifeless or (kind is MovementType.reclassify and other is AssetClass.inventory)
         indefinite = months is not None and draw(st.integers(0, 5)) == 0
         fraction = D(draw(st.integers(1, 1000))) / 1000 if draw(st.booleans()) else D(1)
         carrying = book.carrying(engine.month_of(day))
@@ -523,16 +529,17 @@ def registers(draw: st.DrawFn) -> journal.AssetRecord:
         movement = engine.Movement(
             kind,
             day,
-            useful_life_months=None
-            if asset_class is AssetClass.inventory or indefinite
-            else months,
-            indefinite=indefinite and asset_class is AssetClass.intangible,
+            useful_life_months=None if lifeless or indefinite else months,
+            indefinite=indefinite and not lifeless,
             fraction=fraction,
             amount=target,
             residual_value=(carrying * D("0.1")).quantize(D("0.01"))
-            if kind is MovementType.revise and not indefinite
+            if kind in (MovementType.revise, MovementType.reclassify)
+            and not indefinite
+            and not lifeless
             else D(0),
             reason="复核",
+            to=other if kind is MovementType.reclassify else None,
         )
         try:
             engine.apply(book, movement)
@@ -580,7 +587,7 @@ def test_every_voucher_balances_and_the_journal_reconciles(
         )
         for a in assets
     ]
-    result = engine.tables(books, first, last)
+    result = regulation.tables(books, first, last)
     end = engine.month_end(last)
 
     def gathered(asset: journal.AssetRecord, book: engine.Book, cls: AssetClass) -> Decimal:
@@ -620,7 +627,7 @@ def test_every_voucher_balances_and_the_journal_reconciles(
 
 HTTP_START = date(2024, 1, 1)
 ACTIONS = ["capitalise", "capitalise", "impair", "write-down", "reverse-write-down", "dispose",
-           "derecognise", "revise"]  # fmt: skip
+           "derecognise", "revise", "reclassify"]  # fmt: skip
 
 
 @st.composite
@@ -670,6 +677,10 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
                 body["proceeds"] = str(draw(st.decimals(D("0.00"), D("60000.00"), places=2)))
         elif action == "derecognise":
             body["reason"] = "失效"
+        elif action == "reclassify":  # refused (409) when `to` is the class it has
+            body.update(to=draw(st.sampled_from(["inventory", "intangible"])), reason="用途改变")
+            if body["to"] == "intangible":
+                body["useful_life_months"] = draw(st.integers(1, 48))
         elif action == "revise":
             body.update(useful_life_months=draw(st.integers(1, 60)), reason="复核")
             if draw(st.booleans()):

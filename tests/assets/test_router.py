@@ -392,7 +392,11 @@ async def test_inventory_sale_of_a_fraction_write_down_and_reversal(books: Books
         "other": "0.00",
     }
     assert column["write_down_additions"] == "2000.00"
-    assert column["write_down_reductions"] == {"reversal": "1400.00", "release": "600.00"}
+    assert column["write_down_reductions"] == {
+        "reversal": "1400.00",
+        "release": "600.00",
+        "other": "0.00",
+    }
     assert column["cost_closing"] == column["carrying_closing"] == "7000.00"
     assert fy["balance_sheet"]["inventory"] == "7000.00"
     # The rest is sold: fraction 1 releases all that remains.

@@ -413,9 +413,9 @@ async def test_a_changed_close_digest_is_caught(
 async def test_the_new_data_asset_steps_are_verified(
     client: httpx.AsyncClient, session: AsyncSession, app: FastAPI
 ) -> None:
-    """revise, a units sale for proceeds, a development project impaired and tested: their
-    details (proceeds, quantity, reason, bases) are in the API's movements, so the auditor's
-    tool rebuilds every leaf."""
+    """revise, a units sale for proceeds, reclassify, a development project impaired and
+    tested: their details (proceeds, quantity, reason, bases, the new class) are in the API's
+    movements, so the auditor's tool rebuilds every leaf."""
     from tests.assets.conftest import Books
 
     books = await Books().setup(client, session)
@@ -437,6 +437,12 @@ async def test_the_new_data_asset_steps_are_verified(
     await books.ok(
         await books.move(stock["id"], "dispose", date="2025-02-01", quantity=1, proceeds="500")
     )
+    await books.ok(  # the rest of the stock kept for use: an intangible from then
+        await books.move(
+            stock["id"], "reclassify", date="2025-02-15", to="intangible", useful_life_months=12,
+            reason="转为自用",
+        )
+    )  # fmt: skip
     project = await books.asset(name="项目", source="developed")
     await books.ok(
         await books.cost(
@@ -455,7 +461,7 @@ async def test_the_new_data_asset_steps_are_verified(
     async with sdk(app, auditor, trusted_keys=trust(vkey)) as reader:
         found = await reader.ledger.audit("FIN")
     assert found.ok and not found.failures, found.failures
-    assert found.verified == {"data_asset_cost_item": 3, "data_asset_movement": 7}
+    assert found.verified == {"data_asset_cost_item": 3, "data_asset_movement": 8}
 
 
 async def test_restatements_hold_together_with_the_whole_log(

@@ -66,6 +66,7 @@ OPERATIONS = {
     "POST /v1/data-assets/{asset_id}/write-down": "data_assets.write_down",
     "POST /v1/data-assets/{asset_id}/reverse-write-down": "data_assets.reverse_write_down",
     "POST /v1/data-assets/{asset_id}/revise": "data_assets.revise",
+    "POST /v1/data-assets/{asset_id}/reclassify": "data_assets.reclassify",
     "GET /v1/data-assets/{asset_id}/schedule": "data_assets.get_schedule",
     "GET /v1/ledgers": "ledger.logs",
     "GET /v1/ledgers/{venue_code}/checkpoint": "ledger.checkpoint",
