@@ -27,6 +27,7 @@ import hashlib
 import os
 import time
 import uuid
+from collections import Counter
 from datetime import date, datetime
 from datetime import time as clock_time
 from typing import Any
@@ -45,6 +46,7 @@ from app.core.roles import Role
 from app.core.tokens import hash_token, new_token, shown_prefix
 from app.demo import loader
 from app.demo import programmes as demo_programmes
+from app.statements import closing
 from app.trades import recorder
 from app.trades.schemas import TradeCreate
 from app.wiring import register
@@ -112,23 +114,30 @@ async def busiest(url: str) -> tuple[str, str, int]:
         await connection.close()
 
 
-async def busiest_month(url: str, merchant: str, year: int | None) -> tuple[str, str, int]:
-    """The venue and month (Asia/Shanghai) with most of the merchant's trades (in `year`)."""
+async def busiest_month(url: str, merchant: str) -> tuple[str, str, int]:
+    """The venue and month whose statement holds most of the merchant's trades: a trade is in
+    its own month's statement, or, recorded after that month closed, an adjustment in the
+    month open when it was recorded (app/statements/closing.py); ties go to the latest."""
+    close_day = Settings(database_url=url).statement_close_day
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        row = await connection.fetchrow(
-            "SELECT venue_code, to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS m,"
-            " count(*) AS n FROM trade WHERE $1 IN (seller_merchant_id, buyer_merchant_id)"
-            " AND ($2::int IS NULL OR extract(year FROM occurred_at AT TIME ZONE"
-            " 'Asia/Shanghai') = $2) GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 1",
+        rows = await connection.fetch(
+            "SELECT venue_code, occurred_at, created_at FROM trade"
+            " WHERE $1 IN (seller_merchant_id, buyer_merchant_id)",
             uuid.UUID(merchant),
-            year,
         )
-        if row is None:
-            return "OTC", f"{year or shanghai_today().year}-01", 0
-        return str(row["venue_code"]), str(row["m"]), int(row["n"])
     finally:
         await connection.close()
+    counts: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        own = closing.month_at(row["occurred_at"])
+        counts[
+            row["venue_code"], max(own, closing.landing_month(row["created_at"], close_day))
+        ] += 1
+    if not counts:
+        return "OTC", closing.month_at(datetime.now(SHANGHAI)), 0
+    (venue, month), n = max(counts.items(), key=lambda kv: (kv[1], kv[0][1], kv[0][0]))
+    return venue, month, n
 
 
 async def records(url: str, merchant: str, year: int) -> dict[str, int]:
@@ -350,14 +359,14 @@ def main() -> None:
     token = asyncio.run(operator_token(url))
     merchant, partner, n_assets = asyncio.run(busiest(url))
     year = 2025  # the demo's books: FY2025, closed
-    venue, month, n_trades = asyncio.run(busiest_month(url, merchant, None))
+    venue, month, n_trades = asyncio.run(busiest_month(url, merchant))
     held = asyncio.run(records(url, merchant, year))
     with serving(url) as (base, _):
         rows = time_calls(base, token, calls(merchant, year, venue, month), args.requests)
     met = show(
         f"demo world, merchant {merchant} ({n_assets} data assets; FY{year}: "
         f"{held['cost items']} cost items, {held['trades']} trades); statement {venue} {month} "
-        f"({n_trades} trades)",
+        f"({n_trades} trades and adjustments)",
         rows,
         args.requests,
     )
@@ -367,7 +376,7 @@ def main() -> None:
             grow(url, merchant, partner, args.assets_per_month, args.trades_per_month)
         )
         print(f"\ngrew {grown} in {seconds:.0f} s")
-        venue, month, n_trades = asyncio.run(busiest_month(url, merchant, grown))
+        venue, month, n_trades = asyncio.run(busiest_month(url, merchant))
         held = asyncio.run(records(url, merchant, grown))
         with serving(url) as (base, _):
             rows = time_calls(base, token, calls(merchant, grown, venue, month), args.requests)
@@ -375,7 +384,7 @@ def main() -> None:
             show(
                 f"grown year {grown}: {held['assets']} data assets, {held['cost items']} cost "
                 f"items, {held['trades']} trades in {grown}; statement {venue} {month} "
-                f"({n_trades} trades)",
+                f"({n_trades} trades and adjustments)",
                 rows,
                 args.requests,
             )
