@@ -109,7 +109,7 @@ class World:
         assert cost.status_code == 201, cost.text
         moved = await self.client.post(
             f"/v1/data-assets/{asset_id}/capitalise",
-            json={"date": "2026-03-05", "indefinite": True},
+            json={"date": "2026-03-05", "indefinite": True, "indefinite_basis": "无合同期限"},
             headers=idempotent(self.owner),
         )
         assert moved.status_code in (200, 201), moved.text
