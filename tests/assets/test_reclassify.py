@@ -112,7 +112,13 @@ async def test_inventory_to_intangible_amortised_from_the_next_month(books: Book
     )
     sid = stock["id"]
     await books.ok(
-        await books.move(sid, "write-down", date="2025-02-28", net_realisable_value="54000.00")
+        await books.move(
+            sid,
+            "write-down",
+            date="2025-02-28",
+            net_realisable_value="54000.00",
+            nrv_basis="合同售价减估计销售费用",
+        )
     )
     before = await books.count(MOVEMENTS)
     for refused_body, field in (
