@@ -10,9 +10,13 @@ the monthly schedule; the regulation's disclosure tables are read from books in
 app/assets/tables.py.
 
 Decisions where DOMAIN.md and 财会〔2023〕11号 are silent (CAS 6 / CAS 1 / CAS 8 followed):
-- An asset enters the tables when it is capitalised: costs gathered before that sit outside
-  the data-resource lines, except a developed asset's development items, which are 开发支出
-  from the month they are incurred until the month of capitalisation (or derecognition).
+- Work in progress (DOMAIN.md "Books a CPA signs → Work in progress"): inventory's cost
+  items are 存货 from the month incurred (在产品 until `capitalise`, then 库存商品, both in the
+  inventory table: capitalisation moves nothing between tables), a purchased or other
+  intangible's are 无形资产 from the month incurred (amortised from `capitalise`), each an
+  addition of the asset's source (外购, 自行加工, 其他) in the month incurred; a developed
+  asset's development items are 开发支出 from the month they are incurred until the month of
+  capitalisation (or derecognition), entering the intangible table at capitalisation.
 - Movements are taken in date order: one dated before the asset's latest is 409 (a
   correction is a new movement, never a back-dated one), and so is one dated before
   capitalisation.
@@ -24,8 +28,10 @@ Decisions where DOMAIN.md and 财会〔2023〕11号 are silent (CAS 6 / CAS 1 / 
   remains; the provision on the released share (转销) is the same fraction of the provision,
   never leaving more provision than remaining cost.
 - Derecognising inventory writes off its provision with it, shown as 转销 (the table has no
-  other reduction); derecognising an open or in-development asset ends it with nothing in
-  the tables (its 开发支出 leaves the balance sheet that month; it is expensed).
+  other reduction); derecognising an open asset takes its gathered cost out as 失效且终止确认
+  that month (the journal: to 营业外支出), an in-development one ends with nothing in the
+  tables (its 开发支出 leaves the balance sheet that month; it is expensed). An asset still
+  gathering costs is not derecognised before its latest cost item (nor capitalised).
 - An intangible disposed of or derecognised in the month of an impairment: that month is not
   amortised (the month rule wins); the impairment keeps the amount it was recorded with.
 - Reclassify (DOMAIN.md "Reclassify", CAS 1 / CAS 6): a held inventory asset becomes an
@@ -327,6 +333,8 @@ class Book:
     life_start: Month | None = None
     # Reclassifications: (date, the class before, the class after), in date order.
     reclassifications: list[tuple[date, AssetClass, AssetClass]] = field(default_factory=list)
+    # The source it was created with (`in_class` may show another in a column).
+    source_as_created: Source | None = None
 
     @property
     def capitalised_month(self) -> Month | None:
@@ -484,10 +492,43 @@ class Book:
             segments=self.segments if asset_class is AssetClass.intangible else [],
         )
 
+    @property
+    def incurred_on_lines(self) -> bool:
+        """Its cost items are on the data-resource lines from the month incurred (DOMAIN.md
+        "Work in progress"): inventory's and a purchased or other intangible's."""
+        return carried_from_incurred(self.classes()[0], self.source_as_created or self.source)
+
+    @property
+    def on_lines_from(self) -> Month | None:
+        """The first month the asset is on the data-resource lines (the tables)."""
+        if self.incurred_on_lines:
+            months = [month_of(i.incurred_on) for i in self.items if i.capitalisable]
+            if months:
+                return min(months)
+        return self.capitalised_month
+
+    def work_in_progress(self, month: Month) -> Decimal:
+        """在产品 at the end of `month`: inventory's cost gathered by then and not yet
+        capitalised (nil once ended)."""
+        if self.class_at(month) is not AssetClass.inventory:
+            return ZERO
+        capitalised = self.capitalised_month
+        if capitalised is not None and capitalised <= month:
+            return ZERO
+        return self.balance(Account.cost, month)
+
     def on_books(self, first: Month, last: Month) -> bool:
-        """Capitalised at some point of the months `first` … `last`."""
-        start, end = self.capitalised_month, self.end_month
+        """On the data-resource lines at some point of the months `first` … `last`:
+        capitalised, or gathering costs that are on them from the month incurred."""
+        start, end = self.on_lines_from, self.end_month
         return start is not None and start <= last and (end is None or end >= first)
+
+
+def carried_from_incurred(asset_class: AssetClass, source: Source) -> bool:
+    """DOMAIN.md "Work in progress": inventory's cost items are 存货 (在产品) and a purchased
+    or other intangible's 无形资产 from the day incurred; a developed intangible's are
+    研发支出 (开发支出) until capitalised."""
+    return asset_class is AssetClass.inventory or source is not Source.developed
 
 
 def initial_status(asset_class: AssetClass, source: Source) -> Status:
@@ -497,7 +538,23 @@ def initial_status(asset_class: AssetClass, source: Source) -> Status:
 
 
 def new_book(asset_class: AssetClass, source: Source, items: Iterable[CostItem] = ()) -> Book:
-    return Book(asset_class, source, tuple(items), initial_status(asset_class, source))
+    """A book before any movement: cost items carried from the day incurred (see
+    `carried_from_incurred`) are posted to the cost as additions of the source in the month
+    incurred."""
+    book = Book(asset_class, source, tuple(items), initial_status(asset_class, source))
+    book.source_as_created = source
+    if carried_from_incurred(asset_class, source):
+        by_month: dict[Month, Decimal] = {}
+        for item in book.items:
+            if item.capitalisable:
+                month = month_of(item.incurred_on)
+                by_month[month] = by_month.get(month, ZERO) + item.amount
+        book.postings.extend(
+            Posting(month, Account.cost, _ADDITION_FLOW[source], amount, asset_class)
+            for month, amount in sorted(by_month.items())
+            if amount
+        )
+    return book
 
 
 def replay(
@@ -650,7 +707,8 @@ def _capitalise(book: Book, movement: Movement) -> dict[str, Decimal]:
     book.original_cost = cost
     start = month_of(movement.on)
     book.life_start = start
-    book.postings.append(Posting(start, Account.cost, _ADDITION_FLOW[book.source], cost))
+    if not book.incurred_on_lines:  # else on the books item by item since incurred
+        book.postings.append(Posting(start, Account.cost, _ADDITION_FLOW[book.source], cost))
     # 开发支出's provision becomes the intangible's 减值准备: B = cost − provision − residual.
     provision = book.development_provision(start)
     if provision:
@@ -716,11 +774,16 @@ def _end(book: Book, movement: Movement, flow: Flow, status: Status) -> dict[str
     month = month_of(movement.on)
     book.ended_on = movement.on
     book.status = status
-    if book.capitalised_on is None:  # ended while gathering costs: never in the tables
-        if book.source is Source.developed:  # its 开发支出 (less provision) is expensed
+    if book.capitalised_on is None:  # ended while gathering costs
+        if not book.incurred_on_lines:  # its 开发支出 (less provision) is expensed
             expensed = book._development_cost(month) - book.development_provision(month)
             book.terminated = (month, expensed)
             return {"research_expense": expensed} if expensed else {}
+        # 在产品 or 无形资产 since incurred: 失效且终止确认 in the month (营业外支出)
+        gathered = book.balance(Account.cost, month)
+        if gathered:
+            book.postings.append(Posting(month, Account.cost, flow, -gathered))
+            return {"cost": gathered, "carrying_amount": gathered}
         return {}
     effects: dict[str, Decimal] = {}
     balances = {account: book.balance(account, month) for account in Account}
@@ -862,6 +925,16 @@ def _sell_units(
 
 def _derecognise(book: Book, movement: Movement) -> dict[str, Decimal]:
     _not_before_capitalisation(book, movement)
+    if book.status in GATHERING and book.items:
+        latest = max(i.incurred_on for i in book.items)
+        if movement.on < latest:  # what it gathered leaves with it, none of it later
+            raise Refused(
+                Text(
+                    f"is before the latest cost item ({latest})",
+                    f"早于最近一笔成本项目的日期({latest})",
+                ),
+                field="date",
+            )
     return _end(book, movement, Flow.derecognition, Status.derecognised)
 
 

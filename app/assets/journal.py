@@ -49,10 +49,9 @@ Decisions where DOMAIN.md is silent (财会〔2023〕11号, CAS 6 / CAS 1 / CAS 
   in the `FIN` log (amortisation: by the asset's creation, then id). A voucher's number
   depends only on its month's entries, so any `from`/`to` shows the same numbers.
 - Lines with a nil amount are left out; a voucher with no line is not written.
-- A purchased intangible's cost items are on 1701 before `capitalise`, while the disclosure
-  of today's engine counts cost from `capitalise`: until both follow DOMAIN.md's "Work in
-  progress", 1701 exceeds the table's 期末余额 by such items (and 5001 is 在产品, a line the
-  table does not have yet); the tests reconcile with that difference named.
+- The disclosure follows the same "Work in progress" (engine `carried_from_incurred`): 1701
+  is the intangible table's 期末余额 and 1405 + 5001 the inventory table's, 5001 its
+  其中：在产品 (`work_in_progress_closing`).
 - Closed months (DOMAIN.md "Periods", "Bases"): a month closed by a close is written from the
   records before that close's leaf in `FIN`, as its as-reported disclosure is, so a closed
   month's vouchers never change: a restated cost item or movement, though dated in a closed

@@ -2,6 +2,10 @@
 column per source and a total, each 期初 + 增加 − 减少 = 期末, the balance-sheet lines and the
 income-statement results of a period, and the significant single items.
 
+Inventory and purchased (or other) intangibles are in them from the month each cost item
+is incurred (DOMAIN.md "Work in progress"); the inventory columns name the 在产品 part of
+their closing cost (`work_in_progress_closing`).
+
 A reclassified asset (engine `_reclassify`) is in both classes' tables, each reading the
 postings made while it was of that class (`Book.in_class`).
 """
@@ -65,6 +69,8 @@ class InventoryColumn:
     carrying_opening: Decimal
     carrying_closing: Decimal
     prior_period_corrections: dict[str, Decimal]  # cost, write_down, carrying
+    # 其中：在产品: the part of cost_closing not yet capitalised (the rest is 库存商品).
+    work_in_progress_closing: Decimal = ZERO
 
 
 def _flows(books: Sequence[Book], first: Month, last: Month) -> dict[tuple[Account, Flow], Decimal]:
@@ -183,6 +189,7 @@ def inventory_column(
         carrying_opening=sum((b.carrying(first - 1) for b in books), ZERO),
         carrying_closing=sum((b.carrying(last) for b in books), ZERO),
         prior_period_corrections=_corrections(books, reported, first - 1, [cost, provision]),
+        work_in_progress_closing=sum((b.work_in_progress(last) for b in books), ZERO),
     )
 
 

@@ -101,6 +101,7 @@ INVENTORY_ROWS: list[Row] = [
     ("失效且终止确认", "cost_reductions.derecognition"),
     ("其他", "cost_reductions.other"),
     ("4.期末余额", "cost_closing"),
+    ("其中：在产品", "work_in_progress_closing"),  # DOMAIN.md "Work in progress"
     ("二、存货跌价准备", None),
     ("1.期初余额", "write_down_opening"),
     ("其中：前期差错更正", "prior_period_corrections.write_down"),

@@ -143,8 +143,10 @@ class Assessor(Model):
 
 class AssetLife(Model):
     """
-    An asset on the books in the period, or a development project in 开发支出 at its end:
-    its status, useful life and amortisation method as they stood at the period end.
+    An asset on the books in the period (inventory and a purchased or other intangible
+    from its first cost item: DOMAIN.md "Work in progress"), or a development project in
+    开发支出 at its end: its status, useful life and amortisation method as they stood at the
+    period end.
     """
 
     asset_id: UUID
@@ -1683,6 +1685,10 @@ class InventoryColumnOut(Model):
     carrying_opening: str
     carrying_closing: str
     prior_period_corrections: InventoryCorrections
+    work_in_progress_closing: str
+    """
+    其中：在产品: the part of cost_closing still gathering costs (not yet capitalised) at the period end; the rest is 库存商品.
+    """
 
 
 class InventoryCorrections(Model):

@@ -425,3 +425,39 @@ def test_a_cost_adjustment_recomputes_accumulated_amortisation_on_the_new_base()
     with pytest.raises(Refused) as refused:
         apply(book, Movement(MovementType.cost_adjustment, date(2025, 7, 1), amount=D("-600.00")))
     assert refused.value.field == "amount"
+
+
+def test_work_in_progress_is_in_the_tables_from_the_month_incurred() -> None:
+    """DOMAIN.md "Work in progress": inventory's cost items are 存货 (在产品) from the month
+    incurred and capitalisation moves nothing between tables; a purchased intangible's are
+    无形资产 from then, amortised from capitalisation; a derecognition before capitalisation
+    takes them out as 失效且终止确认."""
+    items = [CostItem(D("300.00"), date(2025, 11, 20)), CostItem(D("200.00"), date(2025, 12, 5))]
+    stock = replay(AssetClass.inventory, Source.processed, items, [])
+    year = tables([stock], M("2025-01"), M("2025-12"))
+    column = year.inventory["processed"]
+    assert column.cost_additions["processing"] == D("500.00") == column.cost_closing
+    assert column.work_in_progress_closing == D("500.00") and year.inventory_closing == D("500.00")
+    apply(stock, Movement(MovementType.capitalise, date(2026, 1, 10)))
+    january = tables([stock], M("2026-01"), M("2026-01")).inventory["total"]
+    assert sum(january.cost_additions.values()) == 0 and january.cost_closing == D("500.00")
+    assert january.work_in_progress_closing == 0
+    intangible = replay(AssetClass.intangible, Source.purchased, items, [])
+    assert tables([intangible], M("2025-11"), M("2025-11")).intangible_closing == D("300.00")
+    apply(intangible, Movement(MovementType.capitalise, date(2026, 1, 31), useful_life_months=5))
+    january = tables([intangible], M("2026-01"), M("2026-01")).intangible["purchased"]
+    assert january.cost_additions["purchase"] == 0 and january.amortisation_charge == D("100.00")
+    assert intangible.original_cost == D("500.00")
+    dropped = replay(AssetClass.inventory, Source.purchased, items, [])
+    with pytest.raises(Refused) as early:  # before its latest item: 422 date
+        apply(dropped, Movement(MovementType.derecognise, date(2025, 12, 4)))
+    assert early.value.field == "date"
+    assert apply(dropped, Movement(MovementType.derecognise, date(2026, 2, 1)))["cost"] == D(
+        "500.00"
+    )
+    february = tables([dropped], M("2026-02"), M("2026-02")).inventory["purchased"]
+    assert february.cost_reductions["derecognition"] == D("500.00")
+    assert february.cost_closing == 0 == february.work_in_progress_closing
+    assert dropped.on_books(M("2025-11"), M("2025-11")) and not dropped.on_books(
+        M("2025-10"), M("2025-10")
+    )

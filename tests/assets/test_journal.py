@@ -81,34 +81,21 @@ async def reconcile(books: Books, first: str, last: str) -> dict[str, Any]:
     assert body["debit_total"] == body["credit_total"]
     found = balances(body["vouchers"])
     fy = (await books.disclosure(last, last)).json()
-    listed = await books.client.get(
-        "/v1/data-assets",
-        params={"merchant_id": str(books.merchant.id), "limit": 200},
-        headers=books.key,
-    )
-    assert listed.json()["next_cursor"] is None
-    gathering = [a for a in listed.json()["items"] if a["status"] in ("open", "in_development")]
-    # Costs gathered before capitalisation: a purchased intangible's on 1701, inventory's on
-    # 5001 (在产品) from the day incurred (DOMAIN.md "Work in progress").
-    on_1701 = sum(
-        (D(a["original_cost"]) for a in gathering
-         if a["asset_class"] == "intangible" and a["source"] != "developed"),
-        D(0),
-    )  # fmt: skip
-    on_5001 = sum(
-        (D(a["original_cost"]) for a in gathering if a["asset_class"] == "inventory"), D(0)
-    )
     intangible, inventory = fy["intangible"]["total"], fy["inventory"]["total"]
     zero = D(0)
-    assert found.get("1701", zero) == D(intangible["cost_closing"]) + on_1701
+    # DOMAIN.md "Work in progress": costs gathered before capitalisation are in the tables
+    # from the day incurred, a purchased intangible's on 1701, inventory's on 5001 (在产品).
+    assert found.get("1701", zero) == D(intangible["cost_closing"])
     assert -found.get("1702", zero) == D(intangible["amortisation_closing"])
     assert -found.get("1703", zero) == D(intangible["impairment_closing"])
-    assert found.get("1405", zero) == D(inventory["cost_closing"])
+    assert found.get("1405", zero) + found.get("5001", zero) == D(inventory["cost_closing"])
+    assert found.get("5001", zero) == D(inventory["work_in_progress_closing"])
     assert -found.get("1471", zero) == D(inventory["write_down_closing"])
-    assert found.get("5001", zero) == on_5001
     assert found.get("5301", zero) == D(fy["balance_sheet"]["development_expenditure"])
-    carrying = found.get("1701", zero) + found.get("1702", zero) + found.get("1703", zero) - on_1701
+    carrying = found.get("1701", zero) + found.get("1702", zero) + found.get("1703", zero)
     assert carrying == D(fy["balance_sheet"]["intangible_assets"])
+    stock = sum((found.get(code, zero) for code in ("1405", "5001", "1471")), zero)
+    assert stock == D(fy["balance_sheet"]["inventory"])
     # Disposals: 6001, 6401 and 6115 over the journal's months are the disclosure's revenue,
     # cost of sales and 资产处置收益 of those months.
     period = (await books.disclosure(first, last)).json()
@@ -222,6 +209,10 @@ async def test_beancount_loads_a_year_of_vouchers_and_finds_the_disclosure(
     await books.ok(
         await books.move(a["id"], "impair", date="2025-12-31", recoverable_amount="100000.00")
     )
+    # And inventory still being processed at the year end (在产品, 5001).
+    wip = await books.asset(name="气象格点数据加工", asset_class="inventory", source="processed")
+    await books.ok(await books.cost(wip["id"], amount="4321.09", incurred_on="2025-11-20"))
+    await books.ok(await books.cost(wip["id"], amount="1000.00", incurred_on="2025-12-05"))
     vouchers = (await get_journal(books, "2025-01", "2025-12")).json()["vouchers"]
     fy = (await books.disclosure("2025-01", "2025-12")).json()
     intangible, inventory = fy["intangible"]["total"], fy["inventory"]["total"]
@@ -229,23 +220,24 @@ async def test_beancount_loads_a_year_of_vouchers_and_finds_the_disclosure(
         "Assets:A1701": D(intangible["cost_closing"]),
         "Assets:A1702": -D(intangible["amortisation_closing"]),
         "Assets:A1703": -D(intangible["impairment_closing"]),
-        "Assets:A1405": D(inventory["cost_closing"]),
+        "Assets:A1405": D(inventory["cost_closing"]) - D(inventory["work_in_progress_closing"]),
         "Assets:A1471": -D(inventory["write_down_closing"]),
-        "Assets:A5001": D("0.00"),
+        "Assets:A5001": D(inventory["work_in_progress_closing"]),
         "Assets:A5301": D(fy["balance_sheet"]["development_expenditure"]),
     }
     assert expected["Assets:A1703"] == D("-18500.00")  # 118500.00 − 100000.00
     assert expected["Assets:A1471"] == D("-4000.00")
+    assert expected["Assets:A1405"] == D("30000.00")
+    assert expected["Assets:A5001"] == D("5321.09")
+    assert D(fy["balance_sheet"]["inventory"]) == D("31321.09")  # 30000 − 4000 + 5321.09
     ledger = beancount_ledger(vouchers, date(2025, 12, 31))
     # Beancount's own `balance` checks, dated the day after the period end.
     checks = "".join(
-        f"2026-01-01 balance {name}  {amount} CNY\n"
-        for name, amount in expected.items()
-        if name != "Assets:A5001"
+        f"2026-01-01 balance {name}  {amount} CNY\n" for name, amount in expected.items()
     )
     entries, errors, _ = loader.load_string(ledger + "\n" + checks)
     assert errors == [], [e.message for e in errors]
-    # And summed from the entries Beancount parsed (5001 never used: nothing is in progress).
+    # And summed from the entries Beancount parsed.
     summed: dict[str, Decimal] = {}
     for entry in entries:
         if isinstance(entry, bean.Transaction):
@@ -589,32 +581,15 @@ def test_every_voucher_balances_and_the_journal_reconciles(
     ]
     result = regulation.tables(books, first, last)
     end = engine.month_end(last)
-
-    def gathered(asset: journal.AssetRecord, book: engine.Book, cls: AssetClass) -> Decimal:
-        """Items incurred by `end` of an asset neither capitalised nor ended by then."""
-        if asset.asset_class is not cls or asset.source is Source.developed:
-            return D(0)
-        for day in (book.capitalised_on, book.ended_on):
-            if day is not None and day <= end:
-                return D(0)
-        return sum(
-            (i.amount for i in asset.items if i.incurred_on <= end and not i.vat_deductible), D(0)
-        )
-
     zero = D(0)
-    on_1701 = sum(
-        (gathered(a, b, AssetClass.intangible) for a, b in zip(assets, books, strict=True)), zero
-    )
-    on_5001 = sum(
-        (gathered(a, b, AssetClass.inventory) for a, b in zip(assets, books, strict=True)), zero
-    )
+    # DOMAIN.md "Work in progress": 1701 and 1405 + 5001 (在产品) are the tables' closing cost.
     intangible, inventory = result.intangible["total"], result.inventory["total"]
-    assert found.get("1701", zero) == intangible.cost_closing + on_1701
+    assert found.get("1701", zero) == intangible.cost_closing
     assert -found.get("1702", zero) == intangible.amortisation_closing
     assert -found.get("1703", zero) == intangible.impairment_closing
-    assert found.get("1405", zero) == inventory.cost_closing
+    assert found.get("1405", zero) + found.get("5001", zero) == inventory.cost_closing
+    assert found.get("5001", zero) == inventory.work_in_progress_closing
     assert -found.get("1471", zero) == inventory.write_down_closing
-    assert found.get("5001", zero) == on_5001
     assert found.get("5301", zero) == result.development_expenditure
     # Every cost item is owed (2202), and nothing of the expensed research stays on 5301.
     owed = sum((i.amount for a in assets for i in a.items if i.incurred_on <= end), zero)

@@ -517,3 +517,41 @@ async def test_nrv_and_indefinite_bases_are_required(books: Books) -> None:
     )
     [note] = fy.json()["notes"]["nrv_basis"]
     assert (note["basis"], note["net_realisable_value"]) == ("合同价减销售费用", "800.00")
+
+
+async def test_work_in_progress_is_disclosed_and_derecognised_from_the_tables(
+    books: Books,
+) -> None:
+    """DOMAIN.md "Work in progress", through HTTP: inventory gathering costs is 存货 (其中：
+    在产品) and a purchased intangible 无形资产 from the month incurred; a derecognition
+    before capitalisation takes them out as 失效且终止确认, never dated before a cost item."""
+    stock = await books.asset(name="加工中的数据包", asset_class="inventory", source="processed")
+    bought = await books.asset(name="采购中的数据集", asset_class="intangible", source="purchased")
+    await books.ok(await books.cost(stock["id"], amount="800.00", incurred_on="2025-10-08"))
+    await books.ok(await books.cost(stock["id"], amount="200.00", incurred_on="2025-11-03"))
+    await books.ok(await books.cost(bought["id"], amount="600.00", incurred_on="2025-11-15"))
+    fy = (await books.disclosure("2025-01", "2025-11")).json()
+    processed = fy["inventory"]["processed"]
+    assert processed["cost_additions"]["processing"] == "1000.00"
+    assert processed["work_in_progress_closing"] == "1000.00" == processed["cost_closing"]
+    assert fy["intangible"]["purchased"]["cost_additions"]["purchase"] == "600.00"
+    assert fy["balance_sheet"]["inventory"] == "1000.00"
+    assert fy["balance_sheet"]["intangible_assets"] == "600.00"
+    assert {a["name"]: a["status"] for a in fy["assets"]} == {
+        "加工中的数据包": "open",
+        "采购中的数据集": "open",
+    }
+    before = await books.count(MOVEMENTS)
+    early = await books.move(stock["id"], "derecognise", date="2025-10-31", reason="数据失效")
+    assert early.status_code == 422, early.text
+    assert early.json()["errors"][0]["loc"][-1] == "date"
+    assert await books.count(MOVEMENTS) == before
+    await books.ok(
+        await books.move(stock["id"], "derecognise", date="2025-12-10", reason="数据失效")
+    )
+    december = (await books.disclosure("2025-12", "2025-12")).json()
+    total = december["inventory"]["total"]
+    assert total["cost_reductions"]["derecognition"] == "1000.00"
+    assert total["cost_closing"] == "0.00" == total["work_in_progress_closing"]
+    assert december["balance_sheet"]["inventory"] == "0.00"
+    assert december["balance_sheet"]["intangible_assets"] == "600.00"
