@@ -255,7 +255,7 @@ def test_every_instant_in_a_query_is_covered(app: Any) -> None:
         if parameter["in"] == "query"
         for schema in parameter["schema"].get("anyOf", [parameter["schema"]])
         if schema.get("type") != "null"  # an optional month's other branch
-        and "YYYY-MM" in parameter.get("description", "") + schema.get("description", "")
+        if "YYYY-MM" in parameter.get("description", "") + schema.get("description", "")
         or "-(0[1-9]|1[0-2])" in schema.get("pattern", "")
     ]
     assert months, "the disclosure's months at least"
