@@ -1105,7 +1105,17 @@ def _cost_adjustment(book: Book, movement: Movement) -> dict[str, Decimal]:
         flow = Flow.other if delta > 0 else Flow.other_reduction
     book.postings.append(Posting(month, Account.cost, flow, delta))
     if active:
+        before = book._gross_cents(month)
         active[-1].changes.append((month, _cents(delta)))
+        caught_up = book._gross_cents(month) - before
+        # A restart planned from the next month (an impairment, estimate change or
+        # reclassification earlier in this month) was computed on the carrying amount before
+        # this correction: it starts from the corrected accumulated amortisation and
+        # amortises what the correction left (delta less this month's catch-up), so the
+        # asset is still amortised down to exactly its residual value.
+        for later in (s for s in book.segments if s.start > month):
+            later.base += caught_up
+            later.changes.append((later.start, _cents(delta) - caught_up))
     return {"cost": delta, "carrying_amount": book.carrying(month)}
 
 

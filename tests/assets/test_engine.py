@@ -106,6 +106,21 @@ def test_impairment_takes_effect_after_the_month_and_restarts_the_formula() -> N
     assert book.amortised(M("2026-06")) == D("7500.00")
 
 
+def test_a_cost_adjustment_after_an_impairment_in_its_month_is_amortised_to_the_residual() -> None:
+    """The restart an impairment plans from the next month starts from the corrected
+    accumulated amortisation and amortises what the correction left."""
+    book = capitalised("12000.00", date(2025, 1, 5), 12)
+    apply(book, Movement(MovementType.impair, date(2025, 3, 2), amount=D("4500.00")))
+    apply(book, Movement(MovementType.cost_adjustment, date(2025, 3, 20), amount=D("-1200.00")))
+    # March recomputed on B = 10800: 3 × 900 = 2700 accumulated; carrying 10800 − 2700 −
+    # 4500 = 3600, amortised over the 9 months left from April: 400 a month.
+    assert book.balance(Account.amortisation, M("2025-03")) == D("2700.00")
+    assert book.carrying(M("2025-03")) == D("3600.00")
+    assert book.charge(M("2025-04"), M("2025-04")) == D("400.00")
+    assert book.carrying(M("2025-12")) == 0
+    assert book.amortised(M("2026-06")) == D("10800.00") - D("4500.00")
+
+
 def test_nothing_to_impair_is_refused() -> None:
     book = capitalised("12000.00", date(2025, 1, 5), 12)
     with pytest.raises(Refused) as refused:
