@@ -75,6 +75,7 @@ def serve(
 
     from app.core import migrate
     from app.core.logging import configure_logging
+    from app.web.server import ProblemHttpToolsProtocol
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -95,6 +96,7 @@ def serve(
     uvicorn.run(
         "app.main:create_app_from_env",
         factory=True,
+        http=ProblemHttpToolsProtocol,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,

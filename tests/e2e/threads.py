@@ -16,6 +16,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from app.web.server import ProblemHttpToolsProtocol
 from tests.e2e.test_serve import free_port
 
 
@@ -25,7 +26,13 @@ def served(app: FastAPI) -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            http=ProblemHttpToolsProtocol,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
