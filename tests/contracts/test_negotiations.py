@@ -77,7 +77,7 @@ async def deal(client: httpx.AsyncClient, session: AsyncSession) -> Deal:
 
 def opened(note: str, vkey: str) -> str:
     """The text of the venue's signed note, after checking its one Ed25519 signature."""
-    name, _, encoded = vkey.split("+")
+    name, _, encoded = vkey.split("+", 2)
     public_key = base64.b64decode(encoded)[1:]
     text_part, _, lines = note.rpartition("\n\n")
     dash, signer, signature = lines.strip().split(" ")
