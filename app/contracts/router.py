@@ -230,6 +230,9 @@ async def terminate_negotiation(
 )
 async def get_agreement(agreement_id: UUID, session: Session, who: ContractsRead) -> AgreementOut:
     """An agreement: its ODRL `document`, the SHA-256 of its RFC 8785 canonical bytes, the
-    venue's signed note on the line `sha256:<hex>`, and the trade that records it (null
-    until one does). The parties, operators and auditors; 404 for anyone else."""
-    return AgreementOut.of(await service.agreement(session, who, agreement_id))
+    venue's signed note on the line `sha256:<hex>`, and the trade that records it: once
+    FINALIZED, the first trade on the listing between the parties whose `contract_digest`
+    is `sha256` (null until one is recorded). The parties, operators and auditors; 404 for
+    anyone else."""
+    found, trade_id = await service.agreement(session, who, agreement_id)
+    return AgreementOut.of(found, trade_id)

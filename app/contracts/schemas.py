@@ -110,7 +110,7 @@ class AgreementOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: Any) -> AgreementOut:
+    def of(cls, row: Any, trade_id: UUID | None) -> AgreementOut:
         return cls(
             id=row.id,
             negotiation_id=row.negotiation_id,
@@ -120,6 +120,6 @@ class AgreementOut(BaseModel):
             document=json.loads(row.canonical),
             sha256=row.sha256,
             signature=row.signature,
-            trade_id=row.trade_id,
+            trade_id=trade_id,
             created_at=row.created_at,
         )

@@ -34,6 +34,7 @@ from app.ledger.signing import Signer
 from app.listings import service as listings
 from app.listings.states import ListingStatus
 from app.merchants import service as merchants
+from app.trades import service as trades
 
 NEGOTIATION = Text("negotiation", "合约协商")
 AGREEMENT = Text("agreement", "合约")
@@ -253,8 +254,25 @@ async def _agree(
     return digest
 
 
-async def agreement(session: AsyncSession, who: Principal, agreement_id: UUID) -> Agreement:
+async def agreement(
+    session: AsyncSession, who: Principal, agreement_id: UUID
+) -> tuple[Agreement, UUID | None]:
+    """The agreement, and the trade that records it: once its negotiation is FINALIZED, the
+    first trade on its listing between its parties whose `contract_digest` is its
+    `sha256` (found when read; a trade recorded earlier cannot know the digest)."""
     found = await repository.agreement_visible(session, who, agreement_id)
     if found is None:
         raise NotFound.of(AGREEMENT, agreement_id)
-    return found
+    if found.trade_id is not None:
+        return found, found.trade_id
+    negotiation = await repository.get_visible(session, who, found.negotiation_id)
+    if negotiation is None or negotiation.state != State.FINALIZED.value:
+        return found, None
+    trade_id = await trades.recorded_with_digest(
+        session,
+        found.sha256,
+        found.listing_id,
+        found.provider_merchant_id,
+        found.consumer_merchant_id,
+    )
+    return found, trade_id

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import signed_note
 from app.core.roles import Role
+from app.ledger import verify
 from tests.factories import auth, make_key, make_merchant
 from tests.listings.test_automatic import listed
 from tests.listings.test_router import Exchange
@@ -89,7 +90,7 @@ def opened(note: str, vkey: str) -> str:
 
 
 async def test_a_negotiation_reaches_finalized_with_a_signed_canonical_agreement(
-    deal: Deal, app: FastAPI
+    deal: Deal, app: FastAPI, session: AsyncSession
 ) -> None:
     n = await deal.request(rights=["use", "hold"])
     nid = n["id"]
@@ -140,6 +141,21 @@ async def test_a_negotiation_reaches_finalized_with_a_signed_canonical_agreement
     vkey = (await deal.client.get("/v1/ledgers/HZDEX/verifier-key")).text.strip()
     assert opened(agreement["signature"], vkey) == f"sha256:{agreement['sha256']}\n"
 
+    # A trade on the listing between the parties with the agreement's digest records it.
+    recorded = await deal.client.post(
+        "/v1/transactions",
+        json={
+            "venue_code": "HZDEX", "on_venue": True, "listing_id": deal.listing_id,
+            "seller_merchant_id": str(deal.ex.merchant.id),
+            "buyer_merchant_id": str(deal.buyer_merchant.id), "amount": "5000.00",
+            "contract_digest": agreement["sha256"], "occurred_at": "2026-12-01T10:00:00+08:00",
+        },
+        headers={**deal.ex.admin, "Idempotency-Key": str(uuid.uuid4())},
+    )  # fmt: skip
+    assert recorded.status_code == 201, recorded.text
+    linked = (await deal.client.get(url, headers=deal.buyer)).json()
+    assert linked["trade_id"] == recorded.json()["id"]
+
     # Only the parties and staff read it; a third merchant is told nothing exists.
     for path in (f"/v1/negotiations/{nid}", url):
         assert (await deal.client.get(path, headers=deal.third)).status_code == 404
@@ -155,6 +171,9 @@ async def test_a_negotiation_reaches_finalized_with_a_signed_canonical_agreement
         found = await client.ledger.audit("HZDEX")
     assert found.ok and not found.failures, found.failures
     assert found.verified["negotiation_step"] == 6
+    # And as `shushang ledger verify` rebuilds them from the stored steps.
+    rebuilt = await verify.verify_venue(session, "HZDEX")
+    assert rebuilt.exists and not rebuilt.problems, rebuilt.problems
 
 
 async def test_wrong_party_out_of_order_and_after_terminate_change_nothing(
