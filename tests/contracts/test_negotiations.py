@@ -163,8 +163,11 @@ async def test_a_negotiation_reaches_finalized_with_a_signed_canonical_agreement
     listed_ids = await deal.client.get("/v1/negotiations", headers=deal.third)
     assert listed_ids.status_code == 200 and listed_ids.json()["items"] == []
     index = final["steps"][0]["leaf_index"]
-    leaf = await deal.client.get(f"/v1/ledgers/HZDEX/entries/{index}", headers=deal.third)
-    assert "offer" not in str(leaf.json().get("entry") or "")
+    entry_url = f"/v1/ledgers/HZDEX/entries/{index}"
+    mine = (await deal.client.get(entry_url, headers=deal.buyer)).json()
+    assert mine["kind"] == "negotiation_step" and mine["entry"]["negotiation_id"] == nid
+    hidden = (await deal.client.get(entry_url, headers=deal.third)).json()
+    assert "entry" not in hidden and hidden["leaf_hash"] == mine["leaf_hash"]
 
     # Every leaf of the venue's log verifies, the negotiation's steps among them.
     async with sdk(app, deal.auditor_token, trusted_keys=trust(vkey)) as client:
