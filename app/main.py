@@ -24,6 +24,7 @@ from app.auth.router import router as api_keys_router
 from app.catalog.router import router as catalog_router
 from app.certificates.router import documents as certificate_documents_router
 from app.certificates.router import pages as certificate_pages_router
+from app.contracts.router import router as contracts_router
 from app.core import errors
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         catalog_router,
         samples_router,
         assessments_router,
+        contracts_router,  # before `/v1/listings/{id}/{action}`, which would match
         listings_router,
         ip_router,
         certificate_documents_router,  # before `/{number}`, which `{number}.pdf` would match

@@ -11,6 +11,7 @@ from app.assets.models import (
 )
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, RateLimitBucket
+from app.contracts.models import Agreement, Negotiation, NegotiationStep
 from app.core.db import Base
 from app.fees.models import FeeWaiver
 from app.ip.models import IpLicence, IpObjection, IpPledge, IpRegistration, IpStep
@@ -35,6 +36,7 @@ from app.web.idempotency import IdempotencyRecord
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "Agreement",
     "ApiKey",
     "Assessment",
     "AuditEvent",
@@ -62,6 +64,8 @@ __all__ = [
     "ListingEvent",
     "Merchant",
     "NegativeListVersion",
+    "Negotiation",
+    "NegotiationStep",
     "OutboxEvent",
     "Product",
     "ProductRevision",

@@ -25,6 +25,7 @@ from app.assessments.reactions import ComplianceFailed
 from app.assets import audience as assets_audience
 from app.assets import leaves as asset_leaves
 from app.auth.reactions import KeyRevoked
+from app.contracts import leaves as contract_leaves
 from app.core.reactions import subscribe
 from app.fees import audience as fees_audience
 from app.ip import audience as ip_audience
@@ -55,6 +56,7 @@ def register_leaf_kinds() -> None:
     trade_leaves.register()
     ip_leaves.register()
     asset_leaves.register()
+    contract_leaves.register()
 
 
 def register_reactions() -> None:

@@ -17,6 +17,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.models import Agreement, Negotiation
 from app.core.commit import BeforeCommitRoute
 from app.core.roles import Role
 from app.web import idempotency
@@ -180,6 +182,19 @@ MATRIX = {
     "GET /v1/programmes/{programme_code}/summary": "OU",
     "GET /v1/programme-claims/{claim_id}": "OMU",
     "POST /v1/programme-claims/{claim_id}/{decision}": "O",
+    # Contracts: A is the provider of one negotiation and the consumer of another (the
+    # steps of each party are called on the one where A is that party); X sees none of
+    # them. Requesting with `{}` is 422 for any merchant (the check on the listing follows).
+    "POST /v1/listings/{listing_id}/negotiations": "MX",
+    "GET /v1/negotiations": "OMXU",
+    "GET /v1/negotiations/{negotiation_id}": "OMU",
+    "POST /v1/negotiations/{negotiation_id}/offer": "M",
+    "POST /v1/negotiations/{negotiation_id}/accept": "M",
+    "POST /v1/negotiations/{negotiation_id}/agree": "M",
+    "POST /v1/negotiations/{negotiation_id}/verify": "M",
+    "POST /v1/negotiations/{negotiation_id}/finalize": "M",
+    "POST /v1/negotiations/{negotiation_id}/terminate": "M",
+    "GET /v1/agreements/{agreement_id}": "OMU",
     "GET /healthz": "POMXSU",
     "GET /readyz": "POMXSU",
     "GET /metrics": "OU",
@@ -353,6 +368,40 @@ class World:
             "programme_code": "MATRIX",
             "claim_id": claim.json()["id"],
         }
+        # Negotiations (made as rows: A's listing above is a draft): A provides one, with an
+        # agreement, and buys in another.
+        other = await make_product(session, buyer)
+        theirs = await client.post(
+            "/v1/listings",
+            json={"product_id": str(other.id), "venue_code": "HZDEX",
+                  "price": {"model": "negotiable"}},
+            headers=auth(await make_key(session, Role.merchant, buyer.id)),
+        )  # fmt: skip
+        assert theirs.status_code == 201, theirs.text
+        provided, bought, agreement = uuid4(), uuid4(), uuid4()
+        for nid, listing_id, consumer, provider in (
+            (provided, listing.json()["id"], buyer.id, a.id),
+            (bought, theirs.json()["id"], a.id, buyer.id),
+        ):
+            session.add(
+                Negotiation(
+                    id=nid, listing_id=listing_id, venue_code="HZDEX",
+                    consumer_merchant_id=consumer, provider_merchant_id=provider,
+                    state="REQUESTED", offer={}, version=1,
+                )
+            )  # fmt: skip
+        await session.flush()
+        session.add(
+            Agreement(
+                id=agreement, negotiation_id=provided, listing_id=listing.json()["id"],
+                consumer_merchant_id=buyer.id, provider_merchant_id=a.id, canonical="{}",
+                sha256="0" * 64, signature="-",
+            )
+        )  # fmt: skip
+        await session.commit()
+        self.bought = str(bought)
+        self.path["negotiation_id"] = str(provided)
+        self.path["agreement_id"] = str(agreement)
         self.certificate = granted.json()["certificate_number"]
         self.compliance_id = compliance.json()["id"]
         self.valuation_id = valuation.json()["id"]
@@ -368,6 +417,8 @@ class World:
             values["number"] = self.certificate
         elif path.startswith("/v1/programme-claims"):
             values["decision"] = "approve"
+        if path.endswith(("/accept", "/verify")) and path.startswith("/v1/negotiations"):
+            values["negotiation_id"] = self.bought  # A's steps as the consumer
         if path.endswith(("/data-asset-disclosure", "/data-asset-journal")):
             path += "?from=2025-01&to=2025-12"
         if "/statements/" in path:
@@ -777,6 +828,7 @@ STEP_PATTERNS = [
     re.compile(r"POST /v1/merchants/\{[^/]+\}/data-asset-periods"),
     re.compile(r"POST /v1/ip-registrations/\{[^/]+\}/.+"),
     re.compile(r"POST /v1/transactions/\{[^/]+\}/events"),
+    re.compile(r"POST /v1/negotiations/\{[^/]+\}/.+"),
 ]
 
 

@@ -299,6 +299,34 @@ def _add_through_the_api(api: httpx.Client, rows: dict[str, list[Any]], receiver
                     headers={"Idempotency-Key": f"fuzz-{listing['listing_id']}-{n}"},
                 )
             )
+    # A contract negotiation on the first listed listing, agreed (so an agreement exists).
+    listing = rows["listed"][0]
+    buyer = next(m for m in merchants if m != listing["merchant_id"])
+
+    def merchant_key(merchant_id: Any, name: str) -> dict[str, str]:
+        made = _created(
+            api.post(
+                "/v1/api-keys",
+                json={"role": "merchant", "name": name, "merchant_id": str(merchant_id)},
+            )
+        )
+        return {"Authorization": f"Bearer {made['token']}"}
+
+    negotiation = _created(
+        api.post(
+            f"/v1/listings/{listing['listing_id']}/negotiations",
+            json={"rights": ["use"], "purpose": "模型训练", "term_end": "2027-12-31"},
+            headers=merchant_key(buyer, "fuzz buyer"),
+        )
+    )
+    agreed = api.post(
+        f"/v1/negotiations/{negotiation['id']}/agree",
+        headers={
+            **merchant_key(listing["merchant_id"], "fuzz provider"),
+            "Idempotency-Key": "fuzz-agree",
+        },
+    )
+    assert agreed.status_code == 200, agreed.text
     for n, registration in enumerate(rows["in_notice"]):
         _created(
             api.post(
@@ -343,6 +371,8 @@ QUERIES = {
     " FROM webhook_delivery ORDER BY created_at",
     "programme": "SELECT code AS programme_code FROM programme ORDER BY code",
     "claim": "SELECT id AS claim_id FROM programme_claim ORDER BY id",
+    "negotiation": "SELECT id AS negotiation_id FROM negotiation ORDER BY id",
+    "agreement": "SELECT id AS agreement_id FROM agreement ORDER BY id",
 }
 
 
@@ -417,6 +447,12 @@ def _values(rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict
         "/v1/transactions/{trade_id}/events": rows["trade"],
         "/v1/ledgers/{venue_code}/entries/{index}": leaves,
         "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": rows["delivery"],
+        "/v1/listings/{listing_id}/negotiations": ids("listing", "listing_id"),
+        "/v1/agreements/{agreement_id}": rows["agreement"],
+        **{
+            f"/v1/negotiations/{{negotiation_id}}{step}": rows["negotiation"]
+            for step in ("", "/offer", "/accept", "/agree", "/verify", "/finalize", "/terminate")
+        },
     }
     for path in OPERATIONS:
         template = path.split(" ", 1)[1]

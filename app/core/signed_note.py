@@ -83,6 +83,17 @@ def sign(
     )
 
 
+def sign_text(sign_with: Callable[[bytes], bytes], public_key: bytes, name: str, text: str) -> str:
+    """Any note text (each line ending in a newline), signed by `name`'s Ed25519 key as a
+    signed note (type 0x01): e.g. an agreement's digest line `sha256:<hex>`, which
+    `golang.org/x/mod/sumdb/note` verifies with `verifier_key(name, public_key)`."""
+    return (
+        text
+        + "\n"
+        + signature_line(name, key_hash(name, ED25519, public_key), sign_with(text.encode()))
+    )
+
+
 class BadNote(ValueError):
     """A checkpoint that is not signed as it should be."""
 

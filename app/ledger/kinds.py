@@ -90,10 +90,13 @@ async def kinds_of(session: AsyncSession, log: str) -> tuple[str, ...] | None:
     named = _logs.get(log)
     if named is not None:
         return named
+    found: tuple[str, ...] = ()
     for family in _families:
+        # Several domains may append to the same family of logs (a venue's log holds its
+        # trades and its negotiations): the log holds the kinds of every family that knows it.
         if await family.exists(session, log):
-            return family.kinds
-    return None
+            found += tuple(k for k in family.kinds if k not in found)
+    return found or None
 
 
 async def readable(

@@ -341,3 +341,21 @@ FROM (SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1
 
 async def lock_all(connection: Driver, keys: list[str]) -> None:
     await connection.execute(_LOCK, keys)
+
+
+async def recorded_with_digest(
+    session: AsyncSession, digest: str, listing_id: UUID, seller: UUID, buyer: UUID
+) -> UUID | None:
+    query = (
+        select(Trade.id)
+        .where(
+            Trade.seller_merchant_id == seller,
+            Trade.buyer_merchant_id == buyer,
+            Trade.listing_id == listing_id,
+            Trade.contract_digest == digest,
+        )
+        .order_by(Trade.created_at, Trade.id)
+        .limit(1)
+    )
+    found: UUID | None = (await session.execute(query)).scalar_one_or_none()
+    return found

@@ -280,3 +280,12 @@ async def list_page(
     large_amount: Decimal,
 ) -> list[Trade]:
     return await repository.list_page(session, who, where, after, limit, large_amount)
+
+
+async def recorded_with_digest(
+    session: AsyncSession, digest: str, listing_id: UUID, seller: UUID, buyer: UUID
+) -> UUID | None:
+    """The first trade recorded on `listing_id` between `seller` and `buyer` with
+    `contract_digest` = `digest` (an agreement's, app/contracts/): the trade that records
+    it. Reads the seller's trades (`ix_trade_seller`)."""
+    return await repository.recorded_with_digest(session, digest, listing_id, seller, buyer)

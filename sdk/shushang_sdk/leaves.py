@@ -30,6 +30,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 TRADE, TRADE_EVENT, IP_STEP = "trade", "trade_event", "ip_step"
 ASSET_COST_ITEM, ASSET_MOVEMENT = "data_asset_cost_item", "data_asset_movement"
 ASSET_CLOSE, ASSET_RESTATEMENT = "data_asset_period_close", "data_asset_restatement"
+NEGOTIATION_STEP = "negotiation_step"
 _TIMES = ("occurred_at", "recorded_at")
 
 
@@ -84,6 +85,24 @@ def step_entry(registration_id: str, step: Record) -> dict[str, Any]:
         "certificate_number": step["certificate_number"],
         "holder_merchant_id": step["holder_merchant_id"],
         "details": step["details"],
+        "recorded_at": step["created_at"],
+    }
+
+
+def negotiation_step_entry(negotiation: Record, step: Record) -> dict[str, Any]:
+    """A contract negotiation's step (`GET /v1/negotiations/{id}` `steps`)."""
+    return {
+        "type": NEGOTIATION_STEP,
+        "step_id": step["id"],
+        "negotiation_id": negotiation["id"],
+        "listing_id": negotiation["listing_id"],
+        "consumer_merchant_id": negotiation["consumer_merchant_id"],
+        "provider_merchant_id": negotiation["provider_merchant_id"],
+        "action": step["action"],
+        "from": step["from_state"],
+        "to": step["to_state"],
+        "offer": step["offer"],
+        "agreement_sha256": step["agreement_sha256"],
         "recorded_at": step["created_at"],
     }
 
@@ -324,6 +343,15 @@ KINDS: dict[str, Kind] = {
             expected=lambda restatement, _: restatement_entry(restatement),
             place=lambda restatement, _: (restatement["ledger"], restatement["leaf_index"]),
             day=_restatement_day,
+        ),
+        Kind(
+            type=NEGOTIATION_STEP,
+            ledger_kind="negotiation_step",
+            record=lambda entry: api_path("/v1/negotiations/{}", entry.get("negotiation_id")),
+            find=lambda negotiation, entry: by_id(negotiation.get("steps"), entry.get("step_id")),
+            expected=negotiation_step_entry,
+            place=lambda negotiation, step: (negotiation["venue_code"], step["leaf_index"]),
+            day=_field_day("recorded_at"),
         ),
     )
 }

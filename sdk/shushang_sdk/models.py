@@ -73,6 +73,25 @@ class Action(RootModel[Literal["submit", "approve", "reject", "suspend", "resume
     ]
 
 
+class AgreementOut(Model):
+    id: UUID
+    negotiation_id: UUID
+    listing_id: UUID
+    consumer_merchant_id: UUID
+    provider_merchant_id: UUID
+    document: dict[str, Any]
+    """
+    The ODRL agreement; `sha256` is of its RFC 8785 canonical bytes.
+    """
+    sha256: str
+    signature: str
+    """
+    The venue's signed note whose text is the line `sha256:<hex>`.
+    """
+    trade_id: UUID | None
+    created_at: AwareDatetime
+
+
 class AmortisationReductions(Model):
     disposal: str
     derecognition: str
@@ -2421,6 +2440,72 @@ class NegativeListRule(Model):
     description: str | None = ""
 
 
+class NegotiationOut(Model):
+    id: UUID
+    listing_id: UUID
+    venue_code: str
+    consumer_merchant_id: UUID
+    provider_merchant_id: UUID
+    state: Annotated[
+        Literal[
+            "REQUESTED", "OFFERED", "ACCEPTED", "AGREED", "VERIFIED", "FINALIZED", "TERMINATED"
+        ],
+        Field(title="State"),
+    ]
+    offer: dict[str, Any]
+    agreement_id: UUID | None
+    version: int
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    steps: list[NegotiationStepOut] | None = None
+    """
+    Every step, oldest first: each a leaf of the venue log.
+    """
+
+
+class NegotiationStepOut(Model):
+    id: UUID
+    action: Annotated[
+        Literal["request", "offer", "accept", "agree", "verify", "finalize", "terminate"],
+        Field(title="Step"),
+    ]
+    from_state: (
+        Literal["REQUESTED", "OFFERED", "ACCEPTED", "AGREED", "VERIFIED", "FINALIZED", "TERMINATED"]
+        | None
+    )
+    to_state: Annotated[
+        Literal[
+            "REQUESTED", "OFFERED", "ACCEPTED", "AGREED", "VERIFIED", "FINALIZED", "TERMINATED"
+        ],
+        Field(title="State"),
+    ]
+    offer: dict[str, Any] | None
+    agreement_sha256: str | None
+    leaf_index: int
+    created_at: AwareDatetime
+
+
+class NegotiationSummary(Model):
+    """
+    A negotiation in a list (without its steps).
+    """
+
+    id: UUID
+    listing_id: UUID
+    venue_code: str
+    consumer_merchant_id: UUID
+    provider_merchant_id: UUID
+    state: Annotated[
+        Literal[
+            "REQUESTED", "OFFERED", "ACCEPTED", "AGREED", "VERIFIED", "FINALIZED", "TERMINATED"
+        ],
+        Field(title="State"),
+    ]
+    agreement_id: UUID | None
+    version: int
+    updated_at: AwareDatetime
+
+
 class Notes(Model):
     inventory_costing: list[InventoryCostingNote]
     """
@@ -2469,6 +2554,34 @@ class ObjectionOut(Model):
     decision_reason: str | None
     decided_at: AwareDatetime | None
     created_at: AwareDatetime
+
+
+class OfferChange(Model):
+    """
+    The provider's offer: no fields (`{}` or no body) offers the terms in force; new
+    terms give all three fields.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    rights: list[Literal["hold", "use", "operate"]] | None = None
+    purpose: str | None = None
+    term_end: date_aliased | None = None
+
+
+class OfferIn(Model):
+    """
+    The terms asked or offered: the rights, the purpose and the term's last day (in
+    Asia/Shanghai); the territory is always 境内 (`CN`).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    rights: list[Literal["hold", "use", "operate"]]
+    purpose: str
+    term_end: date_aliased
 
 
 class OptionalReason(Model):
@@ -2562,6 +2675,11 @@ class PageListingOut(Model):
 
 class PageNegativeListOut(Model):
     items: list[NegativeListOut]
+    next_cursor: str | None
+
+
+class PageNegotiationSummary(Model):
+    items: list[NegotiationSummary]
     next_cursor: str | None
 
 

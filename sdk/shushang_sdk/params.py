@@ -928,6 +928,21 @@ class ListNegativeListVersionsQuery(TypedDict, closed=True):
     """
 
 
+class ListNegotiationsQuery(TypedDict, closed=True):
+    """
+    Query parameters of GET /v1/negotiations.
+    """
+
+    limit: NotRequired[int]
+    """
+    Page size, 1–200.
+    """
+    cursor: NotRequired[str | None]
+    """
+    `next_cursor` of the previous page.
+    """
+
+
 class ListProductsQuery(TypedDict, closed=True):
     """
     Query parameters of GET /v1/products.
@@ -1262,6 +1277,28 @@ class ObjectionCreate(TypedDict, closed=True):
     `ownership`: the data is claimed by another.
     """
     grounds: str
+
+
+class OfferChange(TypedDict, closed=True):
+    """
+    The provider's offer: no fields (`{}` or no body) offers the terms in force; new
+    terms give all three fields.
+    """
+
+    rights: NotRequired[Sequence[Literal["hold", "use", "operate"]] | None]
+    purpose: NotRequired[str | None]
+    term_end: NotRequired[date_aliased | str | None]
+
+
+class OfferIn(TypedDict, closed=True):
+    """
+    The terms asked or offered: the rights, the purpose and the term's last day (in
+    Asia/Shanghai); the territory is always 境内 (`CN`).
+    """
+
+    rights: Sequence[Literal["hold", "use", "operate"]]
+    purpose: str
+    term_end: date_aliased | str
 
 
 class OptionalReason(TypedDict, closed=True):

@@ -744,6 +744,93 @@ class Transactions(_Resource):
         return await self._t.model(m.TradeEventOut, "POST", url, json=body, headers=headers)
 
 
+class Contracts(_Resource):
+    """Contract negotiations (DSP states) and their agreements: a buyer requests on a
+    listing, the listing's merchant offers, agrees and finalizes, the buyer accepts and
+    verifies; either terminates. Each step sends an Idempotency-Key (yours or a fresh one)
+    kept across the SDK's retries; `version=` (the negotiation's ETag) adds If-Match."""
+
+    async def request_negotiation(
+        self, listing_id: Id, /, **body: Unpack[p.OfferIn]
+    ) -> m.NegotiationOut:
+        """Request a contract on a listed listing with an offer (`rights`, `purpose`,
+        `term_end`)."""
+        url = path("/v1/listings/{}/negotiations", listing_id)
+        return await self._t.model(m.NegotiationOut, "POST", url, json=body)
+
+    async def list_negotiations(
+        self, **query: Unpack[p.ListNegotiationsQuery]
+    ) -> m.PageNegotiationSummary:
+        return await self._t.model(
+            m.PageNegotiationSummary, "GET", "/v1/negotiations", params=query
+        )
+
+    def iter_negotiations(
+        self, **query: Unpack[p.ListNegotiationsQuery]
+    ) -> AsyncIterator[m.NegotiationSummary]:
+        return self._t.iterate(m.PageNegotiationSummary, "/v1/negotiations", query)
+
+    async def get_negotiation(self, negotiation_id: Id, /) -> m.NegotiationOut:
+        url = path("/v1/negotiations/{}", negotiation_id)
+        return await self._t.model(m.NegotiationOut, "GET", url)
+
+    async def _step(
+        self,
+        negotiation_id: Id,
+        step: str,
+        version: Version,
+        idempotency_key: Key,
+        body: Mapping[str, Any] | None = None,
+    ) -> m.NegotiationOut:
+        url = path("/v1/negotiations/{}/{}", negotiation_id, step)
+        headers = step_headers(version, idempotency_key)
+        return await self._t.model(m.NegotiationOut, "POST", url, json=body, headers=headers)
+
+    async def offer(
+        self,
+        negotiation_id: Id,
+        /,
+        *,
+        version: Version = None,
+        idempotency_key: Key = None,
+        **body: Unpack[p.OfferChange],
+    ) -> m.NegotiationOut:
+        """The provider offers the terms in force, or new ones (`rights`, `purpose` and
+        `term_end` together, as keywords)."""
+        return await self._step(negotiation_id, "offer", version, idempotency_key, body or None)
+
+    async def accept(
+        self, negotiation_id: Id, /, *, version: Version = None, idempotency_key: Key = None
+    ) -> m.NegotiationOut:
+        return await self._step(negotiation_id, "accept", version, idempotency_key)
+
+    async def agree(
+        self, negotiation_id: Id, /, *, version: Version = None, idempotency_key: Key = None
+    ) -> m.NegotiationOut:
+        """The provider agrees: the agreement is made and signed (`agreement_id`)."""
+        return await self._step(negotiation_id, "agree", version, idempotency_key)
+
+    async def verify(
+        self, negotiation_id: Id, /, *, version: Version = None, idempotency_key: Key = None
+    ) -> m.NegotiationOut:
+        return await self._step(negotiation_id, "verify", version, idempotency_key)
+
+    async def finalize(
+        self, negotiation_id: Id, /, *, version: Version = None, idempotency_key: Key = None
+    ) -> m.NegotiationOut:
+        return await self._step(negotiation_id, "finalize", version, idempotency_key)
+
+    async def terminate(
+        self, negotiation_id: Id, /, *, version: Version = None, idempotency_key: Key = None
+    ) -> m.NegotiationOut:
+        return await self._step(negotiation_id, "terminate", version, idempotency_key)
+
+    async def get_agreement(self, agreement_id: Id, /) -> m.AgreementOut:
+        """The agreement: its ODRL `document`, `sha256`, the venue's `signature`."""
+        url = path("/v1/agreements/{}", agreement_id)
+        return await self._t.model(m.AgreementOut, "GET", url)
+
+
 class Ledger(_Resource):
     """Reading a log (a venue's, `IPR` the IP registry's, `FIN` the data-asset register's) and
     verifying it on the client.
@@ -1479,6 +1566,7 @@ class AsyncClient:
         self.catalog = Catalog(t)
         self.data_assets = DataAssets(t)
         self.programmes = Programmes(t)
+        self.contracts = Contracts(t)
 
     async def me(self) -> m.MeOut:
         """Who your key is: its id, role, name and merchant."""
