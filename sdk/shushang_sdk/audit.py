@@ -124,6 +124,43 @@ def verify_command(args: argparse.Namespace) -> int:
     return code
 
 
+def prove_command(args: argparse.Namespace) -> int:
+    """One leaf proven in the log's latest signed checkpoint: what a first (GET
+    /v1/merchants/{id}/firsts), a trade or an IP step names by log and leaf index."""
+    with Client() as client:
+        client.ledger.trusted_keys = _trust_on_first_use(client, args.log, _keys(args.public_key))
+        head = client.ledger.verified_head(args.log)
+        if args.size is not None and head["tree_size"] < args.size:
+            raise VerificationFailed(
+                f"{args.log}: the signed checkpoint has {head['tree_size']} leaves, fewer than "
+                f"the {args.size} the record was named with"
+            )
+        if not 0 <= args.index < head["tree_size"]:
+            raise VerificationFailed(
+                f"{args.log}: leaf {args.index} is not in the signed checkpoint of "
+                f"{head['tree_size']} leaves"
+            )
+        entry = client.ledger.verify_leaf(args.log, args.index, head)
+    console.print(
+        f"{args.log} leaf {args.index} [green]proven[/] in the checkpoint of "
+        f"{head['tree_size']} leaves"
+    )
+    print(
+        json.dumps(
+            {
+                "log": args.log,
+                "leaf_index": args.index,
+                "tree_size": head["tree_size"],
+                "root_hash": head["root_hash"],
+                "entry": entry.get("entry"),
+                "ok": True,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
 def verify_log(
     client: Client, log: str, args: argparse.Namespace, all_logs: bool = False
 ) -> tuple[int, dict[str, Any]]:
@@ -344,6 +381,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fail unless N of the --witness-key witnesses cosigned the checkpoint",
     )
     check.set_defaults(run=verify_command)
+    prove = commands.add_parser(
+        "prove", help="prove one leaf (a first, a trade, an IP step) in the signed checkpoint"
+    )
+    prove.add_argument("--log", "--venue", dest="log", required=True, help="HZDEX, IPR, FIN…")
+    prove.add_argument("--index", type=int, required=True, help="the leaf index")
+    prove.add_argument(
+        "--size", type=int, help="the checkpoint size the record was named with (at least)"
+    )
+    prove.add_argument("--public-key", action="append", default=[], help=KEY_HELP)
+    prove.set_defaults(run=prove_command)
     monitor = commands.add_parser("watch", help="prove each new head consistent with the last")
     monitor.add_argument("--log", "--venue", dest="log", required=True)
     monitor.add_argument("--state", required=True, help="file keeping the last head seen")

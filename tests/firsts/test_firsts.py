@@ -5,9 +5,15 @@ ledger leaf is proven included in its log's signed checkpoint by the SDK."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -210,7 +216,7 @@ async def test_the_first_trade_follows_the_trades_state(world: World) -> None:
 
 
 async def test_who_sees_which_firsts_and_the_leaf_verifies(
-    world: World, app: FastAPI, session: AsyncSession
+    world: World, app: FastAPI, session: AsyncSession, live_url: str
 ) -> None:
     await world.listed()
     trade_id = await world.trade("2026-02-01T10:00:00+08:00")
@@ -251,3 +257,25 @@ async def test_who_sees_which_firsts_and_the_leaf_verifies(
         assert entry["entry"]["trade_id"] == trade_id
         await auditor.ledger.verify_transaction(trade_id, head)
         assert (await auditor.ledger.audit(traded.log)).ok
+
+    # And `shushang-audit prove`, as a bureau's auditor runs it on what the first names.
+    key = await make_key(session, Role.auditor)
+    named = ["--log", "HZDEX", "--index", str(traded.leaf_index), "--public-key", vkey]
+    proven = await asyncio.to_thread(_audit, live_url, key, "prove", *named, "--size", "3")
+    assert proven.returncode == 0, proven.stderr
+    assert json.loads(proven.stdout)["entry"]["trade_id"] == trade_id
+    larger = await asyncio.to_thread(_audit, live_url, key, "prove", *named, "--size", "99")
+    assert larger.returncode == 2 and "fewer than the 99" in larger.stderr, larger.stderr
+
+
+def _audit(url: str, key: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`shushang-audit …` as a process, with an auditor's key."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "sdk"),
+        "SHUSHANG_URL": url,
+        "SHUSHANG_API_KEY": key,
+        "COLUMNS": "300",
+    }
+    command = [sys.executable, "-m", "shushang_sdk.audit", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
