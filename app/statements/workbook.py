@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -108,6 +109,16 @@ class _Row:
         return row
 
 
+def _cells(row: list[Cell | None], row_idx: int) -> Iterator[Cell]:
+    """The row's cells as openpyxl's write-only sheet writes them: every row here is made
+    of `_Row` cells, so this skips its per-value conversion (which takes a cell for a value
+    only after failing to convert it, with an exception per cell)."""
+    for column, cell in enumerate(row, 1):
+        if cell is not None:
+            cell.column, cell.row = column, row_idx
+            yield cell
+
+
 def _block(sheet: WriteOnlyWorksheet, body: Statement, venue_name: str, merchant_name: str) -> None:
     state = "已结账" if body.closed else "未结账"
     line = _Row(sheet, "bt")
@@ -133,6 +144,7 @@ def _sheet(
     """A sheet with its block and its table's header: the rows follow."""
     sheet = book.create_sheet(title)
     assert isinstance(sheet, WriteOnlyWorksheet)
+    sheet._values_to_row = _cells  # type: ignore[method-assign]
     for n, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + n)].width = width
     sheet.freeze_panes = f"A{FIRST_ROW}"  # before the first row: it heads the sheet's XML
