@@ -144,7 +144,7 @@ def _sheet(
     """A sheet with its block and its table's header: the rows follow."""
     sheet = book.create_sheet(title)
     assert isinstance(sheet, WriteOnlyWorksheet)
-    sheet._values_to_row = _cells  # type: ignore[method-assign]
+    sheet._values_to_row = _cells
     for n, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + n)].width = width
     sheet.freeze_panes = f"A{FIRST_ROW}"  # before the first row: it heads the sheet's XML
