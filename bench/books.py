@@ -276,7 +276,7 @@ def calls(
         (
             "stats/policy",
             "/v1/stats/policy",
-            {"from": f"{year}-01-01", "to": f"{year}-12-31"},
+            {"from": f"{year}-01", "to": f"{year}-12"},
             {},
         ),
         ("programme summary", summary_path, {}, {}),

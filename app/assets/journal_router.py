@@ -11,6 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from app.assets import engine, journal, journal_service, workbook
@@ -111,26 +112,38 @@ def render_csv(body: Journal) -> bytes:
 
 def render_xlsx(body: Journal, merchant_name: str) -> bytes:
     """Sheet 记账凭证: the columns in row 1, one line per row, 日期 a real Excel date, amounts
-    numbers with two decimals; sheet 说明: 编制单位, 期间, 单位：元."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "记账凭证"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for n, (day, word, number, summary, code, name, debit, credit) in enumerate(_rows(body), 2):
-        sheet.cell(n, 1, day).number_format = DATE_FORMAT
-        sheet.cell(n, 2, word)
-        sheet.cell(n, 3, number)
-        sheet.cell(n, 4, workbook_text(summary))
-        sheet.cell(n, 5, workbook_text(code))
-        sheet.cell(n, 6, workbook_text(name))
-        for column, amount in ((7, debit), (8, credit)):
-            if amount is not None:
-                sheet.cell(n, column, amount).number_format = workbook.NUMBER_FORMAT
+    numbers with two decimals; sheet 说明: 编制单位, 期间, 单位：元. Written in openpyxl's
+    write-only mode: each row streams out as it is appended, the styled cells (the date and
+    the amounts) reused row after row, so no cell objects are kept."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("记账凭证")
     for letter, width in zip("ABCDEFGH", (12, 8, 8, 48, 12, 32, 16, 16), strict=True):
         sheet.column_dimensions[letter].width = width
+    bold = Font(bold=True)
+    titles = []
+    for title in COLUMNS:
+        cell = WriteOnlyCell(sheet, title)
+        cell.font = bold
+        titles.append(cell)
+    sheet.append(titles)
+    on = WriteOnlyCell(sheet)
+    on.number_format = DATE_FORMAT
+    debits, credits = WriteOnlyCell(sheet), WriteOnlyCell(sheet)
+    debits.number_format = credits.number_format = workbook.NUMBER_FORMAT
+    for day, word, number, summary, code, name, debit, credit in _rows(body):
+        on.value, debits.value, credits.value = day, debit, credit
+        sheet.append(
+            (
+                on,
+                word,
+                number,
+                workbook_text(summary),
+                workbook_text(code),
+                workbook_text(name),
+                debits if debit is not None else None,
+                credits if credit is not None else None,
+            )
+        )
     about = book.create_sheet("说明")
     about.append(("编制单位", workbook_text(merchant_name)))
     about.append(("期间", f"{body.from_} 至 {body.to}"))

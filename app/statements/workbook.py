@@ -18,10 +18,13 @@ import io
 import zipfile
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from app.core.cells import workbook_text
@@ -67,47 +70,75 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(SHANGHAI).replace(tzinfo=None)
 
 
-def _text(sheet: Worksheet, row: int, column: int, value: str) -> None:
-    cell = sheet.cell(row=row, column=column)
-    cell.value = workbook_text(value)
-    cell.data_type = "s"
+class _Row:
+    """One row shape of a write-only sheet: a reused cell per column, styled once, given
+    each row's values (a row is written out when appended, so its cells are free again).
+    Kinds: `t` text (always a string, never a formula), `b` bold text, `m` money (two
+    decimals), `d` date-time, `n` a plain number, `-` no cell."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet, kinds: str) -> None:
+        self.kinds = kinds
+        self.cells: list[Cell | None] = []
+        for kind in kinds:
+            cell = None if kind == "-" else WriteOnlyCell(sheet)
+            if kind == "b":
+                cell.font = _BOLD  # type: ignore[union-attr]
+            elif kind == "m":
+                cell.number_format = NUMBER_FORMAT  # type: ignore[union-attr]
+            elif kind == "d":
+                cell.number_format = DATETIME_FORMAT  # type: ignore[union-attr]
+            self.cells.append(cell)
+
+    def __call__(self, *values: Any) -> list[Cell | None]:
+        row: list[Cell | None] = []
+        for kind, cell, value in zip(self.kinds, self.cells, values, strict=True):
+            if cell is None or value is None:
+                row.append(None)
+                continue
+            if kind in "tb":
+                cell.value = workbook_text(value)
+                cell.data_type = "s"
+            elif kind == "m":
+                cell.value = Decimal(value)
+            elif kind == "d":
+                cell.value = _when(value)
+            else:
+                cell.value = value
+            row.append(cell)
+        return row
 
 
-def _money(sheet: Worksheet, row: int, column: int, value: str) -> None:
-    cell = sheet.cell(row=row, column=column)
-    cell.value = Decimal(value)
-    cell.number_format = NUMBER_FORMAT
-
-
-def _time(sheet: Worksheet, row: int, column: int, value: str) -> None:
-    cell = sheet.cell(row=row, column=column)
-    cell.value = _when(value)
-    cell.number_format = DATETIME_FORMAT
-
-
-def _block(sheet: Worksheet, body: Statement, venue_name: str, merchant_name: str) -> None:
+def _block(sheet: WriteOnlyWorksheet, body: Statement, venue_name: str, merchant_name: str) -> None:
     state = "已结账" if body.closed else "未结账"
-    rows = [
+    line = _Row(sheet, "bt")
+    for label, value in (
         ("编制单位", f"{venue_name}({body.venue_code})"),
         ("对账单位", merchant_name),
         ("期间", month_text(body.month)),
         ("状态", f"{state}(结账时间 {_when(body.closes_at):%Y-%m-%d %H:%M})"),
         ("单位：元", None),
-    ]
-    for n, (label, value) in enumerate(rows, start=1):
-        _text(sheet, n, 1, label)
-        sheet.cell(row=n, column=1).font = _BOLD
-        if value is not None:
-            _text(sheet, n, 2, value)
+    ):
+        sheet.append(line(label, value))
+    sheet.append([])  # row 6 empty; the header is row HEADER_ROW
 
 
-def _header(sheet: Worksheet, titles: tuple[str, ...], widths: tuple[int, ...]) -> None:
-    for n, title in enumerate(titles, start=1):
-        _text(sheet, HEADER_ROW, n, title)
-        sheet.cell(row=HEADER_ROW, column=n).font = _BOLD
+def _sheet(
+    book: Workbook,
+    title: str,
+    body: Statement,
+    names: tuple[str, str],
+    titles: tuple[str, ...],
+    widths: tuple[int, ...],
+) -> WriteOnlyWorksheet:
+    """A sheet with its block and its table's header: the rows follow."""
+    sheet = book.create_sheet(title)
+    assert isinstance(sheet, WriteOnlyWorksheet)
     for n, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + n)].width = width
-    sheet.freeze_panes = f"A{FIRST_ROW}"
+    sheet.freeze_panes = f"A{FIRST_ROW}"  # before the first row: it heads the sheet's XML
+    _block(sheet, body, *names)
+    sheet.append(_Row(sheet, "b" * len(titles))(*titles))
+    return sheet
 
 
 def _reproducible(data: bytes) -> bytes:
@@ -126,67 +157,68 @@ def _reproducible(data: bytes) -> bytes:
 
 
 def render(body: Statement, venue_name: str, merchant_name: str) -> bytes:
-    """The workbook's bytes."""
-    book = Workbook()
+    """The workbook's bytes, written in openpyxl's write-only mode: each row is streamed
+    to the sheet's XML (through lxml) as it is appended, no cell objects kept, each
+    column's style set once; the same cells as the in-memory workbook before 2026-12-08,
+    in different XML bytes (docs/performance.md)."""
+    book = Workbook(write_only=True)
     closes = _when(body.closes_at)
     book.properties.created = closes
     book.properties.modified = closes
     book.properties.creator = "Shushang"
     book.properties.title = workbook_text(f"{venue_name} 对账单 {month_text(body.month)}")
+    names = (venue_name, merchant_name)
 
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "对账单"
-    _block(sheet, body, venue_name, merchant_name)
-    _header(sheet, TRADE_COLUMNS, (20, 38, 8, 16, 16, 14, 16))
-    row = FIRST_ROW
+    sheet = _sheet(book, "对账单", body, names, TRADE_COLUMNS, (20, 38, 8, 16, 16, 14, 16))
+    line = _Row(sheet, "dttmmmm")
     for trade in body.trades:
-        _time(sheet, row, 1, trade.occurred_at)
-        _text(sheet, row, 2, str(trade.trade_id))
-        _text(sheet, row, 3, ROLES[trade.role])
-        for column, value in enumerate(
-            (trade.amount, trade.fee_before_waiver, trade.waiver, trade.fee), start=4
-        ):
-            _money(sheet, row, column, value)
-        row += 1
+        sheet.append(
+            line(
+                trade.occurred_at,
+                str(trade.trade_id),
+                ROLES[trade.role],
+                trade.amount,
+                trade.fee_before_waiver,
+                trade.waiver,
+                trade.fee,
+            )
+        )
     totals = body.totals
-    _text(sheet, row, 1, "合计")
-    sheet.cell(row=row, column=1).font = _BOLD
-    for column, value in enumerate(
-        (totals.fees_before_waiver, totals.waivers, totals.fees_due), start=5
-    ):
-        _money(sheet, row, column, value)
+    sheet.append(
+        _Row(sheet, "b---mmm")(
+            "合计", None, None, None, totals.fees_before_waiver, totals.waivers, totals.fees_due
+        )
+    )
 
-    adjustments = book.create_sheet("调整")
-    _block(adjustments, body, venue_name, merchant_name)
-    _header(adjustments, ADJUSTMENT_COLUMNS, (20, 10, 38, 8, 8, 20, 16, 16, 14, 16))
-    for row, item in enumerate(body.adjustments, start=FIRST_ROW):
-        _time(adjustments, row, 1, item.recorded_at)
-        _text(adjustments, row, 2, item.month)
-        _text(adjustments, row, 3, str(item.trade_id))
-        _text(adjustments, row, 4, ROLES[item.role])
-        _text(adjustments, row, 5, CHANGES[item.change])
-        _time(adjustments, row, 6, item.occurred_at)
-        for column, value in enumerate(
-            (item.amount, item.fee_before_waiver, item.waiver, item.fee), start=7
-        ):
-            _money(adjustments, row, column, value)
+    adjustments = _sheet(
+        book, "调整", body, names, ADJUSTMENT_COLUMNS, (20, 10, 38, 8, 8, 20, 16, 16, 14, 16)
+    )
+    line = _Row(adjustments, "dttttdmmmm")
+    for item in body.adjustments:
+        adjustments.append(
+            line(
+                item.recorded_at,
+                item.month,
+                str(item.trade_id),
+                ROLES[item.role],
+                CHANGES[item.change],
+                item.occurred_at,
+                item.amount,
+                item.fee_before_waiver,
+                item.waiver,
+                item.fee,
+            )
+        )
 
-    summary = book.create_sheet("汇总")
-    _block(summary, body, venue_name, merchant_name)
-    _header(summary, ("项目", "金额"), (24, 70))
-    for row, (label, field) in enumerate(TOTALS, start=FIRST_ROW):
-        _text(summary, row, 1, label)
+    summary = _sheet(book, "汇总", body, names, ("项目", "金额"), (24, 70))
+    money, count = _Row(summary, "tm"), _Row(summary, "tn")
+    for label, field in TOTALS:
         value = getattr(totals, field)
-        if isinstance(value, int):
-            summary.cell(row=row, column=2).value = value
-        else:
-            _money(summary, row, 2, value)
-    last = FIRST_ROW + len(TOTALS)
-    _text(summary, last, 1, "内容摘要(SHA-256)")
-    _text(summary, last, 2, body.content_sha256)
+        summary.append((count if isinstance(value, int) else money)(label, value))
+    summary.append(_Row(summary, "tt")("内容摘要(SHA-256)", body.content_sha256))
 
     out = io.BytesIO()
     # ExcelWriter, not `book.save`: that would stamp `modified` with the time of the save.
-    ExcelWriter(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    # Stored, not deflated: `_reproducible` compresses each part once, as it re-zips.
+    ExcelWriter(book, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
     return _reproducible(out.getvalue())
