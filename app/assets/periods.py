@@ -32,7 +32,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assets import engine, report, repository, service
+from app.assets import disclosure, engine, evidence, report, repository, service
 from app.assets.engine import MovementType
 from app.assets.entries import (
     FIN_LOG,
@@ -91,7 +91,7 @@ ENTRY_TYPES = ("cost_item", *_MOVEMENTS)
 async def closes(
     session: AsyncSession, who: Principal, merchant_id: UUID
 ) -> list[DataAssetPeriodClose]:
-    await service.readable_books(session, who, merchant_id)
+    await disclosure.readable_books(session, who, merchant_id)
     return await repository.closes(session, merchant_id)
 
 
@@ -112,7 +112,7 @@ async def close(
                 "仅数商本身或运营方可结账。",
             )
         )
-    await service.readable_books(session, who, merchant_id)
+    await disclosure.readable_books(session, who, merchant_id)
     through = engine.parse_month(through_text)  # the schema's pattern holds
     current = engine.month_of(shanghai_today())
     if through >= current:
@@ -139,12 +139,12 @@ async def close(
         )
     first = through - through % 12  # January of the fiscal year of `through`
     # The report as it will read once closed: every record so far (all before the leaf).
-    data = await service.books_disclosure(
+    data = await disclosure.books_disclosure(
         session,
         merchant_id,
         first,
         through,
-        service.AS_REPORTED,
+        disclosure.AS_REPORTED,
         True,
         so_far,
         None,
@@ -265,12 +265,12 @@ async def _check_or_apply(
     if asset is None:
         raise NotFound.of(service.ASSET, restatement.asset_id)
     kind, parsed, day = _parse_entry(restatement.entry)
-    service.check_day(["body", "entry", "date"], day)
+    evidence.check_day(["body", "entry", "date"], day)
     await _check_period(session, asset.merchant_id, engine.month_of(restatement.period), day)
     view = await service.view_of(session, asset)
     loc = ("body", "entry")
     if kind != "cost_item":
-        service.check_memo(asset, _MOVEMENTS[kind][0], parsed.model_dump(), loc)
+        evidence.check_memo(asset, _MOVEMENTS[kind][0], parsed.model_dump(), loc)
     if not record:
         if kind == "cost_item":
             service.check_cost(who, asset, view, parsed, loc)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import rfc8785
 
-from app.assets import engine, service
+from app.assets import disclosure, engine, service
 from app.assets.engine import AssetClass, Source, Status
 from app.assets.schemas import (
     AssetLife,
@@ -41,14 +41,14 @@ def digest(body: Disclosure) -> str:
     return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
 
 
-def disclosure_out(data: service.DisclosureData) -> Disclosure:
+def disclosure_out(data: disclosure.DisclosureData) -> Disclosure:
     """The disclosure, its `report_sha256` the digest of the rest."""
     body = _document(data)
     body.report_sha256 = digest(body)
     return body
 
 
-def _document(data: service.DisclosureData) -> Disclosure:
+def _document(data: disclosure.DisclosureData) -> Disclosure:
     tables = data.tables
     last = data.last
     return Disclosure.model_validate(
@@ -169,7 +169,7 @@ def _estimates(found: engine.Estimates) -> EstimatesOut:
     )
 
 
-def _notes(data: service.DisclosureData) -> Notes:
+def _notes(data: disclosure.DisclosureData) -> Notes:
     """The notes of DOMAIN.md: inventory costing, NRV basis, indefinite lives."""
     first, last = data.first, data.last
     costing, nrv, indefinite = [], [], []
@@ -216,7 +216,7 @@ def _notes(data: service.DisclosureData) -> Notes:
     return Notes(inventory_costing=costing, nrv_basis=nrv, indefinite_life=indefinite)
 
 
-def _tests_missing(data: service.DisclosureData) -> list[ImpairmentTestMissing]:
+def _tests_missing(data: disclosure.DisclosureData) -> list[ImpairmentTestMissing]:
     """Those needing a yearly impairment test without one in the year of the period end."""
     last = data.last
     year_start = last - last % 12

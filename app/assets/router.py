@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
-from app.assets import periods, report, service, workbook
+from app.assets import disclosure, evidence, periods, report, service, workbook
 from app.assets.auth import AssetsRead, AssetsWrite
 from app.assets.engine import AssetClass, MovementType, Source, Status
 from app.assets.models import DataAssetPeriodClose, DataAssetRestatement
@@ -87,7 +87,7 @@ def detail(view: service.View, who: Principal, response: Response) -> DataAssetD
                 {
                     **_columns(i),
                     "capitalisable": capitalisable[i.id],
-                    "evidenced": service.evidenced(i),
+                    "evidenced": evidence.evidenced(i),
                     "invoice": {
                         "number": i.invoice_number,
                         "issued_on": i.invoice_issued_on,
@@ -466,7 +466,7 @@ async def get_disclosure(
     reported, the close's digest), the `restatements` touching the period with their effect
     per line, and each column's `prior_period_corrections` (前期差错更正) included in the
     opening balances."""
-    data = await service.disclosure(
+    data = await disclosure.disclosure(
         session, who, merchant_id, from_, to, basis.value if basis else None
     )
     body = report.disclosure_out(data)

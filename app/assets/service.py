@@ -1,6 +1,7 @@
 """The data-asset register's rules (DOMAIN.md "Data assets — 数据资产入表"): who keeps which
-asset, what evidence a cost item may rest on, movements through the engine, the schedule and
-the disclosure of a period.
+asset, its cost items and movements through the engine, its views and schedule. What
+evidence a cost item may rest on: app/assets/evidence.py; the disclosure of a period:
+app/assets/disclosure.py.
 
 Every cost item and movement is written once (the tables refuse changes), appended to the
 `FIN` log, audited and announced (`data_asset.*`), all in the request's transaction. Every
@@ -12,36 +13,22 @@ Decisions where the contract is silent:
   `merchant_id`); auditors read all and change nothing; assessors and anonymous callers see
   none (the register is a company's books, not a market fact): 403 and 401. Another
   merchant's asset is 404, whether read or changed, as a trade it is no party to.
-- Evidence: the trade must count (app/trades/confirmation.py: confirmed and, above
-  `SHUSHANG_LARGE_TRADE_AMOUNT` off venue, confirmed by an operator, so two colluding
-  merchants cannot book a sham purchase), neither cancelled nor refunded, bought by the
-  asset's merchant, and all the cost items resting on it, across
-  the merchant's assets, may not together exceed its amount (one purchase is not capitalised
-  twice). The assessment must be of the asset's product and independent (by an assessor or
-  operator; a self-check proves no fee was paid). The certificate must be held by the
-  merchant and in force: neither revoked, cancelled nor suspended (core data).
-- Dates of cost items and movements lie between 1990-01-01 and tomorrow (Asia/Shanghai:
-  app/core/clock.py `occurrence_days`).
 - An asset's amounts (`cost`, `carrying_amount`, …) are at the end of the current month, or
   of the month of its latest movement when that is later.
-- Restricted assets: those linked (by a cost item's certificate, or their product's
-  certificate) to a certificate the merchant holds with a pledge in force on the last day
-  of the period, of either class, while on the books then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assets import engine, repository
-from app.assets import tables as regulation
+from app.assets import engine, evidence, repository
 from app.assets.engine import (
     Account,
     AssetClass,
@@ -63,21 +50,17 @@ from app.assets.models import (
     DataAsset,
     DataAssetCostItem,
     DataAssetMovement,
-    DataAssetPeriodClose,
-    DataAssetRestatement,
 )
-from app.assets.schemas import CostItemCreate, CostKind, DataAssetChange, DataAssetCreate
+from app.assets.schemas import CostItemCreate, DataAssetChange, DataAssetCreate
 from app.audit import service as audit
-from app.core.clock import EARLIEST_DAY, occurrence_days, shanghai_today
+from app.core.clock import EARLIEST_DAY, shanghai_today
 from app.core.db import driver, new_id, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.etags import check_if_match
 from app.core.i18n import Text
 from app.core.money import cents
 from app.core.principal import Principal
-from app.core.roles import Role
 from app.ledger import sequencer
-from app.merchants import repository as merchants
 from app.merchants import service as merchant_rules
 from app.outbox import service as outbox
 from app.products import repository as products
@@ -280,7 +263,7 @@ def amounts(view: View) -> dict[str, Any]:
         "remaining_months": book.remaining_months(month) if book.ended_on is None else None,
         "ended_on": book.ended_on,
         "development_started_on": view.asset.development_started_on,
-        "unevidenced_items": sum(1 for i in view.items if not evidenced(i)),
+        "unevidenced_items": sum(1 for i in view.items if not evidence.evidenced(i)),
     }
 
 
@@ -356,7 +339,7 @@ async def create(session: AsyncSession, who: Principal, data: DataAssetCreate) -
                 ["body", "development_started_on"],
                 Text("only a developed asset has a development phase", "仅自行开发资产有开发阶段"),
             )
-        check_day(["body", "development_started_on"], data.development_started_on)
+        evidence.check_day(["body", "development_started_on"], data.development_started_on)
     now = utcnow()
     asset = DataAsset(
         id=new_id(),
@@ -456,172 +439,7 @@ def _text(value: object) -> str | None:
 
 
 def _check_date(field: str, day: date) -> None:
-    check_day(["body", field], day)
-
-
-def check_day(loc: list[str | int], day: date) -> None:
-    earliest, latest = occurrence_days()
-    if not earliest <= day <= latest:
-        raise ValidationFailed.field(
-            loc,
-            Text(
-                f"must lie between {earliest} and {latest}",
-                f"须在 {earliest} 至 {latest} 之间",
-            ),
-        )
-
-
-def _evidence_refused(field: str, en: str, zh: str) -> ValidationFailed:
-    return ValidationFailed.field(["body", field], Text(en, zh))
-
-
-async def _check_evidence(
-    session: AsyncSession, asset: DataAsset, data: CostItemCreate, large_amount: Decimal
-) -> None:
-    """422 unless each piece of evidence given holds (see the module's docstring)."""
-    amount = Decimal(data.amount)
-    if data.kind is CostKind.purchase_price and data.trade_id is None and data.invoice is None:
-        raise _evidence_refused(
-            "invoice",
-            "a purchase price rests on a trade the merchant bought (trade_id) or an invoice",
-            "购买价款须以该数商作为买方的交易(trade_id)或发票为凭证",
-        )
-    if (data.kind is CostKind.taxes) != (data.vat_deductible is not None):
-        raise _evidence_refused(
-            "vat_deductible",
-            "taxes say whether their VAT is deductible (true: 进项税额, not capitalised; false: "
-            "capitalised); other kinds do not",
-            "相关税费须注明增值税是否可抵扣(true:进项税额,不计入成本;false:计入成本);"
-            "其他成本项目不填此项",
-        )
-    if data.invoice is not None:
-        await _check_invoice(session, asset, data, amount)
-    if data.trade_id is not None:
-        trade = await repository.lock_trade_evidence(session, data.trade_id, large_amount)
-        # One answer for "no such trade" and "not the merchant's purchase": nothing is said
-        # about trades the merchant is not the buyer of.
-        if trade is None or trade.buyer_merchant_id != asset.merchant_id:
-            raise _evidence_refused(
-                "trade_id",
-                "names no trade that the asset's merchant bought",
-                "不是该资产所属数商作为买方的交易",
-            )
-        if not trade.confirmed:
-            raise _evidence_refused(
-                "trade_id",
-                "the trade is not confirmed by its counterparty yet",
-                "该交易尚未经对方确认",
-            )
-        if not trade.counts:
-            raise _evidence_refused(
-                "trade_id",
-                "a large off-venue trade backs a cost only once an operator has confirmed it",
-                "大额场外交易须经运营方确认后方可作为成本凭证",
-            )
-        if trade.undone:
-            raise _evidence_refused(
-                "trade_id", "the trade was cancelled or refunded", "该交易已取消或退款"
-            )
-        traded_on = await repository.trade_day(session, data.trade_id)
-        if traded_on is not None and data.incurred_on < traded_on:
-            raise _evidence_refused(
-                "incurred_on",
-                f"is before the trade it rests on ({traded_on})",
-                f"早于作为凭证的交易日期({traded_on})",
-            )
-        if trade.used + amount > trade.amount:
-            raise _evidence_refused(
-                "amount",
-                f"exceeds what the trade can back: its amount is {cents(trade.amount)}, of "
-                f"which {cents(trade.used)} already backs other cost items",
-                f"超出该交易可支持的金额:交易金额 {cents(trade.amount)},"
-                f"其中 {cents(trade.used)} 已用于其他成本项目",
-            )
-    if data.assessment_id is not None:
-        assessment = await repository.assessment(session, data.assessment_id)
-        if (
-            assessment is None
-            or asset.product_id is None
-            or assessment.product_id != asset.product_id
-        ):
-            raise _evidence_refused(
-                "assessment_id",
-                "names no assessment of the asset's product (the asset must name its product)",
-                "不是该资产所指数据产品的评估(资产须指明数据产品)",
-            )
-        if assessment.self_check:
-            raise _evidence_refused(
-                "assessment_id",
-                "a merchant's self-check is no evidence of a fee: an assessor's or operator's "
-                "assessment is",
-                "数商自评不能作为费用凭证,须为评估机构或运营方的评估",
-            )
-    if data.certificate_number is not None:
-        registration = await repository.registration_by_certificate(
-            session, data.certificate_number
-        )
-        if registration is None or registration.holder_merchant_id != asset.merchant_id:
-            raise _evidence_refused(
-                "certificate_number",
-                "names no IP certificate the asset's merchant holds",
-                "不是该资产所属数商持有的数据知识产权登记证书",
-            )
-        if registration.status in _NOT_IN_FORCE:
-            raise _evidence_refused(
-                "certificate_number",
-                f"the certificate is {registration.status}",
-                f"该证书已{_NOT_IN_FORCE[registration.status]}",
-            )
-
-
-async def _check_invoice(
-    session: AsyncSession, asset: DataAsset, data: CostItemCreate, amount: Decimal
-) -> None:
-    """An invoice of the merchant: dated no later than the item, the same date and amount
-    on every item citing its number, and all of them together within its amount (checked
-    under a lock on the number, so two racing items never exceed it)."""
-    invoice = data.invoice
-    assert invoice is not None
-    check_day(["body", "invoice", "issued_on"], invoice.issued_on)
-    if data.incurred_on < invoice.issued_on:
-        raise _evidence_refused(
-            "incurred_on",
-            f"is before the invoice it rests on ({invoice.issued_on})",
-            f"早于作为凭证的发票日期({invoice.issued_on})",
-        )
-    total = Decimal(invoice.amount)
-    if amount > total:
-        raise _evidence_refused(
-            "amount",
-            f"exceeds the invoice's amount {cents(total)}",
-            f"超出发票金额 {cents(total)}",
-        )
-    others = await repository.lock_invoice(session, asset.merchant_id, invoice.number)
-    for other in others:
-        if other.invoice_issued_on != invoice.issued_on or other.invoice_amount != total:
-            raise _evidence_refused(
-                "invoice",
-                f"invoice {invoice.number} was recorded as issued on {other.invoice_issued_on} "
-                f"for {cents(other.invoice_amount or engine.ZERO)}",
-                f"发票 {invoice.number} 已登记为 {other.invoice_issued_on} 开具、"
-                f"金额 {cents(other.invoice_amount or engine.ZERO)}",
-            )
-    used = sum((o.amount for o in others), engine.ZERO)
-    if used + amount > total:
-        raise _evidence_refused(
-            "amount",
-            f"exceeds what the invoice can back: its amount is {cents(total)}, of which "
-            f"{cents(used)} already backs other cost items",
-            f"超出该发票可支持的金额:发票金额 {cents(total)},其中 {cents(used)} 已用于其他成本项目",
-        )
-
-
-def evidenced(item: DataAssetCostItem) -> bool:
-    return any((item.trade_id, item.assessment_id, item.certificate_number, item.invoice_number))
-
-
-# A certificate in one of these states backs no cost (a suspended one: its product is core).
-_NOT_IN_FORCE = {"revoked": "撤销", "cancelled": "注销", "suspended": "中止"}
+    evidence.check_day(["body", field], day)
 
 
 def _refusal(
@@ -682,30 +500,6 @@ def check_cost(
         )
 
 
-def _check_phase_order(asset: DataAsset, data: CostItemCreate, loc: tuple[str, ...]) -> None:
-    """Research before development (CAS 6 第九条): nothing of research on or after the day
-    development started, nothing of development before it."""
-    started = asset.development_started_on
-    if started is None or data.phase is None:
-        return
-    if data.phase is Phase.research and data.incurred_on >= started:
-        raise ValidationFailed.field(
-            [*loc, "incurred_on"],
-            Text(
-                f"research comes before development, which started on {started}",
-                f"研究阶段须在开发阶段之前,开发阶段已于 {started} 开始",
-            ),
-        )
-    if data.phase is Phase.development and data.incurred_on < started:
-        raise ValidationFailed.field(
-            [*loc, "incurred_on"],
-            Text(
-                f"is before development started ({started})",
-                f"早于开发阶段开始日期({started})",
-            ),
-        )
-
-
 async def record_cost(
     session: AsyncSession,
     who: Principal,
@@ -720,8 +514,8 @@ async def record_cost(
     month, or a restatement's closed one)."""
     check_cost(who, asset, view, data, loc)
     amount = Decimal(data.amount)
-    _check_phase_order(asset, data, loc)
-    await _check_evidence(session, asset, data, large_amount)
+    evidence.check_phase_order(asset, data, loc)
+    await evidence.check_evidence(session, asset, data, large_amount)
     if data.phase is Phase.development and asset.development_started_on is None:
         asset.development_started_on = data.incurred_on  # the first development item
     item = DataAssetCostItem(
@@ -767,49 +561,6 @@ async def record_cost(
     return item
 
 
-def check_memo(
-    asset: DataAsset, kind: MovementType, body: dict[str, Any], loc: tuple[str, ...]
-) -> None:
-    """A developed asset is capitalised with the five conditions of CAS 6 第九条 stated; an
-    indefinite life (capitalised or revised to) with its basis."""
-    to_indefinite = kind in (MovementType.capitalise, MovementType.revise) and body.get(
-        "indefinite"
-    )
-    if to_indefinite and not str(body.get("indefinite_basis") or "").strip():
-        raise ValidationFailed.field(
-            [*loc, "indefinite_basis"],
-            Text(
-                "an indefinite useful life needs indefinite_basis: why it cannot be foreseen",
-                "使用寿命不确定须说明依据(indefinite_basis)",
-            ),
-        )
-    developed = asset.source == Source.developed.value
-    if kind is MovementType.capitalise and developed and body.get("memo") is None:
-        raise ValidationFailed.field(
-            [*loc, "memo"],
-            Text(
-                "capitalising development needs a memo of the five conditions of CAS 6 "
-                "第九条: technical_feasibility, intention, economic_benefits, resources, "
-                "reliable_measurement",
-                "开发支出资本化须提供《企业会计准则第6号》第九条五项条件的说明:"
-                "technical_feasibility、intention、economic_benefits、resources、"
-                "reliable_measurement",
-            ),
-        )
-    if (
-        kind is MovementType.reclassify
-        and body.get("indefinite")
-        and not body.get("indefinite_basis")
-    ):
-        raise ValidationFailed.field(
-            [*loc, "indefinite_basis"],
-            Text(
-                "an indefinite useful life needs indefinite_basis: why it cannot be foreseen",
-                "使用寿命不确定须说明依据(indefinite_basis)",
-            ),
-        )
-
-
 # Optional inputs left out of the stored details when not given (the records taken before
 # they existed have no such key, and a new one without them reads the same).
 _ABSENT_WHEN_NONE = frozenset(
@@ -848,7 +599,7 @@ async def move(
 ) -> DataAsset:
     """Take a movement: `body` is its validated request (`date` and its inputs)."""
     asset = await locked(session, who, asset_id, if_match)
-    check_memo(asset, kind, body, ("body",))
+    evidence.check_memo(asset, kind, body, ("body",))
     day: date = body["date"]
     _check_date("date", day)
     await check_open(session, asset.merchant_id, day)
@@ -983,245 +734,3 @@ async def _emit(session: AsyncSession, asset: DataAsset, name: str, data: dict[s
             **data,
         },
     )
-
-
-# --- Disclosure ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Restricted:
-    view: View
-    certificate_number: str
-    pledges: list[Any]
-
-
-@dataclass(frozen=True)
-class Restated:
-    """An applied restatement touching a disclosure, and its effect there (with − without)."""
-
-    restatement: DataAssetRestatement
-    asset: DataAsset
-    effect: dict[str, Decimal]
-
-
-@dataclass(frozen=True)
-class DisclosureData:
-    merchant_id: UUID
-    first: engine.Month
-    last: engine.Month
-    tables: regulation.Tables
-    on_books: list[View]
-    significant: list[View]
-    restricted: list[Restricted]
-    basis: str = "restated"
-    closed: bool = False
-    restatements: list[Restated] = field(default_factory=list)
-    unevidenced: tuple[int, Decimal] = (0, engine.ZERO)
-
-
-AS_REPORTED, RESTATED = "as_reported", "restated"
-
-
-def covering(
-    closes: list[DataAssetPeriodClose], month: engine.Month
-) -> DataAssetPeriodClose | None:
-    """The close that closed `month` (the first whose `through` reaches it), if any."""
-    for close in closes:
-        if engine.month_of(close.through) >= month:
-            return close
-    return None
-
-
-async def readable_books(session: AsyncSession, who: Principal, merchant_id: UUID) -> None:
-    """404 unless `who` may read the merchant's books (itself, operators, auditors)."""
-    if not (
-        who.role in (Role.operator, Role.auditor)
-        or (who.role is Role.merchant and who.merchant_id == merchant_id)
-    ):
-        # Another merchant's books are not shown, nor said to exist.
-        raise NotFound.of(MERCHANT, merchant_id)
-    if await merchants.get(session, merchant_id) is None:
-        raise NotFound.of(MERCHANT, merchant_id)
-
-
-async def disclosure(
-    session: AsyncSession,
-    who: Principal,
-    merchant_id: UUID,
-    first_text: str,
-    last_text: str,
-    basis: str | None = None,
-) -> DisclosureData:
-    await readable_books(session, who, merchant_id)
-    first = _month(["query", "from"], first_text)
-    last = _month(["query", "to"], last_text)
-    if first > last:
-        raise ValidationFailed.field(
-            ["query", "to"], Text("must not be before `from`", "不能早于 `from`")
-        )
-    closes = await repository.closes(session, merchant_id)
-    close = covering(closes, last)
-    basis = basis or (AS_REPORTED if close is not None else RESTATED)
-    if basis == AS_REPORTED and close is None:
-        raise ValidationFailed.field(
-            ["query", "basis"],
-            Text(
-                f"{engine.month_text(last)} is not closed: nothing is reported yet (the "
-                "figures so far are `restated`)",
-                f"{engine.month_text(last)} 尚未结账:尚无已报告数(当前数据请用 `restated`)",
-            ),
-        )
-    reported = basis == AS_REPORTED and close is not None
-    return await books_disclosure(
-        session,
-        merchant_id,
-        first,
-        last,
-        basis,
-        close is not None,
-        closes,
-        close.leaf_index if reported and close is not None else None,
-        close.closed_at if reported and close is not None else None,
-    )
-
-
-async def books_disclosure(
-    session: AsyncSession,
-    merchant_id: UUID,
-    first: engine.Month,
-    last: engine.Month,
-    basis: str,
-    closed: bool,
-    closes: list[DataAssetPeriodClose],
-    cutoff: int | None,
-    named_at: datetime | None = None,
-) -> DisclosureData:
-    """The disclosure of the merchant's records before leaf `cutoff` of `FIN` (all: None).
-    Opening balances are those of the same records; where the month before `first` was
-    closed, their difference from what was reported for it is the 前期差错更正. With
-    `named_at` (a close's time), assets bear the names and descriptions they had then, so
-    that renaming an asset never changes a report as closed."""
-    assets = await repository.of_merchant(session, merchant_id)
-    if named_at is not None:
-        assets = await _named_at(session, assets, named_at)
-    ids = [a.id for a in assets]
-    items = await repository.cost_items(session, ids)
-    moves = await repository.movements(session, ids)
-
-    # Every book is as it stood at the period end: a later disposal, impairment or
-    # capitalisation (even one recorded before the close) changes no status, life or residual
-    # value shown for the period, and balances up to its end are those of the whole record.
-    end = engine.month_end(last)
-
-    def one(asset: DataAsset, leaf: int | None, without: UUID | None = None) -> View:
-        kept_items = [i for i in before(items[asset.id], leaf) if i.id != without]
-        kept_moves = [m for m in before(moves[asset.id], leaf) if m.id != without]
-        book = book_of(asset, kept_items, kept_moves, end)
-        return View(asset, kept_items, kept_moves, book, last)
-
-    def build(leaf: int | None) -> list[View]:
-        return [one(asset, leaf) for asset in assets]
-
-    all_views = build(cutoff)
-    books = [v.book for v in all_views]
-    previous = covering(closes, first - 1)
-    reported = None if previous is None else [v.book for v in build(previous.leaf_index)]
-    tables = regulation.tables(books, first, last, reported)
-    # The assets listed with their status at the period end: those on the books in the
-    # period, and development projects still in 开发支出 at its end (shown in development).
-    on_books = [
-        v for v in all_views if v.book.on_books(first, last) or v.book.development_expenditure(last)
-    ]
-    significant = [all_views[n] for n in regulation.significant(books, last)]
-    linked = await repository.linked_certificates(
-        session, merchant_id, [v.asset for v in all_views]
-    )
-    pledged = await repository.pledges_in_force(
-        session, sorted({n for ns in linked.values() for n in ns}), engine.month_end(last)
-    )
-    restricted = []
-    for view in all_views:
-        if not view.book.on_books(last, last):
-            continue
-        for number in linked.get(view.asset.id, []):
-            if pledged.get(number):
-                restricted.append(Restricted(view, number, pledged[number]))
-    touching = []
-    by_id = {v.asset.id: v for v in all_views}
-    for r in await repository.restatements(session, merchant_id=merchant_id, state="applied"):
-        assert r.leaf_index is not None and r.record_id is not None
-        if cutoff is not None and r.leaf_index >= cutoff:
-            continue
-        month = engine.month_of(r.period)
-        in_period = first <= month <= last
-        in_opening = previous is not None and month < first and r.leaf_index > previous.leaf_index
-        if not (in_period or in_opening):
-            continue
-        view = by_id[r.asset_id]
-        without = one(view.asset, cutoff, r.record_id).book
-        touching.append(Restated(r, view.asset, _effect(view.book, without, first, last)))
-    shown = [
-        i
-        for v in all_views
-        if v.book.on_books(first, last) or v.book.development_expenditure(last)
-        for i in v.items
-        if engine.month_of(i.incurred_on) <= last and not evidenced(i)
-    ]
-    return DisclosureData(
-        merchant_id,
-        first,
-        last,
-        tables,
-        on_books,
-        significant,
-        restricted,
-        basis,
-        closed,
-        touching,
-        (len(shown), sum((i.amount for i in shown), engine.ZERO)),
-    )
-
-
-async def _named_at(
-    session: AsyncSession, assets: list[DataAsset], moment: datetime
-) -> list[DataAsset]:
-    """The assets as named at `moment`: later renames undone, newest first (detached copies,
-    never flushed)."""
-    later = await repository.renames_after(session, [a.id for a in assets], moment)
-    if not later:
-        return assets
-    names = {str(a.id): {"name": a.name, "description": a.description} for a in assets}
-    for asset_id, changes in later:
-        for key in ("name", "description"):
-            if key in changes:
-                names[asset_id][key] = changes[key][0]
-    found = []
-    for asset in assets:
-        shown = names[str(asset.id)]
-        if (shown["name"], shown["description"]) == (asset.name, asset.description):
-            found.append(asset)
-            continue
-        copy = DataAsset(**{c.key: getattr(asset, c.key) for c in DataAsset.__table__.columns})
-        copy.name, copy.description = shown["name"] or asset.name, shown["description"]
-        found.append(copy)
-    return found
-
-
-def _effect(
-    with_it: Book, without: Book, first: engine.Month, last: engine.Month
-) -> dict[str, Decimal]:
-    def figures(book: Book) -> dict[str, Decimal]:
-        return {
-            "cost": book.balance(Account.cost, last),
-            "accumulated_amortisation": book.balance(Account.amortisation, last),
-            "impairment": book.balance(Account.impairment, last),
-            "write_down": book.balance(Account.write_down, last),
-            "carrying_amount": book.carrying(last),
-            "carrying_opening": book.carrying(first - 1),
-            "amortisation_charge": book.charge(first, last),
-            "research_expense": book.research_in(first, last),
-            "development_expenditure": book.development_expenditure(last),
-        }
-
-    after, before_it = figures(with_it), figures(without)
-    return {k: after[k] - before_it[k] for k in after}
